@@ -1,0 +1,1 @@
+"""chisan.carbon."""
