@@ -1,0 +1,96 @@
+"""Vehicle catalogue: lookups against the spec sheets, the AC-consumption consistency check, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from chisan.catalogue.vehicles import (
+    CHEMISTRIES,
+    DEFAULT_CHARGE_EFFICIENCY,
+    VEHICLE_COLUMNS,
+    battery_consumption_kwh_per_km,
+    custom_vehicle,
+    implied_charge_efficiency,
+    vehicle_model,
+    vehicle_models,
+)
+from chisan.exceptions import ScenarioError
+
+
+@pytest.mark.parametrize(
+    ("name", "battery_kwh", "range_km", "consumption_kwh_per_km"),
+    [
+        # DESIGN §7 and the Nissan spec sheets: Sakura 20 kWh, 180 km, 124 Wh/km;
+        # Leaf 40 kWh, 322 km, 155 Wh/km
+        ("nissan_sakura", 20.0, 180.0, 0.124),
+        ("nissan_leaf_40", 40.0, 322.0, 0.155),
+        # MLIT-certified values quoted by dime.jp: Leaf e+ 62 kWh, 458 km, 161 Wh/km
+        ("nissan_leaf_e_plus_62", 62.0, 458.0, 0.161),
+        # Toyota spec listing (ev-times.com): bZ4X Z FWD 20-inch 71.4 kWh, 540 km, 141 Wh/km
+        ("toyota_bz4x", 71.4, 540.0, 0.141),
+    ],
+)
+def test_lookup_matches_spec_sheet(name, battery_kwh, range_km, consumption_kwh_per_km):
+    vehicle = vehicle_model(name)
+    assert vehicle.model == name
+    assert vehicle.battery_kwh == battery_kwh
+    assert vehicle.range_wltc_km == range_km
+    assert vehicle.consumption_ac_kwh_per_km == consumption_kwh_per_km
+    assert 0 < vehicle.usable_kwh <= vehicle.battery_kwh
+    assert vehicle.chemistry in CHEMISTRIES
+    assert "http" in vehicle.source
+
+
+def test_sakura_consistency_ac_consumption_times_efficiency_gives_battery():
+    # 0.124 kWh/km × 0.9 = 0.1116 kWh/km battery-side; × 180 km = 20.09 kWh ≈ the 20 kWh battery.
+    # Tolerance 0.25 kWh: the spec figure is rounded to 1 Wh/km, i.e. 0.1235–0.1245 → 19.9–20.2 kWh.
+    sakura = vehicle_model("nissan_sakura")
+    per_km = sakura.consumption_battery_kwh_per_km(0.9)
+    assert per_km == pytest.approx(0.1116, abs=1e-12)
+    assert per_km * sakura.range_wltc_km == pytest.approx(sakura.battery_kwh, abs=0.25)
+    assert implied_charge_efficiency(20.0, 0.124, 180.0) == pytest.approx(20.0 / 22.32, rel=1e-12)
+    assert pytest.approx(implied_charge_efficiency(20.0, 0.124, 180.0), abs=0.01) == DEFAULT_CHARGE_EFFICIENCY
+
+
+def test_every_model_implies_a_plausible_charging_efficiency():
+    # gross battery / (AC consumption × range) estimates plug-to-battery efficiency; AC charging of cars is
+    # 75–95 % efficient, so a value outside that band means a transcription error (e.g. Wh vs kWh).
+    table = vehicle_models()
+    for row in table.itertuples():
+        eta = implied_charge_efficiency(row.battery_kwh, row.consumption_ac_kwh_per_km, row.range_wltc_km)
+        assert 0.75 <= eta <= 0.95, (row.model, eta)
+    assert list(table.columns) == list(VEHICLE_COLUMNS)
+    assert table.index.is_unique
+
+
+def test_battery_consumption_is_ac_times_efficiency():
+    assert battery_consumption_kwh_per_km(0.155, 0.8) == pytest.approx(0.124, abs=1e-12)
+    with pytest.raises(ScenarioError, match="charge_efficiency"):
+        battery_consumption_kwh_per_km(0.155, 1.2)
+
+
+def test_unknown_name_lists_valid_names_and_closest_match():
+    with pytest.raises(ScenarioError) as err:
+        vehicle_model("nissan_sakra")
+    message = str(err.value)
+    assert "'nissan_sakra'" in message
+    for name in ("nissan_sakura", "nissan_leaf_40", "nissan_leaf_e_plus_62", "toyota_bz4x"):
+        assert name in message
+    assert "Did you mean 'nissan_sakura'?" in message
+
+
+def test_custom_vehicle_defaults_and_errors():
+    vehicle = custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=0.14)
+    assert vehicle.usable_kwh == 30.0
+    assert math.isnan(vehicle.range_wltc_km)
+    assert vehicle.consumption_battery_kwh_per_km(0.9) == pytest.approx(0.126, abs=1e-12)
+    with pytest.raises(ScenarioError, match=r"usable_kwh = 35.0 exceeds battery_kwh = 30.0"):
+        custom_vehicle(battery_kwh=30.0, usable_kwh=35.0, consumption_ac_kwh_per_km=0.14)
+    with pytest.raises(ScenarioError, match="battery_kwh = -1"):
+        custom_vehicle(battery_kwh=-1, consumption_ac_kwh_per_km=0.14)
+    with pytest.raises(ScenarioError, match="kWh per km"):
+        custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=140.0)  # Wh/km given by mistake
+    with pytest.raises(ScenarioError, match="NMC111, NMC622, NMC811, LFP"):
+        custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=0.14, chemistry="NCA")
