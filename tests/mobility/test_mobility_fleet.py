@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chisan.exceptions import ScenarioError
+from chisan.exceptions import DataError, ScenarioError
 from chisan.mobility import UnservedBookingsWarning, assign_bookings, generate_bookings, vehicle_timeseries
 
 TZ = "Asia/Tokyo"
@@ -256,3 +256,19 @@ def test_parameter_and_station_errors(make_bookings):
         _assign(bookings, [1.0], reserve_kwh=25.0)
     with pytest.raises(ScenarioError, match=r"charge_efficiency = 1\.5"):
         _assign(bookings, [1.0], charge_efficiency=1.5)
+
+
+def test_trip_energy_aligned_by_index_or_booking_id(make_bookings):
+    bookings = make_bookings(
+        [
+            ("b1", "s", "2024-01-01 08:00", "2024-01-01 09:00", 10),
+            ("b2", "s", "2024-01-01 10:00", "2024-01-01 11:00", 10),
+        ]
+    )
+    by_id = pd.Series({"b2": 5.0, "b1": 1.0})  # other order, keyed by booking id
+    result = assign_bookings(bookings, by_id, vehicles_per_station={"s": 1}, **BATTERY)
+    assert result.bookings["trip_energy_kwh"].tolist() == [1.0, 5.0]
+    with pytest.raises(DataError, match="indexed like the bookings"):
+        assign_bookings(bookings, pd.Series({"b1": 1.0, "zz": 2.0}), vehicles_per_station={"s": 1}, **BATTERY)
+    with pytest.raises(DataError, match="trip_energy_kwh of booking 'b2' is nan"):
+        assign_bookings(bookings, pd.Series([1.0, np.nan]), vehicles_per_station={"s": 1}, **BATTERY)

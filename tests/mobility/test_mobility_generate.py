@@ -128,6 +128,8 @@ def test_no_members_gives_empty_frame():
     bookings = _year(members=0)
     assert bookings.empty
     assert list(bookings.columns) == [*BOOKING_COLUMNS, "member_id"]
+    assert bookings["booking_id"].dtype == bookings["station"].dtype == bookings["member_id"].dtype == "str"
+    assert str(bookings["start"].dtype) == f"datetime64[ns, {TZ}]"
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def check_snapshots(snapshots: pd.DatetimeIndex, dt_hours: float) -> None:
     if not isinstance(snapshots, pd.DatetimeIndex) or snapshots.tz is None:
         raise DataError("snapshots must be a tz-aware pandas DatetimeIndex")
     if not dt_hours > 0:
-        raise DataError(f"dt_hours = {dt_hours!r} must be > 0")
+        raise DataError(f"dt_hours = {dt_hours} must be > 0")
     if len(snapshots) > 1:
         steps = np.asarray((snapshots[1:] - snapshots[:-1]) / pd.Timedelta(hours=dt_hours), dtype=float)
         if not np.allclose(steps, 1.0):

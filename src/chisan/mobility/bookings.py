@@ -273,8 +273,10 @@ def generate_bookings(
     )
     frame = frame[(frame["start"] >= start) & (frame["end"] <= end)]
     frame = frame.sort_values(["start", "station", "member"], kind="stable").reset_index(drop=True)
-    frame.insert(0, "booking_id", [f"B{i:06d}" for i in range(1, len(frame) + 1)])
-    frame["member_id"] = [f"M{m + 1:05d}" for m in frame.pop("member")]
+    ids = [f"B{i:06d}" for i in range(1, len(frame) + 1)]
+    frame.insert(0, "booking_id", pd.Series(ids, index=frame.index, dtype=str))
+    members_of = [f"M{m + 1:05d}" for m in frame.pop("member")]
+    frame["member_id"] = pd.Series(members_of, index=frame.index, dtype=str)
     frame["station"] = frame["station"].astype(str)
     return frame
 
@@ -320,7 +322,7 @@ def _check_generation_inputs(
         ("distance_sigma", distance_sigma, 0.0),
     ):
         if not (np.isfinite(value) and value >= low):
-            raise ScenarioError(f"generate_bookings: {name} = {value!r} must be a number ≥ {low}")
+            raise ScenarioError(f"generate_bookings: {name} = {value} must be a number ≥ {low}")
     for name, value in (
         ("weekend_factor", weekend_factor),
         ("mean_duration_h", mean_duration_h),
@@ -329,14 +331,14 @@ def _check_generation_inputs(
         ("mean_speed_kmh", mean_speed_kmh),
     ):
         if not (np.isfinite(value) and value > 0):
-            raise ScenarioError(f"generate_bookings: {name} = {value!r} must be a number > 0")
+            raise ScenarioError(f"generate_bookings: {name} = {value} must be a number > 0")
     if min_duration_h > max_duration_h:
         raise ScenarioError(
             f"generate_bookings: min_duration_h = {min_duration_h} exceeds max_duration_h = {max_duration_h}"
         )
     if max_distance_km is not None and not max_distance_km > 0:
         raise ScenarioError(
-            f"generate_bookings: max_distance_km = {max_distance_km!r} must be > 0 when given"
+            f"generate_bookings: max_distance_km = {max_distance_km} must be > 0 when given"
         )
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, pd.Timestamp) or value.tz is None:

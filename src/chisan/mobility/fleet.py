@@ -132,7 +132,7 @@ def _align_energy(trip_energy_kwh: pd.Series, bookings: pd.DataFrame) -> np.ndar
     if bad.any():
         booking = bookings["booking_id"].iloc[int(np.flatnonzero(bad)[0])]
         raise DataError(
-            f"trip_energy_kwh of booking {booking!r} is {energy[bad][0]!r}; it must be a number ≥ 0"
+            f"trip_energy_kwh of booking {booking!r} is {float(energy[bad][0])}; it must be a number ≥ 0"
         )
     return energy
 
@@ -161,7 +161,7 @@ def _check_parameters(
         rules.append(("dt_hours", dt_hours, dt_hours > 0, "> 0"))
     for name, value, ok, allowed in rules:
         if not (ok and math.isfinite(value)):
-            raise ScenarioError(f"assign_bookings: {name} = {value!r} is not allowed; it must be {allowed}")
+            raise ScenarioError(f"assign_bookings: {name} = {value} is not allowed; it must be {allowed}")
 
 
 def _hours(times: pd.Series, origin: pd.Timestamp) -> np.ndarray:
