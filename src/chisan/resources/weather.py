@@ -48,6 +48,7 @@ __all__ = [
     "ALLOWED_UNITS",
     "CLOUD_COVER_GHI_OFFSET_PERCENT",
     "EPW_MISSING_CODES",
+    "EPW_WIND_HEIGHT_M",
     "WEATHER_COLUMNS",
     "check_regular",
     "clear_sky_irradiance",
@@ -826,7 +827,7 @@ def to_plan_year(weather: pd.DataFrame, year: int, timezone: str) -> pd.DataFram
         )
     if index.is_unique:
         found = weather.reindex(target)
-        if found.notna().all().all() and len(found) == len(target):
+        if found.notna().all().all():
             return found
     keys = _typical_year_keys(index)
     if keys.is_unique and len(keys) >= 8760:
