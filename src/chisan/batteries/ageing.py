@@ -1,0 +1,817 @@
+"""Semi-empirical capacity fade of lithium-ion packs: calendar + cycle ageing, advanced step by step.
+
+Each model is a sum of fade laws of the form ``q = k(stress) · x^p``: calendar fade grows with time ``x = t``
+[day] at a rate ``k`` set by temperature and state of charge; cycle fade grows with charge throughput
+``x = EFC`` at a rate set by depth of discharge, C-rate and temperature. Stress changes from step to step,
+so the fade is advanced with the "virtual time" state update of NREL's BLAST-Lite [3]_: the fade reached so
+far is converted to the time it would have taken under the new stress, ``x_v = (q / k)^(1/p)``, and the law
+is advanced from there, ``q' = k (x_v + Δx)^p`` (:func:`advance_power_law`). Changing stress is then neither
+double-counted (as summing ``k_i Δx_i^p`` would) nor forgotten. For constant stress the update is exact for
+any step length. (BLAST-Lite takes an explicit Euler step of the same state equation; for daily steps the
+two agree to ~1e-4.)
+
+Published parameter sets are named constants; :func:`ageing_model` looks a model up by name:
+
+===================  ======================================================================  =========
+name                 cell and source                                                         chemistry
+===================  ======================================================================  =========
+``nmc111_kokam``     Kokam 75 Ah NMC111|graphite pouch, Smith et al. 2017 [1]_               NMC111
+``lfp_250ah``        250 Ah LFP|graphite prismatic, Gasper et al. 2023 [2]_                  LFP
+``lfp_naumann``      Sony/Murata 3 Ah LFP|graphite 26650, Naumann et al. 2018, 2020 [4]_ [5]_  LFP
+===================  ======================================================================  =========
+
+The equations and parameter values of the first two models were read from the source of BLAST-Lite 1.1.1
+(NREL, Apache-2.0 per its package metadata; https://github.com/NREL/BLAST-Lite), which implements the
+published models; they are re-implemented here, not copied. They reproduce the BLAST-Lite 1.1 reference
+values in ``shared/data/battery_reference`` to better than 0.002 relative capacity (``tests/batteries``).
+
+The stress factors (``dt_days, efc, dod, c_rate, mean_soc, temp_c``) come from
+:func:`chisan.batteries.cycles.stress_factors`.
+
+References
+----------
+.. [1] K. Smith, A. Saxon, M. Keyser, B. Lundstrom, Z. Cao, A. Roc (2017), Life prediction model for
+   grid-connected Li-ion battery energy storage system, 2017 American Control Conference (ACC), 4062-4068.
+   doi:10.23919/ACC.2017.7963578
+.. [2] P. Gasper et al. (2023), Degradation and modeling of large-format commercial lithium-ion cells as a
+   function of chemistry, design, and aging conditions, Journal of Energy Storage 73, 109042.
+   doi:10.1016/j.est.2023.109042
+.. [3] P. Gasper, N. Prakash, K. Smith (2023), BLAST-Lite 1.1, NREL software SWR-22-69,
+   https://github.com/NREL/BLAST-Lite
+.. [4] M. Naumann, M. Schimpe, P. Keil, H. C. Hesse, A. Jossen (2018), Analysis and modeling of calendar aging
+   of a commercial LiFePO4/graphite cell, Journal of Energy Storage 17, 153-169. doi:10.1016/j.est.2018.01.019
+.. [5] M. Naumann, F. B. Spingler, A. Jossen (2020), Analysis and modeling of cycle aging of a commercial
+   LiFePO4/graphite cell, Journal of Power Sources 451, 227666. doi:10.1016/j.jpowsour.2019.227666
+.. [6] M. Safari, C. Delacourt (2011), Modeling of a commercial graphite/LiFePO4 cell, Journal of the
+   Electrochemical Society 158(5), A562. doi:10.1149/1.3567007
+.. [7] M. Schimpe, M. E. von Kuepach, M. Naumann, H. C. Hesse, K. Smith, A. Jossen (2018), Comprehensive
+   modeling of temperature-dependent degradation mechanisms in lithium iron phosphate batteries, Journal of
+   the Electrochemical Society 165(2), A181. doi:10.1149/2.1181714jes
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chisan.batteries import cycles
+from chisan.exceptions import ScenarioError
+from chisan.units import KELVIN_OFFSET
+
+GAS_CONSTANT_J_PER_MOL_K: float = 8.314462618
+"""Molar gas constant R [J/(mol K)] (CODATA 2018)."""
+
+SECONDS_PER_DAY: float = 86400.0
+
+NMC111_KOKAM_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        # Calendar loss of lithium inventory (LLI): q1 [1/day^q2]
+        "q1_0": 2.66e7,
+        "q1_1": -17.8,
+        "q1_2": -5.21,
+        "q2": 0.357,
+        # Cycling LLI: q3 [1/EFC^q4]
+        "q3_0": 3.80e3,
+        "q3_1": -18.4,
+        "q3_2": 1.04,
+        "q4": 0.778,
+        # Cycling loss of active material (LAM), sigmoid: q5 [EFC] and its exponent
+        "q5_0": 1e4,
+        "q5_1": 153.0,
+        "p_lam": 10.0,
+        "lam_offset": 0.01,
+    }
+)
+"""Kokam 75 Ah NMC111|graphite model of Smith et al. 2017 [1]_ (values as in BLAST-Lite 1.1 [3]_)."""
+
+LFP_250AH_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        # Calendar: kcal [1/day^pcal]
+        "p1": 8.37e4,
+        "p2": -5.21e3,
+        "p3": -3.56e3,
+        "pcal": 0.526,
+        # Cycling: kcyc [1/EFC^pcyc]
+        "p4": 4.38e-8,
+        "p5": 1.55e-8,
+        "p6": 1.68e-7,
+        "p7": 2.19e3,
+        "p8": 1.55e5,
+        "pcyc": 0.828,
+    }
+)
+"""Large-format 250 Ah LFP|graphite prismatic model of Gasper et al. 2023 [2]_ (values as in BLAST-Lite)."""
+
+NAUMANN_LFP_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        # Calendar [4]: k_cal,ref [1/s^0.5], activation energy [J/mol], SOC polynomial
+        "k_cal_ref": 1.2571e-5,
+        "ea_cal_j_per_mol": 17126.0,
+        "temp_ref_k": 298.15,
+        "c_soc_3": 2.8575,
+        "c_soc_0": 0.60225,
+        "p_cal": 0.5,
+        # Cycle [5], loss in percent: (a_c C + b_c)(a_d (DoD - 0.6)^3 + b_d) sqrt(FEC)
+        "a_c": 0.0630,
+        "b_c": 0.0971,
+        "a_d": 4.0253,
+        "b_d": 1.0923,
+        "p_cyc": 0.5,
+    }
+)
+"""Naumann et al. LFP|graphite calendar [4]_ and cycle [5]_ ageing model (DESIGN.md §7)."""
+
+
+# --- graphite anode potential -------------------------------------------------------------------------------
+
+
+def anode_potential(soc: Any) -> np.ndarray:
+    """Graphite anode open-circuit potential vs Li/Li+ [V] at a cell state of charge.
+
+    The anode lithiation is ``x_a = 0.0085 + SOC (0.78 - 0.0085)`` (stoichiometry of Schimpe et al. [7]_) and
+    the potential the fit of Safari & Delacourt [6]_; BLAST-Lite [3]_ uses the same pair for every cell.
+
+    Parameters
+    ----------
+    soc : array-like
+        State of charge [fraction].
+
+    Returns
+    -------
+    numpy.ndarray
+        Anode potential [V].
+    """
+    xa = 8.5e-3 + np.asarray(soc, dtype=float) * (0.78 - 8.5e-3)  # lithiation fraction, [7]
+    return (  # graphite open-circuit potential fit of [6]
+        0.6379
+        + 0.5416 * np.exp(-305.5309 * xa)
+        + 0.044 * np.tanh(-(xa - 0.1958) / 0.1088)
+        - 0.1978 * np.tanh((xa - 1.0571) / 0.0854)
+        - 0.6875 * np.tanh((xa + 0.0117) / 0.0529)
+        - 0.0175 * np.tanh((xa - 0.5692) / 0.0875)
+    )
+
+
+_UA_GRID_POINTS = 20001
+_UA_GRID_V = anode_potential(np.linspace(0.0, 1.0, _UA_GRID_POINTS))
+_UA_GRID_SLOPE = np.diff(_UA_GRID_V)
+
+
+def _anode_potential_fast(soc: np.ndarray) -> np.ndarray:
+    """:func:`anode_potential` interpolated on a uniform 5e-5 SOC grid (error < 1e-6 V), for speed."""
+    position = np.clip(soc, 0.0, 1.0) * (_UA_GRID_POINTS - 1)
+    cell = np.minimum(position.astype(np.intp), _UA_GRID_POINTS - 2)
+    return _UA_GRID_V[cell] + (position - cell) * _UA_GRID_SLOPE[cell]
+
+
+# --- Kokam NMC111 (Smith et al. 2017) ---------------------------------------------------------------------
+
+
+def kokam_nmc111_calendar_rate(
+    temp_c: Any, soc: Any, params: Mapping[str, float] = NMC111_KOKAM_PARAMETERS
+) -> np.ndarray:
+    """Calendar fade rate of the Kokam NMC111 model, ``q_cal = q1 · t^q2`` with t in days.
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Cell temperature [°C].
+    soc : array-like
+        State of charge [fraction].
+    params : mapping, default :data:`NMC111_KOKAM_PARAMETERS`
+
+    Returns
+    -------
+    numpy.ndarray
+        ``q1`` [1/day^q2].
+    """
+    temp_n = (np.asarray(temp_c, dtype=float) + KELVIN_OFFSET) / (KELVIN_OFFSET + 35.0)  # T / 308.15 K, [1]
+    ua_n = _anode_potential_fast(np.asarray(soc, dtype=float)) / 0.123  # Ua / 0.123 V, [1]
+    # Arrhenius and Tafel terms of the calendar LLI rate, [1] (as in BLAST-Lite [3])
+    return params["q1_0"] * np.exp(params["q1_1"] / temp_n + params["q1_2"] * ua_n / temp_n)
+
+
+def kokam_nmc111_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any = 0.0,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = NMC111_KOKAM_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate (loss of lithium inventory) of the Kokam NMC111 model, ``q_cyc = q3 · EFC^q4``.
+
+    The model has no C-rate dependence [1]_; ``c_rate`` and ``mean_soc`` are accepted for a common signature.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``q3`` [1/EFC^q4].
+    """
+    temp_n = (np.asarray(temp_c, dtype=float) + KELVIN_OFFSET) / (KELVIN_OFFSET + 35.0)
+    dod = np.asarray(dod, dtype=float)
+    # Arrhenius term and depth-of-discharge term exp(q3_2 exp(DoD^2)), [1]
+    return params["q3_0"] * np.exp(params["q3_1"] / temp_n + params["q3_2"] * np.exp(dod**2))
+
+
+def kokam_nmc111_lam_scale(
+    temp_c: Any, dod: Any, mean_soc: Any, params: Mapping[str, float] = NMC111_KOKAM_PARAMETERS
+) -> np.ndarray:
+    """Throughput scale ``q5`` [EFC] of the sigmoidal loss of active material of the Kokam NMC111 model.
+
+    ``q_LAM = 2 (1/2 - 1/(1 + exp((EFC/q5)^p)))`` and the relative capacity is ``min(q_LLI, 1.01 - q_LAM)``
+    [1]_. Outside the fitted range (0-45 °C) ``q5`` can turn negative; it is then held at 1 EFC (a warning).
+    """
+    temp_c = np.asarray(temp_c, dtype=float)
+    q5 = params["q5_0"] + params["q5_1"] * (temp_c - 55.0) * np.asarray(dod) * (
+        np.asarray(mean_soc) / 0.6
+    )  # [1]
+    if np.any(q5 < 1.0):
+        warnings.warn(
+            "Kokam NMC111 LAM scale q5 < 1 EFC (cold, deep cycling: outside the 0-45 °C fit); held at 1 EFC",
+            stacklevel=2,
+        )
+        q5 = np.maximum(q5, 1.0)
+    return q5
+
+
+# --- LFP 250 Ah prismatic (Gasper et al. 2023) ------------------------------------------------------------
+
+
+def lfp_250ah_calendar_rate(
+    temp_c: Any, soc: Any, params: Mapping[str, float] = LFP_250AH_PARAMETERS
+) -> np.ndarray:
+    """Calendar fade rate of the 250 Ah LFP model [2]_, ``q_cal = kcal · t^pcal`` with t in days.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``kcal`` [1/day^pcal].
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    ua = _anode_potential_fast(np.asarray(soc, dtype=float))
+    # kcal = |p1| exp(p2/T) exp(p3 Ua/T), [2]
+    return abs(params["p1"]) * np.exp((params["p2"] + params["p3"] * ua) / temp_k)
+
+
+def lfp_250ah_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = LFP_250AH_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate of the 250 Ah LFP model [2]_, ``q_cyc = kcyc · EFC^pcyc``.
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Cell temperature [°C].
+    dod : array-like
+        Depth of discharge [fraction].
+    c_rate : array-like
+        Mean absolute C-rate while charging or discharging [1/h] (``c_rate`` of
+        :func:`chisan.batteries.cycles.stress_factors`).
+
+    Notes
+    -----
+    The model's rate stressor is taken as half of ``c_rate``: the mean of the charge and the discharge
+    current over a whole cycle period (for a symmetric constant-current cycle at rate C it is C/2). This is
+    the reading that reproduces the BLAST-Lite 1.1 reference values (``shared/data/battery_reference``, daily
+    cycles at 0.5 C: stressor fitted to each of the six rows is 0.247-0.251); with the C-rate itself those
+    rows are missed by up to 0.048 at 10 years, with BLAST-Lite 1.1.1's whole-day time average by up to 0.035.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``kcyc`` [1/EFC^pcyc].
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    rate_stressor = 0.5 * np.asarray(c_rate, dtype=float)
+    # kcyc = (p4 + p5 DoD + p6 Crate)(exp(p7/T) + exp(-p8/T)), [2]
+    return (params["p4"] + params["p5"] * np.asarray(dod, dtype=float) + params["p6"] * rate_stressor) * (
+        np.exp(params["p7"] / temp_k) + np.exp(-params["p8"] / temp_k)
+    )
+
+
+# --- Naumann LFP (2018, 2020) -----------------------------------------------------------------------------
+
+
+def naumann_lfp_calendar_rate(
+    temp_c: Any, soc: Any, params: Mapping[str, float] = NAUMANN_LFP_PARAMETERS
+) -> np.ndarray:
+    """Calendar fade rate of the Naumann LFP model [4]_, converted to ``q_cal = k · t^0.5`` with t in days.
+
+    ``k = k_ref exp(-Ea/R (1/T - 1/T_ref)) (2.8575 (SOC - 0.5)^3 + 0.60225)`` per √s [4]_, times √86400.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k`` [1/day^0.5]; e.g. 25 °C, SOC 0.5: 1.2571e-5 · 0.60225 · √86400 = 2.2254e-3.
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    soc = np.asarray(soc, dtype=float)
+    inv_t = 1.0 / temp_k - 1.0 / params["temp_ref_k"]
+    arrhenius = np.exp(-params["ea_cal_j_per_mol"] / GAS_CONSTANT_J_PER_MOL_K * inv_t)  # Arrhenius term, [4]
+    soc_term = params["c_soc_3"] * (soc - 0.5) ** 3 + params["c_soc_0"]  # SOC dependence of k_cal, [4]
+    # per sqrt(s) in [4]; q = k_s sqrt(86400 t_day) = (k_s 86400^p) t_day^p
+    return params["k_cal_ref"] * arrhenius * soc_term * SECONDS_PER_DAY ** params["p_cal"]
+
+
+def naumann_lfp_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = NAUMANN_LFP_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate of the Naumann LFP model [5]_, ``q_cyc = k · FEC^0.5`` (no temperature term).
+
+    ``k = (0.0630 C + 0.0971)(4.0253 (DoD - 0.6)^3 + 1.0923) / 100`` (the published law is in percent).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k`` [1/FEC^0.5]; e.g. 1 C, DoD 1: 0.1601 · 1.34992 / 100 = 2.1612e-3.
+    """
+    c = np.asarray(c_rate, dtype=float)
+    dod = np.asarray(dod, dtype=float)
+    # C-rate term times DoD term of [5], in percent per sqrt(FEC)
+    return (params["a_c"] * c + params["b_c"]) * (params["a_d"] * (dod - 0.6) ** 3 + params["b_d"]) / 100.0
+
+
+# --- state updates ------------------------------------------------------------------------------------------
+
+
+def advance_power_law(fade: Any, rate: Any, exponent: float, dx: Any) -> np.ndarray:
+    """Advance a fade state that follows ``q = k x^p`` by ``Δx`` under rate ``k`` (virtual-time update [3]_).
+
+    ``x_v = (q / k)^(1/p)`` is the time (or throughput) that would give the current fade under the new rate;
+    the new fade is ``k (x_v + Δx)^p``. Where ``Δx = 0`` or ``k = 0`` the fade is returned unchanged
+    (exactly).
+
+    Parameters
+    ----------
+    fade : array-like
+        Current fade ``q`` [fraction of capacity].
+    rate : array-like
+        Rate ``k`` under the stress of this step [fraction / unit^p].
+    exponent : float
+        ``p`` (> 0).
+    dx : array-like
+        Time [day] or throughput [EFC] of this step (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Fade after the step [fraction].
+    """
+    fade = np.asarray(fade, dtype=float)
+    rate = np.asarray(rate, dtype=float)
+    dx = np.asarray(dx, dtype=float)
+    moves = (dx > 0) & (rate > 0)
+    safe_rate = np.where(moves, rate, 1.0)
+    virtual_x = (fade / safe_rate) ** (1.0 / exponent)
+    advanced = safe_rate * (virtual_x + dx) ** exponent
+    return np.where(moves, np.maximum(advanced, fade), fade)
+
+
+def advance_sigmoid(fade: Any, scale: Any, exponent: float, dx: Any) -> np.ndarray:
+    """Advance a fade state that follows ``q = 2 (1/2 - 1/(1 + exp((x/s)^p))) = tanh((x/s)^p / 2)``.
+
+    The virtual throughput is ``x_v = s (2 artanh q)^(1/p)`` under the new scale ``s``; the new fade is
+    ``tanh(((x_v + Δx)/s)^p / 2)`` (BLAST-Lite's sigmoid state [3]_, advanced exactly).
+
+    Parameters
+    ----------
+    fade : array-like
+        Current fade ``q`` in [0, 1).
+    scale : array-like
+        ``s`` [EFC], > 0.
+    exponent : float
+        ``p``.
+    dx : array-like
+        Throughput of the step [EFC].
+    """
+    fade = np.asarray(fade, dtype=float)
+    scale = np.asarray(scale, dtype=float)
+    dx = np.asarray(dx, dtype=float)
+    virtual_x = scale * (2.0 * np.arctanh(np.minimum(fade, 1.0 - 1e-16))) ** (1.0 / exponent)
+    advanced = np.tanh((((virtual_x + dx) / scale) ** exponent) / 2.0)
+    return np.where(dx > 0, np.maximum(advanced, fade), fade)
+
+
+# --- models -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgeingModel:
+    """A calendar + cycle capacity-fade model: rate functions bound to a published parameter set.
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`AGEING_MODELS`.
+    chemistry : str
+        Cell chemistry (``"NMC111"``, ``"LFP"``), as in :mod:`chisan.batteries.materials`.
+    calendar_rate : callable
+        ``(temp_c, soc) -> k`` [1/day^calendar_exponent].
+    calendar_exponent : float
+    cycle_rate : callable
+        ``(temp_c, dod, c_rate, mean_soc) -> k`` [1/EFC^cycle_exponent].
+    cycle_exponent : float
+    lam_scale : callable or None
+        ``(temp_c, dod, mean_soc) -> s`` [EFC] of a sigmoidal loss of active material, if the model has one.
+    lam_exponent : float
+    lam_offset : float
+        The LAM-limited capacity is ``1 + lam_offset - q_LAM``.
+    description : str
+    """
+
+    name: str
+    chemistry: str
+    calendar_rate: Callable[..., np.ndarray]
+    calendar_exponent: float
+    cycle_rate: Callable[..., np.ndarray]
+    cycle_exponent: float
+    lam_scale: Callable[..., np.ndarray] | None = None
+    lam_exponent: float = 0.0
+    lam_offset: float = 0.0
+    description: str = field(default="", compare=False)
+
+
+AGEING_MODELS: Mapping[str, AgeingModel] = MappingProxyType(
+    {
+        "nmc111_kokam": AgeingModel(
+            name="nmc111_kokam",
+            chemistry="NMC111",
+            calendar_rate=partial(kokam_nmc111_calendar_rate, params=NMC111_KOKAM_PARAMETERS),
+            calendar_exponent=NMC111_KOKAM_PARAMETERS["q2"],
+            cycle_rate=partial(kokam_nmc111_cycle_rate, params=NMC111_KOKAM_PARAMETERS),
+            cycle_exponent=NMC111_KOKAM_PARAMETERS["q4"],
+            lam_scale=partial(kokam_nmc111_lam_scale, params=NMC111_KOKAM_PARAMETERS),
+            lam_exponent=NMC111_KOKAM_PARAMETERS["p_lam"],
+            lam_offset=NMC111_KOKAM_PARAMETERS["lam_offset"],
+            description="Kokam 75 Ah NMC111|graphite, Smith et al. 2017, doi:10.23919/ACC.2017.7963578",
+        ),
+        "lfp_250ah": AgeingModel(
+            name="lfp_250ah",
+            chemistry="LFP",
+            calendar_rate=partial(lfp_250ah_calendar_rate, params=LFP_250AH_PARAMETERS),
+            calendar_exponent=LFP_250AH_PARAMETERS["pcal"],
+            cycle_rate=partial(lfp_250ah_cycle_rate, params=LFP_250AH_PARAMETERS),
+            cycle_exponent=LFP_250AH_PARAMETERS["pcyc"],
+            description="250 Ah LFP|graphite prismatic, Gasper et al. 2023, doi:10.1016/j.est.2023.109042",
+        ),
+        "lfp_naumann": AgeingModel(
+            name="lfp_naumann",
+            chemistry="LFP",
+            calendar_rate=partial(naumann_lfp_calendar_rate, params=NAUMANN_LFP_PARAMETERS),
+            calendar_exponent=NAUMANN_LFP_PARAMETERS["p_cal"],
+            cycle_rate=partial(naumann_lfp_cycle_rate, params=NAUMANN_LFP_PARAMETERS),
+            cycle_exponent=NAUMANN_LFP_PARAMETERS["p_cyc"],
+            description="LFP|graphite 26650, Naumann et al. 2018 (calendar), 2020 (cycle)",
+        ),
+    }
+)
+"""Published ageing models by name; see :func:`ageing_model`."""
+
+
+def ageing_model(name: str | AgeingModel) -> AgeingModel:
+    """Look up a published ageing model by name (case-insensitive); an :class:`AgeingModel` passes through.
+
+    Raises
+    ------
+    chisan.exceptions.ScenarioError
+        For an unknown name, listing the valid names.
+    """
+    if isinstance(name, AgeingModel):
+        return name
+    key = str(name).strip().lower()
+    if key not in AGEING_MODELS:
+        raise ScenarioError(
+            f"Unknown ageing model {name!r}; valid names: {', '.join(sorted(AGEING_MODELS))}."
+        )
+    return AGEING_MODELS[key]
+
+
+# --- fade over a sequence of steps ------------------------------------------------------------------------
+
+
+@dataclass
+class FadeState:
+    """Fade reached so far by each pack [fraction of nominal capacity]: calendar, cycling (LLI) and LAM."""
+
+    calendar: np.ndarray
+    cycle: np.ndarray
+    lam: np.ndarray
+
+    @classmethod
+    def new(cls, n_packs: int = 1) -> FadeState:
+        """Fresh packs (no fade)."""
+        return cls(np.zeros(n_packs), np.zeros(n_packs), np.zeros(n_packs))
+
+    def relative_capacity(self, model: AgeingModel) -> np.ndarray:
+        """Relative capacity [fraction]: ``1 - q_cal - q_cyc``, limited by LAM where the model has it [1]_."""
+        capacity = 1.0 - self.calendar - self.cycle
+        if model.lam_scale is not None:
+            capacity = np.minimum(capacity, 1.0 + model.lam_offset - self.lam)
+        return capacity
+
+
+def _step_rates(stress: Mapping[str, np.ndarray], model: AgeingModel) -> dict[str, np.ndarray]:
+    """Rates per step from stress arrays (any matching shape); the calendar rate may be precomputed."""
+    rates = {
+        "calendar": stress["calendar_rate"]
+        if "calendar_rate" in stress
+        else model.calendar_rate(stress["temp_c"], stress["mean_soc"]),
+        "cycle": model.cycle_rate(stress["temp_c"], stress["dod"], stress["c_rate"], stress["mean_soc"]),
+    }
+    if model.lam_scale is not None:
+        rates["lam"] = model.lam_scale(stress["temp_c"], stress["dod"], stress["mean_soc"])
+    return rates
+
+
+def _advance(
+    state: FadeState, rates: Mapping[str, np.ndarray], stress: Mapping[str, np.ndarray], model: AgeingModel
+) -> tuple[FadeState, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Advance ``state`` through steps (arrays packs × steps); returns state, per-step fades and capacity."""
+    n_packs, n_steps = np.shape(stress["efc"])
+    cal = np.empty((n_packs, n_steps))
+    cyc = np.empty((n_packs, n_steps))
+    lam = np.zeros((n_packs, n_steps))
+    cap = np.empty((n_packs, n_steps))
+    q_cal, q_cyc, q_lam = state.calendar, state.cycle, state.lam
+    dt_days, efc = stress["dt_days"], stress["efc"]
+    for k in range(n_steps):
+        q_cal = advance_power_law(q_cal, rates["calendar"][:, k], model.calendar_exponent, dt_days[:, k])
+        q_cyc = advance_power_law(q_cyc, rates["cycle"][:, k], model.cycle_exponent, efc[:, k])
+        capacity = 1.0 - q_cal - q_cyc
+        if model.lam_scale is not None:
+            q_lam = advance_sigmoid(q_lam, rates["lam"][:, k], model.lam_exponent, efc[:, k])
+            capacity = np.minimum(capacity, 1.0 + model.lam_offset - q_lam)
+            lam[:, k] = q_lam
+        cal[:, k], cyc[:, k], cap[:, k] = q_cal, q_cyc, capacity
+    return FadeState(q_cal, q_cyc, q_lam), cal, cyc, lam, cap
+
+
+def capacity_fade(
+    stress: pd.DataFrame, model: str | AgeingModel, state: FadeState | None = None
+) -> pd.DataFrame:
+    """Fade and relative capacity of one pack after each step of a stress table.
+
+    Parameters
+    ----------
+    stress : pandas.DataFrame
+        One row per step with the columns of :data:`chisan.batteries.cycles.STRESS_COLUMNS`; an optional
+        column ``calendar_rate`` [1/day^p] holds the model's calendar rate already averaged over the step (as
+        :func:`simulate_capacity` does from the SOC samples); without it the rate is evaluated at the step's
+        ``temp_c`` and ``mean_soc``.
+    model : str or AgeingModel
+        See :func:`ageing_model`.
+    state : FadeState, optional
+        Fade reached before the first step (default: a new pack).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; columns ``calendar_fade``, ``cycle_fade``, ``lam_fade`` [fraction] and
+        ``relative_capacity`` [fraction of nominal].
+    """
+    model = ageing_model(model)
+    arrays = {name: stress[name].to_numpy(dtype=float)[None, :] for name in stress.columns}
+    state = state if state is not None else FadeState.new(1)
+    _, cal, cyc, lam, cap = _advance(state, _step_rates(arrays, model), arrays, model)
+    return pd.DataFrame(
+        {"calendar_fade": cal[0], "cycle_fade": cyc[0], "lam_fade": lam[0], "relative_capacity": cap[0]},
+        index=stress.index,
+    )
+
+
+# --- health from SOC series ---------------------------------------------------------------------------------
+
+
+_PACKS_PER_BLOCK = 64
+
+
+def _stress_with_calendar_rate(
+    soc: pd.Series | pd.DataFrame,
+    temp_c: float | pd.Series | pd.DataFrame,
+    model: AgeingModel,
+    *,
+    dt_hours: float,
+    step: str | pd.Timedelta,
+) -> tuple[dict[str, np.ndarray], pd.Index]:
+    """Stress arrays (packs × steps) with the calendar rate averaged over each step's samples.
+
+    The calendar rate is evaluated at every sample (temperature and SOC) and then averaged over the step, as
+    BLAST-Lite does [3]_: the rate is strongly non-linear in SOC, so the rate at the mean SOC would be biased.
+    """
+    per_step = cycles.samples_per_step(step, dt_hours)
+    cycles.check_soc(soc, dt_hours)
+    temp = cycles._broadcast_temperature(temp_c, soc)
+    n_time = len(soc)
+    if n_time < 2:
+        raise ScenarioError(f"The SOC series needs at least 2 samples, got {n_time}.")
+    index = cycles._step_index(soc.index, n_time, per_step, dt_hours)
+    if not isinstance(soc, pd.DataFrame):
+        x = np.asarray(soc, dtype=float)[None, :]
+        frame = cycles.stress_factors(soc, temp_c, dt_hours=dt_hours, step=step)  # rainflow package
+        arrays = {name: frame[name].to_numpy()[None, :] for name in cycles.STRESS_COLUMNS}
+        arrays["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp, x), per_step, n_time)
+        return arrays, index
+    x_all = np.ascontiguousarray(soc.to_numpy(dtype=float).T)
+    blocks = []
+    # Blocks of packs keep the working arrays small (cache-friendly, memory reused between blocks).
+    for first in range(0, x_all.shape[0], _PACKS_PER_BLOCK):
+        x = x_all[first : first + _PACKS_PER_BLOCK]
+        temp_block = temp[first : first + _PACKS_PER_BLOCK] if temp.shape[0] > 1 else temp
+        block = cycles._stress_arrays(x, temp_block, dt_hours=dt_hours, per_step=per_step)
+        block["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp_block, x), per_step, n_time)
+        blocks.append(block)
+    arrays = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+    return arrays, index
+
+
+def simulate_capacity(
+    soc: pd.Series,
+    temp_c: float | pd.Series,
+    model: str | AgeingModel,
+    *,
+    dt_hours: float,
+    step: str | pd.Timedelta = "1D",
+) -> pd.Series:
+    """Relative capacity of one pack over time from its state-of-charge series.
+
+    Parameters
+    ----------
+    soc : pandas.Series
+        State of charge [fraction], sampled every ``dt_hours`` (checked for a time index).
+    temp_c : float or pandas.Series
+        Cell temperature [°C].
+    model : str or AgeingModel
+        Ageing model (see :func:`ageing_model`), e.g. ``"nmc111_kokam"``.
+    dt_hours : float
+        Sampling interval [h].
+    step : str or pandas.Timedelta, default ``"1D"``
+        Interval at which stress is evaluated and the state advanced (``"1D"``, ``"7D"``, ...).
+
+    Returns
+    -------
+    pandas.Series
+        ``relative_capacity`` [fraction of nominal] at the end of each step.
+    """
+    model = ageing_model(model)
+    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    _, _, _, _, cap = _advance(FadeState.new(1), _step_rates(arrays, model), arrays, model)
+    return pd.Series(cap[0], index=index, name="relative_capacity")
+
+
+def simulate_fleet_capacity(
+    soc: pd.DataFrame,
+    temp_c: float | pd.Series | pd.DataFrame,
+    model: str | AgeingModel,
+    *,
+    dt_hours: float,
+    step: str | pd.Timedelta = "1D",
+) -> pd.DataFrame:
+    """Relative capacity of many packs at once (vectorised across packs).
+
+    Same as :func:`simulate_capacity` for each column of ``soc``; cycles are counted with the vectorised
+    :func:`chisan.batteries.cycles.extract_cycles`. A year of hourly SOC for 1,000 packs takes about a second.
+
+    Parameters
+    ----------
+    soc : pandas.DataFrame
+        State of charge [fraction], one column per pack.
+    temp_c : float, pandas.Series or pandas.DataFrame
+        Cell temperature [°C]: one value, one series for all packs, or one column per pack.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Relative capacity [fraction], steps × packs.
+    """
+    model = ageing_model(model)
+    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    _, _, _, _, cap = _advance(FadeState.new(soc.shape[1]), _step_rates(arrays, model), arrays, model)
+    return pd.DataFrame(cap.T, index=index, columns=soc.columns)
+
+
+@dataclass(frozen=True)
+class HealthProjection:
+    """State of health projected over years by repeating a representative year.
+
+    Attributes
+    ----------
+    soh : pandas.Series or pandas.DataFrame
+        Relative capacity [fraction] at the end of each year, index ``year`` = 0 (new, 1.0) .. years; one
+        column per pack when the input was a DataFrame.
+    retire_year : float or pandas.Series
+        Time [years] at which the capacity first reaches ``retire_at`` (linear between update steps); NaN when
+        it is not reached within the projection.
+    retire_at : float
+        The threshold [fraction].
+    """
+
+    soh: pd.Series | pd.DataFrame
+    retire_year: float | pd.Series
+    retire_at: float
+
+
+def check_threshold(value: float, name: str) -> float:
+    """Check that a state-of-health threshold is a fraction in (0, 1]; raise ScenarioError otherwise."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError) as err:
+        raise ScenarioError(f"{name} must be a number in (0, 1], got {value!r}.") from err
+    if not (0.0 < value <= 1.0):
+        raise ScenarioError(
+            f"{name} = {value} is not a state-of-health threshold; allowed: a fraction in (0, 1] "
+            "(e.g. 0.8 for 80 % of nominal capacity)."
+        )
+    return value
+
+
+def project_health(
+    annual_soc: pd.Series | pd.DataFrame,
+    temp_c: float | pd.Series | pd.DataFrame,
+    model: str | AgeingModel,
+    years: int,
+    *,
+    dt_hours: float,
+    step: str | pd.Timedelta = "1D",
+    retire_at: float = 0.8,
+) -> HealthProjection:
+    """Project state of health over ``years`` by repeating one representative year of use.
+
+    The stress of the year is extracted once and applied again every year; the fade state is carried across
+    steps and years with the virtual-time update, so the projection equals simulating the repeated series.
+
+    Parameters
+    ----------
+    annual_soc : pandas.Series or pandas.DataFrame
+        State of charge [fraction] over one representative year (its whole length counts as one year),
+        one column per pack for a DataFrame.
+    temp_c : float, pandas.Series or pandas.DataFrame
+        Cell temperature [°C] over the same year.
+    model : str or AgeingModel
+        See :func:`ageing_model`.
+    years : int
+        Number of years to project (>= 1).
+    dt_hours : float
+        Sampling interval [h].
+    step : str or pandas.Timedelta, default ``"1D"``
+        Update interval.
+    retire_at : float, default 0.8
+        State-of-health threshold [fraction] at which a pack retires from a car (70-80 %, DESIGN.md §7).
+
+    Returns
+    -------
+    HealthProjection
+    """
+    model = ageing_model(model)
+    retire_at = check_threshold(retire_at, "retire_at")
+    if int(years) != years or years < 1:
+        raise ScenarioError(f"years must be a whole number >= 1, got {years!r}.")
+    years = int(years)
+    arrays, _ = _stress_with_calendar_rate(annual_soc, temp_c, model, dt_hours=dt_hours, step=step)
+    rates = _step_rates(arrays, model)
+    n_packs, n_steps = arrays["efc"].shape
+    year_days = arrays["dt_days"][0].sum()
+    step_end_years = np.cumsum(np.tile(arrays["dt_days"][0], years)) / year_days
+    state = FadeState.new(n_packs)
+    trajectory = np.empty((n_packs, years * n_steps))
+    for y in range(years):
+        state, _, _, _, cap = _advance(state, rates, arrays, model)
+        trajectory[:, y * n_steps : (y + 1) * n_steps] = cap
+    soh = np.hstack([np.ones((n_packs, 1)), trajectory[:, n_steps - 1 :: n_steps]])
+
+    below = trajectory <= retire_at
+    reached = below.any(axis=1)
+    first = np.argmax(below, axis=1)
+    t_prev = np.where(first > 0, step_end_years[np.maximum(first - 1, 0)], 0.0)
+    c_prev = np.where(first > 0, trajectory[np.arange(n_packs), np.maximum(first - 1, 0)], 1.0)
+    t_hit = step_end_years[first]
+    c_hit = trajectory[np.arange(n_packs), first]
+    frac = np.divide(c_prev - retire_at, c_prev - c_hit, out=np.ones(n_packs), where=c_prev > c_hit)
+    retire_year = np.where(reached, t_prev + frac * (t_hit - t_prev), np.nan)
+
+    year_index = pd.RangeIndex(years + 1, name="year")
+    if isinstance(annual_soc, pd.DataFrame):
+        return HealthProjection(
+            soh=pd.DataFrame(soh.T, index=year_index, columns=annual_soc.columns),
+            retire_year=pd.Series(retire_year, index=annual_soc.columns, name="retire_year"),
+            retire_at=retire_at,
+        )
+    return HealthProjection(
+        soh=pd.Series(soh[0], index=year_index, name="soh"),
+        retire_year=float(retire_year[0]),
+        retire_at=retire_at,
+    )
