@@ -123,6 +123,10 @@ def test_bad_inputs_raise_clear_errors() -> None:
     )
     with pytest.raises(DataError, match="not sampled every"):
         stress_factors(gap, 20.0, dt_hours=1.0)
+    shifted = pd.Series(20.0, index=soc.index + pd.Timedelta(hours=1))
+    ok = soc.clip(upper=1.0)
+    with pytest.raises(DataError, match="same index"):
+        stress_factors(ok, shifted, dt_hours=1.0)
     with pytest.raises(ScenarioError, match="whole number"):
         samples_per_step("90min", 1.0)
     with pytest.raises(ScenarioError, match="dt_hours"):

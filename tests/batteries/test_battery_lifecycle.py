@@ -62,6 +62,10 @@ def test_refabricated_pack_sends_its_bad_modules_to_recycling_at_once() -> None:
     li = result.materials[result.materials["material"] == "Li"].set_index("year")["mass_in_kg"]
     assert li.to_dict() == pytest.approx({2033: 0.992, 2041: 3.968})
     assert result.stocks.loc[2035, "refabricated_kwh"] == pytest.approx(32.0)
+    assert result.stocks.loc[2035, "recycled_kwh"] == pytest.approx(8.0)  # the bad 20 % of 40 kWh
+    in_2033 = result.flows[result.flows["year"] == 2033].set_index(["source", "target"])
+    assert in_2033.loc[("in_car", "refabricated"), ["packs", "capacity_kwh"]].tolist() == [1, 32.0]
+    assert in_2033.loc[("in_car", "recycled"), ["packs", "capacity_kwh"]].tolist() == [0, pytest.approx(8.0)]
     assert result.stocks.loc[2041, "recycled_packs"] == 1
 
 
@@ -129,6 +133,19 @@ def test_pack_and_mass_balance_over_25_years(seed: int) -> None:
         outflow = flows[flows["source"] == state].groupby("year")["packs"].sum().reindex(YEARS, fill_value=0)
         previous = stocks[f"{state}_packs"].shift(1, fill_value=0)
         assert (stocks[f"{state}_packs"] == previous + inflow - outflow).all(), state
+        # Capacity balances the same way (to rounding of the sums).
+        kwh_in = (
+            flows[flows["target"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
+        )
+        kwh_out = (
+            flows[flows["source"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
+        )
+        kwh_before = stocks[f"{state}_kwh"].shift(1, fill_value=0.0)
+        assert np.allclose(stocks[f"{state}_kwh"], kwh_before + kwh_in - kwh_out, rtol=1e-12, atol=1e-9), (
+            state
+        )
+    capacity_in_system = [packs.loc[packs["year_in_service"] <= y, "capacity_kwh"].sum() for y in YEARS]
+    assert np.allclose(sum(stocks[f"{s}_kwh"] for s in STATES), capacity_in_system, rtol=1e-12)
 
     # Every kg sent to recycling is recovered or lost.
     materials = result.materials

@@ -20,10 +20,11 @@ name                 cell and source                                            
 ``lfp_naumann``      Sony/Murata 3 Ah LFP|graphite 26650, Naumann et al. 2018, 2020 [4]_ [5]_  LFP
 ===================  ======================================================================  =========
 
-The equations and parameter values of the first two models were read from the source of BLAST-Lite 1.1.1
-(NREL, Apache-2.0 per its package metadata; https://github.com/NREL/BLAST-Lite), which implements the
-published models; they are re-implemented here, not copied. They reproduce the BLAST-Lite 1.1 reference
-values in ``shared/data/battery_reference`` to better than 0.002 relative capacity (``tests/batteries``).
+The equations and parameter values of the first two models were read from the source of BLAST-Lite
+1.1.1 (NREL, https://github.com/NREL/BLAST-Lite; BSD-3-Clause per its LICENSE file, "Apache Software
+License" per its PyPI classifier), which implements the published models; they are re-implemented here, not
+copied. They reproduce the BLAST-Lite 1.1 reference values in ``shared/data/battery_reference`` to better
+than 0.002 relative capacity (``tests/batteries``).
 
 The stress factors (``dt_days, efc, dod, c_rate, mean_soc, temp_c``) come from
 :func:`chisan.batteries.cycles.stress_factors`.

@@ -272,10 +272,21 @@ def check_soc(soc: pd.Series | pd.DataFrame, dt_hours: float) -> None:
 def _broadcast_temperature(temp_c: Any, soc: pd.Series | pd.DataFrame) -> np.ndarray:
     """Temperature [°C] as an array of packs × time (or 1 × time / 1 × 1 to broadcast)."""
     if isinstance(temp_c, pd.DataFrame):
-        if not isinstance(soc, pd.DataFrame) or list(temp_c.columns) != list(soc.columns):
-            raise DataError("temp_c as a DataFrame must have the same columns (packs) as the SOC DataFrame.")
+        if (
+            not isinstance(soc, pd.DataFrame)
+            or list(temp_c.columns) != list(soc.columns)
+            or not temp_c.index.equals(soc.index)
+        ):
+            raise DataError(
+                "temp_c as a DataFrame must have the same index and columns as the SOC DataFrame."
+            )
         arr = temp_c.to_numpy(dtype=float).T
     elif isinstance(temp_c, pd.Series | np.ndarray):
+        if isinstance(temp_c, pd.Series) and not temp_c.index.equals(soc.index):
+            raise DataError(
+                "temp_c as a Series must have the same index as the SOC series (same timestamps); "
+                "reindex it first, or pass a numpy array to align by position."
+            )
         arr = np.asarray(temp_c, dtype=float)[None, :]
     else:
         arr = np.array([[float(temp_c)]])

@@ -94,11 +94,14 @@ class StockFlowResult:
         within the horizon) and ``fade_per_year`` [fraction/year] after retirement.
     stocks : pandas.DataFrame
         Index ``year``; for each state ``{state}_packs`` [count] and ``{state}_kwh`` (nominal capacity [kWh];
-        refabricated packs count their good modules only), ``second_life_usable_kwh`` (capacity × SOH ×
-        derate [kWh], storage available at the stations) and ``total_packs``.
+        a refabricated pack counts its good modules under ``refabricated_kwh`` and the rest under
+        ``recycled_kwh``), ``second_life_usable_kwh`` (capacity × SOH × derate [kWh], storage available at
+        the stations) and ``total_packs``.
     flows : pandas.DataFrame
-        Columns ``year, source, target, packs, capacity_kwh``: packs moving between states during the year
-        (``source = "new"`` for packs entering service), ready for a Sankey diagram.
+        Columns ``year, source, target, packs, capacity_kwh``: packs and nominal capacity [kWh] moving
+        between states during the year (``source = "new"`` for packs entering service; the bad modules of a
+        refabricated pack as ``in_car -> recycled`` with 0 packs), ready for a Sankey diagram. Both packs
+        and capacity balance the stocks exactly.
     materials : pandas.DataFrame
         Columns ``year, process, material, mass_in_kg, recovered_kg, lost_kg, recovery_fraction`` [kg].
     eu_targets : pandas.DataFrame
@@ -354,36 +357,55 @@ def stock_flow(
     previous = np.vstack([_states(years_arr[:1] - 1, entry, retire, end_year, route), state[:-1]])
     y = years_arr[:, None].astype(float)
 
+    # Stocks. A refabricated pack keeps its good modules (share g of its capacity) in service; the other
+    # (1 - g) counts as recycled capacity from its rebuild on, so capacity balances like the pack counts.
     capacity = table["capacity_kwh"].astype(float).to_numpy()
-    in_service_kwh = np.where(route == "refabricate", capacity * good_module_share, capacity)
+    refab = route == "refabricate"
+    kept_kwh = np.where(refab, capacity * good_module_share, capacity)
+    modules_kwh = capacity - kept_kwh  # recycled at the rebuild (0 for other routes)
     stocks = pd.DataFrame(index=pd.Index(years_arr, name="year"))
     for s in STATES:
         here = state == STATE_CODE[s]
-        kwh = np.where((y >= retire) & (route == "refabricate"), in_service_kwh, capacity)
         stocks[f"{s}_packs"] = here.sum(axis=1)
-        stocks[f"{s}_kwh"] = (here * kwh).sum(axis=1)
+        stocks[f"{s}_kwh"] = (here * (kept_kwh if s == "refabricated" else capacity)).sum(axis=1)
+    rebuilt = state == STATE_CODE["refabricated"]
+    stocks["recycled_kwh"] += (rebuilt * modules_kwh).sum(axis=1)
     soh_now = soh_ret - table["fade_per_year"].fillna(0.0).to_numpy() * (y - retire)
     second = state == STATE_CODE["second_life"]
-    stocks["second_life_usable_kwh"] = np.where(second, capacity * soh_now * second_life_derate, 0.0).sum(
-        axis=1
-    )
+    usable = np.where(second, capacity * soh_now * second_life_derate, 0.0)
+    stocks["second_life_usable_kwh"] = usable.sum(axis=1)
     stocks["total_packs"] = (state >= 0).sum(axis=1)
 
-    # Flows between states (state at the end of the previous year -> this year).
+    # Flows between states (state at the end of the previous year -> this year); the bad modules of a
+    # rebuilt pack flow in_car -> recycled with 0 packs.
     names = {code: name for name, code in STATE_CODE.items()}
     flow_rows = []
     for i, year in enumerate(years_arr):
         moved = previous[i] != state[i]
         if not moved.any():
             continue
+        source = np.array([names[c] if c >= 0 else "new" for c in previous[i][moved]], dtype=object)
+        target = np.array([names[c] for c in state[i][moved]], dtype=object)
+        touches_refab = (source == "refabricated") | (target == "refabricated")
         frame = pd.DataFrame(
             {
-                "source": [names[c] if c >= 0 else "new" for c in previous[i][moved]],
-                "target": [names[c] for c in state[i][moved]],
+                "source": source,
+                "target": target,
                 "packs": 1,
-                "capacity_kwh": capacity[moved],
+                "capacity_kwh": np.where(touches_refab, kept_kwh[moved], capacity[moved]),
             }
         )
+        into_refab = target == "refabricated"
+        if into_refab.any():
+            modules = pd.DataFrame(
+                {
+                    "source": source[into_refab],
+                    "target": "recycled",
+                    "packs": 0,
+                    "capacity_kwh": modules_kwh[moved][into_refab],
+                }
+            )
+            frame = pd.concat([frame, modules], ignore_index=True)
         grouped = frame.groupby(["source", "target"], as_index=False, sort=True)[
             ["packs", "capacity_kwh"]
         ].sum()
