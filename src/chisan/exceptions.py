@@ -31,8 +31,14 @@ class InfeasibleError(ChisanError):
         The best value a relaxed model reaches, when it could be computed.
     """
 
-    def __init__(self, message: str, *, target: str = "", required: float | None = None,
-                 achievable: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        target: str = "",
+        required: float | None = None,
+        achievable: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.target = target
         self.required = required

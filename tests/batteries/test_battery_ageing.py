@@ -44,9 +44,7 @@ def _daily_profile(soc_max: float, depth: float, c_rate: float) -> np.ndarray:
 
 
 @functools.cache
-def _reference_projection(
-    model: str, temp_c: float, soc_max: float, depth: float, c_rate: float
-) -> pd.Series:
+def _reference_projection(model: str, temp_c: float, soc_max: float, depth: float, c_rate: float) -> pd.Series:
     annual = pd.Series(np.tile(_daily_profile(soc_max, depth, c_rate), 365))
     return project_health(annual, temp_c, model, 10, dt_hours=DT_HOURS, step="1D").soh
 
@@ -164,9 +162,7 @@ def test_virtual_time_update_for_a_square_root_law() -> None:
 def test_constant_stress_is_independent_of_step_length(model: str) -> None:
     # Under constant stress the virtual-time update is exact: 365 daily steps = one step of 365 days,
     # and 365 steps of 1 EFC = one step of 365 EFC.
-    daily = capacity_fade(
-        _stress(dt_days=[1.0] * 365, efc=[1.0] * 365, dod=[0.8] * 365, c_rate=[0.5] * 365), model
-    )
+    daily = capacity_fade(_stress(dt_days=[1.0] * 365, efc=[1.0] * 365, dod=[0.8] * 365, c_rate=[0.5] * 365), model)
     yearly = capacity_fade(_stress(dt_days=[365.0], efc=[365.0], dod=[0.8], c_rate=[0.5]), model)
     for column in ("calendar_fade", "cycle_fade", "lam_fade", "relative_capacity"):
         assert daily[column].iloc[-1] == pytest.approx(yearly[column].iloc[-1], rel=1e-10, abs=1e-15), column

@@ -114,9 +114,7 @@ def test_pack_and_mass_balance_over_25_years(seed: int) -> None:
     raw = rng.random(4)
     shares = dict(zip(["resell", "reuse", "refabricate", "recycle"], raw / raw.sum(), strict=True))
     process_raw = rng.random(3)
-    process = dict(
-        zip(["pyrometallurgy", "hydrometallurgy", "direct"], process_raw / process_raw.sum(), strict=True)
-    )
+    process = dict(zip(["pyrometallurgy", "hydrometallurgy", "direct"], process_raw / process_raw.sum(), strict=True))
     good = float(rng.uniform(0.5, 1.0))
     result = stock_flow(packs, YEARS, shares=shares, process=process, good_module_share=good)
     stocks, flows = result.stocks, result.flows
@@ -134,16 +132,10 @@ def test_pack_and_mass_balance_over_25_years(seed: int) -> None:
         previous = stocks[f"{state}_packs"].shift(1, fill_value=0)
         assert (stocks[f"{state}_packs"] == previous + inflow - outflow).all(), state
         # Capacity balances the same way (to rounding of the sums).
-        kwh_in = (
-            flows[flows["target"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
-        )
-        kwh_out = (
-            flows[flows["source"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
-        )
+        kwh_in = flows[flows["target"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
+        kwh_out = flows[flows["source"] == state].groupby("year")["capacity_kwh"].sum().reindex(YEARS, fill_value=0)
         kwh_before = stocks[f"{state}_kwh"].shift(1, fill_value=0.0)
-        assert np.allclose(stocks[f"{state}_kwh"], kwh_before + kwh_in - kwh_out, rtol=1e-12, atol=1e-9), (
-            state
-        )
+        assert np.allclose(stocks[f"{state}_kwh"], kwh_before + kwh_in - kwh_out, rtol=1e-12, atol=1e-9), state
     capacity_in_system = [packs.loc[packs["year_in_service"] <= y, "capacity_kwh"].sum() for y in YEARS]
     assert np.allclose(sum(stocks[f"{s}_kwh"] for s in STATES), capacity_in_system, rtol=1e-12)
 
@@ -180,9 +172,7 @@ def test_eu_targets_flag_pyrometallurgy_lithium_in_2028() -> None:
     assert not hydro.loc[(2028, "Cu"), "meets_target"]
     assert "no recovery figure" in hydro.loc[(2028, "Cu"), "message"]
     # Before 2028 there is no target; from 2032 Li needs 80 %, which 87.5 % still meets.
-    early = stock_flow(
-        pd.DataFrame([_pack(retire_year=2027, route="recycle")]), YEARS, process="pyrometallurgy"
-    )
+    early = stock_flow(pd.DataFrame([_pack(retire_year=2027, route="recycle")]), YEARS, process="pyrometallurgy")
     assert early.eu_targets["meets_target"].all()
     assert np.isnan(eu_recovery_target("Li", 2027))
     assert eu_recovery_target("Li", 2028) == 0.5

@@ -67,17 +67,13 @@ def test_reader_keeps_every_real_instant(acn):
         pd.to_datetime(sessions["departure"], utc=True).to_numpy(),
     )
     # local wall-clock hours survive the daylight-saving change (the strings are local times with offsets)
-    assert (
-        bookings["start"].dt.hour.to_numpy() == sessions["arrival"].str[11:13].astype(int).to_numpy()
-    ).all()
+    assert (bookings["start"].dt.hour.to_numpy() == sessions["arrival"].str[11:13].astype(int).to_numpy()).all()
     assert str(bookings["start"].dtype) == f"datetime64[ns, {TZ}]"
 
 
 def _max_overlap(starts: pd.Series, ends: pd.Series) -> int:
     """Independent sweep line over real instants (an end at t frees before a start at t)."""
-    events = sorted(
-        [(t, -1) for t in ends.dt.tz_convert("UTC")] + [(t, 1) for t in starts.dt.tz_convert("UTC")]
-    )
+    events = sorted([(t, -1) for t in ends.dt.tz_convert("UTC")] + [(t, 1) for t in starts.dt.tz_convert("UTC")])
     level = best = 0
     for _, step in events:
         level += step

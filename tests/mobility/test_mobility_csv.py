@@ -70,9 +70,7 @@ def _error(tmp_path: Path, body: str, header: str = HEADER, **kwargs) -> str:
 
 
 def test_missing_column_named(tmp_path):
-    message = _error(
-        tmp_path, "a,ekimae,2024-04-01 09:00,12.5\n", header="booking_id,station,start,distance_km\n"
-    )
+    message = _error(tmp_path, "a,ekimae,2024-04-01 09:00,12.5\n", header="booking_id,station,start,distance_km\n")
     assert "missing column(s) ['end']" in message
     assert "['booking_id', 'station', 'start', 'distance_km']" in message  # what was found
 
@@ -131,9 +129,7 @@ def test_nonexistent_local_time_in_dst_gap(tmp_path):
         timezone="America/Los_Angeles",
         period=None,
     )
-    assert (
-        "column 'start': '2024-03-10 02:30' does not exist or is ambiguous in America/Los_Angeles" in message
-    )
+    assert "column 'start': '2024-03-10 02:30' does not exist or is ambiguous in America/Los_Angeles" in message
 
 
 def test_missing_file(tmp_path):

@@ -118,9 +118,7 @@ def test_holidays_booked_like_weekend_days():
     plain, holiday = _year(**common), _year(**common, holidays=["2024-04-29"])
     r = 3000 * 2.0 / DAYS_PER_MONTH
     weekday_rate = r * 7 / 8  # 172.5 bookings
-    assert (
-        abs(len(plain) - weekday_rate) < 4 * np.sqrt(weekday_rate) + 10
-    )  # +10: late bookings cut at midnight
+    assert abs(len(plain) - weekday_rate) < 4 * np.sqrt(weekday_rate) + 10  # +10: late bookings cut at midnight
     assert abs(len(holiday) - 1.5 * weekday_rate) < 4 * np.sqrt(1.5 * weekday_rate) + 10
 
 

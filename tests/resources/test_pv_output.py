@@ -62,13 +62,11 @@ def isotropic_poa_kwh_per_m2(epw_path: Path, tilt_deg: float, albedo: float) -> 
         omega = math.radians(15.0 * (solar_time_h - 12.0))
         delta = math.radians(23.45 * math.sin(math.radians(360.0 * (284 + n) / 365.0)))  # Eq. 1.6.1a
         cos_zenith = math.cos(phi) * math.cos(delta) * math.cos(omega) + math.sin(phi) * math.sin(delta)
-        cos_theta = math.cos(phi - beta) * math.cos(delta) * math.cos(omega) + math.sin(
-            phi - beta
-        ) * math.sin(delta)  # Eq. 1.6.7a
+        cos_theta = math.cos(phi - beta) * math.cos(delta) * math.cos(omega) + math.sin(phi - beta) * math.sin(
+            delta
+        )  # Eq. 1.6.7a
         beam = dni * max(cos_theta, 0.0) if cos_zenith > 0 else 0.0
-        total_wh += (
-            beam + dhi * (1 + math.cos(beta)) / 2 + ghi * albedo * (1 - math.cos(beta)) / 2
-        )  # Eq. 2.15.1
+        total_wh += beam + dhi * (1 + math.cos(beta)) / 2 + ghi * albedo * (1 - math.cos(beta)) / 2  # Eq. 2.15.1
     return total_wh / 1000.0
 
 
@@ -134,9 +132,7 @@ def test_hotter_modules_lose_more_with_a_larger_temperature_coefficient(weather)
 
 def test_bad_arguments_are_named():
     index = pd.date_range("2023-06-21", periods=24, freq="h", tz="Asia/Tokyo")
-    weather = pd.DataFrame(
-        {"ghi": 0.0, "dni": 0.0, "dhi": 0.0, "temp_air": 20.0, "wind_speed": 1.0}, index=index
-    )
+    weather = pd.DataFrame({"ghi": 0.0, "dni": 0.0, "dhi": 0.0, "temp_air": 20.0, "wind_speed": 1.0}, index=index)
     with pytest.raises(ScenarioError, match=r"'roof'.*open_rack_glass_polymer"):
         pv_output_per_kw(weather, LATITUDE, LONGITUDE, temperature_model="roof")
     with pytest.raises(ScenarioError, match="tilt_deg = 95"):

@@ -174,9 +174,7 @@ def test_open_meteo_wind_is_converted_from_kmh(open_meteo, shared_data: Path):
     with (shared_data / "weather" / OPEN_METEO_NAME).open(newline="") as handle:
         raw = [float(row["windspeed_10m_kmh"]) for row in csv.DictReader(handle)]
     assert len(weather) == len(raw) == 43848
-    assert weather["wind_speed"].mean() == pytest.approx(
-        sum(raw) / len(raw) / 3.6, rel=1e-12
-    )  # 1 m/s = 3.6 km/h
+    assert weather["wind_speed"].mean() == pytest.approx(sum(raw) / len(raw) / 3.6, rel=1e-12)  # 1 m/s = 3.6 km/h
     assert str(weather.index.tz) == "Asia/Tokyo" and metadata["tz"] == "Asia/Tokyo"
     assert dt_hours(weather.index) == 1.0
 
@@ -197,9 +195,7 @@ def test_open_meteo_irradiance_is_derived_with_a_warning(shared_data: Path, open
     position = solar_position(
         weather.index, altitude=metadata["altitude"], temp_air=weather["temp_air"], **TOKYO_CENTRE
     )
-    clear = clear_sky_irradiance(
-        weather.index, altitude=metadata["altitude"], position=position, **TOKYO_CENTRE
-    )
+    clear = clear_sky_irradiance(weather.index, altitude=metadata["altitude"], position=position, **TOKYO_CENTRE)
     clear = clear["ghi"]
     # Larson et al. 2016: GHI = (0.35 + 0.65 (1 - cover)) x clear sky, hence 0.35 x clear <= GHI <= clear.
     assert (weather["ghi"] <= clear + 1e-9).all()
@@ -276,9 +272,7 @@ def test_unknown_unit_names_column_and_value(tmp_path: Path):
 def test_text_value_names_column_line_and_value(tmp_path: Path):
     rows = [*GOOD_ROWS]
     rows[2] = (*rows[2][:5], "calm")
-    with pytest.raises(
-        DataError, match=r"weather\.csv: column 'wind_kmh' \(wind_speed\), line 4: value 'calm'"
-    ):
+    with pytest.raises(DataError, match=r"weather\.csv: column 'wind_kmh' \(wind_speed\), line 4: value 'calm'"):
         read_small(write_csv(tmp_path, rows))
 
 

@@ -230,9 +230,7 @@ def kokam_nmc111_lam_scale(
     [1]_. Outside the fitted range (0-45 °C) ``q5`` can turn negative; it is then held at 1 EFC (a warning).
     """
     temp_c = np.asarray(temp_c, dtype=float)
-    q5 = params["q5_0"] + params["q5_1"] * (temp_c - 55.0) * np.asarray(dod) * (
-        np.asarray(mean_soc) / 0.6
-    )  # [1]
+    q5 = params["q5_0"] + params["q5_1"] * (temp_c - 55.0) * np.asarray(dod) * (np.asarray(mean_soc) / 0.6)  # [1]
     if np.any(q5 < 1.0):
         warnings.warn(
             "Kokam NMC111 LAM scale q5 < 1 EFC (cold, deep cycling: outside the 0-45 °C fit); held at 1 EFC",
@@ -245,9 +243,7 @@ def kokam_nmc111_lam_scale(
 # --- LFP 250 Ah prismatic (Gasper et al. 2023) ------------------------------------------------------------
 
 
-def lfp_250ah_calendar_rate(
-    temp_c: Any, soc: Any, params: Mapping[str, float] = LFP_250AH_PARAMETERS
-) -> np.ndarray:
+def lfp_250ah_calendar_rate(temp_c: Any, soc: Any, params: Mapping[str, float] = LFP_250AH_PARAMETERS) -> np.ndarray:
     """Calendar fade rate of the 250 Ah LFP model [2]_, ``q_cal = kcal · t^pcal`` with t in days.
 
     Returns
@@ -496,9 +492,7 @@ def ageing_model(name: str | AgeingModel) -> AgeingModel:
         return name
     key = str(name).strip().lower()
     if key not in AGEING_MODELS:
-        raise ScenarioError(
-            f"Unknown ageing model {name!r}; valid names: {', '.join(sorted(AGEING_MODELS))}."
-        )
+        raise ScenarioError(f"Unknown ageing model {name!r}; valid names: {', '.join(sorted(AGEING_MODELS))}.")
     return AGEING_MODELS[key]
 
 
@@ -562,9 +556,7 @@ def _advance(
     return FadeState(q_cal, q_cyc, q_lam), cal, cyc, lam, cap
 
 
-def capacity_fade(
-    stress: pd.DataFrame, model: str | AgeingModel, state: FadeState | None = None
-) -> pd.DataFrame:
+def capacity_fade(stress: pd.DataFrame, model: str | AgeingModel, state: FadeState | None = None) -> pd.DataFrame:
     """Fade and relative capacity of one pack after each step of a stress table.
 
     Parameters

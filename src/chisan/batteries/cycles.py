@@ -71,9 +71,7 @@ def count_cycles(soc: pd.Series | np.ndarray) -> pd.DataFrame:
     values = np.asarray(soc, dtype=float)
     rows = list(rainflow.extract_cycles(values))
     frame = pd.DataFrame(rows, columns=_CYCLE_COLUMNS)
-    return frame.astype(
-        {"range": float, "mean": float, "count": float, "i_start": np.int64, "i_end": np.int64}
-    )
+    return frame.astype({"range": float, "mean": float, "count": float, "i_start": np.int64, "i_end": np.int64})
 
 
 def _reversal_mask(x: np.ndarray) -> np.ndarray:
@@ -91,9 +89,7 @@ def _reversal_mask(x: np.ndarray) -> np.ndarray:
     if n_time < 3:
         return mask
     moves = np.diff(x, axis=1)
-    sign = (moves > 0).view(np.int8) - (moves < 0).view(
-        np.int8
-    )  # sign[:, j]: direction of the move j -> j + 1
+    sign = (moves > 0).view(np.int8) - (moves < 0).view(np.int8)  # sign[:, j]: direction of the move j -> j + 1
     moving = sign != 0
     if moving.all():  # no plateau: a reversal is a change of direction
         mask[:, 1:-1] = sign[:, 1:] != sign[:, :-1]
@@ -277,9 +273,7 @@ def _broadcast_temperature(temp_c: Any, soc: pd.Series | pd.DataFrame) -> np.nda
             or list(temp_c.columns) != list(soc.columns)
             or not temp_c.index.equals(soc.index)
         ):
-            raise DataError(
-                "temp_c as a DataFrame must have the same index and columns as the SOC DataFrame."
-            )
+            raise DataError("temp_c as a DataFrame must have the same index and columns as the SOC DataFrame.")
         arr = temp_c.to_numpy(dtype=float).T
     elif isinstance(temp_c, pd.Series | np.ndarray):
         if isinstance(temp_c, pd.Series) and not temp_c.index.equals(soc.index):
@@ -310,9 +304,7 @@ def _step_mean(x: np.ndarray, per_step: int, n_time: int) -> np.ndarray:
     return np.add.reduceat(x, starts, axis=-1) / counts
 
 
-def _stress_arrays(
-    x: np.ndarray, temp_c: np.ndarray, *, dt_hours: float, per_step: int
-) -> dict[str, np.ndarray]:
+def _stress_arrays(x: np.ndarray, temp_c: np.ndarray, *, dt_hours: float, per_step: int) -> dict[str, np.ndarray]:
     """Stress factors per pack and step (arrays of packs × steps) from SOC ``x`` (packs × time)."""
     n_packs, n_time = x.shape
     starts = _step_starts(n_time, per_step)
@@ -322,9 +314,7 @@ def _stress_arrays(
     rng, _mean, count, _i_start, i_end, pack = _cycles_of_rows(x)
     flat = pack * n_steps + i_end // per_step
     efc = np.bincount(flat, weights=count * rng, minlength=n_packs * n_steps).reshape(n_packs, n_steps)
-    efc_dod = np.bincount(flat, weights=count * rng * rng, minlength=n_packs * n_steps).reshape(
-        n_packs, n_steps
-    )
+    efc_dod = np.bincount(flat, weights=count * rng * rng, minlength=n_packs * n_steps).reshape(n_packs, n_steps)
     dod = np.divide(efc_dod, efc, out=np.zeros_like(efc), where=efc > 0)
 
     moves = np.zeros_like(x)
@@ -392,9 +382,7 @@ def stress_factors(
     if isinstance(soc, pd.DataFrame):
         x = np.ascontiguousarray(soc.to_numpy(dtype=float).T)
         arrays = _stress_arrays(x, temp, dt_hours=dt_hours, per_step=per_step)
-        frames = {
-            name: pd.DataFrame(arrays[name].T, index=index, columns=soc.columns) for name in STRESS_COLUMNS
-        }
+        frames = {name: pd.DataFrame(arrays[name].T, index=index, columns=soc.columns) for name in STRESS_COLUMNS}
         return pd.concat(frames, axis=1, names=["stress", "pack"])
     x = np.asarray(soc, dtype=float)[None, :]
     arrays = _stress_arrays(x, temp, dt_hours=dt_hours, per_step=per_step)

@@ -154,9 +154,7 @@ def _check_packs_table(frame: pd.DataFrame, what: str) -> pd.DataFrame:
         )
     duplicated = frame["pack_id"].duplicated()
     if duplicated.any():
-        raise ScenarioError(
-            f"{what}: pack_id {frame['pack_id'][duplicated].iloc[0]!r} appears more than once."
-        )
+        raise ScenarioError(f"{what}: pack_id {frame['pack_id'][duplicated].iloc[0]!r} appears more than once.")
     return frame
 
 
@@ -286,8 +284,7 @@ def stock_flow(
     second_life_derate = check_threshold(second_life_derate, "second_life_derate")
     if not (0.0 < second_life_fade_per_year < 1.0):
         raise ScenarioError(
-            f"second_life_fade_per_year = {second_life_fade_per_year}; allowed: a fraction per year in "
-            "(0, 1)."
+            f"second_life_fade_per_year = {second_life_fade_per_year}; allowed: a fraction per year in (0, 1)."
         )
     if isinstance(process, str):
         process_shares = {check_process(process): 1.0}
@@ -342,9 +339,7 @@ def stock_flow(
     entry = table["year_in_service"].astype(float).to_numpy()
     retire = table["retire_year"].astype(float).to_numpy()
     route = table["route"].to_numpy()
-    car_fade = np.divide(
-        1.0 - soh_ret, retire - entry, out=np.full(len(table), np.nan), where=retiring.to_numpy()
-    )
+    car_fade = np.divide(1.0 - soh_ret, retire - entry, out=np.full(len(table), np.nan), where=retiring.to_numpy())
     fade = np.where(route == "reuse", second_life_fade_per_year, car_fade)
     years_left = np.ceil(np.divide(soh_ret - end_soh, fade, out=np.zeros(len(table)), where=fade > 0) - 1e-9)
     end_year = np.where(route == "recycle", retire, retire + np.maximum(years_left, 1.0))
@@ -406,9 +401,7 @@ def stock_flow(
                 }
             )
             frame = pd.concat([frame, modules], ignore_index=True)
-        grouped = frame.groupby(["source", "target"], as_index=False, sort=True)[
-            ["packs", "capacity_kwh"]
-        ].sum()
+        grouped = frame.groupby(["source", "target"], as_index=False, sort=True)[["packs", "capacity_kwh"]].sum()
         grouped.insert(0, "year", int(year))
         flow_rows.append(grouped)
     flows = (

@@ -93,9 +93,7 @@ def check_chemistry(chemistry: str, *, where: str = "chemistry") -> str:
     canonical = {name.lower(): name for name in CHEMISTRIES}
     key = str(chemistry).strip().lower()
     if key not in canonical:
-        raise ScenarioError(
-            f"{where}: unknown chemistry {chemistry!r}; valid chemistries: {', '.join(CHEMISTRIES)}."
-        )
+        raise ScenarioError(f"{where}: unknown chemistry {chemistry!r}; valid chemistries: {', '.join(CHEMISTRIES)}.")
     return canonical[key]
 
 
@@ -103,9 +101,7 @@ def check_process(process: str) -> str:
     """Canonical process name; ScenarioError listing valid names otherwise."""
     key = str(process).strip().lower()
     if key not in PROCESSES:
-        raise ScenarioError(
-            f"Unknown recycling process {process!r}; valid processes: {', '.join(PROCESSES)}."
-        )
+        raise ScenarioError(f"Unknown recycling process {process!r}; valid processes: {', '.join(PROCESSES)}.")
     return key
 
 
@@ -165,8 +161,7 @@ def recover_materials(
         for material, fraction in table.items():
             if not (0.0 <= float(fraction) <= 1.0):
                 raise ScenarioError(
-                    f"recovery_rates[{process!r}][{material!r}] = {fraction!r}; allowed: a fraction in "
-                    "[0, 1]."
+                    f"recovery_rates[{process!r}][{material!r}] = {fraction!r}; allowed: a fraction in [0, 1]."
                 )
     out = mass_in.copy()
     out["recovery_fraction"] = [
@@ -205,27 +200,19 @@ def check_eu_recovery(
     rows = materials[materials["material"].isin(regulated) & (materials["mass_in_kg"] > 0)]
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    grouped = rows.groupby(["year", "process", "material"], as_index=False)[
-        ["mass_in_kg", "recovered_kg"]
-    ].sum()
+    grouped = rows.groupby(["year", "process", "material"], as_index=False)[["mass_in_kg", "recovered_kg"]].sum()
     grouped["recovery_fraction"] = grouped["recovered_kg"] / grouped["mass_in_kg"]
     grouped["target_fraction"] = [
         eu_recovery_target(m, int(y)) for m, y in zip(grouped["material"], grouped["year"], strict=True)
     ]
     # A tolerance of 1e-12 keeps a rate exactly at the target from failing on rounding.
-    short = (grouped["target_fraction"] - grouped["recovery_fraction"]).where(
-        grouped["target_fraction"].notna()
-    )
+    short = (grouped["target_fraction"] - grouped["recovery_fraction"]).where(grouped["target_fraction"].notna())
     grouped["shortfall_fraction"] = short.clip(lower=0.0).fillna(0.0)
     grouped["meets_target"] = ~(short > 1e-12)
     rates = RECOVERY_RATES if recovery_rates is None else recovery_rates
     grouped["message"] = [
         f"{int(y)}: {p} recovers {r:.1%} of {m}, below the EU 2023/1542 target of {t:.0%}"
-        + (
-            ""
-            if m in rates.get(p, {})
-            else " (no recovery figure for this material and process: counted lost)"
-        )
+        + ("" if m in rates.get(p, {}) else " (no recovery figure for this material and process: counted lost)")
         if not ok
         else ""
         for y, p, m, r, t, ok in zip(

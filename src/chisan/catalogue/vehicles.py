@@ -163,17 +163,11 @@ def _load_table() -> pd.DataFrame:
             if not value > 0:
                 raise DataError(f"{where}: column {column!r}: {value} must be > 0")
         if float(record["usable_kwh"]) > float(record["battery_kwh"]):
-            raise DataError(
-                f"{where}: usable_kwh {record['usable_kwh']} exceeds battery_kwh {record['battery_kwh']}"
-            )
+            raise DataError(f"{where}: usable_kwh {record['usable_kwh']} exceeds battery_kwh {record['battery_kwh']}")
         if record["chemistry"] not in CHEMISTRIES:
-            raise DataError(
-                f"{where}: column 'chemistry': {record['chemistry']!r} is not one of {CHEMISTRIES}"
-            )
+            raise DataError(f"{where}: column 'chemistry': {record['chemistry']!r} is not one of {CHEMISTRIES}")
     if table["model"].duplicated().any():
-        raise DataError(
-            f"{path}: duplicate model keys {sorted(table.loc[table['model'].duplicated(), 'model'])}"
-        )
+        raise DataError(f"{path}: duplicate model keys {sorted(table.loc[table['model'].duplicated(), 'model'])}")
     for column in _NUMERIC_COLUMNS:
         table[column] = table[column].astype(float)
     return table.set_index("model", drop=False)
@@ -256,13 +250,10 @@ def custom_vehicle(
     }
     for field, value in checks.items():
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise ScenarioError(
-                f"custom vehicle: {field} = {value!r} is not allowed; it must be a number > 0"
-            )
+            raise ScenarioError(f"custom vehicle: {field} = {value!r} is not allowed; it must be a number > 0")
     if usable > battery_kwh:
         raise ScenarioError(
-            f"custom vehicle: usable_kwh = {usable} exceeds battery_kwh = {battery_kwh}; "
-            "usable must be ≤ gross"
+            f"custom vehicle: usable_kwh = {usable} exceeds battery_kwh = {battery_kwh}; usable must be ≤ gross"
         )
     if consumption_ac_kwh_per_km > 1.0:
         raise ScenarioError(
@@ -270,9 +261,7 @@ def custom_vehicle(
             "for a car; give kWh per km (e.g. 0.124 for 124 Wh/km)"
         )
     if chemistry not in CHEMISTRIES:
-        raise ScenarioError(
-            f"custom vehicle: chemistry = {chemistry!r} is not one of {', '.join(CHEMISTRIES)}"
-        )
+        raise ScenarioError(f"custom vehicle: chemistry = {chemistry!r} is not one of {', '.join(CHEMISTRIES)}")
     if range_wltc_km is not None and not range_wltc_km > 0:
         raise ScenarioError(f"custom vehicle: range_wltc_km = {range_wltc_km!r} must be > 0 when given")
     return VehicleModel(

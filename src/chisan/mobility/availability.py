@@ -90,9 +90,7 @@ def booking_steps(
     return first, np.maximum(stop, first + 1)
 
 
-def vehicle_timeseries(
-    assignment: FleetAssignment, snapshots: pd.DatetimeIndex, dt_hours: float
-) -> VehicleSeries:
+def vehicle_timeseries(assignment: FleetAssignment, snapshots: pd.DatetimeIndex, dt_hours: float) -> VehicleSeries:
     """Plug-in mask, trip energy and departures of every vehicle on the snapshots.
 
     Parameters
@@ -143,9 +141,7 @@ def vehicle_timeseries(
     away = np.cumsum(away.reshape(n_steps + 1, n_vehicles)[:n_steps], axis=0)
     inside = (first >= 0) & (first < n_steps)
     flat = first[inside] * n_vehicles + vehicle[inside]
-    trip = np.bincount(flat, weights=energy[inside], minlength=n_steps * n_vehicles).reshape(
-        n_steps, n_vehicles
-    )
+    trip = np.bincount(flat, weights=energy[inside], minlength=n_steps * n_vehicles).reshape(n_steps, n_vehicles)
     departs = np.bincount(flat, minlength=n_steps * n_vehicles).reshape(n_steps, n_vehicles) > 0
     return VehicleSeries(
         plugged=pd.DataFrame(away == 0, index=snapshots, columns=columns),

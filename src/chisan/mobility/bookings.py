@@ -337,9 +337,7 @@ def _check_generation_inputs(
             f"generate_bookings: min_duration_h = {min_duration_h} exceeds max_duration_h = {max_duration_h}"
         )
     if max_distance_km is not None and not max_distance_km > 0:
-        raise ScenarioError(
-            f"generate_bookings: max_distance_km = {max_distance_km} must be > 0 when given"
-        )
+        raise ScenarioError(f"generate_bookings: max_distance_km = {max_distance_km} must be > 0 when given")
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, pd.Timestamp) or value.tz is None:
             raise ScenarioError(
@@ -418,14 +416,11 @@ def parse_times(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]
         gap = naive.copy()
         gap[naive] = readable & local.isna()
         problem[gap] = (
-            f"does not exist or is ambiguous in {timezone} (daylight-saving change); "
-            "give it with a UTC offset"
+            f"does not exist or is ambiguous in {timezone} (daylight-saving change); give it with a UTC offset"
         )
     problem[text == ""] = "is missing; a time is required"
     unreadable = times.isna() & (problem == "")
-    problem[unreadable] = (
-        "is not a readable time; use ISO 8601 such as 2024-04-01 09:30 or 2024-04-01T09:30+09:00"
-    )
+    problem[unreadable] = "is not a readable time; use ISO 8601 such as 2024-04-01 09:30 or 2024-04-01T09:30+09:00"
     return times, problem
 
 
@@ -579,9 +574,7 @@ def check_bookings(bookings: pd.DataFrame, *, name: str = "bookings") -> None:
             raise DataError(f"{name}: column {column!r} must hold tz-aware timestamps, got dtype {dtype}")
         if bookings[column].isna().any():
             row = bookings.index[bookings[column].isna().to_numpy()][0]
-            raise DataError(
-                f"{name}: column {column!r} is empty for booking {bookings.at[row, 'booking_id']!r}"
-            )
+            raise DataError(f"{name}: column {column!r} is empty for booking {bookings.at[row, 'booking_id']!r}")
     bad = bookings["end"] <= bookings["start"]
     if bad.any():
         row = bookings.index[bad.to_numpy()][0]

@@ -78,8 +78,7 @@ def temperature_factor(
     """
     if heating_threshold_c > cooling_threshold_c:
         raise ScenarioError(
-            f"heating_threshold_c = {heating_threshold_c} must be ≤ "
-            f"cooling_threshold_c = {cooling_threshold_c}"
+            f"heating_threshold_c = {heating_threshold_c} must be ≤ cooling_threshold_c = {cooling_threshold_c}"
         )
     if heating_increase_per_c < 0 or cooling_increase_per_c < 0:
         raise ScenarioError(

@@ -125,15 +125,12 @@ def _align_energy(trip_energy_kwh: pd.Series, bookings: pd.DataFrame) -> np.ndar
         energy = trip_energy_kwh.reindex(bookings["booking_id"]).to_numpy(dtype=float)
     else:
         raise DataError(
-            "trip_energy_kwh must be indexed like the bookings (their index or their booking_id), "
-            "one value per booking"
+            "trip_energy_kwh must be indexed like the bookings (their index or their booking_id), one value per booking"
         )
     bad = ~np.isfinite(energy) | (energy < 0)
     if bad.any():
         booking = bookings["booking_id"].iloc[int(np.flatnonzero(bad)[0])]
-        raise DataError(
-            f"trip_energy_kwh of booking {booking!r} is {float(energy[bad][0])}; it must be a number ≥ 0"
-        )
+        raise DataError(f"trip_energy_kwh of booking {booking!r} is {float(energy[bad][0])}; it must be a number ≥ 0")
     return energy
 
 
@@ -154,9 +151,7 @@ def _check_parameters(
         ("turnaround_min", turnaround_min, turnaround_min >= 0, "≥ 0"),
     ]
     if max_vehicles_per_station is not None:
-        rules.append(
-            ("max_vehicles_per_station", max_vehicles_per_station, max_vehicles_per_station >= 1, "≥ 1")
-        )
+        rules.append(("max_vehicles_per_station", max_vehicles_per_station, max_vehicles_per_station >= 1, "≥ 1"))
     if dt_hours is not None:
         rules.append(("dt_hours", dt_hours, dt_hours > 0, "> 0"))
     for name, value, ok, allowed in rules:
@@ -250,9 +245,7 @@ def assign_bookings(
             )
         for station, count in fixed.items():
             if not (isinstance(count, int | np.integer) and count >= 0):
-                raise ScenarioError(
-                    f"assign_bookings: vehicles_per_station[{station!r}] = {count!r} must be ≥ 0"
-                )
+                raise ScenarioError(f"assign_bookings: vehicles_per_station[{station!r}] = {count!r} must be ≥ 0")
         stations = sorted(fixed)
     else:
         fixed = None
@@ -317,9 +310,7 @@ def assign_bookings(
     all_ids = np.array([vid for vid, _ in vehicle_rows], dtype=object)
     out = bookings.copy()
     out["trip_energy_kwh"] = energy
-    out["vehicle_id"] = pd.array(
-        [all_ids[k] if k >= 0 else pd.NA for k in vehicle_of] if n else [], dtype="string"
-    )
+    out["vehicle_id"] = pd.array([all_ids[k] if k >= 0 else pd.NA for k in vehicle_of] if n else [], dtype="string")
     out["unserved_reason"] = pd.array([r if r is not None else pd.NA for r in reason], dtype="string")
     out["energy_at_start_kwh"] = energy_at_start
 

@@ -387,9 +387,7 @@ def synthetic_weather_year(
     step_h = 1.0
     rng = np.random.default_rng(seed)
     position = solar_position(index, climate.latitude, climate.longitude, climate.altitude)
-    clear = clear_sky_irradiance(
-        index, climate.latitude, climate.longitude, climate.altitude, position=position
-    )
+    clear = clear_sky_irradiance(index, climate.latitude, climate.longitude, climate.altitude, position=position)
     ghi = _synthetic_ghi(rng, clear["ghi"], climate, step_h)
     temp_air = _synthetic_temperature(rng, index, climate, temp_diurnal_amplitude_c)
     wind_speed = _synthetic_wind(rng, index, climate)

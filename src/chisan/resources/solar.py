@@ -241,18 +241,12 @@ def pv_output_per_kw(
     _check_pv_arguments(tilt_deg, azimuth_deg, dc_ac_ratio, losses_percent, albedo)
     missing = [c for c in ("ghi", "dni", "dhi", "temp_air", "wind_speed") if c not in weather]
     if missing:
-        raise DataError(
-            f"PV output needs weather columns {missing}; the weather has {list(weather.columns)}."
-        )
+        raise DataError(f"PV output needs weather columns {missing}; the weather has {list(weather.columns)}.")
     poa = plane_of_array_irradiance(
         weather, latitude, longitude, altitude_m, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, albedo=albedo
     )
-    temp_cell = cell_temperature(
-        poa["poa_global"], weather["temp_air"], weather["wind_speed"], temperature_model
-    )
-    pdc_kw = pvlib.pvsystem.pvwatts_dc(
-        effective_irradiance(poa), temp_cell, pdc0=1.0, gamma_pdc=gamma_pdc_per_c
-    )
+    temp_cell = cell_temperature(poa["poa_global"], weather["temp_air"], weather["wind_speed"], temperature_model)
+    pdc_kw = pvlib.pvsystem.pvwatts_dc(effective_irradiance(poa), temp_cell, pdc0=1.0, gamma_pdc=gamma_pdc_per_c)
     pdc_kw = pdc_kw * (1.0 - losses_percent / 100.0)
     ac_rating_kw = 1.0 / dc_ac_ratio
     pac_kw = pvlib.inverter.pvwatts(

@@ -346,9 +346,7 @@ def clear_sky_irradiance(
     middles = _interval_middles(index)
     linke_turbidity = pvlib.clearsky.lookup_linke_turbidity(middles, latitude, longitude).to_numpy()
     airmass_relative = pvlib.atmosphere.get_relative_airmass(position["apparent_zenith"].to_numpy())
-    airmass_absolute = pvlib.atmosphere.get_absolute_airmass(
-        airmass_relative, pvlib.atmosphere.alt2pres(altitude)
-    )
+    airmass_absolute = pvlib.atmosphere.get_absolute_airmass(airmass_relative, pvlib.atmosphere.alt2pres(altitude))
     dni_extra = pvlib.irradiance.get_extra_radiation(middles).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):  # airmass is NaN/inf with the sun down
         clear = pvlib.clearsky.ineichen(
@@ -529,8 +527,7 @@ def _csv_column_map(
     """Glossary name -> source column, checked against the file header."""
     if time_column not in header:
         raise DataError(
-            f"{path}: time column {time_column!r} not found; the file has columns {header} "
-            "(pass time_column=...)."
+            f"{path}: time column {time_column!r} not found; the file has columns {header} (pass time_column=...)."
         )
     mapping: dict[str, str] = {}
     for source, name in (columns or {}).items():
@@ -561,9 +558,7 @@ def _csv_check_units(mapping: Mapping[str, str], units: Mapping[str, str], path:
                 f"allowed: {allowed}."
             )
         if units[name] not in ALLOWED_UNITS[name]:
-            raise DataError(
-                f"{path}: column {source!r} ({name}) has unknown unit {units[name]!r}; allowed: {allowed}."
-            )
+            raise DataError(f"{path}: column {source!r} ({name}) has unknown unit {units[name]!r}; allowed: {allowed}.")
     for name in units:
         if name not in mapping:
             raise DataError(
@@ -708,9 +703,7 @@ def read_weather_csv(
     if "ghi" not in mapping and "cloud_cover" not in mapping:
         missing.append("ghi (or cloud_cover to derive it)")
     if missing:
-        raise DataError(
-            f"{path_text}: the file lacks {missing}; it has columns {header} (map them with columns=...)."
-        )
+        raise DataError(f"{path_text}: the file lacks {missing}; it has columns {header} (map them with columns=...).")
 
     index = _csv_times(raw[time_column], timezone, path_text)
     check_regular(index, source=path_text, first_row=2)
@@ -756,13 +749,10 @@ def _complete_irradiance(
     position = solar_position(weather.index, latitude, longitude, metadata["altitude"], weather["temp_air"])
     weather = weather.copy()
     if "ghi" not in weather:
-        clear = clear_sky_irradiance(
-            weather.index, latitude, longitude, metadata["altitude"], position=position
-        )
+        clear = clear_sky_irradiance(weather.index, latitude, longitude, metadata["altitude"], position=position)
         weather["ghi"] = ghi_from_cloud_cover(weather["cloud_cover"], clear["ghi"])
         metadata["source"] += (
-            "; GHI derived from cloud cover (Ineichen clear sky x Larson et al. 2016 linear model), "
-            "DNI/DHI by Erbs"
+            "; GHI derived from cloud cover (Ineichen clear sky x Larson et al. 2016 linear model), DNI/DHI by Erbs"
         )
         warnings.warn(
             f"{path}: the file has no irradiance; GHI is derived from cloud cover (clear-sky GHI x the "
@@ -822,9 +812,7 @@ def to_plan_year(weather: pd.DataFrame, year: int, timezone: str) -> pd.DataFram
         raise DataError("to_plan_year needs weather on a tz-aware DatetimeIndex (as the readers return it).")
     step = dt_hours(index)
     if step != 1.0:
-        raise DataError(
-            f"to_plan_year needs hourly weather, got a step of {step} h; resample it to 1 h first."
-        )
+        raise DataError(f"to_plan_year needs hourly weather, got a step of {step} h; resample it to 1 h first.")
     if index.is_unique:
         found = weather.reindex(target)
         if found.notna().all().all():

@@ -152,8 +152,7 @@ def _turbine(
     if power_curve is not None:
         if not {"wind_speed", "power_kw"} <= set(power_curve.columns):
             raise ScenarioError(
-                f"power_curve has columns {list(power_curve.columns)}; allowed: 'wind_speed' [m/s] and "
-                "'power_kw' [kW]."
+                f"power_curve has columns {list(power_curve.columns)}; allowed: 'wind_speed' [m/s] and 'power_kw' [kW]."
             )
         if hub_height_m is None:
             raise ScenarioError("a custom power_curve needs hub_height_m [m].")
@@ -163,11 +162,7 @@ def _turbine(
                 "value": power_curve["power_kw"].astype(float).to_numpy() * W_PER_KW,
             }
         ).sort_values("wind_speed", ignore_index=True)
-        nominal_kw = (
-            float(nominal_power_kw)
-            if nominal_power_kw is not None
-            else float(curve["value"].max() / W_PER_KW)
-        )
+        nominal_kw = float(nominal_power_kw) if nominal_power_kw is not None else float(curve["value"].max() / W_PER_KW)
         if nominal_kw <= 0:
             raise ScenarioError(f"nominal_power_kw = {nominal_kw}; allowed: > 0 [kW].")
         return WindTurbine(
@@ -177,8 +172,7 @@ def _turbine(
     if hub_height_m is None:
         if not heights:
             raise ScenarioError(
-                f"turbine_type {turbine_type!r} lists no hub height in the bundled library; pass "
-                "hub_height_m [m]."
+                f"turbine_type {turbine_type!r} lists no hub height in the bundled library; pass hub_height_m [m]."
             )
         hub_height_m = heights[0]
     try:
@@ -255,9 +249,7 @@ def wind_output_per_kw(
     }
     density_correction = "temp_air" in weather and "pressure" in weather
     if density_correction:
-        columns[("temperature", TEMPERATURE_HEIGHT_M)] = (
-            weather["temp_air"].to_numpy(dtype=float) + KELVIN_OFFSET
-        )
+        columns[("temperature", TEMPERATURE_HEIGHT_M)] = weather["temp_air"].to_numpy(dtype=float) + KELVIN_OFFSET
         columns[("pressure", 0.0)] = weather["pressure"].to_numpy(dtype=float)
     weather_df = pd.DataFrame(columns, index=weather.index)
     chain = ModelChain(

@@ -1,0 +1,275 @@
+"""PlanInputs: every number the optimisation model needs, on one time index, with units.
+
+A :class:`PlanInputs` is built from a scenario by :func:`chisan.plan.prepare.prepare_inputs` (weather → PV and
+wind per kW, bookings → per-vehicle plug-in availability and trip energy, grid prices and emission factors), and
+the service builds smaller ones (36 h at 15 min) for day-ahead schedules. The model never reads a scenario.
+
+Time: ``snapshots`` is a tz-aware, regular index; each step lasts ``dt_hours`` [h] and stands for ``weight`` steps
+of the year (1 in a chronological year; the number of days a typical day represents in a reduced year). Steps
+that share a ``period`` label form one cyclic block (a typical day); in a chronological run there is one period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.exceptions import ScenarioError
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A sizable technology (PV, wind, storage energy, storage power).
+
+    Attributes
+    ----------
+    annual_cost_per_unit : float
+        Annualised investment plus fixed O&M [currency/unit/year] (unit = kW or kWh).
+    min_units, max_units : float
+        Bounds of the capacity [kW or kWh]; ``max_units = inf`` for no limit.
+    fixed_units : float or None
+        When set, the capacity is not optimised but fixed at this value.
+    """
+
+    annual_cost_per_unit: float = 0.0
+    min_units: float = 0.0
+    max_units: float = np.inf
+    fixed_units: float | None = None
+    enabled: bool = True
+
+    @property
+    def lower(self) -> float:
+        """Lower bound used in the model [unit]."""
+        if not self.enabled:
+            return 0.0
+        return self.fixed_units if self.fixed_units is not None else self.min_units
+
+    @property
+    def upper(self) -> float:
+        """Upper bound used in the model [unit]."""
+        if not self.enabled:
+            return 0.0
+        return self.fixed_units if self.fixed_units is not None else self.max_units
+
+    def fixed_at(self, units: float) -> Capacity:
+        """This capacity fixed at ``units`` (used by the dispatch stage of a two-stage plan)."""
+        return dataclasses.replace(self, fixed_units=float(units))
+
+
+CAPACITIES = ("pv_kw", "wind_kw", "storage_kwh", "storage_kw")
+"""Names of the sizable capacities, with their units."""
+
+
+@dataclass
+class PlanInputs:
+    """All inputs of one planning (or scheduling) model.
+
+    Time series are indexed by ``snapshots``; per-vehicle frames have one column per vehicle id (``vehicles.index``).
+
+    Attributes
+    ----------
+    snapshots : pd.DatetimeIndex
+        Start of each step, tz-aware, regular.
+    dt_hours : float
+        Step length [h].
+    weight : pd.Series
+        Steps of the year each step stands for [-] (1 for a chronological year).
+    period : pd.Series
+        Cyclic block of each step (int); storage and vehicle energy wrap within a block.
+    period_order : np.ndarray or None
+        For typical periods: the period (cluster) of each real period of the year, in calendar order. When given,
+        storage and fleet energy are linked across the real periods (Kotzur et al. 2018) instead of wrapping
+        within each typical period, so energy can be carried from one day to the next.
+    pv_kw_per_kw, wind_kw_per_kw : pd.Series
+        Available output per kW installed [kW/kW] (PV per kW DC nameplate).
+    temp_air_c : pd.Series
+        Air temperature [°C] (for reporting).
+    import_price_per_kwh, export_price_per_kwh : pd.Series
+        Grid prices [currency/kWh].
+    emission_factor_kg_per_kwh : pd.Series
+        Location-based grid emission factor [kg CO2e/kWh].
+    market_emission_factor_kg_per_kwh : float
+        Supplier's (market-based) factor for imported electricity [kg CO2e/kWh].
+    other_load_kw : pd.Series
+        Other load on the town bus [kW] (station buildings), 0 by default.
+    stations : pd.DataFrame
+        Index station name; ``chargers`` [-], ``charger_kw`` [kW], ``connection_limit_kw`` [kW] (NaN = none).
+    vehicles : pd.DataFrame
+        Index vehicle id; ``station``, ``usable_kwh``, ``reserve_kwh`` [kWh], ``max_charge_kw`` [kW],
+        ``charge_efficiency`` [-].
+    plugged : pd.DataFrame
+        True where the vehicle is at its station for the whole step (may charge).
+    trip_energy_kwh : pd.DataFrame
+        Energy leaving each battery in the step a booking starts [kWh].
+    initial_energy_kwh : pd.Series or None
+        Vehicle energy before the first step [kWh]; None = cyclic (end equals start).
+    initial_storage_kwh : float or None
+        Storage energy before the first step [kWh]; None = cyclic.
+    capacities : dict[str, Capacity]
+        ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw``.
+    fleet_mode : {"vehicle", "station"}
+        Model each vehicle, or each station's fleet as one aggregate battery (a relaxation, for sizing).
+    station_available_kw, station_trip_energy_kwh : pd.DataFrame or None
+        Per-station aggregates (snapshots × stations) for ``fleet_mode="station"``: charging power of the vehicles
+        plugged in, capped by the chargers [kW], and trip energy leaving [kWh]. Computed from the per-vehicle
+        frames when not given (a reduced year of typical days gives them directly).
+    mask_unplugged : bool
+        True: no charging variable while unplugged (smallest model). False: a variable bounded to 0, so that
+        every window of a rolling dispatch has the same structure.
+    terminal_energy_kwh : pd.Series or None
+        Least energy each vehicle must hold after the last step [kWh] (non-cyclic windows).
+    import_penalty_per_kwh, renewable_credit_per_kwh : float
+        Shadow prices of policy targets [currency/kWh], added to the import cost and subtracted from the cost
+        of renewable output; a decomposed dispatch uses them in place of the annual constraints.
+    terminal_fleet_target_kwh, terminal_storage_target_kwh : float or None
+        Energy the whole fleet / the storage should hold after the last step [kWh]; a shortfall is allowed at
+        ``terminal_shortfall_cost_per_kwh`` [currency/kWh] (soft targets for the windows of a rolling dispatch,
+        taken from a year-long aggregate plan).
+    """
+
+    snapshots: pd.DatetimeIndex
+    dt_hours: float
+    pv_kw_per_kw: pd.Series
+    wind_kw_per_kw: pd.Series
+    import_price_per_kwh: pd.Series
+    export_price_per_kwh: pd.Series
+    emission_factor_kg_per_kwh: pd.Series
+    stations: pd.DataFrame
+    vehicles: pd.DataFrame
+    plugged: pd.DataFrame | None
+    trip_energy_kwh: pd.DataFrame | None
+    capacities: dict[str, Capacity]
+    weight: pd.Series | None = None
+    period: pd.Series | None = None
+    period_order: np.ndarray | None = None
+    temp_air_c: pd.Series | None = None
+    other_load_kw: pd.Series | None = None
+    market_emission_factor_kg_per_kwh: float | None = None
+    initial_energy_kwh: pd.Series | None = None
+    initial_storage_kwh: float | None = None
+    storage_charge_efficiency: float = 0.95
+    storage_discharge_efficiency: float = 0.95
+    storage_self_discharge_per_hour: float = 0.0
+    storage_max_c_rate_per_h: float = 1.0
+    grid_connection_limit_kw: float | None = None
+    allow_export: bool = True
+    renewable_share_min: float | None = None
+    renewable_share_basis: str = "annual"
+    carbon_price_per_kg: float = 0.0
+    max_grid_import_kwh: float | None = None
+    max_emissions_kg: float | None = None
+    v2g: bool = False
+    v2g_cost_per_kwh: float = 0.0
+    fleet_mode: str = "vehicle"
+    station_available_kw: pd.DataFrame | None = None
+    station_trip_energy_kwh: pd.DataFrame | None = None
+    mask_unplugged: bool = True
+    terminal_energy_kwh: pd.Series | None = None
+    import_penalty_per_kwh: float = 0.0
+    renewable_credit_per_kwh: float = 0.0
+    terminal_fleet_target_kwh: float | None = None
+    terminal_storage_target_kwh: float | None = None
+    terminal_shortfall_cost_per_kwh: float = 0.0
+    annualise: bool = True
+    currency: str = "JPY"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.snapshots)
+        if self.weight is None:
+            self.weight = pd.Series(1.0, index=self.snapshots, name="weight")
+        if self.period is None:
+            self.period = pd.Series(0, index=self.snapshots, name="period")
+        if self.other_load_kw is None:
+            self.other_load_kw = pd.Series(0.0, index=self.snapshots, name="other_load_kw")
+        if self.market_emission_factor_kg_per_kwh is None:
+            self.market_emission_factor_kg_per_kwh = float(self.emission_factor_kg_per_kwh.mean())
+        for name in CAPACITIES:
+            self.capacities.setdefault(name, Capacity(enabled=False))
+        check_inputs(self, n)
+
+    @property
+    def hours_represented(self) -> float:
+        """Hours of the year the snapshots stand for [h] (Σ weight × dt)."""
+        return float(self.weight.sum() * self.dt_hours)
+
+    @property
+    def opex_scale(self) -> float:
+        """Factor turning operating cost over the snapshots into cost per year [-]."""
+        return 8760.0 / self.hours_represented if self.annualise else 1.0
+
+    def with_capacities_fixed(self, values: dict[str, float]) -> PlanInputs:
+        """A copy with the given capacities fixed (e.g. the sizing result), others unchanged."""
+        caps = {k: (c.fixed_at(values[k]) if k in values and c.enabled else c) for k, c in self.capacities.items()}
+        return dataclasses.replace(self, capacities=caps)
+
+
+def check_inputs(inputs: PlanInputs, n: int) -> None:
+    """Check that every series lies on the snapshots and values are in range; raise ScenarioError if not."""
+    idx = inputs.snapshots
+    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
+        raise ScenarioError("PlanInputs.snapshots must be a tz-aware pandas DatetimeIndex")
+    if inputs.dt_hours <= 0:
+        raise ScenarioError(f"PlanInputs.dt_hours must be > 0, got {inputs.dt_hours}")
+    series = {
+        "pv_kw_per_kw": inputs.pv_kw_per_kw,
+        "wind_kw_per_kw": inputs.wind_kw_per_kw,
+        "import_price_per_kwh": inputs.import_price_per_kwh,
+        "export_price_per_kwh": inputs.export_price_per_kwh,
+        "emission_factor_kg_per_kwh": inputs.emission_factor_kg_per_kwh,
+        "weight": inputs.weight,
+        "period": inputs.period,
+        "other_load_kw": inputs.other_load_kw,
+    }
+    for name, s in series.items():
+        if len(s) != n or not s.index.equals(idx):
+            raise ScenarioError(f"PlanInputs.{name} is not indexed by the snapshots ({len(s)} vs {n} steps)")
+        if s.isna().any():
+            first = s.index[s.isna().argmax()]
+            raise ScenarioError(f"PlanInputs.{name} has missing values (first at {first})")
+    aggregated = inputs.station_available_kw is not None
+    for name in ("station_available_kw", "station_trip_energy_kwh"):
+        frame = getattr(inputs, name)
+        if frame is not None and (not frame.index.equals(idx) or list(frame.columns) != list(inputs.stations.index)):
+            raise ScenarioError(f"PlanInputs.{name} must be indexed by the snapshots with one column per station")
+    for name in ("plugged", "trip_energy_kwh"):
+        frame = getattr(inputs, name)
+        if aggregated and frame is None:
+            continue
+        if not frame.index.equals(idx):
+            raise ScenarioError(f"PlanInputs.{name} is not indexed by the snapshots")
+        if list(frame.columns) != list(inputs.vehicles.index):
+            raise ScenarioError(f"PlanInputs.{name} columns must be the vehicle ids in order")
+    unknown = set(inputs.vehicles["station"]) - set(inputs.stations.index)
+    if unknown:
+        raise ScenarioError(f"vehicles at unknown stations: {sorted(unknown)}")
+    if inputs.trip_energy_kwh is not None and (inputs.trip_energy_kwh.to_numpy() < 0).any():
+        raise ScenarioError("trip energy must be ≥ 0 kWh")
+    if inputs.fleet_mode not in ("vehicle", "station"):
+        raise ScenarioError(f"fleet_mode must be 'vehicle' or 'station', got {inputs.fleet_mode!r}")
+    if inputs.renewable_share_basis not in ("annual", "hourly"):
+        raise ScenarioError(f"renewable_share_basis must be 'annual' or 'hourly', got {inputs.renewable_share_basis!r}")
+
+
+def station_aggregates(inputs: PlanInputs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-station charging power available [kW] and trip energy [kWh], snapshots × stations.
+
+    Available power = Σ over the station's vehicles plugged in of their charge limit, capped by
+    chargers × charger power. Given frames (``station_available_kw`` …) are returned as they are.
+    """
+    if inputs.station_available_kw is not None and inputs.station_trip_energy_kwh is not None:
+        return inputs.station_available_kw, inputs.station_trip_energy_kwh
+    veh = inputs.vehicles
+    stations = inputs.stations.index
+    onehot = (veh["station"].to_numpy()[:, None] == stations.to_numpy()[None, :]).astype(float)
+    plug_kw = inputs.plugged.to_numpy(float) * veh["max_charge_kw"].to_numpy(float)[None, :]
+    limit = (inputs.stations["chargers"] * inputs.stations["charger_kw"]).to_numpy(float)
+    available = np.minimum(plug_kw @ onehot, limit[None, :])
+    trips = inputs.trip_energy_kwh.to_numpy(float) @ onehot
+    return (
+        pd.DataFrame(available, index=inputs.snapshots, columns=stations),
+        pd.DataFrame(trips, index=inputs.snapshots, columns=stations),
+    )

@@ -1,0 +1,441 @@
+"""From a scenario to the inputs of the planning model (:class:`~chisan.plan.inputs.PlanInputs`).
+
+Stages, in order: the time index of the planned year; the weather on it (file or built-in synthetic year);
+PV and wind output per kW (pvlib, windpowerlib); grid prices and emission factors; bookings (generated or
+read); trip energy (distance × battery-side consumption × temperature factor); assignment of bookings to
+vehicles (energy-aware; stations sized when the scenario leaves their fleet open); per-vehicle plug-in
+availability and trip energy on the time index.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.carbon.factors import factors_on_index, read_hourly_emission_factors
+from chisan.catalogue.vehicles import VehicleModel, custom_vehicle, vehicle_model
+from chisan.exceptions import ChisanError, ScenarioError
+from chisan.mobility.availability import vehicle_timeseries
+from chisan.mobility.bookings import generate_bookings, read_bookings_csv
+from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
+from chisan.mobility.fleet import FleetAssignment, assign_bookings
+from chisan.plan.inputs import Capacity, PlanInputs
+from chisan.plan.tariffs import import_price_series
+from chisan.resources.climate import monthly_climate, synthetic_weather_year
+from chisan.resources.solar import pv_output_per_kw
+from chisan.resources.weather import plan_year_index, read_epw, read_tmy3, read_weather_csv, to_plan_year
+from chisan.resources.wind import wind_output_per_kw
+from chisan.scenario.schema import Scenario
+from chisan.units import capital_recovery_factor
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PreparedPlan:
+    """Everything derived from a scenario before the optimisation, kept for the report.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    inputs : PlanInputs
+    weather : pd.DataFrame
+        Weather on the plan's snapshots (pvlib glossary, [W/m²], [°C], [m/s]).
+    weather_source : str
+        Where the weather came from.
+    vehicle : VehicleModel
+    assignment : FleetAssignment
+        Bookings with vehicle, trip energy and unserved reason; the vehicles of each station.
+    timings : dict[str, float]
+        Seconds spent per stage.
+    """
+
+    scenario: Scenario
+    inputs: PlanInputs
+    weather: pd.DataFrame
+    weather_source: str
+    vehicle: VehicleModel
+    assignment: FleetAssignment
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def plan_index(scenario: Scenario) -> pd.DatetimeIndex:
+    """Snapshots of the planned period (tz-aware; hourly stamps, or finer when ``step_minutes`` < 60)."""
+    h = scenario.horizon
+    hours = plan_year_index(h.year, scenario.municipality.timezone)
+    months = [(h.start_month - 1 + k) % 12 + 1 for k in range(h.months)]
+    hours = hours[np.isin(hours.month, months)]
+    if h.step_minutes == 60:
+        return hours
+    per_hour = 60 // h.step_minutes
+    offsets = pd.to_timedelta(np.arange(per_hour) * h.step_minutes, unit="min")
+    return (
+        pd.DatetimeIndex((hours.to_numpy()[:, None] + offsets.to_numpy()[None, :]).ravel())
+        .tz_localize("UTC")
+        .tz_convert(hours.tz)
+        if hours.tz is not None
+        else hours
+    )
+
+
+def load_weather(scenario: Scenario) -> tuple[pd.DataFrame, str]:
+    """Weather of the planned year on hourly stamps of the town's time zone, and a description of its source."""
+    w, muni = scenario.weather, scenario.municipality
+    tz = muni.timezone
+    if w.source == "synthetic":
+        climate = monthly_climate(w.climate)
+        data, _ = synthetic_weather_year(climate, scenario.horizon.year, seed=w.seed, timezone=tz)
+        source = f"synthetic year from the built-in '{w.climate}' monthly climate (seed {w.seed})"
+    else:
+        path = scenario.resolve(w.path)
+        if path is None or not path.is_file():
+            raise ScenarioError(f"weather.path = {str(w.path)!r}: file not found (looked at {path})")
+        if w.source == "epw":
+            data, _ = read_epw(path)
+        elif w.source == "tmy3":
+            data, _ = read_tmy3(path)
+        else:
+            data, _ = read_weather_csv(
+                path,
+                units=w.units,
+                columns=w.columns,
+                timezone=tz,
+                time_column=w.time_column,
+                latitude=muni.latitude_deg,
+                longitude=muni.longitude_deg,
+                altitude=muni.altitude_m,
+                wind_height_m=w.wind_height_m,
+            )
+        data = to_plan_year(data, scenario.horizon.year, tz)
+        source = f"{w.source.upper()} file {path.name}"
+    return data, source
+
+
+def _on_index(series: pd.Series, snapshots: pd.DatetimeIndex) -> pd.Series:
+    """Hourly values repeated on (possibly finer) snapshots."""
+    hourly = series.reindex(snapshots.floor("h"))
+    if hourly.isna().any():
+        missing = snapshots[hourly.isna().to_numpy()][0]
+        raise ScenarioError(f"the weather does not cover the planned period (first missing hour {missing})")
+    return pd.Series(hourly.to_numpy(float), index=snapshots, name=series.name)
+
+
+def resolve_vehicle(scenario: Scenario) -> VehicleModel:
+    """The scenario's vehicle model: a catalogue entry, with any figure the scenario overrides."""
+    f = scenario.fleet
+    if f.vehicle_model == "custom":
+        return custom_vehicle(
+            battery_kwh=f.battery_kwh,
+            consumption_ac_kwh_per_km=f.consumption_ac_kwh_per_km,
+            usable_kwh=f.usable_kwh,
+            max_ac_charge_kw=f.max_ac_charge_kw or 6.0,
+            chemistry=f.chemistry or "NMC622",
+        )
+    try:
+        base = vehicle_model(f.vehicle_model)
+    except ScenarioError as err:
+        raise ScenarioError(f"fleet.vehicle_model = {f.vehicle_model!r}: {err}") from None
+    overrides = {
+        k: getattr(f, k)
+        for k in ("battery_kwh", "usable_kwh", "consumption_ac_kwh_per_km", "max_ac_charge_kw", "chemistry")
+        if getattr(f, k) is not None
+    }
+    if not overrides:
+        return base
+    import dataclasses
+
+    return dataclasses.replace(base, **overrides)
+
+
+def _members(scenario: Scenario) -> int:
+    b = scenario.bookings
+    if b.members is not None:
+        return b.members
+    return round(scenario.municipality.population * b.membership_fraction)
+
+
+def load_bookings(scenario: Scenario, snapshots: pd.DatetimeIndex, dt_hours: float) -> pd.DataFrame:
+    """Bookings of the planned period: generated from the members, or read from the scenario's CSV."""
+    b = scenario.bookings
+    names = [s.name for s in scenario.stations]
+    start = snapshots[0]
+    end = snapshots[-1] + pd.Timedelta(hours=dt_hours)
+    if b.source == "csv":
+        path = scenario.resolve(b.path)
+        if path is None or not path.is_file():
+            raise ScenarioError(f"bookings.path = {str(b.path)!r}: file not found (looked at {path})")
+        return read_bookings_csv(path, timezone=scenario.municipality.timezone, period=(start, end), stations=names)
+    shares = [s.member_share_fraction for s in scenario.stations]
+    kwargs = {}
+    if b.mean_duration_h is not None:
+        kwargs["mean_duration_h"] = b.mean_duration_h
+    if b.mean_speed_kmh is not None:
+        kwargs["mean_speed_kmh"] = b.mean_speed_kmh
+    if b.weekend_factor is not None:
+        kwargs["weekend_factor"] = b.weekend_factor
+    return generate_bookings(
+        stations=names,
+        station_weights=None if shares[0] is None else shares,
+        members=_members(scenario),
+        bookings_per_member_per_month=b.bookings_per_member_per_month,
+        start=start,
+        end=end,
+        seed=b.seed,
+        **kwargs,
+    )
+
+
+def _trip_energy(scenario: Scenario, vehicle: VehicleModel, bookings: pd.DataFrame, temp_air: pd.Series) -> pd.Series:
+    f = scenario.fleet
+    consumption = vehicle.consumption_battery_kwh_per_km(f.charge_efficiency_fraction)
+    kwargs = {"heating_threshold_c": f.heating_threshold_c, "cooling_threshold_c": f.cooling_threshold_c}
+    if f.heating_increase_per_c is not None:
+        kwargs["heating_increase_per_c"] = f.heating_increase_per_c
+    if f.cooling_increase_per_c is not None:
+        kwargs["cooling_increase_per_c"] = f.cooling_increase_per_c
+    temps = booking_temperature_c(bookings, temp_air)
+    energy = trip_energy_kwh(bookings["distance_km"].to_numpy(float), consumption, temps.to_numpy(float), **kwargs)
+    return pd.Series(np.asarray(energy, dtype=float), index=bookings.index, name="trip_energy_kwh")
+
+
+def assign_fleet(
+    scenario: Scenario,
+    vehicle: VehicleModel,
+    bookings: pd.DataFrame,
+    trips: pd.Series,
+    snapshots: pd.DatetimeIndex,
+    dt_hours: float,
+) -> FleetAssignment:
+    """Assign bookings to vehicles (sizing the stations whose fleet the scenario leaves open)."""
+    f = scenario.fleet
+    usable = vehicle.usable_kwh
+    reserve = f.reserve_fraction * usable
+    given = {s.name: s.vehicles for s in scenario.stations}
+
+    def rate(station_vehicles: dict[str, int] | None) -> float:
+        """Charging power every vehicle is guaranteed [kW]: on-board limit, charger, share of chargers."""
+        rates = []
+        for s in scenario.stations:
+            p = min(vehicle.max_ac_charge_kw, s.charger_kw)
+            n = (station_vehicles or {}).get(s.name)
+            if s.chargers is not None and n:
+                p *= min(1.0, s.chargers / n)
+            rates.append(p)
+        return min(rates)
+
+    fixed = all(v is not None for v in given.values())
+    common = dict(
+        usable_kwh=usable,
+        reserve_kwh=reserve,
+        charge_efficiency=f.charge_efficiency_fraction,
+        turnaround_min=f.turnaround_min,
+        dt_hours=dt_hours,
+        step_origin=snapshots[0],
+    )
+    if fixed:
+        return assign_bookings(bookings, trips, vehicles_per_station=given, charge_power_kw=rate(given), **common)
+    sized = assign_bookings(
+        bookings,
+        trips,
+        vehicles_per_station=None,
+        max_vehicles_per_station=f.max_vehicles_per_station,
+        charge_power_kw=rate(None),
+        **common,
+    )
+    counts = {s: int(n) for s, n in sized.vehicles_per_station.items()}
+    counts = {s.name: counts.get(s.name, 0) for s in scenario.stations}
+    if rate(counts) < rate(None):  # fewer chargers than the sized fleet: re-assign at the shared rate
+        return assign_bookings(bookings, trips, vehicles_per_station=counts, charge_power_kw=rate(counts), **common)
+    return sized
+
+
+def capacities(scenario: Scenario) -> dict[str, Capacity]:
+    """Annualised cost and bounds of PV, wind and storage (capital recovery factor from the discount rate)."""
+    r = scenario.finance.discount_rate_fraction
+    tech = scenario.technologies
+
+    def cap(t, capex, om, lifetime, lo, hi, fixed, enabled) -> Capacity:
+        return Capacity(
+            annual_cost_per_unit=capex * capital_recovery_factor(r, lifetime) + om,
+            min_units=lo,
+            max_units=np.inf if hi is None else hi,
+            fixed_units=fixed,
+            enabled=enabled,
+        )
+
+    st = tech.storage
+    return {
+        "pv_kw": cap(
+            tech.pv,
+            tech.pv.capex_per_kw,
+            tech.pv.fixed_om_per_kw_year,
+            tech.pv.lifetime_years,
+            tech.pv.min_kw,
+            tech.pv.max_kw,
+            tech.pv.fixed_kw,
+            tech.pv.enabled,
+        ),
+        "wind_kw": cap(
+            tech.wind,
+            tech.wind.capex_per_kw,
+            tech.wind.fixed_om_per_kw_year,
+            tech.wind.lifetime_years,
+            tech.wind.min_kw,
+            tech.wind.max_kw,
+            tech.wind.fixed_kw,
+            tech.wind.enabled,
+        ),
+        "storage_kwh": cap(
+            st,
+            st.capex_per_kwh,
+            st.fixed_om_per_kwh_year,
+            st.lifetime_years,
+            0.0,
+            st.max_kwh,
+            st.fixed_kwh,
+            st.enabled,
+        ),
+        "storage_kw": cap(st, st.capex_per_kw, 0.0, st.lifetime_years, 0.0, st.max_kw, st.fixed_kw, st.enabled),
+    }
+
+
+def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> PreparedPlan:
+    """Build the model inputs of a scenario (weather, resources, bookings, fleet, prices, factors)."""
+    say = progress or (lambda msg: None)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    snapshots = plan_index(scenario)
+    dt = scenario.horizon.step_minutes / 60.0
+    muni = scenario.municipality
+    say("weather")
+    weather_hourly, weather_source = load_weather(scenario)
+    weather = pd.DataFrame({c: _on_index(weather_hourly[c], snapshots) for c in weather_hourly.columns})
+    timings["weather_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("PV and wind output per kW")
+    tech = scenario.technologies
+    zeros = pd.Series(0.0, index=snapshots)
+    if tech.pv.enabled:
+        pv_hourly = pv_output_per_kw(
+            weather_hourly,
+            muni.latitude_deg,
+            muni.longitude_deg,
+            muni.altitude_m,
+            tilt_deg=tech.pv.tilt_deg,
+            azimuth_deg=tech.pv.azimuth_deg,
+            dc_ac_ratio=tech.pv.dc_ac_ratio,
+            losses_percent=tech.pv.losses_percent,
+        )
+        pv = _on_index(pv_hourly.clip(lower=0).rename("pv_kw_per_kw"), snapshots)
+    else:
+        pv = zeros.rename("pv_kw_per_kw")
+    if tech.wind.enabled:
+        wind_hourly = wind_output_per_kw(
+            weather_hourly,
+            turbine_type=tech.wind.turbine_type,
+            hub_height_m=tech.wind.hub_height_m,
+            roughness_length_m=tech.wind.roughness_length_m,
+            wind_height_m=scenario.weather.wind_height_m,
+        )
+        wind = _on_index(wind_hourly.clip(lower=0).rename("wind_kw_per_kw"), snapshots)
+    else:
+        wind = zeros.rename("wind_kw_per_kw")
+    timings["resources_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("grid prices and emission factors")
+    grid = scenario.grid
+    import_price = import_price_series(snapshots, grid.import_price_per_kwh, grid.import_tou)
+    export_price = pd.Series(float(grid.export_price_per_kwh), index=snapshots, name="export_price_per_kwh")
+    if grid.emission_factor_path is not None:
+        path = scenario.resolve(grid.emission_factor_path)
+        ef = factors_on_index(read_hourly_emission_factors(path, column=grid.emission_factor_column), snapshots)
+    else:
+        ef = pd.Series(grid.emission_factor_kg_per_kwh, index=snapshots, name="emission_factor_kg_per_kwh")
+    market_ef = grid.market_emission_factor_kg_per_kwh
+    timings["grid_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    say("bookings and fleet")
+    vehicle = resolve_vehicle(scenario)
+    bookings = load_bookings(scenario, snapshots, dt)
+    trips = _trip_energy(scenario, vehicle, bookings, weather["temp_air"])
+    assignment = assign_fleet(scenario, vehicle, bookings, trips, snapshots, dt)
+    series = vehicle_timeseries(assignment, snapshots, dt)
+    timings["mobility_s"] = time.perf_counter() - t
+
+    f = scenario.fleet
+    counts = assignment.vehicles_per_station
+    stations = pd.DataFrame(
+        {
+            "chargers": [
+                s.chargers if s.chargers is not None else int(counts.get(s.name, 0)) for s in scenario.stations
+            ],
+            "charger_kw": [s.charger_kw for s in scenario.stations],
+            "connection_limit_kw": [
+                np.nan if s.connection_limit_kw is None else s.connection_limit_kw for s in scenario.stations
+            ],
+        },
+        index=pd.Index([s.name for s in scenario.stations], name="station"),
+    )
+    charger_kw = stations["charger_kw"]
+    veh = assignment.vehicles.set_index("vehicle_id")
+    vehicles = pd.DataFrame(
+        {
+            "station": veh["station"].astype(str),
+            "usable_kwh": vehicle.usable_kwh,
+            "reserve_kwh": f.reserve_fraction * vehicle.usable_kwh,
+            "max_charge_kw": np.minimum(vehicle.max_ac_charge_kw, charger_kw.reindex(veh["station"]).to_numpy()),
+            "charge_efficiency": f.charge_efficiency_fraction,
+        },
+        index=veh.index,
+    )
+    vehicles.index.name = "vehicle"
+    policy = scenario.policy
+    try:
+        inputs = PlanInputs(
+            snapshots=snapshots,
+            dt_hours=dt,
+            pv_kw_per_kw=pv,
+            wind_kw_per_kw=wind,
+            temp_air_c=weather["temp_air"],
+            import_price_per_kwh=import_price,
+            export_price_per_kwh=export_price,
+            emission_factor_kg_per_kwh=ef,
+            market_emission_factor_kg_per_kwh=market_ef,
+            stations=stations,
+            vehicles=vehicles,
+            plugged=series.plugged.reindex(columns=vehicles.index),
+            trip_energy_kwh=series.trip_energy_kwh.reindex(columns=vehicles.index),
+            capacities=capacities(scenario),
+            storage_charge_efficiency=tech.storage.charge_efficiency_fraction,
+            storage_discharge_efficiency=tech.storage.discharge_efficiency_fraction,
+            storage_self_discharge_per_hour=tech.storage.self_discharge_per_hour_fraction,
+            storage_max_c_rate_per_h=tech.storage.max_c_rate_per_h,
+            grid_connection_limit_kw=grid.connection_limit_kw,
+            allow_export=grid.allow_export,
+            renewable_share_min=policy.renewable_share_min_fraction,
+            renewable_share_basis=policy.renewable_share_basis,
+            carbon_price_per_kg=policy.carbon_price_per_t / 1000.0,
+            max_grid_import_kwh=policy.max_grid_import_kwh_per_year,
+            max_emissions_kg=policy.max_emissions_kg_per_year,
+            v2g=f.v2g,
+            v2g_cost_per_kwh=f.v2g_cycle_cost_per_kwh,
+            currency=scenario.finance.currency,
+        )
+    except ChisanError:
+        raise
+    return PreparedPlan(
+        scenario=scenario,
+        inputs=inputs,
+        weather=weather,
+        weather_source=weather_source,
+        vehicle=vehicle,
+        assignment=assignment,
+        timings=timings,
+    )

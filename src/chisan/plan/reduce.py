@@ -1,0 +1,188 @@
+"""Reduced versions of a plan: fleets aggregated into batteries, and a year reduced to typical days (tsam).
+
+Two relaxations of the per-vehicle model, used by the two-stage method (:mod:`chisan.plan.solve`):
+
+- :func:`aggregate_fleet` — the vehicles of a station (or of the whole town) become one battery: the summed
+  energy between the summed reserves and usable energies, charged at most at the summed power of the vehicles
+  plugged in (capped by the chargers), drained by the summed trip energy. Any per-vehicle schedule is a schedule
+  of the aggregate, so the aggregate's optimum is a lower bound of the per-vehicle optimum.
+- :func:`typical_days` — the year cut into days that tsam clusters on every series the model sees (PV and wind
+  output per kW, prices, emission factor, other load, and the fleets' available power and trip energy); each
+  cluster is represented by a real day (medoid), rescaled so that every series keeps its annual mean (tsam
+  ``preserve_column_means``), weighted by the number of days it stands for. Storage and fleet energy are linked
+  across the calendar days (Kotzur et al. 2018, doi:10.1016/j.apenergy.2018.01.023), so energy can be carried
+  from a sunny day to the cloudy days after it — without the link, sizing undervalues PV for a fleet whose
+  batteries hold several days of driving.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import tsam
+
+from chisan.exceptions import ScenarioError
+from chisan.plan.inputs import PlanInputs, station_aggregates
+
+TOWN = "(town)"
+"""Name of the single aggregate station when all stations' fleets are merged."""
+
+
+def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInputs:
+    """The same inputs with each station's fleet (or the town's) as one battery (``fleet_mode="station"``).
+
+    Parameters
+    ----------
+    inputs : PlanInputs
+        Per-vehicle inputs.
+    town : bool, optional
+        Merge all stations into one (one energy chain instead of one per station, much faster to solve when
+        linked across days). None = merge when no station has its own connection limit, the only station-level
+        row the aggregate needs (charger limits are already in the available power).
+    """
+    if inputs.fleet_mode == "station":
+        return inputs
+    available, trips = station_aggregates(inputs)
+    stations, vehicles = inputs.stations, inputs.vehicles
+    if town is None:
+        town = bool(inputs.stations["connection_limit_kw"].isna().all())
+    if town:
+        stations = pd.DataFrame(
+            {
+                "chargers": [int(inputs.stations["chargers"].sum())],
+                "charger_kw": [float(inputs.stations["charger_kw"].max())],
+                "connection_limit_kw": [np.nan],
+            },
+            index=pd.Index([TOWN], name=inputs.stations.index.name),
+        )
+        vehicles = inputs.vehicles.assign(station=TOWN)
+        available = available.sum(axis=1).to_frame(TOWN)
+        trips = trips.sum(axis=1).to_frame(TOWN)
+    return dataclasses.replace(
+        inputs,
+        fleet_mode="station",
+        stations=stations,
+        vehicles=vehicles,
+        station_available_kw=available,
+        station_trip_energy_kwh=trips,
+        plugged=None,
+        trip_energy_kwh=None,
+        initial_energy_kwh=None,
+        terminal_energy_kwh=None,
+    )
+
+
+@dataclass
+class Reduction:
+    """A year reduced to typical days.
+
+    Attributes
+    ----------
+    inputs : PlanInputs
+        The reduced inputs (typical days, aggregated fleets, linked across days).
+    n_days : int
+        Number of typical days.
+    day_of_cluster : pd.Series
+        Cluster of each day of the year.
+    rmse : pd.Series
+        Root-mean-square error of each clustered series, normalised as tsam reports it [-].
+    """
+
+    inputs: PlanInputs
+    n_days: int
+    day_of_cluster: pd.Series
+    rmse: pd.Series
+
+
+def _features(inputs: PlanInputs) -> pd.DataFrame:
+    available, trips = station_aggregates(inputs)
+    data = {
+        "pv": inputs.pv_kw_per_kw,
+        "wind": inputs.wind_kw_per_kw,
+        "import_price": inputs.import_price_per_kwh,
+        "export_price": inputs.export_price_per_kwh,
+        "emission_factor": inputs.emission_factor_kg_per_kwh,
+        "other_load": inputs.other_load_kw,
+    }
+    frame = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in data.items()}, index=inputs.snapshots)
+    for s in available.columns:
+        frame[f"available:{s}"] = available[s].to_numpy(float)
+        frame[f"trips:{s}"] = trips[s].to_numpy(float)
+    return frame
+
+
+def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bool | None = None) -> Reduction:
+    """Reduce a chronological year to ``n_days`` typical days with aggregated fleets.
+
+    Parameters
+    ----------
+    inputs : PlanInputs
+        Chronological inputs covering whole days (one period, weight 1), per vehicle or aggregated.
+    n_days : int
+        Number of typical days (clusters).
+    link : bool
+        Link storage and fleet energy across the calendar days (Kotzur et al. 2018); otherwise each typical
+        day is cyclic on its own.
+    town : bool, optional
+        See :func:`aggregate_fleet`.
+    """
+    agg = aggregate_fleet(inputs, town=town)
+    steps_per_day = round(24.0 / agg.dt_hours)
+    n = len(agg.snapshots)
+    if n % steps_per_day:
+        raise ScenarioError(f"a reduced year needs whole days; {n} steps of {agg.dt_hours} h are not")
+    total_days = n // steps_per_day
+    n_days = min(n_days, total_days)
+    features = _features(agg)
+    varying = [c for c in features if features[c].std() > 1e-12]  # constant series come back unchanged
+    clustered_in = features[varying].copy()
+    clustered_in.index = pd.date_range("2001-01-01", periods=n, freq=pd.Timedelta(hours=agg.dt_hours))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tsam warns when rescaling leaves a value beyond the original range
+        result = tsam.aggregate(
+            clustered_in,
+            n_clusters=n_days,
+            period_duration=24,
+            temporal_resolution=agg.dt_hours,
+            cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
+            preserve_column_means=True,
+        )
+    reps = result.cluster_representatives
+    counts = pd.Series(result.cluster_counts).sort_index()
+    clusters = counts.index.to_numpy()
+    reduced = pd.DataFrame(np.vstack([reps.loc[c].to_numpy(float) for c in clusters]), columns=reps.columns)
+    for c in features.columns:
+        if c not in reduced:
+            reduced[c] = float(features[c].iloc[0])
+    snaps = agg.snapshots[0] + pd.to_timedelta(np.arange(len(reduced)) * agg.dt_hours, unit="h")
+    reduced.index = snaps
+    stations = agg.stations.index
+    red = dataclasses.replace(
+        agg,
+        snapshots=snaps,
+        pv_kw_per_kw=reduced["pv"].clip(lower=0),
+        wind_kw_per_kw=reduced["wind"].clip(lower=0),
+        import_price_per_kwh=reduced["import_price"],
+        export_price_per_kwh=reduced["export_price"],
+        emission_factor_kg_per_kwh=reduced["emission_factor"].clip(lower=0),
+        other_load_kw=reduced["other_load"].clip(lower=0),
+        temp_air_c=None,
+        weight=pd.Series(np.repeat(counts.to_numpy(float), steps_per_day), index=snaps, name="weight"),
+        period=pd.Series(np.repeat(np.arange(len(clusters)), steps_per_day), index=snaps, name="period"),
+        period_order=np.searchsorted(clusters, np.asarray(result.cluster_assignments)) if link else None,
+        station_available_kw=pd.DataFrame(
+            {s: reduced[f"available:{s}"].clip(lower=0).to_numpy() for s in stations}, index=snaps
+        ),
+        station_trip_energy_kwh=pd.DataFrame(
+            {s: reduced[f"trips:{s}"].clip(lower=0).to_numpy() for s in stations}, index=snaps
+        ),
+        initial_storage_kwh=None,
+    )
+    day_of_cluster = pd.Series(
+        np.asarray(result.cluster_assignments), index=pd.RangeIndex(total_days, name="day"), name="cluster"
+    )
+    return Reduction(inputs=red, n_days=len(clusters), day_of_cluster=day_of_cluster, rmse=result.accuracy.rmse)

@@ -1,0 +1,577 @@
+"""Solve a plan: the full co-optimisation, or sizing on typical days followed by the full-year dispatch.
+
+Two methods (``Solver.method`` in the scenario):
+
+``full``
+    One LP: capacities and every vehicle's hourly operation for the whole horizon. Exact, but HiGHS needs
+    minutes for a year of 30 vehicles (benchmarks/bench_plan.py measures it).
+``two-stage``
+    1. Sizing: the same model on typical days (tsam) with each station's fleet as one battery
+       (:mod:`chisan.plan.reduce`), which gives the capacities and the shadow prices of the policy targets.
+    2. Dispatch: every vehicle, the storage and the grid over the full year at those capacities, week by week
+       (:mod:`chisan.plan.dispatch`), with the targets' shadow prices on imports / renewable output.
+    3. Targets are checked on the full-year dispatch; a missed annual renewable share raises the renewable
+       capacity by the shortfall, a missed hourly or cap target raises its shadow price, and the dispatch is
+       repeated (at most ``max_policy_passes`` times).
+``auto``
+    ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps), else ``two-stage``.
+
+Either way the result is a :class:`Solution` on the chronological horizon, checked afterwards by
+:mod:`chisan.plan.check`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import linopy
+import numpy as np
+import pandas as pd
+
+from chisan.exceptions import InfeasibleError, SolverError
+from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, rolling_dispatch
+from chisan.plan.inputs import CAPACITIES, PlanInputs
+from chisan.plan.model import build_model
+from chisan.plan.reduce import aggregate_fleet, typical_days
+
+AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
+"""``method="auto"`` solves the full co-optimisation up to this many vehicle × steps."""
+
+Progress = Callable[[str, float], None]
+"""``f(message, fraction_done)`` — how the solver reports progress to a CLI."""
+
+
+@dataclass
+class Solution:
+    """A solved plan on the chronological horizon.
+
+    Attributes
+    ----------
+    capacities : dict[str, float]
+        ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw`` [kW or kWh].
+    values : dict[str, np.ndarray]
+        Hourly values of the dispatch variables (names of :mod:`chisan.plan.model`), (steps,) or
+        (steps, vehicles); charging variables are 0 while unplugged.
+    method : str
+        ``"full"`` or ``"two-stage"``.
+    status : str
+        Solver termination condition (``"optimal"``).
+    initial_energy_kwh : pd.Series or None
+        Vehicle energy before the first step [kWh]; None when the horizon is cyclic.
+    initial_storage_kwh : float or None
+        Storage energy before the first step [kWh]; None when cyclic.
+    details : dict
+        Method details for the report: typical days, windows, shadow prices, passes, timings [s].
+    """
+
+    capacities: dict[str, float]
+    values: dict[str, np.ndarray]
+    method: str
+    status: str
+    initial_energy_kwh: pd.Series | None = None
+    initial_storage_kwh: float | None = None
+    details: dict = field(default_factory=dict)
+
+
+def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict | None = None) -> dict:
+    opts: dict = {"output_flag": False}
+    if time_limit_s is not None:
+        opts["time_limit"] = float(time_limit_s)
+    if threads is not None:
+        opts["threads"] = int(threads)
+    opts.update(extra or {})
+    return opts
+
+
+def _solve(m: linopy.Model, options: dict) -> str:
+    """Solve with HiGHS through linopy's direct interface and return the termination condition."""
+    _, condition = m.solve(solver_name="highs", io_api="direct", **options)
+    return str(condition)
+
+
+def capacities_of(m: linopy.Model) -> dict[str, float]:
+    """Capacity values of a solved model [kW or kWh] (0 for technologies not in the model)."""
+    out = {}
+    for name in CAPACITIES:
+        var = f"Capacity-{name}"
+        out[name] = max(0.0, float(m.variables[var].solution)) if var in m.variables else 0.0
+    return out
+
+
+def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
+    """Hourly values of the dispatch variables of a solved per-vehicle model (NaN of masked slots → 0)."""
+    return {
+        name: np.nan_to_num(m.variables[name].solution.to_numpy()) for name in DISPATCH_VARIABLES if name in m.variables
+    }
+
+
+def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
+    """Shadow prices of the policy rows of a solved (sizing) model, as per-kWh / per-kg adders.
+
+    linopy reports duals as d(objective)/d(rhs): ≥ rows give ≥ 0, ≤ rows give ≤ 0.
+    """
+    prices = {"renewable_credit_per_kwh": 0.0, "import_penalty_per_kwh": 0.0, "carbon_adder_per_kg": 0.0}
+    cons = m.constraints
+    if "Policy-renewable_share" in cons:
+        dual = float(cons["Policy-renewable_share"].dual)
+        if inputs.renewable_share_basis == "annual":
+            prices["renewable_credit_per_kwh"] = max(0.0, dual)
+        else:
+            prices["import_penalty_per_kwh"] += max(0.0, -dual)
+    if "Policy-grid_import" in cons:
+        prices["import_penalty_per_kwh"] += max(0.0, -float(cons["Policy-grid_import"].dual)) * inputs.opex_scale
+    if "Policy-emissions" in cons:
+        prices["carbon_adder_per_kg"] = max(0.0, -float(cons["Policy-emissions"].dual)) * inputs.opex_scale
+    return prices
+
+
+def choose_method(inputs: PlanInputs, method: str) -> str:
+    """Resolve ``method="auto"`` by the size of the per-vehicle model."""
+    if method != "auto":
+        return method
+    vehicle_steps = len(inputs.snapshots) * max(1, len(inputs.vehicles))
+    return "full" if vehicle_steps <= AUTO_FULL_MAX_VEHICLE_STEPS else "two-stage"
+
+
+def solve_plan(
+    inputs: PlanInputs,
+    *,
+    method: str = "auto",
+    n_typical_days: int = 24,
+    rolling: RollingSettings | None = None,
+    time_limit_s: float | None = 600.0,
+    threads: int | None = None,
+    max_policy_passes: int = 4,
+    progress: Progress | None = None,
+) -> Solution:
+    """Solve the planning problem of ``inputs`` (chronological, per vehicle).
+
+    Raises
+    ------
+    InfeasibleError
+        A target or limit cannot be met; the message says which and what is achievable.
+    SolverError
+        HiGHS stopped without an optimal solution (time limit, numerical trouble).
+    """
+    method = choose_method(inputs, method)
+    report = progress or (lambda msg, frac: None)
+    options = _highs_options(time_limit_s, threads)
+    if method == "full":
+        return _solve_full(inputs, options, report)
+    if method == "two-stage":
+        return _solve_two_stage(
+            inputs, options, n_typical_days, rolling or RollingSettings(), max_policy_passes, report
+        )
+    raise ValueError(f"method must be 'auto', 'full' or 'two-stage', got {method!r}")
+
+
+def _raise_unsolved(m: linopy.Model, inputs: PlanInputs, condition: str, options: dict, stage: str) -> None:
+    if condition in ("infeasible", "infeasible_or_unbounded"):
+        raise diagnose_infeasibility(inputs, options)
+    raise SolverError(
+        f"{stage}: HiGHS stopped with {condition!r} (time limit {options.get('time_limit', 'none')} s); "
+        "raise solver.time_limit_s or use solver.method = 'two-stage'"
+    )
+
+
+def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution:
+    t0 = time.perf_counter()
+    report("building the full model", 0.0)
+    m = build_model(inputs)
+    t_build = time.perf_counter() - t0
+    report(f"solving {m.nvars:,} variables × {m.ncons:,} constraints with HiGHS", 0.1)
+    condition = _solve(m, options)
+    if condition != "optimal":
+        _raise_unsolved(m, inputs, condition, options, "full co-optimisation")
+    report("solved", 1.0)
+    return Solution(
+        capacities=capacities_of(m),
+        values=values_of(m),
+        method="full",
+        status=condition,
+        initial_energy_kwh=inputs.initial_energy_kwh,
+        initial_storage_kwh=inputs.initial_storage_kwh,
+        details={
+            "objective": float(m.objective.value),
+            "variables": int(m.nvars),
+            "constraints": int(m.ncons),
+            "build_s": t_build,
+            "solve_s": time.perf_counter() - t0 - t_build,
+        },
+    )
+
+
+def _renewable_share_shortfall_kwh(inputs: PlanInputs, values: dict[str, np.ndarray]) -> float:
+    """How many kWh of renewable output the annual target lacks in a dispatch (≤ 0 when met)."""
+    dt = inputs.dt_hours
+    res = sum(values[n].sum() for n in ("PV-output_kw", "Wind-output_kw") if n in values) * dt
+    load = (values["Vehicle-charge_kw"].sum() + inputs.other_load_kw.sum()) * dt
+    return inputs.renewable_share_min * load - res
+
+
+def _import_excess_kwh(inputs: PlanInputs, values: dict[str, np.ndarray]) -> float:
+    """How many kWh of import exceed the hourly-matched target or the caps (≤ 0 when met)."""
+    dt = inputs.dt_hours
+    imp = values["Grid-import_kw"].sum() * dt
+    excess = -np.inf
+    if inputs.renewable_share_min and inputs.renewable_share_basis == "hourly":
+        load = (values["Vehicle-charge_kw"].sum() + inputs.other_load_kw.sum()) * dt
+        excess = max(excess, imp - (1 - inputs.renewable_share_min) * load)
+    if inputs.max_grid_import_kwh is not None:
+        excess = max(excess, imp * inputs.opex_scale - inputs.max_grid_import_kwh)
+    if inputs.max_emissions_kg is not None:
+        kg = (values["Grid-import_kw"] * inputs.emission_factor_kg_per_kwh.to_numpy(float)).sum() * dt
+        mean_ef = max(1e-9, float(inputs.emission_factor_kg_per_kwh.mean()))
+        excess = max(excess, (kg * inputs.opex_scale - inputs.max_emissions_kg) / mean_ef)
+    return float(excess)
+
+
+def _has_policy(inputs: PlanInputs) -> bool:
+    return (
+        bool(inputs.renewable_share_min)
+        or inputs.max_grid_import_kwh is not None
+        or (inputs.max_emissions_kg is not None)
+    )
+
+
+def _tightened(inputs: PlanInputs, shortfalls: dict[str, float]) -> PlanInputs:
+    """Inputs whose targets are tightened by the shortfalls measured on the full year (+5 %)."""
+    changes = {}
+    if "policy.renewable_share_min_fraction" in shortfalls:
+        changes["renewable_share_min"] = (
+            inputs.renewable_share_min + 1.05 * shortfalls["policy.renewable_share_min_fraction"]
+        )
+    if "policy.max_grid_import_kwh_per_year" in shortfalls:
+        changes["max_grid_import_kwh"] = max(
+            0.0, inputs.max_grid_import_kwh - 1.05 * shortfalls["policy.max_grid_import_kwh_per_year"]
+        )
+    if "policy.max_emissions_kg_per_year" in shortfalls:
+        changes["max_emissions_kg"] = max(
+            0.0, inputs.max_emissions_kg - 1.05 * shortfalls["policy.max_emissions_kg_per_year"]
+        )
+    return dataclasses.replace(inputs, **changes)
+
+
+def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
+    """How far each policy target of ``agg`` (capacities fixed) misses, from elastic re-solves."""
+    out = {}
+    base = dataclasses.replace(agg, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
+    trials = []
+    if agg.renewable_share_min:
+        trials.append(
+            (
+                "policy.renewable_share_min_fraction",
+                dataclasses.replace(
+                    base,
+                    renewable_share_min=agg.renewable_share_min,
+                    renewable_share_basis=agg.renewable_share_basis,
+                ),
+            )
+        )
+    if agg.max_grid_import_kwh is not None:
+        trials.append(
+            (
+                "policy.max_grid_import_kwh_per_year",
+                dataclasses.replace(base, max_grid_import_kwh=agg.max_grid_import_kwh),
+            )
+        )
+    if agg.max_emissions_kg is not None:
+        trials.append(
+            (
+                "policy.max_emissions_kg_per_year",
+                dataclasses.replace(base, max_emissions_kg=agg.max_emissions_kg),
+            )
+        )
+    for target, trial in trials:
+        res = _best_achievable(trial, target, options)
+        if res is not None:
+            required, achievable = res
+            out[target] = abs(required - achievable)
+    return out
+
+
+def aggregate_year(inputs: PlanInputs, capacities: dict[str, float], options: dict) -> tuple[linopy.Model, str]:
+    """Dispatch the town's fleet as one battery over the whole year at fixed capacities, with the policy rows.
+
+    A relaxation of the per-vehicle dispatch at the same capacities, so its cost is a lower bound of it; its
+    hourly energy trajectory guides the per-vehicle windows (:func:`chisan.plan.dispatch.rolling_dispatch`).
+    """
+    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities)
+    m = build_model(agg)
+    return m, _solve(m, options)
+
+
+def _solve_two_stage(
+    inputs: PlanInputs,
+    options: dict,
+    n_days: int,
+    rolling: RollingSettings,
+    max_passes: int,
+    report: Progress,
+) -> Solution:
+    timings: dict[str, float] = {}
+    sizing_inputs = inputs
+    history = []
+    t0 = time.perf_counter()
+    for attempt in range(1, max_passes + 1):
+        report(f"sizing on {n_days} typical days (pass {attempt})", 0.0)
+        reduction = typical_days(sizing_inputs, n_days)
+        m1 = build_model(reduction.inputs)
+        condition = _solve(m1, options)
+        if condition != "optimal":
+            _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
+        caps = capacities_of(m1)
+        report("year-long dispatch of the aggregate fleet", 0.05)
+        m2, condition = aggregate_year(inputs, caps, options)
+        history.append(
+            {
+                "pass": attempt,
+                "capacities": dict(caps),
+                "sizing_objective": float(m1.objective.value),
+                "aggregate_year": condition,
+            }
+        )
+        if condition == "optimal":
+            break
+        if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
+            _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
+        shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps), options)
+        history[-1]["shortfalls"] = shortfalls
+        if attempt == max_passes or not shortfalls:
+            raise diagnose_infeasibility(aggregate_fleet(inputs), options)
+        sizing_inputs = _tightened(sizing_inputs, shortfalls)
+    timings["sizing_s"] = time.perf_counter() - t0
+    agg_inputs = aggregate_fleet(inputs)
+    prices = _policy_prices(m2, agg_inputs)
+    fleet_kwh = m2.variables["Fleet-energy_kwh"].solution.to_numpy().sum(axis=1)
+    targets = pd.DataFrame({"vehicle": fleet_kwh}, index=inputs.snapshots)
+    if "Storage-energy_kwh" in m2.variables:
+        targets["storage"] = m2.variables["Storage-energy_kwh"].solution.to_numpy()
+    lower_bound = float(m2.objective.value)
+    eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
+    t1 = time.perf_counter()
+    credit = prices["renewable_credit_per_kwh"]
+    penalty = prices["import_penalty_per_kwh"]
+    carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
+    passes = []
+    dispatch = None
+    for attempt in range(1, max_passes + 1):
+        fixed = dataclasses.replace(
+            inputs.with_capacities_fixed(caps),
+            renewable_credit_per_kwh=credit,
+            import_penalty_per_kwh=penalty,
+            carbon_price_per_kg=carbon,
+        )
+        shortfall_cost = (
+            float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max()) / eta_min
+        )
+
+        def on_window(done: int, total: int, attempt: int = attempt) -> None:
+            report(
+                f"dispatching every vehicle over the year (pass {attempt}, window {done}/{total})",
+                0.1 + 0.9 * done / total,
+            )
+
+        dispatch = rolling_dispatch(
+            fixed,
+            rolling,
+            solver_options=options,
+            on_window=on_window,
+            targets=targets,
+            shortfall_cost_per_kwh=shortfall_cost,
+        )
+        short = (
+            _renewable_share_shortfall_kwh(inputs, dispatch.values)
+            if inputs.renewable_share_min and inputs.renewable_share_basis == "annual"
+            else -np.inf
+        )
+        excess = _import_excess_kwh(inputs, dispatch.values)
+        passes.append(
+            {
+                "pass": attempt,
+                "renewable_credit_per_kwh": credit,
+                "import_penalty_per_kwh": penalty,
+                "renewable_shortfall_kwh": max(0.0, short),
+                "import_excess_kwh": max(0.0, excess),
+            }
+        )
+        tol = 1e-6 * max(1.0, float(dispatch.values["Vehicle-charge_kw"].sum()) * inputs.dt_hours)
+        if short <= tol and excess <= tol:
+            break
+        if attempt == max_passes:
+            what = "renewable_share_min_fraction" if short > tol else "renewable_share_min_fraction / caps"
+            raise InfeasibleError(
+                f"the per-vehicle dispatch misses policy.{what} by {max(short, excess):,.0f} kWh after "
+                f"{max_passes} passes although the aggregate fleet meets it; plan with solver.method = 'full'",
+                target=f"policy.{what}",
+            )
+        if short > tol:
+            credit = max(2.0 * credit, credit + float(inputs.import_price_per_kwh.mean()))
+        if excess > tol:
+            penalty = max(2.0 * penalty, penalty + float(inputs.import_price_per_kwh.mean()))
+    timings["dispatch_s"] = time.perf_counter() - t1
+    assert dispatch is not None
+    return Solution(
+        capacities=caps,
+        values=dispatch.values,
+        method="two-stage",
+        status="optimal",
+        initial_energy_kwh=dispatch.initial_energy_kwh,
+        initial_storage_kwh=dispatch.initial_storage_kwh,
+        details={
+            "typical_days": reduction.n_days,
+            "sizing_objective": float(m1.objective.value),
+            "sizing_passes": history,
+            "aggregate_lower_bound": lower_bound,
+            "windows": dispatch.windows,
+            "commit_steps": rolling.commit_steps,
+            "lookahead_steps": rolling.lookahead_steps,
+            "shadow_prices": prices,
+            "dispatch_passes": passes,
+            "clustering_rmse": reduction.rmse.to_dict(),
+            **timings,
+        },
+    )
+
+
+def _raise_renewables(inputs: PlanInputs, caps: dict[str, float], shortfall_kwh: float) -> dict[str, float]:
+    """Raise the renewable capacity with the cheapest cost per kWh by the output that is short (+1 %)."""
+    options = []
+    for tech, cf in (("pv_kw", inputs.pv_kw_per_kw), ("wind_kw", inputs.wind_kw_per_kw)):
+        cap = inputs.capacities[tech]
+        yield_kwh_per_kw = float(cf.sum()) * inputs.dt_hours
+        if not cap.enabled or cap.fixed_units is not None or yield_kwh_per_kw <= 0:
+            continue
+        room = cap.max_units - caps[tech]
+        if room <= 1e-9:
+            continue
+        options.append((cap.annual_cost_per_unit / yield_kwh_per_kw, tech, yield_kwh_per_kw, room))
+    if not options:
+        raise InfeasibleError(
+            f"the annual renewable share target is short by {shortfall_kwh:,.0f} kWh and no renewable "
+            "capacity can grow (all at max_kw or fixed)",
+            target="policy.renewable_share_min_fraction",
+        )
+    caps = dict(caps)
+    remaining = shortfall_kwh * 1.01
+    for _, tech, yld, room in sorted(options):
+        add = min(room, remaining / yld)
+        caps[tech] += add
+        remaining -= add * yld
+        if remaining <= 0:
+            break
+    return caps
+
+
+def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError:
+    """Find which requirement makes ``inputs`` infeasible and how far it can be met.
+
+    The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
+    how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
+    physical (bookings, station or grid limits).
+    """
+    base = dataclasses.replace(inputs, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
+    m = build_model(base)
+    if _solve(m, options) != "optimal":
+        return InfeasibleError(
+            "no plan can serve the bookings within the station and grid limits, even without policy targets: "
+            "check grid.connection_limit_kw, stations[].connection_limit_kw and the capacity limits (max_kw)",
+            target="physical limits",
+        )
+    checks = []
+    if inputs.renewable_share_min:
+        checks.append(
+            (
+                "policy.renewable_share_min_fraction",
+                dataclasses.replace(
+                    base,
+                    renewable_share_min=inputs.renewable_share_min,
+                    renewable_share_basis=inputs.renewable_share_basis,
+                ),
+            )
+        )
+    if inputs.max_grid_import_kwh is not None:
+        checks.append(
+            (
+                "policy.max_grid_import_kwh_per_year",
+                dataclasses.replace(base, max_grid_import_kwh=inputs.max_grid_import_kwh),
+            )
+        )
+    if inputs.max_emissions_kg is not None:
+        checks.append(
+            (
+                "policy.max_emissions_kg_per_year",
+                dataclasses.replace(base, max_emissions_kg=inputs.max_emissions_kg),
+            )
+        )
+    for target, trial in checks:
+        achievable = _best_achievable(trial, target, options)
+        if achievable is not None:
+            required, best = achievable
+            return InfeasibleError(
+                f"{target} = {_fmt(target, required)} cannot be met: at most {_fmt(target, best)} is achievable "
+                "with the "
+                "capacity limits (technologies.*.max_kw / max_kwh) and the grid and station limits",
+                target=target,
+                required=required,
+                achievable=best,
+            )
+    return InfeasibleError("the plan is infeasible, but no single policy target explains it", target="unknown")
+
+
+def _fmt(target: str, value: float) -> str:
+    """A target value with its unit, for messages."""
+    if target.endswith("fraction"):
+        return f"{value:.1%}"
+    return f"{value:,.0f} {'kWh' if 'import' in target else 'kg CO2e'}"
+
+
+def _best_achievable(trial: PlanInputs, target: str, options: dict) -> tuple[float, float] | None:
+    """Re-solve with the target's row made elastic; return (required, achievable) when the row was the cause."""
+
+    def elastic(m: linopy.Model, inputs: PlanInputs) -> None:
+        slack = m.add_variables(lower=0, name="Policy-slack")
+        name = {
+            "policy.renewable_share_min_fraction": "Policy-renewable_share",
+            "policy.max_grid_import_kwh_per_year": "Policy-grid_import",
+            "policy.max_emissions_kg_per_year": "Policy-emissions",
+        }[target]
+        con = m.constraints[name]
+        lhs = con.lhs
+        sign = str(con.sign.item()) if hasattr(con.sign, "item") else str(con.sign)
+        rhs = float(con.rhs)
+        m.remove_constraints(name)
+        if sign == ">=":
+            m.add_constraints(lhs + slack >= rhs, name=name)
+        else:
+            m.add_constraints(lhs - slack <= rhs, name=name)
+        m.parameters["slack_name"] = "Policy-slack"
+
+    m = build_model(trial, extra_functionality=elastic)
+    m.add_objective(1.0 * m.variables["Policy-slack"], overwrite=True)
+    if _solve(m, options) != "optimal":
+        return None
+    slack = float(m.variables["Policy-slack"].solution)
+    if slack <= 1e-6:
+        return None
+    wdt = trial.weight.to_numpy(float) * trial.dt_hours
+    if target == "policy.renewable_share_min_fraction":
+        load = float((_charging(m) * wdt).sum() + (trial.other_load_kw.to_numpy(float) * wdt).sum())
+        required = float(trial.renewable_share_min)
+        return required, max(0.0, required - slack / max(load, 1e-9))
+    if target == "policy.max_grid_import_kwh_per_year":
+        required = float(trial.max_grid_import_kwh)
+        return required, required + slack
+    required = float(trial.max_emissions_kg)
+    return required, required + slack
+
+
+def _charging(m: linopy.Model) -> np.ndarray:
+    for name in ("Vehicle-charge_kw", "Fleet-charge_kw"):
+        if name in m.variables:
+            sol = np.nan_to_num(m.variables[name].solution.to_numpy())
+            return sol.sum(axis=1)
+    return np.zeros(0)

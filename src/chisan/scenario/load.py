@@ -1,0 +1,180 @@
+"""Read a scenario TOML file into a validated :class:`~chisan.scenario.schema.Scenario`.
+
+Errors are turned into one :class:`~chisan.exceptions.ScenarioError` whose message names the file, the field
+(as a dotted path such as ``stations[1].charger_kw``), the line where it stands when it can be found, the value
+given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from chisan.exceptions import ScenarioError
+from chisan.scenario.schema import Scenario
+
+EXAMPLE_NAME = "example_town.toml"
+"""The bundled example scenario (a town of 5 car-sharing bases and 30 shared EVs)."""
+
+
+def example_path() -> Path:
+    """Path of the bundled example scenario, shipped inside the package."""
+    return Path(str(resources.files("chisan.scenario").joinpath("examples", EXAMPLE_NAME)))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file. Relative paths inside it refer to its folder.
+
+    Raises
+    ------
+    ScenarioError
+        The file is missing, is not valid TOML, or breaks the schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from err
+    return scenario_from_dict(data, source=str(path), base_dir=path.parent.resolve(), text=text)
+
+
+def scenario_from_dict(
+    data: dict[str, Any], *, source: str = "<scenario>", base_dir: Path | None = None, text: str | None = None
+) -> Scenario:
+    """Validate a scenario given as a dictionary (the parsed TOML).
+
+    Parameters
+    ----------
+    data : dict
+        Sections and keys as in the TOML file.
+    source : str
+        Name used in error messages (the file path).
+    base_dir : Path, optional
+        Folder that relative paths refer to.
+    text : str, optional
+        The TOML text, used to point at the line of a bad field.
+    """
+    payload = dict(data)
+    payload["base_dir"] = base_dir or Path(".").resolve()
+    try:
+        return Scenario.model_validate(payload)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, source=source, text=text)) from None
+
+
+def format_validation_error(err: ValidationError, *, source: str, text: str | None = None) -> str:
+    """Turn a pydantic ValidationError into one readable message (all problems, one line each)."""
+    lines = []
+    errors = err.errors(include_url=False)
+    for e in errors[:8]:
+        loc = _dotted(e["loc"])
+        where = f" (line {n})" if text and (n := _find_line(text, e["loc"])) else ""
+        value = e.get("input")
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            msg = f"unknown field {loc!r}{where}" + _suggest(e["loc"])
+        elif kind == "missing":
+            msg = f"missing field {loc!r}: {_field_help(e['loc'])}"
+        else:
+            shown = _short(value)
+            reason = e["msg"].removeprefix("Value error, ")
+            msg = f"{loc} = {shown}{where}: {reason}"
+        lines.append(msg)
+    more = len(errors) - len(lines)
+    head = f"{source}: invalid scenario"
+    if len(lines) == 1 and not more:
+        return f"{head}: {lines[0]}"
+    tail = f"\n  … and {more} more" if more > 0 else ""
+    return head + ":\n  " + "\n  ".join(lines) + tail
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _short(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model class that holds the field at ``loc[-1]``."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        nxt = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return None
+        model = nxt
+    return model
+
+
+def _suggest(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc)
+    if model is None:
+        return ""
+    allowed = [k for k in model.model_fields if k != "base_dir"]
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} Allowed here: {', '.join(allowed)} (units are part of the names, e.g. _kw, _kwh, _km)"
+
+
+def _field_help(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc)
+    if model is None:
+        return "required"
+    field = model.model_fields.get(str(loc[-1]))
+    desc = field.description if field is not None and field.description else ""
+    return f"required{'; ' + desc if desc else ''}"
+
+
+def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best-effort line number of the key ``loc[-1]`` inside its TOML table."""
+    key = next((p for p in reversed(loc) if isinstance(p, str)), None)
+    if key is None:
+        return None
+    tables = [p for p in loc[:-1] if isinstance(p, str)]
+    index = next((p for p in loc if isinstance(p, int)), None)
+    header_re = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
+    key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    current: str | None = None
+    seen_arrays: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = header_re.match(line)
+        if m:
+            current = m.group(1)
+            if line.strip().startswith("[["):
+                seen_arrays[current] = seen_arrays.get(current, -1) + 1
+            continue
+        if key_re.match(line):
+            want = ".".join(tables)
+            if (current or "") == want and (index is None or seen_arrays.get(current or "", 0) == index):
+                return n
+    return None

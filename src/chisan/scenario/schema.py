@@ -1,0 +1,358 @@
+"""The scenario: everything chisan needs to plan one town, validated by pydantic.
+
+Every quantity carries its unit in its name: ``_kw`` [kW], ``_kwh`` [kWh], ``_km`` [km], ``_deg`` [degrees],
+``_m`` [m], ``_h`` [h], ``_c`` [°C], ``_fraction`` [0–1], ``_years`` [years]. Money is in the scenario's currency
+(``finance.currency``), so ``capex_per_kw`` is [currency/kW] and ``import_price_per_kwh`` is [currency/kWh].
+Unknown keys are rejected (a typo must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Municipality(_Section):
+    """The town being planned."""
+
+    name: str = Field(min_length=1)
+    latitude_deg: float = Field(ge=-90, le=90, description="Town-hall latitude [degrees north].")
+    longitude_deg: float = Field(ge=-180, le=180, description="Town-hall longitude [degrees east].")
+    altitude_m: float = Field(default=0.0, ge=-500, le=9000, description="Altitude above sea level [m].")
+    timezone: str = Field(default="Asia/Tokyo", description="IANA time zone of the town, e.g. 'Asia/Tokyo'.")
+    population: int = Field(ge=0, description="Residents [persons].")
+    code: str | None = Field(default=None, description="Local-government code, e.g. '082015'.")
+    prefecture: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Tokyo'") from err
+        return value
+
+
+class Horizon(_Section):
+    """The planning year and time step."""
+
+    year: int = Field(default=2025, ge=2000, le=2100, description="Calendar year planned (8,760 h).")
+    step_minutes: Literal[15, 30, 60] = Field(default=60, description="Time step [min].")
+    start_month: int = Field(default=1, ge=1, le=12, description="First month planned (for shorter runs).")
+    months: int = Field(default=12, ge=1, le=12, description="Number of months planned.")
+
+
+class Weather(_Section):
+    """Where the hourly weather comes from."""
+
+    source: Literal["synthetic", "epw", "tmy3", "csv"] = "synthetic"
+    path: Path | None = Field(default=None, description="Weather file (epw, tmy3, csv); relative to the scenario.")
+    climate: str = Field(default="tokyo", description="Built-in monthly climate for source='synthetic'.")
+    seed: int = Field(default=0, description="Seed of the synthetic year.")
+    columns: dict[str, str] | None = Field(
+        default=None,
+        description="csv only: source column -> glossary name (ghi, dni, dhi, temp_air, wind_speed).",
+    )
+    units: dict[str, str] = Field(
+        default_factory=dict,
+        description="csv only: unit of each glossary quantity, e.g. {wind_speed = 'km/h', temp_air = 'degC'}.",
+    )
+    time_column: str = "time"
+    wind_height_m: float = Field(default=10.0, gt=0, description="Height of the wind measurement [m].")
+
+    @model_validator(mode="after")
+    def _path_when_file(self) -> Weather:
+        if self.source != "synthetic" and self.path is None:
+            raise ValueError(f"weather.source = {self.source!r} needs weather.path (the file to read)")
+        return self
+
+
+class Station(_Section):
+    """A car-sharing base: parking spaces with chargers."""
+
+    name: str = Field(min_length=1)
+    latitude_deg: float | None = Field(default=None, ge=-90, le=90)
+    longitude_deg: float | None = Field(default=None, ge=-180, le=180)
+    vehicles: int | None = Field(
+        default=None, ge=0, le=500, description="Shared EVs based here; omit to size from the bookings."
+    )
+    chargers: int | None = Field(default=None, ge=0, le=500, description="Chargers; omit for one per vehicle.")
+    charger_kw: Positive = Field(default=6.0, le=350, description="AC power of one charger [kW].")
+    connection_limit_kw: Positive | None = Field(default=None, description="Station grid connection [kW].")
+    member_share_fraction: Fraction | None = Field(
+        default=None, description="Share of the town's members booking here; omit for an equal split."
+    )
+
+
+class Fleet(_Section):
+    """The shared vehicles."""
+
+    vehicle_model: str = Field(default="nissan_sakura", description="Catalogue key, or 'custom'.")
+    battery_kwh: Positive | None = Field(default=None, description="custom: gross battery [kWh].")
+    usable_kwh: Positive | None = Field(default=None, description="custom: usable battery [kWh].")
+    consumption_ac_kwh_per_km: Positive | None = Field(
+        default=None, description="custom: consumption at the plug [kWh/km] (WLTC AC figure)."
+    )
+    max_ac_charge_kw: Positive | None = Field(default=None, description="custom: on-board charger limit [kW].")
+    chemistry: str | None = Field(default=None, description="custom: NMC111, NMC622, NMC811 or LFP.")
+    charge_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.9, description="Plug-to-battery efficiency."
+    )
+    reserve_fraction: Fraction = Field(
+        default=0.1,
+        description="Energy kept in reserve at every departure, beyond the trip [fraction of usable].",
+    )
+    v2g: bool = Field(default=False, description="Allow vehicle-to-grid discharge while plugged in.")
+    v2g_cycle_cost_per_kwh: NonNegative = Field(
+        default=0.0, description="Battery wear charged per kWh discharged to the grid [currency/kWh]."
+    )
+    max_vehicles_per_station: int = Field(default=50, ge=1, description="Cap when sizing from bookings.")
+    turnaround_min: NonNegative = Field(default=0.0, description="Minimum gap between two bookings [min].")
+    lease_per_vehicle_year: NonNegative = Field(
+        default=0.0, description="Leasing cost of one vehicle [currency/year], counted in cost per km."
+    )
+    heating_threshold_c: float = Field(default=15.0, description="Below this air temperature heating adds load.")
+    cooling_threshold_c: float = Field(default=25.0, description="Above this air temperature cooling adds load.")
+    heating_increase_per_c: NonNegative | None = Field(
+        default=None, description="Consumption increase per °C below threshold [fraction/°C]; None = default."
+    )
+    cooling_increase_per_c: NonNegative | None = Field(
+        default=None, description="Consumption increase per °C above threshold [fraction/°C]; None = default."
+    )
+
+    @model_validator(mode="after")
+    def _custom_needs_figures(self) -> Fleet:
+        if self.vehicle_model == "custom":
+            missing = [k for k in ("battery_kwh", "consumption_ac_kwh_per_km") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"vehicle_model = 'custom' needs {', '.join(missing)}")
+        if self.usable_kwh is not None and self.battery_kwh is not None and self.usable_kwh > self.battery_kwh:
+            raise ValueError(f"usable_kwh = {self.usable_kwh} exceeds battery_kwh = {self.battery_kwh}; usable ≤ gross")
+        return self
+
+
+class Bookings(_Section):
+    """Bookings: generated from the town's members, or imported from a CSV."""
+
+    source: Literal["generated", "csv"] = "generated"
+    path: Path | None = Field(default=None, description="csv: bookings file; relative to the scenario.")
+    seed: int = 0
+    members: int | None = Field(default=None, ge=0, description="Members; omit for population × membership.")
+    membership_fraction: Fraction = Field(default=0.01, description="Members per resident when members omitted.")
+    bookings_per_member_per_month: NonNegative = Field(default=2.0)
+    mean_duration_h: Positive | None = Field(default=None, description="Mean booking length [h]; None = default.")
+    mean_speed_kmh: Positive | None = Field(
+        default=None, description="Mean distance per hour booked [km/h]; None = default."
+    )
+    weekend_factor: Positive | None = Field(default=None, description="Weekend/weekday booking rate ratio.")
+
+    @model_validator(mode="after")
+    def _path_when_csv(self) -> Bookings:
+        if self.source == "csv" and self.path is None:
+            raise ValueError("bookings.source = 'csv' needs bookings.path (the bookings file)")
+        return self
+
+
+class _Technology(_Section):
+    capex_per_kw: NonNegative = Field(default=0.0, description="Investment per kW [currency/kW].")
+    fixed_om_per_kw_year: NonNegative = Field(default=0.0, description="Fixed O&M [currency/kW/year].")
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 20.0
+    min_kw: NonNegative = Field(default=0.0, description="Lower bound of the capacity (e.g. existing) [kW].")
+    max_kw: NonNegative | None = Field(default=None, description="Site limit of the capacity [kW]; None = none.")
+    fixed_kw: NonNegative | None = Field(default=None, description="Fix the capacity instead of optimising [kW].")
+    embodied_kg_per_kw: NonNegative = Field(default=0.0, description="Embodied emissions [kg CO2e/kW].")
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> _Technology:
+        if self.max_kw is not None and self.min_kw > self.max_kw:
+            raise ValueError(f"min_kw = {self.min_kw} exceeds max_kw = {self.max_kw}")
+        if self.fixed_kw is not None and self.max_kw is not None and self.fixed_kw > self.max_kw:
+            raise ValueError(f"fixed_kw = {self.fixed_kw} exceeds max_kw = {self.max_kw}")
+        return self
+
+
+class PV(_Technology):
+    """Solar PV, capacity in kW of DC nameplate (kWp)."""
+
+    enabled: bool = True
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 25.0
+    tilt_deg: float = Field(default=20.0, ge=0, le=90)
+    azimuth_deg: float = Field(default=180.0, ge=0, lt=360, description="180 = south.")
+    dc_ac_ratio: Annotated[float, Field(ge=0.5, le=3.0)] = 1.2
+    losses_percent: Annotated[float, Field(ge=0, lt=100)] = 14.08
+
+
+class Wind(_Technology):
+    """Wind turbines, capacity in kW rated."""
+
+    enabled: bool = True
+    turbine_type: str = "E-53/800"
+    hub_height_m: Positive | None = None
+    roughness_length_m: Positive = 0.1
+
+
+class Storage(_Section):
+    """Stationary battery storage at the stations (new, or second-life packs)."""
+
+    enabled: bool = True
+    capex_per_kwh: NonNegative = 0.0
+    capex_per_kw: NonNegative = 0.0
+    fixed_om_per_kwh_year: NonNegative = 0.0
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 15.0
+    max_kwh: NonNegative | None = None
+    max_kw: NonNegative | None = None
+    fixed_kwh: NonNegative | None = None
+    fixed_kw: NonNegative | None = None
+    charge_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = 0.95
+    discharge_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = 0.95
+    self_discharge_per_hour_fraction: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
+    max_c_rate_per_h: Positive = Field(default=1.0, description="Power ≤ c-rate × energy [1/h].")
+    embodied_kg_per_kwh: NonNegative = 0.0
+
+
+class Chargers(_Section):
+    """Charger costs (counted in the annualised cost; the number follows the stations)."""
+
+    capex_per_charger: NonNegative = 0.0
+    fixed_om_per_charger_year: NonNegative = 0.0
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 10.0
+
+
+class Technologies(_Section):
+    pv: PV = PV()
+    wind: Wind = Wind()
+    storage: Storage = Storage()
+    chargers: Chargers = Chargers()
+
+
+class TimeOfUse(_Section):
+    """A time-of-use price band: applies from ``start_hour`` (inclusive) to ``end_hour`` (exclusive)."""
+
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=1, le=24)
+    price_per_kwh: float
+    weekdays_only: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOfUse:
+        if self.end_hour <= self.start_hour:
+            raise ValueError(f"end_hour = {self.end_hour} must be after start_hour = {self.start_hour}")
+        return self
+
+
+class Grid(_Section):
+    """The connection to the public grid."""
+
+    import_price_per_kwh: float = Field(default=30.0, description="Flat import price [currency/kWh].")
+    import_tou: list[TimeOfUse] = Field(default_factory=list, description="Bands overriding the flat price.")
+    export_price_per_kwh: float = Field(default=0.0, description="Export remuneration [currency/kWh].")
+    allow_export: bool = True
+    emission_factor_kg_per_kwh: NonNegative = Field(
+        default=0.4535, description="Location-based grid factor [kg CO2e/kWh] when no hourly file."
+    )
+    emission_factor_path: Path | None = Field(default=None, description="Hourly factors (CSV); overrides.")
+    emission_factor_column: str = Field(
+        default="carbon_intensity_gco2eq_per_kwh", description="Column of the hourly file [g CO2e/kWh]."
+    )
+    market_emission_factor_kg_per_kwh: NonNegative | None = Field(
+        default=None,
+        description="Supplier's (market-based) factor [kg CO2e/kWh]; None = location-based value.",
+    )
+    connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
+
+
+class Policy(_Section):
+    """Targets the plan must meet."""
+
+    renewable_share_min_fraction: Fraction | None = Field(
+        default=None, description="Minimum share of charging covered by local renewables."
+    )
+    renewable_share_basis: Literal["annual", "hourly"] = Field(
+        default="annual", description="'annual' = yearly volumes; 'hourly' = matched hour by hour (24/7)."
+    )
+    carbon_price_per_t: NonNegative = Field(default=0.0, description="Price on grid emissions [currency/t CO2e].")
+    max_grid_import_kwh_per_year: NonNegative | None = None
+    max_emissions_kg_per_year: NonNegative | None = None
+
+
+class Finance(_Section):
+    discount_rate_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.03
+    currency: str = Field(default="JPY", min_length=3, max_length=3)
+
+
+class Baseline(_Section):
+    """What the shared EVs replace, for the CO2 avoided (defaults: DESIGN.md §7)."""
+
+    ice_emission_g_per_km: NonNegative = Field(
+        default=155.0,
+        description="Private gasoline car [g CO2/km]: 2.32 kg/L ÷ 15 km/L (Japan GHG ordinance).",
+    )
+    substitution_factor: NonNegative = Field(
+        default=5.0, description="Private cars replaced per shared car (Martin, Shaheen & Lidicker 2010)."
+    )
+    private_car_km_per_year: NonNegative = Field(
+        default=0.0, description="Annual km of each private car not bought; 0 = count only shared km."
+    )
+
+
+class Solver(_Section):
+    """How the plan is solved."""
+
+    method: Literal["auto", "full", "two-stage"] = Field(
+        default="auto",
+        description="'full' = one LP for capacities and the hourly year; 'two-stage' = sizing on typical "
+        "days, then the full-year dispatch at those capacities; 'auto' picks by problem size.",
+    )
+    typical_days: int = Field(default=24, ge=2, le=366)
+    time_limit_s: Positive = Field(default=600.0)
+    threads: int = Field(default=1, ge=1, le=64)
+
+
+class Scenario(_Section):
+    """A complete, validated planning scenario."""
+
+    municipality: Municipality
+    horizon: Horizon = Horizon()
+    weather: Weather = Weather()
+    stations: list[Station] = Field(min_length=1)
+    fleet: Fleet = Fleet()
+    bookings: Bookings = Bookings()
+    technologies: Technologies = Technologies()
+    grid: Grid = Grid()
+    policy: Policy = Policy()
+    finance: Finance = Finance()
+    baseline: Baseline = Baseline()
+    solver: Solver = Solver()
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Folder relative paths refer to.")
+
+    @model_validator(mode="after")
+    def _unique_station_names(self) -> Scenario:
+        names = [s.name for s in self.stations]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"station names must be unique; repeated: {', '.join(dupes)}")
+        shares = [s.member_share_fraction for s in self.stations]
+        given = [s for s in shares if s is not None]
+        if given and len(given) != len(shares):
+            raise ValueError("give member_share_fraction for every station or for none")
+        if given and abs(sum(given) - 1.0) > 1e-6:
+            raise ValueError(f"member_share_fraction of the stations must sum to 1, they sum to {sum(given):.4g}")
+        return self
+
+    def resolve(self, path: Path | None) -> Path | None:
+        """Return ``path`` made absolute against the scenario's folder (``None`` stays ``None``)."""
+        if path is None:
+            return None
+        return path if path.is_absolute() else (self.base_dir / path)
