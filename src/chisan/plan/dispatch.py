@@ -28,6 +28,7 @@ import pandas as pd
 from linopy.solvers import Solver
 
 from chisan.exceptions import SolverError
+from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.model import build_model, update_model_data
 
@@ -75,6 +76,16 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
             out[t] = e_after  # need after step t
             e_after = np.maximum(reserve, e_after + trip[t] - gain[t])  # need after step t - 1
     return pd.DataFrame(out, index=inputs.snapshots, columns=veh.index)
+
+
+def _spread(need_kwh: pd.Series, usable_kwh: pd.Series, total_kwh: float) -> pd.Series:
+    """Vehicle energies that sum to ``total_kwh`` (when reachable): each vehicle's need, plus a share of the rest
+    in proportion to its room above the need [kWh]."""
+    room = (usable_kwh - need_kwh).clip(lower=0.0)
+    extra = min(max(0.0, total_kwh - float(need_kwh.sum())), float(room.sum()))
+    if room.sum() <= 0 or extra <= 0:
+        return need_kwh.copy()
+    return need_kwh + room * (extra / float(room.sum()))
 
 
 @dataclass
@@ -161,6 +172,7 @@ def rolling_dispatch(
     on_window: Callable[[int, int], None] | None = None,
     targets: pd.DataFrame | None = None,
     shortfall_cost_per_kwh: float | None = None,
+    start_fleet_kwh: float | None = None,
 ) -> Dispatch:
     """Dispatch every vehicle, the storage and the grid over the whole horizon at fixed capacities.
 
@@ -183,6 +195,9 @@ def rolling_dispatch(
         (sunny days charging cars for cloudy ones) into the week-long windows.
     shortfall_cost_per_kwh : float, optional
         Price of a missed target [currency/kWh] (e.g. the highest import price over the charging efficiency).
+    start_fleet_kwh : float, optional
+        Energy the whole fleet holds at the start [kWh] (the aggregate plan's, so that the year closes at the
+        level it began); spread over the vehicles above their needs. None = each vehicle starts at its need.
 
     Raises
     ------
@@ -203,6 +218,8 @@ def rolling_dispatch(
     # induction over the recursion of minimum_energy_kwh every kept step is at or above its need, and the
     # year ends with at least the energy it started with (cyclic). Storage starts empty (or as given).
     e_start = need.iloc[-1].copy()
+    if start_fleet_kwh is not None:
+        e_start = _spread(e_start, inputs.vehicles["usable_kwh"], start_fleet_kwh)
     s_start = 0.0 if inputs.initial_storage_kwh is None else float(inputs.initial_storage_kwh)
     e0, s0 = e_start.copy(), s_start
     values: dict[str, np.ndarray] = {}
@@ -225,9 +242,10 @@ def rolling_dispatch(
         t0 = time.perf_counter()
         if model is None:
             model = build_model(win)
-            solver = Solver.from_name(
-                "highs", model=model, io_api="direct", options=dict(solver_options or {}), track_updates=True
-            )
+            with quiet_highs():
+                solver = Solver.from_name(
+                    "highs", model=model, io_api="direct", options=dict(solver_options or {}), track_updates=True
+                )
             labels = {
                 name: model.variables[name].labels.to_numpy() for name in DISPATCH_VARIABLES if name in model.variables
             }

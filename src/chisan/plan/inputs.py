@@ -110,6 +110,10 @@ class PlanInputs:
         Storage energy before the first step [kWh]; None = cyclic.
     capacities : dict[str, Capacity]
         ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw``.
+    vehicle_holding_cost_per_kwh_h : float
+        Cost of keeping energy in a vehicle battery [currency/kWh/h]: the calendar ageing that a higher state of
+        charge causes, priced at the pack cost. Without it an LP holds energy at no cost and may fill the cars
+        for weeks; with it the cars charge close to when they need the energy.
     fleet_mode : {"vehicle", "station"}
         Model each vehicle, or each station's fleet as one aggregate battery (a relaxation, for sizing).
     station_available_kw, station_trip_energy_kwh : pd.DataFrame or None
@@ -163,6 +167,7 @@ class PlanInputs:
     max_emissions_kg: float | None = None
     v2g: bool = False
     v2g_cost_per_kwh: float = 0.0
+    vehicle_holding_cost_per_kwh_h: float = 0.0
     fleet_mode: str = "vehicle"
     station_available_kw: pd.DataFrame | None = None
     station_trip_energy_kwh: pd.DataFrame | None = None

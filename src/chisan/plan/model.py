@@ -495,7 +495,9 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
 
     Capacities: annualised investment + fixed O&M. Per step (power variables, kW): the step's energy weight
     w_t Δt [h] × annualisation k × price [currency/kWh]: import price + carbon price × emission factor + policy
-    penalty; minus the export price; minus the renewable credit; plus the V2G wear cost.
+    penalty; minus the export price; minus the renewable credit; plus the V2G wear cost. Energy held in the
+    vehicles [kWh] costs the holding cost × w_t Δt k (calendar ageing; for linked typical days the level at the
+    start of each day is held for 24 h).
     """
     costs: dict[str, np.ndarray] = {}
     for name, cap in inputs.capacities.items():
@@ -513,6 +515,14 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         for name in ("PV-output_kw", "Wind-output_kw"):
             if name in m.variables:
                 costs[name] = -wdt * inputs.renewable_credit_per_kwh
+    hold = inputs.vehicle_holding_cost_per_kwh_h
+    if hold:
+        if "Vehicle-energy_kwh" in m.variables:
+            costs["Vehicle-energy_kwh"] = (wdt * hold)[:, None]
+        if "Fleet-inter_energy_kwh" in m.variables:  # linked typical days: the level at each day's start, 24 h
+            costs["Fleet-inter_energy_kwh"] = np.array(hold * 24.0 * inputs.opex_scale)
+        elif "Fleet-energy_kwh" in m.variables:
+            costs["Fleet-energy_kwh"] = (wdt * hold)[:, None]
     for name in ("Terminal-fleet_shortfall_kwh", "Terminal-storage_shortfall_kwh"):
         if name in m.variables:
             costs[name] = np.array(inputs.terminal_shortfall_cost_per_kwh, dtype=float)

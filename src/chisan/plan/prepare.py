@@ -177,6 +177,8 @@ def load_bookings(scenario: Scenario, snapshots: pd.DatetimeIndex, dt_hours: flo
         kwargs["mean_speed_kmh"] = b.mean_speed_kmh
     if b.weekend_factor is not None:
         kwargs["weekend_factor"] = b.weekend_factor
+    if b.max_distance_km is not None:
+        kwargs["max_distance_km"] = b.max_distance_km
     return generate_bookings(
         stations=names,
         station_weights=None if shares[0] is None else shares,
@@ -426,6 +428,7 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             max_emissions_kg=policy.max_emissions_kg_per_year,
             v2g=f.v2g,
             v2g_cost_per_kwh=f.v2g_cycle_cost_per_kwh,
+            vehicle_holding_cost_per_kwh_h=f.battery_holding_cost_per_kwh_h,
             currency=scenario.finance.currency,
         )
     except ChisanError:

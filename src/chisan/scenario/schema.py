@@ -118,6 +118,11 @@ class Fleet(_Section):
     v2g_cycle_cost_per_kwh: NonNegative = Field(
         default=0.0, description="Battery wear charged per kWh discharged to the grid [currency/kWh]."
     )
+    battery_holding_cost_per_kwh_h: NonNegative = Field(
+        default=0.0,
+        description="Cost of keeping energy in a car battery [currency/kWh/h]: calendar ageing at higher state of "
+        "charge priced at the pack cost (0 = holding energy is free, and the LP may keep cars full for weeks).",
+    )
     max_vehicles_per_station: int = Field(default=50, ge=1, description="Cap when sizing from bookings.")
     turnaround_min: NonNegative = Field(default=0.0, description="Minimum gap between two bookings [min].")
     lease_per_vehicle_year: NonNegative = Field(
@@ -157,6 +162,9 @@ class Bookings(_Section):
         default=None, description="Mean distance per hour booked [km/h]; None = default."
     )
     weekend_factor: Positive | None = Field(default=None, description="Weekend/weekday booking rate ratio.")
+    max_distance_km: Positive | None = Field(
+        default=None, description="Longest trip generated [km]; longer ones are capped (None = no cap)."
+    )
 
     @model_validator(mode="after")
     def _path_when_csv(self) -> Bookings:

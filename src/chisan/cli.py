@@ -1,0 +1,203 @@
+"""The ``chisan`` command: plan a town, and (as the issues land) run its roadmap, the national sweep and the
+operations service.
+
+The library never prints; this module talks to people: rich progress for each stage, tables of results, and
+errors as one red line naming the file, field, value and what is allowed (exit status 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chisan import __version__
+from chisan.exceptions import ChisanError
+
+app = typer.Typer(
+    name="chisan",
+    help="chisan (地産): plan and run electric car-sharing powered by renewable energy produced in the town.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"chisan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """chisan (地産): renewable-powered car-sharing for towns."""
+
+
+def fail(err: Exception) -> None:
+    """Print a chisan error for people and exit with status 2."""
+    err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(bar_width=30),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def kpi_table(results, title: str) -> Table:
+    """The key figures as a rich table."""
+    table = Table(title=title, show_lines=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, row in results.kpis.iterrows():
+        value = row["value"]
+        if row["unit"] == "fraction":
+            shown = f"{value * 100:,.1f} %"
+            unit = ""
+        else:
+            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+            unit = row["unit"]
+        table.add_row(name, shown, unit)
+    return table
+
+
+@app.command()
+def example() -> None:
+    """Print the bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
+    from chisan.scenario.load import example_path
+
+    sys.stdout.write(example_path().read_text(encoding="utf-8"))
+
+
+@app.command()
+def plan(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario TOML file; omit to plan the bundled example town.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report and tables.")] = Path("chisan-out"),
+    check: Annotated[bool, typer.Option("--check", help="Validate the scenario and its files; do not solve.")] = False,
+    method: Annotated[
+        str | None, typer.Option("--method", help="auto, full or two-stage (default: the scenario's).")
+    ] = None,
+    bound: Annotated[
+        bool, typer.Option("--bound", help="Certify the two-stage gap with a lower bound (slower).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
+) -> None:
+    """Plan the cost-optimal renewable-powered car-sharing system of a town and write an HTML report."""
+    from chisan.scenario.load import example_path, load_scenario
+
+    path = scenario or example_path()
+    name = path.name if scenario else f"{path.name} (bundled example)"
+    if method is not None and method not in ("auto", "full", "two-stage"):
+        fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
+    t_start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sc = load_scenario(path)
+            if check:
+                _check_only(sc, name, quiet)
+                return
+            run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet)
+            if not quiet:
+                console.print("[dim]writing the report and tables[/]")
+            from chisan.report.render import write_outputs
+
+            out_dir = write_outputs(
+                out,
+                run.prepared,
+                run.results,
+                run.checks,
+                scenario_text=path.read_text(encoding="utf-8"),
+                scenario_name=name,
+                solve_seconds=run.seconds["solve"],
+            )
+    except ChisanError as err:
+        fail(err)
+    _print_warnings(caught, quiet)
+    if quiet:
+        console.print(str(out_dir))
+        return
+    console.print(kpi_table(run.results, f"{run.prepared.scenario.municipality.name} — key figures"))
+    console.print(
+        f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({run.results.method['method']} method; "
+        f"all {len(run.checks.rows)} after-solve checks passed). Report: [bold]{out_dir / 'report.html'}[/]"
+    )
+
+
+def _print_warnings(caught, quiet: bool) -> None:
+    if quiet:
+        return
+    seen = set()
+    for w in caught:
+        text = str(w.message)
+        if text in seen or issubclass(w.category, DeprecationWarning | FutureWarning):
+            continue
+        seen.add(text)
+        err_console.print(f"[yellow]warning:[/] {text}", highlight=False)
+
+
+def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
+    from chisan.plan.pipeline import plan_scenario
+
+    if quiet:
+        return plan_scenario(sc, method=method, lower_bound=bound)
+    with _progress() as progress:
+        task = progress.add_task("reading the scenario", total=1.0)
+        state = {"msg": ""}
+
+        def say(msg: str, frac: float) -> None:
+            stage = msg.split(" (")[0]
+            if stage != state["msg"]:
+                if state["msg"]:
+                    progress.console.print(f"[dim]✓ {state['msg']}[/]", highlight=False)
+                state["msg"] = stage
+            progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
+
+        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say)
+        progress.update(task, description="plan checked", completed=1.0)
+    return run
+
+
+def _check_only(sc, name: str, quiet: bool) -> None:
+    from chisan.plan.prepare import prepare_inputs
+
+    prepared = prepare_inputs(sc)
+    a = prepared.assignment
+    inp = prepared.inputs
+    if quiet:
+        console.print("ok")
+        return
+    console.print(
+        f"[green]ok[/]: {name} is valid. {len(inp.snapshots):,} steps of {inp.dt_hours:g} h; "
+        f"{len(a.bookings):,} bookings ({a.unserved_count:,} cannot be served); {len(inp.vehicles)} "
+        f"vehicles at {len(inp.stations)} stations; PV yield {inp.pv_kw_per_kw.sum() * inp.dt_hours:,.0f} "
+        f"kWh/kWp/year; weather: {prepared.weather_source}."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

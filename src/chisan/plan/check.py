@@ -1,0 +1,221 @@
+"""Check a solved plan instead of trusting it: rebuild energies and balances from the dispatch alone.
+
+Every solution — full LP or two-stage — goes through :func:`check_solution` before results are written:
+
+1. each vehicle's energy is rebuilt from its charging and the trip energies (starting from the initial energy,
+   or from the last step's for a cyclic horizon), and compared with the plan's energy;
+2. every served booking starts with at least its trip energy plus the reserve (rebuilt energy);
+3. vehicles charge only while plugged in, within their power, and stations within their chargers and connection;
+4. the bus balance closes at every step to 1e-6 of the largest flow;
+5. the storage energy is rebuilt from its charge and discharge;
+6. renewable output never exceeds capacity × availability;
+7. the policy targets hold on the year.
+
+Tolerances: HiGHS solves to a primal feasibility tolerance of 1e-7 (absolute, per row); a rebuilt energy sums
+up to 8,760 such errors, so energies are compared to 1e-3 kWh (1 Wh) and balances to 1e-6 relative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.exceptions import CheckError
+from chisan.plan.inputs import PlanInputs
+from chisan.plan.solve import Solution
+
+ENERGY_TOL_KWH = 1e-3
+"""Tolerance of rebuilt energies [kWh] (1 Wh)."""
+
+BALANCE_TOL_REL = 1e-6
+"""Tolerance of balances, relative to the largest flow of the step [-]."""
+
+POWER_TOL_KW = 1e-5
+"""Tolerance of power limits [kW]."""
+
+
+@dataclass
+class CheckReport:
+    """Results of the after-solve checks: one row per check with the worst violation and its tolerance."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, name: str, worst: float, tolerance: float, unit: str, detail: str = "") -> None:
+        """Record one check."""
+        self.rows.append(
+            {
+                "check": name,
+                "worst": float(worst),
+                "tolerance": float(tolerance),
+                "unit": unit,
+                "passed": bool(worst <= tolerance),
+                "detail": detail,
+            }
+        )
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(r["passed"] for r in self.rows)
+
+    def table(self) -> pd.DataFrame:
+        """The checks as a table."""
+        return pd.DataFrame(self.rows)
+
+    def raise_if_failed(self) -> None:
+        """Raise CheckError listing the failed checks."""
+        failed = [r for r in self.rows if not r["passed"]]
+        if failed:
+            lines = "; ".join(
+                f"{r['check']}: worst {r['worst']:.3g} {r['unit']} > {r['tolerance']:.3g}"
+                f"{' (' + r['detail'] + ')' if r['detail'] else ''}"
+                for r in failed
+            )
+            raise CheckError(f"the solved plan failed its checks: {lines}")
+
+
+def rebuild_vehicle_energy(inputs: PlanInputs, solution: Solution) -> np.ndarray:
+    """Vehicle energy after each step rebuilt from charging, V2G and trips [kWh], steps × vehicles.
+
+    e_t = e_{t−1} + η · ch_t · Δt − dis_t · Δt / η − trip_t, from the initial energy (or, for a cyclic horizon,
+    from the plan's energy after the last step).
+    """
+    veh = inputs.vehicles
+    eta = veh["charge_efficiency"].to_numpy(float)[None, :]
+    dt = inputs.dt_hours
+    ch = solution.values["Vehicle-charge_kw"]
+    dis = solution.values.get("Vehicle-discharge_kw", np.zeros_like(ch))
+    delta = eta * ch * dt - dis * dt / eta - inputs.trip_energy_kwh.to_numpy(float)
+    if solution.initial_energy_kwh is not None:
+        e0 = solution.initial_energy_kwh.reindex(veh.index).to_numpy(float)
+    else:
+        e0 = solution.values["Vehicle-energy_kwh"][-1]
+    return e0[None, :] + np.cumsum(delta, axis=0)
+
+
+def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> CheckReport:
+    """Run every check on a solution; return the report (see :meth:`CheckReport.raise_if_failed`)."""
+    report = CheckReport()
+    v = solution.values
+    dt = inputs.dt_hours
+    veh = inputs.vehicles
+    if "Vehicle-charge_kw" in v and len(veh):
+        rebuilt = rebuild_vehicle_energy(inputs, solution)
+        planned = v["Vehicle-energy_kwh"]
+        report.add(
+            "vehicle energy rebuilt from the dispatch = planned", np.abs(rebuilt - planned).max(), ENERGY_TOL_KWH, "kWh"
+        )
+        reserve = veh["reserve_kwh"].to_numpy(float)[None, :]
+        usable = veh["usable_kwh"].to_numpy(float)[None, :]
+        report.add("vehicle energy ≥ reserve at every step", (reserve - rebuilt).max(), ENERGY_TOL_KWH, "kWh")
+        report.add("vehicle energy ≤ usable at every step", (rebuilt - usable).max(), ENERGY_TOL_KWH, "kWh")
+        # every booking: energy just before its departure step ≥ trip + reserve
+        trips = inputs.trip_energy_kwh.to_numpy(float)
+        t_idx, v_idx = np.nonzero(trips > 0)
+        before = np.where(
+            t_idx > 0,
+            rebuilt[np.maximum(t_idx - 1, 0), v_idx],
+            rebuilt[-1, v_idx]
+            if solution.initial_energy_kwh is None
+            else solution.initial_energy_kwh.reindex(veh.index).to_numpy(float)[v_idx],
+        )
+        short = trips[t_idx, v_idx] + reserve[0, v_idx] - before
+        worst = float(short.max()) if short.size else 0.0
+        detail = ""
+        if short.size and worst > ENERGY_TOL_KWH:
+            k = int(short.argmax())
+            detail = f"vehicle {veh.index[v_idx[k]]} at {inputs.snapshots[t_idx[k]]}"
+        report.add(
+            f"no booking starts short of trip + reserve ({short.size:,} departures)",
+            worst,
+            ENERGY_TOL_KWH,
+            "kWh",
+            detail,
+        )
+        ch = v["Vehicle-charge_kw"]
+        plugged = inputs.plugged.to_numpy(bool)
+        report.add("no charging while unplugged", np.abs(ch[~plugged]).max(initial=0.0), POWER_TOL_KW, "kW")
+        pmax = veh["max_charge_kw"].to_numpy(float)[None, :]
+        report.add("charging ≤ vehicle limit", (ch - pmax).max(initial=0.0), POWER_TOL_KW, "kW")
+        net = ch - v.get("Vehicle-discharge_kw", np.zeros_like(ch))
+        station = veh["station"].to_numpy()
+        worst_station = 0.0
+        for s, row in inputs.stations.iterrows():
+            cols = station == s
+            if not cols.any():
+                continue
+            total = ch[:, cols].sum(axis=1)
+            worst_station = max(worst_station, float((total - row["chargers"] * row["charger_kw"]).max()))
+            if pd.notna(row["connection_limit_kw"]):
+                worst_station = max(
+                    worst_station, float((np.abs(net[:, cols].sum(axis=1)) - row["connection_limit_kw"]).max())
+                )
+        report.add("stations within chargers and connection", worst_station, POWER_TOL_KW, "kW")
+    n = len(inputs.snapshots)
+    zeros = np.zeros(n)
+    get = lambda name: v.get(name, zeros)  # noqa: E731
+    charging = v["Vehicle-charge_kw"].sum(axis=1) if "Vehicle-charge_kw" in v else zeros
+    v2g = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else zeros
+    supply = get("PV-output_kw") + get("Wind-output_kw") + get("Storage-discharge_kw") + get("Grid-import_kw") + v2g
+    demand = charging + get("Storage-charge_kw") + get("Grid-export_kw") + inputs.other_load_kw.to_numpy(float)
+    scale = np.maximum(1.0, np.maximum(supply, demand))
+    report.add("bus balance closes at every step", (np.abs(supply - demand) / scale).max(), BALANCE_TOL_REL, "relative")
+    caps = solution.capacities
+    for name, cap, cf in (("PV", caps["pv_kw"], inputs.pv_kw_per_kw), ("wind", caps["wind_kw"], inputs.wind_kw_per_kw)):
+        out = get(f"{'PV' if name == 'PV' else 'Wind'}-output_kw")
+        report.add(
+            f"{name} output ≤ capacity × availability",
+            (out - cap * cf.to_numpy(float)).max(initial=0.0),
+            POWER_TOL_KW,
+            "kW",
+        )
+    if "Storage-energy_kwh" in v:
+        keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
+        soc = v["Storage-energy_kwh"]
+        start = soc[-1] if solution.initial_storage_kwh is None else float(solution.initial_storage_kwh)
+        prev = np.r_[start, soc[:-1]]
+        rebuilt = (
+            keep * prev
+            + inputs.storage_charge_efficiency * v["Storage-charge_kw"] * dt
+            - v["Storage-discharge_kw"] * dt / inputs.storage_discharge_efficiency
+        )
+        report.add("storage energy rebuilt step by step", np.abs(rebuilt - soc).max(), ENERGY_TOL_KWH, "kWh")
+        report.add("storage within its capacity", (soc - caps["storage_kwh"]).max(initial=0.0), ENERGY_TOL_KWH, "kWh")
+        pw = np.maximum(v["Storage-charge_kw"], v["Storage-discharge_kw"])
+        report.add("storage within its power", (pw - caps["storage_kw"]).max(initial=0.0), POWER_TOL_KW, "kW")
+    load_kwh = float((charging + inputs.other_load_kw.to_numpy(float)).sum() * dt)
+    if inputs.renewable_share_min:
+        target = inputs.renewable_share_min
+        if inputs.renewable_share_basis == "annual":
+            res = float((get("PV-output_kw") + get("Wind-output_kw")).sum() * dt)
+            achieved = res / load_kwh if load_kwh else np.inf
+        else:
+            achieved = 1.0 - float(get("Grid-import_kw").sum() * dt) / load_kwh if load_kwh else 1.0
+        report.add(
+            f"{inputs.renewable_share_basis} renewable share ≥ target {target:.1%}",
+            target - achieved,
+            BALANCE_TOL_REL,
+            "fraction",
+            f"achieved {achieved:.4%}",
+        )
+    if inputs.max_grid_import_kwh is not None:
+        imp = float(get("Grid-import_kw").sum() * dt * inputs.opex_scale)
+        report.add(
+            "grid import ≤ cap",
+            imp - inputs.max_grid_import_kwh,
+            BALANCE_TOL_REL * max(1.0, inputs.max_grid_import_kwh),
+            "kWh",
+        )
+    if inputs.max_emissions_kg is not None:
+        kg = float(
+            (get("Grid-import_kw") * inputs.emission_factor_kg_per_kwh.to_numpy(float)).sum() * dt * inputs.opex_scale
+        )
+        report.add(
+            "emissions ≤ cap",
+            kg - inputs.max_emissions_kg,
+            BALANCE_TOL_REL * max(1.0, inputs.max_emissions_kg),
+            "kg CO2e",
+        )
+    return report

@@ -1,0 +1,100 @@
+"""The whole planning pipeline for one scenario: inputs → solve → check → results.
+
+Used by ``chisan plan``, the roadmap and the sweep, so that each runs exactly the same steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chisan.plan.check import CheckReport, check_solution
+from chisan.plan.dispatch import RollingSettings
+from chisan.plan.prepare import PreparedPlan, prepare_inputs
+from chisan.plan.results import PlanResults, build_results
+from chisan.plan.solve import Solution, solve_plan
+from chisan.scenario.schema import Scenario
+
+Stage = Callable[[str, float], None]
+"""``f(stage_message, fraction_of_stage_done)``."""
+
+
+@dataclass
+class PlanRun:
+    """Everything one planning run produced.
+
+    Attributes
+    ----------
+    prepared : PreparedPlan
+        Inputs, weather, bookings and fleet.
+    solution : Solution
+        Capacities and hourly values.
+    checks : CheckReport
+        After-solve checks (all passed, or :func:`plan_scenario` raised).
+    results : PlanResults
+        Tables and KPIs.
+    seconds : dict[str, float]
+        Wall time per stage [s].
+    """
+
+    prepared: PreparedPlan
+    solution: Solution
+    checks: CheckReport
+    results: PlanResults
+    seconds: dict[str, float]
+
+
+def plan_scenario(
+    scenario: Scenario,
+    *,
+    method: str | None = None,
+    n_typical_days: int | None = None,
+    lower_bound: bool = False,
+    rolling: RollingSettings | None = None,
+    progress: Stage | None = None,
+) -> PlanRun:
+    """Plan one scenario and check the plan.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    method : str, optional
+        ``"auto"``, ``"full"`` or ``"two-stage"``; default the scenario's ``solver.method``.
+    n_typical_days : int, optional
+        Default the scenario's ``solver.typical_days``.
+    lower_bound : bool
+        Also certify the two-stage gap with the year-long aggregate co-optimisation (slower).
+    rolling : RollingSettings, optional
+        Window lengths of the per-vehicle dispatch.
+    progress : callable, optional
+        Called with a message and the fraction done of the current stage.
+
+    Raises
+    ------
+    ScenarioError, DataError, InfeasibleError, SolverError, CheckError
+    """
+    say = progress or (lambda msg, frac: None)
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    prepared = prepare_inputs(scenario, progress=lambda msg: say(msg, 0.0))
+    seconds["prepare"] = time.perf_counter() - t
+    t = time.perf_counter()
+    solution = solve_plan(
+        prepared.inputs,
+        method=method or scenario.solver.method,
+        n_typical_days=n_typical_days or scenario.solver.typical_days,
+        rolling=rolling,
+        time_limit_s=scenario.solver.time_limit_s,
+        threads=scenario.solver.threads,
+        lower_bound=lower_bound,
+        progress=say,
+    )
+    seconds["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    say("checking the plan", 0.0)
+    checks = check_solution(prepared.inputs, solution, prepared.assignment)
+    checks.raise_if_failed()
+    results = build_results(scenario, prepared.inputs, solution, prepared.assignment)
+    seconds["check_results"] = time.perf_counter() - t
+    return PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)

@@ -1,0 +1,370 @@
+"""PlanResults: the solved plan as tables with units, and the key figures (KPIs) a town asks for.
+
+Definitions (the report prints them next to the figures):
+
+- annual renewable share of charging = (PV + wind output, used or exported) / energy drawn for charging;
+  it can exceed 100 % when the town produces more than its cars draw over the year.
+- hourly-matched renewable share = 1 − grid import / (charging + other load): the share of each hour's
+  consumption met by local supply (renewables directly or through the storage), summed over the year; this is
+  also the system's self-sufficiency (autarky).
+- PV self-consumption = 1 − export / renewable output: the share of local generation used in the town.
+- scope 2, location-based = Σ_t import_t × grid factor_t; market-based = Σ_t import_t × supplier factor
+  (GHG Protocol Scope 2 Guidance, 2015). Local generation counts as zero at the point of use.
+- CO2 avoided = shared km × private gasoline car [g/km] − location-based scope 2 of charging; and, when
+  ``baseline.private_car_km_per_year`` is set, the private cars not bought (vehicles × substitution factor)
+  × their annual km × [g/km] instead of the shared km.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.plan.inputs import PlanInputs
+from chisan.plan.solve import Solution
+from chisan.scenario.schema import Scenario
+from chisan.units import capital_recovery_factor
+
+DISPATCH_COLUMNS = {
+    "PV-output_kw": "pv_kw",
+    "Wind-output_kw": "wind_kw",
+    "Storage-discharge_kw": "storage_discharge_kw",
+    "Storage-charge_kw": "storage_charge_kw",
+    "Storage-energy_kwh": "storage_energy_kwh",
+    "Grid-import_kw": "grid_import_kw",
+    "Grid-export_kw": "grid_export_kw",
+}
+"""Model variables → columns of the hourly dispatch table (units in the names)."""
+
+
+@dataclass
+class PlanResults:
+    """A solved plan in tables, every column with its unit.
+
+    Attributes
+    ----------
+    capacities : pd.Series
+        ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw`` [kW, kWh].
+    dispatch : pd.DataFrame
+        Hourly (per step) system dispatch: available and used PV/wind, storage, grid, charging, V2G [kW];
+        storage energy [kWh]; prices [currency/kWh]; grid factor [kg CO2e/kWh].
+    vehicle_charge_kw, vehicle_energy_kwh : pd.DataFrame
+        Per vehicle (columns) and step: charging power at the plug [kW] and battery energy after the step [kWh].
+    stations : pd.DataFrame
+        Per station: vehicles, chargers, charger power [kW], charging energy [kWh/year], peak charging [kW].
+    costs : pd.DataFrame
+        Annualised cost by component [currency/year] with investment and operation parts.
+    kpis : pd.DataFrame
+        Key figures: ``value``, ``unit``, ``definition``.
+    energy_balance : pd.Series
+        Annual energy flows [kWh/year].
+    emissions : pd.Series
+        Annual emissions and avoided emissions [kg CO2e/year].
+    method : dict
+        How the plan was solved (method, typical days, windows, gap bounds, timings).
+    """
+
+    capacities: pd.Series
+    dispatch: pd.DataFrame
+    vehicle_charge_kw: pd.DataFrame
+    vehicle_energy_kwh: pd.DataFrame
+    stations: pd.DataFrame
+    costs: pd.DataFrame
+    kpis: pd.DataFrame
+    energy_balance: pd.Series
+    emissions: pd.Series
+    method: dict = field(default_factory=dict)
+
+    def kpi(self, name: str) -> float:
+        """The value of one KPI."""
+        return float(self.kpis.loc[name, "value"])
+
+
+def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
+    """The per-step system dispatch as one table [kW, kWh, currency/kWh, kg CO2e/kWh]."""
+    n = len(inputs.snapshots)
+    v = solution.values
+    table = pd.DataFrame(index=inputs.snapshots)
+    table.index.name = "time"
+    caps = solution.capacities
+    table["pv_available_kw"] = caps["pv_kw"] * inputs.pv_kw_per_kw.to_numpy(float)
+    table["wind_available_kw"] = caps["wind_kw"] * inputs.wind_kw_per_kw.to_numpy(float)
+    for var, col in DISPATCH_COLUMNS.items():
+        table[col] = v[var] if var in v else np.zeros(n)
+    table["charging_kw"] = v["Vehicle-charge_kw"].sum(axis=1) if "Vehicle-charge_kw" in v else 0.0
+    table["v2g_kw"] = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else 0.0
+    table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
+    table["curtailed_kw"] = (
+        table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]
+    ).clip(lower=0)
+    table["import_price_per_kwh"] = inputs.import_price_per_kwh.to_numpy(float)
+    table["export_price_per_kwh"] = inputs.export_price_per_kwh.to_numpy(float)
+    table["emission_factor_kg_per_kwh"] = inputs.emission_factor_kg_per_kwh.to_numpy(float)
+    if inputs.temp_air_c is not None:
+        table["temp_air_c"] = inputs.temp_air_c.to_numpy(float)
+    return table
+
+
+def _annuity(scenario: Scenario, capex: float, lifetime: float) -> float:
+    return capex * capital_recovery_factor(scenario.finance.discount_rate_fraction, lifetime)
+
+
+def cost_table(
+    scenario: Scenario, inputs: PlanInputs, solution: Solution, dispatch: pd.DataFrame, n_vehicles: int, n_chargers: int
+) -> pd.DataFrame:
+    """Annualised cost by component [currency/year]: investment (annuity) + fixed O&M, and operation."""
+    tech = scenario.technologies
+    caps = solution.capacities
+    dt = inputs.dt_hours
+    scale = inputs.opex_scale
+    rows = []
+
+    def add(component: str, investment: float, fixed_om: float, operation: float, basis: str) -> None:
+        rows.append(
+            {
+                "component": component,
+                "investment_per_year": investment,
+                "fixed_om_per_year": fixed_om,
+                "operation_per_year": operation,
+                "basis": basis,
+            }
+        )
+
+    add(
+        "PV",
+        _annuity(scenario, tech.pv.capex_per_kw * caps["pv_kw"], tech.pv.lifetime_years),
+        tech.pv.fixed_om_per_kw_year * caps["pv_kw"],
+        0.0,
+        f"{caps['pv_kw']:.1f} kW",
+    )
+    add(
+        "Wind",
+        _annuity(scenario, tech.wind.capex_per_kw * caps["wind_kw"], tech.wind.lifetime_years),
+        tech.wind.fixed_om_per_kw_year * caps["wind_kw"],
+        0.0,
+        f"{caps['wind_kw']:.1f} kW",
+    )
+    st = tech.storage
+    add(
+        "Storage",
+        _annuity(
+            scenario, st.capex_per_kwh * caps["storage_kwh"] + st.capex_per_kw * caps["storage_kw"], st.lifetime_years
+        ),
+        st.fixed_om_per_kwh_year * caps["storage_kwh"],
+        0.0,
+        f"{caps['storage_kwh']:.1f} kWh / {caps['storage_kw']:.1f} kW",
+    )
+    ch = tech.chargers
+    add(
+        "Chargers",
+        _annuity(scenario, ch.capex_per_charger * n_chargers, ch.lifetime_years),
+        ch.fixed_om_per_charger_year * n_chargers,
+        0.0,
+        f"{n_chargers} chargers",
+    )
+    add("Vehicles (lease)", 0.0, 0.0, scenario.fleet.lease_per_vehicle_year * n_vehicles, f"{n_vehicles} vehicles")
+    imp_cost = float((dispatch["grid_import_kw"] * dispatch["import_price_per_kwh"]).sum() * dt * scale)
+    exp_rev = float((dispatch["grid_export_kw"] * dispatch["export_price_per_kwh"]).sum() * dt * scale)
+    carbon = float(
+        (dispatch["grid_import_kw"] * dispatch["emission_factor_kg_per_kwh"]).sum()
+        * dt
+        * scale
+        * inputs.carbon_price_per_kg
+    )
+    add("Grid import", 0.0, 0.0, imp_cost, f"{dispatch['grid_import_kw'].sum() * dt * scale:,.0f} kWh")
+    add("Grid export", 0.0, 0.0, -exp_rev, f"{dispatch['grid_export_kw'].sum() * dt * scale:,.0f} kWh")
+    add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
+    table = pd.DataFrame(rows).set_index("component")
+    table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
+    return table
+
+
+def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, assignment) -> PlanResults:
+    """Tables and KPIs of a solved plan.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : PlanInputs
+        The chronological, per-vehicle inputs the solution is for.
+    solution : Solution
+    assignment : chisan.mobility.fleet.FleetAssignment
+        Bookings with their vehicles (served / unserved, distances).
+    """
+    dt = inputs.dt_hours
+    scale = inputs.opex_scale
+    dispatch = dispatch_table(inputs, solution)
+    vids = inputs.vehicles.index
+    charge = pd.DataFrame(
+        solution.values.get("Vehicle-charge_kw", np.zeros((len(dispatch), len(vids)))),
+        index=dispatch.index,
+        columns=vids,
+    )
+    energy = pd.DataFrame(
+        solution.values.get("Vehicle-energy_kwh", np.zeros((len(dispatch), len(vids)))),
+        index=dispatch.index,
+        columns=vids,
+    )
+    per_station = charge.T.groupby(inputs.vehicles["station"]).sum().T
+    stations = pd.DataFrame(
+        {
+            "vehicles": inputs.vehicles.groupby("station").size().reindex(inputs.stations.index).fillna(0).astype(int),
+            "chargers": inputs.stations["chargers"].astype(int),
+            "charger_kw": inputs.stations["charger_kw"],
+            "charging_kwh_per_year": (per_station.sum() * dt * scale).reindex(inputs.stations.index).fillna(0.0),
+            "peak_charging_kw": per_station.max().reindex(inputs.stations.index).fillna(0.0),
+        }
+    )
+    n_vehicles = int(stations["vehicles"].sum())
+    n_chargers = int(stations["chargers"].sum())
+    costs = cost_table(scenario, inputs, solution, dispatch, n_vehicles, n_chargers)
+
+    def year(col: str) -> float:
+        return float(dispatch[col].sum() * dt * scale)
+
+    balance = pd.Series(
+        {
+            "pv_available_kwh": year("pv_available_kw"),
+            "wind_available_kwh": year("wind_available_kw"),
+            "curtailed_kwh": year("curtailed_kw"),
+            "pv_kwh": year("pv_kw"),
+            "wind_kwh": year("wind_kw"),
+            "grid_import_kwh": year("grid_import_kw"),
+            "grid_export_kwh": year("grid_export_kw"),
+            "storage_charge_kwh": year("storage_charge_kw"),
+            "storage_discharge_kwh": year("storage_discharge_kw"),
+            "charging_kwh": year("charging_kw"),
+            "v2g_kwh": year("v2g_kw"),
+            "other_load_kwh": year("other_load_kw"),
+        },
+        name="kwh_per_year",
+    )
+    renewable = balance["pv_kwh"] + balance["wind_kwh"]
+    load = balance["charging_kwh"] + balance["other_load_kwh"]
+    bk = assignment.bookings
+    served = bk["vehicle_id"].notna()
+    km = float(bk.loc[served, "distance_km"].sum()) * scale
+    n_served = int(served.sum())
+    trip_kwh = float(bk.loc[served, "trip_energy_kwh"].sum()) * scale
+    ef = dispatch["emission_factor_kg_per_kwh"]
+    scope2_location = float((dispatch["grid_import_kw"] * ef).sum() * dt * scale)
+    scope2_market = balance["grid_import_kwh"] * float(inputs.market_emission_factor_kg_per_kwh)
+    base = scenario.baseline
+    if base.private_car_km_per_year > 0:
+        baseline_km = n_vehicles * base.substitution_factor * base.private_car_km_per_year
+        baseline_basis = "private cars not bought × their annual km"
+    else:
+        baseline_km = km
+        baseline_basis = "shared km driven by private gasoline cars instead"
+    baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
+    emissions = pd.Series(
+        {
+            "scope2_location_based_kg": scope2_location,
+            "scope2_market_based_kg": scope2_market,
+            "baseline_private_car_kg": baseline_kg,
+            "avoided_kg": baseline_kg - scope2_location,
+        },
+        name="kg_co2e_per_year",
+    )
+    total_cost = float(costs["total_per_year"].sum())
+    system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
+    safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
+    kpi_rows = [
+        ("pv_kw", solution.capacities["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
+        ("wind_kw", solution.capacities["wind_kw"], "kW", "Wind capacity built (rated)"),
+        ("storage_kwh", solution.capacities["storage_kwh"], "kWh", "Stationary storage energy"),
+        ("storage_kw", solution.capacities["storage_kw"], "kW", "Stationary storage power"),
+        ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
+        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
+        (
+            "total_cost_per_year",
+            total_cost,
+            f"{inputs.currency}/year",
+            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
+        ),
+        (
+            "energy_system_cost_per_year",
+            system_cost,
+            f"{inputs.currency}/year",
+            "Annualised cost without the vehicle leases",
+        ),
+        ("cost_per_km", safe(total_cost, km), f"{inputs.currency}/km", "Total cost per km driven"),
+        (
+            "energy_cost_per_km",
+            safe(system_cost, km),
+            f"{inputs.currency}/km",
+            "Energy system and chargers per km driven",
+        ),
+        ("cost_per_booking", safe(total_cost, n_served), f"{inputs.currency}/booking", "Total cost per booking served"),
+        (
+            "renewable_share_annual",
+            safe(renewable, balance["charging_kwh"]),
+            "fraction",
+            "Local PV + wind output over the year / energy drawn for charging",
+        ),
+        (
+            "renewable_share_hourly_matched",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "Share of each hour's consumption met by local supply, over the year",
+        ),
+        (
+            "pv_self_consumption",
+            1.0 - safe(balance["grid_export_kwh"], renewable),
+            "fraction",
+            "Share of local renewable output used in the town",
+        ),
+        (
+            "self_sufficiency",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "1 − grid import / consumption (same as the hourly-matched share)",
+        ),
+        ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
+        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
+        ("trip_energy_kwh_per_year", trip_kwh, "kWh/year", "Energy the trips took from the batteries"),
+        ("km_per_year", km, "km/year", "Distance of the bookings served"),
+        ("bookings_served", n_served * scale, "bookings/year", "Bookings given a vehicle"),
+        (
+            "bookings_unserved",
+            int((~served).sum()) * scale,
+            "bookings/year",
+            "Bookings no vehicle could take (see the reasons table)",
+        ),
+        ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
+        ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
+        (
+            "co2_avoided_kg",
+            baseline_kg - scope2_location,
+            "kg CO2e/year",
+            f"Baseline ({baseline_basis}) − location-based scope 2",
+        ),
+        (
+            "private_cars_replaced",
+            n_vehicles * base.substitution_factor,
+            "cars",
+            "Shared vehicles × substitution factor",
+        ),
+    ]
+    kpis = pd.DataFrame(kpi_rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
+    method = {"method": solution.method, **{k: v for k, v in solution.details.items()}}
+    return PlanResults(
+        capacities=pd.Series(solution.capacities, name="capacity"),
+        dispatch=dispatch,
+        vehicle_charge_kw=charge,
+        vehicle_energy_kwh=energy,
+        stations=stations,
+        costs=costs,
+        kpis=kpis,
+        energy_balance=balance,
+        emissions=emissions,
+        method=method,
+    )
+
+
+def with_method(results: PlanResults, **extra) -> PlanResults:
+    """A copy with more method details (e.g. the check report or the gap)."""
+    return dataclasses.replace(results, method={**results.method, **extra})

@@ -1,0 +1,196 @@
+"""Figures of the plan report (plotly), one function per figure, each returning a ``plotly.graph_objects.Figure``.
+
+Colours are fixed per flow so the same quantity looks the same in every figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+COLOURS = {
+    "pv_kw": "#f2b705",
+    "wind_kw": "#4ba3c3",
+    "storage_discharge_kw": "#7b61a8",
+    "grid_import_kw": "#8c8c8c",
+    "v2g_kw": "#2e8b57",
+    "charging_kw": "#d1495b",
+    "storage_charge_kw": "#b39ddb",
+    "grid_export_kw": "#c9c9c9",
+    "curtailed_kw": "#ffe08a",
+    "other_load_kw": "#6d597a",
+}
+LABELS = {
+    "pv_kw": "PV",
+    "wind_kw": "Wind",
+    "storage_discharge_kw": "Storage out",
+    "grid_import_kw": "Grid import",
+    "v2g_kw": "V2G",
+    "charging_kw": "Vehicle charging",
+    "storage_charge_kw": "Storage in",
+    "grid_export_kw": "Grid export",
+    "curtailed_kw": "Curtailed",
+    "other_load_kw": "Other load",
+}
+SUPPLY = ["pv_kw", "wind_kw", "storage_discharge_kw", "v2g_kw", "grid_import_kw"]
+DEMAND = ["charging_kw", "storage_charge_kw", "grid_export_kw", "other_load_kw"]
+
+
+def _layout(fig: go.Figure, title: str, yaxis: str, xaxis: str = "") -> go.Figure:
+    fig.update_layout(
+        title=title,
+        yaxis_title=yaxis,
+        xaxis_title=xaxis,
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        height=420,
+    )
+    return fig
+
+
+def pick_week(dispatch: pd.DataFrame, months: tuple[int, ...]) -> pd.DataFrame:
+    """The 7 days starting on the Monday nearest the middle of the given months (or the first week there)."""
+    idx = dispatch.index
+    inside = dispatch[np.isin(idx.month, months)]
+    if inside.empty:
+        inside = dispatch
+    middle = inside.index[len(inside) // 2]
+    start = middle.normalize() - pd.Timedelta(days=middle.dayofweek)
+    week = dispatch[(dispatch.index >= start) & (dispatch.index < start + pd.Timedelta(days=7))]
+    return week if len(week) else inside.iloc[: 7 * 24]
+
+
+def dispatch_week(dispatch: pd.DataFrame, title: str) -> go.Figure:
+    """Supply stacked above zero, consumption stacked below zero, for one week [kW]."""
+    fig = go.Figure()
+    for col in SUPPLY:
+        if col in dispatch and dispatch[col].abs().sum() > 1e-9:
+            fig.add_trace(
+                go.Scatter(
+                    x=dispatch.index,
+                    y=dispatch[col],
+                    name=LABELS[col],
+                    stackgroup="supply",
+                    line={"width": 0},
+                    fillcolor=COLOURS[col],
+                    mode="lines",
+                )
+            )
+    for col in DEMAND:
+        if col in dispatch and dispatch[col].abs().sum() > 1e-9:
+            fig.add_trace(
+                go.Scatter(
+                    x=dispatch.index,
+                    y=-dispatch[col],
+                    name=LABELS[col],
+                    stackgroup="demand",
+                    line={"width": 0},
+                    fillcolor=COLOURS[col],
+                    mode="lines",
+                )
+            )
+    if "pv_available_kw" in dispatch and dispatch["pv_available_kw"].sum() > 0:
+        fig.add_trace(
+            go.Scatter(
+                x=dispatch.index,
+                y=dispatch["pv_available_kw"],
+                name="PV available",
+                line={"color": "#a67c00", "dash": "dot", "width": 1},
+            )
+        )
+    return _layout(fig, title, "power [kW] (supply > 0, consumption < 0)")
+
+
+def monthly_energy(dispatch: pd.DataFrame, dt_hours: float) -> go.Figure:
+    """Monthly energy by flow [MWh]."""
+    months = dispatch.groupby(dispatch.index.month).sum() * dt_hours / 1000.0
+    names = pd.to_datetime([f"2001-{m:02d}-01" for m in months.index]).strftime("%b")
+    fig = go.Figure()
+    for col in SUPPLY:
+        if col in months and months[col].sum() > 1e-9:
+            fig.add_trace(
+                go.Bar(x=names, y=months[col], name=LABELS[col], marker_color=COLOURS[col], offsetgroup="supply")
+            )
+    for col in [*DEMAND, "curtailed_kw"]:
+        if col in months and months[col].sum() > 1e-9:
+            fig.add_trace(
+                go.Bar(x=names, y=-months[col], name=LABELS[col], marker_color=COLOURS[col], offsetgroup="demand")
+            )
+    fig.update_layout(barmode="relative")
+    return _layout(fig, "Monthly energy", "energy [MWh/month] (supply > 0, consumption < 0)")
+
+
+def vehicle_energy_heatmap(energy: pd.DataFrame, usable_kwh: pd.Series) -> go.Figure:
+    """Each vehicle's lowest daily state of charge [%], vehicles × days (the days a booking drew it down)."""
+    soc = energy.divide(usable_kwh.reindex(energy.columns), axis=1) * 100.0
+    daily = soc.groupby(soc.index.normalize()).min()
+    fig = go.Figure(
+        go.Heatmap(
+            z=daily.T.to_numpy(),
+            x=daily.index,
+            y=[str(c) for c in daily.columns],
+            colorscale="Viridis",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": "lowest SOC [%]"},
+        )
+    )
+    fig = _layout(fig, "Lowest state of charge of each vehicle per day", "vehicle", "day")
+    fig.update_layout(height=max(420, 14 * len(daily.columns)))
+    return fig
+
+
+def fleet_soc_by_hour(energy: pd.DataFrame, usable_kwh: pd.Series) -> go.Figure:
+    """Mean fleet state of charge [%] by hour of day and day of year."""
+    total = energy.sum(axis=1) / float(usable_kwh.reindex(energy.columns).sum()) * 100.0
+    frame = pd.DataFrame({"soc": total.to_numpy(), "day": total.index.normalize(), "hour": total.index.hour})
+    grid = frame.pivot_table(index="hour", columns="day", values="soc", aggfunc="mean")
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(), x=grid.columns, y=grid.index, colorscale="Viridis", colorbar={"title": "fleet SOC [%]"}
+        )
+    )
+    return _layout(fig, "Energy stored in the whole fleet, by hour of day", "hour of day", "day")
+
+
+def cost_breakdown(costs: pd.DataFrame, currency: str) -> go.Figure:
+    """Annualised cost of the energy system and chargers by component: investment, fixed O&M, operation
+    [currency/year]. Vehicle leases are left out (they dwarf the rest; the cost table lists them)."""
+    costs = costs.drop(index=[c for c in costs.index if c.startswith("Vehicles")])
+    fig = go.Figure()
+    for col, name, colour in (
+        ("investment_per_year", "Investment (annuity)", "#355c7d"),
+        ("fixed_om_per_year", "Fixed O&M", "#6c5b7b"),
+        ("operation_per_year", "Operation / lease / grid", "#c06c84"),
+    ):
+        fig.add_trace(go.Bar(x=costs.index, y=costs[col], name=name, marker_color=colour))
+    fig.update_layout(barmode="relative")
+    return _layout(fig, "Annualised cost of the energy system and chargers", f"{currency}/year")
+
+
+def carbon_breakdown(emissions: pd.Series) -> go.Figure:
+    """Scope-2 emissions (location and market based) against the private-car baseline [t CO2e/year]."""
+    labels = ["Scope 2, location-based", "Scope 2, market-based", "Baseline: private gasoline cars", "Avoided"]
+    keys = ["scope2_location_based_kg", "scope2_market_based_kg", "baseline_private_car_kg", "avoided_kg"]
+    values = [emissions[k] / 1000.0 for k in keys]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=["#8c8c8c", "#b0b0b0", "#d1495b", "#2e8b57"],
+            text=[f"{v:,.1f}" for v in values],
+            textposition="outside",
+        )
+    )
+    return _layout(fig, "Carbon: the shared EVs against the cars they replace", "t CO2e/year")
+
+
+def duration_curve(dispatch: pd.DataFrame) -> go.Figure:
+    """Grid import and export sorted from highest to lowest over the year [kW]."""
+    fig = go.Figure()
+    for col in ("grid_import_kw", "grid_export_kw", "charging_kw"):
+        values = np.sort(dispatch[col].to_numpy())[::-1]
+        fig.add_trace(go.Scatter(y=values, name=LABELS[col], line={"color": COLOURS[col]}))
+    return _layout(fig, "Duration curves", "power [kW]", "hours of the year, sorted")

@@ -1,0 +1,449 @@
+"""Render the plan report (one self-contained HTML file that opens offline) and write the result tables.
+
+Outputs are written into a temporary folder next to the target and moved into place only when everything has
+been written, so a failure never leaves a half-written result folder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+import plotly.offline
+
+from chisan import __version__
+from chisan.plan.check import CheckReport
+from chisan.plan.prepare import PreparedPlan
+from chisan.plan.results import PlanResults
+from chisan.report import figures
+
+_FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def _fig_html(fig) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, config=_FIGURE_CONFIG)
+
+
+def _num(value: float, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _kpi_value(value: float, unit: str) -> str:
+    if unit == "fraction":
+        return f"{value * 100:,.1f} %"
+    if abs(value) >= 100:
+        return _num(value, 0)
+    return _num(value, 2)
+
+
+def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
+    m = results.method
+    energy_cost = float(
+        results.costs.loc[
+            ["PV", "Wind", "Storage", "Grid import", "Grid export", "Carbon price"], "total_per_year"
+        ].sum()
+    )
+    cur = prepared.inputs.currency
+    n_veh = len(prepared.inputs.vehicles)
+    n_steps = len(prepared.inputs.snapshots)
+    parts = []
+    if m["method"] == "full":
+        parts.append(
+            f"<p><b>Full co-optimisation.</b> One linear programme chooses the capacities and the operation of "
+            f"every vehicle, the storage and the grid connection for all {n_steps:,} steps at once "
+            f"({m.get('variables', 0):,} variables, {m.get('constraints', 0):,} constraints; linopy "
+            f"{_lib_version('linopy')}, HiGHS {_lib_version('highspy')}). HiGHS reported an optimal solution "
+            f"(objective {_num(m.get('objective', float('nan')))} {cur}/year), so this plan is the cost-optimal "
+            "plan of the model; there is no gap to report.</p>"
+        )
+    else:
+        lb = m.get("aggregate_lower_bound", float("nan"))
+        gap = (energy_cost - lb) / abs(lb) * 100 if lb and np.isfinite(lb) else float("nan")
+        parts.append(
+            "<p><b>Two-stage method.</b> A year of every vehicle is too large to co-optimise with the capacities "
+            f"in one linear programme on a small machine ({n_veh} vehicles × {n_steps:,} steps), so:</p><ol>"
+            f"<li><b>Sizing</b> on {m.get('typical_days')} typical days of the year (tsam, medoid days, annual "
+            "means preserved) with the town's fleet as one battery whose energy is carried from day to day across "
+            "the calendar (Kotzur et al. 2018). This chooses the capacities; its cost estimate was "
+            f"{_num(m.get('sizing_objective', float('nan')))} {cur}/year.</li>"
+            "<li><b>Year-long aggregate dispatch</b>: the fleet as one battery over all steps at those capacities, "
+            "with the policy targets. Because any per-vehicle schedule is also a schedule of the aggregate, its "
+            f"cost, {_num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
+            "is the target each week of step 3 must end at.</li>"
+            f"<li><b>Per-vehicle dispatch</b> of the whole year in {m.get('windows')} windows of "
+            f"{m.get('commit_steps')} steps kept plus {m.get('lookahead_steps')} steps look-ahead, each a "
+            "linopy/HiGHS LP updated in place and warm-started. Each window ends with at least the energy every "
+            "later booking needs.</li></ol>"
+            f"<p>The resulting energy system costs {_num(energy_cost)} {cur}/year (investment annuities, fixed "
+            f"O&amp;M, grid import − export, carbon price): <b>{gap:.2f} % above the lower bound</b> of step 2 — "
+            "the per-vehicle dispatch is at most that far from the best dispatch at these capacities. The choice "
+            "of capacities on typical days adds an error that only the full co-optimisation can measure: run "
+            "<code>chisan plan --method full</code> (minutes) to solve it exactly, or "
+            "<code>chisan plan --bound</code> to certify the whole gap with the year-long aggregate "
+            "co-optimisation, a lower bound of the full one.</p>"
+        )
+        if m.get("full_lower_bound") is not None:
+            full_lb = m["full_lower_bound"]
+            cert = (energy_cost - full_lb) / abs(full_lb) * 100
+            parts.append(
+                f"<p class='note'><b>Certified gap:</b> the year-long co-optimisation with the fleet as one "
+                f"battery (a relaxation of the full problem) costs {_num(full_lb)} {cur}/year, so this plan is at "
+                f"most <b>{cert:.2f} %</b> more expensive than the full co-optimisation.</p>"
+            )
+        passes = m.get("sizing_passes", [])
+        if len(passes) > 1:
+            parts.append(
+                f"<p>The sizing was repeated {len(passes)} times with tightened targets because the "
+                "typical days under-estimated what the full year needs.</p>"
+            )
+    timings = {k: v for k, v in m.items() if k.endswith("_s") and isinstance(v, int | float)}
+    timings.update({f"prepare {k}": v for k, v in prepared.timings.items()})
+    if timings:
+        parts.append(
+            "<p>Time spent: " + ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in timings.items()) + ".</p>"
+        )
+    return "\n".join(parts)
+
+
+def _lib_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
+
+
+def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
+    sc = prepared.scenario
+    inp = prepared.inputs
+    w = prepared.weather
+    dt = inp.dt_hours
+    ghi = float(w["ghi"].sum() * dt / 1000.0) if "ghi" in w else float("nan")
+    pv_yield = float(inp.pv_kw_per_kw.sum() * dt)
+    wind_cf = float(inp.wind_kw_per_kw.mean())
+    v = prepared.vehicle
+    bk = prepared.assignment.bookings
+    tech = sc.technologies
+    ef = inp.emission_factor_kg_per_kwh
+    ef_source = f"hourly file {sc.grid.emission_factor_path}" if sc.grid.emission_factor_path else "constant"
+    p = sc.policy
+    target = (
+        f"renewable share ≥ {p.renewable_share_min_fraction:.0%} ({p.renewable_share_basis})"
+        if p.renewable_share_min_fraction
+        else "no renewable-share target"
+    )
+    tou = ", ".join(f"{b.start_hour:02d}–{b.end_hour:02d} h: {b.price_per_kwh}" for b in sc.grid.import_tou)
+    rows = [
+        (
+            "Location",
+            f"{sc.municipality.latitude_deg:.3f}° N, {sc.municipality.longitude_deg:.3f}° E, "
+            f"{sc.municipality.timezone}; population {sc.municipality.population:,}",
+        ),
+        (
+            "Weather",
+            f"{prepared.weather_source}; GHI {ghi:,.1f} kWh/m²/year; mean air temperature "
+            f"{w['temp_air'].mean():.1f} °C; mean wind {w['wind_speed'].mean():.2f} m/s",
+        ),
+        (
+            "PV",
+            f"pvlib (Perez sky, SAPM cell temperature, PVWatts DC and inverter); tilt {tech.pv.tilt_deg}°, "
+            f"azimuth {tech.pv.azimuth_deg}°, DC/AC {tech.pv.dc_ac_ratio}, losses {tech.pv.losses_percent} %: "
+            f"specific yield {pv_yield:,.0f} kWh/kWp/year",
+        ),
+        (
+            "Wind",
+            f"windpowerlib, {tech.wind.turbine_type}, roughness {tech.wind.roughness_length_m} m: capacity "
+            f"factor {wind_cf:.1%}"
+            if tech.wind.enabled
+            else "not considered",
+        ),
+        (
+            "Vehicle",
+            f"{v.name}: {v.usable_kwh:g} kWh usable, {v.consumption_ac_kwh_per_km * 1000:.0f} Wh/km at "
+            f"the plug (WLTC), on-board charger {v.max_ac_charge_kw:g} kW; source: {v.source}",
+        ),
+        (
+            "Trip energy",
+            "distance × consumption × plug-to-battery efficiency "
+            f"{sc.fleet.charge_efficiency_fraction} × temperature factor (heating below "
+            f"{sc.fleet.heating_threshold_c} °C, cooling above {sc.fleet.cooling_threshold_c} °C); "
+            f"{bk['trip_energy_kwh'].sum():,.0f} kWh over {len(bk):,} bookings",
+        ),
+        (
+            "Grid tariff",
+            f"import {sc.grid.import_price_per_kwh} {inp.currency}/kWh"
+            + (f" ({tou})" if tou else "")
+            + f"; export {sc.grid.export_price_per_kwh} "
+            f"{inp.currency}/kWh",
+        ),
+        ("Grid emission factor", f"{ef_source}: mean {ef.mean() * 1000:.1f} g CO2e/kWh"),
+        ("Policy", f"{target}; carbon price {sc.policy.carbon_price_per_t:,.0f} {inp.currency}/t"),
+        (
+            "Battery holding cost",
+            f"{sc.fleet.battery_holding_cost_per_kwh_h:g} {inp.currency}/kWh/h (calendar ageing "
+            "of energy kept in the cars)",
+        ),
+        (
+            "Finance",
+            f"discount rate {sc.finance.discount_rate_fraction:.1%}; lifetimes PV {tech.pv.lifetime_years:g}, "
+            f"wind {tech.wind.lifetime_years:g}, storage {tech.storage.lifetime_years:g}, chargers "
+            f"{tech.chargers.lifetime_years:g} years",
+        ),
+        (
+            "Baseline",
+            f"private gasoline car {sc.baseline.ice_emission_g_per_km:g} g CO2/km (2.32 kg/L ÷ 15 km/L); "
+            f"substitution factor {sc.baseline.substitution_factor:g} private cars per shared car",
+        ),
+    ]
+    return [{"name": k, "value": val} for k, val in rows]
+
+
+def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
+    """What happened in a week, in numbers: where the charging energy came from, and when imports happened."""
+    charging = float(week["charging_kw"].sum() * dt_hours)
+    local = float((week["pv_kw"] + week["wind_kw"] + week["storage_discharge_kw"]).sum() * dt_hours)
+    imp = week["grid_import_kw"] * dt_hours
+    total_imp = float(imp.sum())
+    cheap = week["import_price_per_kwh"] <= week["import_price_per_kwh"].min() + 1e-9
+    cheap_share = float(imp[cheap].sum() / total_imp) if total_imp > 0 else 0.0
+    night = (week.index.hour < 6) | (week.index.hour >= 20)
+    text = (
+        f"the cars drew {charging:,.0f} kWh; local supply was {local:,.0f} kWh and the grid delivered "
+        f"{total_imp:,.0f} kWh"
+    )
+    if total_imp > 0:
+        text += (
+            f", {cheap_share:.0%} of it in the cheapest tariff hours and "
+            f"{float(imp[night].sum() / total_imp):.0%} of it between 20:00 and 06:00"
+        )
+    return text + "."
+
+
+def render_report(
+    prepared: PreparedPlan, results: PlanResults, checks: CheckReport, *, scenario_name: str, solve_seconds: float
+) -> str:
+    """The plan report as one HTML string (plotly.js embedded, so it opens offline)."""
+    inp = prepared.inputs
+    sc = prepared.scenario
+    cur = inp.currency
+    d = results.dispatch
+    k = results.kpis["value"]
+    usable = inp.vehicles["usable_kwh"]
+    figs = {
+        "fig_summer": _fig_html(figures.dispatch_week(figures.pick_week(d, (7, 8)), "A summer week")),
+        "fig_winter": _fig_html(figures.dispatch_week(figures.pick_week(d, (1, 2)), "A winter week")),
+        "fig_monthly": _fig_html(figures.monthly_energy(d, inp.dt_hours)),
+        "fig_heatmap": _fig_html(figures.vehicle_energy_heatmap(results.vehicle_energy_kwh, usable)),
+        "fig_fleet": _fig_html(figures.fleet_soc_by_hour(results.vehicle_energy_kwh, usable)),
+        "fig_cost": _fig_html(figures.cost_breakdown(results.costs, cur)),
+        "fig_carbon": _fig_html(figures.carbon_breakdown(results.emissions)),
+        "fig_duration": _fig_html(figures.duration_curve(d)),
+    }
+    week_texts = {
+        name: _week_text(figures.pick_week(d, months), inp.dt_hours)
+        for name, months in (("summer_text", (7, 8)), ("winter_text", (1, 2)))
+    }
+    caps = results.capacities
+    built = [f"{caps['pv_kw']:,.1f} kW of PV"]
+    if caps["wind_kw"] > 0.05:
+        built.append(f"{caps['wind_kw']:,.1f} kW of wind")
+    if caps["storage_kwh"] > 0.05:
+        built.append(f"{caps['storage_kwh']:,.1f} kWh / {caps['storage_kw']:,.1f} kW of storage")
+    summary = (
+        f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
+        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Over the year local renewables produce "
+        f"{k['renewable_share_annual'] * 100:.0f} % of the energy the cars draw, and "
+        f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. Everything costs {_num(k['total_cost_per_year'])} {cur} a year "
+        f"({_num(k['cost_per_km'], 1)} {cur}/km; {_num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
+        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year against private gasoline cars."
+    )
+    cards = [
+        {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
+        {"value": f"{k['renewable_share_annual'] * 100:.0f} %", "label": "renewable share of charging, annual"},
+        {"value": f"{k['renewable_share_hourly_matched'] * 100:.0f} %", "label": "matched hour by hour"},
+        {"value": f"{_num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
+        {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"},
+        {"value": f"{int(k['bookings_served']):,}", "label": "bookings served per year"},
+    ]
+    kpis = [
+        {"name": name, "value": _kpi_value(row.value, row.unit), "unit": row.unit, "definition": row.definition}
+        for name, row in results.kpis.iterrows()
+    ]
+    stations = [
+        {
+            "name": name,
+            "vehicles": int(r.vehicles),
+            "chargers": int(r.chargers),
+            "charger_kw": f"{r.charger_kw:g}",
+            "charging": _num(r.charging_kwh_per_year),
+            "peak": _num(r.peak_charging_kw, 1),
+        }
+        for name, r in results.stations.iterrows()
+    ]
+    costs = [
+        {
+            "name": name,
+            "inv": _num(r.investment_per_year),
+            "om": _num(r.fixed_om_per_year),
+            "op": _num(r.operation_per_year),
+            "total": _num(r.total_per_year),
+            "basis": r.basis,
+        }
+        for name, r in results.costs.iterrows()
+    ]
+    bk = prepared.assignment.bookings
+    reasons = prepared.assignment.unserved_by_reason
+    unserved = ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in reasons.items() if n)
+    bookings_text = (
+        f"{len(bk):,} bookings in the period ({sc.bookings.source}); {prepared.assignment.served_count:,} served; "
+        f"{prepared.assignment.unserved_count:,} unserved"
+        + (f" ({unserved})" if unserved else "")
+        + f"; mean duration {((bk['end'] - bk['start']).dt.total_seconds().mean() / 3600):.1f} h, mean distance "
+        f"{bk['distance_km'].mean():.1f} km. Unserved bookings are counted, never dropped: see bookings.csv."
+    )
+    e = results.emissions
+    carbon_text = (
+        f"Location-based scope 2 = grid import × the grid's emission factor in each hour: "
+        f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; market-based uses the supplier's factor "
+        f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
+        f"The baseline is the same {k['km_per_year']:,.0f} km driven by private gasoline cars at "
+        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference is "
+        f"avoided. Each shared car also replaces about {sc.baseline.substitution_factor:g} private cars "
+        f"({k['private_cars_replaced']:,.0f} in all; Martin, Shaheen & Lidicker 2010), whose manufacture is not "
+        "counted here. Embodied emissions of PV, storage and the cars' batteries are in the roadmap."
+    )
+    files = (
+        "report.html (this page), kpis.csv, capacities.csv, costs.csv, stations.csv, dispatch.csv and "
+        "dispatch.parquet (every step, units in the column names), vehicle_energy_kwh.parquet and "
+        "vehicle_charge_kw.parquet (step × vehicle), bookings.csv (every booking with its vehicle or the "
+        "reason it was not served), checks.csv, scenario.toml (the input, for reproducing) and run.json."
+    )
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("chisan.report", "templates"), autoescape=False, undefined=jinja2.StrictUndefined
+    )
+    template = env.get_template("plan.html.j2")
+    return template.render(
+        plotly_js=plotly.offline.get_plotlyjs(),
+        town=sc.municipality.name,
+        year=sc.horizon.year,
+        version=__version__,
+        scenario_name=scenario_name,
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        method_name=results.method["method"],
+        solve_seconds=solve_seconds,
+        checks_passed=checks.passed,
+        summary=summary,
+        cards=cards,
+        kpis=kpis,
+        stations=stations,
+        bookings_text=bookings_text,
+        reserve_pct=f"{sc.fleet.reserve_fraction * 100:.0f}",
+        costs=costs,
+        currency=cur,
+        discount=f"{sc.finance.discount_rate_fraction:.1%}",
+        carbon_text=carbon_text,
+        peak_import=_num(k["peak_grid_import_kw"], 1),
+        method_html=_method_html(prepared, results),
+        checks=checks.rows,
+        inputs=_inputs_rows(prepared, results),
+        files_text=files,
+        **figs,
+        **week_texts,
+    )
+
+
+def write_outputs(
+    out_dir: str | Path,
+    prepared: PreparedPlan,
+    results: PlanResults,
+    checks: CheckReport,
+    *,
+    scenario_text: str,
+    scenario_name: str,
+    solve_seconds: float,
+) -> Path:
+    """Write the report and tables into ``out_dir`` atomically (temporary folder, then renamed into place).
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        html = render_report(prepared, results, checks, scenario_name=scenario_name, solve_seconds=solve_seconds)
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        results.kpis.to_csv(tmp / "kpis.csv")
+        results.capacities.rename_axis("capacity").to_frame("value").assign(unit=["kW", "kW", "kWh", "kW"]).to_csv(
+            tmp / "capacities.csv"
+        )
+        results.costs.to_csv(tmp / "costs.csv")
+        results.stations.to_csv(tmp / "stations.csv")
+        results.dispatch.to_csv(tmp / "dispatch.csv")
+        results.dispatch.to_parquet(tmp / "dispatch.parquet")
+        results.vehicle_energy_kwh.to_parquet(tmp / "vehicle_energy_kwh.parquet")
+        results.vehicle_charge_kw.to_parquet(tmp / "vehicle_charge_kw.parquet")
+        prepared.assignment.bookings.to_csv(tmp / "bookings.csv", index=False)
+        checks.table().to_csv(tmp / "checks.csv", index=False)
+        (tmp / "scenario.toml").write_text(scenario_text, encoding="utf-8")
+        meta = {
+            "chisan": __version__,
+            "scenario": scenario_name,
+            "method": results.method["method"],
+            "solve_seconds": solve_seconds,
+            "checks_passed": checks.passed,
+            "energy_balance_kwh": results.energy_balance.to_dict(),
+            "emissions_kg": results.emissions.to_dict(),
+            "details": _jsonable(results.method),
+        }
+        (tmp / "run.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, pd.Series):
+        return _jsonable(obj.to_dict())
+    return obj
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Move ``tmp`` to ``out_dir``, replacing an earlier result folder only once the new one is complete."""
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        os.replace(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def package_template_exists() -> bool:
+    """True when the report template ships with the package (used by tests of the wheel)."""
+    return resources.files("chisan.report").joinpath("templates", "plan.html.j2").is_file()
