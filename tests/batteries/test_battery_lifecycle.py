@@ -69,6 +69,28 @@ def test_refabricated_pack_sends_its_bad_modules_to_recycling_at_once() -> None:
     assert result.stocks.loc[2041, "recycled_packs"] == 1
 
 
+def test_given_end_year_and_fade_override_the_linear_second_life() -> None:
+    # A second-life model (e.g. the storage's planned operation) says the pack of test_one_reused_pack_by_hand
+    # lasts until 2038 at 0.04 SOH per year (0.8 -> 0.6 in 5 years) instead of 0.02 until 2043.
+    packs = pd.DataFrame([_pack(route="reuse", end_year=2038, fade_per_year=0.04)])
+    result = stock_flow(packs, YEARS)
+    stocks = result.stocks
+    assert (stocks.loc[2033:2037, "second_life_packs"] == 1).all()
+    assert (stocks.loc[2038:, "recycled_packs"] == 1).all()
+    # Usable in 2035: 40 kWh × (0.8 - 2 × 0.04) = 28.8 kWh.
+    assert stocks.loc[2035, "second_life_usable_kwh"] == pytest.approx(28.8)
+    co = result.materials[result.materials["material"] == "Co"]
+    assert co["year"].tolist() == [2038]
+    # inf = still in second life after the horizon: never recycled within it.
+    forever = stock_flow(pd.DataFrame([_pack(route="reuse", end_year=np.inf)]), YEARS).stocks
+    assert (forever.loc[2033:, "second_life_packs"] == 1).all()
+    # A given end year must follow the route's rule.
+    with pytest.raises(ScenarioError, match=r"leaf-1.*end_year 2030.*'reuse'.*end_year > retire_year"):
+        stock_flow(pd.DataFrame([_pack(route="reuse", end_year=2030)]), YEARS)
+    with pytest.raises(ScenarioError, match=r"leaf-1.*end_year 2040.*'recycle'"):
+        stock_flow(pd.DataFrame([_pack(route="recycle", end_year=2040)]), YEARS)
+
+
 def test_routing_by_health_and_largest_remainder() -> None:
     # 10 healthy packs and 2 below the end threshold retire in 2030. Equal shares of 10 -> 2.5 each: floors
     # 2, 2, 2, 2 and the two leftover packs go to the first routes in order (resell, reuse) -> 3, 3, 2, 2.

@@ -158,6 +158,35 @@ def _check_packs_table(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame
 
 
+def _optional_column(table: pd.DataFrame, name: str, retiring: pd.Series, *, allow_inf: bool = False) -> np.ndarray:
+    """Values of an optional override column for retiring packs (NaN where absent or not given)."""
+    if name not in table.columns:
+        return np.full(len(table), np.nan)
+    values = pd.to_numeric(table[name], errors="coerce").astype(float).to_numpy()
+    values = np.where(retiring.to_numpy(), values, np.nan)
+    bad = (values < 0) | (np.isinf(values) if not allow_inf else np.isneginf(values))
+    if bad.any():
+        row = table.index[np.flatnonzero(bad)[0]]
+        raise ScenarioError(
+            f"packs, pack {table.at[row, 'pack_id']!r}: {name} = {table.at[row, name]}; allowed: a number >= 0"
+            + (" (inf = not within the horizon)." if allow_inf else ".")
+        )
+    return values
+
+
+def _check_given_end_years(table: pd.DataFrame, end_year: np.ndarray, retire: np.ndarray, route: np.ndarray) -> None:
+    """A given end year is the retire year for recycled packs and after it for the other routes."""
+    given = ~np.isnan(end_year)
+    wrong = given & np.where(route == "recycle", end_year != retire, end_year <= retire)
+    if wrong.any():
+        i = np.flatnonzero(wrong)[0]
+        raise ScenarioError(
+            f"packs, pack {table.at[table.index[i], 'pack_id']!r}: end_year {end_year[i]:g} with route "
+            f"{route[i]!r} and retire_year {retire[i]:g}; allowed: end_year = retire_year for 'recycle', "
+            "end_year > retire_year for the other routes."
+        )
+
+
 def _states(
     years: np.ndarray, entry: np.ndarray, retire: np.ndarray, end_year: np.ndarray, route: np.ndarray
 ) -> np.ndarray:
@@ -254,7 +283,10 @@ def stock_flow(
         (calendar year it enters a car), ``retire_year`` (calendar year it leaves the car, after
         ``year_in_service``; NaN if it does not retire within ``years``) and ``soh_at_retirement``
         [fraction]. An optional ``route`` column fixes the route; otherwise :func:`route_retired_packs`
-        assigns it.
+        assigns it. Optional ``end_year`` (calendar year it is recycled; ``inf`` = beyond the horizon) and
+        ``fade_per_year`` [fraction/year] columns override, pack by pack where given, the end of life and the
+        SOH decline after retirement that are otherwise derived from ``second_life_fade_per_year`` and the
+        fade in the car (e.g. from a second-life ageing model run on the storage's planned operation).
     years : sequence of int
         Consecutive calendar years to report.
     shares : mapping, optional
@@ -341,9 +373,14 @@ def stock_flow(
     route = table["route"].to_numpy()
     car_fade = np.divide(1.0 - soh_ret, retire - entry, out=np.full(len(table), np.nan), where=retiring.to_numpy())
     fade = np.where(route == "reuse", second_life_fade_per_year, car_fade)
+    given_fade = _optional_column(table, "fade_per_year", retiring)
+    fade = np.where(np.isfinite(given_fade), given_fade, fade)
     years_left = np.ceil(np.divide(soh_ret - end_soh, fade, out=np.zeros(len(table)), where=fade > 0) - 1e-9)
     end_year = np.where(route == "recycle", retire, retire + np.maximum(years_left, 1.0))
     end_year = np.where(np.isin(route, ["reuse", "resell", "refabricate"]) & ~(fade > 0), np.inf, end_year)
+    given_end = _optional_column(table, "end_year", retiring, allow_inf=True)
+    _check_given_end_years(table, given_end, retire, route)
+    end_year = np.where(~np.isnan(given_end), given_end, end_year)
     table["fade_per_year"] = np.where(retiring, fade, np.nan)
     table["end_year"] = np.where(retiring, end_year, np.nan)
 
