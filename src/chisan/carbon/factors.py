@@ -26,7 +26,7 @@ ELECTRICITYMAPS_COLUMNS = {
 
 
 def read_hourly_emission_factors(
-    path: str | Path, *, column: str = "carbon_intensity_gco2eq_per_kwh", time_column: str | None = None
+    path: str | Path, *, column: str = "carbon_intensity_direct_gco2eq_per_kwh", time_column: str | None = None
 ) -> pd.Series:
     """Read hourly grid carbon intensity and return it in [kg CO2e/kWh] on a UTC index.
 
@@ -36,8 +36,10 @@ def read_hourly_emission_factors(
         CSV file. An Electricity Maps export is recognised by its columns; otherwise ``time_column`` (UTC
         or with an offset) and ``column`` [g CO2e/kWh] name the columns.
     column : str
-        Glossary name (``carbon_intensity_gco2eq_per_kwh`` = life-cycle, ``..._direct_...``) or the file's
-        own column name, in [g CO2e/kWh].
+        Glossary name — ``carbon_intensity_direct_gco2eq_per_kwh`` (default: combustion at the power plants, the
+        basis of location-based scope 2 in the GHG Protocol) or ``carbon_intensity_gco2eq_per_kwh`` (life cycle,
+        including upstream, which the GHG Protocol counts in scope 3) — or the file's own column name,
+        in [g CO2e/kWh].
     """
     path = Path(path)
     if not path.is_file():

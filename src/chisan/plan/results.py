@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.plan.inputs import PlanInputs
-from chisan.plan.solve import Solution
+from chisan.plan.solve import Solution, evaluate_objective
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
 
@@ -350,7 +350,11 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         ),
     ]
     kpis = pd.DataFrame(kpi_rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
-    method = {"method": solution.method, **{k: v for k, v in solution.details.items()}}
+    method = {
+        "method": solution.method,
+        **solution.details,
+        "objective_evaluated": evaluate_objective(inputs, solution),
+    }
     return PlanResults(
         capacities=pd.Series(solution.capacities, name="capacity"),
         dispatch=dispatch,

@@ -130,6 +130,30 @@ def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
     return prices
 
 
+def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
+    """The model's objective [currency/year] evaluated on any solution (full or two-stage), without the
+    shadow-price terms a decomposed dispatch adds: annualised capacity cost + annualised grid cost and revenue
+    + carbon price + V2G wear + battery holding cost. Comparable with the objective of :func:`full_lower_bound`
+    and of the full co-optimisation.
+    """
+    caps = solution.capacities
+    total = sum(inputs.capacities[k].annual_cost_per_unit * caps[k] for k in caps if inputs.capacities[k].enabled)
+    wdt = inputs.weight.to_numpy(float) * inputs.dt_hours * inputs.opex_scale
+    v = solution.values
+    zeros = np.zeros(len(wdt))
+    imp = v.get("Grid-import_kw", zeros)
+    exp = v.get("Grid-export_kw", zeros)
+    price = inputs.import_price_per_kwh.to_numpy(float) + inputs.carbon_price_per_kg * (
+        inputs.emission_factor_kg_per_kwh.to_numpy(float)
+    )
+    total += float((wdt * (imp * price - exp * inputs.export_price_per_kwh.to_numpy(float))).sum())
+    if "Vehicle-discharge_kw" in v:
+        total += float((wdt * v["Vehicle-discharge_kw"].sum(axis=1)).sum() * inputs.v2g_cost_per_kwh)
+    if "Vehicle-energy_kwh" in v:
+        total += float((wdt * v["Vehicle-energy_kwh"].sum(axis=1)).sum() * inputs.vehicle_holding_cost_per_kwh_h)
+    return total
+
+
 def choose_method(inputs: PlanInputs, method: str) -> str:
     """Resolve ``method="auto"`` by the size of the per-vehicle model."""
     if method != "auto":

@@ -48,11 +48,7 @@ def _kpi_value(value: float, unit: str) -> str:
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
     m = results.method
-    energy_cost = float(
-        results.costs.loc[
-            ["PV", "Wind", "Storage", "Grid import", "Grid export", "Carbon price"], "total_per_year"
-        ].sum()
-    )
+    energy_cost = float(m.get("objective_evaluated", float("nan")))
     cur = prepared.inputs.currency
     n_veh = len(prepared.inputs.vehicles)
     n_steps = len(prepared.inputs.snapshots)
@@ -84,8 +80,9 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"{m.get('commit_steps')} steps kept plus {m.get('lookahead_steps')} steps look-ahead, each a "
             "linopy/HiGHS LP updated in place and warm-started. Each window ends with at least the energy every "
             "later booking needs.</li></ol>"
-            f"<p>The resulting energy system costs {_num(energy_cost)} {cur}/year (investment annuities, fixed "
-            f"O&amp;M, grid import − export, carbon price): <b>{gap:.2f} % above the lower bound</b> of step 2 — "
+            f"<p>The plan's objective — energy-system annuities and fixed O&amp;M, grid import − export, carbon "
+            f"price, V2G wear and battery holding cost — is {_num(energy_cost)} {cur}/year: "
+            f"<b>{gap:.2f} % above the lower bound</b> of step 2 — "
             "the per-vehicle dispatch is at most that far from the best dispatch at these capacities. The choice "
             "of capacities on typical days adds an error that only the full co-optimisation can measure: run "
             "<code>chisan plan --method full</code> (minutes) to solve it exactly, or "
@@ -264,7 +261,8 @@ def render_report(
         f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
         f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Over the year local renewables produce "
         f"{k['renewable_share_annual'] * 100:.0f} % of the energy the cars draw, and "
-        f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. Everything costs {_num(k['total_cost_per_year'])} {cur} a year "
+        f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. "
+        f"Everything costs {_num(k['total_cost_per_year'])} {cur} a year "
         f"({_num(k['cost_per_km'], 1)} {cur}/km; {_num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
         f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year against private gasoline cars."
     )

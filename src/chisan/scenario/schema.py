@@ -272,7 +272,8 @@ class Grid(_Section):
     )
     emission_factor_path: Path | None = Field(default=None, description="Hourly factors (CSV); overrides.")
     emission_factor_column: str = Field(
-        default="carbon_intensity_gco2eq_per_kwh", description="Column of the hourly file [g CO2e/kWh]."
+        default="carbon_intensity_direct_gco2eq_per_kwh",
+        description="Column of the hourly file [g CO2e/kWh]: direct (scope 2 basis, default) or life-cycle.",
     )
     market_emission_factor_kg_per_kwh: NonNegative | None = Field(
         default=None,

@@ -1,0 +1,84 @@
+"""The whole pipeline: reproducible with a seed, and real data paths (EPW weather, hourly grid factors)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chisan.plan.pipeline import plan_scenario
+from chisan.scenario.load import scenario_from_dict
+from tests.factories import small_scenario, small_scenario_dict
+
+
+@pytest.fixture(scope="module")
+def run():
+    return plan_scenario(small_scenario(), method="full")
+
+
+def test_same_seed_same_plan(run):
+    again = plan_scenario(small_scenario(), method="full")
+    pd.testing.assert_frame_equal(run.results.kpis, again.results.kpis)
+    pd.testing.assert_frame_equal(run.results.dispatch, again.results.dispatch)
+    pd.testing.assert_frame_equal(run.prepared.assignment.bookings, again.prepared.assignment.bookings)
+
+
+def test_other_seed_other_bookings(run):
+    other = plan_scenario(small_scenario(bookings={"seed": 8}), method="full")
+    assert not run.prepared.assignment.bookings["start"].equals(other.prepared.assignment.bookings["start"])
+    assert run.results.kpi("km_per_year") != other.results.kpi("km_per_year")
+
+
+def test_kpis_follow_from_the_dispatch(run):
+    # the KPIs are re-derivable from the dispatch table: the report's numbers trace back to it
+    d = run.results.dispatch
+    k = run.results.kpis["value"]
+    scale = 8760 / len(d)
+    charging = d["charging_kw"].sum() * scale
+    assert k["charging_kwh_per_year"] == pytest.approx(charging, rel=1e-12)
+    assert k["renewable_share_annual"] == pytest.approx((d["pv_kw"] + d["wind_kw"]).sum() * scale / charging)
+    assert k["renewable_share_hourly_matched"] == pytest.approx(1 - d["grid_import_kw"].sum() * scale / charging)
+    assert k["peak_grid_import_kw"] == pytest.approx(d["grid_import_kw"].max())
+    assert k["scope2_location_kg"] == pytest.approx(
+        (d["grid_import_kw"] * d["emission_factor_kg_per_kwh"]).sum() * scale
+    )
+    total = run.results.costs["total_per_year"].sum()
+    assert k["cost_per_km"] == pytest.approx(total / k["km_per_year"])
+    # CO2 avoided = km × 155 g/km − scope 2 (DESIGN.md §7 default baseline)
+    assert k["co2_avoided_kg"] == pytest.approx(k["km_per_year"] * 0.155 - k["scope2_location_kg"])
+    assert k["private_cars_replaced"] == pytest.approx(6 * 5.0)
+
+
+def test_trip_energy_uses_battery_side_consumption(run):
+    # Sakura: 124 Wh/km at the plug × 0.9 = 111.6 Wh/km from the battery, × temperature factor ≥ 1
+    bk = run.prepared.assignment.bookings
+    per_km = bk["trip_energy_kwh"] / bk["distance_km"]
+    assert per_km.min() >= 0.124 * 0.9 - 1e-12
+    june = per_km.median()  # June in the Tokyo climate: mostly in the neutral 15–25 °C band
+    assert june == pytest.approx(0.124 * 0.9, rel=0.05)
+
+
+def test_plan_on_the_real_tokyo_epw(shared_data, tmp_path):
+    epw = shared_data / "weather" / "JPN_Tokyo.Hyakuri.477150_IWEC.epw"
+    sc = scenario_from_dict(small_scenario_dict(weather={"source": "epw", "path": str(epw)}), source="t.toml")
+    run = plan_scenario(sc, method="full")
+    assert run.checks.passed
+    # June GHI of the file (DESIGN.md §7: 4.14 kWh/m²/day × 30 days = 124.2 kWh/m²) is what the plan used
+    ghi_june = run.prepared.weather["ghi"].sum() / 1000.0
+    assert ghi_june == pytest.approx(4.14 * 30, abs=0.5 * 30 * 0.01 + 0.2)
+    assert "EPW file" in run.prepared.weather_source
+
+
+def test_hourly_grid_factors_from_electricity_maps(shared_data):
+    path = shared_data / "grid_carbon" / "electricitymaps_JP-TK_2024_hourly.csv"
+    sc = scenario_from_dict(small_scenario_dict(grid={"emission_factor_path": str(path)}), source="t.toml")
+    run = plan_scenario(sc, method="full")
+    ef = run.results.dispatch["emission_factor_kg_per_kwh"]
+    assert ef.std() > 0.01  # hourly, not constant
+    raw = pd.read_csv(path)
+    june = raw[pd.to_datetime(raw["Datetime (UTC)"], utc=True).dt.tz_convert("Asia/Tokyo").dt.month == 6]
+    assert ef.mean() * 1000 == pytest.approx(june["Carbon Intensity gCO₂eq/kWh (direct)"].mean(), abs=0.5)
+    assert run.results.kpi("scope2_location_kg") == pytest.approx(
+        float((run.results.dispatch["grid_import_kw"] * ef).sum() * 8760 / len(ef))
+    )
+    assert np.isfinite(run.results.kpi("co2_avoided_kg"))

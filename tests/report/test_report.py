@@ -1,0 +1,89 @@
+"""The HTML report: self-contained (opens offline), every section and figure present, rendered by a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from chisan.plan.pipeline import plan_scenario
+from chisan.report.render import write_outputs
+from tests.factories import small_scenario
+
+FIGURES = 8  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, carbon, duration
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8)
+    out = tmp_path_factory.mktemp("report") / "out"
+    write_outputs(
+        out,
+        run.prepared,
+        run.results,
+        run.checks,
+        scenario_text="# test",
+        scenario_name="small.toml",
+        solve_seconds=run.seconds["solve"],
+    )
+    return run, out / "report.html"
+
+
+def test_report_is_self_contained(report):
+    _, path = report
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", html)  # plotly.js is inline
+    assert not re.search(r"<link[^>]+href=[\"']https?://", html)
+    assert html.count('class="plotly-graph-div"') == FIGURES
+
+
+def test_report_explains_method_checks_and_inputs(report):
+    run, path = report
+    html = path.read_text(encoding="utf-8")
+    for heading in (
+        "Summary",
+        "Key figures",
+        "Car-sharing bases",
+        "A summer week and a winter week",
+        "Monthly energy",
+        "Vehicle batteries",
+        "Cost",
+        "Carbon",
+        "How this plan was computed",
+        "Checks after solving",
+        "Inputs and assumptions",
+    ):
+        assert f">{heading}<" in html, heading
+    assert "Two-stage method" in html and "above the lower bound" in html
+    assert html.count('<span class="ok">passed</span>') == len(run.checks.rows) + 1
+    assert f"{run.results.capacities['pv_kw']:,.1f} kW" in html
+    assert "kWh/kWp/year" in html and "GHI" in html
+
+
+def test_every_figure_renders_in_headless_chromium(report, tmp_path):
+    _, path = report
+    assert shutil.which("chromium"), "Debian's chromium is needed (apt-get install chromium; .ci/run installs it)"
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    # plotly draws each figure into an <svg class="main-svg">; a JS error would leave the divs empty
+    assert dom.count('class="main-svg"') >= FIGURES

@@ -1,0 +1,105 @@
+"""The chisan command as people use it: exit status, messages, files written or not written."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pandas as pd
+import tomli_w
+from typer.testing import CliRunner
+
+from chisan.cli import app
+from tests.factories import small_scenario_dict
+
+runner = CliRunner()
+
+
+def _scenario_file(tmp_path, **changes):
+    path = tmp_path / "town.toml"
+    path.write_text(tomli_w.dumps(small_scenario_dict(**changes)), encoding="utf-8")
+    return path
+
+
+def test_plan_writes_report_and_tables(tmp_path):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in (
+        "report.html",
+        "kpis.csv",
+        "capacities.csv",
+        "costs.csv",
+        "stations.csv",
+        "dispatch.csv",
+        "dispatch.parquet",
+        "vehicle_energy_kwh.parquet",
+        "vehicle_charge_kw.parquet",
+        "bookings.csv",
+        "checks.csv",
+        "scenario.toml",
+        "run.json",
+    ):
+        assert (out / name).is_file(), name
+    kpis = pd.read_csv(out / "kpis.csv", index_col=0)
+    assert kpis.loc["vehicles", "value"] == 6
+    assert (pd.read_csv(out / "checks.csv")["passed"]).all()
+    run = json.loads((out / "run.json").read_text())
+    assert run["checks_passed"] is True
+    assert tomllib.loads((out / "scenario.toml").read_text()) == tomllib.loads(path.read_text())
+    assert "all" in result.output and "checks passed" in result.output and "pv_kw" in result.output
+    # the dispatch table balances by construction of the checks; spot-check the columns carry units
+    dispatch = pd.read_csv(out / "dispatch.csv", index_col=0)
+    assert {"pv_kw", "grid_import_kw", "charging_kw", "storage_energy_kwh", "import_price_per_kwh"} <= set(dispatch)
+
+
+def test_check_validates_without_solving(tmp_path):
+    path = _scenario_file(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(path), "--check", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output and "bookings" in result.output
+    assert not out.exists()
+
+
+def test_bad_scenario_exits_2_with_one_message_and_writes_nothing(tmp_path):
+    data = small_scenario_dict()
+    data["technologies"]["pv"]["max_kw"] = -1
+    path = tmp_path / "town.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "technologies.pv.max_kw = -1" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_infeasible_target_exits_2_naming_the_target_and_keeps_earlier_results(tmp_path):
+    out = tmp_path / "out"
+    ok = runner.invoke(app, ["plan", str(_scenario_file(tmp_path)), "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    before = (out / "report.html").stat().st_mtime_ns
+    path = _scenario_file(
+        tmp_path,
+        technologies={"pv": {"max_kw": 1.0}, "wind": {"enabled": False}},
+        policy={"renewable_share_min_fraction": 1.0},
+    )
+    result = runner.invoke(app, ["plan", str(path), "--out", str(out), "--method", "full"])
+    assert result.exit_code == 2, result.output
+    assert "policy.renewable_share_min_fraction = 100.0% cannot be met" in result.output
+    assert "at most" in result.output
+    assert (out / "report.html").stat().st_mtime_ns == before  # the earlier result is untouched
+    assert not list(tmp_path.glob(".out*"))
+
+
+def test_unknown_method_is_refused(tmp_path):
+    result = runner.invoke(app, ["plan", str(_scenario_file(tmp_path)), "--method", "fastest"])
+    assert result.exit_code == 2 and "allowed are auto, full, two-stage" in result.output
+
+
+def test_example_prints_the_bundled_scenario():
+    result = runner.invoke(app, ["example"])
+    assert result.exit_code == 0
+    assert tomllib.loads(result.output)["municipality"]["name"] == "Example Town"
