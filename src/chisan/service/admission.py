@@ -1,0 +1,281 @@
+"""Charge-aware admission: can a car hold enough energy at the start of each of its bookings?
+
+A car can serve its bookings when, charging at its guaranteed power whenever it is at its station, the least
+energy it needs (the backward recursion of :func:`chisan.plan.dispatch.minimum_energy_kwh`, the same one that
+keeps the planning model's rolling windows from stranding a later booking) is no more than the energy it holds
+now, and never more than its usable battery. Everything here works on a grid of steps that starts *now*
+(not at a step boundary), with a booking taking its car away from the step that contains its start to the end
+of the step that contains its end: both roundings are on the safe side.
+
+The guaranteed power is the car's fair share of its station: min(on-board limit, charger power, chargers ×
+charger power / cars, connection limit / cars). A booking admitted on that power is served even when every car
+of the station charges at once; the schedule may do better (it shares the chargers optimally).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chisan.mobility.availability import booking_steps
+from chisan.plan.dispatch import minimum_energy_kwh
+from chisan.plan.inputs import PlanInputs
+
+TOLERANCE_KWH = 1e-6
+"""Energy below which a shortfall is rounding, not a shortfall [kWh]."""
+
+
+@dataclass(frozen=True)
+class Battery:
+    """What admission needs to know of a car.
+
+    Attributes
+    ----------
+    usable_kwh, reserve_kwh : float
+        Usable energy and the reserve kept at every departure [kWh].
+    charge_efficiency : float
+        Plug-to-battery efficiency [-].
+    charge_kw : float
+        Guaranteed charging power at the plug while at the station [kW] (:func:`guaranteed_charge_kw`).
+    """
+
+    usable_kwh: float
+    reserve_kwh: float
+    charge_efficiency: float
+    charge_kw: float
+
+
+@dataclass
+class EnergyCheck:
+    """Result of :func:`energy_check` for each variant (a set of trips of one car).
+
+    Attributes
+    ----------
+    ok : np.ndarray of bool
+        The car can serve every trip of the variant.
+    need_now_kwh : np.ndarray
+        Least energy the car must hold now to serve them [kWh] (may exceed the usable energy).
+    energy_now_kwh : float
+        Energy the car holds now [kWh].
+    """
+
+    ok: np.ndarray
+    need_now_kwh: np.ndarray
+    energy_now_kwh: float
+
+
+def utc(t) -> pd.Timestamp:
+    """A tz-aware time as a UTC Timestamp (frames of trips hold UTC times only)."""
+    return pd.Timestamp(t).tz_convert("UTC")
+
+
+def guaranteed_charge_kw(
+    *,
+    max_charge_kw: float,
+    charger_kw: float,
+    chargers: int,
+    vehicles: int,
+    connection_limit_kw: float | None,
+) -> float:
+    """A car's guaranteed charging power at its station [kW at the plug].
+
+    ``min(max_charge_kw, charger_kw, chargers × charger_kw / vehicles, connection_limit_kw / vehicles)``;
+    0 when the station has no charger.
+    """
+    if chargers <= 0:
+        return 0.0
+    n = max(1, vehicles)
+    p = min(max_charge_kw, charger_kw, chargers * charger_kw / n)
+    if connection_limit_kw is not None and not math.isnan(connection_limit_kw):
+        p = min(p, connection_limit_kw / n)
+    return float(max(0.0, p))
+
+
+def _grid(now: dt.datetime, until: dt.datetime, dt_hours: float) -> pd.DatetimeIndex:
+    steps = max(1, math.ceil((until - now).total_seconds() / (dt_hours * 3600.0) - 1e-9) + 1)
+    return pd.date_range(pd.Timestamp(now).tz_convert("UTC"), periods=steps, freq=pd.Timedelta(hours=dt_hours))
+
+
+def trip_frames(
+    variants: list[pd.DataFrame], snapshots: pd.DatetimeIndex, dt_hours: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plug-in mask and trip energy (steps × variants) of each variant's trips on ``snapshots``.
+
+    Parameters
+    ----------
+    variants : list of pd.DataFrame
+        Each with tz-aware ``start``, ``end`` and ``trip_energy_kwh`` [kWh]. A trip that started before the first
+        step is under way: it keeps the car away until its end, and its energy has already left.
+    """
+    n, k = len(snapshots), len(variants)
+    plugged = np.ones((n, k), dtype=bool)
+    trips = np.zeros((n, k))
+    for j, frame in enumerate(variants):
+        if frame.empty:
+            continue
+        first, stop = booking_steps(frame["start"], frame["end"], snapshots, dt_hours)
+        energy = frame["trip_energy_kwh"].to_numpy(float)
+        for a, b, e in zip(first, stop, energy, strict=True):
+            plugged[max(a, 0) : max(min(b, n), 0), j] = False
+            if 0 <= a < n:
+                trips[a, j] += e
+    return plugged, trips
+
+
+def _inputs(battery: Battery, snapshots: pd.DatetimeIndex, dt_hours: float, plugged, trips) -> PlanInputs:
+    """The smallest PlanInputs :func:`minimum_energy_kwh` accepts: one column per variant of the same car."""
+    k = plugged.shape[1]
+    names = pd.Index([f"v{j}" for j in range(k)], name="vehicle")
+    zeros = pd.Series(0.0, index=snapshots)
+    vehicles = pd.DataFrame(
+        {
+            "station": "s",
+            "usable_kwh": battery.usable_kwh,
+            "reserve_kwh": battery.reserve_kwh,
+            "max_charge_kw": battery.charge_kw,
+            "charge_efficiency": battery.charge_efficiency,
+        },
+        index=names,
+    )
+    stations = pd.DataFrame(
+        {"chargers": [k], "charger_kw": [battery.charge_kw], "connection_limit_kw": [np.nan]},
+        index=pd.Index(["s"], name="station"),
+    )
+    return PlanInputs(
+        snapshots=snapshots,
+        dt_hours=dt_hours,
+        pv_kw_per_kw=zeros,
+        wind_kw_per_kw=zeros,
+        import_price_per_kwh=zeros,
+        export_price_per_kwh=zeros,
+        emission_factor_kg_per_kwh=zeros,
+        stations=stations,
+        vehicles=vehicles,
+        plugged=pd.DataFrame(plugged, index=snapshots, columns=names),
+        trip_energy_kwh=pd.DataFrame(trips, index=snapshots, columns=names),
+        capacities={},
+        annualise=False,
+    )
+
+
+def energy_check(
+    battery: Battery,
+    energy_now_kwh: float,
+    variants: list[pd.DataFrame],
+    *,
+    now: dt.datetime,
+    dt_hours: float = 0.25,
+) -> EnergyCheck:
+    """Whether the car can serve each variant's trips, charging at its guaranteed power while at its station.
+
+    ``need_now = max(reserve, need[0] + trip[0] − η p Δt · plugged[0])`` with ``need`` from
+    :func:`chisan.plan.dispatch.minimum_energy_kwh` (non-cyclic, need after the last step = reserve); a variant
+    is feasible when ``need_now ≤ energy_now`` and ``need ≤ usable`` at every step.
+
+    Parameters
+    ----------
+    battery : Battery
+    energy_now_kwh : float
+        Energy in the battery now [kWh].
+    variants : list of pd.DataFrame
+        Trips (``start``, ``end``, ``trip_energy_kwh``) of each variant; trips ending before ``now`` are ignored.
+    now : datetime
+        tz-aware; the first step starts here.
+    dt_hours : float
+        Step [h].
+    """
+    ends = [f["end"].max() for f in variants if not f.empty]
+    until = max([pd.Timestamp(now), *ends])
+    snapshots = _grid(now, until, dt_hours)
+    plugged, trips = trip_frames(variants, snapshots, dt_hours)
+    inputs = _inputs(battery, snapshots, dt_hours, plugged, trips)
+    need = minimum_energy_kwh(inputs, cyclic=False).to_numpy()
+    gain = plugged[0] * battery.charge_efficiency * battery.charge_kw * dt_hours
+    need_now = np.maximum(battery.reserve_kwh, need[0] + trips[0] - gain)
+    ok = (need_now <= energy_now_kwh + TOLERANCE_KWH) & (need.max(axis=0) <= battery.usable_kwh + TOLERANCE_KWH)
+    return EnergyCheck(ok=ok, need_now_kwh=need_now, energy_now_kwh=float(energy_now_kwh))
+
+
+def energy_at_starts(
+    battery: Battery, energy_now_kwh: float, trips: pd.DataFrame, *, now: dt.datetime, dt_hours: float = 0.25
+) -> pd.Series:
+    """Battery energy at the start of each trip when the car charges as soon as possible [kWh].
+
+    Forward simulation at the guaranteed power: e_t = min(usable, e_{t−1} + η p Δt plugged_t) − trip_t.
+    Charging as soon as possible gives the most energy at every step, so a trip whose value here is below its
+    energy plus the reserve cannot be served by any schedule at that power. Trips under way give NaN.
+    """
+    out = pd.Series(np.nan, index=trips.index, name="energy_at_start_kwh")
+    if trips.empty:
+        return out
+    snapshots = _grid(now, max(pd.Timestamp(now), trips["end"].max()), dt_hours)
+    plugged, trip = trip_frames([trips], snapshots, dt_hours)
+    gain = plugged[:, 0] * battery.charge_efficiency * battery.charge_kw * dt_hours
+    first, _ = booking_steps(trips["start"], trips["end"], snapshots, dt_hours)
+    before = np.empty(len(snapshots))
+    e = float(energy_now_kwh)
+    for t in range(len(snapshots)):
+        e = min(battery.usable_kwh, e + gain[t])
+        before[t] = e
+        e -= trip[t, 0]
+    inside = (first >= 0) & (first < len(snapshots))
+    out.iloc[np.flatnonzero(inside)] = before[first[inside]]
+    return out
+
+
+def _utc_ns(times: pd.Series) -> np.ndarray:
+    """tz-aware times as integer nanoseconds since the epoch (UTC)."""
+    return np.array([pd.Timestamp(t).value for t in times], dtype=np.int64)
+
+
+def earliest_feasible_start(
+    battery: Battery,
+    energy_now_kwh: float,
+    trips: pd.DataFrame,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    trip_energy_kwh: float,
+    now: dt.datetime,
+    dt_hours: float = 0.25,
+    search_hours: float = 48.0,
+) -> dt.datetime | None:
+    """The earliest start, on steps of ``dt_hours`` after ``start`` and within ``search_hours``, at which a trip of
+    the same length and energy fits the car: free of its other trips and with enough energy for all of them.
+
+    Parameters
+    ----------
+    trips : pd.DataFrame
+        The car's other trips (``start``, ``end``, ``trip_energy_kwh``).
+    start, end : datetime
+        The trip asked for (tz-aware).
+
+    Returns
+    -------
+    datetime or None
+        None when no start in the window works.
+    """
+    length = end - start
+    step = dt.timedelta(hours=dt_hours)
+    candidates = [start + k * step for k in range(1, int(search_hours / dt_hours) + 1)]
+    starts = _utc_ns(trips["start"]) if not trips.empty else np.zeros(0, dtype=np.int64)
+    ends = _utc_ns(trips["end"]) if not trips.empty else np.zeros(0, dtype=np.int64)
+    free = []
+    for c in candidates:
+        c0, c1 = pd.Timestamp(c).value, pd.Timestamp(c + length).value
+        if not np.any((starts < c1) & (c0 < ends)):
+            free.append(c)
+    if not free:
+        return None
+    variants = []
+    for c in free:
+        extra = pd.DataFrame({"start": [utc(c)], "end": [utc(c + length)]})
+        extra["trip_energy_kwh"] = trip_energy_kwh
+        variants.append(pd.concat([trips[["start", "end", "trip_energy_kwh"]], extra], ignore_index=True))
+    result = energy_check(battery, energy_now_kwh, variants, now=now, dt_hours=dt_hours)
+    hits = np.flatnonzero(result.ok)
+    return free[int(hits[0])] if len(hits) else None

@@ -1,0 +1,44 @@
+"""``chisan serve``: the operations service from the command line (typer-compatible)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chisan.service.core.config import Settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address of the REST API.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the REST API (OpenAPI docs at /docs).")] = 8000,
+    ocpp_port: Annotated[int, typer.Option(help="Port of the OCPP 1.6J central system (ws://host:port/<id>).")] = 9000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL; default sqlite:///chisan.db (created on first start). "
+            "PostgreSQL: postgresql://user@host:port/db"
+        ),
+    ] = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario TOML: its town, stations and cars are loaded on first start.")
+    ] = None,
+) -> None:
+    """Run the operations service: REST API, OCPP central system and the rolling charging schedule."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(
+        host=host, port=port, ocpp_host=host, ocpp_port=ocpp_port, database_url=database_url, scenario_path=scenario
+    )
+    from chisan.service.main import run
+
+    def started(app) -> None:
+        typer.echo(f"REST API   http://{settings.host}:{settings.port}  (docs: /docs, dashboard: /dashboard)")
+        typer.echo(f"OCPP 1.6J  ws://{settings.ocpp_host}:{settings.ocpp_port}/<charge point id>")
+        typer.echo(f"database   {settings.database_url}")
+        key = getattr(app.state, "scenario_key", None)
+        if key:
+            typer.echo(f"API key of the scenario's town (shown once, store it): {key}")
+
+    run(settings, on_started=started)

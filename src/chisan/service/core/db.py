@@ -1,0 +1,149 @@
+"""Database engine, sessions and migrations (SQLite by default, PostgreSQL through psycopg 3).
+
+The schema changes only through the Alembic migrations shipped in ``chisan/service/alembic`` (applied by
+:func:`migrate`, which the service calls on start); nothing here creates tables from the models.
+
+SQLite is made safe for concurrent writers the documented SQLAlchemy way: the driver's own transaction handling
+is switched off and every transaction starts with ``BEGIN IMMEDIATE``, so writers queue on the database lock
+(``busy_timeout``) instead of failing when they upgrade a read lock; the write-ahead log with ``synchronous =
+FULL`` makes every commit durable before it is acknowledged (a ``kill -9`` loses nothing committed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for the database lock before failing [ms]."""
+
+
+def normalise_url(url: str) -> str:
+    """The SQLAlchemy URL to use: ``postgresql://`` and ``postgres://`` are given the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 30) -> Engine:
+    """An engine for ``url`` with the settings the service relies on.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///file.db`` (the file and its folder are created) or ``postgresql://...``.
+    pool_size, max_overflow : int
+        Connection pool of PostgreSQL.
+    """
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+
+
+class Database:
+    """An engine and its session factory.
+
+    Parameters
+    ----------
+    url : str
+        Database URL (see :func:`make_engine`).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self.sessionmaker() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def alembic_ini_path() -> Path:
+    """Path of ``alembic.ini`` (shipped inside the package, next to the ``alembic`` folder)."""
+    return Path(str(resources.files("chisan.service").joinpath("alembic.ini")))
+
+
+def alembic_config(url: str, connection: sa.Connection | None = None):
+    """An Alembic ``Config`` for the service's migrations on ``url`` (or on an open ``connection``)."""
+    from alembic.config import Config
+
+    ini = alembic_ini_path()
+    cfg = Config(str(ini))
+    cfg.set_main_option("script_location", str(ini.parent / "alembic"))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(database: Database, revision: str = "head") -> None:
+    """Apply the Alembic migrations up to ``revision`` (the service calls this on every start)."""
+    from alembic import command
+
+    with database.engine.begin() as connection:
+        command.upgrade(alembic_config(database.url, connection), revision)
+
+
+def current_revision(database: Database) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def utcnow() -> dt.datetime:
+    """The current time, tz-aware UTC."""
+    return dt.datetime.now(dt.UTC)

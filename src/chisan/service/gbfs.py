@@ -1,0 +1,181 @@
+"""Open data: the town's car-sharing as GBFS v3.0 feeds (https://github.com/MobilityData/gbfs/blob/v3.0/gbfs.md).
+
+Published: ``gbfs`` (auto-discovery), ``system_information``, ``vehicle_types``, ``station_information``,
+``station_status`` and ``vehicle_status``. Cars are station-based (round trips), so ``vehicle_status`` gives each
+car's station and no coordinates; ``current_fuel_percent`` is the state of charge and ``current_range_meters``
+the energy above the reserve divided by the consumption. Nothing about members or bookings is published beyond
+whether a car is booked now (``is_reserved``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from chisan.catalogue.vehicles import vehicle_model
+from chisan.exceptions import ScenarioError
+from chisan.service import crud, models
+
+GBFS_VERSION = "3.0"
+FEEDS = ("system_information", "vehicle_types", "station_information", "station_status", "vehicle_status")
+"""Feeds published besides the auto-discovery file ``gbfs``."""
+
+TTL_S = {
+    "gbfs": 3600,
+    "system_information": 3600,
+    "vehicle_types": 3600,
+    "station_information": 3600,
+    "station_status": 60,
+    "vehicle_status": 60,
+}
+"""Seconds before each feed may change."""
+
+
+def rfc3339(t: dt.datetime) -> str:
+    """A time in RFC 3339 with its offset, whole seconds (GBFS v3.0 ``Timestamp``)."""
+    return t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _envelope(name: str, data: dict, now: dt.datetime) -> dict:
+    return {"last_updated": rfc3339(now), "ttl": TTL_S[name], "version": GBFS_VERSION, "data": data}
+
+
+def _text(text: str, language: str = "ja") -> list[dict]:
+    return [{"text": text, "language": language}]
+
+
+def gbfs_discovery(municipality: models.Municipality, *, base_url: str, now: dt.datetime) -> dict:
+    """``gbfs.json``: the URL of every feed."""
+    feeds = [{"name": n, "url": f"{base_url}/{n}.json"} for n in FEEDS]
+    return _envelope("gbfs", {"feeds": feeds}, now)
+
+
+def system_information(municipality: models.Municipality, *, now: dt.datetime) -> dict:
+    data = {
+        "system_id": f"chisan-{municipality.slug}",
+        "languages": ["ja"],
+        "name": _text(f"{municipality.name} EV car-sharing"),
+        "opening_hours": "24/7",
+        "feed_contact_email": municipality.feed_contact_email,
+        "timezone": municipality.timezone,
+    }
+    return _envelope("system_information", data, now)
+
+
+def _type_id(model: str) -> str:
+    return model
+
+
+def vehicle_types(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
+    """One vehicle type per car model: electric cars, range from the usable energy and the consumption."""
+    cars = crud.list_vehicles(session, municipality_id=municipality.id)
+    types = {}
+    for v in cars:
+        if v.model in types:
+            continue
+        try:
+            spec = vehicle_model(v.model)
+            name = spec.name
+        except ScenarioError:
+            name = v.model
+        types[v.model] = {
+            "vehicle_type_id": _type_id(v.model),
+            "form_factor": "car",
+            "propulsion_type": "electric",
+            "max_range_meters": round(v.usable_kwh / v.consumption_kwh_per_km * 1000.0),
+            "name": _text(name, "en"),
+            "rider_capacity": 4,
+        }
+    return _envelope("vehicle_types", {"vehicle_types": list(types.values())}, now)
+
+
+def station_information(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
+    stations = []
+    for s in crud.list_stations(session, municipality_id=municipality.id):
+        item = {
+            "station_id": str(s.id),
+            "name": _text(s.name),
+            "lat": s.latitude_deg,
+            "lon": s.longitude_deg,
+            "is_charging_station": True,
+        }
+        if s.address:
+            item["address"] = s.address
+        if s.parking_spaces is not None:
+            item["capacity"] = s.parking_spaces
+        stations.append(item)
+    return _envelope("station_information", {"stations": stations}, now)
+
+
+def _booked_now(session: Session, municipality_id: int, now: dt.datetime) -> set[int]:
+    rows = session.scalars(
+        sa.select(models.Booking.vehicle_id).where(
+            models.Booking.municipality_id == municipality_id,
+            models.Booking.status == "confirmed",
+            models.Booking.start_at <= now,
+            sa.or_(models.Booking.end_at > now, models.Booking.expected_return_at > now),
+        )
+    ).all()
+    return set(rows)
+
+
+def station_status(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
+    """Cars available at each station now (not disabled, not booked)."""
+    booked = _booked_now(session, municipality.id, now)
+    cars = crud.list_vehicles(session, municipality_id=municipality.id)
+    available: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    disabled: dict[int, int] = defaultdict(int)
+    for v in cars:
+        if v.is_disabled:
+            disabled[v.station_id] += 1
+        elif v.id not in booked:
+            available[v.station_id][_type_id(v.model)] += 1
+    last_seen = dict(
+        session.execute(
+            sa.select(models.Charger.station_id, sa.func.max(models.Charger.last_seen_at))
+            .where(models.Charger.municipality_id == municipality.id)
+            .group_by(models.Charger.station_id)
+        ).all()
+    )
+    stations = []
+    for s in crud.list_stations(session, municipality_id=municipality.id):
+        counts = available.get(s.id, {})
+        reported = last_seen.get(s.id)
+        stations.append(
+            {
+                "station_id": str(s.id),
+                "num_vehicles_available": int(sum(counts.values())),
+                "vehicle_types_available": [{"vehicle_type_id": k, "count": int(n)} for k, n in sorted(counts.items())],
+                "num_vehicles_disabled": int(disabled.get(s.id, 0)),
+                "is_installed": True,
+                "is_renting": True,
+                "is_returning": True,
+                "last_reported": rfc3339(reported or now),
+            }
+        )
+    return _envelope("station_status", {"stations": stations}, now)
+
+
+def vehicle_status(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
+    booked = _booked_now(session, municipality.id, now)
+    vehicles = []
+    for v in crud.list_vehicles(session, municipality_id=municipality.id):
+        energy = crud.energy_now_kwh(session, vehicle=v, now=now)
+        range_m = max(0.0, energy - v.reserve_kwh) / v.consumption_kwh_per_km * 1000.0
+        vehicles.append(
+            {
+                "vehicle_id": str(v.id),
+                "station_id": str(v.station_id),
+                "vehicle_type_id": _type_id(v.model),
+                "is_reserved": v.id in booked,
+                "is_disabled": bool(v.is_disabled),
+                "last_reported": rfc3339(v.soc_measured_at),
+                "current_fuel_percent": round(min(1.0, max(0.0, energy / v.usable_kwh)), 4),
+                "current_range_meters": float(math.floor(range_m)),
+            }
+        )
+    return _envelope("vehicle_status", {"vehicles": vehicles}, now)

@@ -1,0 +1,401 @@
+"""What the central system writes when charge points talk: boots, status, sessions, meter values, profiles.
+
+Plain synchronous functions over a session (the websocket handlers run them in a worker thread). Times are
+tz-aware UTC; energy in Wh and power in W as OCPP sends them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from chisan.service import crud, models
+
+OVERDRAW_REPEAT = dt.timedelta(minutes=15)
+"""A session's over-draw is reported at most once in this time (the meter keeps sending while it lasts)."""
+
+
+def parse_time(value: str | None, default: dt.datetime) -> dt.datetime:
+    """An OCPP timestamp (RFC 3339) as tz-aware UTC; ``default`` when absent or unreadable."""
+    if not value:
+        return default
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+@dataclass
+class Sample:
+    """One meter value of a connector: energy register [Wh], power [W], state of charge [0–1] (each optional)."""
+
+    sampled_at: dt.datetime
+    energy_wh: float | None = None
+    power_w: float | None = None
+    soc_fraction: float | None = None
+
+
+_ENERGY_FACTOR = {"Wh": 1.0, "kWh": 1000.0}
+_POWER_FACTOR = {"W": 1.0, "kW": 1000.0}
+
+
+def parse_meter_values(meter_value: list[dict], default_time: dt.datetime) -> list[Sample]:
+    """OCPP 1.6 ``meterValue`` items (snake_case keys, as the ``ocpp`` library passes them) as samples.
+
+    Measurands read: ``Energy.Active.Import.Register`` (the default measurand; Wh or kWh), ``Power.Active.Import``
+    (W or kW), ``SoC`` (percent). Phase-specific values are ignored (the totals are used).
+    """
+    out = []
+    for item in meter_value or []:
+        sample = Sample(sampled_at=parse_time(item.get("timestamp"), default_time))
+        for sv in item.get("sampled_value", []):
+            if sv.get("phase"):
+                continue
+            measurand = sv.get("measurand", "Energy.Active.Import.Register")
+            try:
+                value = float(sv["value"])
+            except (KeyError, ValueError):
+                continue
+            if measurand == "Energy.Active.Import.Register":
+                sample.energy_wh = value * _ENERGY_FACTOR.get(sv.get("unit", "Wh"), 1.0)
+            elif measurand == "Power.Active.Import":
+                sample.power_w = value * _POWER_FACTOR.get(sv.get("unit", "W"), 1.0)
+            elif measurand == "SoC":
+                sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+        out.append(sample)
+    return out
+
+
+def boot(
+    session: Session, *, ocpp_id: str, vendor: str, model: str, firmware: str | None, protocol: str, now: dt.datetime
+) -> bool:
+    """Record a BootNotification; False when the identity is not registered."""
+    charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
+    if charger is None:
+        return False
+    charger.vendor, charger.model, charger.firmware_version = vendor, model, firmware
+    charger.protocol, charger.boot_at, charger.last_seen_at = protocol, now, now
+    session.commit()
+    return True
+
+
+def seen(session: Session, *, ocpp_id: str, now: dt.datetime) -> None:
+    """Record that a charge point spoke (Heartbeat)."""
+    session.execute(sa.update(models.Charger).where(models.Charger.ocpp_id == ocpp_id).values(last_seen_at=now))
+    session.commit()
+
+
+def status(
+    session: Session, *, ocpp_id: str, connector_id: int, status: str, error_code: str, now: dt.datetime
+) -> None:
+    """Record a StatusNotification (connector 0 is the whole charge point; the status of the last one wins)."""
+    session.execute(
+        sa.update(models.Charger)
+        .where(models.Charger.ocpp_id == ocpp_id)
+        .values(status=status, error_code=None if error_code == "NoError" else error_code, last_seen_at=now)
+    )
+    session.commit()
+
+
+def _owner_of_tag(session: Session, municipality_id: int, id_tag: str):
+    vehicle = session.scalars(
+        sa.select(models.Vehicle).where(
+            models.Vehicle.municipality_id == municipality_id, models.Vehicle.id_tag == id_tag
+        )
+    ).first()
+    member = None
+    if vehicle is None:
+        member = session.scalars(
+            sa.select(models.Member).where(
+                models.Member.municipality_id == municipality_id, models.Member.id_tag == id_tag
+            )
+        ).first()
+    return vehicle, member
+
+
+def authorize(session: Session, *, ocpp_id: str, id_tag: str) -> bool:
+    """An idTag is accepted when it is a car's or a member's of the charger's town."""
+    charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
+    if charger is None:
+        return False
+    vehicle, member = _owner_of_tag(session, charger.municipality_id, id_tag)
+    return vehicle is not None or member is not None
+
+
+def start_transaction(
+    session: Session, *, ocpp_id: str, connector_id: int, id_tag: str, meter_start_wh: float, started_at: dt.datetime
+) -> tuple[int, bool, int | None]:
+    """Open a charging session; returns (transaction id, idTag accepted, vehicle id).
+
+    The car is the one whose idTag started the session (car-sharing cars carry their own charging card); its
+    energy at the start is the service's best estimate, so meter values can update its state of charge.
+    """
+    charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
+    if charger is None:
+        raise LookupError(f"unknown charge point {ocpp_id!r}")
+    vehicle, member = _owner_of_tag(session, charger.municipality_id, id_tag)
+    soc0 = None
+    if vehicle is not None:
+        soc0 = crud.energy_now_kwh(session, vehicle=vehicle, now=started_at) / vehicle.usable_kwh
+    row = models.ChargingSession(
+        municipality_id=charger.municipality_id,
+        charger_id=charger.id,
+        connector_id=connector_id,
+        vehicle_id=vehicle.id if vehicle else None,
+        id_tag=id_tag,
+        status="active",
+        meter_start_wh=meter_start_wh,
+        meter_last_wh=meter_start_wh,
+        soc_start_fraction=soc0,
+        started_at=started_at,
+        last_sample_at=started_at,
+    )
+    session.add(row)
+    charger.last_seen_at = started_at
+    session.commit()
+    return row.id, (vehicle is not None or member is not None), row.vehicle_id
+
+
+def _update_soc(session: Session, row: models.ChargingSession, sample_time: dt.datetime, soc: float | None) -> None:
+    if row.vehicle_id is None:
+        return
+    vehicle = session.get(models.Vehicle, row.vehicle_id)
+    if soc is None and row.soc_start_fraction is not None:
+        soc = row.soc_start_fraction + row.energy_wh / 1000.0 * vehicle.charge_efficiency / vehicle.usable_kwh
+    if soc is not None and sample_time >= vehicle.soc_measured_at:
+        vehicle.soc_fraction = min(1.0, max(0.0, soc))
+        vehicle.soc_measured_at = sample_time
+
+
+def active_profile(session: Session, *, session_id: int) -> models.ChargingProfile | None:
+    """The last profile the charge point accepted for a session."""
+    return session.scalars(
+        sa.select(models.ChargingProfile)
+        .where(models.ChargingProfile.session_id == session_id, models.ChargingProfile.status == "Accepted")
+        .order_by(models.ChargingProfile.id.desc())
+        .limit(1)
+    ).first()
+
+
+def meter_values(
+    session: Session,
+    *,
+    ocpp_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    samples: list[Sample],
+    overdraw_fraction: float,
+    overdraw_w: float,
+) -> list[models.Alert]:
+    """Store meter values, update the session and the car's state of charge, and detect over-draw.
+
+    A charger draws more than its profile when its power — measured, or from the energy register between two
+    samples — exceeds the profile's limit at that time × (1 + ``overdraw_fraction``) + ``overdraw_w``.
+    Returns the alerts raised.
+    """
+    charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
+    if charger is None:
+        return []
+    row = None
+    if transaction_id is not None:
+        row = session.get(models.ChargingSession, transaction_id)
+        if row is not None and row.charger_id != charger.id:
+            row = None
+    profile = active_profile(session, session_id=row.id) if row is not None else None
+    alerts = []
+    for s in sorted(samples, key=lambda x: x.sampled_at):
+        power = s.power_w
+        if power is None and s.energy_wh is not None and row is not None and row.last_sample_at is not None:
+            seconds = (s.sampled_at - row.last_sample_at).total_seconds()
+            if seconds > 0:
+                power = (s.energy_wh - row.meter_last_wh) * 3600.0 / seconds
+        session.add(
+            models.MeterSample(
+                municipality_id=charger.municipality_id,
+                charger_id=charger.id,
+                connector_id=connector_id,
+                session_id=row.id if row else None,
+                sampled_at=s.sampled_at,
+                energy_wh=s.energy_wh,
+                power_w=power,
+                soc_fraction=s.soc_fraction,
+            )
+        )
+        if row is None:
+            continue
+        if s.energy_wh is not None:
+            row.meter_last_wh = max(row.meter_last_wh, s.energy_wh)
+        if power is not None:
+            row.last_power_w = power
+        row.last_sample_at = max(row.last_sample_at or s.sampled_at, s.sampled_at)
+        _update_soc(session, row, s.sampled_at, s.soc_fraction)
+        limit = profile.limit_w_at(s.sampled_at) if profile is not None else None
+        if power is not None and limit is not None and power > limit * (1 + overdraw_fraction) + overdraw_w:
+            recent = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(models.Alert)
+                .where(
+                    models.Alert.session_id == row.id,
+                    models.Alert.kind == "overdraw",
+                    models.Alert.created_at > s.sampled_at - OVERDRAW_REPEAT,
+                )
+            )
+            if not recent:
+                alert = models.Alert(
+                    municipality_id=charger.municipality_id,
+                    kind="overdraw",
+                    charger_id=charger.id,
+                    session_id=row.id,
+                    measured_w=round(power, 1),
+                    limit_w=limit,
+                    created_at=s.sampled_at,
+                    message=f"charger {ocpp_id} connector {connector_id} draws {power:.0f} W, above the "
+                    f"{limit:.0f} W its accepted charging profile allows (transaction {row.id})",
+                )
+                session.add(alert)
+                session.flush()
+                alerts.append(alert)
+    charger.last_seen_at = (
+        max(charger.last_seen_at or samples[-1].sampled_at, samples[-1].sampled_at)
+        if samples
+        else (charger.last_seen_at)
+    )
+    session.commit()
+    return alerts
+
+
+def stop_transaction(
+    session: Session,
+    *,
+    ocpp_id: str,
+    transaction_id: int,
+    meter_stop_wh: float,
+    stopped_at: dt.datetime,
+    reason: str | None,
+) -> bool:
+    """Close a session (also one opened before a restart of the service); False when it is unknown."""
+    row = session.get(models.ChargingSession, transaction_id)
+    charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
+    if row is None or charger is None or row.charger_id != charger.id:
+        return False
+    row.meter_stop_wh = meter_stop_wh
+    row.meter_last_wh = max(row.meter_last_wh, meter_stop_wh)
+    row.stopped_at = stopped_at
+    row.stop_reason = reason
+    row.status = "stopped"
+    _update_soc(session, row, stopped_at, None)
+    session.commit()
+    return True
+
+
+def record_profile(
+    session: Session,
+    *,
+    session_id: int,
+    schedule_id: int | None,
+    start_at: dt.datetime,
+    step_seconds: int,
+    limits_w: list[float],
+    status: str,
+    now: dt.datetime,
+) -> models.ChargingProfile:
+    row = session.get(models.ChargingSession, session_id)
+    profile = models.ChargingProfile(
+        municipality_id=row.municipality_id,
+        session_id=session_id,
+        schedule_id=schedule_id,
+        start_at=start_at,
+        step_seconds=step_seconds,
+        limits_w=limits_w,
+        status=status,
+        sent_at=now,
+    )
+    session.add(profile)
+    session.commit()
+    return profile
+
+
+@dataclass
+class ProfilePlan:
+    """A profile to send: the session it belongs to, where, and the limits per step [W]."""
+
+    session_id: int
+    ocpp_id: str
+    connector_id: int
+    schedule_id: int
+    start_at: dt.datetime
+    step_seconds: int
+    limits_w: list[float]
+
+
+def profiles_to_send(
+    session: Session,
+    *,
+    municipality_id: int | None = None,
+    ocpp_id: str | None = None,
+    session_id: int | None = None,
+    now: dt.datetime,
+) -> list[ProfilePlan]:
+    """Profiles for the active sessions (of a town, a charger or one session) from the latest schedule.
+
+    Each profile starts at the step of the schedule that contains ``now`` and carries the car's planned power
+    for the rest of the horizon, in W.
+    """
+    stmt = (
+        sa.select(models.ChargingSession, models.Charger.ocpp_id)
+        .join(models.Charger, models.Charger.id == models.ChargingSession.charger_id)
+        .where(models.ChargingSession.status == "active", models.ChargingSession.vehicle_id.is_not(None))
+    )
+    if municipality_id is not None:
+        stmt = stmt.where(models.ChargingSession.municipality_id == municipality_id)
+    if ocpp_id is not None:
+        stmt = stmt.where(models.Charger.ocpp_id == ocpp_id)
+    if session_id is not None:
+        stmt = stmt.where(models.ChargingSession.id == session_id)
+    out = []
+    latest: dict[int, models.Schedule | None] = {}
+    for row, cp_id in session.execute(stmt).all():
+        if row.municipality_id not in latest:
+            latest[row.municipality_id] = crud.latest_schedule(session, municipality_id=row.municipality_id)
+        schedule = latest[row.municipality_id]
+        if schedule is None:
+            continue
+        plan = session.scalars(
+            sa.select(models.ScheduleVehicle).where(
+                models.ScheduleVehicle.schedule_id == schedule.id, models.ScheduleVehicle.vehicle_id == row.vehicle_id
+            )
+        ).first()
+        if plan is None:
+            continue
+        step = schedule.step_minutes * 60
+        k = max(0, int((now - schedule.start_at).total_seconds() // step))
+        if k >= len(plan.charge_kw):
+            continue
+        limits = [float(round(kw * 1000.0)) for kw in plan.charge_kw[k:]]
+        out.append(
+            ProfilePlan(
+                session_id=row.id,
+                ocpp_id=cp_id,
+                connector_id=row.connector_id,
+                schedule_id=schedule.id,
+                start_at=schedule.start_at + dt.timedelta(seconds=k * step),
+                step_seconds=step,
+                limits_w=limits,
+            )
+        )
+    return out
+
+
+def active_sessions(session: Session, *, ocpp_id: str) -> list[int]:
+    """Ids of the active sessions of a charger (resumed after a restart of the service)."""
+    return list(
+        session.scalars(
+            sa.select(models.ChargingSession.id)
+            .join(models.Charger, models.Charger.id == models.ChargingSession.charger_id)
+            .where(models.Charger.ocpp_id == ocpp_id, models.ChargingSession.status == "active")
+        ).all()
+    )

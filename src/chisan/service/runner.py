@@ -1,0 +1,87 @@
+"""Operations that span the database, the optimiser and the charge points: scheduling and sending profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from chisan.service import models, scheduler
+from chisan.service.core.config import Settings
+from chisan.service.core.db import Database
+from chisan.service.ocpp.central_system import CentralSystem
+
+LOGGER = logging.getLogger("chisan.service.runner")
+
+
+class Operations:
+    """Runs schedules (on request and every ``settings.schedule_interval_s``) and sends their profiles.
+
+    Parameters
+    ----------
+    database : Database
+    settings : Settings
+    clock : callable
+        Current time, tz-aware UTC.
+    central : CentralSystem or None
+        Where profiles go (None: schedules are computed and stored only).
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        clock: Callable[[], dt.datetime],
+        central: CentralSystem | None = None,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.clock = clock
+        self.central = central
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _compute(self, municipality_id: int) -> int:
+        with self.database.sessionmaker() as session:
+            municipality = session.get(models.Municipality, municipality_id)
+            schedule = scheduler.run_schedule(
+                session,
+                municipality=municipality,
+                now=self.clock(),
+                step_minutes=self.settings.step_minutes,
+                horizon_hours=self.settings.horizon_hours,
+                time_limit_s=self.settings.solver_time_limit_s,
+                pv_credit_per_kwh=self.settings.pv_credit_per_kwh,
+            )
+            return schedule.id
+
+    async def run_schedule(self, municipality_id: int) -> tuple[int, dict[int, str]]:
+        """Compute and store a schedule of the town, then send its profiles to the connected chargers.
+
+        Returns the schedule id and each session's answer to its profile. Runs of one town never overlap.
+        """
+        lock = self._locks.setdefault(municipality_id, asyncio.Lock())
+        async with lock:
+            schedule_id = await asyncio.to_thread(self._compute, municipality_id)
+            answers = {}
+            if self.central is not None:
+                answers = await self.central.push_profiles(municipality_id=municipality_id)
+            return schedule_id, answers
+
+    async def periodic(self) -> None:
+        """Schedule every town every ``schedule_interval_s`` seconds, forever (errors are logged, not raised)."""
+        interval = self.settings.schedule_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            ids = await asyncio.to_thread(self._municipality_ids)
+            for mid in ids:
+                try:
+                    await self.run_schedule(mid)
+                except Exception:
+                    LOGGER.exception("scheduled run of municipality %s failed", mid)
+
+    def _municipality_ids(self) -> list[int]:
+        with self.database.sessionmaker() as session:
+            return list(session.scalars(sa.select(models.Municipality.id)).all())

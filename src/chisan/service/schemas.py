@@ -1,0 +1,436 @@
+"""Request and response bodies of the REST API (pydantic), with units in every field name.
+
+Times are tz-aware (RFC 3339 with an offset); a time without an offset is refused with a message naming the
+field. Unknown fields are refused too (a typo must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+IdTag = Annotated[str, Field(min_length=1, max_length=20, description="OCPP idTag (RFID card) [≤ 20 characters].")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- municipalities and keys
+
+
+class MunicipalityFields(_In):
+    name: Name
+    timezone: str = Field(default="Asia/Tokyo", description="IANA time zone of the town.")
+    latitude_deg: float = Field(ge=-90, le=90, description="Town-hall latitude [degrees north].")
+    longitude_deg: float = Field(ge=-180, le=180, description="Town-hall longitude [degrees east].")
+    pv_kw: NonNegative = Field(default=0.0, description="Installed PV feeding the stations [kWp].")
+    storage_kwh: NonNegative = Field(default=0.0, description="Stationary storage energy [kWh].")
+    storage_kw: NonNegative = Field(default=0.0, description="Stationary storage power [kW].")
+    grid_connection_limit_kw: Positive | None = Field(default=None, description="Town-side import limit [kW].")
+    import_price_per_kwh: float = Field(default=30.0, description="Grid import price [currency/kWh].")
+    export_price_per_kwh: float = Field(default=0.0, description="Export remuneration [currency/kWh].")
+    emission_factor_kg_per_kwh: NonNegative = Field(default=0.4535, description="Grid factor [kg CO2e/kWh].")
+    carbon_price_per_kg: NonNegative = Field(default=0.0, description="Internal carbon price [currency/kg CO2e].")
+    currency: str = Field(default="JPY", min_length=3, max_length=3)
+    feed_contact_email: str = Field(default="operator@example.org", description="GBFS feed contact.")
+
+    @model_validator(mode="after")
+    def _known_timezone(self):
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(
+                f"timezone: unknown time zone {self.timezone!r}; use an IANA name like 'Asia/Tokyo'"
+            ) from err
+        return self
+
+
+class MunicipalityCreate(MunicipalityFields):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL name of the town (GBFS feeds).")
+
+
+class MunicipalityUpdate(_In):
+    name: Name | None = None
+    pv_kw: NonNegative | None = None
+    storage_kwh: NonNegative | None = None
+    storage_kw: NonNegative | None = None
+    grid_connection_limit_kw: Positive | None = None
+    import_price_per_kwh: float | None = None
+    export_price_per_kwh: float | None = None
+    emission_factor_kg_per_kwh: NonNegative | None = None
+    carbon_price_per_kg: NonNegative | None = None
+    feed_contact_email: str | None = None
+
+
+class MunicipalityOut(_Out):
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    latitude_deg: float
+    longitude_deg: float
+    pv_kw: float
+    storage_kwh: float
+    storage_kw: float
+    grid_connection_limit_kw: float | None
+    import_price_per_kwh: float
+    export_price_per_kwh: float
+    emission_factor_kg_per_kwh: float
+    carbon_price_per_kg: float
+    currency: str
+    feed_contact_email: str
+
+
+class ApiKeyCreate(_In):
+    name: str = Field(default="", max_length=200)
+
+
+class ApiKeyOut(_Out):
+    id: int
+    name: str
+    prefix: str = Field(description="First characters of the key, to recognise it (the key itself is not stored).")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key; shown once, only its hash is stored.")
+
+
+class MunicipalityCreated(BaseModel):
+    municipality: MunicipalityOut
+    api_key: ApiKeyCreated
+
+
+# --- stations, chargers
+
+
+class StationCreate(_In):
+    name: Name
+    latitude_deg: float = Field(ge=-90, le=90)
+    longitude_deg: float = Field(ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+    charger_kw: Positive = Field(default=6.0, le=350, description="AC power of one charger [kW].")
+    connection_limit_kw: Positive | None = Field(default=None, description="Station grid connection [kW].")
+    parking_spaces: int | None = Field(default=None, ge=0)
+
+
+class StationUpdate(_In):
+    name: Name | None = None
+    latitude_deg: float | None = Field(default=None, ge=-90, le=90)
+    longitude_deg: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+    charger_kw: Positive | None = Field(default=None, le=350)
+    connection_limit_kw: Positive | None = None
+    parking_spaces: int | None = Field(default=None, ge=0)
+
+
+class StationOut(_Out):
+    id: int
+    name: str
+    latitude_deg: float
+    longitude_deg: float
+    address: str | None
+    charger_kw: float
+    connection_limit_kw: float | None
+    parking_spaces: int | None
+
+
+class ChargerCreate(_In):
+    station_id: int
+    ocpp_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$", description="OCPP identity.")
+    max_power_kw: Positive = Field(default=6.0, le=350)
+    connectors: int = Field(default=1, ge=1, le=8)
+
+
+class ChargerUpdate(_In):
+    station_id: int | None = None
+    max_power_kw: Positive | None = Field(default=None, le=350)
+    connectors: int | None = Field(default=None, ge=1, le=8)
+
+
+class ChargerOut(_Out):
+    id: int
+    station_id: int
+    ocpp_id: str
+    max_power_kw: float
+    connectors: int
+    vendor: str | None
+    model: str | None
+    protocol: str | None
+    status: str
+    error_code: str | None
+    boot_at: dt.datetime | None
+    last_seen_at: dt.datetime | None
+
+
+# --- vehicles, members
+
+
+class VehicleCreate(_In):
+    station_id: int
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    model: str = Field(default="nissan_sakura", description="Catalogue key (chisan.catalogue) or 'custom'.")
+    usable_kwh: Positive | None = Field(default=None, description="Usable battery [kWh]; default: catalogue.")
+    max_charge_kw: Positive | None = Field(default=None, description="On-board AC limit [kW]; default: catalogue.")
+    consumption_kwh_per_km: Positive | None = Field(
+        default=None, description="Battery-side consumption [kWh/km]; default: catalogue AC figure × efficiency."
+    )
+    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.9
+    reserve_fraction: Fraction = Field(default=0.1, description="Energy kept at every departure [fraction of usable].")
+    id_tag: IdTag | None = None
+    soc_fraction: Fraction = 1.0
+    is_disabled: bool = False
+
+
+class VehicleUpdate(_In):
+    station_id: int | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    id_tag: IdTag | None = None
+    is_disabled: bool | None = None
+    reserve_fraction: Fraction | None = None
+
+
+class VehicleOut(_Out):
+    id: int
+    station_id: int
+    name: str
+    model: str
+    usable_kwh: float
+    reserve_kwh: float
+    max_charge_kw: float
+    charge_efficiency: float
+    consumption_kwh_per_km: float
+    id_tag: str | None
+    soc_fraction: float
+    soc_measured_at: dt.datetime
+    energy_kwh: float
+    is_disabled: bool
+
+
+class TelemetryIn(_In):
+    soc_fraction: Fraction
+    measured_at: AwareDatetime
+
+
+class MemberCreate(_In):
+    name: Name
+    email: str | None = Field(default=None, max_length=200)
+    id_tag: IdTag | None = None
+
+
+class MemberUpdate(_In):
+    name: Name | None = None
+    email: str | None = Field(default=None, max_length=200)
+    id_tag: IdTag | None = None
+
+
+class MemberOut(_Out):
+    id: int
+    name: str
+    email: str | None
+    id_tag: str | None
+
+
+# --- bookings
+
+
+class BookingCreate(_In):
+    vehicle_id: int | None = Field(default=None, description="The car; omit and give station_id to get any car.")
+    station_id: int | None = Field(default=None, description="Book any car of this station.")
+    member_id: int | None = None
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    distance_km: Annotated[float, Field(ge=0, le=2000)] = Field(description="Planned distance [km].")
+
+    @field_validator("end_at")
+    @classmethod
+    def _after_start(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        start = info.data.get("start_at")
+        if start is not None and value <= start:
+            raise ValueError(f"must be after start_at ({start.isoformat()})")
+        return value
+
+    @model_validator(mode="after")
+    def _vehicle_or_station(self):
+        if self.vehicle_id is None and self.station_id is None:
+            raise ValueError("vehicle_id: give vehicle_id (a car) or station_id (any car of the station)")
+        return self
+
+
+class BookingUpdate(_In):
+    vehicle_id: int | None = None
+    member_id: int | None = None
+    start_at: AwareDatetime | None = None
+    end_at: AwareDatetime | None = None
+    distance_km: Annotated[float, Field(ge=0, le=2000)] | None = None
+
+
+class BookingOut(_Out):
+    id: int
+    vehicle_id: int
+    member_id: int | None
+    start_at: dt.datetime
+    end_at: dt.datetime
+    distance_km: float
+    trip_energy_kwh: float = Field(description="Energy the trip takes from the battery [kWh].")
+    status: str
+    expected_return_at: dt.datetime | None
+    returned_at: dt.datetime | None
+    energy_at_start_kwh: float | None = Field(
+        default=None, description="Battery energy expected at the start, charging as soon as possible [kWh]."
+    )
+
+
+class LateReturnIn(_In):
+    expected_return_at: AwareDatetime
+    soc_fraction: Fraction | None = Field(default=None, description="State of charge reported by the car, if known.")
+
+
+class ReturnIn(_In):
+    returned_at: AwareDatetime
+    soc_fraction: Fraction | None = None
+
+
+class AffectedBooking(BaseModel):
+    booking_id: int
+    status: Literal["ok", "reassigned", "at_risk"]
+    vehicle_id: int
+    previous_vehicle_id: int | None = None
+    reason: str = ""
+
+
+class LateReturnOut(BaseModel):
+    booking: BookingOut
+    affected: list[AffectedBooking]
+
+    @property
+    def at_risk(self) -> list[int]:
+        return [a.booking_id for a in self.affected if a.status == "at_risk"]
+
+
+class BookingRefusal(BaseModel):
+    message: str
+    field: str
+    reason: Literal["vehicle_busy", "insufficient_energy", "no_vehicle"]
+    energy_needed_kwh: float | None = None
+    energy_available_kwh: float | None = None
+    earliest_feasible_start_at: dt.datetime | None = None
+    alternative_vehicle_ids: list[int] = Field(default_factory=list)
+
+
+# --- forecasts, schedules, metrics, alerts, sessions
+
+
+class PvForecastIn(_In):
+    start_at: AwareDatetime
+    step_minutes: int = Field(default=15, ge=1, le=60)
+    pv_kw: list[NonNegative] = Field(min_length=1, max_length=2000, description="PV output of the town [kW].")
+
+
+class PvForecastOut(BaseModel):
+    start_at: list[dt.datetime]
+    pv_kw: list[float]
+
+
+class ScheduleVehicleOut(_Out):
+    vehicle_id: int
+    charge_kw: list[float]
+    energy_kwh: list[float]
+
+
+class ScheduleStationOut(_Out):
+    station_id: int
+    charge_kw: list[float]
+    pv_kw: list[float]
+    grid_kw: list[float]
+    limit_kw: float | None
+
+
+class ScheduleSummary(_Out):
+    id: int
+    created_at: dt.datetime
+    start_at: dt.datetime
+    step_minutes: int
+    n_steps: int
+    method: str = Field(description="'optimal' (linopy/HiGHS) or 'fallback' (least laxity first).")
+    solver_status: str
+    solve_seconds: float
+    verified: bool
+    message: str
+    at_risk_booking_ids: list[int]
+
+
+class ScheduleOut(ScheduleSummary):
+    pv_kw: list[float]
+    import_price_per_kwh: list[float]
+    grid_import_kw: list[float]
+    vehicles: list[ScheduleVehicleOut]
+    stations: list[ScheduleStationOut]
+
+
+class StationDayMetrics(BaseModel):
+    station_id: int
+    day: dt.date
+    bookings: int
+    bookings_ready_on_time: int
+    energy_needed_kwh: float = Field(description="Trip energy of the day's departures [kWh].")
+    energy_planned_kwh: float = Field(description="Charging energy the schedule plans on the day [kWh at the plug].")
+    energy_delivered_kwh: float = Field(description="Energy the chargers metered on the day [kWh].")
+    pv_share_fraction: float | None
+    grid_kwh: float
+    grid_cost: float
+    peak_kw: float
+    limit_kw: float | None
+
+
+class AlertOut(_Out):
+    id: int
+    kind: str
+    message: str
+    charger_id: int | None
+    session_id: int | None
+    booking_id: int | None
+    measured_w: float | None
+    limit_w: float | None
+    created_at: dt.datetime
+
+
+class ChargingSessionOut(_Out):
+    id: int
+    charger_id: int
+    connector_id: int
+    vehicle_id: int | None
+    id_tag: str
+    status: str
+    meter_start_wh: float
+    meter_last_wh: float
+    meter_stop_wh: float | None
+    energy_wh: float
+    last_power_w: float | None
+    started_at: dt.datetime
+    stopped_at: dt.datetime | None
+
+
+class DashboardOut(BaseModel):
+    municipality: MunicipalityOut
+    now: dt.datetime
+    stations: list[StationOut]
+    chargers: list[ChargerOut]
+    vehicles: list[VehicleOut]
+    bookings_today: list[BookingOut]
+    schedule: ScheduleOut | None
+    alerts: list[AlertOut]
