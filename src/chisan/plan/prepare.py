@@ -25,7 +25,7 @@ from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.mobility.fleet import FleetAssignment, assign_bookings
 from chisan.plan.inputs import Capacity, PlanInputs
 from chisan.plan.tariffs import import_price_series
-from chisan.resources.climate import monthly_climate, synthetic_weather_year
+from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
 from chisan.resources.solar import pv_output_per_kw
 from chisan.resources.weather import plan_year_index, read_epw, read_tmy3, read_weather_csv, to_plan_year
 from chisan.resources.wind import wind_output_per_kw
@@ -88,8 +88,12 @@ def load_weather(scenario: Scenario) -> tuple[pd.DataFrame, str]:
     tz = muni.timezone
     if w.source == "synthetic":
         climate = monthly_climate(w.climate)
+        if w.site == "municipality":
+            climate = climate_at_site(climate, muni.latitude_deg, muni.longitude_deg, muni.altitude_m)
         data, _ = synthetic_weather_year(climate, scenario.horizon.year, seed=w.seed, timezone=tz)
         source = f"synthetic year from the built-in '{w.climate}' monthly climate (seed {w.seed})"
+        if w.site == "municipality":
+            source += " moved to the municipality (same monthly clearness index, temperature and wind)"
     else:
         path = scenario.resolve(w.path)
         if path is None or not path.is_file():

@@ -28,6 +28,10 @@ References
    :doi:`10.1175/1520-0450(1978)017<0350:MFEWSF>2.0.CO;2`.
 .. [5] ASHRAE, International Weather for Energy Calculations (IWEC), 2001: TOKYO HYAKURI, WMO 477150
    (file JPN_Tokyo.Hyakuri.477150_IWEC.epw, distributed with EnergyPlus-based tools).
+.. [6] B. Y. H. Liu and R. C. Jordan, "The interrelationship and characteristic distribution of direct,
+   diffuse and total solar radiation", Solar Energy 4(3), 1-19, 1960, :doi:`10.1016/0038-092X(60)90062-1`.
+.. [7] J. A. Duffie and W. A. Beckman, Solar Engineering of Thermal Processes, 4th ed., Wiley, 2013,
+   section 1.10 (extraterrestrial radiation on a horizontal surface), :doi:`10.1002/9781118671603`.
 """
 
 from __future__ import annotations
@@ -58,8 +62,10 @@ __all__ = [
     "TEMP_MAX_LAG_H",
     "WIND_WEIBULL_SHAPE",
     "MonthlyClimate",
+    "climate_at_site",
     "monthly_climate",
     "monthly_climate_from_weather",
+    "monthly_extraterrestrial_kwh_per_m2_day",
     "synthetic_weather_year",
 ]
 
@@ -195,6 +201,84 @@ def monthly_climate_from_weather(
         tz=str(metadata["tz"]),
         source=source or f"monthly means of {metadata.get('source', 'a weather file')}",
         wind_height_m=float(metadata.get("wind_height_m", EPW_WIND_HEIGHT_M)),
+    )
+
+
+def monthly_extraterrestrial_kwh_per_m2_day(latitude: float, *, step_minutes: int = 10) -> np.ndarray:
+    """Mean daily extraterrestrial irradiation on a horizontal surface of each month [kWh/m²/day].
+
+    H0 = ∫ G_on · max(cos θz, 0) dt over each day [7] (section 1.10), integrated numerically every
+    ``step_minutes`` over a non-leap year with pvlib's Spencer (1971) declination and equation of time, the
+    analytical zenith and ``get_extra_radiation`` for G_on. The daily sum does not depend on longitude.
+
+    Parameters
+    ----------
+    latitude : float
+        Site latitude [°], north positive.
+    step_minutes : int, default 10
+        Integration step [min].
+
+    Returns
+    -------
+    numpy.ndarray
+        12 values, January first [kWh/m²/day].
+    """
+    times = pd.date_range("2001-01-01", periods=365 * 24 * 60 // step_minutes, freq=f"{step_minutes}min", tz="UTC")
+    times = times + pd.Timedelta(minutes=step_minutes / 2)  # middle of each step
+    doy = times.dayofyear.to_numpy()
+    declination = pvlib.solarposition.declination_spencer71(doy)
+    eot = pvlib.solarposition.equation_of_time_spencer71(doy)
+    hour_angle = pvlib.solarposition.hour_angle(times, 0.0, eot)
+    zenith = pvlib.solarposition.solar_zenith_analytical(np.radians(latitude), np.radians(hour_angle), declination)
+    g_on = pvlib.irradiance.get_extra_radiation(doy)  # [W/m2] normal to the sun's rays
+    horizontal = np.asarray(g_on) * np.clip(np.cos(zenith), 0.0, None)  # [W/m2]
+    month = times.month.to_numpy()
+    days = np.bincount(month, minlength=13)[1:] * step_minutes / (24 * 60)
+    return np.bincount(month, weights=horizontal, minlength=13)[1:] * step_minutes / 60.0 / 1000.0 / days
+
+
+def climate_at_site(
+    climate: MonthlyClimate, latitude: float, longitude: float, altitude: float = 0.0
+) -> MonthlyClimate:
+    """A monthly climate moved to another site, keeping its monthly clearness index, temperature and wind.
+
+    The sun and the clear sky of a synthetic year made from the result are those of the new site. Monthly
+    mean daily GHI is scaled by the ratio of extraterrestrial irradiation, H' = H · H0(φ') / H0(φ), which keeps
+    the monthly clearness index K_T = H / H0 of the original climate [6]; temperature and wind are unchanged.
+    An approximation for sites without their own data: it moves the sun, not the clouds.
+
+    Parameters
+    ----------
+    climate : MonthlyClimate
+        The climate of the original site.
+    latitude, longitude : float
+        New site [°], north and east positive.
+    altitude : float, default 0
+        New site elevation [m].
+
+    Returns
+    -------
+    MonthlyClimate
+    """
+    if not -66.0 <= latitude <= 66.0:
+        raise ScenarioError(
+            f"climate_at_site: latitude {latitude}; allowed: -66 to 66 [°] (polar days and nights make the "
+            "clearness-index transfer meaningless)."
+        )
+    ratio = monthly_extraterrestrial_kwh_per_m2_day(latitude) / monthly_extraterrestrial_kwh_per_m2_day(
+        climate.latitude
+    )
+    return MonthlyClimate(
+        ghi_kwh_per_m2_day=tuple(np.asarray(climate.ghi_kwh_per_m2_day) * ratio),
+        temp_air_c=climate.temp_air_c,
+        wind_speed_ms=climate.wind_speed_ms,
+        latitude=float(latitude),
+        longitude=float(longitude),
+        altitude=float(altitude),
+        tz=climate.tz,
+        source=f"{climate.source}; moved to {latitude:.4f} N, {longitude:.4f} E (same monthly clearness index, "
+        "temperature and wind)",
+        wind_height_m=climate.wind_height_m,
     )
 
 

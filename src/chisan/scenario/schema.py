@@ -60,6 +60,11 @@ class Weather(_Section):
     source: Literal["synthetic", "epw", "tmy3", "csv"] = "synthetic"
     path: Path | None = Field(default=None, description="Weather file (epw, tmy3, csv); relative to the scenario.")
     climate: str = Field(default="tokyo", description="Built-in monthly climate for source='synthetic'.")
+    site: Literal["climate", "municipality"] = Field(
+        default="climate",
+        description="source='synthetic': make the year at the climate's own station, or at the municipality "
+        "(sun and clear sky of the town; the climate's monthly clearness index, temperature and wind).",
+    )
     seed: int = Field(default=0, description="Seed of the synthetic year.")
     columns: dict[str, str] | None = Field(
         default=None,
