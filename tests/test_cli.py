@@ -6,6 +6,7 @@ import json
 import tomllib
 
 import pandas as pd
+import pytest
 import tomli_w
 from typer.testing import CliRunner
 
@@ -103,3 +104,50 @@ def test_example_prints_the_bundled_scenario():
     result = runner.invoke(app, ["example"])
     assert result.exit_code == 0
     assert tomllib.loads(result.output)["municipality"]["name"] == "Example Town"
+
+
+BAD_INPUTS = {
+    "missing field": ({"municipality": {"population": None}}, "missing field 'municipality.population'"),
+    "wrong unit": ({"stations": [{"name": "A", "charger_w": 6000}]}, "did you mean 'charger_kw'"),
+    "negative capacity": ({"technologies": {"storage": {"max_kwh": -5}}}, "technologies.storage.max_kwh = -5"),
+    "unknown vehicle model": ({"fleet": {"vehicle_model": "tesla_model_9"}}, "fleet.vehicle_model = 'tesla_model_9'"),
+    "booking outside the year": (None, "lies after the planning period"),
+    "infeasible target": (
+        {
+            "technologies": {"pv": {"max_kw": 0.5}, "wind": {"enabled": False}},
+            "policy": {"renewable_share_min_fraction": 1.0},
+        },
+        "cannot be met: at most",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_every_bad_input_gets_its_error_and_no_output(tmp_path, case):
+    changes, expected = BAD_INPUTS[case]
+    data = small_scenario_dict()
+    if case == "missing field":
+        del data["municipality"]["population"]
+    elif case == "wrong unit":
+        data["stations"][0]["charger_w"] = 6000
+    elif case == "booking outside the year":
+        csv = tmp_path / "bookings.csv"
+        csv.write_text(
+            "booking_id,station,start,end,distance_km\n"
+            "b1,Town Hall,2025-06-03 09:00,2025-06-03 12:00,20\n"
+            "b2,Hospital,2025-12-24 09:00,2025-12-24 11:00,15\n",
+            encoding="utf-8",
+        )
+        data["bookings"] = {"source": "csv", "path": "bookings.csv"}
+    else:
+        from tests.factories import _merge
+
+        data = _merge(data, changes)
+    path = tmp_path / "town.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(path), "--out", str(out), "--method", "full"])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
