@@ -127,3 +127,10 @@ def test_example_text_is_toml_with_sources():
     ):
         assert key in text
     assert text.count("assumption") >= 5 and "METI" in text and "Electricity Maps" in text
+
+
+def test_leap_year_is_refused_with_the_reason():
+    data = example_dict()
+    data["horizon"]["year"] = 2024
+    with pytest.raises(ScenarioError, match=r"horizon\.year = 2024.*leap year.*use 2025"):
+        scenario_from_dict(data, source="town.toml")

@@ -8,6 +8,7 @@ Unknown keys are rejected (a typo must not be silently ignored).
 
 from __future__ import annotations
 
+import calendar
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -52,6 +53,17 @@ class Horizon(_Section):
     step_minutes: Literal[15, 30, 60] = Field(default=60, description="Time step [min].")
     start_month: int = Field(default=1, ge=1, le=12, description="First month planned (for shorter runs).")
     months: int = Field(default=12, ge=1, le=12, description="Number of months planned.")
+
+    @field_validator("year")
+    @classmethod
+    def _not_leap(cls, value: int) -> int:
+        if calendar.isleap(value):
+            raise ValueError(
+                f"{value} is a leap year; chisan plans 365-day years (8,760 h) so that annual figures compare "
+                f"between years — use {value + 1} or another non-leap year (weather files of {value} still work: "
+                "29 February is left out)"
+            )
+        return value
 
 
 class Weather(_Section):
