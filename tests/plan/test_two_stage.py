@@ -65,7 +65,7 @@ def test_rolling_dispatch_close_to_the_monolithic_dispatch(month, solved):
     m = build_model(fixed)
     assert _solve(m, _highs_options(None, None)) == "optimal"
     mono = float(m.objective.value)
-    rolled = rolling_dispatch(fixed, RollingSettings(168, 48))
+    rolled = rolling_dispatch(fixed, RollingSettings(commit_hours=168, lookahead_hours=48))
     sol = Solution(
         capacities=two.capacities,
         values=rolled.values,

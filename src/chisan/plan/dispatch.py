@@ -3,12 +3,12 @@
 A year of 30 vehicles at hourly steps is a 540,000-variable LP that HiGHS needs 10–15 s for even with the
 capacities fixed (and 60–140 s with them free, see benchmarks/). With capacities fixed, the year only couples
 through the vehicles' and the storage's energy, so it is solved as a rolling horizon: a window of
-``commit_steps + lookahead_steps`` steps is optimised, its first ``commit_steps`` are kept, and the next window
+``commit_hours + lookahead_hours`` is optimised, its first ``commit_hours`` are kept, and the next window
 starts from the energy they leave. The window model is built once; each move only rewrites bounds, right-hand
 sides and costs (:func:`chisan.plan.model.update_model_data`), and linopy's persistent solver applies the change
 to the HiGHS model in place and warm-starts from the previous basis (≈ 40 ms per week instead of ≈ 300 ms).
 
-Myopia is bounded in two ways: each window looks ``lookahead_steps`` beyond what it keeps, and every vehicle
+Myopia is bounded in two ways: each window looks ``lookahead_hours`` beyond what it keeps, and every vehicle
 must end a window with at least :func:`minimum_energy_kwh` — the least energy from which all its later bookings
 can still be served by charging at full power whenever plugged in — so no window can strand a later booking.
 The year is cyclic: the last window must give back the energy the year started with.
@@ -90,18 +90,22 @@ def _spread(need_kwh: pd.Series, usable_kwh: pd.Series, total_kwh: float) -> pd.
 
 @dataclass
 class RollingSettings:
-    """How the year is cut into windows.
+    """How the horizon is cut into windows (in hours, so the same at any step length).
 
     Attributes
     ----------
-    commit_steps : int
-        Steps kept from each window (168 = one week of hours).
-    lookahead_steps : int
-        Steps optimised beyond those kept (48 = two days of hours).
+    commit_hours : float
+        Hours kept from each window (168 = one week).
+    lookahead_hours : float
+        Hours optimised beyond those kept (48 = two days).
     """
 
-    commit_steps: int = 168
-    lookahead_steps: int = 48
+    commit_hours: float = 168.0
+    lookahead_hours: float = 48.0
+
+    def steps(self, dt_hours: float) -> tuple[int, int]:
+        """(steps kept, steps looked ahead) at a step length of ``dt_hours`` [h]."""
+        return max(1, round(self.commit_hours / dt_hours)), max(0, round(self.lookahead_hours / dt_hours))
 
 
 @dataclass
@@ -209,8 +213,9 @@ def rolling_dispatch(
         if cap.enabled and cap.lower != cap.upper:
             raise ValueError(f"rolling_dispatch needs fixed capacities; {name} is free")
     n = len(inputs.snapshots)
-    commit = min(settings.commit_steps, n)
-    length = min(commit + settings.lookahead_steps, n)
+    commit_steps, lookahead_steps = settings.steps(inputs.dt_hours)
+    commit = min(commit_steps, n)
+    length = min(commit + lookahead_steps, n)
     n_windows = math.ceil(n / commit)
     need = minimum_energy_kwh(inputs, cyclic=True)
     # Start the year with the least energy that serves its first bookings: the cyclic need before step 0, which

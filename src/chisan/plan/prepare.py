@@ -72,14 +72,8 @@ def plan_index(scenario: Scenario) -> pd.DatetimeIndex:
     if h.step_minutes == 60:
         return hours
     per_hour = 60 // h.step_minutes
-    offsets = pd.to_timedelta(np.arange(per_hour) * h.step_minutes, unit="min")
-    return (
-        pd.DatetimeIndex((hours.to_numpy()[:, None] + offsets.to_numpy()[None, :]).ravel())
-        .tz_localize("UTC")
-        .tz_convert(hours.tz)
-        if hours.tz is not None
-        else hours
-    )
+    offsets = pd.to_timedelta(np.tile(np.arange(per_hour) * h.step_minutes, len(hours)), unit="min")
+    return hours.repeat(per_hour) + offsets
 
 
 def load_weather(scenario: Scenario) -> tuple[pd.DataFrame, str]:

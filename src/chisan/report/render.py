@@ -77,7 +77,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"cost, {_num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
             "is the target each week of step 3 must end at.</li>"
             f"<li><b>Per-vehicle dispatch</b> of the whole year in {m.get('windows')} windows of "
-            f"{m.get('commit_steps')} steps kept plus {m.get('lookahead_steps')} steps look-ahead, each a "
+            f"{m.get('commit_hours'):g} h kept plus {m.get('lookahead_hours'):g} h look-ahead, each a "
             "linopy/HiGHS LP updated in place and warm-started. Each window ends with at least the energy every "
             "later booking needs.</li></ol>"
             f"<p>The plan's objective — energy-system annuities and fixed O&amp;M, grid import − export, carbon "
