@@ -14,6 +14,8 @@ import pytest
 from chisan.batteries.ageing import (
     AGEING_MODELS,
     FadeState,
+    advance_power_law,
+    advance_sigmoid,
     advance_state,
     ageing_model,
     capacity_fade,
@@ -212,6 +214,39 @@ def test_constant_stress_is_independent_of_step_length(model: str) -> None:
     yearly = capacity_fade(_stress(dt_days=[365.0], efc=[365.0], dod=[0.8], c_rate=[0.5]), model)
     for column in ("calendar_fade", "cycle_fade", "lam_fade", "relative_capacity"):
         assert daily[column].iloc[-1] == pytest.approx(yearly[column].iloc[-1], rel=1e-10, abs=1e-15), column
+
+
+@pytest.mark.parametrize("model", sorted(AGEING_MODELS))
+def test_cumulative_update_equals_step_by_step_updates(model: str) -> None:
+    # The fade is advanced as cumulative sums (u = q^(1/p) adds k^(1/p) Δx per step; w = (2 artanh q)^(1/p)
+    # adds Δx/s). Independent check: apply advance_power_law / advance_sigmoid one step at a time.
+    rng = np.random.default_rng(21)
+    n = 200
+    stress = _stress(
+        dt_days=rng.uniform(0.0, 2.0, n).tolist(),
+        efc=np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0, 1.5, n)).tolist(),
+        dod=rng.uniform(0.05, 0.8, n).tolist(),
+        c_rate=rng.uniform(0.0, 1.0, n).tolist(),
+        mean_soc=rng.uniform(0.1, 0.95, n).tolist(),
+        temp_c=rng.uniform(15.0, 40.0, n).tolist(),  # inside the Kokam LAM fit (q5 > 0)
+    )
+    m = ageing_model(model)
+    start = FadeState(np.array([0.01]), np.array([0.02]), np.array([0.005 if m.lam_scale else 0.0]))
+    fast = capacity_fade(stress, model, state=start)
+    q_cal, q_cyc, q_lam = start.calendar, start.cycle, start.lam
+    for _, row in stress.iterrows():
+        k_cal = m.calendar_rate(row["temp_c"], row["mean_soc"])
+        k_cyc = m.cycle_rate(row["temp_c"], row["dod"], row["c_rate"], row["mean_soc"])
+        q_cal = advance_power_law(q_cal, k_cal, m.calendar_exponent, row["dt_days"])
+        q_cyc = advance_power_law(q_cyc, k_cyc, m.cycle_exponent, row["efc"])
+        if m.lam_scale is not None:
+            scale = m.lam_scale(row["temp_c"], row["dod"], row["mean_soc"])
+            q_lam = advance_sigmoid(q_lam, scale, m.lam_exponent, row["efc"])
+    # Tolerance 1e-12: the two orders of floating-point operations differ only by rounding.
+    assert fast["calendar_fade"].iloc[-1] == pytest.approx(float(q_cal[0]), rel=1e-12)
+    assert fast["cycle_fade"].iloc[-1] == pytest.approx(float(q_cyc[0]), rel=1e-12)
+    if m.lam_scale is not None:
+        assert fast["lam_fade"].iloc[-1] == pytest.approx(float(q_lam[0]), rel=1e-12)
 
 
 def test_project_health_retire_year_by_hand() -> None:
