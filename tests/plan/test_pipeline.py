@@ -92,9 +92,10 @@ def test_quarter_hour_steps_agree_with_hourly():
     assert quarter.checks.passed
     assert len(quarter.prepared.inputs.snapshots) == 4 * len(hourly.prepared.inputs.snapshots)
     assert quarter.prepared.inputs.dt_hours == 0.25
-    assert quarter.results.kpi("trip_energy_kwh_per_year") == pytest.approx(
-        hourly.results.kpi("trip_energy_kwh_per_year"), rel=1e-9
-    )
+    # the same bookings are generated; charging counted in whole quarter hours lets at least as many be served
+    bq, bh = quarter.prepared.assignment.bookings, hourly.prepared.assignment.bookings
+    pd.testing.assert_series_equal(bq["trip_energy_kwh"], bh["trip_energy_kwh"])
+    assert quarter.prepared.assignment.served_count >= hourly.prepared.assignment.served_count
     assert quarter.results.kpi("pv_kw") == pytest.approx(hourly.results.kpi("pv_kw"), rel=0.05)
     assert quarter.results.kpi("renewable_share_hourly_matched") == pytest.approx(
         hourly.results.kpi("renewable_share_hourly_matched"), abs=0.02
