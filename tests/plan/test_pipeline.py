@@ -92,8 +92,9 @@ def test_quarter_hour_steps_agree_with_hourly():
     assert quarter.checks.passed
     assert len(quarter.prepared.inputs.snapshots) == 4 * len(hourly.prepared.inputs.snapshots)
     assert quarter.prepared.inputs.dt_hours == 0.25
-    # the same bookings are generated (their trip energy differs slightly: the air temperature is averaged over each
-    # booking's quarter hours instead of its hours, by ≤ 2.2 % for a half-hour trip); charging counted in whole quarter hours serves at least as many
+    # the same bookings are generated (their trip energy differs slightly: the air temperature is averaged over
+    # each booking's quarter hours instead of its hours, by ≤ 2.2 % for a half-hour trip); charging counted in
+    # whole quarter hours serves at least as many bookings
     bq, bh = quarter.prepared.assignment.bookings, hourly.prepared.assignment.bookings
     pd.testing.assert_series_equal(bq["distance_km"], bh["distance_km"])
     np.testing.assert_allclose(bq["trip_energy_kwh"], bh["trip_energy_kwh"], rtol=0.03)  # short trips: ≤ 2.2 %
