@@ -249,6 +249,17 @@ def test_cumulative_update_equals_step_by_step_updates(model: str) -> None:
         assert fast["lam_fade"].iloc[-1] == pytest.approx(float(q_lam[0]), rel=1e-12)
 
 
+def test_kokam_lam_scale_by_hand_and_its_floor() -> None:
+    # Inside the tested range: q5 = 1e4 + 153 · (25 - 55) · 0.8 · (0.5 / 0.6) = 1e4 - 3060 = 6940 EFC.
+    lam_scale = ageing_model("nmc111_kokam").lam_scale
+    assert float(lam_scale(25.0, 0.8, 0.5)) == pytest.approx(6940.0, rel=1e-12)
+    # A car parked full after a deep winter trip: 1e4 + 153 · (2 - 55) · 0.9 · 1.5 = -947 EFC. Held at the
+    # harshest tested corner, 1e4 - 153 · 55 = 1585 EFC, with a warning (not at 1 EFC, which would end the
+    # pack's life in a single day).
+    with pytest.warns(UserWarning, match="held at 1,585 EFC"):
+        assert float(lam_scale(2.0, 0.9, 0.9)) == pytest.approx(1585.0, rel=1e-12)
+
+
 def test_project_health_retire_year_by_hand() -> None:
     # Naumann calendar only (SOC 0.5, 25 °C): soh = 1 - k sqrt(t_days), k = 1.2571e-5 · 0.60225 · sqrt(86400)
     # = 2.22540e-3; soh reaches 0.8 at t = (0.2 / k)^2 = 8077 days = 22.13 years.

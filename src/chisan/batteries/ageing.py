@@ -228,17 +228,29 @@ def kokam_nmc111_lam_scale(
     """Throughput scale ``q5`` [EFC] of the sigmoidal loss of active material of the Kokam NMC111 model.
 
     ``q_LAM = 2 (1/2 - 1/(1 + exp((EFC/q5)^p)))`` and the relative capacity is ``min(q_LLI, 1.01 - q_LAM)``
-    [1]_. Outside the fitted range (0-45 °C) ``q5`` can turn negative; it is then held at 1 EFC (a warning).
+    [1]_. The linear law ``q5 = 1e4 + 153 (T - 55) DoD (SOC/0.6)`` was fitted to cycling at 0-55 °C, 80-100 %
+    DoD and mean SOC up to about 0.6 (BLAST-Lite's summary of the test matrix [3]_). Outside that range it can
+    fall to a few EFC or below zero (a car parked full in winter after one deep trip: 2 °C, DoD 0.9, mean SOC
+    0.9 gives 1e4 - 153 · 53 · 0.9 · 1.5 < 0), and a single such day would destroy the pack. ``q5`` is
+    therefore held at :data:`KOKAM_LAM_SCALE_FLOOR_EFC`, its value at the harshest tested corner (0 °C, DoD 1,
+    SOC 0.6), with a warning.
     """
     temp_c = np.asarray(temp_c, dtype=float)
     q5 = params["q5_0"] + params["q5_1"] * (temp_c - 55.0) * np.asarray(dod) * (np.asarray(mean_soc) / 0.6)  # [1]
-    if np.any(q5 < 1.0):
+    floor = params["q5_0"] + params["q5_1"] * (0.0 - 55.0) * 1.0 * (0.6 / 0.6)  # harshest tested corner
+    if np.any(q5 < floor):
         warnings.warn(
-            "Kokam NMC111 LAM scale q5 < 1 EFC (cold, deep cycling: outside the 0-45 °C fit); held at 1 EFC",
+            f"Kokam NMC111 LAM scale q5 below {floor:,.0f} EFC (cold, deep cycling at high mean SOC: outside "
+            f"the tested 0-55 °C, DoD <= 1, SOC <= 0.6 range); held at {floor:,.0f} EFC",
             stacklevel=2,
         )
-        q5 = np.maximum(q5, 1.0)
+        q5 = np.maximum(q5, floor)
     return q5
+
+
+KOKAM_LAM_SCALE_FLOOR_EFC: float = NMC111_KOKAM_PARAMETERS["q5_0"] + NMC111_KOKAM_PARAMETERS["q5_1"] * (-55.0)
+"""Smallest ``q5`` of :func:`kokam_nmc111_lam_scale` [EFC]: 1e4 + 153 · (0 - 55) · 1 · (0.6 / 0.6) = 1,585 EFC,
+the value at the harshest corner of the tests (0 °C, DoD 1, mean SOC 0.6)."""
 
 
 # --- LFP 250 Ah prismatic (Gasper et al. 2023) ------------------------------------------------------------
