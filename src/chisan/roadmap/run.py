@@ -1,0 +1,866 @@
+"""The roadmap: the town run forward year by year, its packs through cars, second life and recycling.
+
+Each year of the roadmap:
+
+1. **Fleet.** The fleet is ``N0 (1 + g)^(y - y0)`` vehicles (rounded), split over the stations in proportion
+   to the scenario's; members (and so bookings) grow with it. Every vehicle holds one pack. A pack that
+   reached the retirement threshold during the previous year leaves its car at the start of the year and a
+   new pack takes its place.
+2. **4R.** The packs leaving cars are routed (:func:`chisan.batteries.lifecycle.route_retired_packs`:
+   healthiest first to resell, reuse, refabricate, recycle, in the configured shares).
+3. **Plan** (planned years only). The scenario is planned with the roadmap's changes: the fleet, the
+   renewables already built as a floor (``min_kw``), and **as its only stationary storage the town's own
+   reused packs**, offered up to their usable capacity (nominal × SOH × derate) at the second-life price
+   annualised over the second-life lifetime. The loop closes: packs retired from cars become storage the
+   plan may use, and the plan's use of it ages them.
+4. **Ageing.** Every pack's fade is advanced through the year with the stress of the latest planned year:
+   packs in cars with the SOC of a vehicle of that plan (vehicle ``i`` follows plan vehicle ``i mod n``);
+   reused packs, healthiest first, up to the storage the plan used, with the storage's SOC, and the rest
+   idle at ``second_life_idle_soc_fraction`` (calendar ageing only). Packs in cars that reach
+   ``retire_soh_fraction`` retire at the end of the year; reused packs that reach
+   ``second_life_end_soh_fraction`` go to recycling.
+
+Planned and derived years: a full plan of a 30-vehicle town takes 6-9 s, so only ``plan_years`` years are
+planned (by default 5, evenly spaced, first and last included); the energy flows, capacities and cost of the
+other years are interpolated linearly between the planned years around them, and their ageing uses the
+operation of the latest planned year before them. The fleet, the packs and the grid factor are computed for
+every year.
+
+Emissions of each year [kg CO2e]:
+
+* ``scope2_kg`` = grid import × that year's location-based grid factor × the hourly shape of the plan
+  (Σ import_t f_t / (Σ import_t · mean f); 1 for a flat factor).
+* ``embodied_*_kg``: PV and wind capacity × ``technologies.*.embodied_kg_per_kw``, and new packs × battery
+  kWh × ``cell_production_kg_co2e_per_kwh`` (IVL 2019: 61-106 kg CO2e/kWh). ``annualised`` (default,
+  DESIGN.md §6): PV and wind capacity in service × factor / lifetime (which also re-builds them at the end of
+  their life); each pack's footprint spread evenly over its years in a car (the projected ones for packs still
+  in a car at the end). ``upfront``: in the year built or made. Reused packs carry no new footprint (its
+  footprint belongs to their first life: cut-off); no recycling credit is taken (no cited figure).
+* ``export_credit_kg`` = export × grid factor (× shape), subtracted from ``net_kg`` only when
+  ``export_credit = true`` (GHG Protocol scope 2 does not net exports).
+* ``net_kg`` = scope 2 + embodied (− export credit). The peak year is the year of the largest net emissions,
+  the net-zero year the first year they are ≤ 0; otherwise the gap left is the net emissions of the target year.
+* ``baseline_kg``/``avoided_kg``: the km driven by private gasoline cars (scenario ``baseline``), reported
+  beside, not netted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.batteries.ageing import FadeState, advance_state, ageing_model
+from chisan.batteries.lifecycle import StockFlowResult, route_retired_packs, stock_flow
+from chisan.exceptions import ChisanError
+from chisan.roadmap import health
+from chisan.roadmap.schema import ResolvedRoadmap, RoadmapSettings, resolve
+from chisan.scenario.schema import Scenario
+
+Progress = Callable[[str, float], None]
+"""``f(message, fraction_of_the_roadmap_done)``."""
+
+ENERGY_COLUMNS: tuple[str, ...] = (
+    "charging_kwh",
+    "grid_import_kwh",
+    "grid_export_kwh",
+    "pv_kwh",
+    "wind_kwh",
+    "curtailed_kwh",
+    "storage_charge_kwh",
+    "storage_discharge_kwh",
+)
+"""Annual energy flows of a plan [kWh/year] (keys of :attr:`chisan.plan.results.PlanResults.energy_balance`)."""
+
+PROJECTION_YEARS = 60
+"""How far beyond the roadmap packs are projected to find when they retire or end their second life [years]."""
+
+_CAR, _SECOND, _GONE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class PlannedYear:
+    """What the roadmap needs from the plan of one year.
+
+    Attributes
+    ----------
+    capacities : dict[str, float]
+        ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw`` [kW, kWh].
+    energy_kwh : dict[str, float]
+        Annual flows of :data:`ENERGY_COLUMNS` [kWh/year].
+    km : float
+        Distance driven [km/year].
+    cost_per_year : float
+        Annualised total cost [currency/year].
+    scope2_shape, export_shape : float
+        Σ flow_t f_t / (Σ flow_t · mean f) for import and export [-] (1 for a flat grid factor).
+    operation : chisan.roadmap.health.PlanOperation
+        SOC of the vehicles and the storage, air temperature.
+    seconds : float
+        Wall time of the plan [s].
+    """
+
+    capacities: dict[str, float]
+    energy_kwh: dict[str, float]
+    km: float
+    cost_per_year: float
+    scope2_shape: float
+    export_shape: float
+    operation: health.PlanOperation
+    seconds: float = 0.0
+
+
+Planner = Callable[[Scenario, Progress | None], PlannedYear]
+"""``planner(scenario_of_the_year, progress) -> PlannedYear``; :func:`plan_year` by default."""
+
+
+def _shape(flow_kw: pd.Series, factor: pd.Series) -> float:
+    """Σ flow_t f_t / (Σ flow_t · mean f) [-]; 1 when nothing flows or the factor is 0."""
+    total = float(flow_kw.sum())
+    mean = float(factor.mean())
+    if total <= 0 or mean <= 0:
+        return 1.0
+    return float((flow_kw * factor).sum()) / (total * mean)
+
+
+def plan_year(scenario: Scenario, progress: Progress | None = None) -> PlannedYear:
+    """Plan one year with :func:`chisan.plan.pipeline.plan_scenario` (checked) and keep what the roadmap needs."""
+    from chisan.plan.pipeline import plan_scenario
+
+    t0 = time.perf_counter()
+    run = plan_scenario(scenario, progress=progress)
+    results = run.results
+    dispatch = results.dispatch
+    factor = dispatch["emission_factor_kg_per_kwh"]
+    return PlannedYear(
+        capacities={k: float(v) for k, v in results.capacities.items()},
+        energy_kwh={k: float(results.energy_balance[k]) for k in ENERGY_COLUMNS},
+        km=results.kpi("km_per_year"),
+        cost_per_year=results.kpi("total_cost_per_year"),
+        scope2_shape=_shape(dispatch["grid_import_kw"], factor),
+        export_shape=_shape(dispatch["grid_export_kw"], factor),
+        operation=health.plan_operation(run),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# --- the town's changes, year by year ------------------------------------------------------------------------
+
+
+def largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Whole numbers summing to ``total`` in proportion to ``weights`` (Hamilton's method, ties to the first)."""
+    weights_arr = np.asarray(weights, dtype=float)
+    if total <= 0 or weights_arr.sum() <= 0:
+        return [0] * len(weights)
+    quotas = total * weights_arr / weights_arr.sum()
+    counts = np.floor(quotas + 1e-9).astype(int)
+    order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - counts[i]), i))
+    for i in order[: total - int(counts.sum())]:
+        counts[i] += 1
+    return counts.tolist()
+
+
+def fleet_path(years: list[int], base_vehicles: dict[str, int], growth_per_year: float) -> pd.DataFrame:
+    """Vehicles per station in each year: ``round(N0 (1 + g)^(y - y0))`` split like the base fleet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``year``, one column per station [vehicles].
+    """
+    n0 = sum(base_vehicles.values())
+    rows = []
+    for y in years:
+        total = round(n0 * (1.0 + growth_per_year) ** (y - years[0]))
+        rows.append(largest_remainder(total, list(base_vehicles.values())))
+    return pd.DataFrame(rows, index=pd.Index(years, name="year"), columns=list(base_vehicles))
+
+
+def base_members(scenario: Scenario) -> int:
+    """Members of the car-sharing in the scenario (given, or population × membership fraction)."""
+    b = scenario.bookings
+    return b.members if b.members is not None else round(scenario.municipality.population * b.membership_fraction)
+
+
+def year_scenario(
+    scenario: Scenario,
+    *,
+    vehicles: dict[str, int],
+    members: int,
+    pv_floor_kw: float,
+    wind_floor_kw: float,
+    second_life_kwh: float,
+    second_life_price_per_kwh: float,
+    second_life_lifetime_years: float,
+    grid_factor_kg_per_kwh: float,
+) -> Scenario:
+    """The scenario of one roadmap year.
+
+    Stations get ``vehicles`` (chargers scaled alike, rounded up), bookings ``members``; PV and wind keep what
+    is built (``min_kw`` = floor, within ``max_kw``); the storage is the second-life storage: up to
+    ``second_life_kwh`` at ``second_life_price_per_kwh`` over ``second_life_lifetime_years`` (none when 0);
+    a constant grid factor is set to the year's (an hourly file is kept and scaled in the accounting).
+    """
+    stations = []
+    for s in scenario.stations:
+        n = vehicles[s.name]
+        chargers = s.chargers
+        if chargers is not None and s.vehicles:
+            chargers = math.ceil(chargers * n / s.vehicles - 1e-9)
+        stations.append(s.model_copy(update={"vehicles": n, "chargers": chargers}))
+    tech = scenario.technologies
+
+    def floored(t, floor_kw: float):
+        if t.fixed_kw is not None or not t.enabled:
+            return t
+        floor = max(t.min_kw, floor_kw)
+        if t.max_kw is not None:
+            floor = min(floor, t.max_kw)
+        return t.model_copy(update={"min_kw": floor})
+
+    st = tech.storage
+    if second_life_kwh > 1e-6:
+        limit = second_life_kwh if st.max_kwh is None else min(second_life_kwh, st.max_kwh)
+        storage = st.model_copy(
+            update={
+                "enabled": True,
+                "capex_per_kwh": second_life_price_per_kwh,
+                "lifetime_years": second_life_lifetime_years,
+                "max_kwh": limit,
+                "fixed_kwh": None,
+                "fixed_kw": None,
+                "embodied_kg_per_kwh": 0.0,
+            }
+        )
+    else:
+        storage = st.model_copy(update={"enabled": False, "fixed_kwh": None, "fixed_kw": None})
+    technologies = tech.model_copy(
+        update={"pv": floored(tech.pv, pv_floor_kw), "wind": floored(tech.wind, wind_floor_kw), "storage": storage}
+    )
+    grid = scenario.grid
+    if grid.emission_factor_path is None:
+        grid = grid.model_copy(update={"emission_factor_kg_per_kwh": grid_factor_kg_per_kwh})
+    bookings = scenario.bookings
+    if bookings.source == "generated":
+        bookings = bookings.model_copy(update={"members": int(members)})
+    return scenario.model_copy(
+        update={"stations": stations, "technologies": technologies, "grid": grid, "bookings": bookings}
+    )
+
+
+# --- packs ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Slots:
+    """The vehicles of the fleet: each one's name, the position of its pack, and the year it joined."""
+
+    names: list[str] = field(default_factory=list)
+    pack: list[int] = field(default_factory=list)
+    since: list[int] = field(default_factory=list)
+
+
+class _Packs:
+    """Every pack the town has bought, with where it is and its fade (arrays grown as packs are added)."""
+
+    def __init__(self, capacity_kwh: float) -> None:
+        self.capacity_kwh = capacity_kwh
+        self.ids: list[str] = []
+        self.vehicle: list[str] = []
+        self.slot = np.empty(0, dtype=int)
+        self.where = np.empty(0, dtype=int)
+        self.entry = np.empty(0, dtype=int)
+        self.retire_year = np.empty(0)
+        self.retire_age = np.empty(0)
+        self.soh_retire = np.empty(0)
+        self.end_year = np.empty(0)
+        self.route = np.empty(0, dtype=object)
+        self.reason = np.empty(0, dtype=object)
+        self.fade = FadeState.new(0)
+        self.soh = np.empty(0)
+        self.leave_projected = np.empty(0)
+        self.last_stress: dict[str, np.ndarray] = {}
+        self._count: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, slots: list[int], names: list[str], year: int) -> np.ndarray:
+        """New packs in the given vehicle slots; returns their positions."""
+        n = len(slots)
+        first = len(self)
+        for name in names:
+            self._count[name] = self._count.get(name, 0) + 1
+            self.ids.append(f"{name}-p{self._count[name]}")
+            self.vehicle.append(name)
+        self.slot = np.append(self.slot, np.asarray(slots, dtype=int))
+        self.where = np.append(self.where, np.full(n, _CAR))
+        self.entry = np.append(self.entry, np.full(n, year))
+        for name in ("retire_year", "retire_age", "soh_retire", "end_year"):
+            setattr(self, name, np.append(getattr(self, name), np.full(n, np.nan)))
+        self.route = np.append(self.route, np.full(n, None, dtype=object))
+        self.reason = np.append(self.reason, np.full(n, None, dtype=object))
+        self.fade = FadeState(
+            np.append(self.fade.calendar, np.zeros(n)),
+            np.append(self.fade.cycle, np.zeros(n)),
+            np.append(self.fade.lam, np.zeros(n)),
+        )
+        self.soh = np.append(self.soh, np.ones(n))
+        self.leave_projected = np.append(self.leave_projected, np.full(n, np.nan))
+        return np.arange(first, first + n)
+
+    def state_of(self, rows: np.ndarray) -> FadeState:
+        return FadeState(self.fade.calendar[rows], self.fade.cycle[rows], self.fade.lam[rows])
+
+    def set_state(self, rows: np.ndarray, state: FadeState) -> None:
+        self.fade.calendar[rows] = state.calendar
+        self.fade.cycle[rows] = state.cycle
+        self.fade.lam[rows] = state.lam
+
+
+@dataclass
+class RoadmapResult:
+    """A roadmap, year by year.
+
+    Attributes
+    ----------
+    config : ResolvedRoadmap
+        The settings with their defaults filled in.
+    years : pandas.DataFrame
+        Index ``year``: ``planned`` (bool), ``vehicles``, ``members``, capacities ``pv_kw``, ``wind_kw``,
+        ``second_life_offered_kwh`` and ``storage_kwh`` (used) [kW, kWh], the flows of :data:`ENERGY_COLUMNS`
+        and ``km`` [km/year], ``cost_per_year`` [currency/year], ``grid_factor_kg_per_kwh``, emissions
+        ``scope2_kg``, ``embodied_pv_kg``, ``embodied_wind_kg``, ``embodied_battery_kg``, ``embodied_kg``,
+        ``export_credit_kg``, ``net_kg``, ``baseline_kg``, ``avoided_kg`` [kg CO2e/year], and pack counts
+        ``new_packs``, ``retired_packs`` [packs].
+    packs : pandas.DataFrame
+        One row per pack: ``pack_id``, ``vehicle``, ``chemistry``, ``capacity_kwh``, ``year_in_service``,
+        ``retire_year`` (year it leaves its car), ``retire_age_years`` (age when it reached the threshold,
+        fractional; projected beyond the roadmap for packs still in a car), ``retire_reason``
+        (``soh_threshold``, ``vehicle_replaced``, ``fleet_reduced``), ``soh_at_retirement``, ``route``,
+        ``end_year``, as passed to :func:`chisan.batteries.lifecycle.stock_flow`.
+    health : pandas.DataFrame
+        Long table ``year, pack_id, vehicle, state, soh``: SOH [fraction] at the end of each year of every
+        pack in a car (``in_car``) or in the town's storage (``second_life``).
+    lifecycle : StockFlowResult
+        Stocks, flows, materials and EU recovery checks of every pack.
+    summary : dict
+        ``peak_year``, ``peak_kg``, ``net_zero_year`` (None if not reached), ``target_year``,
+        ``net_at_target_kg``, ``gap_at_target_kg``, ``reaches_target``.
+    timings : dict
+        Wall time [s]: ``plan_<year>`` per planned year, ``ageing``, ``total``.
+    """
+
+    config: ResolvedRoadmap
+    years: pd.DataFrame
+    packs: pd.DataFrame
+    health: pd.DataFrame
+    lifecycle: StockFlowResult
+    summary: dict
+    timings: dict = field(default_factory=dict)
+
+
+def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
+    """Peak year, net-zero year and the gap left at the target year of a yearly net-emissions path.
+
+    Parameters
+    ----------
+    net_kg : pandas.Series
+        Net emissions [kg CO2e/year] indexed by year.
+    target_year : int
+
+    Returns
+    -------
+    dict
+        ``peak_year`` (first year of the largest value), ``peak_kg``, ``net_zero_year`` (first year ≤ 0, or
+        None), ``target_year``, ``net_at_target_kg``, ``gap_at_target_kg`` (= max(0, net at target)),
+        ``reaches_target`` (a net-zero year at or before the target year).
+    """
+    peak_year = int(net_kg.idxmax())
+    at_or_below = net_kg[net_kg <= 0.0]
+    zero_year = int(at_or_below.index[0]) if len(at_or_below) else None
+    at_target = float(net_kg.loc[target_year])
+    return {
+        "peak_year": peak_year,
+        "peak_kg": float(net_kg.loc[peak_year]),
+        "net_zero_year": zero_year,
+        "target_year": int(target_year),
+        "net_at_target_kg": at_target,
+        "gap_at_target_kg": max(0.0, at_target),
+        "reaches_target": zero_year is not None and zero_year <= target_year,
+    }
+
+
+def _vehicle_chemistry(scenario: Scenario) -> tuple[str, float]:
+    from chisan.plan.prepare import resolve_vehicle
+
+    vehicle = resolve_vehicle(scenario)
+    return vehicle.chemistry, float(vehicle.battery_kwh)
+
+
+def _base_vehicles(scenario: Scenario) -> dict[str, int]:
+    """Vehicles per station; stations that leave it open are sized once from the bookings."""
+    given = {s.name: s.vehicles for s in scenario.stations}
+    if all(v is not None for v in given.values()):
+        return {k: int(v) for k, v in given.items()}
+    from chisan.plan.prepare import prepare_inputs
+
+    counts = prepare_inputs(scenario).assignment.vehicles_per_station
+    return {name: int(v) if v is not None else int(counts.get(name, 0)) for name, v in given.items()}
+
+
+def run_roadmap(
+    scenario: Scenario,
+    settings: RoadmapSettings | None = None,
+    *,
+    years: tuple[int, int] | None = None,
+    planner: Planner | None = None,
+    progress: Progress | None = None,
+) -> RoadmapResult:
+    """Run the town forward year by year (module docstring): fleet, 4R, plans, ageing, emissions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The town (its planning year sets the weather of every plan).
+    settings : RoadmapSettings, optional
+        The ``[roadmap]`` table (default: all defaults).
+    years : (int, int), optional
+        First and last year, overriding the settings.
+    planner : callable, optional
+        ``planner(scenario, progress) -> PlannedYear``; default :func:`plan_year`.
+    progress : callable, optional
+        ``progress(message, fraction_done)``.
+
+    Raises
+    ------
+    ScenarioError, DataError, InfeasibleError, SolverError, CheckError
+        The message says which roadmap year failed.
+    """
+    t_start = time.perf_counter()
+    settings = settings or RoadmapSettings()
+    planner = planner or plan_year
+    say = progress or (lambda msg, frac: None)
+    chemistry, pack_kwh = _vehicle_chemistry(scenario)
+    base_factor = scenario.grid.emission_factor_kg_per_kwh
+    if scenario.grid.emission_factor_path is not None:
+        from chisan.carbon.factors import read_hourly_emission_factors
+
+        hourly = read_hourly_emission_factors(
+            scenario.resolve(scenario.grid.emission_factor_path), column=scenario.grid.emission_factor_column
+        )
+        base_factor = float(np.asarray(hourly, dtype=float).mean())
+    cfg = resolve(settings, scenario, chemistry=chemistry, base_grid_factor_kg_per_kwh=base_factor, years=years)
+    s = cfg.settings
+    model = ageing_model(cfg.ageing_model)
+    all_years = cfg.years
+    last = all_years[-1]
+
+    base_counts = _base_vehicles(scenario)
+    fleet = fleet_path(all_years, base_counts, s.fleet_growth_per_year_fraction)
+    n0 = max(1, sum(base_counts.values()))
+    m0 = base_members(scenario)
+    if s.fleet_growth_per_year_fraction and scenario.bookings.source == "csv":
+        warnings.warn(
+            "bookings come from a CSV file: the fleet grows by fleet_growth_per_year_fraction but the bookings do not",
+            stacklevel=2,
+        )
+
+    packs = _Packs(pack_kwh)
+    slots = _Slots()
+    rows: dict[int, dict] = {}
+    plans: dict[int, PlannedYear] = {}
+    health_rows: list[pd.DataFrame] = []
+    built = {"pv_kw": 0.0, "wind_kw": 0.0}
+    stress: health.YearStress | None = None
+    used_kwh = 0.0
+    timings: dict[str, float] = {}
+    t_ageing = 0.0
+    n_planned = len(cfg.planned_years)
+
+    for y in all_years:
+        n_y = int(fleet.loc[y].sum())
+        _start_of_year(packs, slots, y, n_y, cfg)
+        second = np.flatnonzero(packs.where == _SECOND)
+        usable = packs.capacity_kwh * packs.soh[second] * s.second_life_derate_fraction
+        offered_kwh = float(usable.sum())
+        row = {
+            "planned": y in cfg.planned_years,
+            "vehicles": n_y,
+            "members": round(m0 * n_y / n0),
+            "second_life_offered_kwh": offered_kwh,
+        }
+
+        if y in cfg.planned_years:
+            done = sum(1 for p in cfg.planned_years if p < y)
+            year_sc = year_scenario(
+                scenario,
+                vehicles=fleet.loc[y].to_dict(),
+                members=row["members"],
+                pv_floor_kw=built["pv_kw"],
+                wind_floor_kw=built["wind_kw"],
+                second_life_kwh=offered_kwh,
+                second_life_price_per_kwh=cfg.second_life_price_per_kwh,
+                second_life_lifetime_years=s.second_life_lifetime_years,
+                grid_factor_kg_per_kwh=float(cfg.grid_factor_kg_per_kwh.loc[y]),
+            )
+
+            def inner(msg: str, frac: float, y: int = y, done: int = done) -> None:
+                say(f"{y}: {msg}", (done + min(max(frac, 0.0), 1.0)) / n_planned)
+
+            say(f"{y}: planning ({done + 1}/{n_planned})", done / n_planned)
+            try:
+                plan = planner(year_sc, inner)
+            except ChisanError as err:
+                raise type(err)(f"roadmap year {y}: {err}") from err
+            plans[y] = plan
+            timings[f"plan_{y}"] = plan.seconds
+            for tech in ("pv_kw", "wind_kw"):
+                built[tech] = max(built[tech], plan.capacities[tech])
+            t0 = time.perf_counter()
+            operation = dataclasses.replace(
+                plan.operation, temp_c=plan.operation.temp_c + s.battery_temperature_offset_c
+            )
+            stress = health.year_stress(operation, model, idle_soc=s.second_life_idle_soc_fraction)
+            used_kwh = plan.capacities["storage_kwh"] if stress.storage is not None else 0.0
+            t_ageing += time.perf_counter() - t0
+        else:
+            used_kwh = min(used_kwh, offered_kwh)
+        row["storage_kwh"] = used_kwh
+
+        t0 = time.perf_counter()
+        assert stress is not None
+        _age_one_year(packs, slots.pack, y, stress, used_kwh, model, cfg)
+        health_rows.append(_health_rows(packs, y))
+        t_ageing += time.perf_counter() - t0
+        rows[y] = row
+
+    t0 = time.perf_counter()
+    _route(packs, last + 1, cfg)  # packs that reached the threshold in the last year
+    _project_beyond(packs, slots, last, stress, used_kwh, model, cfg)
+    t_ageing += time.perf_counter() - t0
+    timings["ageing"] = t_ageing
+
+    table = _years_table(rows, plans, cfg, scenario, packs)
+    pack_table = _pack_table(packs, cfg)
+    lifecycle = stock_flow(
+        pack_table,
+        all_years,
+        process=s.recycling_process,
+        end_soh=s.second_life_end_soh_fraction,
+        second_life_derate=s.second_life_derate_fraction,
+        good_module_share=s.good_module_share_fraction,
+    )
+    summary = trajectory_summary(table["net_kg"], cfg.target_year)
+    timings["total"] = time.perf_counter() - t_start
+    return RoadmapResult(
+        config=cfg,
+        years=table,
+        packs=pack_table,
+        health=pd.concat(health_rows, ignore_index=True),
+        lifecycle=lifecycle,
+        summary=summary,
+        timings=timings,
+    )
+
+
+def _start_of_year(packs: _Packs, slots: _Slots, y: int, n_y: int, cfg: ResolvedRoadmap) -> int:
+    """Retire, route, replace and add packs at the start of year ``y``; returns the number of new packs."""
+
+    def take_out(p: int, reason: str) -> None:
+        if packs.where[p] == _CAR and np.isnan(packs.retire_year[p]):
+            packs.retire_year[p] = y
+            packs.soh_retire[p] = packs.soh[p]
+            packs.retire_age[p] = y - packs.entry[p]
+            packs.reason[p] = reason
+
+    # Vehicles leaving the fleet take their packs out of the cars this year.
+    while len(slots.pack) > n_y:
+        slots.names.pop()
+        slots.since.pop()
+        take_out(slots.pack.pop(), "fleet_reduced")
+    # Vehicles at the end of their service are replaced by new ones, packs and all.
+    service = cfg.settings.vehicle_service_years
+    if service is not None:
+        for i, since in enumerate(slots.since):
+            if y - since >= service - 1e-9:
+                take_out(slots.pack[i], "vehicle_replaced")
+                slots.since[i] = y
+    _route(packs, y, cfg)
+    # Recycled from second life at the start of the year.
+    packs.where[(packs.where == _SECOND) & (packs.end_year <= y)] = _GONE
+    # A new pack in every car whose pack left, and in every new car.
+    replace = [i for i, p in enumerate(slots.pack) if packs.where[p] != _CAR]
+    grow = list(range(len(slots.pack), n_y))
+    for i in grow:
+        slots.names.append(f"car{i + 1:03d}")
+        slots.pack.append(-1)
+        slots.since.append(y)
+    filled = replace + grow
+    if filled:
+        positions = packs.add(filled, [slots.names[i] for i in filled], y)
+        for i, p in zip(filled, positions, strict=True):
+            slots.pack[i] = int(p)
+    return len(filled)
+
+
+def _route(packs: _Packs, year: int, cfg: ResolvedRoadmap) -> None:
+    """Route the packs leaving their cars in ``year``: reuse stays in the town, the others leave it."""
+    leaving = np.flatnonzero((packs.retire_year == year) & (packs.where == _CAR))
+    if leaving.size == 0:
+        return
+    s = cfg.settings
+    table = pd.DataFrame(
+        {
+            "year": year,
+            "pack_id": [packs.ids[i] for i in leaving],
+            "chemistry": cfg.chemistry,
+            "capacity_kwh": packs.capacity_kwh,
+            "soh": packs.soh_retire[leaving],
+        },
+        index=leaving,
+    )
+    routed = route_retired_packs(table, s.route_shares, end_soh=s.second_life_end_soh_fraction)
+    packs.route[leaving] = routed["route"].to_numpy()
+    reuse = leaving[routed["route"].to_numpy() == "reuse"]
+    packs.where[leaving] = _GONE
+    packs.where[reuse] = _SECOND
+    recycle = leaving[routed["route"].to_numpy() == "recycle"]
+    packs.end_year[recycle] = year
+
+
+def _stress_groups(
+    packs: _Packs, slot_pack: list[int], stress: health.YearStress, used_kwh: float, derate: float
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Positions of the packs in use, their stress rows, and which of them are in cars."""
+    n_plan = next(iter(stress.vehicles.values())).shape[0]
+    car_rows = np.asarray([p for p in slot_pack if packs.where[p] == _CAR], dtype=int)
+    car_slots = np.asarray([i for i, p in enumerate(slot_pack) if packs.where[p] == _CAR], dtype=int)
+    second = np.flatnonzero(packs.where == _SECOND)
+    # Healthiest reused packs first, up to the storage the plan used; the rest idle.
+    order = second[np.argsort(-packs.soh[second], kind="stable")]
+    usable = packs.capacity_kwh * packs.soh[order] * derate
+    before = np.concatenate([[0.0], np.cumsum(usable)[:-1]])
+    active = order[(before < used_kwh - 1e-9)] if stress.storage is not None else order[:0]
+    idle = np.setdiff1d(order, active)
+    parts = [health.take_rows(stress.vehicles, car_slots % n_plan)]
+    if active.size:
+        parts.append(health.take_rows(stress.storage, np.zeros(active.size, dtype=int)))
+    parts.append(health.take_rows(stress.idle, np.zeros(idle.size, dtype=int)))
+    rows = np.concatenate([car_rows, active, idle]).astype(int)
+    in_car = np.zeros(rows.size, dtype=bool)
+    in_car[: car_rows.size] = True
+    return rows, health.stack(parts), in_car
+
+
+def _age_one_year(
+    packs: _Packs,
+    slot_pack: list[int],
+    y: int,
+    stress: health.YearStress,
+    used_kwh: float,
+    model,
+    cfg: ResolvedRoadmap,
+) -> None:
+    """Advance every pack in the town through year ``y``; mark retirements (cars) and ends (second life)."""
+    s = cfg.settings
+    rows, year_stress, in_car = _stress_groups(packs, slot_pack, stress, used_kwh, s.second_life_derate_fraction)
+    if rows.size == 0:
+        return
+    before = packs.soh[rows].copy()
+    state, capacity = advance_state(packs.state_of(rows), year_stress, model)
+    packs.set_state(rows, state)
+    packs.soh[rows] = capacity[:, -1]
+    packs.last_stress = {"rows": rows, **year_stress}
+    # Cars: reaching the retirement threshold during the year -> out of the car at the start of the next.
+    car = rows[in_car]
+    frac = health.first_crossing(capacity[in_car], s.retire_soh_fraction, before[in_car])
+    crossed = car[~np.isnan(frac)]
+    packs.retire_year[crossed] = y + 1
+    packs.retire_age[crossed] = y - packs.entry[crossed] + frac[~np.isnan(frac)]
+    packs.soh_retire[crossed] = packs.soh[crossed]
+    packs.reason[crossed] = "soh_threshold"
+    # Second life: reaching the end threshold -> recycled at the start of the next year.
+    second = rows[~in_car]
+    frac2 = health.first_crossing(capacity[~in_car], s.second_life_end_soh_fraction, before[~in_car])
+    packs.end_year[second[~np.isnan(frac2)]] = y + 1
+
+
+def _health_rows(packs: _Packs, y: int) -> pd.DataFrame:
+    here = np.flatnonzero((packs.where == _CAR) | (packs.where == _SECOND))
+    return pd.DataFrame(
+        {
+            "year": y,
+            "pack_id": [packs.ids[i] for i in here],
+            "vehicle": [packs.vehicle[i] for i in here],
+            "state": np.where(packs.where[here] == _CAR, "in_car", "second_life"),
+            "soh": packs.soh[here],
+        }
+    )
+
+
+def _project_beyond(
+    packs: _Packs,
+    slots: _Slots,
+    last: int,
+    stress: health.YearStress | None,
+    used_kwh: float,
+    model,
+    cfg: ResolvedRoadmap,
+) -> None:
+    """Repeat the last year's stress to find when packs still in cars retire and reused packs end."""
+    if stress is None or not packs.last_stress:
+        return
+    s = cfg.settings
+    rows = packs.last_stress["rows"]
+    year_stress = {k: v for k, v in packs.last_stress.items() if k != "rows"}
+    position = {int(p): i for i, p in enumerate(rows)}
+    # Packs still in a car: no retire year yet.
+    car = np.asarray([p for p in rows if packs.where[p] == _CAR and np.isnan(packs.retire_year[p])], dtype=int)
+    if car.size:
+        sub = health.take_rows(year_stress, np.asarray([position[int(p)] for p in car]))
+        _, crossing = health.project(packs.state_of(car), sub, model, PROJECTION_YEARS, s.retire_soh_fraction)
+        packs.retire_age[car] = (last + 1 - packs.entry[car]) + crossing
+        # The year it is expected to leave its car: after crossing the threshold, or with its vehicle.
+        leave = packs.entry[car] + np.floor(packs.retire_age[car]) + 1
+        service = s.vehicle_service_years
+        if service is not None:
+            since = {p: slots.since[i] for i, p in enumerate(slots.pack)}
+            replaced = np.asarray([since[int(p)] + math.ceil(service - 1e-9) for p in car], dtype=float)
+            leave = np.fmin(leave, replaced)
+        packs.leave_projected[car] = leave
+    # Reused packs without an end year (including those routed to reuse at the end of the roadmap).
+    second = np.flatnonzero((packs.where == _SECOND) & np.isnan(packs.end_year))
+    if second.size:
+        use = stress.storage if (stress.storage is not None and used_kwh > 0) else stress.idle
+        sub = health.take_rows(use, np.zeros(second.size, dtype=int))
+        _, crossing = health.project(
+            packs.state_of(second), sub, model, PROJECTION_YEARS, s.second_life_end_soh_fraction
+        )
+        packs.end_year[second] = np.where(np.isnan(crossing), np.inf, last + 1 + np.floor(crossing) + 1)
+    # Packs leaving a car at the end of the roadmap start their second life only after it.
+    late = np.flatnonzero((packs.where == _SECOND) & (packs.retire_year > last))
+    packs.end_year[late] = np.maximum(packs.end_year[late], packs.retire_year[late] + 1)
+
+
+def _pack_table(packs: _Packs, cfg: ResolvedRoadmap) -> pd.DataFrame:
+    """The packs as :func:`chisan.batteries.lifecycle.stock_flow` takes them.
+
+    Reused packs carry their modelled end year and their mean SOH decline per year in second life (to the end
+    threshold when they reach it, else as observed up to the end of the roadmap).
+    """
+    reuse = packs.route == "reuse"
+    end_soh = cfg.settings.second_life_end_soh_fraction
+    finite = reuse & np.isfinite(packs.end_year)
+    years_to_end = np.where(finite, packs.end_year - packs.retire_year, 1.0)
+    years_seen = cfg.years[-1] + 1 - packs.retire_year
+    observed = np.divide(
+        packs.soh_retire - packs.soh, years_seen, out=np.full(len(packs), np.nan), where=years_seen > 0
+    )
+    fade = np.where(finite, (packs.soh_retire - end_soh) / np.maximum(years_to_end, 1.0), observed)
+    fade = np.where(reuse & (fade > 0), fade, np.nan)
+    return pd.DataFrame(
+        {
+            "pack_id": packs.ids,
+            "vehicle": packs.vehicle,
+            "chemistry": cfg.chemistry,
+            "capacity_kwh": packs.capacity_kwh,
+            "year_in_service": packs.entry,
+            "retire_year": packs.retire_year,
+            "retire_age_years": packs.retire_age,
+            "retire_reason": packs.reason,
+            "soh_at_retirement": packs.soh_retire,
+            "route": packs.route,
+            "end_year": np.where(reuse, packs.end_year, np.nan),
+            "fade_per_year": fade,
+        }
+    )
+
+
+def _years_table(
+    rows: dict[int, dict], plans: dict[int, PlannedYear], cfg: ResolvedRoadmap, scenario: Scenario, packs: _Packs
+) -> pd.DataFrame:
+    """Yearly table: fleet and packs from the loop, plan figures interpolated, emissions."""
+    s = cfg.settings
+    years = cfg.years
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "year"
+    planned = pd.DataFrame(
+        {
+            y: {
+                "pv_kw": p.capacities["pv_kw"],
+                "wind_kw": p.capacities["wind_kw"],
+                **p.energy_kwh,
+                "km": p.km,
+                "cost_per_year": p.cost_per_year,
+                "scope2_shape": p.scope2_shape,
+                "export_shape": p.export_shape,
+            }
+            for y, p in plans.items()
+        }
+    ).T
+    # Years between planned years: linear between the planned years around them.
+    planned = planned.reindex(years).astype(float).interpolate(method="index", limit_area="inside")
+    table = table.join(planned)
+    factor = cfg.grid_factor_kg_per_kwh
+    table["grid_factor_kg_per_kwh"] = factor
+    table["scope2_kg"] = table["grid_import_kwh"] * factor * table["scope2_shape"]
+    table["export_credit_kg"] = table["grid_export_kwh"] * factor * table["export_shape"]
+    tech = scenario.technologies
+    for name, t in (("pv", tech.pv), ("wind", tech.wind)):
+        table[f"embodied_{name}_kg"] = _embodied_capacity(
+            table[f"{name}_kw"], t.embodied_kg_per_kw, t.lifetime_years, s.embodied_accounting
+        )
+    entered = pd.Series(packs.entry).value_counts()
+    left = pd.Series(packs.retire_year).value_counts()
+    table["new_packs"] = entered.reindex(years, fill_value=0).astype(int).to_numpy()
+    table["retired_packs"] = left.reindex([float(y) for y in years], fill_value=0).astype(int).to_numpy()
+    table["embodied_battery_kg"] = _embodied_packs(
+        packs, years, s.cell_production_kg_co2e_per_kwh, s.embodied_accounting
+    )
+    table["embodied_kg"] = table[["embodied_pv_kg", "embodied_wind_kg", "embodied_battery_kg"]].sum(axis=1)
+    table["net_kg"] = (
+        table["scope2_kg"] + table["embodied_kg"] - (table["export_credit_kg"] if s.export_credit else 0.0)
+    )
+    table["baseline_kg"] = table["km"] * scenario.baseline.ice_emission_g_per_km / 1000.0
+    table["avoided_kg"] = table["baseline_kg"] - table["scope2_kg"]
+    return table.drop(columns=["scope2_shape", "export_shape"])
+
+
+def _embodied_capacity(capacity: pd.Series, kg_per_unit: float, lifetime_years: float, accounting: str) -> pd.Series:
+    """Embodied emissions of PV or wind per year [kg CO2e/year].
+
+    ``annualised``: capacity in service × factor / lifetime. ``upfront``: capacity added in the year, and
+    capacity re-built when it reaches its lifetime (rounded to whole years), × factor.
+    """
+    if accounting == "annualised":
+        return capacity * kg_per_unit / lifetime_years
+    added = capacity.diff().fillna(capacity).clip(lower=0.0)
+    life = max(1, round(lifetime_years))
+    rebuilt = sum(added.shift(k * life, fill_value=0.0) for k in range(1, len(capacity) // life + 1))
+    return (added + rebuilt) * kg_per_unit
+
+
+def _embodied_packs(packs: _Packs, years: list[int], kg_per_kwh: float, accounting: str) -> pd.Series:
+    """Embodied emissions of new packs per year [kg CO2e/year] (module docstring)."""
+    out = pd.Series(0.0, index=pd.Index(years, name="year"))
+    kg = packs.capacity_kwh * kg_per_kwh
+    for entry, retire, leave in zip(packs.entry, packs.retire_year, packs.leave_projected, strict=True):
+        if accounting == "upfront":
+            out.loc[entry] += kg
+            continue
+        if np.isfinite(retire):
+            life = retire - entry
+        elif np.isfinite(leave):
+            life = leave - entry
+        else:  # not expected to reach the threshold within the projection
+            life = years[-1] + 1 + PROJECTION_YEARS - entry
+        span = [y for y in range(int(entry), int(entry + life)) if y in out.index]
+        out.loc[span] += kg / life
+    return out
