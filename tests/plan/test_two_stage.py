@@ -16,7 +16,14 @@ from chisan.plan.check import check_solution
 from chisan.plan.dispatch import RollingSettings, minimum_energy_kwh, rolling_dispatch
 from chisan.plan.model import build_model
 from chisan.plan.prepare import prepare_inputs
-from chisan.plan.solve import Solution, _highs_options, _solve, evaluate_objective, solve_plan
+from chisan.plan.solve import (
+    Solution,
+    _highs_options,
+    _solve,
+    evaluate_objective,
+    resize_supply,
+    solve_plan,
+)
 from tests.factories import small_scenario
 
 REL = 1e-6  # HiGHS feasibility tolerance 1e-7, objective ~1e5–1e6
@@ -116,3 +123,28 @@ def test_two_stage_is_reproducible(month):
     assert a.capacities == b.capacities
     for name, values in a.values.items():
         np.testing.assert_array_equal(values, b.values[name])
+
+
+def test_resize_supply_meets_an_hourly_target_with_the_vehicles_schedule_kept(month, solved):
+    # A plan made without a target, then asked for 95 % hour-by-hour matching: re-size the supply against the
+    # vehicles' charging. Capacities only grow, the vehicles' values are untouched, and the combined plan passes
+    # every check, the hourly target row included.
+    _, two = solved
+    target = dataclasses.replace(month, renewable_share_min=0.95, renewable_share_basis="hourly")
+    caps, system = resize_supply(target, two.capacities, two.values, _highs_options(None, None))
+    for name in two.capacities:
+        assert caps[name] >= two.capacities[name] - 1e-9
+    values = {**two.values, **system}
+    combined = Solution(
+        capacities=caps,
+        values=values,
+        method="two-stage",
+        status="optimal",
+        initial_energy_kwh=two.initial_energy_kwh,
+        initial_storage_kwh=None,
+    )
+    report = check_solution(target, combined)
+    report.raise_if_failed()
+    matched = 1 - values["Grid-import_kw"].sum() / values["Vehicle-charge_kw"].sum()
+    assert matched >= 0.95 - 1e-6
+    assert caps["storage_kwh"] > 0 or caps["pv_kw"] > two.capacities["pv_kw"]

@@ -171,6 +171,7 @@ class PlanInputs:
     fleet_mode: str = "vehicle"
     station_available_kw: pd.DataFrame | None = None
     station_trip_energy_kwh: pd.DataFrame | None = None
+    station_min_energy_kwh: pd.DataFrame | None = None
     mask_unplugged: bool = True
     terminal_energy_kwh: pd.Series | None = None
     import_penalty_per_kwh: float = 0.0
@@ -236,7 +237,7 @@ def check_inputs(inputs: PlanInputs, n: int) -> None:
             first = s.index[s.isna().argmax()]
             raise ScenarioError(f"PlanInputs.{name} has missing values (first at {first})")
     aggregated = inputs.station_available_kw is not None
-    for name in ("station_available_kw", "station_trip_energy_kwh"):
+    for name in ("station_available_kw", "station_trip_energy_kwh", "station_min_energy_kwh"):
         frame = getattr(inputs, name)
         if frame is not None and (not frame.index.equals(idx) or list(frame.columns) != list(inputs.stations.index)):
             raise ScenarioError(f"PlanInputs.{name} must be indexed by the snapshots with one column per station")

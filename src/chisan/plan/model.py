@@ -319,8 +319,15 @@ def define_fleet_aggregate_constraints(m: linopy.Model, inputs: PlanInputs) -> N
     available_kw, trips_kwh = station_aggregates(inputs)
     avail = xr.DataArray(available_kw.to_numpy(float), coords=[t, si])
     linked = inputs.period_order is not None
+    if linked:
+        lower_e = -np.inf
+    elif inputs.station_min_energy_kwh is not None:
+        need = inputs.station_min_energy_kwh.reindex(columns=si).to_numpy(float)
+        lower_e = xr.DataArray(np.maximum(need, reserve[None, :]), coords=[t, si])
+    else:
+        lower_e = xr.DataArray(reserve, coords=[si])
     energy = m.add_variables(
-        lower=-np.inf if linked else xr.DataArray(reserve, coords=[si]),
+        lower=lower_e,
         upper=np.inf if linked else xr.DataArray(usable, coords=[si]),
         coords=[t, si],
         name="Fleet-energy_kwh",

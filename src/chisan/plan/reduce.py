@@ -3,9 +3,10 @@
 Two relaxations of the per-vehicle model, used by the two-stage method (:mod:`chisan.plan.solve`):
 
 - :func:`aggregate_fleet` — the vehicles of a station (or of the whole town) become one battery: the summed
-  energy between the summed reserves and usable energies, charged at most at the summed power of the vehicles
-  plugged in (capped by the chargers), drained by the summed trip energy. Any per-vehicle schedule is a schedule
-  of the aggregate, so the aggregate's optimum is a lower bound of the per-vehicle optimum.
+  energy between the summed needs (each vehicle's least energy for its own later bookings, so one car's energy
+  cannot start another car's trip) and the summed usable energies, charged at most at the summed power of the
+  vehicles plugged in (capped by the chargers), drained by the summed trip energy. Any per-vehicle schedule is a
+  schedule of the aggregate, so the aggregate's optimum is a lower bound of the per-vehicle optimum.
 - :func:`typical_days` — the year cut into days that tsam clusters on every series the model sees (PV and wind
   output per kW, prices, emission factor, other load, and the fleets' available power and trip energy); each
   cluster is represented by a real day (medoid), rescaled so that every series keeps its annual mean (tsam
@@ -26,6 +27,7 @@ import pandas as pd
 import tsam
 
 from chisan.exceptions import ScenarioError
+from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.inputs import PlanInputs, station_aggregates
 
 TOWN = "(town)"
@@ -47,6 +49,8 @@ def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInpu
     if inputs.fleet_mode == "station":
         return inputs
     available, trips = station_aggregates(inputs)
+    need = minimum_energy_kwh(inputs, cyclic=True)
+    need = need.T.groupby(inputs.vehicles["station"]).sum().T.reindex(columns=inputs.stations.index).fillna(0.0)
     stations, vehicles = inputs.stations, inputs.vehicles
     if town is None:
         town = bool(inputs.stations["connection_limit_kw"].isna().all())
@@ -62,6 +66,7 @@ def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInpu
         vehicles = inputs.vehicles.assign(station=TOWN)
         available = available.sum(axis=1).to_frame(TOWN)
         trips = trips.sum(axis=1).to_frame(TOWN)
+        need = need.sum(axis=1).to_frame(TOWN)
     return dataclasses.replace(
         inputs,
         fleet_mode="station",
@@ -69,6 +74,7 @@ def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInpu
         vehicles=vehicles,
         station_available_kw=available,
         station_trip_energy_kwh=trips,
+        station_min_energy_kwh=need,
         plugged=None,
         trip_energy_kwh=None,
         initial_energy_kwh=None,
@@ -181,6 +187,7 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
             {s: reduced[f"trips:{s}"].clip(lower=0).to_numpy() for s in stations}, index=snaps
         ),
         initial_storage_kwh=None,
+        station_min_energy_kwh=None,
     )
     day_of_cluster = pd.Series(
         np.asarray(result.cluster_assignments), index=pd.RangeIndex(total_days, name="day"), name="cluster"

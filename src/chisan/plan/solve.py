@@ -337,20 +337,19 @@ def aggregate_year(inputs: PlanInputs, capacities: dict[str, float], options: di
     return m, _solve(m, options)
 
 
-def _solve_two_stage(
+def _size(
+    sizing_inputs: PlanInputs,
     inputs: PlanInputs,
-    options: dict,
     n_days: int,
-    rolling: RollingSettings,
+    options: dict,
     max_passes: int,
     report: Progress,
-) -> Solution:
-    timings: dict[str, float] = {}
-    sizing_inputs = inputs
-    history = []
-    t0 = time.perf_counter()
+    history: list[dict],
+):
+    """Sizing on typical days, then the year-long aggregate dispatch with the real targets; when the aggregate year
+    cannot meet a target at the sized capacities, size again with the target tightened by the shortfall."""
     for attempt in range(1, max_passes + 1):
-        report(f"sizing on {n_days} typical days (pass {attempt})", 0.0)
+        report(f"sizing on {n_days} typical days (pass {len(history) + 1})", 0.0)
         reduction = typical_days(sizing_inputs, n_days)
         m1 = build_model(reduction.inputs)
         condition = _solve(m1, options)
@@ -361,14 +360,14 @@ def _solve_two_stage(
         m2, condition = aggregate_year(inputs, caps, options)
         history.append(
             {
-                "pass": attempt,
+                "pass": len(history) + 1,
                 "capacities": dict(caps),
                 "sizing_objective": float(m1.objective.value),
                 "aggregate_year": condition,
             }
         )
         if condition == "optimal":
-            break
+            return m1, reduction, caps, m2
         if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
             _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
         shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps), options)
@@ -376,79 +375,181 @@ def _solve_two_stage(
         if attempt == max_passes or not shortfalls:
             raise diagnose_infeasibility(aggregate_fleet(inputs), options)
         sizing_inputs = _tightened(sizing_inputs, shortfalls)
-    timings["sizing_s"] = time.perf_counter() - t0
-    agg_inputs = aggregate_fleet(inputs)
-    prices = _policy_prices(m2, agg_inputs)
-    fleet_kwh = m2.variables["Fleet-energy_kwh"].solution.to_numpy().sum(axis=1)
-    targets = pd.DataFrame({"vehicle": fleet_kwh}, index=inputs.snapshots)
+    raise AssertionError("unreachable")
+
+
+def _dispatch_pass(
+    inputs: PlanInputs,
+    caps: dict[str, float],
+    m2: linopy.Model,
+    options: dict,
+    rolling: RollingSettings,
+    report: Progress,
+    attempt: int,
+):
+    """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices)."""
+    prices = _policy_prices(m2, aggregate_fleet(inputs))
+    targets = pd.DataFrame(
+        {"vehicle": m2.variables["Fleet-energy_kwh"].solution.to_numpy().sum(axis=1)}, index=inputs.snapshots
+    )
     if "Storage-energy_kwh" in m2.variables:
         targets["storage"] = m2.variables["Storage-energy_kwh"].solution.to_numpy()
-    lower_bound = float(m2.objective.value)
-    caps = _annual_margin(inputs, agg_inputs, m2, caps)
-    eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
-    t1 = time.perf_counter()
-    credit = prices["renewable_credit_per_kwh"]
     penalty = prices["import_penalty_per_kwh"]
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
-    passes = []
-    dispatch = None
+    fixed = dataclasses.replace(
+        inputs.with_capacities_fixed(caps),
+        renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
+        import_penalty_per_kwh=penalty,
+        carbon_price_per_kg=carbon,
+    )
+    eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
+    shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
+    shortfall_cost /= eta_min
+
+    def on_window(done: int, total: int) -> None:
+        report(
+            f"dispatching every vehicle over the year (pass {attempt}, window {done}/{total})", 0.1 + 0.9 * done / total
+        )
+
+    dispatch = rolling_dispatch(
+        fixed,
+        rolling,
+        solver_options=options,
+        on_window=on_window,
+        targets=targets,
+        shortfall_cost_per_kwh=shortfall_cost,
+        start_fleet_kwh=float(targets["vehicle"].iloc[-1]),
+    )
+    return dispatch, prices
+
+
+def resize_supply(
+    inputs: PlanInputs, capacities: dict[str, float], values: dict[str, np.ndarray], options: dict
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Re-optimise the supply side for the whole year against the vehicles' charging of a dispatch.
+
+    The charging (minus V2G) becomes a fixed load; PV, wind and storage may grow from ``capacities``; storage and
+    grid are dispatched hour by hour with the policy targets as rows. The vehicles' schedule is unchanged, so
+    together with it the result is a complete plan that meets the targets (the after-solve check verifies it).
+    A year-long LP without vehicles: ≈ 10 s for a town-year.
+
+    Returns
+    -------
+    (capacities, system values)
+    """
+    n = len(inputs.snapshots)
+    zeros = np.zeros(n)
+    load = inputs.other_load_kw.to_numpy(float) + values["Vehicle-charge_kw"].sum(axis=1)
+    load = load - values.get("Vehicle-discharge_kw", np.zeros((n, 1))).sum(axis=1)
+    caps = {
+        k: (
+            dataclasses.replace(c, min_units=max(c.min_units, capacities.get(k, 0.0)))
+            if c.enabled and c.fixed_units is None
+            else c
+        )
+        for k, c in inputs.capacities.items()
+    }
+    supply = dataclasses.replace(
+        inputs,
+        vehicles=inputs.vehicles.iloc[:0],
+        plugged=inputs.plugged.iloc[:, :0],
+        trip_energy_kwh=inputs.trip_energy_kwh.iloc[:, :0],
+        other_load_kw=pd.Series(load, index=inputs.snapshots),
+        capacities=caps,
+        initial_storage_kwh=None,
+        v2g=False,
+    )
+    m = build_model(supply)
+    condition = _solve(m, options)
+    if condition != "optimal":
+        _raise_unsolved(m, supply, condition, options, "re-sizing the supply against the per-vehicle charging")
+    system = {
+        name: np.nan_to_num(m.variables[name].solution.to_numpy())
+        for name in (
+            "PV-output_kw",
+            "Wind-output_kw",
+            "Storage-energy_kwh",
+            "Storage-charge_kw",
+            "Storage-discharge_kw",
+            "Grid-import_kw",
+            "Grid-export_kw",
+        )
+        if name in m.variables
+    }
+    for name in ("Grid-export_kw", "Storage-energy_kwh", "Storage-charge_kw", "Storage-discharge_kw"):
+        system.setdefault(name, zeros.copy())
+    return capacities_of(m), system
+
+
+def _solve_two_stage(
+    inputs: PlanInputs,
+    options: dict,
+    n_days: int,
+    rolling: RollingSettings,
+    max_passes: int,
+    report: Progress,
+) -> Solution:
+    """Sizing → aggregate year → per-vehicle year, repeated until the full-year dispatch meets the targets.
+
+    A missed annual renewable share raises the renewable capacity by the shortfall (output scales with capacity);
+    a missed hourly share or cap keeps every vehicle's charging and re-sizes the supply side (PV, wind, storage,
+    only upwards) with a year-long LP against that charging (:func:`resize_supply`).
+    """
+    timings = {"sizing_s": 0.0, "dispatch_s": 0.0}
+    history: list[dict] = []
+    passes: list[dict] = []
+    sizing_inputs = inputs
+    resize = True
+    m1 = reduction = m2 = None
+    lower_bound = float("nan")
+    caps: dict[str, float] = {}
     for attempt in range(1, max_passes + 1):
-        fixed = dataclasses.replace(
-            inputs.with_capacities_fixed(caps),
-            renewable_credit_per_kwh=credit,
-            import_penalty_per_kwh=penalty,
-            carbon_price_per_kg=carbon,
-        )
-        shortfall_cost = (
-            float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max()) / eta_min
-        )
-
-        def on_window(done: int, total: int, attempt: int = attempt) -> None:
-            report(
-                f"dispatching every vehicle over the year (pass {attempt}, window {done}/{total})",
-                0.1 + 0.9 * done / total,
-            )
-
-        dispatch = rolling_dispatch(
-            fixed,
-            rolling,
-            solver_options=options,
-            on_window=on_window,
-            targets=targets,
-            shortfall_cost_per_kwh=shortfall_cost,
-            start_fleet_kwh=float(targets["vehicle"].iloc[-1]),
-        )
-        short = (
-            _renewable_share_shortfall_kwh(inputs, dispatch.values)
-            if inputs.renewable_share_min and inputs.renewable_share_basis == "annual"
-            else -np.inf
-        )
+        t0 = time.perf_counter()
+        if resize:
+            m1, reduction, caps, m2 = _size(sizing_inputs, inputs, n_days, options, max_passes, report, history)
+            caps = _annual_margin(inputs, aggregate_fleet(inputs), m2, caps)
+            lower_bound = float(m2.objective.value)
+        timings["sizing_s"] += time.perf_counter() - t0
+        t1 = time.perf_counter()
+        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt)
+        timings["dispatch_s"] += time.perf_counter() - t1
+        annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
+        short = _renewable_share_shortfall_kwh(inputs, dispatch.values) if annual else -np.inf
         excess = _import_excess_kwh(inputs, dispatch.values)
+        load_kwh = float(dispatch.values["Vehicle-charge_kw"].sum() + inputs.other_load_kw.sum()) * inputs.dt_hours
         passes.append(
             {
                 "pass": attempt,
-                "renewable_credit_per_kwh": credit,
-                "import_penalty_per_kwh": penalty,
+                "capacities": dict(caps),
                 "renewable_shortfall_kwh": max(0.0, short),
                 "import_excess_kwh": max(0.0, excess),
             }
         )
-        tol = 1e-6 * max(1.0, float(dispatch.values["Vehicle-charge_kw"].sum()) * inputs.dt_hours)
+        tol = 1e-6 * max(1.0, load_kwh)
         if short <= tol and excess <= tol:
             break
         if attempt == max_passes:
             what = "renewable_share_min_fraction" if short > tol else "renewable_share_min_fraction / caps"
             raise InfeasibleError(
-                f"the per-vehicle dispatch misses policy.{what} by {max(short, excess):,.0f} kWh after "
-                f"{max_passes} passes although the aggregate fleet meets it; plan with solver.method = 'full'",
+                f"the per-vehicle dispatch still misses policy.{what} by {max(short, excess):,.0f} kWh after "
+                f"{max_passes} passes; plan with solver.method = 'full'",
                 target=f"policy.{what}",
             )
         if short > tol:  # renewable output is already used in full: only more capacity closes the gap
             caps = _raise_renewables(inputs, caps, short)
-        if excess > tol:
-            penalty = max(2.0 * penalty, penalty + float(inputs.import_price_per_kwh.mean()))
-    timings["dispatch_s"] = time.perf_counter() - t1
-    assert dispatch is not None
+            resize = False
+            continue
+        # An hourly target or a cap is missed: the per-vehicle fleet is less flexible than the aggregate the
+        # capacities were sized on. Keep every vehicle's charging and re-optimise the supply side against it.
+        report("re-sizing supply against the per-vehicle charging (hourly target)", 0.95)
+        t2 = time.perf_counter()
+        caps, system = resize_supply(inputs, caps, dispatch.values, options)
+        timings["supply_resize_s"] = time.perf_counter() - t2
+        dispatch.values.update(system)
+        dispatch.initial_storage_kwh = None  # the re-sized storage runs cyclically over the year
+        lower_bound = float("nan")  # the aggregate bound was for the first capacities, not the re-sized ones
+        passes.append({"pass": attempt + 1, "capacities": dict(caps), "supply_resized": True})
+        break
     return Solution(
         capacities=caps,
         values=dispatch.values,

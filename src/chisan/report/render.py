@@ -65,6 +65,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
     else:
         lb = m.get("aggregate_lower_bound", float("nan"))
         gap = (energy_cost - lb) / abs(lb) * 100 if lb and np.isfinite(lb) else float("nan")
+        resized = any(p.get("supply_resized") for p in m.get("dispatch_passes", []))
         parts.append(
             "<p><b>Two-stage method.</b> A year of every vehicle is too large to co-optimise with the capacities "
             f"in one linear programme on a small machine ({n_veh} vehicles × {n_steps:,} steps), so:</p><ol>"
@@ -80,14 +81,23 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"{m.get('commit_hours'):g} h kept plus {m.get('lookahead_hours'):g} h look-ahead, each a "
             "linopy/HiGHS LP updated in place and warm-started. Each window ends with at least the energy every "
             "later booking needs.</li></ol>"
-            f"<p>The plan's objective — energy-system annuities and fixed O&amp;M, grid import − export, carbon "
-            f"price, V2G wear and battery holding cost — is {_num(energy_cost)} {cur}/year: "
-            f"<b>{gap:.2f} % above the lower bound</b> of step 2 — "
-            "the per-vehicle dispatch is at most that far from the best dispatch at these capacities. The choice "
-            "of capacities on typical days adds an error that only the full co-optimisation can measure: run "
-            "<code>chisan plan --method full</code> (minutes) to solve it exactly, or "
-            "<code>chisan plan --bound</code> to certify the whole gap with the year-long aggregate "
-            "co-optimisation, a lower bound of the full one.</p>"
+            + (
+                f"<p>The per-vehicle year missed the hourly target or a cap at the sized capacities (the fleet as one "
+                f"battery is more flexible than the cars are one by one), so every vehicle's charging was kept and "
+                f"the supply side — PV, wind, storage, only upwards — was re-sized against it over the whole year in "
+                f"one LP with the targets as rows. The plan's objective is {_num(energy_cost)} {cur}/year; the bound "
+                f"of step 2 was for the first capacities and does not apply. Run <code>chisan plan --bound</code> "
+                f"for a certified gap.</p>"
+                if resized
+                else f"<p>The plan's objective — energy-system annuities and fixed O&amp;M, grid import − export, "
+                f"carbon price, V2G wear and battery holding cost — is {_num(energy_cost)} {cur}/year: "
+                f"<b>{gap:.2f} % above the lower bound</b> of step 2 — "
+                "the per-vehicle dispatch is at most that far from the best dispatch at these capacities. The choice "
+                "of capacities on typical days adds an error that only the full co-optimisation can measure: run "
+                "<code>chisan plan --method full</code> (minutes) to solve it exactly, or "
+                "<code>chisan plan --bound</code> to certify the whole gap with the year-long aggregate "
+                "co-optimisation, a lower bound of the full one.</p>"
+            )
         )
         if m.get("full_lower_bound") is not None:
             full_lb = m["full_lower_bound"]
