@@ -199,5 +199,10 @@ def _check_only(sc, name: str, quiet: bool) -> None:
     )
 
 
+from chisan.roadmap.cli import roadmap  # noqa: E402
+
+app.command()(roadmap)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

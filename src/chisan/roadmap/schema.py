@@ -71,6 +71,38 @@ SECOND_LIFE_PRICE_JPY_PER_KWH: float = 300_000 / 24
 SECOND_LIFE_LIFETIME_YEARS: float = 10.0
 """Years a second-life pack is expected to serve stationary storage (NREL [2]_), for its annuity [years]."""
 
+EXAMPLE_ROADMAP_TOML: str = """\
+[roadmap]
+# chisan roadmap: the town run forward year by year to its carbon target. Figures marked "assumption" are
+# illustrative; change them for your town.
+start_year = 2026
+end_year = 2050
+target_year = 2050                       # Japan's 2050 carbon-neutrality goal
+plan_years = 3                           # planned in full (first, middle, last); the others interpolated
+fleet_growth_per_year_fraction = 0.01    # assumption: 1 % more cars and members every year
+vehicle_service_years = 10               # assumption: shared cars replaced after 10 years, packs to the 4Rs
+retire_soh_fraction = 0.8                # a pack leaves its car at 80 % SOH (NREL: 70-80 %)
+second_life_end_soh_fraction = 0.6       # and is recycled from stationary storage at 60 % (NREL)
+second_life_price_per_kwh = 12500        # 4R Energy: refabricated 24 kWh Leaf pack ¥300,000
+recycling_process = "hydrometallurgy"
+
+[roadmap.grid_emission_factor_kg_per_kwh]
+# Policy targets, not forecasts: Tokyo-area mean 2024 (Electricity Maps JP-TK, the example's factor), the
+# power sector's FY2030 target of about 0.37 kg CO2/kWh (Electric Power Council for a Low Carbon Society), and a
+# carbon-neutral grid in 2050.
+2026 = 0.4535
+2030 = 0.37
+2050 = 0.0
+
+[roadmap.route_shares]                   # assumption: what happens to packs leaving the cars
+reuse = 0.5
+resell = 0.1
+refabricate = 0.2
+recycle = 0.2
+"""
+"""The ``[roadmap]`` table used with the bundled example town (``chisan roadmap`` without a file), with the
+source or the word "assumption" next to every figure; ``chisan roadmap --example`` prints it."""
+
 PlanYears = int | list[int]
 
 
@@ -85,7 +117,7 @@ class RoadmapSettings(BaseModel):
         default=None, ge=2000, le=2150, description="Year the town wants net zero by; default end_year."
     )
     plan_years: PlanYears = Field(
-        default=5,
+        default=3,
         description="Years planned in full: a number (evenly spaced, first and last included) or a list of "
         "years; the other years are interpolated between them.",
     )
@@ -424,11 +456,36 @@ def roadmap_from_dict(data: Mapping[str, Any] | None, *, source: str = "<roadmap
         raise ScenarioError(_format(err, source, text)) from None
 
 
-def load_roadmap(path: str | Path) -> tuple[Scenario, RoadmapSettings]:
-    """Read a scenario file with an optional ``[roadmap]`` table.
+def _read_toml(path: Path) -> tuple[dict, str]:
+    if not path.is_file():
+        raise ScenarioError(f"{path}: file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from err
+
+
+def _roadmap_table(data: dict, path: Path) -> dict | None:
+    table = data.pop("roadmap", None)
+    if table is not None and not isinstance(table, dict):
+        raise ScenarioError(f"{path}: 'roadmap' must be a table ([roadmap]), got {table!r}.")
+    return table
+
+
+def load_roadmap(path: str | Path, settings_path: str | Path | None = None) -> tuple[Scenario, RoadmapSettings]:
+    """Read a scenario file and its ``[roadmap]`` table (in the same file, or in a file of its own).
 
     The ``[roadmap]`` table is taken out before the scenario is validated, so the rest of the file is checked
-    exactly as ``chisan plan`` checks it.
+    exactly as ``chisan plan`` checks it. ``chisan plan`` itself rejects unknown tables, so a town that is also
+    planned keeps its ``[roadmap]`` table in a separate file (``settings_path``).
+
+    Parameters
+    ----------
+    path : str or Path
+        Scenario TOML file.
+    settings_path : str or Path, optional
+        A TOML file holding the ``[roadmap]`` table (or its keys at the top level).
 
     Returns
     -------
@@ -439,18 +496,30 @@ def load_roadmap(path: str | Path) -> tuple[Scenario, RoadmapSettings]:
     ScenarioError
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from err
-    table = data.pop("roadmap", None)
-    if table is not None and not isinstance(table, dict):
-        raise ScenarioError(f"{path}: 'roadmap' must be a table ([roadmap]), got {table!r}.")
+    data, text = _read_toml(path)
+    table = _roadmap_table(data, path)
     scenario = scenario_from_dict(data, source=str(path), base_dir=path.parent.resolve(), text=text)
-    return scenario, roadmap_from_dict(table, source=str(path), text=text)
+    if settings_path is None:
+        return scenario, roadmap_from_dict(table, source=str(path), text=text)
+    settings_path = Path(settings_path)
+    if table is not None:
+        raise ScenarioError(
+            f"{path} has a [roadmap] table and {settings_path} was given too; keep the roadmap settings in one place."
+        )
+    extra, extra_text = _read_toml(settings_path)
+    own = _roadmap_table(extra, settings_path)
+    if own is not None and extra:
+        raise ScenarioError(
+            f"{settings_path}: tables other than [roadmap] ({', '.join(extra)}) are not roadmap settings; "
+            "keep the scenario in the scenario file."
+        )
+    return scenario, roadmap_from_dict(own if own is not None else extra, source=str(settings_path), text=extra_text)
+
+
+def example_settings() -> RoadmapSettings:
+    """The roadmap settings of the bundled example (:data:`EXAMPLE_ROADMAP_TOML`)."""
+    data = tomllib.loads(EXAMPLE_ROADMAP_TOML)
+    return roadmap_from_dict(data["roadmap"], source="example roadmap", text=EXAMPLE_ROADMAP_TOML)
 
 
 def _format(err: ValidationError, source: str, text: str | None) -> str:
