@@ -103,3 +103,26 @@ def test_quarter_hour_steps_agree_with_hourly():
     assert quarter.results.kpi("renewable_share_hourly_matched") == pytest.approx(
         hourly.results.kpi("renewable_share_hourly_matched"), abs=0.02
     )
+
+
+def test_fleet_sized_from_the_bookings_serves_every_booking():
+    # stations without a vehicle count: each gets the fewest vehicles that serve all its servable bookings, and
+    # one charger per vehicle when chargers are not given
+    data = small_scenario_dict()
+    for station in data["stations"]:
+        station.pop("vehicles")
+        station.pop("chargers")
+    run = plan_scenario(scenario_from_dict(data, source="t.toml"), method="full")
+    assert run.prepared.assignment.unserved_count == 0
+    stations = run.results.stations
+    assert (stations["vehicles"] >= 1).all()
+    assert (stations["chargers"] == stations["vehicles"]).all()
+    # fewest: one vehicle less at the busiest station would leave a booking unserved (overlap ≥ its count)
+    bk = run.prepared.assignment.bookings
+    busiest = stations["vehicles"].idxmax()
+    at = bk[bk["station"] == busiest]
+    starts = np.sort(at["start"].to_numpy())
+    ends = np.sort(at["end"].to_numpy())
+    overlap = int(np.max(np.arange(1, len(starts) + 1) - np.searchsorted(ends, starts, side="right")))
+    assert stations.loc[busiest, "vehicles"] >= overlap
+    assert run.checks.passed

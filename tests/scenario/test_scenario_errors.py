@@ -134,3 +134,10 @@ def test_leap_year_is_refused_with_the_reason():
     data["horizon"]["year"] = 2024
     with pytest.raises(ScenarioError, match=r"horizon\.year = 2024.*leap year.*use 2025"):
         scenario_from_dict(data, source="town.toml")
+
+
+def test_horizon_must_not_wrap_past_december():
+    data = example_dict()
+    data["horizon"].update(start_month=11, months=3)
+    with pytest.raises(ScenarioError, match=r"start_month = 11 with months = 3 runs past December.*months ≤ 2"):
+        scenario_from_dict(data, source="town.toml")

@@ -54,6 +54,15 @@ class Horizon(_Section):
     start_month: int = Field(default=1, ge=1, le=12, description="First month planned (for shorter runs).")
     months: int = Field(default=12, ge=1, le=12, description="Number of months planned.")
 
+    @model_validator(mode="after")
+    def _within_the_year(self) -> Horizon:
+        if self.start_month + self.months - 1 > 12:
+            raise ValueError(
+                f"start_month = {self.start_month} with months = {self.months} runs past December; the planned "
+                f"period must lie within one calendar year (months ≤ {13 - self.start_month})"
+            )
+        return self
+
     @field_validator("year")
     @classmethod
     def _not_leap(cls, value: int) -> int:
