@@ -288,37 +288,44 @@ def _tightened(inputs: PlanInputs, shortfalls: dict[str, float]) -> PlanInputs:
     return dataclasses.replace(inputs, **changes)
 
 
-def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
-    """How far each policy target of ``agg`` (capacities fixed) misses, from elastic re-solves."""
-    out = {}
-    base = dataclasses.replace(agg, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
+def without_policy(inputs: PlanInputs) -> PlanInputs:
+    """``inputs`` with every policy target removed."""
+    return dataclasses.replace(inputs, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
+
+
+def policy_trials(inputs: PlanInputs) -> list[tuple[str, PlanInputs]]:
+    """One variant of ``inputs`` per policy target, carrying only that target: ``(scenario field, inputs)``."""
+    base = without_policy(inputs)
     trials = []
-    if agg.renewable_share_min:
+    if inputs.renewable_share_min:
         trials.append(
             (
                 "policy.renewable_share_min_fraction",
                 dataclasses.replace(
                     base,
-                    renewable_share_min=agg.renewable_share_min,
-                    renewable_share_basis=agg.renewable_share_basis,
+                    renewable_share_min=inputs.renewable_share_min,
+                    renewable_share_basis=inputs.renewable_share_basis,
                 ),
             )
         )
-    if agg.max_grid_import_kwh is not None:
+    if inputs.max_grid_import_kwh is not None:
         trials.append(
             (
                 "policy.max_grid_import_kwh_per_year",
-                dataclasses.replace(base, max_grid_import_kwh=agg.max_grid_import_kwh),
+                dataclasses.replace(base, max_grid_import_kwh=inputs.max_grid_import_kwh),
             )
         )
-    if agg.max_emissions_kg is not None:
+    if inputs.max_emissions_kg is not None:
         trials.append(
-            (
-                "policy.max_emissions_kg_per_year",
-                dataclasses.replace(base, max_emissions_kg=agg.max_emissions_kg),
-            )
+            ("policy.max_emissions_kg_per_year", dataclasses.replace(base, max_emissions_kg=inputs.max_emissions_kg))
         )
-    for target, trial in trials:
+    return trials
+
+
+def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
+    """How far each policy target of ``agg`` (capacities fixed) misses, from elastic re-solves."""
+    out = {}
+    for target, trial in policy_trials(agg):
         res = _best_achievable(trial, target, options)
         if res is not None:
             required, achievable = res
@@ -647,41 +654,14 @@ def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError
     how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
     physical (bookings, station or grid limits).
     """
-    base = dataclasses.replace(inputs, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
-    m = build_model(base)
+    m = build_model(without_policy(inputs))
     if _solve(m, options) != "optimal":
         return InfeasibleError(
             "no plan can serve the bookings within the station and grid limits, even without policy targets: "
             "check grid.connection_limit_kw, stations[].connection_limit_kw and the capacity limits (max_kw)",
             target="physical limits",
         )
-    checks = []
-    if inputs.renewable_share_min:
-        checks.append(
-            (
-                "policy.renewable_share_min_fraction",
-                dataclasses.replace(
-                    base,
-                    renewable_share_min=inputs.renewable_share_min,
-                    renewable_share_basis=inputs.renewable_share_basis,
-                ),
-            )
-        )
-    if inputs.max_grid_import_kwh is not None:
-        checks.append(
-            (
-                "policy.max_grid_import_kwh_per_year",
-                dataclasses.replace(base, max_grid_import_kwh=inputs.max_grid_import_kwh),
-            )
-        )
-    if inputs.max_emissions_kg is not None:
-        checks.append(
-            (
-                "policy.max_emissions_kg_per_year",
-                dataclasses.replace(base, max_emissions_kg=inputs.max_emissions_kg),
-            )
-        )
-    for target, trial in checks:
+    for target, trial in policy_trials(inputs):
         achievable = _best_achievable(trial, target, options)
         if achievable is not None:
             required, best = achievable
