@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chisan.exceptions import ChisanError, ScenarioError
@@ -47,7 +48,7 @@ def roadmap(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
 ) -> None:
     """Run the town forward year by year: fleet, battery ageing and the 4Rs, second-life storage, emissions path."""
-    from chisan.cli import _print_warnings, _progress, console, fail
+    from chisan.cli import _print_warnings, _progress, console
     from chisan.roadmap.schema import EXAMPLE_ROADMAP_TOML
 
     if example:
@@ -88,6 +89,14 @@ def roadmap(
         f"({s['peak_kg'] / 1000:,.1f} t CO2e), {verdict}. Planned in full: "
         f"{', '.join(str(y) for y in result.config.planned_years)}. Report: [bold]{out_dir / 'roadmap.html'}[/]"
     )
+
+
+def fail(err: Exception) -> None:
+    """Print a chisan error for people and exit with status 2 (the message is escaped: it names [roadmap])."""
+    from chisan.cli import err_console
+
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+    raise typer.Exit(code=2)
 
 
 def _load(scenario: Path | None, settings: Path | None):

@@ -40,6 +40,7 @@ References
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -529,8 +530,10 @@ def _format(err: ValidationError, source: str, text: str | None) -> str:
         line = _line_of(text, e["loc"]) if text else None
         where = f" (line {line})" if line else ""
         if e["type"] == "extra_forbidden":
-            allowed = ", ".join(RoadmapSettings.model_fields)
-            lines.append(f"unknown key {key!r}{where}; allowed in [roadmap]: {allowed}")
+            allowed = list(RoadmapSettings.model_fields)
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            lines.append(f"unknown key {key!r}{where}{hint} Allowed in [roadmap]: {', '.join(allowed)}")
             continue
         value = e.get("input")
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
