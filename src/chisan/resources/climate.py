@@ -207,34 +207,35 @@ def monthly_climate_from_weather(
 def monthly_extraterrestrial_kwh_per_m2_day(latitude: float, *, step_minutes: int = 10) -> np.ndarray:
     """Mean daily extraterrestrial irradiation on a horizontal surface of each month [kWh/m²/day].
 
-    H0 = ∫ G_on · max(cos θz, 0) dt over each day [7] (section 1.10), integrated numerically every
-    ``step_minutes`` over a non-leap year with pvlib's Spencer (1971) declination and equation of time, the
-    analytical zenith and ``get_extra_radiation`` for G_on. The daily sum does not depend on longitude.
+    H0 = ∫ G_on · max(cos θz, 0) dt over each day [7] (section 1.10), integrated numerically over the hour angle
+    every ``step_minutes`` of solar time for each day of a non-leap year, with pvlib's Spencer (1971)
+    declination, its analytical zenith and ``get_extra_radiation`` for G_on. The daily sum depends on the
+    latitude and the day only (not on longitude or the equation of time).
 
     Parameters
     ----------
     latitude : float
         Site latitude [°], north positive.
     step_minutes : int, default 10
-        Integration step [min].
+        Integration step [min of solar time].
 
     Returns
     -------
     numpy.ndarray
         12 values, January first [kWh/m²/day].
     """
-    times = pd.date_range("2001-01-01", periods=365 * 24 * 60 // step_minutes, freq=f"{step_minutes}min", tz="UTC")
-    times = times + pd.Timedelta(minutes=step_minutes / 2)  # middle of each step
-    doy = times.dayofyear.to_numpy()
-    declination = pvlib.solarposition.declination_spencer71(doy)
-    eot = pvlib.solarposition.equation_of_time_spencer71(doy)
-    hour_angle = pvlib.solarposition.hour_angle(times, 0.0, eot)
-    zenith = pvlib.solarposition.solar_zenith_analytical(np.radians(latitude), np.radians(hour_angle), declination)
-    g_on = pvlib.irradiance.get_extra_radiation(doy)  # [W/m2] normal to the sun's rays
-    horizontal = np.asarray(g_on) * np.clip(np.cos(zenith), 0.0, None)  # [W/m2]
-    month = times.month.to_numpy()
-    days = np.bincount(month, minlength=13)[1:] * step_minutes / (24 * 60)
-    return np.bincount(month, weights=horizontal, minlength=13)[1:] * step_minutes / 60.0 / 1000.0 / days
+    doy = np.arange(1, 366)
+    declination = pvlib.solarposition.declination_spencer71(doy)  # [rad]
+    g_on = np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)  # [W/m2] normal to the sun's rays
+    minutes = np.arange(step_minutes / 2.0, 24 * 60, step_minutes)  # middles of the steps of a solar day
+    hour_angle = np.radians((minutes / 60.0 - 12.0) * 15.0)  # 15° per hour from solar noon
+    zenith = pvlib.solarposition.solar_zenith_analytical(
+        np.radians(latitude), hour_angle[None, :], declination[:, None]
+    )
+    daily_kwh = g_on * np.clip(np.cos(zenith), 0.0, None).sum(axis=1) * step_minutes / 60.0 / 1000.0
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    month = np.repeat(np.arange(12), days)
+    return np.bincount(month, weights=daily_kwh, minlength=12) / days
 
 
 def climate_at_site(
