@@ -134,8 +134,14 @@ def _year_rows(y: pd.DataFrame) -> list[dict]:
 
 
 def _retired_rows(result: RoadmapResult) -> list[dict]:
+    """Every pack that left a car within the roadmap, with the year it is recycled (from the stock-flow)."""
     last = result.years.index[-1]
-    packs = result.packs[result.packs["retire_year"] <= last]
+    packs = result.lifecycle.packs
+    packs = packs[packs["retire_year"] <= last]
+
+    def end(value: float) -> str:
+        return str(int(value)) if np.isfinite(value) and value <= last else "after the roadmap"
+
     return [
         {
             "pack": r.pack_id,
@@ -144,11 +150,7 @@ def _retired_rows(result: RoadmapResult) -> list[dict]:
             "reason": str(r.retire_reason).replace("_", " "),
             "soh": f"{r.soh_at_retirement * 100:.1f} %",
             "route": r.route,
-            "end": "after the roadmap"
-            if r.route == "reuse" and not (r.end_year <= last)
-            else (
-                int(r.end_year) if np.isfinite(r.end_year) else ("–" if r.route != "recycle" else int(r.retire_year))
-            ),
+            "end": end(r.end_year),
         }
         for r in packs.itertuples()
     ]

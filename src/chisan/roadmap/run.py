@@ -3,28 +3,35 @@
 Each year of the roadmap:
 
 1. **Fleet.** The fleet is ``N0 (1 + g)^(y - y0)`` vehicles (rounded), split over the stations in proportion
-   to the scenario's; members (and so bookings) grow with it. Every vehicle holds one pack. A pack that
-   reached the retirement threshold during the previous year leaves its car at the start of the year and a
-   new pack takes its place.
+   to the scenario's (largest remainder); members (and so bookings) and chargers grow with it. Every vehicle
+   holds one pack. At the start of the year a pack leaves its car if it reached ``retire_soh_fraction``
+   during the previous year, or if its vehicle reached ``vehicle_service_years`` (then vehicle and pack are
+   replaced, whatever the pack's SOH); a new pack takes its place.
 2. **4R.** The packs leaving cars are routed (:func:`chisan.batteries.lifecycle.route_retired_packs`:
-   healthiest first to resell, reuse, refabricate, recycle, in the configured shares).
+   healthiest first to resell, reuse, refabricate, recycle, in the configured shares). Reused packs stay in
+   the town as stationary storage; resold and refabricated packs leave it; recycled ones go to recycling.
 3. **Plan** (planned years only). The scenario is planned with the roadmap's changes: the fleet, the
-   renewables already built as a floor (``min_kw``), and **as its only stationary storage the town's own
-   reused packs**, offered up to their usable capacity (nominal × SOH × derate) at the second-life price
-   annualised over the second-life lifetime. The loop closes: packs retired from cars become storage the
-   plan may use, and the plan's use of it ages them.
-4. **Ageing.** Every pack's fade is advanced through the year with the stress of the latest planned year:
-   packs in cars with the SOC of a vehicle of that plan (vehicle ``i`` follows plan vehicle ``i mod n``);
-   reused packs, healthiest first, up to the storage the plan used, with the storage's SOC, and the rest
-   idle at ``second_life_idle_soc_fraction`` (calendar ageing only). Packs in cars that reach
-   ``retire_soh_fraction`` retire at the end of the year; reused packs that reach
+   renewables already built as a floor (``min_kw``), the year's grid factor, and **as its only stationary
+   storage the town's own reused packs**, offered up to their usable capacity (nominal × SOH × derate) at
+   the second-life price annualised over the second-life lifetime (none before any pack is reused). The loop
+   closes: packs retired from cars become storage the plan may use, and the plan's use of it ages them.
+4. **Ageing.** Every pack's fade is advanced through the 365 days of the year with the daily stress of the
+   latest planned year: packs in cars with the SOC of a vehicle of that plan (vehicle ``i`` follows plan
+   vehicle ``i mod n``); reused packs, healthiest first, up to the storage the plan used, with the storage's
+   SOC, and the rest idle at ``second_life_idle_soc_fraction`` (calendar ageing only). Packs in cars that
+   reach ``retire_soh_fraction`` leave at the end of the year; reused packs that reach
    ``second_life_end_soh_fraction`` go to recycling.
 
-Planned and derived years: a full plan of a 30-vehicle town takes 6-9 s, so only ``plan_years`` years are
-planned (by default 5, evenly spaced, first and last included); the energy flows, capacities and cost of the
-other years are interpolated linearly between the planned years around them, and their ageing uses the
-operation of the latest planned year before them. The fleet, the packs and the grid factor are computed for
-every year.
+After the last year, the last year's stress is repeated (up to :data:`PROJECTION_YEARS`) to find when the
+packs still in cars would reach the threshold and when reused packs would end their second life; the whole
+fleet of packs then goes through :func:`chisan.batteries.lifecycle.stock_flow` for the stocks, flows, materials
+and EU recovery checks, so pack counts and kilograms balance exactly.
+
+Planned and derived years: a full plan of a 30-vehicle town takes 6-9 s (30 s when it uses storage), so only
+``plan_years`` years are planned (by default 3: first, middle, last); the energy flows, capacities and cost of
+the other years are interpolated linearly between the planned years around them, and their ageing uses the
+operation of the latest planned year before them. The fleet, the packs, the grid factor and the emissions are
+computed for every year.
 
 Emissions of each year [kg CO2e]:
 
