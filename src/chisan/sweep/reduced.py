@@ -1,0 +1,554 @@
+"""The reduced plan used for sweeps: typical days, the town's fleet as one battery, representative stations.
+
+``chisan plan`` solves a town in two stages (:mod:`chisan.plan.solve`): capacities sized on typical days with the
+fleet aggregated, then every vehicle dispatched hour by hour over the year. The second stage takes most of the
+time and grows with the fleet (Yokohama would need ≈ 3,700 cars). A sweep needs every municipality's figures,
+not its per-vehicle schedules, so :func:`plan_reduced` keeps the first stage and reads the key figures from it:
+
+1. **Representative stations.** A town with more than ``max_stations`` stations is represented by its first
+   ``max_stations`` (with their share of the members); its bookings, trip energies, fleet assignment and
+   plug-in availability are computed for those stations only (:func:`chisan.plan.prepare.prepare_inputs`) and
+   scaled to the whole town: fleet energy, charging power and chargers by the ratio of vehicles, trip energy,
+   km and bookings by the ratio of members. Millions of bookings are never generated. The stations a sweep
+   derives repeat the template's, so any whole number of template cycles is a faithful sample.
+2. **Typical days.** The chronological year (weather, PV and wind per kW, prices, grid factor, the fleet's
+   available power and trip energy) is reduced to ``n_typical_days`` linked typical days by tsam
+   (:func:`chisan.plan.reduce.typical_days`, Kotzur et al. 2018, doi:10.1016/j.apenergy.2018.01.023), exactly
+   as the sizing stage of ``chisan plan``.
+3. **One LP** (:func:`chisan.plan.model.build_model`, HiGHS) co-optimises capacities and the typical days' operation
+   of the aggregate fleet; the key figures are the weighted sums over the typical days, with the definitions
+   of :mod:`chisan.plan.results` (same names, units and wording).
+
+Its error against the full-year per-vehicle plan (:func:`chisan.plan.pipeline.plan_scenario`) is measured by
+:func:`compare_with_full` (benchmarks/bench_sweep.py reports it on a sample of municipalities).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chisan.exceptions import InfeasibleError, SolverError
+from chisan.plan.inputs import PlanInputs
+from chisan.plan.prepare import capacities, prepare_inputs
+from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.results import cost_table
+from chisan.plan.solve import diagnose_infeasibility
+from chisan.scenario.schema import Scenario
+from chisan.sweep.lp import AggregateSolution, solve_aggregate
+
+DEFAULT_MAX_STATIONS = 10
+"""Stations computed in full before the rest are represented by them (two cycles of the example's five)."""
+
+FLOW_VARIABLES = {
+    "PV-output_kw": "pv_kw",
+    "Wind-output_kw": "wind_kw",
+    "Storage-charge_kw": "storage_charge_kw",
+    "Storage-discharge_kw": "storage_discharge_kw",
+    "Grid-import_kw": "grid_import_kw",
+    "Grid-export_kw": "grid_export_kw",
+}
+"""Model variables → columns of the (typical-day) dispatch table, as in :data:`chisan.plan.results.DISPATCH_COLUMNS`."""
+
+
+@dataclass
+class ReducedPlan:
+    """The key figures of a reduced plan.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario planned.
+    capacities : dict[str, float]
+        ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw`` [kW, kWh].
+    kpis : pd.DataFrame
+        ``value``, ``unit``, ``definition`` by KPI name — the names of :class:`chisan.plan.results.PlanResults`.
+    costs : pd.DataFrame
+        Annualised cost by component [currency/year], as :func:`chisan.plan.results.cost_table`.
+    energy_balance : pd.Series
+        Annual energy flows [kWh/year].
+    emissions : pd.Series
+        Annual emissions and avoided emissions [kg CO2e/year].
+    details : dict
+        Typical days, stations represented and scale factors, objective, timings [s].
+    """
+
+    scenario: Scenario
+    capacities: dict[str, float]
+    kpis: pd.DataFrame
+    costs: pd.DataFrame
+    energy_balance: pd.Series
+    emissions: pd.Series
+    details: dict = field(default_factory=dict)
+
+    def kpi(self, name: str) -> float:
+        """The value of one KPI."""
+        return float(self.kpis.loc[name, "value"])
+
+
+def representative_scenario(scenario: Scenario, max_stations: int) -> tuple[Scenario, float, float]:
+    """The scenario cut to its first ``max_stations`` stations, and the factors that scale them to the town.
+
+    Returns
+    -------
+    representative : Scenario
+        The first stations with their share of the members (shares renormalised); everything else unchanged.
+    vehicle_ratio : float
+        Town vehicles / represented vehicles [-] (members ratio when a station's fleet is left open).
+    member_ratio : float
+        Town members / represented members [-].
+    """
+    if max_stations < 1:
+        raise ValueError(f"max_stations must be ≥ 1, got {max_stations}")
+    stations = scenario.stations
+    if len(stations) <= max_stations:
+        return scenario, 1.0, 1.0
+    b = scenario.bookings
+    members = b.members if b.members is not None else round(scenario.municipality.population * b.membership_fraction)
+    given = [s.member_share_fraction for s in stations]
+    shares = given if given[0] is not None else [1.0 / len(stations)] * len(stations)
+    kept = stations[:max_stations]
+    kept_share = float(sum(shares[:max_stations]))
+    kept_members = max(1, round(members * kept_share))
+    new_stations = [
+        s.model_copy(update={"member_share_fraction": shares[k] / kept_share}) if given[0] is not None else s
+        for k, s in enumerate(kept)
+    ]
+    representative = scenario.model_copy(
+        update={"stations": new_stations, "bookings": b.model_copy(update={"members": kept_members})}
+    )
+    member_ratio = members / kept_members
+    if all(s.vehicles is not None for s in stations):
+        vehicle_ratio = sum(s.vehicles for s in stations) / max(1, sum(s.vehicles for s in kept))
+    else:
+        vehicle_ratio = member_ratio
+    return representative, float(vehicle_ratio), float(member_ratio)
+
+
+def scale_fleet(agg: PlanInputs, vehicle_ratio: float, member_ratio: float) -> PlanInputs:
+    """Aggregated inputs (``fleet_mode="station"``) scaled from the represented stations to the whole town.
+
+    Fleet energy bounds (usable and reserve), available charging power, chargers and station connection limits
+    scale with the vehicles; trip energy with the members.
+    """
+    if agg.fleet_mode != "station":
+        raise ValueError("scale_fleet needs aggregated inputs (chisan.plan.reduce.aggregate_fleet)")
+    if vehicle_ratio == 1.0 and member_ratio == 1.0:
+        return agg
+    vehicles = agg.vehicles.copy()
+    vehicles["usable_kwh"] = vehicles["usable_kwh"] * vehicle_ratio
+    vehicles["reserve_kwh"] = vehicles["reserve_kwh"] * vehicle_ratio
+    stations = agg.stations.copy()
+    stations["chargers"] = stations["chargers"] * vehicle_ratio
+    stations["connection_limit_kw"] = stations["connection_limit_kw"] * vehicle_ratio
+    changes = {
+        "vehicles": vehicles,
+        "stations": stations,
+        "station_available_kw": agg.station_available_kw * vehicle_ratio,
+        "station_trip_energy_kwh": agg.station_trip_energy_kwh * member_ratio,
+    }
+    need = getattr(agg, "station_min_energy_kwh", None)
+    if need is not None:  # the vehicles' least energies: reserves and own later trips, per vehicle
+        changes["station_min_energy_kwh"] = need * vehicle_ratio
+    return dataclasses.replace(agg, **changes)
+
+
+def fleet_counts(scenario: Scenario, represented: PlanInputs, vehicle_ratio: float) -> tuple[int, int]:
+    """Vehicles and chargers of the whole town: the scenario's numbers, or the represented ones scaled."""
+    stations = scenario.stations
+    if all(s.vehicles is not None for s in stations):
+        vehicles = sum(s.vehicles for s in stations)
+        chargers = sum(s.chargers if s.chargers is not None else s.vehicles for s in stations)
+        return int(vehicles), int(chargers)
+    return (
+        round(len(represented.vehicles) * vehicle_ratio),
+        round(float(represented.stations["chargers"].sum()) * vehicle_ratio),
+    )
+
+
+POLICY_SLACK_COST = 1.0e4
+"""Cost of missing a policy target by one unit in the year-long check of a reduced plan [currency/kWh or /kg]:
+far above any price, so a target is missed only where the sized capacities cannot meet it."""
+
+
+def _tightened(inputs: PlanInputs, shortfalls: dict[str, float], load_kwh: float) -> PlanInputs:
+    """Sizing inputs with each missed target tightened by 1.05 × its shortfall on the year (as chisan.plan.solve)."""
+    changes: dict = {}
+    short = shortfalls.get("policy.renewable_share_min_fraction")
+    if short:
+        changes["renewable_share_min"] = min(
+            1.0 if inputs.renewable_share_basis == "hourly" else np.inf,
+            inputs.renewable_share_min + 1.05 * short / max(load_kwh, 1e-9),
+        )
+    short = shortfalls.get("policy.max_grid_import_kwh_per_year")
+    if short:
+        changes["max_grid_import_kwh"] = max(0.0, inputs.max_grid_import_kwh - 1.05 * short)
+    short = shortfalls.get("policy.max_emissions_kg_per_year")
+    if short:
+        changes["max_emissions_kg"] = max(0.0, inputs.max_emissions_kg - 1.05 * short)
+    return dataclasses.replace(inputs, **changes)
+
+
+def _flows(inputs: PlanInputs, solution: AggregateSolution) -> dict[str, np.ndarray]:
+    """Per-step system flows of an aggregate solution, by dispatch-table column [kW]."""
+    n = len(inputs.snapshots)
+    values = {col: solution.values.get(var, np.zeros(n)) for var, col in FLOW_VARIABLES.items()}
+    for var, col in (("Fleet-charge_kw", "charging_kw"), ("Fleet-discharge_kw", "v2g_kw")):
+        values[col] = solution.values[var].sum(axis=1) if var in solution.values else np.zeros(n)
+    return values
+
+
+def plan_reduced(
+    scenario: Scenario,
+    *,
+    n_typical_days: int | None = None,
+    max_stations: int = DEFAULT_MAX_STATIONS,
+    operation: str = "year",
+    time_limit_s: float | None = None,
+    threads: int = 1,
+    max_policy_passes: int = 4,
+) -> ReducedPlan:
+    """Plan one scenario with the reduced representation (module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    n_typical_days : int, optional
+        Typical days of the sizing LP; default the scenario's ``solver.typical_days``.
+    max_stations : int
+        Stations computed in full; more are represented by the first ``max_stations``.
+    operation : {"year", "typical-days"}
+        Where the operating figures (imports, exports, hourly-matched share, scope 2) come from: the year-long
+        LP of the aggregate fleet at the sized capacities (default; the annual targets are checked on it and the
+        sizing repeated with tightened targets where the year misses them), or the typical days of the sizing LP
+        (faster, biased: see benchmarks/bench_sweep.py).
+    time_limit_s : float, optional
+        HiGHS time limit per LP [s]; default the scenario's ``solver.time_limit_s``.
+    threads : int
+        HiGHS threads.
+    max_policy_passes : int
+        Sizing passes when the year misses a target.
+
+    Raises
+    ------
+    ScenarioError, DataError, InfeasibleError, SolverError
+    """
+    if operation not in ("year", "typical-days"):
+        raise ValueError(f"operation must be 'year' or 'typical-days', got {operation!r}")
+    seconds: dict[str, float] = {}
+    limit = time_limit_s or scenario.solver.time_limit_s
+    t = time.perf_counter()
+    n_days = n_typical_days or scenario.solver.typical_days
+    representative, vehicle_ratio, member_ratio = representative_scenario(scenario, max_stations)
+    prepared = prepare_inputs(representative)
+    inputs = dataclasses.replace(prepared.inputs, capacities=capacities(scenario))
+    seconds["prepare_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    agg = scale_fleet(aggregate_fleet(inputs), vehicle_ratio, member_ratio)
+    reduction = typical_days(agg, n_days)
+    seconds["reduce_s"] = time.perf_counter() - t
+
+    sizing_inputs = reduction.inputs
+    seconds["sizing_s"] = seconds["year_s"] = 0.0
+    passes = []
+    for attempt in range(1, max_policy_passes + 1):
+        t = time.perf_counter()
+        sized = solve_aggregate(sizing_inputs, time_limit_s=limit, threads=threads)
+        seconds["sizing_s"] += time.perf_counter() - t
+        if sized.status in ("infeasible", "infeasible_or_unbounded"):
+            raise diagnose_infeasibility(sizing_inputs, {"output_flag": False, "threads": int(threads)})
+        if sized.status != "optimal":
+            raise SolverError(f"reduced plan, sizing on typical days: HiGHS stopped with {sized.status!r}")
+        caps = sized.capacities
+        if operation == "typical-days":
+            result, result_inputs = sized, sizing_inputs
+            break
+        t = time.perf_counter()
+        year_inputs = agg.with_capacities_fixed(caps)
+        year = solve_aggregate(year_inputs, time_limit_s=limit, threads=threads, policy_slack_cost=POLICY_SLACK_COST)
+        seconds["year_s"] += time.perf_counter() - t
+        if year.status != "optimal":
+            raise SolverError(
+                f"reduced plan, year of the aggregate fleet at the sized capacities: HiGHS stopped with "
+                f"{year.status!r} (the bookings cannot be served within the station and grid limits?)"
+            )
+        missed = {k: v for k, v in year.policy_shortfalls.items() if v > 1e-6 * max(1.0, abs(v))}
+        missed = {k: v for k, v in missed.items() if v > 1e-3}
+        passes.append({"pass": attempt, "capacities": dict(caps), "shortfalls": dict(year.policy_shortfalls)})
+        result, result_inputs = year, year_inputs
+        if not missed:
+            break
+        if attempt == max_policy_passes:
+            what, amount = max(missed.items(), key=lambda kv: kv[1])
+            raise InfeasibleError(
+                f"{what} is missed by {amount:,.1f} on the year after {max_policy_passes} sizing passes of the reduced "
+                "plan (typical days meet it, the year at those capacities does not); raise the capacity limits",
+                target=what,
+            )
+        load_kwh = float(year.values["Fleet-charge_kw"].sum() * agg.dt_hours + agg.other_load_kw.sum() * agg.dt_hours)
+        sizing_inputs = _tightened(sizing_inputs, missed, load_kwh)
+
+    t = time.perf_counter()
+    dispatch = typical_dispatch(result_inputs, caps, _flows(result_inputs, result))
+    n_vehicles, n_chargers = fleet_counts(scenario, inputs, vehicle_ratio)
+    bookings = prepared.assignment.bookings
+    served = bookings["vehicle_id"].notna()
+    per_year = member_ratio * inputs.opex_scale
+    mobility = {
+        "km": float(bookings.loc[served, "distance_km"].sum()) * per_year,
+        "bookings_served": float(served.sum()) * per_year,
+        "bookings_unserved": float((~served).sum()) * per_year,
+        "trip_energy_kwh": float(bookings.loc[served, "trip_energy_kwh"].sum()) * per_year,
+    }
+    costs, balance, emissions, kpis = key_figures(
+        scenario, result_inputs, caps, dispatch, n_vehicles, n_chargers, mobility
+    )
+    seconds["results_s"] = time.perf_counter() - t
+    details = {
+        "method": "reduced",
+        "operation": operation,
+        "typical_days": reduction.n_days,
+        "stations": len(scenario.stations),
+        "stations_computed": len(representative.stations),
+        "vehicle_ratio": vehicle_ratio,
+        "member_ratio": member_ratio,
+        "sizing_objective": sized.objective,
+        "objective": result.objective,
+        "policy_passes": passes,
+        "weather_source": prepared.weather_source,
+        **seconds,
+    }
+    return ReducedPlan(
+        scenario=scenario,
+        capacities=caps,
+        kpis=kpis,
+        costs=costs,
+        energy_balance=balance,
+        emissions=emissions,
+        details=details,
+    )
+
+
+def typical_dispatch(inputs: PlanInputs, caps: dict[str, float], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The dispatch table of a reduced plan on its own steps, with each step's ``weight`` [steps of the year].
+
+    Columns as :func:`chisan.plan.results.dispatch_table` [kW, currency/kWh, kg CO2e/kWh].
+    """
+    table = pd.DataFrame(index=inputs.snapshots)
+    table["weight"] = inputs.weight.to_numpy(float)
+    table["pv_available_kw"] = caps["pv_kw"] * inputs.pv_kw_per_kw.to_numpy(float)
+    table["wind_available_kw"] = caps["wind_kw"] * inputs.wind_kw_per_kw.to_numpy(float)
+    for col in (*FLOW_VARIABLES.values(), "charging_kw", "v2g_kw"):
+        table[col] = values[col]
+    table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
+    table["curtailed_kw"] = (
+        table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]
+    ).clip(lower=0)
+    table["import_price_per_kwh"] = inputs.import_price_per_kwh.to_numpy(float)
+    table["export_price_per_kwh"] = inputs.export_price_per_kwh.to_numpy(float)
+    table["emission_factor_kg_per_kwh"] = inputs.emission_factor_kg_per_kwh.to_numpy(float)
+    return table
+
+
+def key_figures(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    caps: dict[str, float],
+    dispatch: pd.DataFrame,
+    n_vehicles: int,
+    n_chargers: int,
+    mobility: dict[str, float],
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+    """Costs, energy balance, emissions and KPIs of a (weighted) dispatch, as :func:`chisan.plan.results.build_results`.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : PlanInputs
+        For ``dt_hours``, ``opex_scale``, the carbon price, the market factor and the currency.
+    caps : dict[str, float]
+        Capacities [kW, kWh].
+    dispatch : pd.DataFrame
+        Per-step flows with a ``weight`` column (:func:`typical_dispatch`; weight 1 for a chronological year).
+    n_vehicles, n_chargers : int
+        Fleet of the town.
+    mobility : dict[str, float]
+        Per year: ``km``, ``bookings_served``, ``bookings_unserved``, ``trip_energy_kwh``.
+
+    Returns
+    -------
+    costs, energy_balance, emissions, kpis
+    """
+    dt = inputs.dt_hours
+    scale = inputs.opex_scale
+    w = dispatch["weight"].to_numpy(float)
+    weighted = dispatch.copy()
+    for col in ("grid_import_kw", "grid_export_kw"):
+        weighted[col] = dispatch[col] * w  # cost_table sums unweighted steps: fold the weights in
+    solution = dataclasses.make_dataclass("CapacitiesOnly", [("capacities", dict)])(caps)
+    costs = cost_table(scenario, inputs, solution, weighted, n_vehicles, n_chargers)
+
+    def year(col: str) -> float:
+        return float((dispatch[col].to_numpy(float) * w).sum() * dt * scale)
+
+    balance = pd.Series(
+        {
+            "pv_available_kwh": year("pv_available_kw"),
+            "wind_available_kwh": year("wind_available_kw"),
+            "curtailed_kwh": year("curtailed_kw"),
+            "pv_kwh": year("pv_kw"),
+            "wind_kwh": year("wind_kw"),
+            "grid_import_kwh": year("grid_import_kw"),
+            "grid_export_kwh": year("grid_export_kw"),
+            "storage_charge_kwh": year("storage_charge_kw"),
+            "storage_discharge_kwh": year("storage_discharge_kw"),
+            "charging_kwh": year("charging_kw"),
+            "v2g_kwh": year("v2g_kw"),
+            "other_load_kwh": year("other_load_kw"),
+        },
+        name="kwh_per_year",
+    )
+    renewable = balance["pv_kwh"] + balance["wind_kwh"]
+    load = balance["charging_kwh"] + balance["other_load_kwh"]
+    km = mobility["km"]
+    n_served = mobility["bookings_served"]
+    ef = dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
+    scope2_location = float((dispatch["grid_import_kw"].to_numpy(float) * ef * w).sum() * dt * scale)
+    scope2_market = balance["grid_import_kwh"] * float(inputs.market_emission_factor_kg_per_kwh)
+    base = scenario.baseline
+    if base.private_car_km_per_year > 0:
+        baseline_km = n_vehicles * base.substitution_factor * base.private_car_km_per_year
+        baseline_basis = "private cars not bought × their annual km"
+    else:
+        baseline_km = km
+        baseline_basis = "shared km driven by private gasoline cars instead"
+    baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
+    emissions = pd.Series(
+        {
+            "scope2_location_based_kg": scope2_location,
+            "scope2_market_based_kg": scope2_market,
+            "baseline_private_car_kg": baseline_kg,
+            "avoided_kg": baseline_kg - scope2_location,
+        },
+        name="kg_co2e_per_year",
+    )
+    total_cost = float(costs["total_per_year"].sum())
+    system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
+    safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
+    cur = inputs.currency
+    rows = [
+        ("pv_kw", caps["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
+        ("wind_kw", caps["wind_kw"], "kW", "Wind capacity built (rated)"),
+        ("storage_kwh", caps["storage_kwh"], "kWh", "Stationary storage energy"),
+        ("storage_kw", caps["storage_kw"], "kW", "Stationary storage power"),
+        ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
+        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
+        (
+            "total_cost_per_year",
+            total_cost,
+            f"{cur}/year",
+            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
+        ),
+        ("energy_system_cost_per_year", system_cost, f"{cur}/year", "Annualised cost without the vehicle leases"),
+        ("cost_per_km", safe(total_cost, km), f"{cur}/km", "Total cost per km driven"),
+        ("energy_cost_per_km", safe(system_cost, km), f"{cur}/km", "Energy system and chargers per km driven"),
+        ("cost_per_booking", safe(total_cost, n_served), f"{cur}/booking", "Total cost per booking served"),
+        (
+            "renewable_share_annual",
+            safe(renewable, balance["charging_kwh"]),
+            "fraction",
+            "Local PV + wind output over the year / energy drawn for charging",
+        ),
+        (
+            "renewable_share_hourly_matched",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "Share of each hour's consumption met by local supply, over the year",
+        ),
+        (
+            "pv_self_consumption",
+            1.0 - safe(balance["grid_export_kwh"], renewable),
+            "fraction",
+            "Share of local renewable output used in the town",
+        ),
+        (
+            "self_sufficiency",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "1 − grid import / consumption (same as the hourly-matched share)",
+        ),
+        ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
+        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
+        (
+            "trip_energy_kwh_per_year",
+            mobility["trip_energy_kwh"],
+            "kWh/year",
+            "Energy the trips took from the batteries",
+        ),
+        ("km_per_year", km, "km/year", "Distance of the bookings served"),
+        ("bookings_served", n_served, "bookings/year", "Bookings given a vehicle"),
+        (
+            "bookings_unserved",
+            mobility["bookings_unserved"],
+            "bookings/year",
+            "Bookings no vehicle could take (see the reasons table)",
+        ),
+        ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
+        ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
+        (
+            "co2_avoided_kg",
+            baseline_kg - scope2_location,
+            "kg CO2e/year",
+            f"Baseline ({baseline_basis}) − location-based scope 2",
+        ),
+        (
+            "private_cars_replaced",
+            n_vehicles * base.substitution_factor,
+            "cars",
+            "Shared vehicles × substitution factor",
+        ),
+    ]
+    kpis = pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
+    return costs, balance, emissions, kpis
+
+
+COMPARED_KPIS = (
+    "total_cost_per_year",
+    "energy_system_cost_per_year",
+    "renewable_share_annual",
+    "renewable_share_hourly_matched",
+    "pv_kw",
+    "wind_kw",
+    "storage_kwh",
+    "charging_kwh_per_year",
+    "grid_import_kwh",
+    "co2_avoided_kg",
+)
+
+
+def compare_with_full(reduced: ReducedPlan, full_kpis: pd.DataFrame) -> pd.DataFrame:
+    """Relative error of the reduced plan's KPIs against a full plan's (``PlanResults.kpis``).
+
+    Returns
+    -------
+    pd.DataFrame
+        Index KPI; ``reduced``, ``full``, ``relative_error`` = reduced / full − 1 [-] (NaN when full is 0).
+        ``grid_import_kwh`` is read from the energy balance of the reduced plan and from
+        ``charging × (1 − hourly-matched share)`` of the full one.
+    """
+    rows = {}
+    for name in COMPARED_KPIS:
+        if name == "grid_import_kwh":
+            r = float(reduced.energy_balance["grid_import_kwh"])
+            load = float(full_kpis.loc["charging_kwh_per_year", "value"])
+            f = load * (1.0 - float(full_kpis.loc["renewable_share_hourly_matched", "value"]))
+        else:
+            r = reduced.kpi(name)
+            f = float(full_kpis.loc[name, "value"])
+        rows[name] = {"reduced": r, "full": f, "relative_error": (r / f - 1.0) if abs(f) > 1e-9 else np.nan}
+    return pd.DataFrame.from_dict(rows, orient="index")
