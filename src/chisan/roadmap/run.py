@@ -518,12 +518,9 @@ def run_roadmap(
                 grid_factor_kg_per_kwh=float(cfg.grid_factor_kg_per_kwh.loc[y]),
             )
 
-            def inner(msg: str, frac: float, y: int = y, done: int = done) -> None:
-                say(f"{y}: {msg}", (done + min(max(frac, 0.0), 1.0)) / n_planned)
-
             say(f"{y}: planning ({done + 1}/{n_planned})", done / n_planned)
             try:
-                plan = planner(year_sc, inner)
+                plan = planner(year_sc, _year_progress(say, y, done, n_planned))
             except ChisanError as err:
                 raise type(err)(f"roadmap year {y}: {err}") from err
             plans[y] = plan
@@ -575,6 +572,17 @@ def run_roadmap(
         summary=summary,
         timings=timings,
     )
+
+
+def _year_progress(say: Progress, year: int, done: int, n_planned: int) -> Progress:
+    """The progress of one plan as a part of the roadmap's; the plan's stages restart at 0, the bar never goes back."""
+    seen = [0.0]
+
+    def inner(msg: str, frac: float) -> None:
+        seen[0] = max(seen[0], min(max(frac, 0.0), 1.0))
+        say(f"{year}: {msg}", (done + seen[0]) / n_planned)
+
+    return inner
 
 
 def _start_of_year(packs: _Packs, slots: _Slots, y: int, n_y: int, cfg: ResolvedRoadmap) -> int:
