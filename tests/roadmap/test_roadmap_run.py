@@ -183,14 +183,15 @@ def _balances(result) -> None:
     assert np.allclose(sent + per_kwh * kwh_outside_recycling, content, rtol=1e-12)
 
 
-@pytest.mark.parametrize("service_years", [None, 6.0])
-def test_pack_and_mass_balances_with_every_route(service_years: float | None) -> None:
-    # Mixed routes, vehicles replaced every 6 years (their packs go to the 4Rs whatever their SOH), fleet growth.
+@pytest.mark.parametrize(("service_years", "growth"), [(None, 0.05), (6.0, 0.05), (None, -0.05)])
+def test_pack_and_mass_balances_with_every_route(service_years: float | None, growth: float) -> None:
+    # Mixed routes, vehicles replaced every 6 years (their packs go to the 4Rs whatever their SOH), a growing
+    # or a shrinking fleet (the packs of the cars that go leave with them, to the 4Rs).
     settings = _settings(
         start_year=2026,
         end_year=2050,
         plan_years=4,
-        fleet_growth_per_year_fraction=0.05,
+        fleet_growth_per_year_fraction=growth,
         route_shares={"reuse": 0.4, "resell": 0.2, "refabricate": 0.2, "recycle": 0.2},
         vehicle_service_years=service_years,
         recycling_process={"hydrometallurgy": 0.7, "pyrometallurgy": 0.3},
@@ -204,6 +205,10 @@ def test_pack_and_mass_balances_with_every_route(service_years: float | None) ->
         replaced = result.packs[result.packs["retire_reason"] == "vehicle_replaced"]
         assert (replaced["retire_year"] - replaced["year_in_service"] == 6).all()
         assert len(replaced) > 0
+    if growth < 0:
+        # round(6 · 0.95^24) = 2 cars in 2050: four packs left with their cars.
+        assert result.years["vehicles"].iloc[-1] == 2
+        assert (result.packs["retire_reason"] == "fleet_reduced").sum() == 4
 
 
 def test_trajectory_summary_by_hand() -> None:
