@@ -203,6 +203,10 @@ from chisan.roadmap.cli import roadmap  # noqa: E402
 
 app.command()(roadmap)
 
+from chisan.sweep.cli import sweep  # noqa: E402
+
+app.command()(sweep)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -264,13 +264,8 @@ def _ward_parents(frame: pd.DataFrame) -> pd.Series:
     return parents
 
 
-def grid_area(prefecture: str | int) -> str:
-    """The electricity service area of a prefecture (:data:`PREFECTURE_AREAS`).
-
-    Parameters
-    ----------
-    prefecture : str or int
-        JIS code (``1``, ``"01"``), English name (``"Hokkaido"``) or Japanese name (``"北海道"``).
+def prefecture_code(prefecture: str | int) -> str:
+    """The two-digit JIS code of a prefecture given by code (``1``, ``"01"``), English or Japanese name.
 
     Raises
     ------
@@ -279,13 +274,18 @@ def grid_area(prefecture: str | int) -> str:
     """
     key = str(prefecture).strip()
     if key.isdigit() and 1 <= int(key) <= 47:
-        return PREFECTURE_AREAS[f"{int(key):02d}"][2]
+        return f"{int(key):02d}"
     folded = key.casefold().removesuffix(" prefecture")
-    for en, ja, area in PREFECTURE_AREAS.values():
-        if folded in (en.casefold(), ja) or (ja[:-1] == key and len(ja) > 2):
-            return area
+    for code, (en, ja, _) in PREFECTURE_AREAS.items():
+        if folded == en.casefold() or key in (ja, ja[:-1]):
+            return code
     names = ", ".join(v[0] for v in PREFECTURE_AREAS.values())
     raise ScenarioError(f"prefecture {prefecture!r} is not a Japanese prefecture; allowed: JIS codes 1–47 or {names}")
+
+
+def grid_area(prefecture: str | int) -> str:
+    """The electricity service area of a prefecture (:data:`PREFECTURE_AREAS`), given as :func:`prefecture_code`."""
+    return PREFECTURE_AREAS[prefecture_code(prefecture)][2]
 
 
 def grid_emission_factors(name: str) -> dict[str, float]:

@@ -1,0 +1,289 @@
+"""The national picture of a sweep: totals, per-prefecture tables, a map coloured by a KPI, costs per km.
+
+Everything is computed from the consolidated table (:func:`chisan.sweep.store.read_results`), over the
+municipalities planned successfully; the failed ones are listed with their errors. Sums are sums; ratios are
+ratios of sums (national cost per km = Σ cost / Σ km), never means of ratios.
+
+The HTML report is one self-contained file: plotly.js is embedded once and the map is a plain longitude–latitude
+scatter (equirectangular, aspect corrected at the mean latitude), so it opens without internet — plotly's
+``scattergeo`` would fetch its coastlines from a CDN and ``scattermap`` its tiles.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from chisan.exceptions import DataError
+from chisan.sweep.derive import PREFECTURE_AREAS
+from chisan.sweep.store import STATUS_OK
+
+SUMMED = {
+    "population": "residents [persons]",
+    "members": "car-sharing members [persons]",
+    "stations": "car-sharing stations",
+    "vehicles": "shared EVs",
+    "chargers": "chargers",
+    "pv_kw": "PV [kW]",
+    "wind_kw": "wind [kW]",
+    "storage_kwh": "storage [kWh]",
+    "storage_kw": "storage power [kW]",
+    "total_cost_jpy_per_year": "total cost [JPY/year]",
+    "energy_system_cost_jpy_per_year": "energy system cost [JPY/year]",
+    "km_per_year": "shared km [km/year]",
+    "charging_kwh_per_year": "charging [kWh/year]",
+    "pv_kwh_per_year": "PV used or exported [kWh/year]",
+    "wind_kwh_per_year": "wind used or exported [kWh/year]",
+    "grid_import_kwh_per_year": "grid import [kWh/year]",
+    "scope2_location_kg_per_year": "scope 2, location-based [kg CO2e/year]",
+    "co2_avoided_kg_per_year": "CO2 avoided [kg CO2e/year]",
+    "private_cars_replaced": "private cars replaced",
+}
+"""Columns summed in the national and per-prefecture tables, with their labels."""
+
+DEFAULT_MAP_KPI = "cost_jpy_per_km"
+
+
+def _ok(results: pd.DataFrame) -> pd.DataFrame:
+    return results[results["status"] == STATUS_OK] if "status" in results else results
+
+
+def _ratios(sums: pd.Series) -> dict[str, float]:
+    """Ratios of sums: cost per km [JPY/km], renewable share of charging [-], CO2 avoided [t/year]."""
+
+    def div(a: str, b: str) -> float:
+        den = float(sums.get(b, 0.0))
+        return float(sums.get(a, 0.0)) / den if den else float("nan")
+
+    renewable = float(sums.get("pv_kwh_per_year", 0.0)) + float(sums.get("wind_kwh_per_year", 0.0))
+    charging = float(sums.get("charging_kwh_per_year", 0.0))
+    return {
+        "cost_jpy_per_km": div("total_cost_jpy_per_year", "km_per_year"),
+        "energy_cost_jpy_per_km": div("energy_system_cost_jpy_per_year", "km_per_year"),
+        "renewable_share_annual_fraction": renewable / charging if charging else float("nan"),
+        "co2_avoided_t_per_year": float(sums.get("co2_avoided_kg_per_year", 0.0)) / 1000.0,
+    }
+
+
+def national_totals(results: pd.DataFrame) -> pd.Series:
+    """Sums over the municipalities planned, ratios of those sums, and counts.
+
+    Returns
+    -------
+    pd.Series
+        The columns of :data:`SUMMED` summed, ``cost_jpy_per_km``, ``energy_cost_jpy_per_km``,
+        ``renewable_share_annual_fraction``, ``co2_avoided_t_per_year``, ``municipalities_ok``,
+        ``municipalities_failed``.
+    """
+    ok = _ok(results)
+    sums = ok[[c for c in SUMMED if c in ok]].sum(numeric_only=True)
+    out = pd.concat([sums, pd.Series(_ratios(sums))])
+    out["municipalities_ok"] = len(ok)
+    out["municipalities_failed"] = len(results) - len(ok)
+    return out
+
+
+def _prefecture_order() -> dict[str, int]:
+    order = {}
+    for code, (en, ja, _) in PREFECTURE_AREAS.items():
+        order[en] = order[ja] = int(code)
+    return order
+
+
+def prefecture_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The sums of :data:`SUMMED` and the ratios of :func:`national_totals` per prefecture (JIS order)."""
+    ok = _ok(results)
+    if ok.empty:
+        return pd.DataFrame(columns=["municipalities", *SUMMED, *_ratios(pd.Series(dtype=float))])
+    cols = [c for c in SUMMED if c in ok]
+    groups = ok.groupby("prefecture", sort=False)
+    table = groups[cols].sum()
+    ratios = pd.DataFrame({p: _ratios(row) for p, row in table.iterrows()}).T
+    table = pd.concat([groups.size().rename("municipalities"), table, ratios], axis=1)
+    rank = _prefecture_order()
+    return table.loc[sorted(table.index, key=lambda p: (rank.get(p, 99), str(p)))]
+
+
+def numeric_kpis(results: pd.DataFrame) -> list[str]:
+    """Columns that can colour the map."""
+    skip = {"seconds", "worker_peak_rss_mb", "latitude_deg", "longitude_deg"}
+    return [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
+
+
+def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI) -> go.Figure:
+    """Municipalities at their town halls, coloured by ``kpi``, sized by population (offline: no base map).
+
+    Raises
+    ------
+    DataError
+        ``kpi`` is not a numeric column of the results; the message lists the allowed ones.
+    """
+    allowed = numeric_kpis(results)
+    if kpi not in allowed:
+        raise DataError(f"map KPI {kpi!r} is not a numeric column of the results; allowed: {', '.join(allowed)}")
+    ok = _ok(results).dropna(subset=[kpi, "latitude_deg", "longitude_deg"])
+    size = 4.0 + 26.0 * np.sqrt(ok["population"].to_numpy(float) / max(1.0, float(ok["population"].max())))
+    text = [
+        f"{html.escape(str(n))} ({html.escape(str(p))})<br>{kpi} = {v:,.4g}<br>population {pop:,.0f}"
+        for n, p, v, pop in zip(ok["name"], ok["prefecture"], ok[kpi], ok["population"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=ok["longitude_deg"],
+            y=ok["latitude_deg"],
+            mode="markers",
+            marker={
+                "color": ok[kpi],
+                "size": size,
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {"title": {"text": kpi}},
+                "line": {"width": 0.3, "color": "#333"},
+                "opacity": 0.85,
+            },
+            text=text,
+            hoverinfo="text",
+        )
+    )
+    mean_lat = float(ok["latitude_deg"].mean()) if len(ok) else 35.0
+    fig.update_layout(
+        title=f"Municipalities coloured by {kpi} (marker area ∝ population)",
+        xaxis={"title": "longitude [°E]", "showgrid": False},
+        yaxis={
+            "title": "latitude [°N]",
+            "showgrid": False,
+            "scaleanchor": "x",
+            "scaleratio": 1.0 / math.cos(math.radians(mean_lat)),  # equirectangular at the mean latitude
+        },
+        height=800,
+        template="plotly_white",
+    )
+    return fig
+
+
+def cost_per_km_figure(results: pd.DataFrame) -> go.Figure:
+    """Distribution of the total cost per km over the municipalities, and weighted by their km."""
+    ok = _ok(results).dropna(subset=["cost_jpy_per_km"])
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=ok["cost_jpy_per_km"], nbinsx=60, name="municipalities", marker_color="#4c78a8"))
+    if len(ok):
+        order = ok.sort_values("cost_jpy_per_km")
+        share = order["km_per_year"].cumsum() / order["km_per_year"].sum()
+        fig.add_trace(
+            go.Scatter(
+                x=order["cost_jpy_per_km"],
+                y=share,
+                name="share of shared km at or below",
+                yaxis="y2",
+                mode="lines",
+                line={"color": "#e45756"},
+            )
+        )
+        median = float(ok["cost_jpy_per_km"].median())
+        fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:,.1f} JPY/km")
+    fig.update_layout(
+        title="Total cost per km driven (energy system, chargers, vehicle leases, grid)",
+        xaxis={"title": "cost per km [JPY/km]"},
+        yaxis={"title": "municipalities"},
+        yaxis2={"title": "share of km", "overlaying": "y", "side": "right", "range": [0, 1]},
+        template="plotly_white",
+        height=450,
+    )
+    return fig
+
+
+def _fmt_table(frame: pd.DataFrame) -> str:
+    def fmt(v):
+        if isinstance(v, float | np.floating):
+            if math.isnan(v):
+                return "–"
+            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+        return html.escape(str(v))
+
+    return frame.map(fmt).to_html(escape=False, classes="table", border=0)
+
+
+def write_summary(
+    results: pd.DataFrame, out_dir: str | Path, *, kpi: str = DEFAULT_MAP_KPI, title: str = "chisan sweep"
+) -> Path:
+    """Write ``summary.html`` (self-contained), ``totals.csv``, ``prefectures.csv`` and ``failures.csv``.
+
+    Each file is written to a temporary name and moved into place, so a reader never sees half a file.
+
+    Returns
+    -------
+    Path
+        The HTML report.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    totals = national_totals(results)
+    prefs = prefecture_table(results)
+    failed = results[results["status"] != STATUS_OK] if "status" in results else results.iloc[0:0]
+    fail_cols = [c for c in ("code", "name", "prefecture", "error_type", "error") if c in failed]
+    figures = [kpi_map(results, kpi), cost_per_km_figure(results)]
+    labels = {**SUMMED, **{k: k for k in _ratios(pd.Series(dtype=float))}}
+    totals_table = pd.DataFrame({"value": totals}).rename(index=lambda k: labels.get(k, k))
+    pref_show = prefs[
+        [
+            c
+            for c in (
+                "municipalities",
+                "population",
+                "vehicles",
+                "pv_kw",
+                "wind_kw",
+                "storage_kwh",
+                "total_cost_jpy_per_year",
+                "cost_jpy_per_km",
+                "co2_avoided_t_per_year",
+            )
+            if c in prefs
+        ]
+    ]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}"
+        "table.table{border-collapse:collapse;font-size:0.85em}"
+        "table.table td,table.table th{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}</style>",
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{int(totals['municipalities_ok']):,} municipalities planned, {int(totals['municipalities_failed']):,} "
+        "failed (listed at the end). Sums over the municipalities planned; ratios are ratios of the sums.</p>",
+        "<h2>National totals</h2>",
+        _fmt_table(totals_table),
+        "<h2>Map</h2>",
+        figures[0].to_html(full_html=False, include_plotlyjs=False),
+        "<h2>Cost per km</h2>",
+        figures[1].to_html(full_html=False, include_plotlyjs=False),
+        "<h2>By prefecture</h2>",
+        _fmt_table(pref_show),
+        "<h2>Failed municipalities</h2>",
+        _fmt_table(failed[fail_cols]) if len(failed) else "<p>none</p>",
+        "</body></html>",
+    ]
+    report = out / "summary.html"
+    _write_text(report, "\n".join(parts))
+    _write_text(out / "totals.csv", totals.rename("value").to_csv(index_label="quantity"))
+    _write_text(out / "prefectures.csv", prefs.to_csv(index_label="prefecture"))
+    _write_text(out / "failures.csv", failed[fail_cols].to_csv(index=False))
+    return report
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
