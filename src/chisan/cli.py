@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -49,7 +50,7 @@ def main(
 
 def fail(err: Exception) -> None:
     """Print a chisan error for people and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -157,7 +158,7 @@ def _print_warnings(caught, quiet: bool) -> None:
         if text in seen or issubclass(w.category, DeprecationWarning | FutureWarning):
             continue
         seen.add(text)
-        err_console.print(f"[yellow]warning:[/] {text}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
 def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
