@@ -55,7 +55,10 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
 
         e_min[t − 1] = max(reserve, e_min[t] + trip[t] − η · p · Δt · plugged[t])
 
-    With ``cyclic`` the recursion runs twice around the horizon, so needs near the start count for the end.
+    In f = e_min − reserve this is Lindley's recursion W_n = max(0, W_{n−1} + X_n) over the reversed steps
+    (Lindley 1952, doi:10.1017/S0305004100027638), solved in closed form on the prefix sums S_n = Σ_{k≤n} X_k:
+    W_n = S_n − min(−W_0, min_{0≤j≤n} S_j), vectorised over steps and vehicles. With ``cyclic`` the need before
+    the first step becomes the need after the last, so needs near the start count for the end.
 
     Returns
     -------
@@ -69,13 +72,20 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
         * (veh["charge_efficiency"].to_numpy(float) * veh["max_charge_kw"].to_numpy(float) * inputs.dt_hours)[None, :]
     )
     reserve = veh["reserve_kwh"].to_numpy(float)
-    out = np.empty_like(trip)
-    e_after = reserve.copy()  # need after the last step
-    for _ in range(2 if cyclic else 1):
-        for t in range(trip.shape[0] - 1, -1, -1):
-            out[t] = e_after  # need after step t
-            e_after = np.maximum(reserve, e_after + trip[t] - gain[t])  # need after step t - 1
-    return pd.DataFrame(out, index=inputs.snapshots, columns=veh.index)
+    x = (trip - gain)[::-1]  # X_n: the change at step T − n, processed backwards
+    s = np.cumsum(x, axis=0)
+    running_min = np.minimum(np.minimum.accumulate(s, axis=0), 0.0)  # min over S_0 = 0 … S_n
+
+    def lindley(w0: np.ndarray) -> np.ndarray:
+        return s - np.minimum(running_min, -w0[None, :])  # W_1 … W_T
+
+    w = lindley(np.zeros(trip.shape[1]))
+    if cyclic:
+        w = lindley(w[-1])  # the need before step 0 is the need after the last step
+    w0 = w[-1] if cyclic else np.zeros(trip.shape[1])
+    # need after step t = W_{T−1−t}: after the last step W_0, after step T − 2 W_1, …
+    after = np.vstack([w0[None, :], w[:-1]])[::-1]
+    return pd.DataFrame(after + reserve[None, :], index=inputs.snapshots, columns=veh.index)
 
 
 def _spread(need_kwh: pd.Series, usable_kwh: pd.Series, total_kwh: float) -> pd.Series:
