@@ -164,3 +164,13 @@ def test_error_text_in_brackets_is_printed_as_is(capsys):
         fail(ScenarioError("town.toml: [stations] needs at least one station"))
     assert exit_info.value.exit_code == 2
     assert "[stations] needs at least one station" in capsys.readouterr().err
+
+
+def test_plan_accepts_the_roadmap_table_of_the_same_file(tmp_path):
+    # one file for `chisan plan` and `chisan roadmap`: plan leaves the [roadmap] table to the roadmap command
+    data = small_scenario_dict()
+    data["roadmap"] = {"start_year": 2026, "end_year": 2030}
+    path = tmp_path / "town.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    result = runner.invoke(app, ["plan", str(path), "--check"])
+    assert result.exit_code == 0, result.output

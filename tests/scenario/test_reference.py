@@ -18,4 +18,4 @@ def test_every_top_level_section_is_documented():
     text = markdown_reference()
     for name in Scenario.model_fields:
         if name != "base_dir":
-            assert f"`[{name}" in text or f"`[[{name}" in text or f"[{name}." in text, name
+            assert f"`[{name}" in text or f"`[[{name}" in text or f"[{name}." in text or f"| `{name}` |" in text, name

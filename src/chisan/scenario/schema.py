@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -370,6 +370,9 @@ class Scenario(_Section):
     finance: Finance = Finance()
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
+    roadmap: dict[str, Any] | None = Field(
+        default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
+    )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Folder relative paths refer to.")
 
     @model_validator(mode="after")
