@@ -478,8 +478,8 @@ def load_roadmap(path: str | Path, settings_path: str | Path | None = None) -> t
     """Read a scenario file and its ``[roadmap]`` table (in the same file, or in a file of its own).
 
     The ``[roadmap]`` table is taken out before the scenario is validated, so the rest of the file is checked
-    exactly as ``chisan plan`` checks it. ``chisan plan`` itself rejects unknown tables, so a town that is also
-    planned keeps its ``[roadmap]`` table in a separate file (``settings_path``).
+    exactly as ``chisan plan`` checks it (``chisan plan`` accepts the table and leaves it to this command), or it
+    can stand in a file of its own (``settings_path``).
 
     Parameters
     ----------
