@@ -200,31 +200,61 @@ def energy_check(
     return EnergyCheck(ok=ok, need_now_kwh=need_now, energy_now_kwh=float(energy_now_kwh))
 
 
+def energy_before_trips(
+    battery: Battery,
+    energy_now_kwh: float,
+    trips: list[tuple[dt.datetime, dt.datetime, float]],
+    *,
+    now: dt.datetime,
+    dt_hours: float = 0.25,
+) -> list[float]:
+    """Battery energy at the start of each trip when the car charges as soon as possible [kWh] (NaN: under way).
+
+    The forward simulation e_t = min(usable, e_{t−1} + η p Δt plugged_t) − trip_t at the guaranteed power, on the
+    same steps as :func:`energy_check`, taken trip by trip: between two trips the car charges for the whole
+    steps it is back (the min with the usable energy commutes with adding energy, so a run of m steps adds
+    min(usable − e, m η p Δt)). Charging as soon as possible gives the most energy at every step, so a trip whose
+    value here is below its energy plus the reserve cannot be served by any schedule at that power.
+
+    Parameters
+    ----------
+    trips : list of (start, end, energy [kWh])
+        tz-aware times.
+    """
+    step_s = dt_hours * 3600.0
+    rate = battery.charge_efficiency * battery.charge_kw * dt_hours
+    out = [math.nan] * len(trips)
+    e, free_from = float(energy_now_kwh), 0
+    for i in sorted(range(len(trips)), key=lambda k: trips[k][0]):
+        start, end, energy = trips[i]
+        first = math.floor((start - now).total_seconds() / step_s + 1e-9)
+        stop = max(math.ceil((end - now).total_seconds() / step_s - 1e-9), first + 1)
+        if first < 0:  # under way: away until it ends, its energy already gone
+            free_from = max(free_from, stop)
+            continue
+        e = min(battery.usable_kwh, e + max(0, first - free_from) * rate)
+        out[i] = e
+        e -= energy
+        free_from = max(free_from, stop)
+    return out
+
+
 def energy_at_starts(
     battery: Battery, energy_now_kwh: float, trips: pd.DataFrame, *, now: dt.datetime, dt_hours: float = 0.25
 ) -> pd.Series:
-    """Battery energy at the start of each trip when the car charges as soon as possible [kWh].
+    """:func:`energy_before_trips` of a frame of trips (``start``, ``end``, ``trip_energy_kwh``) [kWh]."""
+    rows = list(zip(trips["start"], trips["end"], trips["trip_energy_kwh"].astype(float), strict=True))
+    values = energy_before_trips(battery, energy_now_kwh, rows, now=now, dt_hours=dt_hours)
+    return pd.Series(values, index=trips.index, name="energy_at_start_kwh", dtype=float)
 
-    Forward simulation at the guaranteed power: e_t = min(usable, e_{t−1} + η p Δt plugged_t) − trip_t.
-    Charging as soon as possible gives the most energy at every step, so a trip whose value here is below its
-    energy plus the reserve cannot be served by any schedule at that power. Trips under way give NaN.
+
+def serves_without_charging(battery: Battery, energy_now_kwh: float, trip_energy_kwh: list[float]) -> bool:
+    """True when the car holds enough for all these trips and its reserve without charging at all.
+
+    A sufficient condition for :func:`energy_check`: before each trip the car still holds the energy of it and all
+    later ones plus the reserve. It needs no time grid, so the common case is admitted in microseconds.
     """
-    out = pd.Series(np.nan, index=trips.index, name="energy_at_start_kwh")
-    if trips.empty:
-        return out
-    snapshots = _grid(now, max(pd.Timestamp(now), trips["end"].max()), dt_hours)
-    plugged, trip = trip_frames([trips], snapshots, dt_hours)
-    gain = plugged[:, 0] * battery.charge_efficiency * battery.charge_kw * dt_hours
-    first, _ = booking_steps(trips["start"], trips["end"], snapshots, dt_hours)
-    before = np.empty(len(snapshots))
-    e = float(energy_now_kwh)
-    for t in range(len(snapshots)):
-        e = min(battery.usable_kwh, e + gain[t])
-        before[t] = e
-        e -= trip[t, 0]
-    inside = (first >= 0) & (first < len(snapshots))
-    out.iloc[np.flatnonzero(inside)] = before[first[inside]]
-    return out
+    return energy_now_kwh - sum(trip_energy_kwh) >= battery.reserve_kwh - TOLERANCE_KWH
 
 
 def _utc_ns(times: pd.Series) -> np.ndarray:
@@ -247,6 +277,8 @@ def earliest_feasible_start(
     """The earliest start, on steps of ``dt_hours`` after ``start`` and within ``search_hours``, at which a trip of
     the same length and energy fits the car: free of its other trips and with enough energy for all of them.
 
+    All candidate starts are checked at once, one column each (:func:`energy_check` semantics).
+
     Parameters
     ----------
     trips : pd.DataFrame
@@ -264,18 +296,30 @@ def earliest_feasible_start(
     candidates = [start + k * step for k in range(1, int(search_hours / dt_hours) + 1)]
     starts = _utc_ns(trips["start"]) if not trips.empty else np.zeros(0, dtype=np.int64)
     ends = _utc_ns(trips["end"]) if not trips.empty else np.zeros(0, dtype=np.int64)
-    free = []
-    for c in candidates:
-        c0, c1 = pd.Timestamp(c).value, pd.Timestamp(c + length).value
-        if not np.any((starts < c1) & (c0 < ends)):
-            free.append(c)
+    c0 = np.array([utc(c).value for c in candidates], dtype=np.int64)
+    c1 = c0 + int(length.total_seconds() * 1e9)
+    busy = ((starts[None, :] < c1[:, None]) & (c0[:, None] < ends[None, :])).any(axis=1)
+    free = [c for c, b in zip(candidates, busy, strict=True) if not b]
     if not free:
         return None
-    variants = []
-    for c in free:
-        extra = pd.DataFrame({"start": [utc(c)], "end": [utc(c + length)]})
-        extra["trip_energy_kwh"] = trip_energy_kwh
-        variants.append(pd.concat([trips[["start", "end", "trip_energy_kwh"]], extra], ignore_index=True))
-    result = energy_check(battery, energy_now_kwh, variants, now=now, dt_hours=dt_hours)
-    hits = np.flatnonzero(result.ok)
+    until = max([utc(now), utc(free[-1] + length), *([trips["end"].max()] if not trips.empty else [])])
+    snapshots = _grid(now, until, dt_hours)
+    base_plugged, base_trips = trip_frames([trips], snapshots, dt_hours)
+    k = len(free)
+    plugged = np.repeat(base_plugged, k, axis=1)
+    trip = np.repeat(base_trips, k, axis=1)
+    first, stop = booking_steps(
+        pd.Series([utc(c) for c in free]), pd.Series([utc(c + length) for c in free]), snapshots, dt_hours
+    )
+    n = len(snapshots)
+    steps = np.arange(n)[:, None]
+    plugged &= ~((steps >= np.maximum(first, 0)[None, :]) & (steps < np.minimum(stop, n)[None, :]))
+    inside = (first >= 0) & (first < n)
+    trip[first[inside], np.flatnonzero(inside)] += trip_energy_kwh
+    inputs = _inputs(battery, snapshots, dt_hours, plugged, trip)
+    need = minimum_energy_kwh(inputs, cyclic=False).to_numpy()
+    gain = plugged[0] * battery.charge_efficiency * battery.charge_kw * dt_hours
+    need_now = np.maximum(battery.reserve_kwh, need[0] + trip[0] - gain)
+    ok = (need_now <= energy_now_kwh + TOLERANCE_KWH) & (need.max(axis=0) <= battery.usable_kwh + TOLERANCE_KWH)
+    hits = np.flatnonzero(ok)
     return free[int(hits[0])] if len(hits) else None

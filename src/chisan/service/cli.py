@@ -25,11 +25,20 @@ def serve(
     scenario: Annotated[
         Path | None, typer.Option(help="Scenario TOML: its town, stations and cars are loaded on first start.")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes serving the REST API (default 1); the first also runs OCPP.")
+    ] = None,
 ) -> None:
     """Run the operations service: REST API, OCPP central system and the rolling charging schedule."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(
-        host=host, port=port, ocpp_host=host, ocpp_port=ocpp_port, database_url=database_url, scenario_path=scenario
+        host=host,
+        port=port,
+        ocpp_host=host,
+        ocpp_port=ocpp_port,
+        database_url=database_url,
+        scenario_path=scenario,
+        workers=workers,
     )
     from chisan.service.main import run
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -140,6 +141,33 @@ def revoke_api_key(session: Session, *, municipality_id: int, key_id: int, now: 
         key.revoked_at = now
     session.commit()
     return key
+
+
+class KeyCache:
+    """Keys seen valid recently: key hash → the municipality (a detached copy), for ``ttl_s`` seconds.
+
+    Saves the key lookup on every request. A key revoked (or a municipality changed) through this process is
+    dropped at once (:meth:`clear`); other processes of the service see the change within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_entries: int = 4096) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, models.Municipality]] = {}
+
+    def get(self, key_hash: str) -> models.Municipality | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key_hash: str, municipality: models.Municipality) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (time.monotonic() + self.ttl_s, municipality)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def municipality_for_key(session: Session, *, key: str) -> models.Municipality | None:
@@ -397,29 +425,25 @@ def trip_energy_for(
     return float(trip_energy_kwh(distance_km, vehicle.consumption_kwh_per_km, temp))
 
 
-def station_counts(session: Session, *, station_id: int) -> tuple[int, int]:
-    """(chargers, vehicles in service) at a station."""
-    chargers = session.scalar(
+def _station_power_columns(station_id):
+    chargers = (
         sa.select(sa.func.count()).select_from(models.Charger).where(models.Charger.station_id == station_id)
-    )
-    vehicles = session.scalar(
+    ).scalar_subquery()
+    vehicles = (
         sa.select(sa.func.count())
         .select_from(models.Vehicle)
         .where(models.Vehicle.station_id == station_id, models.Vehicle.is_disabled.is_(False))
-    )
-    return int(chargers or 0), int(vehicles or 0)
+    ).scalar_subquery()
+    return models.Station.charger_kw, models.Station.connection_limit_kw, chargers, vehicles
 
 
-def battery_of(session: Session, *, vehicle: models.Vehicle) -> admission.Battery:
-    """The car's battery and its guaranteed charging power at its station."""
-    station = session.get(models.Station, vehicle.station_id)
-    chargers, vehicles = station_counts(session, station_id=vehicle.station_id)
+def _battery(vehicle: models.Vehicle, charger_kw, connection_kw, n_chargers, n_vehicles) -> admission.Battery:
     power = admission.guaranteed_charge_kw(
         max_charge_kw=vehicle.max_charge_kw,
-        charger_kw=station.charger_kw,
-        chargers=chargers,
-        vehicles=vehicles,
-        connection_limit_kw=station.connection_limit_kw,
+        charger_kw=charger_kw,
+        chargers=int(n_chargers or 0),
+        vehicles=int(n_vehicles or 0),
+        connection_limit_kw=connection_kw,
     )
     return admission.Battery(
         usable_kwh=vehicle.usable_kwh,
@@ -427,6 +451,58 @@ def battery_of(session: Session, *, vehicle: models.Vehicle) -> admission.Batter
         charge_efficiency=vehicle.charge_efficiency,
         charge_kw=power,
     )
+
+
+def battery_of(session: Session, *, vehicle: models.Vehicle) -> admission.Battery:
+    """The car's battery and its guaranteed charging power at its station (one query)."""
+    row = session.execute(
+        sa.select(*_station_power_columns(vehicle.station_id)).where(models.Station.id == vehicle.station_id)
+    ).one()
+    return _battery(vehicle, *row)
+
+
+def _vehicle_for_booking_statement(lock: bool):
+    stmt = (
+        sa.select(models.Vehicle, *_station_power_columns(models.Vehicle.station_id))
+        .join(models.Station, models.Station.id == models.Vehicle.station_id)
+        .where(
+            models.Vehicle.id == sa.bindparam("vehicle_id"),
+            models.Vehicle.municipality_id == sa.bindparam("municipality_id"),
+        )
+    )
+    return stmt.with_for_update(of=models.Vehicle) if lock else stmt
+
+
+# statements of the booking hot path, built once (building a statement costs more than running it)
+_VEHICLE_FOR_BOOKING = {True: _vehicle_for_booking_statement(True), False: _vehicle_for_booking_statement(False)}
+_B = models.Booking
+_TRIPS_OF_VEHICLE = (
+    sa.select(_B.id, _B.start_at, _B.end_at, _B.expected_return_at, _B.trip_energy_kwh, _B.status)
+    .where(
+        _B.vehicle_id == sa.bindparam("vehicle_id"),
+        _B.status != "cancelled",
+        sa.or_(
+            _B.end_at > sa.bindparam("since", type_=models.UTCDateTime),
+            _B.expected_return_at > sa.bindparam("since", type_=models.UTCDateTime),
+        ),
+    )
+    .order_by(_B.start_at)
+)
+_INSERT_BOOKING = sa.insert(models.Booking.__table__).returning(models.Booking.__table__.c.id)
+
+
+def vehicle_for_booking(
+    session: Session, *, municipality_id: int, vehicle_id: int, field: str = "vehicle_id"
+) -> tuple[models.Vehicle, admission.Battery]:
+    """A car of the town, locked for the admission (PostgreSQL), with its battery — one query.
+
+    Raises FieldError naming ``field`` when the town has no such car.
+    """
+    stmt = _VEHICLE_FOR_BOOKING[session.bind.dialect.name == "postgresql"]
+    row = session.execute(stmt, {"vehicle_id": vehicle_id, "municipality_id": municipality_id}).first()
+    if row is None:
+        raise FieldError(f"{field}: no vehicle {vehicle_id} in this municipality", field=field)
+    return row[0], _battery(row[0], *row[1:])
 
 
 def _vehicle_bookings(session: Session, *, vehicle_id: int, after: dt.datetime, exclude: int | None = None):
@@ -440,20 +516,21 @@ def _vehicle_bookings(session: Session, *, vehicle_id: int, after: dt.datetime, 
     return session.scalars(stmt.order_by(models.Booking.start_at)).all()
 
 
+def _effective_end(b) -> dt.datetime:
+    """When a booking's car is back: its end, or its expected late return."""
+    return max(b.end_at, b.expected_return_at or b.end_at)
+
+
 def trips_frame(bookings: Sequence[models.Booking]) -> pd.DataFrame:
     """Trips of bookings (``booking_id``, ``start``, ``end``, ``trip_energy_kwh``); a late return extends the end."""
-    rows = [
-        {
-            "booking_id": b.id,
-            "start": pd.Timestamp(b.start_at),
-            "end": pd.Timestamp(max(b.end_at, b.expected_return_at or b.end_at)),
-            "trip_energy_kwh": b.trip_energy_kwh,
-        }
-        for b in bookings
-    ]
+    return _frame([(b.id, b.start_at, _effective_end(b), b.trip_energy_kwh) for b in bookings])
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["booking_id", "start", "end", "trip_energy_kwh"])
     for c in ("start", "end"):
         frame[c] = pd.to_datetime(frame[c], utc=True)
+    frame["trip_energy_kwh"] = frame["trip_energy_kwh"].astype(float)
     return frame
 
 
@@ -466,7 +543,7 @@ def energy_now_kwh(session: Session, *, vehicle: models.Vehicle, now: dt.datetim
     departed = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(models.Booking.trip_energy_kwh), 0.0)).where(
             models.Booking.vehicle_id == vehicle.id,
-            models.Booking.status == "confirmed",
+            models.Booking.status != "cancelled",
             models.Booking.start_at >= vehicle.soc_measured_at,
             models.Booking.start_at < now,
         )
@@ -476,7 +553,10 @@ def energy_now_kwh(session: Session, *, vehicle: models.Vehicle, now: dt.datetim
 
 @dataclass
 class VehicleFit:
-    """How a trip fits one car: free of its bookings, and with energy for all of them."""
+    """How a trip fits one car: free of its bookings, and with energy for all of them.
+
+    ``rows`` are the car's trips (booking id, start, end, energy [kWh]) with the asked-for trip last (id −1).
+    """
 
     vehicle: models.Vehicle
     free: bool
@@ -484,7 +564,16 @@ class VehicleFit:
     battery: admission.Battery
     energy_now_kwh: float
     need_now_kwh: float
-    trips: pd.DataFrame
+    rows: list[tuple]
+
+    @property
+    def trip_energy_kwh(self) -> float:
+        """Energy of the asked-for trip [kWh]."""
+        return float(self.rows[-1][3])
+
+    @property
+    def trips(self) -> pd.DataFrame:
+        return _frame(self.rows)
 
 
 def fit_trip(
@@ -497,27 +586,31 @@ def fit_trip(
     distance_km: float,
     now: dt.datetime,
     exclude_booking: int | None = None,
+    battery: admission.Battery | None = None,
 ) -> VehicleFit:
-    """Whether a trip fits ``vehicle`` (see :mod:`chisan.service.admission`)."""
-    bookings = _vehicle_bookings(session, vehicle_id=vehicle.id, after=now, exclude=exclude_booking)
-    trips = trips_frame(bookings)
-    free = not any(b.start_at < end and start < max(b.end_at, b.expected_return_at or b.end_at) for b in bookings)
-    battery = battery_of(session, vehicle=vehicle)
-    e_now = energy_now_kwh(session, vehicle=vehicle, now=now)
+    """Whether a trip fits ``vehicle`` (see :mod:`chisan.service.admission`).
+
+    A car that holds enough for all its trips without charging is admitted at once
+    (:func:`~chisan.service.admission.serves_without_charging`); otherwise the least-energy recursion decides.
+    """
+    since = min(now, vehicle.soc_measured_at)
+    recent = session.execute(_TRIPS_OF_VEHICLE, {"vehicle_id": vehicle.id, "since": since}).all()
+    departed = sum(b.trip_energy_kwh for b in recent if vehicle.soc_measured_at <= b.start_at < now)
+    e_now = float(np.clip(vehicle.energy_kwh - departed, 0.0, vehicle.usable_kwh))
+    bookings = [b for b in recent if b.status == "confirmed" and _effective_end(b) > now and b.id != exclude_booking]
+    free = not any(b.start_at < end and start < _effective_end(b) for b in bookings)
+    battery = battery or battery_of(session, vehicle=vehicle)
     energy = trip_energy_for(municipality, vehicle, start=start, end=end, distance_km=distance_km)
-    candidate = pd.DataFrame(
-        {"booking_id": [-1], "start": [admission.utc(start)], "end": [admission.utc(end)], "trip_energy_kwh": [energy]}
-    )
-    with_trip = pd.concat([trips, candidate], ignore_index=True) if len(trips) else candidate
-    check = admission.energy_check(battery, e_now, [with_trip], now=now, dt_hours=ADMISSION_STEP_HOURS)
+    rows = [(b.id, b.start_at, _effective_end(b), b.trip_energy_kwh) for b in bookings]
+    rows.append((-1, start, end, energy))
+    ahead = [r[3] for r in rows if r[1] >= now]
+    if admission.serves_without_charging(battery, e_now, ahead):
+        ok, need = True, battery.reserve_kwh + sum(ahead)
+    else:
+        check = admission.energy_check(battery, e_now, [_frame(rows)], now=now, dt_hours=ADMISSION_STEP_HOURS)
+        ok, need = bool(check.ok[0]), float(check.need_now_kwh[0])
     return VehicleFit(
-        vehicle=vehicle,
-        free=free,
-        ok=free and bool(check.ok[0]),
-        battery=battery,
-        energy_now_kwh=e_now,
-        need_now_kwh=float(check.need_now_kwh[0]),
-        trips=with_trip,
+        vehicle=vehicle, free=free, ok=free and ok, battery=battery, energy_now_kwh=e_now, need_now_kwh=need, rows=rows
     )
 
 
@@ -533,7 +626,7 @@ def _alternatives(
     exclude_booking: int | None = None,
 ) -> tuple[dt.datetime | None, list[int]]:
     """The earliest feasible start for the same car, and the other cars of its station that fit as asked."""
-    energy = float(fit.trips["trip_energy_kwh"].iloc[-1])
+    energy = fit.trip_energy_kwh
     others = fit.trips.iloc[:-1]
     earliest = admission.earliest_feasible_start(
         fit.battery,
@@ -639,11 +732,11 @@ def get_booking(session: Session, *, municipality_id: int, booking_id: int) -> m
     return _one(session, models.Booking, municipality_id, booking_id, field="booking_id", what="booking")
 
 
-def _energy_at_start(fit: VehicleFit, start: dt.datetime, now: dt.datetime) -> float | None:
-    at = admission.energy_at_starts(fit.battery, fit.energy_now_kwh, fit.trips, now=now, dt_hours=ADMISSION_STEP_HOURS)
-    hit = fit.trips.index[fit.trips["start"] == admission.utc(start)]
-    value = at.loc[hit].iloc[-1] if len(hit) else np.nan
-    return None if np.isnan(value) else round(float(value), 3)
+def _energy_at_start(fit: VehicleFit, now: dt.datetime) -> float | None:
+    """Energy the car is expected to hold at the start of the asked-for trip [kWh] (None when under way)."""
+    rows = [(r[1], r[2], r[3]) for r in fit.rows]
+    at = admission.energy_before_trips(fit.battery, fit.energy_now_kwh, rows, now=now, dt_hours=ADMISSION_STEP_HOURS)
+    return None if np.isnan(at[-1]) else round(float(at[-1]), 3)
 
 
 def create_booking(
@@ -672,14 +765,14 @@ def create_booking(
         _ref(session, models.Member, mid, data.member_id, field="member_id", what="member")
     kwargs = dict(start=data.start_at, end=data.end_at, distance_km=data.distance_km, now=now)
     if data.vehicle_id is not None:
-        vehicle = _ref(session, models.Vehicle, mid, data.vehicle_id, field="vehicle_id", what="vehicle", lock=True)
+        vehicle, battery = vehicle_for_booking(session, municipality_id=mid, vehicle_id=data.vehicle_id)
         if data.station_id is not None and vehicle.station_id != data.station_id:
             raise FieldError(
                 f"station_id: vehicle {vehicle.id} is based at station {vehicle.station_id}", field="station_id"
             )
         if vehicle.is_disabled:
             raise FieldError(f"vehicle_id: vehicle {vehicle.id} is disabled", field="vehicle_id")
-        fit = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
+        fit = fit_trip(session, municipality=municipality, vehicle=vehicle, battery=battery, **kwargs)
         if not fit.ok:
             raise _refuse(session, municipality=municipality, fit=fit, **kwargs)
     else:
@@ -711,19 +804,22 @@ def create_booking(
             raise refused
         if session.bind.dialect.name == "postgresql":
             session.execute(sa.select(models.Vehicle.id).where(models.Vehicle.id == fit.vehicle.id).with_for_update())
-    energy = float(fit.trips["trip_energy_kwh"].iloc[-1])
-    booking = models.Booking(
+    stamp = dt.datetime.now(dt.UTC)
+    values = dict(
         municipality_id=mid,
         vehicle_id=fit.vehicle.id,
         member_id=data.member_id,
         start_at=data.start_at,
         end_at=data.end_at,
         distance_km=data.distance_km,
-        trip_energy_kwh=energy,
+        trip_energy_kwh=fit.trip_energy_kwh,
         status="confirmed",
+        created_at=stamp,
+        updated_at=stamp,
     )
-    session.add(booking)
     try:
+        # a Core insert: the hot path of the service skips the ORM's unit of work
+        booking_id = session.connection().execute(_INSERT_BOOKING, values).scalar()
         session.commit()
     except IntegrityError as err:
         session.rollback()
@@ -733,7 +829,8 @@ def create_booking(
         again = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
         again.free = False
         raise _refuse(session, municipality=municipality, fit=again, **kwargs) from None
-    return booking, _energy_at_start(fit, data.start_at, now)
+    booking = models.Booking(id=booking_id, **values)  # what was stored, for the answer (not in the session)
+    return booking, _energy_at_start(fit, now)
 
 
 def update_booking(
@@ -760,15 +857,17 @@ def update_booking(
     if values.get("member_id") is not None:
         _ref(session, models.Member, mid, values["member_id"], field="member_id", what="member")
     vehicle_id = values.get("vehicle_id") or booking.vehicle_id
-    vehicle = _ref(session, models.Vehicle, mid, vehicle_id, field="vehicle_id", what="vehicle", lock=True)
+    vehicle, battery = vehicle_for_booking(session, municipality_id=mid, vehicle_id=vehicle_id)
     distance = values.get("distance_km", booking.distance_km)
     kwargs = dict(start=start, end=end, distance_km=distance, now=now)
-    fit = fit_trip(session, municipality=municipality, vehicle=vehicle, exclude_booking=booking.id, **kwargs)
+    fit = fit_trip(
+        session, municipality=municipality, vehicle=vehicle, exclude_booking=booking.id, battery=battery, **kwargs
+    )
     if not fit.ok:
         raise _refuse(session, municipality=municipality, fit=fit, exclude_booking=booking.id, **kwargs)
     booking.vehicle_id = vehicle.id
     booking.start_at, booking.end_at, booking.distance_km = start, end, distance
-    booking.trip_energy_kwh = float(fit.trips["trip_energy_kwh"].iloc[-1])
+    booking.trip_energy_kwh = fit.trip_energy_kwh
     if "member_id" in values:
         booking.member_id = values["member_id"]
     try:
@@ -779,7 +878,7 @@ def update_booking(
             raise
         fit.free = False
         raise _refuse(session, municipality=municipality, fit=fit, exclude_booking=booking_id, **kwargs) from None
-    return booking, _energy_at_start(fit, start, now)
+    return booking, _energy_at_start(fit, now)
 
 
 def cancel_booking(session: Session, *, municipality_id: int, booking_id: int) -> models.Booking:

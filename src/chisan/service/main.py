@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import signal
+import socket
 from collections.abc import Callable
 from importlib import resources
 
@@ -18,11 +20,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chisan.service.api.routes import api_router, pages
+from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
 from chisan.service.core.config import Settings
 from chisan.service.core.db import Database, migrate, utcnow
+from chisan.service.crud import KeyCache
 from chisan.service.errors import BookingRefusedError, ServiceError
 from chisan.service.ocpp.central_system import CentralSystem
 from chisan.service.runner import Operations
@@ -54,6 +58,14 @@ def add_error_handlers(app: FastAPI) -> None:
     async def _service(request: Request, err: ServiceError) -> JSONResponse:
         return JSONResponse(status_code=err.status, content={"detail": err.detail(), "message": err.message})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        detail = err.detail
+        message = _message(detail) if isinstance(detail, list) else str(detail)
+        return JSONResponse(
+            status_code=err.status_code, content={"detail": detail, "message": message}, headers=err.headers
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
         errors = jsonable_encoder(err.errors(), custom_encoder={ValueError: str})
@@ -69,6 +81,7 @@ def create_app(
     clock: Callable[[], dt.datetime] | None = None,
     start_ocpp: bool = True,
     start_scheduler: bool = True,
+    seed: bool = True,
 ) -> FastAPI:
     """The service's FastAPI app.
 
@@ -81,7 +94,10 @@ def create_app(
     start_ocpp : bool
         Start the OCPP central system on ``settings.ocpp_host:ocpp_port`` with the app.
     start_scheduler : bool
-        Run schedules every ``settings.schedule_interval_s`` (when > 0).
+        Run schedules every ``settings.schedule_interval_s`` (when > 0), and send the profiles of schedules
+        computed by other processes.
+    seed : bool
+        Load ``settings.scenario_path`` into the database on start.
     """
     settings = settings or Settings.from_env()
     clock = clock or utcnow
@@ -99,9 +115,9 @@ def create_app(
         )
         app.state.database = database
         app.state.central = central
-        app.state.operations = Operations(database, settings, clock, central)
+        app.state.operations = Operations(database, settings, clock, central if start_ocpp else None)
         app.state.scenario_key = None
-        if settings.scenario_path is not None:
+        if seed and settings.scenario_path is not None:
             app.state.scenario_key = await asyncio.to_thread(_seed, database, settings, clock)
         tasks = []
         if start_ocpp:
@@ -109,6 +125,8 @@ def create_app(
             LOGGER.info("OCPP central system on ws://%s:%s/<charge point id>", settings.ocpp_host, central.port)
         if start_scheduler and settings.schedule_interval_s > 0:
             tasks.append(asyncio.create_task(app.state.operations.periodic()))
+        if start_scheduler and start_ocpp:
+            tasks.append(asyncio.create_task(app.state.operations.watch()))
         try:
             yield
         finally:
@@ -131,8 +149,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.key_cache = KeyCache()
     add_error_handlers(app)
-    app.include_router(api_router)
+    for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(gbfs_routes.router)
     app.include_router(pages.router)
     static = resources.files("chisan.service").joinpath("static")
@@ -150,21 +170,80 @@ def _seed(database: Database, settings: Settings, clock) -> str | None:
         return secret
 
 
+def _http_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """The REST API's listening socket; with ``reuse_port`` several processes bind the same port (Linux
+    SO_REUSEPORT) and the kernel spreads the connections over them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _die_with_parent() -> None:
+    """Linux: this process gets SIGTERM when its parent dies (even by kill -9), so workers never outlive it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _http_worker(settings_json: str) -> None:
+    """An extra process serving the REST API only (the primary runs OCPP and the scheduler)."""
+    import uvicorn
+
+    _die_with_parent()
+    settings = Settings.model_validate_json(settings_json)
+    app = create_app(settings, start_ocpp=False, start_scheduler=False, seed=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=settings.access_log)
+    server = uvicorn.Server(config)
+    sock = _http_socket(settings.host, settings.port, reuse_port=True)
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[sock]))
+
+
 def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = None) -> None:
-    """Serve the app (REST on ``host:port``, OCPP on ``ocpp_host:ocpp_port``) until interrupted."""
+    """Serve the app (REST on ``host:port``, OCPP on ``ocpp_host:ocpp_port``) until interrupted.
+
+    With ``settings.workers`` > 1, that many processes serve the REST API on the same port; this one (the
+    primary) also runs the OCPP central system and the scheduler, and sends the profiles of schedules that
+    the other processes compute.
+    """
+    import multiprocessing
+
     import uvicorn
 
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+    config = uvicorn.Config(app, log_level="info", lifespan="on", access_log=settings.access_log)
     server = uvicorn.Server(config)
+    sock = _http_socket(settings.host, settings.port, reuse_port=settings.workers > 1)
+    workers: list = []
 
     async def main() -> None:
-        serving = asyncio.create_task(server.serve())
-        if on_started is not None:
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.05)
-            if server.started:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            context = multiprocessing.get_context("spawn")
+            for _ in range(settings.workers - 1):
+                worker = context.Process(target=_http_worker, args=(settings.model_dump_json(),), daemon=True)
+                worker.start()
+                workers.append(worker)
+            if on_started is not None:
                 on_started(app)
         await serving
 
-    asyncio.run(main())
+    try:
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(main())
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(timeout=10)

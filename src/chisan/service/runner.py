@@ -42,6 +42,7 @@ class Operations:
         self.clock = clock
         self.central = central
         self._locks: dict[int, asyncio.Lock] = {}
+        self._pushed: dict[int, int] = {}
 
     def _compute(self, municipality_id: int) -> int:
         with self.database.sessionmaker() as session:
@@ -68,6 +69,7 @@ class Operations:
             answers = {}
             if self.central is not None:
                 answers = await self.central.push_profiles(municipality_id=municipality_id)
+                self._pushed[municipality_id] = max(self._pushed.get(municipality_id, 0), schedule_id)
             return schedule_id, answers
 
     async def periodic(self) -> None:
@@ -81,6 +83,35 @@ class Operations:
                     await self.run_schedule(mid)
                 except Exception:
                     LOGGER.exception("scheduled run of municipality %s failed", mid)
+
+    def _latest_schedules(self) -> dict[int, int]:
+        with self.database.sessionmaker() as session:
+            rows = session.execute(
+                sa.select(models.Schedule.municipality_id, sa.func.max(models.Schedule.id)).group_by(
+                    models.Schedule.municipality_id
+                )
+            ).all()
+            return {int(m): int(s) for m, s in rows}
+
+    async def watch(self, interval_s: float = 2.0) -> None:
+        """Send the profiles of schedules stored by other processes of the service (checked every ``interval_s``).
+
+        Only the process that holds the charge points' connections can send them; schedules computed elsewhere
+        (another worker, ``POST /api/v1/schedules`` served by it) reach the chargers within ``interval_s``.
+        """
+        if self.central is None:
+            return
+        self._pushed.update(await asyncio.to_thread(self._latest_schedules))
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                latest = await asyncio.to_thread(self._latest_schedules)
+                for mid, sid in latest.items():
+                    if sid > self._pushed.get(mid, 0):
+                        self._pushed[mid] = sid
+                        await self.central.push_profiles(municipality_id=mid)
+            except Exception:
+                LOGGER.exception("sending the profiles of new schedules failed")
 
     def _municipality_ids(self) -> list[int]:
         with self.database.sessionmaker() as session:

@@ -148,7 +148,14 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout_s: float = 30.0, p
 
 
 def start_server_process(
-    *, database_url: str, port: int, ocpp_port: int, env: dict[str, str] | None = None, log_path: Path | None = None
+    *,
+    database_url: str,
+    port: int,
+    ocpp_port: int,
+    env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    workers: int = 1,
+    cwd: Path | None = None,
 ) -> subprocess.Popen:
     """Start ``python -m chisan.service`` in a subprocess and wait until both ports listen."""
     cmd = [
@@ -161,11 +168,13 @@ def start_server_process(
         str(port),
         "--ocpp-port",
         str(ocpp_port),
-        "--database-url",
-        database_url,
+        "--workers",
+        str(workers),
     ]
+    if database_url:
+        cmd += ["--database-url", database_url]
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         wait_for_port(port, process=proc, timeout_s=60)
         wait_for_port(ocpp_port, process=proc, timeout_s=60)
@@ -265,3 +274,38 @@ def synthetic_state(
         emission_factor_kg_per_kwh=pd.Series(0.45, index=snapshots),
         grid_connection_limit_kw=None,
     )
+
+
+class ServerThread:
+    """The service's app served by uvicorn in a background thread (REST on ``port``; OCPP as the app says).
+
+    Use as a context manager; ``base_url`` is ``http://127.0.0.1:<port>``.
+    """
+
+    def __init__(self, app, port: int | None = None) -> None:
+        import threading
+
+        import uvicorn
+
+        self.app = app
+        self.port = port or free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server thread did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=30)

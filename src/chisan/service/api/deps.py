@@ -6,14 +6,17 @@ As in full-stack-fastapi-template's ``backend/app/api/deps.py``: one function pe
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from chisan.service import crud, models
 from chisan.service.core.config import Settings
@@ -29,17 +32,28 @@ admin_token_header = APIKeyHeader(
 )
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A database session for one request."""
-    with request.app.state.database.sessionmaker() as session:
+_CLOSER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chisan-db-close")
+"""Sessions that still hold a connection are closed here, not in the request threadpool: a close must never wait
+for a thread while requests in the threadpool wait for the connection it would give back."""
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A database session for one request (made on the event loop: it opens no connection until first used)."""
+    session = request.app.state.database.sessionmaker()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await asyncio.get_running_loop().run_in_executor(_CLOSER, session.close)
+        else:
+            session.close()  # holds no connection: nothing to wait for
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_now(request: Request) -> dt.datetime:
+async def get_now(request: Request) -> dt.datetime:
     """The current time (tz-aware UTC) from the app's clock."""
     return request.app.state.clock()
 
@@ -49,23 +63,48 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 
-def get_municipality(session: SessionDep, key: Annotated[str | None, Security(api_key_header)]) -> models.Municipality:
-    """The municipality of the caller's API key (401 when missing, unknown or revoked)."""
+def _lookup(session: Session, key: str) -> models.Municipality | None:
+    municipality = crud.municipality_for_key(session, key=key)
+    # end the read and give the connection back before the route runs in another thread (on SQLite every
+    # transaction also holds the write lock, see core.db)
+    session.commit()
+    if municipality is not None:
+        session.expunge(municipality)  # the cached copy stays detached; each request works on a merged copy
+    return municipality
+
+
+async def get_municipality(
+    request: Request, session: SessionDep, key: Annotated[str | None, Security(api_key_header)]
+) -> models.Municipality:
+    """The municipality of the caller's API key (401 when missing, unknown or revoked).
+
+    Valid keys are remembered for a few seconds (:class:`chisan.service.crud.KeyCache`), so most requests need no
+    lookup at all.
+    """
     if not key:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail=[{"loc": ["header", "X-API-Key"], "msg": "X-API-Key header missing", "type": "missing"}],
         )
-    municipality = crud.municipality_for_key(session, key=key)
+    cache: crud.KeyCache = request.app.state.key_cache
+    key_hash = crud.hash_api_key(key)
+    municipality = cache.get(key_hash)
     if municipality is None:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail=[{"loc": ["header", "X-API-Key"], "msg": "unknown or revoked API key", "type": "invalid"}],
-        )
-    session.commit()  # end the read: on SQLite every transaction holds the write lock (see core.db)
-    return municipality
+        municipality = await run_in_threadpool(_lookup, session, key)
+        if municipality is None:
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail=[{"loc": ["header", "X-API-Key"], "msg": "unknown or revoked API key", "type": "invalid"}],
+            )
+        cache.put(key_hash, municipality)
+    return session.merge(municipality, load=False)
 
 
+async def get_key_cache(request: Request) -> crud.KeyCache:
+    return request.app.state.key_cache
+
+
+KeyCacheDep = Annotated[crud.KeyCache, Depends(get_key_cache)]
 MunicipalityDep = Annotated[models.Municipality, Depends(get_municipality)]
 
 
@@ -82,7 +121,7 @@ def require_admin(settings: SettingsDep, token: Annotated[str | None, Security(a
 AdminDep = Annotated[None, Depends(require_admin)]
 
 
-def get_operations(request: Request) -> Operations:
+async def get_operations(request: Request) -> Operations:
     """The app's :class:`~chisan.service.runner.Operations` (scheduling and charge points)."""
     return request.app.state.operations
 

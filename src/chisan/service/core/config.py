@@ -49,6 +49,10 @@ class Settings(BaseModel):
     pv_credit_per_kwh : float
         Preference for local PV in the schedule [currency/kWh]: a credit per kWh of PV used, so that surplus PV
         tops up cars even when it saves no import cost.
+    workers : int
+        Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
+    access_log : bool
+        Log every HTTP request (uvicorn's access log).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -68,6 +72,8 @@ class Settings(BaseModel):
     overdraw_tolerance_fraction: float = Field(default=0.05, ge=0)
     overdraw_tolerance_w: float = Field(default=200.0, ge=0)
     pv_credit_per_kwh: float = Field(default=1.0, ge=0)
+    workers: int = Field(default=1, ge=1, le=64)
+    access_log: bool = True
 
     @field_validator("step_minutes")
     @classmethod

@@ -1,9 +1,15 @@
 """Routers of the REST API (thin: each calls one crud or service function)."""
 
-from fastapi import APIRouter
-
 from chisan.service.api.routes import admin, bookings, fleet, municipality, operations, schedules, stations
 
-api_router = APIRouter(prefix="/api/v1")
-for _module in (admin, municipality, stations, fleet, bookings, schedules, operations):
-    api_router.include_router(_module.router)
+API_PREFIX = "/api/v1"
+API_ROUTERS = (
+    bookings.router,
+    stations.router,
+    fleet.router,
+    schedules.router,
+    operations.router,
+    municipality.router,
+    admin.router,
+)
+"""Routers mounted under :data:`API_PREFIX`, most used first (requests are matched in this order)."""

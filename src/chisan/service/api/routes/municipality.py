@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from chisan.service import crud, schemas
-from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep
+from chisan.service.api.deps import KeyCacheDep, MunicipalityDep, NowDep, SessionDep
 
 router = APIRouter(tags=["municipality"])
 
@@ -16,8 +16,12 @@ def read_municipality(municipality: MunicipalityDep):
 
 
 @router.patch("/municipality", response_model=schemas.MunicipalityOut)
-def update_municipality(session: SessionDep, municipality: MunicipalityDep, body: schemas.MunicipalityUpdate):
-    return crud.update_municipality(session, municipality=municipality, data=body)
+def update_municipality(
+    session: SessionDep, municipality: MunicipalityDep, body: schemas.MunicipalityUpdate, keys: KeyCacheDep
+):
+    updated = crud.update_municipality(session, municipality=municipality, data=body)
+    keys.clear()
+    return updated
 
 
 @router.get("/api-keys", response_model=list[schemas.ApiKeyOut])
@@ -33,5 +37,7 @@ def create_api_key(session: SessionDep, municipality: MunicipalityDep, body: sch
 
 
 @router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut)
-def revoke_api_key(session: SessionDep, municipality: MunicipalityDep, key_id: int, now: NowDep):
-    return crud.revoke_api_key(session, municipality_id=municipality.id, key_id=key_id, now=now)
+def revoke_api_key(session: SessionDep, municipality: MunicipalityDep, key_id: int, now: NowDep, keys: KeyCacheDep):
+    revoked = crud.revoke_api_key(session, municipality_id=municipality.id, key_id=key_id, now=now)
+    keys.clear()
+    return revoked
