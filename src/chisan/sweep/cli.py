@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -39,15 +40,16 @@ def _totals_table(totals) -> Table:
         ("renewable_share_annual_fraction", "renewable share of charging [%]"),
         ("co2_avoided_t_per_year", "CO2 avoided [t CO2e/year]"),
     ):
-        if key not in totals:
+        if key not in totals or key == "co2_avoided_kg_per_year":
             continue
         value = float(totals[key])
-        shown = (
-            f"{value * 100:,.1f}"
-            if key.endswith("fraction")
-            else (f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}")
-        )
-        table.add_row(label, shown)
+        if key.endswith("fraction"):
+            shown = f"{value * 100:,.1f}"
+        elif value.is_integer() or abs(value) >= 100:
+            shown = f"{value:,.0f}"
+        else:
+            shown = f"{value:,.2f}"
+        table.add_row(escape(label), shown)
     return table
 
 

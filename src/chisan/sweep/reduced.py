@@ -36,7 +36,7 @@ from chisan.exceptions import InfeasibleError, SolverError
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.prepare import capacities, prepare_inputs
 from chisan.plan.reduce import aggregate_fleet, typical_days
-from chisan.plan.results import cost_table
+from chisan.plan.results import PlanResults, cost_table
 from chisan.plan.solve import diagnose_infeasibility
 from chisan.scenario.schema import Scenario
 from chisan.sweep.lp import AggregateSolution, solve_aggregate
@@ -531,24 +531,20 @@ COMPARED_KPIS = (
 )
 
 
-def compare_with_full(reduced: ReducedPlan, full_kpis: pd.DataFrame) -> pd.DataFrame:
-    """Relative error of the reduced plan's KPIs against a full plan's (``PlanResults.kpis``).
+def compare_with_full(reduced: ReducedPlan, full: PlanResults) -> pd.DataFrame:
+    """Relative error of a reduced plan's key figures against a full plan's (:class:`~chisan.plan.results.PlanResults`).
 
     Returns
     -------
     pd.DataFrame
-        Index KPI; ``reduced``, ``full``, ``relative_error`` = reduced / full − 1 [-] (NaN when full is 0).
-        ``grid_import_kwh`` is read from the energy balance of the reduced plan and from
-        ``charging × (1 − hourly-matched share)`` of the full one.
+        Index: the KPIs of :data:`COMPARED_KPIS`; ``reduced``, ``full``, ``relative_error`` = reduced / full − 1
+        [-] (NaN when the full plan's value is 0). ``grid_import_kwh`` comes from the energy balances.
     """
     rows = {}
     for name in COMPARED_KPIS:
         if name == "grid_import_kwh":
-            r = float(reduced.energy_balance["grid_import_kwh"])
-            load = float(full_kpis.loc["charging_kwh_per_year", "value"])
-            f = load * (1.0 - float(full_kpis.loc["renewable_share_hourly_matched", "value"]))
+            r, f = float(reduced.energy_balance[name]), float(full.energy_balance[name])
         else:
-            r = reduced.kpi(name)
-            f = float(full_kpis.loc[name, "value"])
+            r, f = reduced.kpi(name), full.kpi(name)
         rows[name] = {"reduced": r, "full": f, "relative_error": (r / f - 1.0) if abs(f) > 1e-9 else np.nan}
     return pd.DataFrame.from_dict(rows, orient="index")
