@@ -325,6 +325,9 @@ def booking_series(state: FleetState, snapshots: pd.DatetimeIndex) -> tuple[pd.D
     already left the battery (it is in the car's energy now).
     """
     b = state.bookings.copy()
+    for column in ("start", "end"):  # also gives an empty frame datetime columns
+        b[column] = pd.to_datetime(b[column], utc=True).dt.tz_convert(snapshots.tz)
+    b["trip_energy_kwh"] = b["trip_energy_kwh"].astype(float)
     under_way = b["start"] < snapshots[0]
     b.loc[under_way, "trip_energy_kwh"] = 0.0
     b.loc[under_way, "start"] = snapshots[0]
