@@ -1,0 +1,270 @@
+"""OCPP 1.6J with real charge points: ``ocpp`` library clients over websockets on 127.0.0.1, no protocol mocks.
+
+Every frame the central system answers with is compared in full (parsed JSON). The clock of the service is fixed
+at 09:00 JST (00:00 UTC), so times in its answers are known.
+
+The case: one station with one 3 kW charger, one car at SOC 0.1 (1.9 kWh) whose idTag starts the transaction, a
+60 km trip at 13:00 (6.696 kWh: 8.596 kWh needed, 6.696 kWh into the battery = 7.44 kWh at the plug) and a
+supplied PV forecast of 4 kW from 09:00 to 11:00. The schedule takes the car's 3 kW from PV for those 2 h (6 kWh,
+the PV credit makes it so) and the remaining 1.44 kWh from the grid before 13:00.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import json
+
+import httpx
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action, ChargingProfileStatus
+from service_helpers import NOW, jst, make_town, settings_for
+from websockets.exceptions import InvalidStatus
+
+from chisan.service.main import create_app
+from chisan.service.testing import ServerThread
+
+UTC = dt.UTC
+
+
+def z(t: dt.datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RecordingChargePoint(ChargePoint):
+    """A charge point that numbers its calls 1, 2, … and keeps every frame it sends and receives."""
+
+    def __init__(self, cp_id, connection):
+        super().__init__(cp_id, connection, response_timeout=20)
+        self._unique_id_generator = itertools.count(1).__next__
+        self.received: list = []
+        self.sent: list = []
+        self.profiles: list = []
+
+    async def route_message(self, raw_msg):
+        self.received.append(json.loads(raw_msg))
+        await super().route_message(raw_msg)
+
+    async def _send(self, message):
+        self.sent.append(json.loads(message))
+        await super()._send(message)
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, connector_id, cs_charging_profiles, **kwargs):
+        self.profiles.append((connector_id, cs_charging_profiles))
+        return call_result.SetChargingProfile(status=ChargingProfileStatus.accepted)
+
+    def answer_to(self, unique_id: str):
+        hits = [m for m in self.received if m[0] in (3, 4) and m[1] == unique_id]
+        assert len(hits) == 1, self.received
+        return hits[0]
+
+
+@pytest.fixture
+def service(sqlite_url):
+    app = create_app(settings_for(sqlite_url), clock=lambda: NOW, start_ocpp=True, start_scheduler=False)
+    with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
+        town = make_town(client, "umi", vehicles_per_station=1, chargers_per_station=1, soc_fraction=0.1)
+        town.ocpp_port = app.state.central.port
+        town.app = app
+        yield town
+
+
+async def connect(port: int, cp_id: str, protocols=("ocpp1.6",)):
+    ws = await websockets.connect(f"ws://127.0.0.1:{port}/{cp_id}", subprotocols=list(protocols), open_timeout=20)
+    cp = RecordingChargePoint(cp_id, ws)
+    task = asyncio.create_task(cp.start())
+    return ws, cp, task
+
+
+async def wait_for(predicate, timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.02)
+
+
+def meter(t: dt.datetime, energy_wh: float | None = None, power_w: float | None = None) -> dict:
+    values = []
+    if energy_wh is not None:
+        values.append({"value": str(energy_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"})
+    if power_w is not None:
+        values.append({"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"})
+    return {"timestamp": z(t), "sampledValue": values}
+
+
+def test_charge_point_session_profile_and_overdraw(service):
+    town = service
+    cp_id = "umi-1-1"
+    car = town.vehicles[0]
+    car_tag = "umi-1-1"  # make_town: f"{slug[:8]}-{station}-{car}"
+    town.post(
+        "/api/v1/bookings",
+        {"vehicle_id": car, "start_at": jst(13).isoformat(), "end_at": jst(14).isoformat(), "distance_km": 60},
+    )
+    r = town.client.put(
+        "/api/v1/forecast/pv",
+        headers=town.headers,
+        json={"start_at": NOW.isoformat(), "step_minutes": 15, "pv_kw": [4.0] * 8},
+    )
+    assert r.status_code == 200
+    schedule = town.post("/api/v1/schedules").json()
+    assert schedule["method"] == "optimal" and schedule["verified"]
+
+    async def scenario():
+        ws, cp, task = await connect(town.ocpp_port, cp_id)
+        try:
+            boot = await cp.call(
+                call.BootNotification(charge_point_model="AC-3", charge_point_vendor="Kaze", firmware_version="1.2")
+            )
+            assert boot.status == "Accepted"
+            assert cp.sent[0] == [
+                2,
+                "1",
+                "BootNotification",
+                {"chargePointModel": "AC-3", "chargePointVendor": "Kaze", "firmwareVersion": "1.2"},
+            ]
+            assert cp.answer_to("1") == [
+                3,
+                "1",
+                {"currentTime": "2025-06-02T00:00:00Z", "interval": 300, "status": "Accepted"},
+            ]
+            await cp.call(call.Heartbeat())
+            assert cp.answer_to("2") == [3, "2", {"currentTime": "2025-06-02T00:00:00Z"}]
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Preparing"))
+            assert cp.answer_to("3") == [3, "3", {}]
+            await cp.call(call.Authorize(id_tag="STRANGER"))
+            assert cp.answer_to("4") == [3, "4", {"idTagInfo": {"status": "Invalid"}}]
+            await cp.call(call.Authorize(id_tag=car_tag))
+            assert cp.answer_to("5") == [3, "5", {"idTagInfo": {"status": "Accepted"}}]
+            await cp.call(call.StartTransaction(connector_id=1, id_tag=car_tag, meter_start=1000, timestamp=z(NOW)))
+            assert cp.answer_to("6") == [3, "6", {"transactionId": 1, "idTagInfo": {"status": "Accepted"}}]
+            # the schedule's profile follows the transaction: a SetChargingProfile call from the central system
+            await wait_for(lambda: cp.profiles)
+            push = [m for m in cp.received if m[0] == 2]
+            assert len(push) == 1
+            plan = next(v for v in schedule["vehicles"] if v["vehicle_id"] == car)
+            limits = [float(round(kw * 1000)) for kw in plan["charge_kw"]]
+            periods = []
+            for k, w in enumerate(limits):
+                if not periods or periods[-1]["limit"] != w:
+                    periods.append({"startPeriod": k * 900, "limit": w})
+            assert push[0] == [
+                2,
+                "1",
+                "SetChargingProfile",
+                {
+                    "connectorId": 1,
+                    "csChargingProfiles": {
+                        "chargingProfileId": schedule["id"],
+                        "stackLevel": 0,
+                        "chargingProfilePurpose": "TxProfile",
+                        "chargingProfileKind": "Absolute",
+                        "transactionId": 1,
+                        "chargingSchedule": {
+                            "chargingRateUnit": "W",
+                            "duration": 144 * 900,
+                            "startSchedule": "2025-06-02T00:00:00Z",
+                            "chargingSchedulePeriod": periods,
+                        },
+                    },
+                },
+            ]
+            assert cp.sent[-1] == [3, "1", {"status": "Accepted"}]
+            # what the profile says, derived by hand: 3 kW (PV) from 09:00 to 11:00, 7.44 kWh in all, ≤ 3 kW
+            assert limits[:8] == [3000.0] * 8
+            assert sum(limits) * 0.25 / 1000 == pytest.approx(7.44, abs=2e-3)
+            assert max(limits) <= 3000.0
+            # meter values: 3600 W against a 3000 W limit is over 3000 × 1.05 + 200 = 3350 W → reported;
+            # 3100 W is within the tolerance; an energy register rising 700 Wh in 10 min is 4200 W → reported
+            samples = [
+                (jst(9 + 5 / 60), 1250, 3600),
+                (jst(9 + 10 / 60), 1500, 3100),
+                (jst(10), 4000, None),
+                (jst(10 + 10 / 60), 4700, None),
+            ]
+            for k, (t, e, p) in enumerate(samples):
+                await cp.call(call.MeterValues(connector_id=1, transaction_id=1, meter_value=[meter(t, e, p)]))
+                assert cp.answer_to(str(7 + k)) == [3, str(7 + k), {}]
+            await cp.call(
+                call.StopTransaction(meter_stop=5000, timestamp=z(jst(10.5)), transaction_id=1, reason="EVDisconnected")
+            )
+            assert cp.answer_to("11") == [3, "11", {"idTagInfo": {"status": "Accepted"}}]
+        finally:
+            task.cancel()
+            await ws.close()
+
+    asyncio.run(scenario())
+    alerts = town.get("/api/v1/alerts", kind="overdraw").json()
+    assert sorted((a["measured_w"], a["limit_w"]) for a in alerts) == [(3600.0, 3000.0), (4200.0, 3000.0)]
+    assert all("umi-1-1" in a["message"] for a in alerts)
+    sessions = town.get("/api/v1/charging-sessions").json()
+    assert len(sessions) == 1
+    s = sessions[0]
+    assert (s["id"], s["status"], s["vehicle_id"], s["energy_wh"]) == (1, "stopped", car, 4000.0)
+    charger = town.get(f"/api/v1/chargers/{town.chargers[0]}").json()
+    assert (charger["vendor"], charger["model"], charger["protocol"], charger["status"]) == (
+        "Kaze",
+        "AC-3",
+        "ocpp1.6",
+        "Preparing",
+    )
+    # the car's SOC follows the meter: 0.1 + (5000 − 1000) Wh × 0.9 / 19 kWh, as of the StopTransaction
+    vehicle = town.get(f"/api/v1/vehicles/{car}").json()
+    assert vehicle["soc_fraction"] == pytest.approx(0.1 + 4.0 * 0.9 / 19.0, abs=1e-9)
+    assert dt.datetime.fromisoformat(vehicle["soc_measured_at"]) == jst(10.5)
+    # the metered energy counts as delivered on the day
+    metrics = town.get("/api/v1/metrics/stations", day="2025-06-02").json()[0]
+    assert metrics["energy_delivered_kwh"] == pytest.approx(4.0, abs=1e-9)
+
+
+def test_unknown_identity_and_wrong_protocol_are_refused(service):
+    async def scenario():
+        with pytest.raises(InvalidStatus) as err:
+            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/NOBODY", subprotocols=["ocpp1.6"])
+        assert err.value.response.status_code == 404
+        with pytest.raises(InvalidStatus) as err:  # a version the central system does not speak
+            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1", subprotocols=["ocpp0.9"])
+        assert err.value.response.status_code == 400
+        with pytest.raises(InvalidStatus) as err:  # no OCPP version at all
+            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1")
+        assert err.value.response.status_code == 400
+
+    asyncio.run(scenario())
+
+
+def test_profiles_go_out_when_a_schedule_is_run_during_a_session(service):
+    """A transaction already running when the schedule is computed gets the new profile at once."""
+    town = service
+    car = town.vehicles[0]
+
+    async def scenario():
+        ws, cp, task = await connect(town.ocpp_port, "umi-1-1")
+        try:
+            await cp.call(call.BootNotification(charge_point_model="AC-3", charge_point_vendor="Kaze"))
+            tx = await cp.call(call.StartTransaction(connector_id=1, id_tag="umi-1-1", meter_start=0, timestamp=z(NOW)))
+            await asyncio.sleep(0.3)
+            assert cp.profiles == []  # no schedule yet: nothing to send
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{town.client.base_url.port}") as c:
+                r = await c.post("/api/v1/schedules", headers=town.headers)
+            assert r.status_code == 201
+            await wait_for(lambda: cp.profiles)
+            connector, profile = cp.profiles[0]
+            assert connector == 1 and profile["transaction_id"] == tx.transaction_id
+            assert profile["charging_profile_id"] == r.json()["id"]
+        finally:
+            task.cancel()
+            await ws.close()
+
+    asyncio.run(scenario())
+    with town.app.state.database.session() as s:
+        from chisan.service import models
+
+        rows = s.query(models.ChargingProfile).all()
+        assert [(p.status, p.session_id) for p in rows] == [("Accepted", 1)]
+    assert car in [v["vehicle_id"] for v in town.get("/api/v1/schedules/latest").json()["vehicles"]]
