@@ -64,9 +64,17 @@ async def make_town(base: str) -> tuple[str, list[int], list[str]]:
         key = r.json()["api_key"]["key"]
         h = {"X-API-Key": key}
         stations = await _gather_limited(
-            c.post("/api/v1/stations", headers=h, json={"name": f"S{s:02d}", "latitude_deg": 35.7 + s / 1000,
-                                                        "longitude_deg": 139.7, "charger_kw": 3.0,
-                                                        "connection_limit_kw": 24.0})
+            c.post(
+                "/api/v1/stations",
+                headers=h,
+                json={
+                    "name": f"S{s:02d}",
+                    "latitude_deg": 35.7 + s / 1000,
+                    "longitude_deg": 139.7,
+                    "charger_kw": 3.0,
+                    "connection_limit_kw": 24.0,
+                },
+            )
             for s in range(N_STATIONS)
         )
         sids = [r.json()["id"] for r in stations]
@@ -76,8 +84,11 @@ async def make_town(base: str) -> tuple[str, list[int], list[str]]:
             for k in range(CARS_PER_STATION)
         )
         cars = await _gather_limited(
-            c.post("/api/v1/vehicles", headers=h, json={"station_id": sid, "name": f"car-{sid}-{k}",
-                                                        "id_tag": f"T{sid}-{k}", "soc_fraction": 1.0})
+            c.post(
+                "/api/v1/vehicles",
+                headers=h,
+                json={"station_id": sid, "name": f"car-{sid}-{k}", "id_tag": f"T{sid}-{k}", "soc_fraction": 1.0},
+            )
             for sid in sids
             for k in range(CARS_PER_STATION)
         )
@@ -109,8 +120,15 @@ class RawHttp:
     async def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
         reader, writer = await self.pool.get()
         try:
-            head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Content-Type: application/json",
-                    f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+            head = [
+                f"POST {path} HTTP/1.1",
+                f"Host: {self.host}:{self.port}",
+                "Content-Type: application/json",
+                f"Content-Length: {len(body)}",
+                *(f"{k}: {v}" for k, v in headers.items()),
+                "",
+                "",
+            ]
             writer.write("\r\n".join(head).encode() + body)
             status = int((await reader.readline()).split()[1])
             length = 0
@@ -148,8 +166,14 @@ async def booking_load(base: str, key: str, cars: list[int], rate: float, second
         car = cars[k % len(cars)]
         slot = k // len(cars)  # each car gets bookings 1 h long, 2 h apart: never overlapping
         start = day0 + dt.timedelta(hours=2 * slot)
-        body = json.dumps({"vehicle_id": car, "start_at": start.isoformat(),
-                           "end_at": (start + dt.timedelta(hours=1)).isoformat(), "distance_km": 5.0}).encode()
+        body = json.dumps(
+            {
+                "vehicle_id": car,
+                "start_at": start.isoformat(),
+                "end_at": (start + dt.timedelta(hours=1)).isoformat(),
+                "distance_km": 5.0,
+            }
+        ).encode()
         try:
             code, _ = await asyncio.wait_for(client.post("/api/v1/bookings", h, body), timeout=30)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
@@ -182,8 +206,9 @@ class BenchChargePoint(ChargePoint):
 async def charge_point(port: int, cp_id: str, id_tag: str, seconds: float, stagger: float, stats: dict) -> None:
     await asyncio.sleep(stagger)
     try:
-        async with websockets.connect(f"ws://127.0.0.1:{port}/{cp_id}", subprotocols=["ocpp1.6"],
-                                      open_timeout=30) as ws:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/{cp_id}", subprotocols=["ocpp1.6"], open_timeout=30
+        ) as ws:
             cp = BenchChargePoint(cp_id, ws, response_timeout=30)
             listener = asyncio.create_task(cp.start())
             stats["connected"] += 1
@@ -194,8 +219,9 @@ async def charge_point(port: int, cp_id: str, id_tag: str, seconds: float, stagg
                 stats["errors"] += 1
             await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging"))
             now = dt.datetime.now(dt.UTC)
-            tx = await cp.call(call.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=0,
-                                                     timestamp=now.isoformat()))
+            tx = await cp.call(
+                call.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=0, timestamp=now.isoformat())
+            )
             if tx is None:
                 stats["errors"] += 1
                 return
@@ -205,16 +231,30 @@ async def charge_point(port: int, cp_id: str, id_tag: str, seconds: float, stagg
                 await asyncio.sleep(10.0)
                 energy += 8  # 3 kW for 10 s = 8.3 Wh
                 t = time.perf_counter()
-                r = await cp.call(call.MeterValues(connector_id=1, transaction_id=tx.transaction_id, meter_value=[{
-                    "timestamp": dt.datetime.now(dt.UTC).isoformat(),
-                    "sampledValue": [{"value": str(energy), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                                     {"value": "2990", "measurand": "Power.Active.Import", "unit": "W"}]}]))
+                r = await cp.call(
+                    call.MeterValues(
+                        connector_id=1,
+                        transaction_id=tx.transaction_id,
+                        meter_value=[
+                            {
+                                "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+                                "sampledValue": [
+                                    {"value": str(energy), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                                    {"value": "2990", "measurand": "Power.Active.Import", "unit": "W"},
+                                ],
+                            }
+                        ],
+                    )
+                )
                 stats["latency_ms"].append((time.perf_counter() - t) * 1000)
                 stats["meter_values"] += 1
                 if r is None:
                     stats["errors"] += 1
-            await cp.call(call.StopTransaction(meter_stop=energy, timestamp=dt.datetime.now(dt.UTC).isoformat(),
-                                               transaction_id=tx.transaction_id))
+            await cp.call(
+                call.StopTransaction(
+                    meter_stop=energy, timestamp=dt.datetime.now(dt.UTC).isoformat(), transaction_id=tx.transaction_id
+                )
+            )
             listener.cancel()
     except Exception as err:  # counted, and the first few shown
         stats["errors"] += 1
@@ -227,8 +267,12 @@ async def ocpp_load(port: int, charger_ids: list[str], seconds: float) -> dict:
     n = len(charger_ids)
     # each charger's id tag is the car with the same position (car-<station>-<k> ↔ CP-<station>-<k>)
     tags = [f"T{c.split('-')[1]}-{c.split('-')[2]}" for c in charger_ids]
-    await asyncio.gather(*(charge_point(port, c, t, seconds, 10.0 * k / n, stats)
-                           for k, (c, t) in enumerate(zip(charger_ids, tags, strict=True))))
+    await asyncio.gather(
+        *(
+            charge_point(port, c, t, seconds, 10.0 * k / n, stats)
+            for k, (c, t) in enumerate(zip(charger_ids, tags, strict=True))
+        )
+    )
     lat = np.array(stats["latency_ms"] or [np.nan])
     stats["p99_ms"] = float(np.nanpercentile(lat, 99))
     return stats
@@ -241,8 +285,13 @@ def schedule_timing(repeats: int = 3) -> dict:
         t = time.perf_counter()
         result = compute_schedule(state, time_limit_s=4.0)
         times.append(time.perf_counter() - t)
-    return {"seconds": times, "method": result.method, "verified": result.verified, "status": result.solver_status,
-            "bookings": len(state.bookings)}
+    return {
+        "seconds": times,
+        "method": result.method,
+        "verified": result.verified,
+        "status": result.solver_status,
+        "bookings": len(state.bookings),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -277,8 +326,14 @@ def main() -> None:
         url = pg.create_database("bench")
         port, ocpp_port = free_port(), free_port()
         env = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0"}
-        server = start_server_process(database_url=url, port=port, ocpp_port=ocpp_port, env=env,
-                                      log_path=Path(tmp) / "server.log", workers=args.workers)
+        server = start_server_process(
+            database_url=url,
+            port=port,
+            ocpp_port=ocpp_port,
+            env=env,
+            log_path=Path(tmp) / "server.log",
+            workers=args.workers,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             key, cars, chargers = asyncio.run(make_town(base))
@@ -288,16 +343,26 @@ def main() -> None:
             b = asyncio.run(booking_load(base, key, cars, args.rate, args.seconds))
             b["server_cpu_ms"] = (sum(cpu_seconds(p) for p in pids) - cpu0) * 1000.0 / b["requests"]
             ok = b["ok"] == b["requests"] and b["p99_ms"] <= 100.0 and b["throughput_per_s"] >= 0.97 * args.rate
-            rows.append((f"booking creation (PostgreSQL, {args.workers} HTTP processes)",
-                         f"≥ {args.rate:.0f} req/s, p99 ≤ 100 ms, all 201",
-                         f"{b['throughput_per_s']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, "
-                         f"{b['ok']}/{b['requests']} × 201, server CPU {b['server_cpu_ms']:.1f} ms/request", ok))
+            rows.append(
+                (
+                    f"booking creation (PostgreSQL, {args.workers} HTTP processes)",
+                    f"≥ {args.rate:.0f} req/s, p99 ≤ 100 ms, all 201",
+                    f"{b['throughput_per_s']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, "
+                    f"{b['ok']}/{b['requests']} × 201, server CPU {b['server_cpu_ms']:.1f} ms/request",
+                    ok,
+                )
+            )
             o = asyncio.run(ocpp_load(ocpp_port, chargers[: args.charge_points], args.ocpp_seconds))
             ok = o["connected"] == args.charge_points and o["errors"] == 0
-            rows.append((f"{args.charge_points} charge points, MeterValues every 10 s",
-                         "all connected, no error",
-                         f"{o['connected']} connected, {o['meter_values']} MeterValues, {o['errors']} errors, "
-                         f"p99 answer {o['p99_ms']:.1f} ms", ok))
+            rows.append(
+                (
+                    f"{args.charge_points} charge points, MeterValues every 10 s",
+                    "all connected, no error",
+                    f"{o['connected']} connected, {o['meter_values']} MeterValues, {o['errors']} errors, "
+                    f"p99 answer {o['p99_ms']:.1f} ms",
+                    ok,
+                )
+            )
             for m in o["messages"]:
                 print("  ", m, file=sys.stderr)
         finally:
@@ -307,9 +372,15 @@ def main() -> None:
                 print((Path(tmp) / "server.log").read_text()[-5000:], file=sys.stderr)
     s = schedule_timing()
     worst = max(s["seconds"])
-    rows.append(("36 h / 15 min schedule, 500 cars, 50 stations", "≤ 5 s, verified",
-                 f"{statistics.median(s['seconds']):.2f} s median, {worst:.2f} s worst ({s['method']}, "
-                 f"verified={s['verified']}, {s['bookings']} bookings)", worst <= 5.0 and s["verified"]))
+    rows.append(
+        (
+            "36 h / 15 min schedule, 500 cars, 50 stations",
+            "≤ 5 s, verified",
+            f"{statistics.median(s['seconds']):.2f} s median, {worst:.2f} s worst ({s['method']}, "
+            f"verified={s['verified']}, {s['bookings']} bookings)",
+            worst <= 5.0 and s["verified"],
+        )
+    )
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"{'benchmark':{width[0]}}  {'target':{width[1]}}  {'measured':{width[2]}}  ok")
     for name, target, measured, ok in rows:
