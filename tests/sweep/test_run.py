@@ -108,6 +108,26 @@ def test_synchronous_run_gives_equal_rows(cluster_run, municipalities, template,
     pd.testing.assert_frame_equal(sync, cluster, check_exact=True)
 
 
+def test_an_existing_cluster_by_its_address(cluster_run, municipalities, template, tmp_path):
+    """--scheduler tcp://HOST:PORT: the rows come back to this process, which writes them; the same figures."""
+    from distributed import LocalCluster
+
+    codes = ["163210", "403482"]
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        outcome = run_sweep(municipalities.loc[codes], template, tmp_path / "tcp", scheduler=cluster.scheduler_address)
+    assert outcome.progress.ok == 2
+    pd.testing.assert_frame_equal(
+        _numeric(outcome.results), _numeric(cluster_run.results).loc[sorted(codes)], check_exact=True
+    )
+    from chisan.exceptions import ScenarioError
+
+    with pytest.raises(ScenarioError, match="allowed: tcp://HOST:PORT"):
+        run_sweep(municipalities.loc[codes], template, tmp_path / "bad", scheduler="http://localhost:8786")
+
+
 def test_second_run_plans_only_what_is_missing(cluster_run, municipalities, template, tmp_path):
     out = tmp_path / "resume"
     shutil.copytree(cluster_run.out_dir, out)

@@ -1,26 +1,29 @@
 """The reduced plan used for sweeps: typical days, the town's fleet as one battery, representative stations.
 
 ``chisan plan`` solves a town in two stages (:mod:`chisan.plan.solve`): capacities sized on typical days with the
-fleet aggregated, then every vehicle dispatched hour by hour over the year. The second stage takes most of the
-time and grows with the fleet (Yokohama would need ≈ 3,700 cars). A sweep needs every municipality's figures,
-not its per-vehicle schedules, so :func:`plan_reduced` keeps the first stage and reads the key figures from it:
+fleet aggregated, a year-long dispatch of that aggregate, then every vehicle dispatched hour by hour over the year.
+The per-vehicle stage takes most of the time and grows with the fleet (Yokohama would need ≈ 3,700 cars). A sweep
+needs every municipality's figures, not its per-vehicle schedules, so :func:`plan_reduced` stops before it:
 
 1. **Representative stations.** A town with more than ``max_stations`` stations is represented by its first
    ``max_stations`` (with their share of the members); its bookings, trip energies, fleet assignment and
    plug-in availability are computed for those stations only (:func:`chisan.plan.prepare.prepare_inputs`) and
    scaled to the whole town: fleet energy, charging power and chargers by the ratio of vehicles, trip energy,
    km and bookings by the ratio of members. Millions of bookings are never generated. The stations a sweep
-   derives repeat the template's, so any whole number of template cycles is a faithful sample.
-2. **Typical days.** The chronological year (weather, PV and wind per kW, prices, grid factor, the fleet's
-   available power and trip energy) is reduced to ``n_typical_days`` linked typical days by tsam
-   (:func:`chisan.plan.reduce.typical_days`, Kotzur et al. 2018, doi:10.1016/j.apenergy.2018.01.023), exactly
-   as the sizing stage of ``chisan plan``.
-3. **One LP** (:func:`chisan.plan.model.build_model`, HiGHS) co-optimises capacities and the typical days' operation
-   of the aggregate fleet; the key figures are the weighted sums over the typical days, with the definitions
-   of :mod:`chisan.plan.results` (same names, units and wording).
+   derives repeat the template's, so a whole number of template cycles is a faithful sample.
+2. **Sizing on typical days.** The chronological year (weather, PV and wind per kW, prices, grid factor, the
+   fleet's available power and trip energy) is reduced to ``n_typical_days`` linked typical days by tsam
+   (:func:`chisan.plan.reduce.typical_days`, Kotzur et al. 2018, doi:10.1016/j.apenergy.2018.01.023) and the
+   capacities co-optimised with their operation — the sizing stage of ``chisan plan``, same inputs, same LP.
+3. **The year at those capacities.** The aggregate fleet, storage and grid over all 8,760 hours with the
+   capacities fixed, the policy rows elastic: a target the year misses tightens the sizing, which is repeated
+   (as ``chisan plan`` does). The key figures come from this year, with the definitions of
+   :mod:`chisan.plan.results` (same names, units and wording; :func:`key_figures`).
 
-Its error against the full-year per-vehicle plan (:func:`chisan.plan.pipeline.plan_scenario`) is measured by
-:func:`compare_with_full` (benchmarks/bench_sweep.py reports it on a sample of municipalities).
+Both LPs are assembled by :mod:`chisan.sweep.lp` (the formulation of :mod:`chisan.plan.model`, built in
+milliseconds instead of linopy's ≈ 0.5 s, checked against it in tests/sweep/test_lp.py). The error against the
+full-year per-vehicle plan (:func:`chisan.plan.pipeline.plan_scenario`) is measured by :func:`compare_with_full`;
+benchmarks/bench_sweep.py reports it on a sample of municipalities.
 """
 
 from __future__ import annotations

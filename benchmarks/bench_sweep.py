@@ -1,0 +1,145 @@
+"""Benchmark of ``chisan sweep``: a 100-municipality sample on a local Dask cluster, projected to the country.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_sweep.py                  # 100 municipalities, 2 workers
+    .venv/bin/python benchmarks/bench_sweep.py --accuracy 8     # + the reduced plan against chisan plan
+
+Prints one table: time per municipality inside the worker (median, p90, max) [s], peak memory per worker process
+[MB], wall time of the sample, and the projection for the 1,741 municipalities on 2 cores — from the wall time
+(cluster start-up counted once) and from the summed task time divided by the workers. With ``--accuracy N`` a
+second table gives the reduced plan's relative error against the full-year per-vehicle plan of ``chisan plan``
+(two-stage) on N small municipalities (≤ 45,000 residents, so that chisan plan takes seconds each).
+
+The municipalities table is read from ../shared/data (never copied into the repository); set CHISAN_SHARED_DATA
+to point elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+MUNICIPALITIES = 1741
+
+
+def shared_csv() -> Path:
+    for base in (
+        os.environ.get("CHISAN_SHARED_DATA"),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        "/work/shared/data",
+    ):
+        if base and (Path(base) / "SOURCES.md").is_file():
+            return Path(base) / "japan_municipalities" / "japan_municipalities_merged.csv"
+    raise SystemExit("../shared/data not found: set CHISAN_SHARED_DATA to the folder holding SOURCES.md")
+
+
+def _row(table: Table, label: str, *values: str) -> None:
+    """A table row whose label may hold units in square brackets (not rich markup)."""
+    table.add_row(escape(label), *values)
+
+
+def speed(n: int, workers: int, seed: int, console: Console) -> None:
+    from chisan.scenario.load import example_path, load_scenario
+    from chisan.sweep.derive import read_municipalities
+    from chisan.sweep.run import run_sweep
+
+    template = load_scenario(example_path())
+    table = read_municipalities(shared_csv())
+    sample = table.sample(n=n, random_state=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        outcome = run_sweep(sample, template, Path(tmp) / "out", n_workers=workers)
+        wall = time.perf_counter() - t0
+    res = outcome.results
+    ok = res[res["status"] == "ok"]
+    secs = res["seconds"].to_numpy(float)
+    first = res.groupby("worker")["seconds"].first()  # each worker's first task also imports chisan
+    peak = res.groupby("worker")["worker_peak_rss_mb"].max()
+    busy = float(np.nansum(secs))
+    proj_wall = wall * MUNICIPALITIES / n
+    proj_busy = busy / workers * MUNICIPALITIES / n
+    t = Table(title=f"chisan sweep: {n} municipalities sampled (seed {seed}) of {MUNICIPALITIES}, {workers} workers")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    _row(t, "planned / failed", f"{len(ok)} / {len(res) - len(ok)}")
+    _row(
+        t,
+        "population of the sample: median / max",
+        f"{sample['population'].median():,.0f} / {sample['population'].max():,.0f}",
+    )
+    _row(t, "time per municipality, median [s]", f"{np.nanmedian(secs):.2f}")
+    _row(t, "time per municipality, p90 [s]", f"{np.nanpercentile(secs, 90):.2f}")
+    _row(t, "time per municipality, max [s]", f"{np.nanmax(secs):.2f}")
+    _row(t, "first task of each worker, mean [s]", f"{first.mean():.2f}")
+    _row(t, "peak memory per worker, max [MB]", f"{peak.max():,.0f}")
+    _row(t, "peak memory per worker, each [MB]", ", ".join(f"{v:,.0f}" for v in peak))
+    _row(t, f"wall time of the {n} [s]", f"{wall:,.1f}")
+    _row(t, f"projection for {MUNICIPALITIES:,} from wall time [min]", f"{proj_wall / 60:,.1f}")
+    _row(t, f"projection for {MUNICIPALITIES:,} from task time / {workers} [min]", f"{proj_busy / 60:,.1f}")
+    console.print(t)
+    if len(ok) < len(res):
+        console.print(res.loc[res["status"] != "ok", ["code", "name", "error_type", "error"]].to_string())
+
+
+def accuracy(n: int, seed: int, console: Console) -> None:
+    from chisan.plan.pipeline import plan_scenario
+    from chisan.scenario.load import example_path, load_scenario
+    from chisan.sweep.derive import derive_scenario, read_municipalities
+    from chisan.sweep.reduced import compare_with_full, plan_reduced
+
+    template = load_scenario(example_path())
+    table = read_municipalities(shared_csv())
+    small = table[table["population"] <= 45_000].sample(n=n, random_state=seed)
+    frames, times = [], []
+    for code, row in small.iterrows():
+        scenario = derive_scenario(template, code, row.to_dict())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            full = plan_scenario(scenario, method="two-stage")
+            t1 = time.perf_counter()
+            reduced = plan_reduced(scenario)
+            t2 = time.perf_counter()
+        times.append((t1 - t0, t2 - t1))
+        frames.append(compare_with_full(reduced, full.results)["relative_error"].rename(code))
+    errors = pd.concat(frames, axis=1)
+    t = Table(
+        title=f"reduced plan vs chisan plan (two-stage, per vehicle, full year) on {n} municipalities "
+        f"≤ 45,000 residents (seed {seed}): relative error"
+    )
+    for col in ("KPI", "mean |error|", "max |error|", "mean error"):
+        t.add_column(col, justify="right" if col != "KPI" else "left")
+    for kpi, row in errors.iterrows():
+        _row(t, kpi, f"{np.nanmean(np.abs(row)):.2%}", f"{np.nanmax(np.abs(row)):.2%}", f"{np.nanmean(row):+.2%}")
+    tt = np.asarray(times)
+    _row(t, "time: chisan plan / reduced, median [s]", f"{np.median(tt[:, 0]):.1f}", f"{np.median(tt[:, 1]):.2f}", "")
+    console.print(t)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", type=int, default=100, help="municipalities in the speed sample")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--accuracy", type=int, default=0, help="municipalities in the accuracy sample (0: skip)")
+    args = parser.parse_args()
+    console = Console()
+    if args.n:
+        speed(args.n, args.workers, args.seed, console)
+    if args.accuracy:
+        accuracy(args.accuracy, args.seed, console)
+
+
+if __name__ == "__main__":
+    main()
