@@ -35,3 +35,32 @@ def shared_data() -> Path:
             "that holds SOURCES.md."
         )
     return path
+
+
+def ensure_debian_package(found, packages: list[str]) -> None:
+    """Install Debian ``packages`` with apt-get when ``found()`` is false (as root, once per session).
+
+    The README's test command must work on a fresh machine that has only Python: tests that need a real browser
+    or database server install Debian's package themselves, and fail with a clear message when they cannot.
+    """
+    import shutil
+    import subprocess
+
+    if found():
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.fail(f"{' '.join(packages)} missing and cannot be installed here (needs root and apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True, env=env)
+    done = subprocess.run(["apt-get", "install", "-y", "-q", *packages], capture_output=True, text=True, env=env)
+    if done.returncode != 0 or not found():
+        pytest.fail(f"could not install {' '.join(packages)}: {done.stderr[-500:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's chromium, installed when missing."""
+    import shutil
+
+    ensure_debian_package(lambda: shutil.which("chromium") is not None, ["chromium"])
+    return shutil.which("chromium")

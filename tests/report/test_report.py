@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -62,12 +61,11 @@ def test_report_explains_method_checks_and_inputs(report):
     assert "kWh/kWp/year" in html and "GHI" in html
 
 
-def test_every_figure_renders_in_headless_chromium(report, tmp_path):
+def test_every_figure_renders_in_headless_chromium(report, tmp_path, chromium):
     _, path = report
-    assert shutil.which("chromium"), "Debian's chromium is needed (apt-get install chromium; .ci/run installs it)"
     dom = subprocess.run(
         [
-            "chromium",
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
