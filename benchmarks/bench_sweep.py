@@ -49,12 +49,17 @@ def _row(table: Table, label: str, *values: str) -> None:
     table.add_row(escape(label), *values)
 
 
-def speed(n: int, workers: int, seed: int, console: Console) -> None:
+def _template(path: str | None):
     from chisan.scenario.load import example_path, load_scenario
+
+    return load_scenario(path or example_path())
+
+
+def speed(n: int, workers: int, seed: int, console: Console, template_path: str | None = None) -> None:
     from chisan.sweep.derive import read_municipalities
     from chisan.sweep.run import run_sweep
 
-    template = load_scenario(example_path())
+    template = _template(template_path)
     table = read_municipalities(shared_csv())
     sample = table.sample(n=n, random_state=seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,13 +97,12 @@ def speed(n: int, workers: int, seed: int, console: Console) -> None:
         console.print(res.loc[res["status"] != "ok", ["code", "name", "error_type", "error"]].to_string())
 
 
-def accuracy(n: int, seed: int, console: Console) -> None:
+def accuracy(n: int, seed: int, console: Console, template_path: str | None = None) -> None:
     from chisan.plan.pipeline import plan_scenario
-    from chisan.scenario.load import example_path, load_scenario
     from chisan.sweep.derive import derive_scenario, read_municipalities
     from chisan.sweep.reduced import compare_with_full, plan_reduced
 
-    template = load_scenario(example_path())
+    template = _template(template_path)
     table = read_municipalities(shared_csv())
     small = table[table["population"] <= 45_000].sample(n=n, random_state=seed)
     frames, times = [], []
@@ -121,6 +125,9 @@ def accuracy(n: int, seed: int, console: Console) -> None:
     for col in ("KPI", "mean |error|", "max |error|", "mean error"):
         t.add_column(col, justify="right" if col != "KPI" else "left")
     for kpi, row in errors.iterrows():
+        if row.isna().all():
+            _row(t, kpi, "not built in the sample", "", "")
+            continue
         _row(t, kpi, f"{np.nanmean(np.abs(row)):.2%}", f"{np.nanmax(np.abs(row)):.2%}", f"{np.nanmean(row):+.2%}")
     tt = np.asarray(times)
     _row(t, "time: chisan plan / reduced, median [s]", f"{np.median(tt[:, 0]):.1f}", f"{np.median(tt[:, 1]):.2f}", "")
@@ -133,12 +140,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--accuracy", type=int, default=0, help="municipalities in the accuracy sample (0: skip)")
+    parser.add_argument("--template", default=None, help="template scenario TOML (default: the bundled example)")
     args = parser.parse_args()
     console = Console()
     if args.n:
-        speed(args.n, args.workers, args.seed, console)
+        speed(args.n, args.workers, args.seed, console, args.template)
     if args.accuracy:
-        accuracy(args.accuracy, args.seed, console)
+        accuracy(args.accuracy, args.seed, console, args.template)
 
 
 if __name__ == "__main__":

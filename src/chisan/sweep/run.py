@@ -145,14 +145,13 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
                     operation=settings.operation,
                 )
                 kpis = plan.kpis
-                extra = {"energy_balance": plan.energy_balance}
+                balance = plan.energy_balance
             else:
                 from chisan.plan.pipeline import plan_scenario
 
                 run = plan_scenario(scenario, method=settings.method, n_typical_days=settings.n_typical_days)
                 kpis = run.results.kpis
-                extra = {"energy_balance": run.results.energy_balance}
-        balance = extra["energy_balance"]
+                balance = run.results.energy_balance
         record.update(facts)
         record.update(kpi_record(kpis, currency))
         record.update(
@@ -166,7 +165,7 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
         )
         record.update(status=STATUS_OK, error_type="", error="")
         record["warnings"] = _warning_text(caught)
-    except Exception as err:
+    except Exception as err:  # any failure stays this municipality's: recorded, and the sweep goes on
         record.update(status=STATUS_FAILED, error_type=type(err).__name__, error=_error_text(err), warnings="")
     record["method"] = settings.method
     record["seconds"] = time.perf_counter() - t0
@@ -418,7 +417,7 @@ def _submit_all(
                     code = futures[future]
                     try:
                         record = future.result()
-                    except Exception as err:
+                    except Exception as err:  # a lost worker or a cancelled task fails this one only
                         record = failure_record(code, rows[code], settings, err)
                     arrived(record)
             except BaseException:
