@@ -29,7 +29,7 @@ def test_models_match_migration_head(database_url):
     """Autogenerate against the migrated database finds nothing to do: the models are the migration head."""
     db = _migrated(database_url)
     try:
-        assert current_revision(db) == "0001"
+        assert current_revision(db) == "0002"
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
                 conn,
@@ -51,7 +51,7 @@ def test_models_match_migration_head(database_url):
 def test_migrate_is_idempotent(sqlite_url):
     db = _migrated(sqlite_url)
     migrate(db)  # a restart applies nothing new and does not fail
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == "0002"
     db.dispose()
 
 
@@ -158,3 +158,72 @@ def test_database_serialises_parallel_overlapping_inserts(database_url):
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="naive"):
         models.UTCDateTime().process_bind_param(dt.datetime(2025, 1, 1), sa.create_engine("sqlite://").dialect)
+
+
+def test_upgrade_keeps_data_and_downgrade_reverts(database_url):
+    """0001 → rows → 0002 (OCPP 2.0.1 transaction names): the rows survive, including a session that meter samples
+    refer to; 0002 → 0001 removes the column again; and back to the head."""
+    db = Database(database_url)
+    try:
+        migrate(db, "0001")
+        vid = _town(db)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO chargers (municipality_id, station_id, ocpp_id, max_power_kw, connectors, status, "
+                "created_at) VALUES (1, 1, 'CP', 3.0, 1, 'Available', '2025-06-02 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO charging_sessions (municipality_id, charger_id, connector_id, vehicle_id, id_tag, status, "
+                f"meter_start_wh, meter_last_wh, started_at) VALUES (1, 1, 1, {vid}, 'T', 'active', 5, 7, "
+                "'2025-06-02 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO meter_samples (municipality_id, charger_id, connector_id, session_id, sampled_at, "
+                "energy_wh) VALUES (1, 1, 1, 1, '2025-06-02 00:10:00', 7)"
+            )
+        migrate(db)
+        assert current_revision(db) == "0002"
+        with db.session() as s:
+            row = s.get(models.ChargingSession, 1)
+            assert (row.meter_start_wh, row.meter_last_wh, row.transaction_ref) == (5.0, 7.0, None)
+            row.transaction_ref = "TX-1"
+            s.add(
+                models.ChargingSession(
+                    municipality_id=1,
+                    charger_id=1,
+                    connector_id=1,
+                    id_tag="T",
+                    status="active",
+                    meter_start_wh=0.0,
+                    meter_last_wh=0.0,
+                    started_at=T0,
+                )
+            )
+        with pytest.raises(IntegrityError), db.session() as s:  # a station names each transaction once
+            s.add(
+                models.ChargingSession(
+                    municipality_id=1,
+                    charger_id=1,
+                    connector_id=1,
+                    id_tag="T",
+                    status="active",
+                    meter_start_wh=0.0,
+                    meter_last_wh=0.0,
+                    started_at=T0,
+                    transaction_ref="TX-1",
+                )
+            )
+        from alembic import command
+
+        from chisan.service.core.db import alembic_config
+
+        with db.engine.begin() as conn:
+            command.downgrade(alembic_config(db.url, conn), "0001")
+        assert current_revision(db) == "0001"
+        assert "transaction_ref" not in {c["name"] for c in sa.inspect(db.engine).get_columns("charging_sessions")}
+        migrate(db)
+        with db.session() as s:
+            assert s.scalar(sa.select(sa.func.count()).select_from(models.MeterSample)) == 1
+            assert s.scalar(sa.select(sa.func.count()).select_from(models.ChargingSession)) == 2
+    finally:
+        db.dispose()

@@ -1,4 +1,5 @@
-"""OCPP 1.6J with real charge points: ``ocpp`` library clients over websockets on 127.0.0.1, no protocol mocks.
+"""OCPP 1.6J (and 2.0.1) with real charge points: ``ocpp`` library clients over websockets on 127.0.0.1, no
+protocol mocks.
 
 Every frame the central system answers with is compared in full (parsed JSON). The clock of the service is fixed
 at 09:00 JST (00:00 UTC), so times in its answers are known.
@@ -22,6 +23,10 @@ import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargingProfileStatus
+from ocpp.v201 import ChargePoint as ChargePoint201Client
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as call_result201
+from ocpp.v201.enums import Action as Action201
 from service_helpers import NOW, jst, make_town, settings_for
 from websockets.exceptions import InvalidStatus
 
@@ -268,3 +273,152 @@ def test_profiles_go_out_when_a_schedule_is_run_during_a_session(service):
         rows = s.query(models.ChargingProfile).all()
         assert [(p.status, p.session_id) for p in rows] == [("Accepted", 1)]
     assert car in [v["vehicle_id"] for v in town.get("/api/v1/schedules/latest").json()["vehicles"]]
+
+
+class RecordingStation201(ChargePoint201Client):
+    """An OCPP 2.0.1 charging station that numbers its calls and keeps every frame."""
+
+    def __init__(self, cp_id, connection):
+        super().__init__(cp_id, connection, response_timeout=20)
+        self._unique_id_generator = itertools.count(1).__next__
+        self.received: list = []
+        self.profiles: list = []
+
+    async def route_message(self, raw_msg):
+        self.received.append(json.loads(raw_msg))
+        await super().route_message(raw_msg)
+
+    @on(Action201.set_charging_profile)
+    def on_set_charging_profile(self, evse_id, charging_profile, **kwargs):
+        self.profiles.append((evse_id, charging_profile))
+        return call_result201.SetChargingProfile(status="Accepted")
+
+    def answer_to(self, unique_id: str):
+        hits = [m for m in self.received if m[0] in (3, 4) and m[1] == unique_id]
+        assert len(hits) == 1, self.received
+        return hits[0]
+
+
+def energy_201(t: dt.datetime, energy_wh: float, power_w: float | None = None) -> dict:
+    values = [{"value": energy_wh, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}}]
+    if power_w is not None:
+        values.append({"value": power_w, "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}})
+    return {"timestamp": z(t), "sampledValue": values}
+
+
+def test_ocpp_201_station_transaction_profile_and_overdraw(service):
+    """The same case over OCPP 2.0.1: TransactionEvent Started/Updated/Ended carry the transaction (named by the
+    station), the profile goes out as a 2.0.1 TxProfile, and over-draw is detected from the Updated meter values."""
+    town = service
+    car = town.vehicles[0]
+    town.post(
+        "/api/v1/bookings",
+        {"vehicle_id": car, "start_at": jst(13).isoformat(), "end_at": jst(14).isoformat(), "distance_km": 60},
+    )
+    town.client.put(
+        "/api/v1/forecast/pv",
+        headers=town.headers,
+        json={"start_at": NOW.isoformat(), "step_minutes": 15, "pv_kw": [4.0] * 8},
+    )
+    schedule = town.post("/api/v1/schedules").json()
+
+    async def scenario():
+        ws = await websockets.connect(f"ws://127.0.0.1:{town.ocpp_port}/umi-1-1", subprotocols=["ocpp2.0.1"])
+        assert ws.subprotocol == "ocpp2.0.1"
+        cs = RecordingStation201("umi-1-1", ws)
+        task = asyncio.create_task(cs.start())
+        try:
+            await cs.call(
+                call201.BootNotification(charging_station={"model": "AC-3", "vendor_name": "Kaze"}, reason="PowerUp")
+            )
+            assert cs.answer_to("1") == [
+                3,
+                "1",
+                {"currentTime": "2025-06-02T00:00:00Z", "interval": 300, "status": "Accepted"},
+            ]
+            await cs.call(
+                call201.StatusNotification(timestamp=z(NOW), connector_status="Occupied", evse_id=1, connector_id=1)
+            )
+            assert cs.answer_to("2") == [3, "2", {}]
+            await cs.call(
+                call201.TransactionEvent(
+                    event_type="Started",
+                    timestamp=z(NOW),
+                    trigger_reason="Authorized",
+                    seq_no=0,
+                    transaction_info={"transaction_id": "TX-7"},
+                    id_token={"id_token": "umi-1-1", "type": "ISO14443"},
+                    evse={"id": 1, "connector_id": 1},
+                    meter_value=[energy_201(NOW, 1000)],
+                )
+            )
+            assert cs.answer_to("3") == [3, "3", {"idTokenInfo": {"status": "Accepted"}}]
+            await wait_for(lambda: cs.profiles)
+            plan = next(v for v in schedule["vehicles"] if v["vehicle_id"] == car)
+            periods = []
+            for k, kw in enumerate(plan["charge_kw"]):
+                w = float(round(kw * 1000))
+                if not periods or periods[-1]["limit"] != w:
+                    periods.append({"startPeriod": k * 900, "limit": w})
+            push = [m for m in cs.received if m[0] == 2]
+            assert push == [
+                [
+                    2,
+                    "1",
+                    "SetChargingProfile",
+                    {
+                        "evseId": 1,
+                        "chargingProfile": {
+                            "id": schedule["id"],
+                            "stackLevel": 0,
+                            "chargingProfilePurpose": "TxProfile",
+                            "chargingProfileKind": "Absolute",
+                            "transactionId": "TX-7",
+                            "chargingSchedule": [
+                                {
+                                    "id": schedule["id"],
+                                    "startSchedule": "2025-06-02T00:00:00Z",
+                                    "duration": 144 * 900,
+                                    "chargingRateUnit": "W",
+                                    "chargingSchedulePeriod": periods,
+                                }
+                            ],
+                        },
+                    },
+                ]
+            ]
+            # 3600 W against the 3000 W of PV time is over 3350 W → reported
+            await cs.call(
+                call201.TransactionEvent(
+                    event_type="Updated",
+                    timestamp=z(jst(9 + 5 / 60)),
+                    trigger_reason="MeterValuePeriodic",
+                    seq_no=1,
+                    transaction_info={"transaction_id": "TX-7"},
+                    meter_value=[energy_201(jst(9 + 5 / 60), 1250, 3600)],
+                )
+            )
+            assert cs.answer_to("4") == [3, "4", {}]
+            await cs.call(
+                call201.TransactionEvent(
+                    event_type="Ended",
+                    timestamp=z(jst(9.5)),
+                    trigger_reason="EVDeparted",
+                    seq_no=2,
+                    transaction_info={"transaction_id": "TX-7", "stopped_reason": "EVDisconnected"},
+                    meter_value=[energy_201(jst(9.5), 2500)],
+                )
+            )
+            assert cs.answer_to("5") == [3, "5", {}]
+        finally:
+            task.cancel()
+            await ws.close()
+
+    asyncio.run(scenario())
+    alerts = town.get("/api/v1/alerts", kind="overdraw").json()
+    assert [(a["measured_w"], a["limit_w"]) for a in alerts] == [(3600.0, 3000.0)]
+    sessions = town.get("/api/v1/charging-sessions").json()
+    assert [(s["status"], s["vehicle_id"], s["meter_start_wh"], s["energy_wh"]) for s in sessions] == [
+        ("stopped", car, 1000.0, 1500.0)
+    ]
+    assert town.get(f"/api/v1/chargers/{town.chargers[0]}").json()["protocol"] == "ocpp2.0.1"

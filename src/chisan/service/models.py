@@ -230,14 +230,22 @@ class Booking(Base):
 
 
 class ChargingSession(Base):
-    """An OCPP transaction; its id is the ``transactionId`` given to the charge point."""
+    """An OCPP transaction.
+
+    OCPP 1.6 charge points get the session's ``id`` as their ``transactionId``; OCPP 2.0.1 charging stations name
+    their transactions themselves (``transaction_ref``, unique per charger).
+    """
 
     __tablename__ = "charging_sessions"
+    __table_args__ = (
+        sa.Index("ix_charging_sessions_charger_id_transaction_ref", "charger_id", "transaction_ref", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
     charger_id: Mapped[int] = mapped_column(sa.ForeignKey("chargers.id"), index=True)
     connector_id: Mapped[int] = mapped_column(sa.Integer)
+    transaction_ref: Mapped[str | None] = mapped_column(sa.String(36), nullable=True)
     vehicle_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vehicles.id"), nullable=True, index=True)
     id_tag: Mapped[str] = mapped_column(sa.String(20))
     status: Mapped[str] = mapped_column(sa.String(20), default="active")

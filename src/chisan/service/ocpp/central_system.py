@@ -1,9 +1,10 @@
 """The OCPP central system: a websockets server on its own port, one handler object per connected charge point.
 
-Charge points connect to ``ws://host:port/<identity>`` with the ``ocpp1.6`` subprotocol; an identity that no
-town registered is refused at the handshake (HTTP 404). Sessions live in the database, so a restarted service
-takes up the transactions the chargers still run: their meter values and StopTransaction find their session by
-transaction id, and the latest schedule's profiles are sent again when a charger with active sessions connects.
+Charge points connect to ``ws://host:port/<identity>`` with the ``ocpp1.6`` or ``ocpp2.0.1`` subprotocol; an
+identity that no town registered is refused at the handshake (HTTP 404). Sessions live in the database, so a
+restarted service takes up the transactions the chargers still run: their meter values and the end of the
+transaction find their session by transaction id, and the latest schedule's profiles are sent again when a
+charger with active sessions connects.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from chisan.service.core.db import Database
 from chisan.service.ocpp import store
 from chisan.service.ocpp.v16 import PROTOCOL as PROTOCOL_16
 from chisan.service.ocpp.v16 import ChargePoint16
+from chisan.service.ocpp.v201 import PROTOCOL as PROTOCOL_201
+from chisan.service.ocpp.v201 import ChargePoint201
 
 LOGGER = logging.getLogger("chisan.service.ocpp")
 
-SUBPROTOCOLS = (PROTOCOL_16,)
-"""OCPP versions spoken (websocket subprotocols)."""
+HANDLERS = {PROTOCOL_201: ChargePoint201, PROTOCOL_16: ChargePoint16}
+"""The charge point class of each OCPP version spoken (websocket subprotocol); the first a client offers wins."""
+
+SUBPROTOCOLS = tuple(HANDLERS)
 
 
 def identity_of(path: str) -> str:
@@ -66,7 +71,7 @@ class CentralSystem:
         self.overdraw_tolerance_fraction = overdraw_tolerance_fraction
         self.overdraw_tolerance_w = overdraw_tolerance_w
         self.response_timeout_s = response_timeout_s
-        self.connections: dict[str, ChargePoint16] = {}
+        self.connections: dict[str, ChargePoint16 | ChargePoint201] = {}
         self._sent: set[int] = set()
         self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -96,7 +101,7 @@ class CentralSystem:
             LOGGER.warning("charge point %s offered no supported subprotocol (%s); closing", identity, SUBPROTOCOLS)
             await connection.close(code=1002, reason="supported subprotocols: " + ", ".join(SUBPROTOCOLS))
             return
-        cp = ChargePoint16(identity, connection, self)
+        cp = HANDLERS[connection.subprotocol](identity, connection, self)
         previous = self.connections.get(identity)
         self.connections[identity] = cp
         if previous is not None:

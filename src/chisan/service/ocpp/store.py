@@ -70,6 +70,28 @@ def parse_meter_values(meter_value: list[dict], default_time: dt.datetime) -> li
     return out
 
 
+def parse_meter_values_201(meter_value: list[dict], default_time: dt.datetime) -> list[Sample]:
+    """OCPP 2.0.1 ``meterValue`` items (snake_case keys) as samples: numbers, with ``unit_of_measure`` and an
+    optional power-of-ten ``multiplier``; the same measurands as :func:`parse_meter_values`."""
+    out = []
+    for item in meter_value or []:
+        sample = Sample(sampled_at=parse_time(item.get("timestamp"), default_time))
+        for sv in item.get("sampled_value", []):
+            if sv.get("phase"):
+                continue
+            unit = sv.get("unit_of_measure") or {}
+            value = float(sv["value"]) * 10.0 ** int(unit.get("multiplier", 0))
+            measurand = sv.get("measurand", "Energy.Active.Import.Register")
+            if measurand == "Energy.Active.Import.Register":
+                sample.energy_wh = value * _ENERGY_FACTOR.get(unit.get("unit", "Wh"), 1.0)
+            elif measurand == "Power.Active.Import":
+                sample.power_w = value * _POWER_FACTOR.get(unit.get("unit", "W"), 1.0)
+            elif measurand == "SoC":
+                sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+        out.append(sample)
+    return out
+
+
 def boot(
     session: Session, *, ocpp_id: str, vendor: str, model: str, firmware: str | None, protocol: str, now: dt.datetime
 ) -> bool:
@@ -127,16 +149,29 @@ def authorize(session: Session, *, ocpp_id: str, id_tag: str) -> bool:
 
 
 def start_transaction(
-    session: Session, *, ocpp_id: str, connector_id: int, id_tag: str, meter_start_wh: float, started_at: dt.datetime
+    session: Session,
+    *,
+    ocpp_id: str,
+    connector_id: int,
+    id_tag: str,
+    meter_start_wh: float,
+    started_at: dt.datetime,
+    transaction_ref: str | None = None,
 ) -> tuple[int, bool, int | None]:
-    """Open a charging session; returns (transaction id, idTag accepted, vehicle id).
+    """Open a charging session; returns (session id, idTag accepted, vehicle id).
 
     The car is the one whose idTag started the session (car-sharing cars carry their own charging card); its
     energy at the start is the service's best estimate, so meter values can update its state of charge.
+    ``transaction_ref`` is the charging station's own transaction id (OCPP 2.0.1); starting a transaction that is
+    already open (a repeated message) returns the open session.
     """
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
     if charger is None:
         raise LookupError(f"unknown charge point {ocpp_id!r}")
+    if transaction_ref is not None:
+        existing = find_session(session, charger=charger, transaction_ref=transaction_ref)
+        if existing is not None:
+            return existing.id, True, existing.vehicle_id
     vehicle, member = _owner_of_tag(session, charger.municipality_id, id_tag)
     soc0 = None
     if vehicle is not None:
@@ -145,8 +180,9 @@ def start_transaction(
         municipality_id=charger.municipality_id,
         charger_id=charger.id,
         connector_id=connector_id,
+        transaction_ref=transaction_ref,
         vehicle_id=vehicle.id if vehicle else None,
-        id_tag=id_tag,
+        id_tag=id_tag[:20],
         status="active",
         meter_start_wh=meter_start_wh,
         meter_last_wh=meter_start_wh,
@@ -158,6 +194,23 @@ def start_transaction(
     charger.last_seen_at = started_at
     session.commit()
     return row.id, (vehicle is not None or member is not None), row.vehicle_id
+
+
+def find_session(
+    session: Session, *, charger: models.Charger, transaction_id: int | None = None, transaction_ref: str | None = None
+) -> models.ChargingSession | None:
+    """A session of ``charger`` by its OCPP 1.6 transaction id (the session id) or 2.0.1 transaction name."""
+    if transaction_ref is not None:
+        return session.scalars(
+            sa.select(models.ChargingSession).where(
+                models.ChargingSession.charger_id == charger.id,
+                models.ChargingSession.transaction_ref == transaction_ref,
+            )
+        ).first()
+    if transaction_id is not None:
+        row = session.get(models.ChargingSession, transaction_id)
+        return row if row is not None and row.charger_id == charger.id else None
+    return None
 
 
 def _update_soc(session: Session, row: models.ChargingSession, sample_time: dt.datetime, soc: float | None) -> None:
@@ -190,6 +243,7 @@ def meter_values(
     samples: list[Sample],
     overdraw_fraction: float,
     overdraw_w: float,
+    transaction_ref: str | None = None,
 ) -> list[models.Alert]:
     """Store meter values, update the session and the car's state of charge, and detect over-draw.
 
@@ -200,11 +254,7 @@ def meter_values(
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
     if charger is None:
         return []
-    row = None
-    if transaction_id is not None:
-        row = session.get(models.ChargingSession, transaction_id)
-        if row is not None and row.charger_id != charger.id:
-            row = None
+    row = find_session(session, charger=charger, transaction_id=transaction_id, transaction_ref=transaction_ref)
     profile = active_profile(session, session_id=row.id) if row is not None else None
     alerts = []
     for s in sorted(samples, key=lambda x: x.sampled_at):
@@ -272,16 +322,23 @@ def stop_transaction(
     session: Session,
     *,
     ocpp_id: str,
-    transaction_id: int,
-    meter_stop_wh: float,
+    transaction_id: int | None,
+    meter_stop_wh: float | None,
     stopped_at: dt.datetime,
     reason: str | None,
+    transaction_ref: str | None = None,
 ) -> bool:
-    """Close a session (also one opened before a restart of the service); False when it is unknown."""
-    row = session.get(models.ChargingSession, transaction_id)
+    """Close a session (also one opened before a restart of the service); False when it is unknown.
+
+    Without a final meter reading (``meter_stop_wh`` None) the last one received closes it.
+    """
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
-    if row is None or charger is None or row.charger_id != charger.id:
+    if charger is None:
         return False
+    row = find_session(session, charger=charger, transaction_id=transaction_id, transaction_ref=transaction_ref)
+    if row is None:
+        return False
+    meter_stop_wh = row.meter_last_wh if meter_stop_wh is None else meter_stop_wh
     row.meter_stop_wh = meter_stop_wh
     row.meter_last_wh = max(row.meter_last_wh, meter_stop_wh)
     row.stopped_at = stopped_at
@@ -324,6 +381,7 @@ class ProfilePlan:
     """A profile to send: the session it belongs to, where, and the limits per step [W]."""
 
     session_id: int
+    transaction_ref: str | None
     ocpp_id: str
     connector_id: int
     schedule_id: int
@@ -379,6 +437,7 @@ def profiles_to_send(
         out.append(
             ProfilePlan(
                 session_id=row.id,
+                transaction_ref=row.transaction_ref,
                 ocpp_id=cp_id,
                 connector_id=row.connector_id,
                 schedule_id=schedule.id,
