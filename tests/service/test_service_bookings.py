@@ -312,3 +312,22 @@ def test_parallel_clients_never_double_book(database_url):
         assert [r.status_code for r in answers] == [201] * 12, [r.text for r in answers if r.status_code != 201]
         stored = client.get("/api/v1/bookings", headers=town.headers, params={"vehicle_id": other}).json()
         assert len(stored) == 12
+
+
+def test_energy_now_counts_departed_trips(town):
+    """After its 10:00 departure (40 km = 4.464 kWh) a car that read SOC 0.5 at 09:00 holds 9.5 − 4.464 kWh until a
+    new reading comes; the town-wide query and the per-car function agree."""
+    from chisan.service import crud, models
+
+    car = town.vehicles[0]
+    book(town, vehicle_id=car, start_at=jst(10), end_at=jst(12), distance_km=40)
+    town.clock.now = jst(11).astimezone(dt.UTC)
+    with town.client.app.state.database.session() as s:
+        every = crud.energies_now_kwh(s, municipality_id=town.municipality_id, now=town.clock.now)
+        one = {v: crud.energy_now_kwh(s, vehicle=s.get(models.Vehicle, v), now=town.clock.now) for v in town.vehicles}
+    assert every == pytest.approx(one)
+    assert every[car] == pytest.approx(9.5 - 40 * KWH_PER_KM)
+    assert every[town.vehicles[1]] == pytest.approx(9.5)
+    # the dashboard shows the same
+    shown = {v["id"]: v for v in town.get("/api/v1/dashboard").json()["vehicles"]}
+    assert shown[car]["energy_kwh"] == pytest.approx(9.5 - 40 * KWH_PER_KM, abs=1e-3)

@@ -551,6 +551,25 @@ def energy_now_kwh(session: Session, *, vehicle: models.Vehicle, now: dt.datetim
     return float(np.clip(vehicle.energy_kwh - float(departed or 0.0), 0.0, vehicle.usable_kwh))
 
 
+def energies_now_kwh(session: Session, *, municipality_id: int, now: dt.datetime) -> dict[int, float]:
+    """:func:`energy_now_kwh` of every car of a town, in two queries [kWh] (vehicle id → energy)."""
+    cars = list_vehicles(session, municipality_id=municipality_id)
+    departed = dict(
+        session.execute(
+            sa.select(models.Booking.vehicle_id, sa.func.sum(models.Booking.trip_energy_kwh))
+            .join(models.Vehicle, models.Vehicle.id == models.Booking.vehicle_id)
+            .where(
+                models.Booking.municipality_id == municipality_id,
+                models.Booking.status != "cancelled",
+                models.Booking.start_at >= models.Vehicle.soc_measured_at,
+                models.Booking.start_at < now,
+            )
+            .group_by(models.Booking.vehicle_id)
+        ).all()
+    )
+    return {v.id: float(np.clip(v.energy_kwh - float(departed.get(v.id) or 0.0), 0.0, v.usable_kwh)) for v in cars}
+
+
 @dataclass
 class VehicleFit:
     """How a trip fits one car: free of its bookings, and with energy for all of them.

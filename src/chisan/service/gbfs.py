@@ -163,8 +163,9 @@ def station_status(session: Session, municipality: models.Municipality, *, now: 
 def vehicle_status(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
     booked = _booked_now(session, municipality.id, now)
     vehicles = []
+    energies = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
     for v in crud.list_vehicles(session, municipality_id=municipality.id):
-        energy = crud.energy_now_kwh(session, vehicle=v, now=now)
+        energy = energies[v.id]
         range_m = max(0.0, energy - v.reserve_kwh) / v.consumption_kwh_per_km * 1000.0
         vehicles.append(
             {

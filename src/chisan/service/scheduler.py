@@ -241,6 +241,7 @@ def load_state(
         index=pd.Index([str(s.id) for s in stations], name="station"),
     )
     cars = [v for v in crud.list_vehicles(session, municipality_id=municipality.id) if not v.is_disabled]
+    energy = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
     charger_kw = {str(s.id): s.charger_kw for s in stations}
     veh = pd.DataFrame(
         {
@@ -252,7 +253,7 @@ def load_state(
                 for v in cars
             ],
             "charge_efficiency": [v.charge_efficiency for v in cars],
-            "energy_kwh": [crud.energy_now_kwh(session, vehicle=v, now=now) for v in cars],
+            "energy_kwh": [energy[v.id] for v in cars],
         },
         index=pd.Index([str(v.id) for v in cars], name="vehicle"),
     )

@@ -48,9 +48,10 @@ def dashboard(session: SessionDep, municipality: MunicipalityDep, now: NowDep):
         now.astimezone(zoneinfo.ZoneInfo(municipality.timezone)).date(), municipality.timezone
     )
     vehicles = []
+    energies = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
     for v in crud.list_vehicles(session, municipality_id=municipality.id):
         out = schemas.VehicleOut.model_validate(v)
-        energy = crud.energy_now_kwh(session, vehicle=v, now=now)
+        energy = energies[v.id]
         out.energy_kwh, out.soc_fraction = round(energy, 3), round(energy / v.usable_kwh, 4)
         vehicles.append(out)
     schedule = crud.latest_schedule(session, municipality_id=municipality.id)
