@@ -12,9 +12,12 @@ from chisan.service.core.config import Settings
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address of the REST API.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the REST API (OpenAPI docs at /docs).")] = 8000,
-    ocpp_port: Annotated[int, typer.Option(help="Port of the OCPP 1.6J central system (ws://host:port/<id>).")] = 9000,
+    host: Annotated[str | None, typer.Option(help="Address of the REST API and OCPP [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the REST API, docs at /docs [default: 8000].")] = None,
+    ocpp_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the OCPP 1.6J / 2.0.1 central system, ws://host:port/<id> [default: 9000]."),
+    ] = None,
     database_url: Annotated[
         str | None,
         typer.Option(
@@ -29,12 +32,16 @@ def serve(
         int | None, typer.Option(help="Processes serving the REST API (default 1); the first also runs OCPP.")
     ] = None,
 ) -> None:
-    """Run the operations service: REST API, OCPP central system and the rolling charging schedule."""
+    """Run the operations service: REST API, OCPP central system and the rolling charging schedule.
+
+    Every setting can also come from the environment (CHISAN_DATABASE_URL, CHISAN_PORT, ...); options win. Set
+    CHISAN_ADMIN_TOKEN to create municipalities through POST /api/v1/admin/municipalities.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(
         host=host,
         port=port,
-        ocpp_host=host,
+        ocpp_host=host,  # one address for both servers
         ocpp_port=ocpp_port,
         database_url=database_url,
         scenario_path=scenario,

@@ -744,7 +744,7 @@ def list_bookings(
         )
     if status is not None:
         stmt = stmt.where(models.Booking.status == status)
-    return session.scalars(stmt.order_by(models.Booking.start_at, models.Booking.id).limit(limit)).unique().all()
+    return session.scalars(stmt.order_by(models.Booking.start_at, models.Booking.id).limit(limit)).all()
 
 
 def get_booking(session: Session, *, municipality_id: int, booking_id: int) -> models.Booking:

@@ -226,8 +226,6 @@ class Booking(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
 
-    vehicle: Mapped[Vehicle] = relationship(lazy="joined")
-
 
 class ChargingSession(Base):
     """An OCPP transaction.
