@@ -422,3 +422,48 @@ def test_ocpp_201_station_transaction_profile_and_overdraw(service):
         ("stopped", car, 1000.0, 1500.0)
     ]
     assert town.get(f"/api/v1/chargers/{town.chargers[0]}").json()["protocol"] == "ocpp2.0.1"
+
+
+def test_a_schedule_that_breaks_a_limit_is_never_sent(service):
+    """A newer schedule stored with a broken limit (as the operator's record) is skipped: the charger gets the
+    newest schedule that keeps every limit."""
+    from chisan.service import models
+
+    town = service
+    good = town.post("/api/v1/schedules").json()
+    with town.app.state.database.session() as s:
+        bad = models.Schedule(
+            municipality_id=town.municipality_id,
+            start_at=NOW,
+            step_minutes=15,
+            n_steps=144,
+            method="fallback",
+            solver_status="test",
+            solve_seconds=0.0,
+            verified=False,
+            limits_ok=False,
+            message="broken",
+            pv_kw=[],
+            import_price_per_kwh=[],
+            grid_import_kw=[],
+            at_risk_booking_ids=[],
+        )
+        bad.vehicles = [
+            models.ScheduleVehicle(vehicle_id=town.vehicles[0], charge_kw=[9.9] * 144, energy_kwh=[0.0] * 144)
+        ]
+        s.add(bad)
+    assert town.get("/api/v1/schedules/latest").json()["limits_ok"] is False
+
+    async def scenario():
+        ws, cp, task = await connect(town.ocpp_port, "umi-1-1")
+        try:
+            await cp.call(call.StartTransaction(connector_id=1, id_tag="umi-1-1", meter_start=0, timestamp=z(NOW)))
+            await wait_for(lambda: cp.profiles)
+            _connector, profile = cp.profiles[0]
+            assert profile["charging_profile_id"] == good["id"]
+            assert max(p["limit"] for p in profile["charging_schedule"]["charging_schedule_period"]) <= 3000
+        finally:
+            task.cancel()
+            await ws.close()
+
+    asyncio.run(scenario())

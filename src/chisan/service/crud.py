@@ -1100,13 +1100,12 @@ def get_schedule(session: Session, *, municipality_id: int, schedule_id: int) ->
     return _one(session, models.Schedule, municipality_id, schedule_id, field="schedule_id", what="schedule")
 
 
-def latest_schedule(session: Session, *, municipality_id: int) -> models.Schedule | None:
-    return session.scalars(
-        sa.select(models.Schedule)
-        .where(models.Schedule.municipality_id == municipality_id)
-        .order_by(models.Schedule.id.desc())
-        .limit(1)
-    ).first()
+def latest_schedule(session: Session, *, municipality_id: int, limits_ok: bool | None = None) -> models.Schedule | None:
+    """The town's newest schedule (only among those that keep every limit when ``limits_ok``)."""
+    stmt = sa.select(models.Schedule).where(models.Schedule.municipality_id == municipality_id)
+    if limits_ok is not None:
+        stmt = stmt.where(models.Schedule.limits_ok.is_(limits_ok))
+    return session.scalars(stmt.order_by(models.Schedule.id.desc()).limit(1)).first()
 
 
 def list_schedules(session: Session, *, municipality_id: int, limit: int = 50) -> Sequence[models.Schedule]:

@@ -337,6 +337,7 @@ class Schedule(Base):
     solver_status: Mapped[str] = mapped_column(sa.String(50))
     solve_seconds: Mapped[float] = mapped_column(sa.Float)
     verified: Mapped[bool] = mapped_column(sa.Boolean)
+    limits_ok: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     message: Mapped[str] = mapped_column(sa.Text, default="")
     objective: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     pv_kw: Mapped[list] = mapped_column(sa.JSON)

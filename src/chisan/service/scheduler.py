@@ -681,6 +681,7 @@ def store_schedule(
         solver_status=result.solver_status[:50],
         solve_seconds=result.solve_seconds,
         verified=result.verified,
+        limits_ok=result.verification.limits_ok,
         message=result.message,
         objective=result.objective,
         pv_kw=_r(state.pv_kw),

@@ -369,7 +369,8 @@ class ScheduleSummary(_Out):
     method: str = Field(description="'optimal' (linopy/HiGHS) or 'fallback' (least laxity first).")
     solver_status: str
     solve_seconds: float
-    verified: bool
+    verified: bool = Field(description="Every limit kept and every booking that can be served ready.")
+    limits_ok: bool = Field(description="Every limit kept (only such schedules are sent to chargers).")
     message: str
     at_risk_booking_ids: list[int]
 

@@ -398,7 +398,8 @@ def profiles_to_send(
     session_id: int | None = None,
     now: dt.datetime,
 ) -> list[ProfilePlan]:
-    """Profiles for the active sessions (of a town, a charger or one session) from the latest schedule.
+    """Profiles for the active sessions (of a town, a charger or one session) from the latest schedule that keeps
+    every limit (a schedule that failed its check is stored, for the operator, but never sent).
 
     Each profile starts at the step of the schedule that contains ``now`` and carries the car's planned power
     for the rest of the horizon, in W.
@@ -418,7 +419,9 @@ def profiles_to_send(
     latest: dict[int, models.Schedule | None] = {}
     for row, cp_id in session.execute(stmt).all():
         if row.municipality_id not in latest:
-            latest[row.municipality_id] = crud.latest_schedule(session, municipality_id=row.municipality_id)
+            latest[row.municipality_id] = crud.latest_schedule(
+                session, municipality_id=row.municipality_id, limits_ok=True
+            )
         schedule = latest[row.municipality_id]
         if schedule is None:
             continue
