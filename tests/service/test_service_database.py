@@ -227,3 +227,30 @@ def test_upgrade_keeps_data_and_downgrade_reverts(database_url):
             assert s.scalar(sa.select(sa.func.count()).select_from(models.ChargingSession)) == 2
     finally:
         db.dispose()
+
+
+def test_processes_starting_together_migrate_once(database_url):
+    """Three services starting at once on an empty database: each applies the migrations or finds them applied
+    (PostgreSQL: an advisory lock; SQLite: the write lock), none fails."""
+    dbs = [Database(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def start(db: Database) -> None:
+        barrier.wait()
+        try:
+            migrate(db)
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=start, args=(db,)) for db in dbs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert {current_revision(db) for db in dbs} == {"0003"}
+    finally:
+        for db in dbs:
+            db.dispose()

@@ -38,6 +38,7 @@ def serve(
     CHISAN_ADMIN_TOKEN to create municipalities through POST /api/v1/admin/municipalities.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself
     settings = Settings.from_env(
         host=host,
         port=port,

@@ -129,11 +129,18 @@ def alembic_config(url: str, connection: sa.Connection | None = None):
     return cfg
 
 
+MIGRATION_LOCK_ID = 2_471_113
+"""PostgreSQL advisory lock held while migrating, so that processes starting together migrate one at a time
+(SQLite's ``BEGIN IMMEDIATE`` does the same there)."""
+
+
 def migrate(database: Database, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision`` (the service calls this on every start)."""
     from alembic import command
 
     with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         command.upgrade(alembic_config(database.url, connection), revision)
 
 
