@@ -6,13 +6,16 @@ Two methods (``Solver.method`` in the scenario):
     One LP: capacities and every vehicle's hourly operation for the whole horizon. Exact, but HiGHS needs
     minutes for a year of 30 vehicles (benchmarks/bench_plan.py measures it).
 ``two-stage``
-    1. Sizing: the same model on typical days (tsam) with each station's fleet as one battery
-       (:mod:`chisan.plan.reduce`), which gives the capacities and the shadow prices of the policy targets.
-    2. Dispatch: every vehicle, the storage and the grid over the full year at those capacities, week by week
-       (:mod:`chisan.plan.dispatch`), with the targets' shadow prices on imports / renewable output.
-    3. Targets are checked on the full-year dispatch; a missed annual renewable share raises the renewable
-       capacity by the shortfall, a missed hourly or cap target raises its shadow price, and the dispatch is
-       repeated (at most ``max_policy_passes`` times).
+    1. Sizing: the same model on typical days (tsam), linked across the calendar days, with the town's fleet as
+       one battery bounded below by the vehicles' summed needs (:mod:`chisan.plan.reduce`) → capacities.
+    2. Aggregate year: the fleet as one battery over every step at those capacities, with the policy rows
+       (:func:`aggregate_year`) → a lower bound of the dispatch cost, each week's energy target and the targets'
+       shadow prices. If a target cannot be met there, sizing is repeated with the target tightened.
+    3. Per-vehicle year: every vehicle, the storage and the grid, week by week on one persistent HiGHS model
+       (:mod:`chisan.plan.dispatch`), guided by the targets and shadow prices of step 2.
+    4. Targets are checked on the full-year dispatch: a missed annual renewable share adds renewable capacity by
+       the shortfall and re-dispatches; a missed hourly share or cap keeps the vehicles' charging and re-sizes the
+       supply side over the year (:func:`resize_supply`).
 ``auto``
     ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps), else ``two-stage``.
 
