@@ -1,7 +1,8 @@
 """Fixtures of the service tests: a throwaway PostgreSQL cluster and fresh databases (SQLite or PostgreSQL).
 
-PostgreSQL is Debian's package, started from initdb/pg_ctl in a temporary folder (chisan.service.testing); when
-it is not installed the tests that need it fail with a message saying how to install it (they never skip).
+PostgreSQL is Debian's package, started from initdb/pg_ctl in a temporary folder (chisan.service.testing); it is
+installed when missing (as root, with apt-get), and the tests that need it fail with a clear message when it
+cannot be (they never skip). Chromium comes from the project-wide ``chromium`` fixture (tests/conftest.py).
 Helpers (a town made through the API, the tests' clock) are in ``service_helpers.py``.
 """
 
@@ -11,12 +12,16 @@ import itertools
 
 import pytest
 
-from chisan.service.testing import postgres_cluster
+from chisan.service.testing import install_debian_packages, postgres_bindir, postgres_cluster
 
 
 @pytest.fixture(scope="session")
 def pg():
-    """A running throwaway PostgreSQL cluster (session-wide)."""
+    """A running throwaway PostgreSQL cluster (session-wide); Debian's package is installed when missing."""
+    if postgres_bindir() is None:
+        problem = install_debian_packages(["postgresql", "postgresql-contrib"])
+        if problem or postgres_bindir() is None:
+            pytest.fail(f"PostgreSQL is needed by the service tests: {problem or 'initdb not found after install'}")
     try:
         with postgres_cluster() as cluster:
             yield cluster

@@ -1,11 +1,11 @@
 """The operator's dashboard page in headless Chromium (Debian's ``chromium`` package): it loads its data from the
 API with the key in the URL fragment and shows the stations, the cars with their SOC, today's bookings and the
-charging plan against PV. The page's DOM after its scripts ran is read with ``--dump-dom``.
+charging plan against PV. The page's DOM after its scripts ran is read with ``--dump-dom``. The browser comes from
+the project-wide ``chromium`` fixture (installed when missing, a clear failure when it cannot be).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from html.parser import HTMLParser
 
@@ -26,17 +26,6 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
     "--disable-dev-shm-usage",
 )
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.fail(
-        "Chromium is needed for the dashboard test and was not found. Install Debian's package: "
-        "`apt-get install -y chromium` (.ci/run does this)."
-    )
 
 
 class Dom(HTMLParser):
@@ -75,8 +64,8 @@ class Dom(HTMLParser):
         return [e for e in self.elements if e["tag"] == "tr" and table_id in e["ids"] and "tbody" in e["parents"]]
 
 
-def test_dashboard_in_headless_chromium(tmp_path):
-    browser = chromium()
+def test_dashboard_in_headless_chromium(tmp_path, chromium):
+    browser = chromium
     url = f"sqlite:///{tmp_path / 'chisan.db'}"
     app = create_app(settings_for(url), clock=lambda: NOW, start_ocpp=False, start_scheduler=False)
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
@@ -157,8 +146,8 @@ def test_dashboard_in_headless_chromium(tmp_path):
     assert pv_y[0] < 200 and pv_y[-1] == pytest.approx(200.0)
 
 
-def test_dashboard_asks_for_a_key_without_one(tmp_path):
-    browser = chromium()
+def test_dashboard_asks_for_a_key_without_one(tmp_path, chromium):
+    browser = chromium
     app = create_app(
         settings_for(f"sqlite:///{tmp_path / 'c.db'}"), clock=lambda: NOW, start_ocpp=False, start_scheduler=False
     )

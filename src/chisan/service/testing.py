@@ -45,6 +45,16 @@ def postgres_bindir() -> Path | None:
     return None
 
 
+def install_debian_packages(packages: list[str]) -> str | None:
+    """Install Debian ``packages`` with apt-get (as root); returns None on success, else why it failed."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return f"{' '.join(packages)} missing and cannot be installed here (needs root and apt-get)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
+    done = subprocess.run(["apt-get", "install", "-y", "-q", *packages], capture_output=True, text=True, env=env)
+    return None if done.returncode == 0 else f"apt-get install {' '.join(packages)} failed: {done.stderr[-500:]}"
+
+
 @dataclass
 class PostgresCluster:
     """A running throwaway cluster: ``url(dbname)`` gives a SQLAlchemy URL of one of its databases."""
