@@ -66,7 +66,7 @@ class Settings(BaseModel):
     admin_token: str | None = None
     horizon_hours: float = Field(default=36.0, gt=0, le=168)
     step_minutes: int = Field(default=15, ge=1, le=60)
-    solver_time_limit_s: float = Field(default=3.0, gt=0)
+    solver_time_limit_s: float = Field(default=10.0, gt=0)
     schedule_interval_s: float = Field(default=900.0, ge=0)
     heartbeat_interval_s: int = Field(default=300, ge=1)
     overdraw_tolerance_fraction: float = Field(default=0.05, ge=0)
