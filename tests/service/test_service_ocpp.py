@@ -467,3 +467,37 @@ def test_a_schedule_that_breaks_a_limit_is_never_sent(service):
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_one_profile_per_transaction_when_triggers_race(service, monkeypatch):
+    """The charger's connection and its transaction both ask for its profile; when the first lookup is slow (a
+    loaded server) both find the running transaction — the profile still goes out once."""
+    import time as _time
+
+    from chisan.service.ocpp import store
+
+    town = service
+    town.post("/api/v1/schedules")
+    original = store.profiles_to_send
+    calls = []
+
+    def slow_first(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            _time.sleep(0.8)  # the connection's lookup: it will see the transaction started meanwhile
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "profiles_to_send", slow_first)
+
+    async def scenario():
+        ws, cp, task = await connect(town.ocpp_port, "umi-1-1")
+        try:
+            await cp.call(call.StartTransaction(connector_id=1, id_tag="umi-1-1", meter_start=0, timestamp=z(NOW)))
+            await wait_for(lambda: len(calls) >= 2 and cp.profiles)
+            await asyncio.sleep(1.5)  # both lookups done
+            assert len([m for m in cp.received if m[0] == 2]) == 1
+        finally:
+            task.cancel()
+            await ws.close()
+
+    asyncio.run(scenario())

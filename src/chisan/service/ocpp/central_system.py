@@ -72,7 +72,8 @@ class CentralSystem:
         self.overdraw_tolerance_w = overdraw_tolerance_w
         self.response_timeout_s = response_timeout_s
         self.connections: dict[str, ChargePoint16 | ChargePoint201] = {}
-        self._sent: set[int] = set()
+        self._sent: set[tuple[int, int, int]] = set()  # (connection, session, schedule) already sent
+        self._push_locks: dict[str, asyncio.Lock] = {}
         self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -150,36 +151,37 @@ class CentralSystem:
 
     # --- charging profiles
 
-    async def push_profiles(
-        self, *, municipality_id: int | None = None, ocpp_id: str | None = None, only_new: bool = False
-    ) -> dict[int, str]:
+    async def push_profiles(self, *, municipality_id: int | None = None, ocpp_id: str | None = None) -> dict[int, str]:
         """Send the latest schedule's profile to each active session (of a town or a charger) that is connected.
 
-        Parameters
-        ----------
-        only_new : bool
-            Only sessions that have not been sent a profile by this process yet.
+        Each connection gets a given schedule's profile for a given session once, however many triggers ask for
+        it at the same time (a charger connecting, a transaction starting, a new schedule); a charger that
+        reconnects gets it again.
 
         Returns
         -------
         dict
-            Session id → the charge point's answer (``Accepted``, ``Rejected``, ``NotSupported``, ``CallError``,
-            ``Timeout``).
+            Session id → the charge point's answer (``Accepted``, ``Rejected``, ``CallError``, ``Timeout``).
         """
         now = self.now()
         plans = await self.db(store.profiles_to_send, municipality_id=municipality_id, ocpp_id=ocpp_id, now=now)
         answers: dict[int, str] = {}
         for plan in plans:
             cp = self.connections.get(plan.ocpp_id)
-            if cp is None or (only_new and plan.session_id in self._sent):
+            if cp is None:
                 continue
-            self._sent.add(plan.session_id)
-            try:
-                status = await cp.set_charging_profile(plan)
-            except TimeoutError:
-                status = "Timeout"
-            except ConnectionClosed:
-                continue
+            lock = self._push_locks.setdefault(plan.ocpp_id, asyncio.Lock())
+            async with lock:
+                key = (id(cp), plan.session_id, plan.schedule_id)
+                if key in self._sent:
+                    continue
+                self._sent.add(key)
+                try:
+                    status = await cp.set_charging_profile(plan)
+                except TimeoutError:
+                    status = "Timeout"
+                except ConnectionClosed:
+                    continue
             answers[plan.session_id] = status
             await self.db(
                 store.record_profile,

@@ -119,7 +119,7 @@ class ChargePoint16(ChargePoint):
     @after(Action.start_transaction)
     async def after_start_transaction(self, **kwargs):
         # the profile goes out once the charge point has its transaction id
-        await self.central.push_profiles(ocpp_id=self.id, only_new=True)
+        await self.central.push_profiles(ocpp_id=self.id)
 
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id: int, meter_value: list, transaction_id: int | None = None):

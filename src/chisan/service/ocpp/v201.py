@@ -138,7 +138,7 @@ class ChargePoint201(ChargePoint):
     @after(Action.transaction_event)
     async def after_transaction_event(self, event_type: str, **kwargs):
         if event_type == TransactionEventEnumType.started:
-            await self.central.push_profiles(ocpp_id=self.id, only_new=True)
+            await self.central.push_profiles(ocpp_id=self.id)
 
     @on(Action.meter_values)
     async def on_meter_values(self, evse_id: int, meter_value: list, **kwargs):
