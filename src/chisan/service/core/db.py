@@ -12,6 +12,8 @@ FULL`` makes every commit durable before it is acknowledged (a ``kill -9`` loses
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -38,7 +40,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    # switching a new file to WAL needs it alone for a moment; connections opened at the same instant retry
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
@@ -134,11 +144,35 @@ MIGRATION_LOCK_ID = 2_471_113
 (SQLite's ``BEGIN IMMEDIATE`` does the same there)."""
 
 
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    """An exclusive lock on ``path`` (POSIX ``flock``) for processes on one machine; nothing when ``path`` is None."""
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(database: Database, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to ``revision`` (the service calls this on every start)."""
+    """Apply the Alembic migrations up to ``revision`` (the service calls this on every start).
+
+    Processes starting together migrate one at a time: a PostgreSQL advisory lock, or a lock file next to a
+    SQLite database (which also keeps them from racing to create and set up a new file).
+    """
     from alembic import command
 
-    with database.engine.begin() as connection:
+    parsed = make_url(database.url)
+    lock_file = None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        lock_file = Path(parsed.database).expanduser().resolve().with_suffix(".migrate.lock")
+    with _file_lock(lock_file), database.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
         command.upgrade(alembic_config(database.url, connection), revision)
