@@ -38,7 +38,7 @@ import pandas as pd
 from chisan.exceptions import InfeasibleError, SolverError
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.prepare import capacities, prepare_inputs
-from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.reduce import Reduction, aggregate_fleet, typical_days
 from chisan.plan.results import PlanResults, cost_table
 from chisan.plan.solve import diagnose_infeasibility
 from chisan.scenario.schema import Scenario
@@ -196,6 +196,52 @@ def _tightened(inputs: PlanInputs, shortfalls: dict[str, float], load_kwh: float
     return dataclasses.replace(inputs, **changes)
 
 
+POLICY_FIELDS = ("renewable_share_min", "max_grid_import_kwh", "max_emissions_kg")
+"""The policy targets of PlanInputs that the sizing tightens."""
+
+
+def other_day_counts(n_days: int) -> list[int]:
+    """Numbers of typical days tried, in order, after ``n_days`` proved physically infeasible (24 → 25, 20, 32, 12)."""
+    out = []
+    for n in (n_days + 1, n_days - 4, n_days + 8, n_days // 2):
+        if 2 <= n <= 366 and n != n_days and n not in out:
+            out.append(n)
+    return out
+
+
+def _size(
+    agg: PlanInputs, reduction: Reduction, targets: dict, time_limit_s: float | None, threads: int
+) -> tuple[Reduction, PlanInputs, AggregateSolution]:
+    """Size on typical days; on a physically infeasible set of typical days, try other numbers of days.
+
+    tsam clusters the fleet's available power and its trip energy as separate series and rescales each to its
+    annual mean, so for a fleet of one or two cars a typical day can ask for more driving than its plugged-in
+    hours can recharge, although the real year can (chisan plan fails the same way for ten one-car villages of
+    the 1,741). Another number of days (:func:`other_day_counts`) ends that artefact; the year-long check then
+    runs on the real year.
+
+    Raises
+    ------
+    InfeasibleError
+        The targets cannot be met (diagnosed by :func:`chisan.plan.solve.diagnose_infeasibility`), or no number
+        of typical days tried is feasible even without targets.
+    """
+    options = {"output_flag": False, "threads": int(threads)}
+    for n_days in [reduction.n_days, *other_day_counts(reduction.n_days)]:
+        if n_days != reduction.n_days:
+            reduction = typical_days(agg, n_days)
+        sizing_inputs = dataclasses.replace(reduction.inputs, **targets)
+        sized = solve_aggregate(sizing_inputs, time_limit_s=time_limit_s, threads=threads)
+        if sized.status == "optimal":
+            return reduction, sizing_inputs, sized
+        if sized.status not in ("infeasible", "infeasible_or_unbounded"):
+            raise SolverError(f"reduced plan, sizing on typical days: HiGHS stopped with {sized.status!r}")
+        free = dataclasses.replace(sizing_inputs, **dict.fromkeys(POLICY_FIELDS))
+        if solve_aggregate(free, time_limit_s=time_limit_s, threads=threads).status == "optimal":
+            raise diagnose_infeasibility(sizing_inputs, options)  # a target, not the typical days
+    raise diagnose_infeasibility(sizing_inputs, options)
+
+
 def _flows(inputs: PlanInputs, solution: AggregateSolution) -> dict[str, np.ndarray]:
     """Per-step system flows of an aggregate solution, by dispatch-table column [kW]."""
     n = len(inputs.snapshots)
@@ -256,17 +302,13 @@ def plan_reduced(
     reduction = typical_days(agg, n_days)
     seconds["reduce_s"] = time.perf_counter() - t
 
-    sizing_inputs = reduction.inputs
     seconds["sizing_s"] = seconds["year_s"] = 0.0
-    passes = []
+    passes: list[dict] = []
+    targets: dict[str, float | None] = {}  # policy targets of the sizing, tightened where the year misses them
     for attempt in range(1, max_policy_passes + 1):
         t = time.perf_counter()
-        sized = solve_aggregate(sizing_inputs, time_limit_s=limit, threads=threads)
+        reduction, sizing_inputs, sized = _size(agg, reduction, targets, limit, threads)
         seconds["sizing_s"] += time.perf_counter() - t
-        if sized.status in ("infeasible", "infeasible_or_unbounded"):
-            raise diagnose_infeasibility(sizing_inputs, {"output_flag": False, "threads": int(threads)})
-        if sized.status != "optimal":
-            raise SolverError(f"reduced plan, sizing on typical days: HiGHS stopped with {sized.status!r}")
         caps = sized.capacities
         if operation == "typical-days":
             result, result_inputs = sized, sizing_inputs
@@ -280,8 +322,8 @@ def plan_reduced(
                 f"reduced plan, year of the aggregate fleet at the sized capacities: HiGHS stopped with "
                 f"{year.status!r} (the bookings cannot be served within the station and grid limits?)"
             )
-        missed = {k: v for k, v in year.policy_shortfalls.items() if v > 1e-6 * max(1.0, abs(v))}
-        missed = {k: v for k, v in missed.items() if v > 1e-3}
+        load_kwh = float((year.values["Fleet-charge_kw"].sum() + agg.other_load_kw.sum()) * agg.dt_hours)
+        missed = {k: v for k, v in year.policy_shortfalls.items() if v > max(1e-3, 1e-6 * load_kwh)}
         passes.append({"pass": attempt, "capacities": dict(caps), "shortfalls": dict(year.policy_shortfalls)})
         result, result_inputs = year, year_inputs
         if not missed:
@@ -293,8 +335,8 @@ def plan_reduced(
                 "plan (typical days meet it, the year at those capacities does not); raise the capacity limits",
                 target=what,
             )
-        load_kwh = float(year.values["Fleet-charge_kw"].sum() * agg.dt_hours + agg.other_load_kw.sum() * agg.dt_hours)
-        sizing_inputs = _tightened(sizing_inputs, missed, load_kwh)
+        tightened = _tightened(sizing_inputs, missed, load_kwh)
+        targets = {k: getattr(tightened, k) for k in POLICY_FIELDS}
 
     t = time.perf_counter()
     dispatch = typical_dispatch(result_inputs, caps, _flows(result_inputs, result))

@@ -23,7 +23,8 @@ import time
 import traceback
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,20 @@ def kpi_record(kpis: pd.DataFrame, currency: str) -> dict[str, float]:
     return {kpi_column(str(n), str(r["unit"]), currency): float(r["value"]) for n, r in kpis.iterrows()}
 
 
+@contextmanager
+def _quiet_logs(level: int = logging.ERROR) -> Iterator[None]:
+    """Silence the solver stack's log lines (linopy warns on every infeasible solve) for the task's duration."""
+    loggers = [logging.getLogger(name) for name in ("linopy", "tsam", "pvlib", "windpowerlib")]
+    before = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, lvl in zip(loggers, before, strict=True):
+            lg.setLevel(lvl)
+
+
 def _peak_rss_mb() -> float:
     """Peak resident memory of this process so far [MB] (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -130,7 +145,7 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
     record = {"code": str(code), **record}
     record["name"] = str(record.get("name") or code)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _quiet_logs():
             warnings.simplefilter("always")
             scenario = derive_scenario(template, str(code), row, settings.derive)
             facts = derivation_facts(template, scenario, settings.derive)
@@ -146,6 +161,8 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
                 )
                 kpis = plan.kpis
                 balance = plan.energy_balance
+                record["typical_days"] = plan.details["typical_days"]
+                record["sizing_passes"] = max(1, len(plan.details["policy_passes"]))
             else:
                 from chisan.plan.pipeline import plan_scenario
 
