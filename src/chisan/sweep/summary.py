@@ -130,6 +130,11 @@ def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI) -> go.Figure:
     if kpi not in allowed:
         raise DataError(f"map KPI {kpi!r} is not a numeric column of the results; allowed: {', '.join(allowed)}")
     ok = _ok(results).dropna(subset=[kpi, "latitude_deg", "longitude_deg"])
+    values = ok[kpi].to_numpy(float)
+    # colours span the 2nd–98th percentiles, so that a few remote islands do not flatten the rest of the country
+    low, high = np.percentile(values, [2, 98]) if len(values) else (0.0, 1.0)
+    if high <= low:
+        low, high = float(np.min(values, initial=0.0)), float(np.max(values, initial=1.0))
     size = 4.0 + 26.0 * np.sqrt(ok["population"].to_numpy(float) / max(1.0, float(ok["population"].max())))
     text = [
         f"{html.escape(str(n))} ({html.escape(str(p))})<br>{kpi} = {v:,.4g}<br>population {pop:,.0f}"
@@ -144,8 +149,10 @@ def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI) -> go.Figure:
                 "color": ok[kpi],
                 "size": size,
                 "colorscale": "Viridis",
+                "cmin": low,
+                "cmax": high,
                 "showscale": True,
-                "colorbar": {"title": {"text": kpi}},
+                "colorbar": {"title": {"text": f"{kpi}<br>(2nd–98th percentile)"}},
                 "line": {"width": 0.3, "color": "#333"},
                 "opacity": 0.85,
             },
@@ -169,43 +176,68 @@ def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI) -> go.Figure:
     return fig
 
 
-def cost_per_km_figure(results: pd.DataFrame) -> go.Figure:
-    """Distribution of the total cost per km over the municipalities, and weighted by their km."""
-    ok = _ok(results).dropna(subset=["cost_jpy_per_km"])
+def cost_per_km_figure(results: pd.DataFrame, column: str = "cost_jpy_per_km") -> go.Figure:
+    """Distribution of a cost per km over the municipalities, and the share of all shared km at or below each cost.
+
+    Parameters
+    ----------
+    column : str
+        ``cost_jpy_per_km`` (everything, vehicle leases included) or ``energy_cost_jpy_per_km`` (energy system
+        and chargers only) [JPY/km].
+    """
+    ok = _ok(results).dropna(subset=[column])
     fig = go.Figure()
-    fig.add_trace(go.Histogram(x=ok["cost_jpy_per_km"], nbinsx=60, name="municipalities", marker_color="#4c78a8"))
+    values = ok[column].to_numpy(float)
+    low = float(values.min()) if len(values) else 0.0
+    top = float(np.percentile(values, 99)) if len(values) else 1.0
+    beyond = int((values > top).sum())
+    width = (top - low) / 50.0 if top > low else 1.0
+    fig.add_trace(
+        go.Histogram(
+            x=values, xbins={"start": low, "end": top, "size": width}, name="municipalities", marker_color="#4c78a8"
+        )
+    )
     if len(ok):
-        order = ok.sort_values("cost_jpy_per_km")
+        order = ok.sort_values(column)
         share = order["km_per_year"].cumsum() / order["km_per_year"].sum()
         fig.add_trace(
             go.Scatter(
-                x=order["cost_jpy_per_km"],
+                x=order[column],
                 y=share,
-                name="share of shared km at or below",
+                name="share of all shared km at or below",
                 yaxis="y2",
                 mode="lines",
                 line={"color": "#e45756"},
             )
         )
-        median = float(ok["cost_jpy_per_km"].median())
+        median = float(np.median(values))
         fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:,.1f} JPY/km")
+    what = "everything, vehicle leases included" if column == "cost_jpy_per_km" else "energy system and chargers"
     fig.update_layout(
-        title="Total cost per km driven (energy system, chargers, vehicle leases, grid)",
-        xaxis={"title": "cost per km [JPY/km]"},
+        title=f"{column}: cost per km driven ({what}); {beyond} municipalities above the 99th percentile not shown",
+        xaxis={"title": "cost per km [JPY/km]", "range": [low - width, top + width]},
         yaxis={"title": "municipalities"},
         yaxis2={"title": "share of km", "overlaying": "y", "side": "right", "range": [0, 1]},
         template="plotly_white",
-        height=450,
+        height=420,
     )
     return fig
 
 
 def _fmt_table(frame: pd.DataFrame) -> str:
     def fmt(v):
+        if isinstance(v, bool | np.bool_):
+            return str(v)
+        if isinstance(v, int | np.integer):
+            return f"{v:,}"
         if isinstance(v, float | np.floating):
             if math.isnan(v):
                 return "–"
-            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+            if abs(v) < 5e-4:
+                return "0"  # solver round-off of a capacity not built
+            if float(v).is_integer() or abs(v) >= 10:
+                return f"{v:,.0f}"
+            return f"{v:,.3f}"
         return html.escape(str(v))
 
     return frame.map(fmt).to_html(escape=False, classes="table", border=0)
@@ -229,7 +261,11 @@ def write_summary(
     prefs = prefecture_table(results)
     failed = results[results["status"] != STATUS_OK] if "status" in results else results.iloc[0:0]
     fail_cols = [c for c in ("code", "name", "prefecture", "error_type", "error") if c in failed]
-    figures = [kpi_map(results, kpi), cost_per_km_figure(results)]
+    figures = [
+        kpi_map(results, kpi),
+        cost_per_km_figure(results, "cost_jpy_per_km"),
+        cost_per_km_figure(results, "energy_cost_jpy_per_km"),
+    ]
     labels = {**SUMMED, **{k: k for k in _ratios(pd.Series(dtype=float))}}
     totals_table = pd.DataFrame({"value": totals}).rename(index=lambda k: labels.get(k, k))
     pref_show = prefs[
@@ -265,6 +301,7 @@ def write_summary(
         figures[0].to_html(full_html=False, include_plotlyjs=False),
         "<h2>Cost per km</h2>",
         figures[1].to_html(full_html=False, include_plotlyjs=False),
+        figures[2].to_html(full_html=False, include_plotlyjs=False),
         "<h2>By prefecture</h2>",
         _fmt_table(pref_show),
         "<h2>Failed municipalities</h2>",
