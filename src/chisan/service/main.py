@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable
 from importlib import resources
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -104,6 +105,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         database = Database(settings.database_url)
         await asyncio.to_thread(migrate, database)
         central = CentralSystem(

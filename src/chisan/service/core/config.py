@@ -53,6 +53,9 @@ class Settings(BaseModel):
         Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
     access_log : bool
         Log every HTTP request (uvicorn's access log).
+    threads : int
+        Worker threads per process for the API's database work. Few are enough (a request holds one for a few
+        milliseconds) and more only make them fight for Python's interpreter lock.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -74,6 +77,7 @@ class Settings(BaseModel):
     pv_credit_per_kwh: float = Field(default=1.0, ge=0)
     workers: int = Field(default=1, ge=1, le=64)
     access_log: bool = True
+    threads: int = Field(default=8, ge=1, le=256)
 
     @field_validator("step_minutes")
     @classmethod
