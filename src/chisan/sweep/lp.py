@@ -223,7 +223,7 @@ def solve_aggregate(
 
     cap: dict[str, int] = {}
     for name, c in inputs.capacities.items():
-        if c.enabled:
+        if c.enabled and not c.upper <= 0.0:  # a capacity fixed at 0 is a technology absent: no columns
             cap[name] = int(b.var(1, c.lower, c.upper, c.annual_cost_per_unit)[0])
 
     def fixed(name: str) -> float | None:
