@@ -208,6 +208,10 @@ from chisan.sweep.cli import sweep  # noqa: E402
 
 app.command()(sweep)
 
+from chisan.service.cli import serve  # noqa: E402
+
+app.command("serve")(serve)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

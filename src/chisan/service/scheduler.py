@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from chisan.mobility.availability import vehicle_timeseries
 from chisan.mobility.fleet import FleetAssignment
 from chisan.plan.dispatch import minimum_energy_kwh
+from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import Capacity, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.solve import values_of
@@ -548,9 +549,10 @@ def verify(state: FleetState, inputs: PlanInputs, charge_kw: np.ndarray, storage
 
 def _solve_optimal(inputs: PlanInputs, time_limit_s: float) -> tuple[str, dict[str, np.ndarray] | None, float | None]:
     m = build_model(inputs)
-    _, condition = m.solve(
-        solver_name="highs", io_api="direct", time_limit=max(0.05, time_limit_s), output_flag=False, threads=1
-    )
+    with quiet_highs():  # no HiGHS banner in the service's log on every schedule
+        _, condition = m.solve(
+            solver_name="highs", io_api="direct", time_limit=max(0.05, time_limit_s), output_flag=False, threads=1
+        )
     condition = str(condition)
     if condition != "optimal":
         return condition, None, None
