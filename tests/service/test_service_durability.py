@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
-import signal
 import threading
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargingProfileStatus
 from service_helpers import ADMIN, make_town
 
-from chisan.service.testing import free_port, start_server_process
+from chisan.service.testing import free_port, start_server_process, stop_server_process
 
 ENV = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0"}
 
@@ -47,13 +45,11 @@ class Server:
         return self
 
     def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
+        stop_server_process(self.proc, kill=True)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
+        if self.proc is not None:
+            stop_server_process(self.proc)
 
     @property
     def base(self) -> str:
@@ -265,8 +261,7 @@ def test_first_start_creates_sqlite_and_loads_the_scenario(tmp_path):
             docs = client.get("/openapi.json").json()
             assert "/api/v1/bookings" in docs["paths"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_server_process(proc)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'chisan.db'}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"

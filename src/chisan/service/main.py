@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -191,21 +192,27 @@ def _http_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:
-    """Linux: this process gets SIGTERM when its parent dies (even by kill -9), so workers never outlive it."""
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: this process gets SIGTERM when its parent dies (even by kill -9), so workers never outlive it.
+
+    The signal is armed only once the worker runs; if the parent died while the worker was still starting (a
+    spawned interpreter takes about a second to import), it is already gone and the worker exits at once.
+    """
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
 
 
-def _http_worker(settings_json: str) -> None:
+def _http_worker(settings_json: str, parent_pid: int) -> None:
     """An extra process serving the REST API only (the primary runs OCPP and the scheduler)."""
     import uvicorn
 
-    _die_with_parent()
+    _die_with_parent(parent_pid)
     settings = Settings.model_validate_json(settings_json)
     app = create_app(settings, start_ocpp=False, start_scheduler=False, seed=False)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=settings.access_log)
@@ -239,7 +246,9 @@ def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = No
         if server.started:
             context = multiprocessing.get_context("spawn")
             for _ in range(settings.workers - 1):
-                worker = context.Process(target=_http_worker, args=(settings.model_dump_json(),), daemon=True)
+                worker = context.Process(
+                    target=_http_worker, args=(settings.model_dump_json(), os.getpid()), daemon=True
+                )
                 worker.start()
                 workers.append(worker)
             if on_started is not None:

@@ -12,6 +12,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -184,7 +185,10 @@ def start_server_process(
     if database_url:
         cmd += ["--database-url", database_url]
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+    # its own session, so that stopping it can stop the HTTP worker processes it spawns too (stop_server_process)
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
+    )
     try:
         wait_for_port(port, process=proc, timeout_s=60)
         wait_for_port(ocpp_port, process=proc, timeout_s=60)
@@ -193,6 +197,16 @@ def start_server_process(
         proc.wait()
         raise
     return proc
+
+
+def stop_server_process(proc: subprocess.Popen, *, kill: bool = False, timeout_s: float = 30) -> None:
+    """Stop a server started by :func:`start_server_process`: SIGTERM (or SIGKILL) to its main process, then, once
+    it is gone, to anything left in its session (worker processes that were still starting)."""
+    if proc.poll() is None:
+        (proc.kill if kill else proc.terminate)()
+        proc.wait(timeout=timeout_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def synthetic_state(
