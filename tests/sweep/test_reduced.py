@@ -12,12 +12,12 @@ import pytest
 from chisan.plan.pipeline import plan_scenario
 from chisan.plan.prepare import prepare_inputs
 from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.results import key_figures, mobility_per_year
 from chisan.sweep.derive import derive_scenario
 from chisan.sweep.lp import solve_aggregate
 from chisan.sweep.reduced import (
     _tightened,
     compare_with_full,
-    key_figures,
     other_day_counts,
     plan_reduced,
     representative_scenario,
@@ -77,35 +77,27 @@ def test_tightened_targets_by_hand(plans):
     assert out.max_emissions_kg == pytest.approx(500.0 - 21.0)
 
 
-def test_key_figures_follow_chisan_plan_definitions(plans):
-    """key_figures on chisan plan's own chronological dispatch reproduces chisan plan's KPI table exactly."""
+def test_key_figures_weight_a_step_as_that_many_repeated_steps(plans):
+    """The sweep's typical-day dispatch is weighted; a step of weight 3 counts as the step written three times."""
     scenario, full, _ = plans["203033"]
     res = full.results
-    bookings = full.prepared.assignment.bookings
-    served = bookings["vehicle_id"].notna()
     inputs = full.prepared.inputs
-    mobility = {
-        "km": float(bookings.loc[served, "distance_km"].sum()) * inputs.opex_scale,
-        "bookings_served": float(served.sum()) * inputs.opex_scale,
-        "bookings_unserved": float((~served).sum()) * inputs.opex_scale,
-        "trip_energy_kwh": float(bookings.loc[served, "trip_energy_kwh"].sum()) * inputs.opex_scale,
-    }
-    dispatch = res.dispatch.assign(weight=1.0)
-    costs, balance, emissions, kpis = key_figures(
-        scenario,
-        inputs,
-        dict(res.capacities),
-        dispatch,
-        int(res.kpi("vehicles")),
-        int(res.kpi("chargers")),
-        mobility,
-    )
-    pd.testing.assert_index_equal(kpis.index, res.kpis.index)
-    assert (kpis["unit"] == res.kpis["unit"]).all() and (kpis["definition"] == res.kpis["definition"]).all()
-    np.testing.assert_allclose(kpis["value"].to_numpy(float), res.kpis["value"].to_numpy(float), rtol=1e-12)
-    pd.testing.assert_frame_equal(costs, res.costs)
-    pd.testing.assert_series_equal(balance, res.energy_balance)
-    pd.testing.assert_series_equal(emissions, res.emissions)
+    mobility = mobility_per_year(full.prepared.assignment.bookings, inputs.opex_scale)
+    first_days = res.dispatch.iloc[:48]
+    weighted = res.dispatch.assign(weight=np.r_[np.full(48, 3.0), np.ones(len(res.dispatch) - 48)])
+    repeated = pd.concat([first_days, first_days, res.dispatch])
+    fleet = (int(res.kpi("vehicles")), int(res.kpi("chargers")))
+    a = key_figures(scenario, inputs, dict(res.capacities), weighted, *fleet, mobility)
+    b = key_figures(scenario, inputs, dict(res.capacities), repeated, *fleet, mobility)
+    for x, y in zip(a, b, strict=True):
+        pd.testing.assert_index_equal(x.index, y.index)
+    np.testing.assert_allclose(a[0]["total_per_year"], b[0]["total_per_year"], rtol=1e-12)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-12)
+    np.testing.assert_allclose(a[2], b[2], rtol=1e-12)
+    np.testing.assert_allclose(a[3]["value"].to_numpy(float), b[3]["value"].to_numpy(float), rtol=1e-12)
+    # and the weights changed something: two more days of imports than the plan's own year
+    assert b[1]["grid_import_kwh"] > res.energy_balance["grid_import_kwh"] or first_days["grid_import_kw"].sum() == 0
+    assert b[1]["charging_kwh"] > res.energy_balance["charging_kwh"]
 
 
 @pytest.mark.parametrize("code", ACCURACY_SAMPLE)

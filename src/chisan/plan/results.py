@@ -113,13 +113,22 @@ def _annuity(scenario: Scenario, capex: float, lifetime: float) -> float:
 
 
 def cost_table(
-    scenario: Scenario, inputs: PlanInputs, solution: Solution, dispatch: pd.DataFrame, n_vehicles: int, n_chargers: int
+    scenario: Scenario,
+    inputs: PlanInputs,
+    caps: dict[str, float],
+    dispatch: pd.DataFrame,
+    n_vehicles: int,
+    n_chargers: int,
 ) -> pd.DataFrame:
-    """Annualised cost by component [currency/year]: investment (annuity) + fixed O&M, and operation."""
+    """Annualised cost by component [currency/year]: investment (annuity) + fixed O&M, and operation.
+
+    ``caps`` are the capacities [kW, kWh]; ``dispatch`` the per-step flows of :func:`dispatch_table`, with an
+    optional ``weight`` column (days represented by a typical-day step; 1 for a chronological year).
+    """
     tech = scenario.technologies
-    caps = solution.capacities
     dt = inputs.dt_hours
     scale = inputs.opex_scale
+    w = _weights(dispatch)
     rows = []
 
     def add(component: str, investment: float, fixed_om: float, operation: float, basis: str) -> None:
@@ -166,20 +175,201 @@ def cost_table(
         f"{n_chargers} chargers",
     )
     add("Vehicles (lease)", 0.0, 0.0, scenario.fleet.lease_per_vehicle_year * n_vehicles, f"{n_vehicles} vehicles")
-    imp_cost = float((dispatch["grid_import_kw"] * dispatch["import_price_per_kwh"]).sum() * dt * scale)
-    exp_rev = float((dispatch["grid_export_kw"] * dispatch["export_price_per_kwh"]).sum() * dt * scale)
+    imp = dispatch["grid_import_kw"].to_numpy(float) * w
+    exp = dispatch["grid_export_kw"].to_numpy(float) * w
+    imp_cost = float((imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
+    exp_rev = float((exp * dispatch["export_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
     carbon = float(
-        (dispatch["grid_import_kw"] * dispatch["emission_factor_kg_per_kwh"]).sum()
-        * dt
-        * scale
-        * inputs.carbon_price_per_kg
+        (imp * dispatch["emission_factor_kg_per_kwh"].to_numpy(float)).sum() * dt * scale * inputs.carbon_price_per_kg
     )
-    add("Grid import", 0.0, 0.0, imp_cost, f"{dispatch['grid_import_kw'].sum() * dt * scale:,.0f} kWh")
-    add("Grid export", 0.0, 0.0, -exp_rev, f"{dispatch['grid_export_kw'].sum() * dt * scale:,.0f} kWh")
+    add("Grid import", 0.0, 0.0, imp_cost, f"{imp.sum() * dt * scale:,.0f} kWh")
+    add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
     table = pd.DataFrame(rows).set_index("component")
     table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
     return table
+
+
+def _weights(dispatch: pd.DataFrame) -> np.ndarray:
+    """Per-step weights of a dispatch table: its ``weight`` column, or 1 for a chronological year."""
+    if "weight" in dispatch:
+        return dispatch["weight"].to_numpy(float)
+    return np.ones(len(dispatch))
+
+
+def mobility_per_year(bookings: pd.DataFrame, per_year: float) -> dict[str, float]:
+    """Per-year mobility figures of assigned bookings: ``km``, ``bookings_served``, ``bookings_unserved``,
+    ``trip_energy_kwh``.
+
+    ``bookings`` has ``vehicle_id`` (missing when unserved), ``distance_km`` and ``trip_energy_kwh``;
+    ``per_year`` scales the bookings' horizon (and any sample of the town's members) to a whole town-year.
+    """
+    served = bookings["vehicle_id"].notna()
+    return {
+        "km": float(bookings.loc[served, "distance_km"].sum()) * per_year,
+        "bookings_served": float(served.sum()) * per_year,
+        "bookings_unserved": float((~served).sum()) * per_year,
+        "trip_energy_kwh": float(bookings.loc[served, "trip_energy_kwh"].sum()) * per_year,
+    }
+
+
+def key_figures(
+    scenario: Scenario,
+    inputs: PlanInputs,
+    caps: dict[str, float],
+    dispatch: pd.DataFrame,
+    n_vehicles: int,
+    n_chargers: int,
+    mobility: dict[str, float],
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
+    """Costs, energy balance, emissions and KPIs of a dispatch, with the definitions of this module's docstring.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : PlanInputs
+        For ``dt_hours``, ``opex_scale``, the carbon price, the market factor and the currency.
+    caps : dict[str, float]
+        Capacities [kW, kWh].
+    dispatch : pd.DataFrame
+        Per-step flows (:func:`dispatch_table`), with an optional ``weight`` column (typical days).
+    n_vehicles, n_chargers : int
+        Fleet of the town.
+    mobility : dict[str, float]
+        Per year (:func:`mobility_per_year`): ``km``, ``bookings_served``, ``bookings_unserved``,
+        ``trip_energy_kwh``.
+
+    Returns
+    -------
+    costs [currency/year], energy_balance [kWh/year], emissions [kg CO2e/year], kpis (value, unit, definition)
+    """
+    dt = inputs.dt_hours
+    scale = inputs.opex_scale
+    w = _weights(dispatch)
+    costs = cost_table(scenario, inputs, caps, dispatch, n_vehicles, n_chargers)
+
+    def year(col: str) -> float:
+        return float((dispatch[col].to_numpy(float) * w).sum() * dt * scale)
+
+    balance = pd.Series(
+        {
+            "pv_available_kwh": year("pv_available_kw"),
+            "wind_available_kwh": year("wind_available_kw"),
+            "curtailed_kwh": year("curtailed_kw"),
+            "pv_kwh": year("pv_kw"),
+            "wind_kwh": year("wind_kw"),
+            "grid_import_kwh": year("grid_import_kw"),
+            "grid_export_kwh": year("grid_export_kw"),
+            "storage_charge_kwh": year("storage_charge_kw"),
+            "storage_discharge_kwh": year("storage_discharge_kw"),
+            "charging_kwh": year("charging_kw"),
+            "v2g_kwh": year("v2g_kw"),
+            "other_load_kwh": year("other_load_kw"),
+        },
+        name="kwh_per_year",
+    )
+    renewable = balance["pv_kwh"] + balance["wind_kwh"]
+    load = balance["charging_kwh"] + balance["other_load_kwh"]
+    km = mobility["km"]
+    n_served = mobility["bookings_served"]
+    ef = dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
+    scope2_location = float((dispatch["grid_import_kw"].to_numpy(float) * ef * w).sum() * dt * scale)
+    scope2_market = balance["grid_import_kwh"] * float(inputs.market_emission_factor_kg_per_kwh)
+    base = scenario.baseline
+    if base.private_car_km_per_year > 0:
+        baseline_km = n_vehicles * base.substitution_factor * base.private_car_km_per_year
+        baseline_basis = "private cars not bought × their annual km"
+    else:
+        baseline_km = km
+        baseline_basis = "shared km driven by private gasoline cars instead"
+    baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
+    emissions = pd.Series(
+        {
+            "scope2_location_based_kg": scope2_location,
+            "scope2_market_based_kg": scope2_market,
+            "baseline_private_car_kg": baseline_kg,
+            "avoided_kg": baseline_kg - scope2_location,
+        },
+        name="kg_co2e_per_year",
+    )
+    total_cost = float(costs["total_per_year"].sum())
+    system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
+    safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
+    cur = inputs.currency
+    rows = [
+        ("pv_kw", caps["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
+        ("wind_kw", caps["wind_kw"], "kW", "Wind capacity built (rated)"),
+        ("storage_kwh", caps["storage_kwh"], "kWh", "Stationary storage energy"),
+        ("storage_kw", caps["storage_kw"], "kW", "Stationary storage power"),
+        ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
+        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
+        (
+            "total_cost_per_year",
+            total_cost,
+            f"{cur}/year",
+            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
+        ),
+        ("energy_system_cost_per_year", system_cost, f"{cur}/year", "Annualised cost without the vehicle leases"),
+        ("cost_per_km", safe(total_cost, km), f"{cur}/km", "Total cost per km driven"),
+        ("energy_cost_per_km", safe(system_cost, km), f"{cur}/km", "Energy system and chargers per km driven"),
+        ("cost_per_booking", safe(total_cost, n_served), f"{cur}/booking", "Total cost per booking served"),
+        (
+            "renewable_share_annual",
+            safe(renewable, balance["charging_kwh"]),
+            "fraction",
+            "Local PV + wind output over the year / energy drawn for charging",
+        ),
+        (
+            "renewable_share_hourly_matched",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "Share of each hour's consumption met by local supply, over the year",
+        ),
+        (
+            "pv_self_consumption",
+            1.0 - safe(balance["grid_export_kwh"], renewable),
+            "fraction",
+            "Share of local renewable output used in the town",
+        ),
+        (
+            "self_sufficiency",
+            1.0 - safe(balance["grid_import_kwh"], load),
+            "fraction",
+            "1 − grid import / consumption (same as the hourly-matched share)",
+        ),
+        ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
+        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
+        (
+            "trip_energy_kwh_per_year",
+            mobility["trip_energy_kwh"],
+            "kWh/year",
+            "Energy the trips took from the batteries",
+        ),
+        ("km_per_year", km, "km/year", "Distance of the bookings served"),
+        ("bookings_served", n_served, "bookings/year", "Bookings given a vehicle"),
+        (
+            "bookings_unserved",
+            mobility["bookings_unserved"],
+            "bookings/year",
+            "Bookings no vehicle could take (see the reasons table)",
+        ),
+        ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
+        ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
+        (
+            "co2_avoided_kg",
+            baseline_kg - scope2_location,
+            "kg CO2e/year",
+            f"Baseline ({baseline_basis}) − location-based scope 2",
+        ),
+        (
+            "private_cars_replaced",
+            n_vehicles * base.substitution_factor,
+            "cars",
+            "Shared vehicles × substitution factor",
+        ),
+    ]
+    kpis = pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
+    return costs, balance, emissions, kpis
 
 
 def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, assignment) -> PlanResults:
@@ -218,138 +408,15 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
             "peak_charging_kw": per_station.max().reindex(inputs.stations.index).fillna(0.0),
         }
     )
-    n_vehicles = int(stations["vehicles"].sum())
-    n_chargers = int(stations["chargers"].sum())
-    costs = cost_table(scenario, inputs, solution, dispatch, n_vehicles, n_chargers)
-
-    def year(col: str) -> float:
-        return float(dispatch[col].sum() * dt * scale)
-
-    balance = pd.Series(
-        {
-            "pv_available_kwh": year("pv_available_kw"),
-            "wind_available_kwh": year("wind_available_kw"),
-            "curtailed_kwh": year("curtailed_kw"),
-            "pv_kwh": year("pv_kw"),
-            "wind_kwh": year("wind_kw"),
-            "grid_import_kwh": year("grid_import_kw"),
-            "grid_export_kwh": year("grid_export_kw"),
-            "storage_charge_kwh": year("storage_charge_kw"),
-            "storage_discharge_kwh": year("storage_discharge_kw"),
-            "charging_kwh": year("charging_kw"),
-            "v2g_kwh": year("v2g_kw"),
-            "other_load_kwh": year("other_load_kw"),
-        },
-        name="kwh_per_year",
+    costs, balance, emissions, kpis = key_figures(
+        scenario,
+        inputs,
+        solution.capacities,
+        dispatch,
+        int(stations["vehicles"].sum()),
+        int(stations["chargers"].sum()),
+        mobility_per_year(assignment.bookings, scale),
     )
-    renewable = balance["pv_kwh"] + balance["wind_kwh"]
-    load = balance["charging_kwh"] + balance["other_load_kwh"]
-    bk = assignment.bookings
-    served = bk["vehicle_id"].notna()
-    km = float(bk.loc[served, "distance_km"].sum()) * scale
-    n_served = int(served.sum())
-    trip_kwh = float(bk.loc[served, "trip_energy_kwh"].sum()) * scale
-    ef = dispatch["emission_factor_kg_per_kwh"]
-    scope2_location = float((dispatch["grid_import_kw"] * ef).sum() * dt * scale)
-    scope2_market = balance["grid_import_kwh"] * float(inputs.market_emission_factor_kg_per_kwh)
-    base = scenario.baseline
-    if base.private_car_km_per_year > 0:
-        baseline_km = n_vehicles * base.substitution_factor * base.private_car_km_per_year
-        baseline_basis = "private cars not bought × their annual km"
-    else:
-        baseline_km = km
-        baseline_basis = "shared km driven by private gasoline cars instead"
-    baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
-    emissions = pd.Series(
-        {
-            "scope2_location_based_kg": scope2_location,
-            "scope2_market_based_kg": scope2_market,
-            "baseline_private_car_kg": baseline_kg,
-            "avoided_kg": baseline_kg - scope2_location,
-        },
-        name="kg_co2e_per_year",
-    )
-    total_cost = float(costs["total_per_year"].sum())
-    system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
-    safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
-    kpi_rows = [
-        ("pv_kw", solution.capacities["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
-        ("wind_kw", solution.capacities["wind_kw"], "kW", "Wind capacity built (rated)"),
-        ("storage_kwh", solution.capacities["storage_kwh"], "kWh", "Stationary storage energy"),
-        ("storage_kw", solution.capacities["storage_kw"], "kW", "Stationary storage power"),
-        ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
-        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
-        (
-            "total_cost_per_year",
-            total_cost,
-            f"{inputs.currency}/year",
-            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
-        ),
-        (
-            "energy_system_cost_per_year",
-            system_cost,
-            f"{inputs.currency}/year",
-            "Annualised cost without the vehicle leases",
-        ),
-        ("cost_per_km", safe(total_cost, km), f"{inputs.currency}/km", "Total cost per km driven"),
-        (
-            "energy_cost_per_km",
-            safe(system_cost, km),
-            f"{inputs.currency}/km",
-            "Energy system and chargers per km driven",
-        ),
-        ("cost_per_booking", safe(total_cost, n_served), f"{inputs.currency}/booking", "Total cost per booking served"),
-        (
-            "renewable_share_annual",
-            safe(renewable, balance["charging_kwh"]),
-            "fraction",
-            "Local PV + wind output over the year / energy drawn for charging",
-        ),
-        (
-            "renewable_share_hourly_matched",
-            1.0 - safe(balance["grid_import_kwh"], load),
-            "fraction",
-            "Share of each hour's consumption met by local supply, over the year",
-        ),
-        (
-            "pv_self_consumption",
-            1.0 - safe(balance["grid_export_kwh"], renewable),
-            "fraction",
-            "Share of local renewable output used in the town",
-        ),
-        (
-            "self_sufficiency",
-            1.0 - safe(balance["grid_import_kwh"], load),
-            "fraction",
-            "1 − grid import / consumption (same as the hourly-matched share)",
-        ),
-        ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
-        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
-        ("trip_energy_kwh_per_year", trip_kwh, "kWh/year", "Energy the trips took from the batteries"),
-        ("km_per_year", km, "km/year", "Distance of the bookings served"),
-        ("bookings_served", n_served * scale, "bookings/year", "Bookings given a vehicle"),
-        (
-            "bookings_unserved",
-            int((~served).sum()) * scale,
-            "bookings/year",
-            "Bookings no vehicle could take (see the reasons table)",
-        ),
-        ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
-        ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
-        (
-            "co2_avoided_kg",
-            baseline_kg - scope2_location,
-            "kg CO2e/year",
-            f"Baseline ({baseline_basis}) − location-based scope 2",
-        ),
-        (
-            "private_cars_replaced",
-            n_vehicles * base.substitution_factor,
-            "cars",
-            "Shared vehicles × substitution factor",
-        ),
-    ]
-    kpis = pd.DataFrame(kpi_rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
     method = {
         "method": solution.method,
         **solution.details,

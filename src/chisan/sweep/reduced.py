@@ -39,7 +39,7 @@ from chisan.exceptions import InfeasibleError, SolverError
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.prepare import capacities, prepare_inputs
 from chisan.plan.reduce import Reduction, aggregate_fleet, typical_days
-from chisan.plan.results import PlanResults, cost_table
+from chisan.plan.results import PlanResults, key_figures, mobility_per_year
 from chisan.plan.solve import diagnose_infeasibility
 from chisan.scenario.schema import Scenario
 from chisan.sweep.lp import AggregateSolution, solve_aggregate
@@ -341,15 +341,7 @@ def plan_reduced(
     t = time.perf_counter()
     dispatch = typical_dispatch(result_inputs, caps, _flows(result_inputs, result))
     n_vehicles, n_chargers = fleet_counts(scenario, inputs, vehicle_ratio)
-    bookings = prepared.assignment.bookings
-    served = bookings["vehicle_id"].notna()
-    per_year = member_ratio * inputs.opex_scale
-    mobility = {
-        "km": float(bookings.loc[served, "distance_km"].sum()) * per_year,
-        "bookings_served": float(served.sum()) * per_year,
-        "bookings_unserved": float((~served).sum()) * per_year,
-        "trip_energy_kwh": float(bookings.loc[served, "trip_energy_kwh"].sum()) * per_year,
-    }
+    mobility = mobility_per_year(prepared.assignment.bookings, member_ratio * inputs.opex_scale)
     costs, balance, emissions, kpis = key_figures(
         scenario, result_inputs, caps, dispatch, n_vehicles, n_chargers, mobility
     )
@@ -398,168 +390,6 @@ def typical_dispatch(inputs: PlanInputs, caps: dict[str, float], values: dict[st
     table["export_price_per_kwh"] = inputs.export_price_per_kwh.to_numpy(float)
     table["emission_factor_kg_per_kwh"] = inputs.emission_factor_kg_per_kwh.to_numpy(float)
     return table
-
-
-def key_figures(
-    scenario: Scenario,
-    inputs: PlanInputs,
-    caps: dict[str, float],
-    dispatch: pd.DataFrame,
-    n_vehicles: int,
-    n_chargers: int,
-    mobility: dict[str, float],
-) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
-    """Costs, energy balance, emissions and KPIs of a (weighted) dispatch, as :func:`chisan.plan.results.build_results`.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    inputs : PlanInputs
-        For ``dt_hours``, ``opex_scale``, the carbon price, the market factor and the currency.
-    caps : dict[str, float]
-        Capacities [kW, kWh].
-    dispatch : pd.DataFrame
-        Per-step flows with a ``weight`` column (:func:`typical_dispatch`; weight 1 for a chronological year).
-    n_vehicles, n_chargers : int
-        Fleet of the town.
-    mobility : dict[str, float]
-        Per year: ``km``, ``bookings_served``, ``bookings_unserved``, ``trip_energy_kwh``.
-
-    Returns
-    -------
-    costs, energy_balance, emissions, kpis
-    """
-    dt = inputs.dt_hours
-    scale = inputs.opex_scale
-    w = dispatch["weight"].to_numpy(float)
-    weighted = dispatch.copy()
-    for col in ("grid_import_kw", "grid_export_kw"):
-        weighted[col] = dispatch[col] * w  # cost_table sums unweighted steps: fold the weights in
-    solution = dataclasses.make_dataclass("CapacitiesOnly", [("capacities", dict)])(caps)
-    costs = cost_table(scenario, inputs, solution, weighted, n_vehicles, n_chargers)
-
-    def year(col: str) -> float:
-        return float((dispatch[col].to_numpy(float) * w).sum() * dt * scale)
-
-    balance = pd.Series(
-        {
-            "pv_available_kwh": year("pv_available_kw"),
-            "wind_available_kwh": year("wind_available_kw"),
-            "curtailed_kwh": year("curtailed_kw"),
-            "pv_kwh": year("pv_kw"),
-            "wind_kwh": year("wind_kw"),
-            "grid_import_kwh": year("grid_import_kw"),
-            "grid_export_kwh": year("grid_export_kw"),
-            "storage_charge_kwh": year("storage_charge_kw"),
-            "storage_discharge_kwh": year("storage_discharge_kw"),
-            "charging_kwh": year("charging_kw"),
-            "v2g_kwh": year("v2g_kw"),
-            "other_load_kwh": year("other_load_kw"),
-        },
-        name="kwh_per_year",
-    )
-    renewable = balance["pv_kwh"] + balance["wind_kwh"]
-    load = balance["charging_kwh"] + balance["other_load_kwh"]
-    km = mobility["km"]
-    n_served = mobility["bookings_served"]
-    ef = dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
-    scope2_location = float((dispatch["grid_import_kw"].to_numpy(float) * ef * w).sum() * dt * scale)
-    scope2_market = balance["grid_import_kwh"] * float(inputs.market_emission_factor_kg_per_kwh)
-    base = scenario.baseline
-    if base.private_car_km_per_year > 0:
-        baseline_km = n_vehicles * base.substitution_factor * base.private_car_km_per_year
-        baseline_basis = "private cars not bought × their annual km"
-    else:
-        baseline_km = km
-        baseline_basis = "shared km driven by private gasoline cars instead"
-    baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
-    emissions = pd.Series(
-        {
-            "scope2_location_based_kg": scope2_location,
-            "scope2_market_based_kg": scope2_market,
-            "baseline_private_car_kg": baseline_kg,
-            "avoided_kg": baseline_kg - scope2_location,
-        },
-        name="kg_co2e_per_year",
-    )
-    total_cost = float(costs["total_per_year"].sum())
-    system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
-    safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
-    cur = inputs.currency
-    rows = [
-        ("pv_kw", caps["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
-        ("wind_kw", caps["wind_kw"], "kW", "Wind capacity built (rated)"),
-        ("storage_kwh", caps["storage_kwh"], "kWh", "Stationary storage energy"),
-        ("storage_kw", caps["storage_kw"], "kW", "Stationary storage power"),
-        ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
-        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
-        (
-            "total_cost_per_year",
-            total_cost,
-            f"{cur}/year",
-            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
-        ),
-        ("energy_system_cost_per_year", system_cost, f"{cur}/year", "Annualised cost without the vehicle leases"),
-        ("cost_per_km", safe(total_cost, km), f"{cur}/km", "Total cost per km driven"),
-        ("energy_cost_per_km", safe(system_cost, km), f"{cur}/km", "Energy system and chargers per km driven"),
-        ("cost_per_booking", safe(total_cost, n_served), f"{cur}/booking", "Total cost per booking served"),
-        (
-            "renewable_share_annual",
-            safe(renewable, balance["charging_kwh"]),
-            "fraction",
-            "Local PV + wind output over the year / energy drawn for charging",
-        ),
-        (
-            "renewable_share_hourly_matched",
-            1.0 - safe(balance["grid_import_kwh"], load),
-            "fraction",
-            "Share of each hour's consumption met by local supply, over the year",
-        ),
-        (
-            "pv_self_consumption",
-            1.0 - safe(balance["grid_export_kwh"], renewable),
-            "fraction",
-            "Share of local renewable output used in the town",
-        ),
-        (
-            "self_sufficiency",
-            1.0 - safe(balance["grid_import_kwh"], load),
-            "fraction",
-            "1 − grid import / consumption (same as the hourly-matched share)",
-        ),
-        ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
-        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
-        (
-            "trip_energy_kwh_per_year",
-            mobility["trip_energy_kwh"],
-            "kWh/year",
-            "Energy the trips took from the batteries",
-        ),
-        ("km_per_year", km, "km/year", "Distance of the bookings served"),
-        ("bookings_served", n_served, "bookings/year", "Bookings given a vehicle"),
-        (
-            "bookings_unserved",
-            mobility["bookings_unserved"],
-            "bookings/year",
-            "Bookings no vehicle could take (see the reasons table)",
-        ),
-        ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
-        ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
-        (
-            "co2_avoided_kg",
-            baseline_kg - scope2_location,
-            "kg CO2e/year",
-            f"Baseline ({baseline_basis}) − location-based scope 2",
-        ),
-        (
-            "private_cars_replaced",
-            n_vehicles * base.substitution_factor,
-            "cars",
-            "Shared vehicles × substitution factor",
-        ),
-    ]
-    kpis = pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
-    return costs, balance, emissions, kpis
 
 
 COMPARED_KPIS = (
