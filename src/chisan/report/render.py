@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -24,26 +21,15 @@ from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
-
-_FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
-
-
-def _fig_html(fig) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=_FIGURE_CONFIG)
-
-
-def _num(value: float, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
+from chisan.report.output import atomic_folder, fig_html, jsonable, num
 
 
 def _kpi_value(value: float, unit: str) -> str:
     if unit == "fraction":
         return f"{value * 100:,.1f} %"
     if abs(value) >= 100:
-        return _num(value, 0)
-    return _num(value, 2)
+        return num(value, 0)
+    return num(value, 2)
 
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
@@ -59,7 +45,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"every vehicle, the storage and the grid connection for all {n_steps:,} steps at once "
             f"({m.get('variables', 0):,} variables, {m.get('constraints', 0):,} constraints; linopy "
             f"{_lib_version('linopy')}, HiGHS {_lib_version('highspy')}). HiGHS reported an optimal solution "
-            f"(objective {_num(m.get('objective', float('nan')))} {cur}/year), so this plan is the cost-optimal "
+            f"(objective {num(m.get('objective', float('nan')))} {cur}/year), so this plan is the cost-optimal "
             "plan of the model; there is no gap to report.</p>"
         )
     else:
@@ -72,10 +58,10 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"<li><b>Sizing</b> on {m.get('typical_days')} typical days of the year (tsam, medoid days, annual "
             "means preserved) with the town's fleet as one battery whose energy is carried from day to day across "
             "the calendar (Kotzur et al. 2018). This chooses the capacities; its cost estimate was "
-            f"{_num(m.get('sizing_objective', float('nan')))} {cur}/year.</li>"
+            f"{num(m.get('sizing_objective', float('nan')))} {cur}/year.</li>"
             "<li><b>Year-long aggregate dispatch</b>: the fleet as one battery over all steps at those capacities, "
             "with the policy targets. Because any per-vehicle schedule is also a schedule of the aggregate, its "
-            f"cost, {_num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
+            f"cost, {num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
             "is the target each week of step 3 must end at.</li>"
             f"<li><b>Per-vehicle dispatch</b> of the whole year in {m.get('windows')} windows of "
             f"{m.get('commit_hours'):g} h kept plus {m.get('lookahead_hours'):g} h look-ahead, each a "
@@ -85,12 +71,12 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
                 f"<p>The per-vehicle year missed the hourly target or a cap at the sized capacities (the fleet as one "
                 f"battery is more flexible than the cars are one by one), so every vehicle's charging was kept and "
                 f"the supply side — PV, wind, storage, only upwards — was re-sized against it over the whole year in "
-                f"one LP with the targets as rows. The plan's objective is {_num(energy_cost)} {cur}/year; the bound "
+                f"one LP with the targets as rows. The plan's objective is {num(energy_cost)} {cur}/year; the bound "
                 f"of step 2 was for the first capacities and does not apply. Run <code>chisan plan --bound</code> "
                 f"for a certified gap.</p>"
                 if resized
                 else f"<p>The plan's objective — energy-system annuities and fixed O&amp;M, grid import − export, "
-                f"carbon price, V2G wear and battery holding cost — is {_num(energy_cost)} {cur}/year: "
+                f"carbon price, V2G wear and battery holding cost — is {num(energy_cost)} {cur}/year: "
                 f"<b>{gap:.2f} % above the lower bound</b> of step 2 — "
                 "the per-vehicle dispatch is at most that far from the best dispatch at these capacities. The choice "
                 "of capacities on typical days adds an error that only the full co-optimisation can measure: run "
@@ -104,7 +90,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             cert = (energy_cost - full_lb) / abs(full_lb) * 100
             parts.append(
                 f"<p class='note'><b>Certified gap:</b> the year-long co-optimisation with the fleet as one "
-                f"battery (a relaxation of the full problem) costs {_num(full_lb)} {cur}/year, so this plan is at "
+                f"battery (a relaxation of the full problem) costs {num(full_lb)} {cur}/year, so this plan is at "
                 f"most <b>{cert:.2f} %</b> more expensive than the full co-optimisation.</p>"
             )
         passes = m.get("sizing_passes", [])
@@ -248,14 +234,14 @@ def render_report(
     k = results.kpis["value"]
     usable = inp.vehicles["usable_kwh"]
     figs = {
-        "fig_summer": _fig_html(figures.dispatch_week(figures.pick_week(d, (7, 8)), "A summer week")),
-        "fig_winter": _fig_html(figures.dispatch_week(figures.pick_week(d, (1, 2)), "A winter week")),
-        "fig_monthly": _fig_html(figures.monthly_energy(d, inp.dt_hours)),
-        "fig_heatmap": _fig_html(figures.vehicle_energy_heatmap(results.vehicle_energy_kwh, usable)),
-        "fig_fleet": _fig_html(figures.fleet_soc_by_hour(results.vehicle_energy_kwh, usable)),
-        "fig_cost": _fig_html(figures.cost_breakdown(results.costs, cur)),
-        "fig_carbon": _fig_html(figures.carbon_breakdown(results.emissions)),
-        "fig_duration": _fig_html(figures.duration_curve(d)),
+        "fig_summer": fig_html(figures.dispatch_week(figures.pick_week(d, (7, 8)), "A summer week")),
+        "fig_winter": fig_html(figures.dispatch_week(figures.pick_week(d, (1, 2)), "A winter week")),
+        "fig_monthly": fig_html(figures.monthly_energy(d, inp.dt_hours)),
+        "fig_heatmap": fig_html(figures.vehicle_energy_heatmap(results.vehicle_energy_kwh, usable)),
+        "fig_fleet": fig_html(figures.fleet_soc_by_hour(results.vehicle_energy_kwh, usable)),
+        "fig_cost": fig_html(figures.cost_breakdown(results.costs, cur)),
+        "fig_carbon": fig_html(figures.carbon_breakdown(results.emissions)),
+        "fig_duration": fig_html(figures.duration_curve(d)),
     }
     week_texts = {
         name: _week_text(figures.pick_week(d, months), inp.dt_hours)
@@ -272,15 +258,15 @@ def render_report(
         f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Over the year local renewables produce "
         f"{k['renewable_share_annual'] * 100:.0f} % of the energy the cars draw, and "
         f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. "
-        f"Everything costs {_num(k['total_cost_per_year'])} {cur} a year "
-        f"({_num(k['cost_per_km'], 1)} {cur}/km; {_num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
+        f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
+        f"({num(k['cost_per_km'], 1)} {cur}/km; {num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
         f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year against private gasoline cars."
     )
     cards = [
         {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
         {"value": f"{k['renewable_share_annual'] * 100:.0f} %", "label": "renewable share of charging, annual"},
         {"value": f"{k['renewable_share_hourly_matched'] * 100:.0f} %", "label": "matched hour by hour"},
-        {"value": f"{_num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
+        {"value": f"{num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
         {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"},
         {"value": f"{int(k['bookings_served']):,}", "label": "bookings served per year"},
     ]
@@ -294,18 +280,18 @@ def render_report(
             "vehicles": int(r.vehicles),
             "chargers": int(r.chargers),
             "charger_kw": f"{r.charger_kw:g}",
-            "charging": _num(r.charging_kwh_per_year),
-            "peak": _num(r.peak_charging_kw, 1),
+            "charging": num(r.charging_kwh_per_year),
+            "peak": num(r.peak_charging_kw, 1),
         }
         for name, r in results.stations.iterrows()
     ]
     costs = [
         {
             "name": name,
-            "inv": _num(r.investment_per_year),
-            "om": _num(r.fixed_om_per_year),
-            "op": _num(r.operation_per_year),
-            "total": _num(r.total_per_year),
+            "inv": num(r.investment_per_year),
+            "om": num(r.fixed_om_per_year),
+            "op": num(r.operation_per_year),
+            "total": num(r.total_per_year),
             "basis": r.basis,
         }
         for name, r in results.costs.iterrows()
@@ -361,7 +347,7 @@ def render_report(
         currency=cur,
         discount=f"{sc.finance.discount_rate_fraction:.1%}",
         carbon_text=carbon_text,
-        peak_import=_num(k["peak_grid_import_kw"], 1),
+        peak_import=num(k["peak_grid_import_kw"], 1),
         method_html=_method_html(prepared, results),
         checks=checks.rows,
         inputs=_inputs_rows(prepared, results),
@@ -389,9 +375,7 @@ def write_outputs(
         The output folder.
     """
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as tmp:
         html = render_report(prepared, results, checks, scenario_name=scenario_name, solve_seconds=solve_seconds)
         (tmp / "report.html").write_text(html, encoding="utf-8")
         results.kpis.to_csv(tmp / "kpis.csv")
@@ -415,41 +399,10 @@ def write_outputs(
             "checks_passed": checks.passed,
             "energy_balance_kwh": results.energy_balance.to_dict(),
             "emissions_kg": results.emissions.to_dict(),
-            "details": _jsonable(results.method),
+            "details": jsonable(results.method),
         }
         (tmp / "run.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, pd.Series):
-        return _jsonable(obj.to_dict())
-    return obj
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Move ``tmp`` to ``out_dir``, replacing an earlier result folder only once the new one is complete."""
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-    os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        os.replace(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def package_template_exists() -> bool:

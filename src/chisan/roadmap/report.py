@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import jinja2
@@ -20,11 +17,10 @@ import plotly.offline
 
 from chisan import __version__
 from chisan.batteries.ageing import AGEING_MODELS
+from chisan.report.output import atomic_folder, fig_html, jsonable, num
 from chisan.roadmap import figures
 from chisan.roadmap.run import RoadmapResult
 from chisan.scenario.schema import Scenario
-
-_FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
 FILES = {
     "roadmap.html": "this page",
@@ -40,18 +36,8 @@ FILES = {
 }
 
 
-def _fig_html(fig) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=_FIGURE_CONFIG)
-
-
-def _num(value: float, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    return f"{value:,.{digits}f}"
-
-
 def _t(kg: float, digits: int = 1) -> str:
-    return _num(kg / 1000.0, digits)
+    return num(kg / 1000.0, digits)
 
 
 def _summary_text(result: RoadmapResult, town: str) -> str:
@@ -89,7 +75,7 @@ def _summary_text(result: RoadmapResult, town: str) -> str:
         ]
         text += ": " + ", ".join(parts)
     recovered = result.lifecycle.materials["recovered_kg"].sum()
-    return text + f". Recycling recovers {_num(recovered)} kg of materials within the roadmap."
+    return text + f". Recycling recovers {num(recovered)} kg of materials within the roadmap."
 
 
 def _cards(result: RoadmapResult) -> list[dict]:
@@ -105,11 +91,11 @@ def _cards(result: RoadmapResult) -> list[dict]:
     return [
         {"value": str(s["peak_year"]), "label": f"peak year ({_t(s['peak_kg'])} t CO2e)"},
         zero,
-        {"value": f"{_num(y['pv_kw'].iloc[-1], 1)} kW", "label": f"PV built by {last}"},
+        {"value": f"{num(y['pv_kw'].iloc[-1], 1)} kW", "label": f"PV built by {last}"},
         {"value": str(left), "label": "packs leaving cars"},
-        {"value": f"{_num(y['second_life_offered_kwh'].max())} kWh", "label": "second-life storage offered (peak)"},
-        {"value": f"{_num(y['storage_kwh'].max())} kWh", "label": "second-life storage used (peak)"},
-        {"value": f"{_num(result.lifecycle.materials['recovered_kg'].sum())} kg", "label": "materials recovered"},
+        {"value": f"{num(y['second_life_offered_kwh'].max())} kWh", "label": "second-life storage offered (peak)"},
+        {"value": f"{num(y['storage_kwh'].max())} kWh", "label": "second-life storage used (peak)"},
+        {"value": f"{num(result.lifecycle.materials['recovered_kg'].sum())} kg", "label": "materials recovered"},
     ]
 
 
@@ -120,10 +106,10 @@ def _year_rows(y: pd.DataFrame) -> list[dict]:
             "mark": "*" if r.planned else "",
             "cls": "" if r.planned else "derived",
             "vehicles": int(r.vehicles),
-            "pv": _num(r.pv_kw, 1),
-            "storage": f"{_num(r.second_life_offered_kwh)} / {_num(r.storage_kwh)}",
-            "imp": _num(r.grid_import_kwh / 1000.0, 1),
-            "factor": _num(r.grid_factor_kg_per_kwh * 1000.0),
+            "pv": num(r.pv_kw, 1),
+            "storage": f"{num(r.second_life_offered_kwh)} / {num(r.storage_kwh)}",
+            "imp": num(r.grid_import_kwh / 1000.0, 1),
+            "factor": num(r.grid_factor_kg_per_kwh * 1000.0),
             "scope2": _t(r.scope2_kg),
             "embodied": _t(r.embodied_kg),
             "credit": _t(r.export_credit_kg),
@@ -188,7 +174,7 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
             f"{s.fleet_growth_per_year_fraction:.1%} a year (members and bookings with it), the PV and wind already "
             "built as a lower bound, and as its only stationary storage the town's own reused packs, offered up to "
             "their usable capacity (nominal × state of health × "
-            f"{s.second_life_derate_fraction:g} derate) at {_num(cfg.second_life_price_per_kwh)} "
+            f"{s.second_life_derate_fraction:g} derate) at {num(cfg.second_life_price_per_kwh)} "
             f"{scenario.finance.currency}/kWh over {s.second_life_lifetime_years:g} years. The other years take "
             "their energy flows, capacities and cost on straight lines between the planned years around them; their "
             "fleet, packs, grid factor and emissions are computed for the year itself. Every plan uses the weather "
@@ -260,7 +246,7 @@ def _settings_rows(result: RoadmapResult, scenario: Scenario) -> list[dict]:
         ("Recycling process", str(s.recycling_process)),
         (
             "Second life",
-            f"{_num(cfg.second_life_price_per_kwh)} {scenario.finance.currency}/kWh over "
+            f"{num(cfg.second_life_price_per_kwh)} {scenario.finance.currency}/kWh over "
             f"{s.second_life_lifetime_years:g} years; derate {s.second_life_derate_fraction:g}; idle SOC "
             f"{s.second_life_idle_soc_fraction:.0%}",
         ),
@@ -341,39 +327,27 @@ def render_roadmap(result: RoadmapResult, scenario: Scenario, *, scenario_name: 
         total_seconds=result.timings.get("total", 0.0),
         summary=_summary_text(result, town),
         cards=_cards(result),
-        fig_emissions=_fig_html(figures.emissions_path(y, result.summary, export_credit=s.export_credit)),
+        fig_emissions=fig_html(figures.emissions_path(y, result.summary, export_credit=s.export_credit)),
         emissions_text=emissions_text,
         year_rows=_year_rows(y),
-        fig_capacity=_fig_html(figures.capacity_path(y)),
+        fig_capacity=fig_html(figures.capacity_path(y)),
         capacity_text=capacity_text,
-        fig_health=_fig_html(
+        fig_health=fig_html(
             figures.health_curves(
                 result.health, retire_soh=s.retire_soh_fraction, end_soh=s.second_life_end_soh_fraction
             )
         ),
         health_text=health_text,
         retired_rows=_retired_rows(result),
-        fig_sankey=_fig_html(figures.lifecycle_sankey(result.lifecycle.flows)),
+        fig_sankey=fig_html(figures.lifecycle_sankey(result.lifecycle.flows)),
         sankey_text=sankey_text,
-        fig_materials=_fig_html(figures.materials_recovered(result.lifecycle.materials)),
+        fig_materials=fig_html(figures.materials_recovered(result.lifecycle.materials)),
         materials_text=materials_text,
         eu_rows=_eu_rows(result),
         method_html=_method_html(result, scenario),
         settings=_settings_rows(result, scenario),
         files_text="; ".join(f"<code>{k}</code>: {v}" for k, v in FILES.items()) + ".",
     )
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 def write_roadmap_outputs(
@@ -392,9 +366,7 @@ def write_roadmap_outputs(
         The output folder.
     """
     out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as tmp:
         html = render_roadmap(result, scenario, scenario_name=scenario_name)
         (tmp / "roadmap.html").write_text(html, encoding="utf-8")
         result.years.to_csv(tmp / "years.csv")
@@ -415,25 +387,6 @@ def write_roadmap_outputs(
             "second_life_price_per_kwh": result.config.second_life_price_per_kwh,
             "timings_s": result.timings,
         }
-        (tmp / "roadmap.json").write_text(json.dumps(_jsonable(meta), indent=2, default=str), encoding="utf-8")
+        (tmp / "roadmap.json").write_text(json.dumps(jsonable(meta), indent=2, default=str), encoding="utf-8")
         (tmp / "scenario.toml").write_text(scenario_text, encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Move ``tmp`` to ``out_dir``, replacing an earlier result folder only once the new one is complete."""
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-    os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        os.replace(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -16,8 +16,6 @@ tables are rewritten from ``parts/`` at the end of every run, also an interrupte
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from chisan.exceptions import DataError
+from chisan.report.output import atomic_file
 
 MANIFEST = "sweep.json"
 PARTS = "parts"
@@ -36,16 +35,8 @@ STATUS_FAILED = "failed"
 
 
 def _atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then move the temporary file onto ``path`` (same folder, so the move is atomic)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """``write(tmp)`` then an atomic, fsynced move onto ``path`` (a killed run leaves the old file or the new)."""
+    atomic_file(path, write, fsync=True)
 
 
 def _safe_name(code: str) -> str:

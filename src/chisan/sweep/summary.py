@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from chisan.exceptions import DataError
+from chisan.report.output import atomic_file
 from chisan.sweep.derive import PREFECTURE_AREAS
 from chisan.sweep.store import STATUS_OK
 
@@ -317,10 +316,4 @@ def write_summary(
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
