@@ -162,6 +162,7 @@ def to_pypsa(inputs: PlanInputs):
             )
         if trips[:, j].any():
             n.add("Load", f"trips:{vid}", bus=bus, p_set=series(trips[:, j] / inputs.dt_hours))
+    n.sanitize()  # declares the carriers the components use (PyPSA warns about undeclared ones otherwise)
     return n
 
 
