@@ -118,7 +118,7 @@ def sweep(
     """Plan every municipality of a table from a template scenario, on Dask, and summarise the country."""
     from chisan.scenario.load import example_path, load_scenario
     from chisan.sweep.derive import DeriveOptions, prefecture_code, read_municipalities
-    from chisan.sweep.run import SweepSettings, run_sweep
+    from chisan.sweep.run import SweepSettings
     from chisan.sweep.summary import kpi_map, national_totals, write_summary
 
     t0 = time.perf_counter()
@@ -149,20 +149,7 @@ def sweep(
         settings.check(tpl)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if quiet:
-                outcome = run_sweep(
-                    table,
-                    tpl,
-                    out,
-                    settings=settings,
-                    scheduler=scheduler,
-                    n_workers=workers,
-                    wards=wards,
-                    retry_failed=retry_failed,
-                    fresh=fresh,
-                )
-            else:
-                outcome = _run_with_progress(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh)
+            outcome = _run(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh, quiet=quiet)
             results = outcome.results
             if len(results):
                 kpi_map(results, map_kpi)  # a bad --map-kpi fails here, before the report is written
@@ -191,8 +178,20 @@ def sweep(
         err_console.print(f"[yellow]{p.failed} municipalities failed[/]: see {out / 'failures.csv'}")
 
 
-def _run_with_progress(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh):
+def _run(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh, *, quiet: bool):
+    """Run the sweep, with a progress bar of done / failed / left unless ``quiet``."""
     from chisan.sweep.run import run_sweep
+
+    common = dict(
+        settings=settings,
+        scheduler=scheduler,
+        n_workers=workers,
+        wards=wards,
+        retry_failed=retry_failed,
+        fresh=fresh,
+    )
+    if quiet:
+        return run_sweep(table, tpl, out, **common)
 
     columns = (
         TextColumn("[progress.description]{task.description}"),
@@ -219,17 +218,6 @@ def _run_with_progress(table, tpl, out, settings, scheduler, workers, wards, ret
                     highlight=False,
                 )
 
-        outcome = run_sweep(
-            table,
-            tpl,
-            out,
-            settings=settings,
-            scheduler=scheduler,
-            n_workers=workers,
-            wards=wards,
-            retry_failed=retry_failed,
-            fresh=fresh,
-            on_progress=update,
-        )
+        outcome = run_sweep(table, tpl, out, **common, on_progress=update)
         progress.update(task, description="done")
     return outcome
