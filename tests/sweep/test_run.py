@@ -83,6 +83,12 @@ def test_summary_sums_the_rows(cluster_run, tmp_path):
     assert "Plotly" in text and "cdn.plot.ly/plotly" not in text  # plotly.js embedded: works offline
     assert json.dumps("Ōgimi")[1:-1] in text  # in the map's data (JSON-escaped) …
     assert "Okinawa" in text  # … and the prefecture table
+    # the report says how its figures were made: the typical days of the rows, the operation of the run
+    assert "How these figures are computed" in text and "on 24 linked typical days" in text
+    assert "a dispatch of all 8,760 hours" in text  # no sweep.json in this folder: the default operation
+    (tmp_path / "sweep.json").write_text(json.dumps({"settings": {"operation": "typical-days", "max_stations": 7}}))
+    text = write_summary(results, tmp_path).read_text(encoding="utf-8")
+    assert "read off the typical days" in text and "more than 7 car-sharing bases" in text
     prefs = pd.read_csv(tmp_path / "prefectures.csv", index_col="prefecture")
     assert list(prefs.index) == [
         "Hokkaido",
