@@ -64,6 +64,32 @@ def test_admitted_booking_reports_trip_and_energy_at_start(town):
     assert [b["id"] for b in listed] == [r["id"]]
 
 
+def test_guaranteed_power_counts_only_the_cars_of_the_station(town):
+    """Admission shares a station's chargers among that station's cars, not among every car in the database.
+
+    Another station of the same town (1 charger, 4 cars) and another town (3 stations × 3 cars) must not change
+    what the first station's car can charge: still 3 kW at the plug, 2.7 kWh per hour into the battery.
+    """
+    make_town(town.client, "other", stations=3, vehicles_per_station=3, chargers_per_station=1)
+    crowded = town.post(
+        "/api/v1/stations", {"name": "crowded", "latitude_deg": 35.8, "longitude_deg": 139.7, "charger_kw": 3.0}
+    ).json()
+    town.post("/api/v1/chargers", {"station_id": crowded["id"], "ocpp_id": "crowded-1", "max_power_kw": 3.0})
+    crowded_cars = [
+        town.post(
+            "/api/v1/vehicles",
+            {"station_id": crowded["id"], "name": f"crowded-{k}", "model": "nissan_sakura", "soc_fraction": 0.5},
+        ).json()["id"]
+        for k in range(4)
+    ]
+    car = town.vehicles[0]  # 9.5 kWh at 09:00, its station: 3 chargers for 3 cars
+    r = book(town, vehicle_id=car, start_at=jst(11), end_at=jst(12), distance_km=10).json()
+    assert r["energy_at_start_kwh"] == pytest.approx(9.5 + 2 * RATE_KWH_PER_H, abs=1e-6)
+    # the crowded station's 3 kW charger is shared by its 4 cars: 0.75 kW each, 0.675 kWh per hour
+    r = book(town, vehicle_id=crowded_cars[0], start_at=jst(11), end_at=jst(12), distance_km=10).json()
+    assert r["energy_at_start_kwh"] == pytest.approx(9.5 + 2 * 0.75 * 0.9, abs=1e-6)
+
+
 def test_refused_for_energy_with_earliest_start_and_other_cars(town):
     low, _mid, full = town.vehicles
     set_soc(town, low, 0.1)  # 1.9 kWh

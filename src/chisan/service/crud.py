@@ -426,13 +426,17 @@ def trip_energy_for(
 
 
 def _station_power_columns(station_id):
+    """Charger power, connection limit, and counts of chargers and of cars in service at the station.
+
+    The counts are subqueries on aliases, so that ``station_id`` may be a column of the enclosing query (it is
+    compared with the alias's own column, not with itself).
+    """
+    charger, car = sa.orm.aliased(models.Charger), sa.orm.aliased(models.Vehicle)
     chargers = (
-        sa.select(sa.func.count()).select_from(models.Charger).where(models.Charger.station_id == station_id)
+        sa.select(sa.func.count()).select_from(charger).where(charger.station_id == station_id)
     ).scalar_subquery()
     vehicles = (
-        sa.select(sa.func.count())
-        .select_from(models.Vehicle)
-        .where(models.Vehicle.station_id == station_id, models.Vehicle.is_disabled.is_(False))
+        sa.select(sa.func.count()).select_from(car).where(car.station_id == station_id, car.is_disabled.is_(False))
     ).scalar_subquery()
     return models.Station.charger_kw, models.Station.connection_limit_kw, chargers, vehicles
 
