@@ -12,7 +12,8 @@ running OCPP) on a throwaway PostgreSQL cluster (Debian's package, chisan.servic
 downloaded. The load generator, PostgreSQL and the service share the machine: on two cores, the booking figures
 hold only when nothing else is running (the server needs ≈ 2.5 ms of CPU per booking, ≈ 0.75 core at 300/s).
 
-Run: ``.venv/bin/python benchmarks/bench_service.py [--rate 300] [--seconds 20] [--ocpp-seconds 60] [--workers 2]``
+Run: ``.venv/bin/python benchmarks/bench_service.py [--rate 300] [--seconds 20] [--ocpp-seconds 60] [--workers 2]
+[--parts booking,ocpp,schedule]``
 """
 
 from __future__ import annotations
@@ -322,7 +323,28 @@ def main() -> None:
     parser.add_argument("--charge-points", type=int, default=200)
     parser.add_argument("--ocpp-seconds", type=float, default=60.0, help="duration of the meter values [s]")
     parser.add_argument("--workers", type=int, default=2, help="processes serving the REST API")
+    parser.add_argument(
+        "--parts",
+        default="booking,ocpp,schedule",
+        help="comma-separated parts to run (booking, ocpp, schedule); default all three",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if unknown := parts - {"booking", "ocpp", "schedule"}:
+        parser.error(f"--parts: unknown part(s) {', '.join(sorted(unknown))}; allowed: booking, ocpp, schedule")
+    rows = []
+    if parts & {"booking", "ocpp"}:
+        rows += server_rows(args, parts)
+    if "schedule" in parts:
+        rows.append(schedule_row())
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"{'benchmark':{width[0]}}  {'target':{width[1]}}  {'measured':{width[2]}}  ok")
+    for name, target, measured, ok in rows:
+        print(f"{name:{width[0]}}  {target:{width[1]}}  {measured:{width[2]}}  {'yes' if ok else 'NO'}")
+
+
+def server_rows(args, parts: set[str]) -> list[tuple]:
+    """Rows of the booking and OCPP benchmarks, on one server process tree and PostgreSQL cluster."""
     rows = []
     with postgres_cluster(max_connections=300) as pg, tempfile.TemporaryDirectory() as tmp:
         url = pg.create_database("bench")
@@ -340,53 +362,59 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             key, cars, chargers = asyncio.run(make_town(base))
             asyncio.run(booking_load(base, key, cars, 50.0, 2.0, day=30))  # warm-up
-            pids = [server.pid, *children(server.pid)]
-            cpu0 = sum(cpu_seconds(p) for p in pids)
-            b = asyncio.run(booking_load(base, key, cars, args.rate, args.seconds))
-            b["server_cpu_ms"] = (sum(cpu_seconds(p) for p in pids) - cpu0) * 1000.0 / b["requests"]
-            ok = b["ok"] == b["requests"] and b["p99_ms"] <= 100.0 and b["throughput_per_s"] >= 0.97 * args.rate
-            rows.append(
-                (
-                    f"booking creation (PostgreSQL, {args.workers} HTTP processes)",
-                    f"≥ {args.rate:.0f} req/s, p99 ≤ 100 ms, all 201",
-                    f"{b['throughput_per_s']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, "
-                    f"{b['ok']}/{b['requests']} × 201, server CPU {b['server_cpu_ms']:.1f} ms/request",
-                    ok,
-                )
-            )
-            o = asyncio.run(ocpp_load(ocpp_port, chargers[: args.charge_points], args.ocpp_seconds))
-            ok = o["connected"] == args.charge_points and o["errors"] == 0
-            rows.append(
-                (
-                    f"{args.charge_points} charge points, MeterValues every 10 s",
-                    "all connected, no error",
-                    f"{o['connected']} connected, {o['meter_values']} MeterValues, {o['errors']} errors, "
-                    f"p99 answer {o['p99_ms']:.1f} ms",
-                    ok,
-                )
-            )
-            for m in o["messages"]:
-                print("  ", m, file=sys.stderr)
+            if "booking" in parts:
+                rows.append(booking_row(args, server, base, key, cars))
+            if "ocpp" in parts:
+                rows.append(ocpp_row(args, ocpp_port, chargers))
         finally:
             server.terminate()
             server.wait(timeout=30)
             if os.environ.get("BENCH_SHOW_LOG"):
                 print((Path(tmp) / "server.log").read_text()[-5000:], file=sys.stderr)
+    return rows
+
+
+def booking_row(args, server, base: str, key: str, cars: list[int]) -> tuple:
+    """Booking creation at ``args.rate`` for ``args.seconds``, and the server's CPU per booking."""
+    pids = [server.pid, *children(server.pid)]
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    b = asyncio.run(booking_load(base, key, cars, args.rate, args.seconds))
+    b["server_cpu_ms"] = (sum(cpu_seconds(p) for p in pids) - cpu0) * 1000.0 / b["requests"]
+    ok = b["ok"] == b["requests"] and b["p99_ms"] <= 100.0 and b["throughput_per_s"] >= 0.97 * args.rate
+    return (
+        f"booking creation (PostgreSQL, {args.workers} HTTP processes)",
+        f"≥ {args.rate:.0f} req/s, p99 ≤ 100 ms, all 201",
+        f"{b['throughput_per_s']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, "
+        f"{b['ok']}/{b['requests']} × 201, server CPU {b['server_cpu_ms']:.1f} ms/request",
+        ok,
+    )
+
+
+def ocpp_row(args, ocpp_port: int, chargers: list[str]) -> tuple:
+    """``args.charge_points`` OCPP 1.6J charge points sending MeterValues for ``args.ocpp_seconds``."""
+    o = asyncio.run(ocpp_load(ocpp_port, chargers[: args.charge_points], args.ocpp_seconds))
+    for m in o["messages"]:
+        print("  ", m, file=sys.stderr)
+    return (
+        f"{args.charge_points} charge points, MeterValues every 10 s",
+        "all connected, no error",
+        f"{o['connected']} connected, {o['meter_values']} MeterValues, {o['errors']} errors, "
+        f"p99 answer {o['p99_ms']:.1f} ms",
+        o["connected"] == args.charge_points and o["errors"] == 0,
+    )
+
+
+def schedule_row() -> tuple:
+    """The 36 h / 15 min schedule of 500 cars at 50 stations, three times."""
     s = schedule_timing()
     worst = max(s["seconds"])
-    rows.append(
-        (
-            "36 h / 15 min schedule, 500 cars, 50 stations",
-            "≤ 5 s, verified",
-            f"{statistics.median(s['seconds']):.2f} s median, {worst:.2f} s worst ({s['method']}, "
-            f"verified={s['verified']}, {s['bookings']} bookings)",
-            worst <= 5.0 and s["verified"],
-        )
+    return (
+        "36 h / 15 min schedule, 500 cars, 50 stations",
+        "≤ 5 s, verified",
+        f"{statistics.median(s['seconds']):.2f} s median, {worst:.2f} s worst ({s['method']}, "
+        f"verified={s['verified']}, {s['bookings']} bookings)",
+        worst <= 5.0 and s["verified"],
     )
-    width = [max(len(r[i]) for r in rows) for i in range(3)]
-    print(f"{'benchmark':{width[0]}}  {'target':{width[1]}}  {'measured':{width[2]}}  ok")
-    for name, target, measured, ok in rows:
-        print(f"{name:{width[0]}}  {target:{width[1]}}  {measured:{width[2]}}  {'yes' if ok else 'NO'}")
 
 
 if __name__ == "__main__":

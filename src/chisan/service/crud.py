@@ -466,18 +466,28 @@ def battery_of(session: Session, *, vehicle: models.Vehicle) -> admission.Batter
 
 
 def _vehicle_for_booking_statement(lock: bool):
+    v = models.Vehicle.__table__.c
     stmt = (
-        sa.select(models.Vehicle, *_station_power_columns(models.Vehicle.station_id))
-        .join(models.Station, models.Station.id == models.Vehicle.station_id)
-        .where(
-            models.Vehicle.id == sa.bindparam("vehicle_id"),
-            models.Vehicle.municipality_id == sa.bindparam("municipality_id"),
+        sa.select(
+            v.id,
+            v.name,
+            v.station_id,
+            v.is_disabled,
+            v.usable_kwh,
+            v.reserve_kwh,
+            v.max_charge_kw,
+            v.charge_efficiency,
+            v.consumption_kwh_per_km,
+            v.soc_measured_at,
+            (v.soc_fraction * v.usable_kwh).label("energy_kwh"),
+            *_station_power_columns(v.station_id),
         )
+        .join(models.Station, models.Station.id == v.station_id)
+        .where(v.id == sa.bindparam("vehicle_id"), v.municipality_id == sa.bindparam("municipality_id"))
     )
-    return stmt.with_for_update(of=models.Vehicle) if lock else stmt
+    return stmt.with_for_update(of=models.Vehicle.__table__) if lock else stmt
 
 
-# statements of the booking hot path, built once (building a statement costs more than running it)
 _VEHICLE_FOR_BOOKING = {True: _vehicle_for_booking_statement(True), False: _vehicle_for_booking_statement(False)}
 _B = models.Booking
 _TRIPS_OF_VEHICLE = (
@@ -497,16 +507,18 @@ _INSERT_BOOKING = sa.insert(models.Booking.__table__).returning(models.Booking._
 
 def vehicle_for_booking(
     session: Session, *, municipality_id: int, vehicle_id: int, field: str = "vehicle_id"
-) -> tuple[models.Vehicle, admission.Battery]:
+) -> tuple[sa.Row, admission.Battery]:
     """A car of the town, locked for the admission (PostgreSQL), with its battery — one query.
 
+    The car is a row with the :class:`~chisan.service.models.Vehicle` attributes the admission reads (and
+    ``energy_kwh``), not an ORM object: the booking hot path does not pay for the identity map.
     Raises FieldError naming ``field`` when the town has no such car.
     """
     stmt = _VEHICLE_FOR_BOOKING[session.bind.dialect.name == "postgresql"]
-    row = session.execute(stmt, {"vehicle_id": vehicle_id, "municipality_id": municipality_id}).first()
+    row = session.connection().execute(stmt, {"vehicle_id": vehicle_id, "municipality_id": municipality_id}).first()
     if row is None:
         raise FieldError(f"{field}: no vehicle {vehicle_id} in this municipality", field=field)
-    return row[0], _battery(row[0], *row[1:])
+    return row, _battery(row, *row[-4:])
 
 
 def _vehicle_bookings(session: Session, *, vehicle_id: int, after: dt.datetime, exclude: int | None = None):
@@ -617,7 +629,7 @@ def fit_trip(
     (:func:`~chisan.service.admission.serves_without_charging`); otherwise the least-energy recursion decides.
     """
     since = min(now, vehicle.soc_measured_at)
-    recent = session.execute(_TRIPS_OF_VEHICLE, {"vehicle_id": vehicle.id, "since": since}).all()
+    recent = session.connection().execute(_TRIPS_OF_VEHICLE, {"vehicle_id": vehicle.id, "since": since}).all()
     departed = sum(b.trip_energy_kwh for b in recent if vehicle.soc_measured_at <= b.start_at < now)
     e_now = float(np.clip(vehicle.energy_kwh - departed, 0.0, vehicle.usable_kwh))
     bookings = [b for b in recent if b.status == "confirmed" and _effective_end(b) > now and b.id != exclude_booking]
@@ -762,14 +774,17 @@ def _energy_at_start(fit: VehicleFit, now: dt.datetime) -> float | None:
     return None if np.isnan(at[-1]) else round(float(at[-1]), 3)
 
 
+_BOOKING_OUT_STORED = ("vehicle_id", "member_id", "start_at", "end_at", "distance_km", "trip_energy_kwh", "status")
+
+
 def create_booking(
     session: Session, *, municipality: models.Municipality, data: schemas.BookingCreate, now: dt.datetime
-) -> tuple[models.Booking, float | None]:
+) -> schemas.BookingOut:
     """Book a car, or refuse with the earliest feasible start and the other cars that fit.
 
-    Returns the booking and the energy expected at its start [kWh]. The car's row is locked (PostgreSQL) while
-    its bookings are checked, so two requests for one car are admitted one after the other; the database's
-    overlap guard decides in the end.
+    Returns the booking as stored, with the energy expected at its start [kWh]. The car's row is locked
+    (PostgreSQL) while its bookings are checked, so two requests for one car are admitted one after the other;
+    the database's overlap guard decides in the end.
 
     Raises
     ------
@@ -852,8 +867,13 @@ def create_booking(
         again = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
         again.free = False
         raise _refuse(session, municipality=municipality, fit=again, **kwargs) from None
-    booking = models.Booking(id=booking_id, **values)  # what was stored, for the answer (not in the session)
-    return booking, _energy_at_start(fit, now)
+    return schemas.BookingOut(
+        id=booking_id,
+        **{k: values[k] for k in _BOOKING_OUT_STORED},
+        expected_return_at=None,
+        returned_at=None,
+        energy_at_start_kwh=_energy_at_start(fit, now),
+    )
 
 
 def update_booking(

@@ -63,23 +63,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 
-def _lookup(session: Session, key: str) -> models.Municipality | None:
-    municipality = crud.municipality_for_key(session, key=key)
-    # end the read and give the connection back before the route runs in another thread (on SQLite every
-    # transaction also holds the write lock, see core.db)
-    session.commit()
-    if municipality is not None:
-        session.expunge(municipality)  # the cached copy stays detached; each request works on a merged copy
-    return municipality
+def _lookup(database, key: str) -> models.Municipality | None:
+    """The municipality of ``key``, read in a session of its own and detached from it (None when not valid)."""
+    with database.sessionmaker() as session:
+        municipality = crud.municipality_for_key(session, key=key)
+        # end the read at once (on SQLite every transaction also holds the write lock, see core.db)
+        session.commit()
+        if municipality is not None:
+            session.expunge(municipality)
+        return municipality
 
 
-async def get_municipality(
-    request: Request, session: SessionDep, key: Annotated[str | None, Security(api_key_header)]
-) -> models.Municipality:
-    """The municipality of the caller's API key (401 when missing, unknown or revoked).
+async def get_town(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> models.Municipality:
+    """The municipality of the caller's API key, detached and shared: read it, never change it (401 when the key
+    is missing, unknown or revoked).
 
     Valid keys are remembered for a few seconds (:class:`chisan.service.crud.KeyCache`), so most requests need no
-    lookup at all.
+    lookup at all. Routes that change the municipality or load its relations use :func:`get_municipality`.
     """
     if not key:
         raise HTTPException(
@@ -90,14 +90,22 @@ async def get_municipality(
     key_hash = crud.hash_api_key(key)
     municipality = cache.get(key_hash)
     if municipality is None:
-        municipality = await run_in_threadpool(_lookup, session, key)
+        municipality = await run_in_threadpool(_lookup, request.app.state.database, key)
         if municipality is None:
             raise HTTPException(
                 status_code=status.HTTP_401_UNAUTHORIZED,
                 detail=[{"loc": ["header", "X-API-Key"], "msg": "unknown or revoked API key", "type": "invalid"}],
             )
         cache.put(key_hash, municipality)
-    return session.merge(municipality, load=False)
+    return municipality
+
+
+TownDep = Annotated[models.Municipality, Depends(get_town)]
+
+
+async def get_municipality(session: SessionDep, town: TownDep) -> models.Municipality:
+    """The caller's municipality as an object of the request's session (a copy of :func:`get_town`'s)."""
+    return session.merge(town, load=False)
 
 
 async def get_key_cache(request: Request) -> crud.KeyCache:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
-from chisan.service import crud, schemas
-from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep
+from chisan.service import crud, models, schemas
+from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep, TownDep
+from chisan.service.core.db import Database
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -44,17 +46,20 @@ def list_bookings(
 
 
 @router.post("", response_model=schemas.BookingOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
-async def create_booking(
-    session: SessionDep, municipality: MunicipalityDep, body: schemas.BookingCreate, now: NowDep
-) -> Response:
+async def create_booking(request: Request, town: TownDep, body: schemas.BookingCreate) -> Response:
     """Book a car (or any car of a station) if it can charge enough for this and its other bookings."""
-    # the service's hot path: one trip to the thread pool for the database work, and the answer serialised once
-    # from the model it is built as (a sync route would also re-validate the answer in a second thread trip)
-    booking, energy = await run_in_threadpool(
-        crud.create_booking, session, municipality=municipality, data=body, now=now
-    )
-    out = crud.booking_out(booking, energy)
+    # the service's hot path: one trip to the thread pool, where a session lives and ends, and the answer
+    # serialised once from the model it is built as (FastAPI would validate a returned object once more)
+    now = request.app.state.clock()
+    out = await run_in_threadpool(_create_booking, request.app.state.database, town, body, now)
     return Response(out.model_dump_json(), status_code=status.HTTP_201_CREATED, media_type="application/json")
+
+
+def _create_booking(
+    database: Database, town: models.Municipality, body: schemas.BookingCreate, now: dt.datetime
+) -> schemas.BookingOut:
+    with database.sessionmaker() as session:
+        return crud.create_booking(session, municipality=town, data=body, now=now)
 
 
 @router.get("/{booking_id}", response_model=schemas.BookingOut)
