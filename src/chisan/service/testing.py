@@ -65,6 +65,11 @@ class PostgresCluster:
     bindir: Path
     run_as: str | None
 
+    @property
+    def log_path(self) -> Path:
+        """The server's log file."""
+        return self.datadir.parent / "log"
+
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
 
@@ -83,8 +88,12 @@ def _command(cmd: list[str], run_as: str | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_cluster(*, max_connections: int = 200) -> Iterator[PostgresCluster]:
+def postgres_cluster(
+    *, max_connections: int = 200, settings: dict[str, str] | None = None
+) -> Iterator[PostgresCluster]:
     """Start a throwaway PostgreSQL cluster, yield it, and stop and delete it afterwards.
+
+    ``settings`` are further server parameters (``-c name=value``), e.g. ``{"log_min_duration_statement": "50"}``.
 
     Raises
     ------
@@ -120,6 +129,7 @@ def postgres_cluster(*, max_connections: int = 200) -> Iterator[PostgresCluster]
             f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections={max_connections} "
             "-c shared_buffers=64MB"
         )
+        options += "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         subprocess.run(
             _command(
                 [str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(tmp / "log"), "-w", "start"],
