@@ -254,3 +254,20 @@ def test_processes_starting_together_migrate_once(database_url):
     finally:
         for db in dbs:
             db.dispose()
+
+
+def test_throwaway_cluster_takes_server_settings_and_logs_slow_statements(pg):
+    """The benchmark's cluster is started with extra server settings; here: log every statement (threshold 0 ms)
+    and find a COMMIT with its duration in the cluster's log, as bench_service.py reads it."""
+    from chisan.service.testing import postgres_cluster
+
+    with postgres_cluster(settings={"log_min_duration_statement": "0"}) as cluster:
+        engine = sa.create_engine(cluster.url())
+        try:
+            with engine.begin() as connection:
+                assert connection.exec_driver_sql("SHOW log_min_duration_statement").scalar() == "0"
+                connection.exec_driver_sql("SELECT 1")
+        finally:
+            engine.dispose()
+        log = cluster.log_path.read_text()
+    assert "statement: COMMIT" in log and "duration:" in log
