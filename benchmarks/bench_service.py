@@ -329,6 +329,12 @@ def main() -> None:
     parser.add_argument("--ocpp-seconds", type=float, default=60.0, help="duration of the meter values [s]")
     parser.add_argument("--workers", type=int, default=2, help="processes serving the REST API")
     parser.add_argument(
+        "--pg-folder",
+        default=None,
+        help="where the throwaway PostgreSQL cluster lives (default: the system's temporary folder); "
+        "/dev/shm (memory) takes the disk out of the booking latency, for diagnosis only: commits are not durable",
+    )
+    parser.add_argument(
         "--parts",
         default="booking,ocpp,schedule",
         help="comma-separated parts to run (booking, ocpp, schedule); default all three",
@@ -354,7 +360,10 @@ def server_rows(args, parts: set[str]) -> list[tuple]:
     # PostgreSQL logs every statement slower than SLOW_STATEMENT_MS: a booking's COMMIT waits for the WAL to reach
     # the disk (fsync on, as in production), and the table shows how long the slowest of those waits were
     settings = {"log_min_duration_statement": str(SLOW_STATEMENT_MS)}
-    with postgres_cluster(max_connections=300, settings=settings) as pg, tempfile.TemporaryDirectory() as tmp:
+    with (
+        postgres_cluster(max_connections=300, settings=settings, folder=args.pg_folder) as pg,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         url = pg.create_database("bench")
         port, ocpp_port = free_port(), free_port()
         env = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0"}
@@ -401,7 +410,8 @@ def booking_row(args, server, base: str, key: str, cars: list[int], pg_log: Path
     commits = slow_commits_ms(pg_log, offset)
     ok = b["ok"] == b["requests"] and b["p99_ms"] <= 100.0 and b["throughput_per_s"] >= 0.97 * args.rate
     return (
-        f"booking creation (PostgreSQL, {args.workers} HTTP processes)",
+        f"booking creation (PostgreSQL{' in ' + args.pg_folder if args.pg_folder else ''}, {args.workers} HTTP "
+        "processes)",
         f"≥ {args.rate:.0f} req/s, p99 ≤ 100 ms, all 201",
         f"{b['throughput_per_s']:.0f} req/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, "
         f"{b['ok']}/{b['requests']} × 201, server CPU {b['server_cpu_ms']:.1f} ms/request; "

@@ -89,11 +89,12 @@ def _command(cmd: list[str], run_as: str | None) -> list[str]:
 
 @contextlib.contextmanager
 def postgres_cluster(
-    *, max_connections: int = 200, settings: dict[str, str] | None = None
+    *, max_connections: int = 200, settings: dict[str, str] | None = None, folder: Path | str | None = None
 ) -> Iterator[PostgresCluster]:
     """Start a throwaway PostgreSQL cluster, yield it, and stop and delete it afterwards.
 
-    ``settings`` are further server parameters (``-c name=value``), e.g. ``{"log_min_duration_statement": "50"}``.
+    ``settings`` are further server parameters (``-c name=value``), e.g. ``{"log_min_duration_statement": "50"}``;
+    ``folder`` is where its data folder is made (default: the system's temporary folder).
 
     Raises
     ------
@@ -110,7 +111,7 @@ def postgres_cluster(
         except KeyError as err:
             raise RuntimeError("running as root needs the 'postgres' user of Debian's postgresql package") from err
         run_as = "postgres"
-    tmp = Path(tempfile.mkdtemp(prefix="chisan-pg-"))
+    tmp = Path(tempfile.mkdtemp(prefix="chisan-pg-", dir=folder))
     datadir = tmp / "data"
     if run_as:
         shutil.chown(tmp, user=run_as)
