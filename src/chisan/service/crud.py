@@ -488,6 +488,7 @@ def _vehicle_for_booking_statement(lock: bool):
     return stmt.with_for_update(of=models.Vehicle.__table__) if lock else stmt
 
 
+# statements of the booking hot path, built once (building a statement costs more than running it)
 _VEHICLE_FOR_BOOKING = {True: _vehicle_for_booking_statement(True), False: _vehicle_for_booking_statement(False)}
 _B = models.Booking
 _TRIPS_OF_VEHICLE = (
@@ -591,9 +592,10 @@ class VehicleFit:
     """How a trip fits one car: free of its bookings, and with energy for all of them.
 
     ``rows`` are the car's trips (booking id, start, end, energy [kWh]) with the asked-for trip last (id −1).
+    ``vehicle`` is the car's ORM object, or the row of :func:`vehicle_for_booking` (same attribute names).
     """
 
-    vehicle: models.Vehicle
+    vehicle: models.Vehicle | sa.Row
     free: bool
     ok: bool
     battery: admission.Battery
@@ -615,7 +617,7 @@ def fit_trip(
     session: Session,
     *,
     municipality: models.Municipality,
-    vehicle: models.Vehicle,
+    vehicle: models.Vehicle | sa.Row,
     start: dt.datetime,
     end: dt.datetime,
     distance_km: float,

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from chisan.service import crud, models
 from chisan.service.core.config import Settings
+from chisan.service.core.db import Database
 from chisan.service.runner import Operations
 
 api_key_header = APIKeyHeader(
@@ -63,7 +64,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 
-def _lookup(database, key: str) -> models.Municipality | None:
+def _lookup(database: Database, key: str) -> models.Municipality | None:
     """The municipality of ``key``, read in a session of its own and detached from it (None when not valid)."""
     with database.sessionmaker() as session:
         municipality = crud.municipality_for_key(session, key=key)
