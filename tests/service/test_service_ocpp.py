@@ -501,3 +501,50 @@ def test_one_profile_per_transaction_when_triggers_race(service, monkeypatch):
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_meter_values_are_read_in_their_units_in_both_versions():
+    """Units and measurands of MeterValues, by hand: 1.6 gives unit names, 2.0.1 a unit and a power of ten."""
+    from chisan.service.ocpp.store import parse_meter_values, parse_meter_values_201
+
+    t0 = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
+    (s,) = parse_meter_values(
+        [
+            {
+                "timestamp": "2026-11-25T01:00:00Z",
+                "sampled_value": [
+                    {"value": "12.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+                    {"value": "3.2", "measurand": "Power.Active.Import", "unit": "kW"},
+                    {
+                        "value": "999",
+                        "measurand": "Power.Active.Import",
+                        "unit": "W",
+                        "phase": "L1",
+                    },  # a phase: not used
+                    {"value": "57", "measurand": "SoC"},
+                    {"value": "n/a", "measurand": "Voltage"},  # not a number: skipped
+                ],
+            }
+        ],
+        t0,
+    )
+    assert (s.energy_wh, s.power_w, s.soc_fraction) == (12_500.0, 3_200.0, 0.57)
+    assert s.sampled_at == dt.datetime(2026, 11, 25, 1, tzinfo=dt.UTC)
+    (s,) = parse_meter_values_201(
+        [
+            {
+                "timestamp": "2026-11-25T01:00:00Z",
+                "sampled_value": [
+                    {"value": 125, "unit_of_measure": {"unit": "kWh", "multiplier": -1}},  # default measurand
+                    {
+                        "value": 32,
+                        "measurand": "Power.Active.Import",
+                        "unit_of_measure": {"unit": "W", "multiplier": 2},
+                    },
+                    {"value": 101, "measurand": "SoC"},  # clipped to 1
+                ],
+            }
+        ],
+        t0,
+    )
+    assert (s.energy_wh, s.power_w, s.soc_fraction) == (12_500.0, 3_200.0, 1.0)

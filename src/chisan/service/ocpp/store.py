@@ -43,6 +43,17 @@ _ENERGY_FACTOR = {"Wh": 1.0, "kWh": 1000.0}
 _POWER_FACTOR = {"W": 1.0, "kW": 1000.0}
 
 
+def _record(sample: Sample, measurand: str, value: float, unit: str | None) -> None:
+    """Put one sampled value into ``sample``: energy [Wh], power [W] or state of charge [fraction]; other
+    measurands are ignored. ``unit`` None means the measurand's default (Wh, W, percent)."""
+    if measurand == "Energy.Active.Import.Register":
+        sample.energy_wh = value * _ENERGY_FACTOR.get(unit or "Wh", 1.0)
+    elif measurand == "Power.Active.Import":
+        sample.power_w = value * _POWER_FACTOR.get(unit or "W", 1.0)
+    elif measurand == "SoC":
+        sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+
+
 def parse_meter_values(meter_value: list[dict], default_time: dt.datetime) -> list[Sample]:
     """OCPP 1.6 ``meterValue`` items (snake_case keys, as the ``ocpp`` library passes them) as samples.
 
@@ -55,17 +66,11 @@ def parse_meter_values(meter_value: list[dict], default_time: dt.datetime) -> li
         for sv in item.get("sampled_value", []):
             if sv.get("phase"):
                 continue
-            measurand = sv.get("measurand", "Energy.Active.Import.Register")
             try:
                 value = float(sv["value"])
             except (KeyError, ValueError):
                 continue
-            if measurand == "Energy.Active.Import.Register":
-                sample.energy_wh = value * _ENERGY_FACTOR.get(sv.get("unit", "Wh"), 1.0)
-            elif measurand == "Power.Active.Import":
-                sample.power_w = value * _POWER_FACTOR.get(sv.get("unit", "W"), 1.0)
-            elif measurand == "SoC":
-                sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+            _record(sample, sv.get("measurand", "Energy.Active.Import.Register"), value, sv.get("unit"))
         out.append(sample)
     return out
 
@@ -81,13 +86,7 @@ def parse_meter_values_201(meter_value: list[dict], default_time: dt.datetime) -
                 continue
             unit = sv.get("unit_of_measure") or {}
             value = float(sv["value"]) * 10.0 ** int(unit.get("multiplier", 0))
-            measurand = sv.get("measurand", "Energy.Active.Import.Register")
-            if measurand == "Energy.Active.Import.Register":
-                sample.energy_wh = value * _ENERGY_FACTOR.get(unit.get("unit", "Wh"), 1.0)
-            elif measurand == "Power.Active.Import":
-                sample.power_w = value * _POWER_FACTOR.get(unit.get("unit", "W"), 1.0)
-            elif measurand == "SoC":
-                sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+            _record(sample, sv.get("measurand", "Energy.Active.Import.Register"), value, unit.get("unit"))
         out.append(sample)
     return out
 
