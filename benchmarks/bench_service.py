@@ -366,7 +366,14 @@ def server_rows(args, parts: set[str]) -> list[tuple]:
     ):
         url = pg.create_database("bench")
         port, ocpp_port = free_port(), free_port()
-        env = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0"}
+        env = {
+            "CHISAN_ADMIN_TOKEN": ADMIN,
+            "CHISAN_SCHEDULE_INTERVAL_S": "0",
+            # one key from one address at hundreds of requests a second: limits far above the load, so the
+            # limiter's cost is measured without refusing anything
+            "CHISAN_RATE_LIMIT_PER_KEY_PER_S": "100000",
+            "CHISAN_RATE_LIMIT_PER_ADDRESS_PER_S": "100000",
+        }
         server = start_server_process(
             database_url=url,
             port=port,

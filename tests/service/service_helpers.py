@@ -26,7 +26,20 @@ def jst(hour: float, day: int = 2) -> dt.datetime:
     return dt.datetime(2025, 6, day, h, round((hour - h) * 60), tzinfo=JST)
 
 
+def migration_head() -> str:
+    """The newest migration shipped (what the service's ``migrate`` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    from chisan.service.core.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def settings_for(url: str, **kw) -> Settings:
+    # the tests' client makes hundreds of requests a second from one address with one key: no rate limits but
+    # where a test asks for them (tests/service/test_service_rate_limits.py)
+    kw.setdefault("rate_limit_per_key_per_s", 0)
+    kw.setdefault("rate_limit_per_address_per_s", 0)
     return Settings(database_url=url, admin_token=ADMIN, ocpp_port=0, schedule_interval_s=0, **kw)
 
 

@@ -22,11 +22,16 @@ import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, ChargingProfileStatus
-from service_helpers import ADMIN, make_town
+from service_helpers import ADMIN, make_town, migration_head
 
 from chisan.service.testing import free_port, start_server_process, stop_server_process
 
-ENV = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0"}
+ENV = {  # no rate limits: the load here is the test's (tests/service/test_service_rate_limits.py tests them)
+    "CHISAN_ADMIN_TOKEN": ADMIN,
+    "CHISAN_SCHEDULE_INTERVAL_S": "0",
+    "CHISAN_RATE_LIMIT_PER_KEY_PER_S": "0",
+    "CHISAN_RATE_LIMIT_PER_ADDRESS_PER_S": "0",
+}
 
 
 class Server:
@@ -264,7 +269,7 @@ def test_first_start_creates_sqlite_and_loads_the_scenario(tmp_path):
         stop_server_process(proc)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'chisan.db'}")
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == migration_head()
     engine.dispose()
 
 

@@ -111,6 +111,14 @@ def c_admin_create(a, b):
     refused(r, 403, "X-Admin-Token")
 
 
+def c_admin_list(a, b):
+    refused(call(a, "GET", "/api/v1/admin/municipalities"), 403, "X-Admin-Token")
+
+
+def c_admin_keys(a, b):
+    refused(call(a, "GET", f"/api/v1/admin/municipalities/{b.municipality_id}/api-keys"), 403, "X-Admin-Token")
+
+
 def c_municipality_get(a, b):
     assert call(a, "GET", "/api/v1/municipality").json()["id"] == a.municipality_id
 
@@ -127,6 +135,10 @@ def c_keys_list(a, b):
 def c_keys_create(a, b):
     secret = call(a, "POST", "/api/v1/api-keys", {"name": "second"}).json()["key"]
     assert call(a, "GET", "/api/v1/municipality", headers={"X-API-Key": secret}).json()["id"] == a.municipality_id
+
+
+def c_keys_patch(a, b):
+    refused(call(a, "PATCH", f"/api/v1/api-keys/{b.key_id}", {"scopes": ["read"]}), 404)
 
 
 def c_keys_delete(a, b):
@@ -318,10 +330,13 @@ def c_health(a, b):
 
 CASES = {
     ("POST", "/api/v1/admin/municipalities"): c_admin_create,
+    ("GET", "/api/v1/admin/municipalities"): c_admin_list,
+    ("GET", "/api/v1/admin/municipalities/{municipality_id}/api-keys"): c_admin_keys,
     ("GET", "/api/v1/municipality"): c_municipality_get,
     ("PATCH", "/api/v1/municipality"): c_municipality_patch,
     ("GET", "/api/v1/api-keys"): c_keys_list,
     ("POST", "/api/v1/api-keys"): c_keys_create,
+    ("PATCH", "/api/v1/api-keys/{key_id}"): c_keys_patch,
     ("DELETE", "/api/v1/api-keys/{key_id}"): c_keys_delete,
     ("GET", "/api/v1/stations"): _list_case("stations"),
     ("POST", "/api/v1/stations"): c_station_create,

@@ -27,11 +27,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
+from chisan.service.api_keys import KeyCache
 from chisan.service.core.config import Settings
 from chisan.service.core.db import Database, migrate, utcnow
-from chisan.service.crud import KeyCache
 from chisan.service.errors import BookingRefusedError, ServiceError
 from chisan.service.ocpp.central_system import CentralSystem
+from chisan.service.rate_limits import install_rate_limits
 from chisan.service.runner import Operations
 
 LOGGER = logging.getLogger("chisan.service")
@@ -159,6 +160,7 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache()
     add_error_handlers(app)
+    install_rate_limits(app, settings)
     for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(gbfs_routes.router)

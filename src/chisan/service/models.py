@@ -105,8 +105,17 @@ class Municipality(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
 
+API_KEY_SCOPES_ALL = "read operate town_admin"
+"""``api_keys.scopes`` of a key that may do everything (the first key of a town, and every key made before
+scopes existed): space-separated, as OAuth 2.0 writes scopes (RFC 6749 §3.3)."""
+
+
 class ApiKey(Base):
-    """An API key of a municipality; only the SHA-256 hash of the secret is stored."""
+    """An API key of a municipality; only the SHA-256 hash of the secret is stored.
+
+    ``scopes`` is space-separated (see :mod:`chisan.service.api_keys`); a key past ``expires_at`` or with
+    ``revoked_at`` set is refused; ``last_used_at`` is the last request made with it, to within a minute.
+    """
 
     __tablename__ = "api_keys"
 
@@ -117,6 +126,9 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scopes: Mapped[str] = mapped_column(sa.String(100), default=API_KEY_SCOPES_ALL, server_default=API_KEY_SCOPES_ALL)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Station(Base):

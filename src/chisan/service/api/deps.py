@@ -1,7 +1,8 @@
 """Dependencies of the API routes: the database session, the clock, the caller's municipality, the admin check.
 
 As in full-stack-fastapi-template's ``backend/app/api/deps.py``: one function per dependency and a typed alias
-(``SessionDep``, ``MunicipalityDep``, …) that routes declare as parameters.
+(``SessionDep``, ``ReadTown``, …) that routes declare as parameters. The alias of the caller's town names the
+scope its API key needs (:mod:`chisan.service.api_keys`): ``ReadTown``, ``OperateTown``, ``AdminTown``.
 """
 
 from __future__ import annotations
@@ -18,19 +19,30 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from chisan.service import crud, models
+from chisan.service import api_keys, crud, models
 from chisan.service.core.config import Settings
 from chisan.service.core.db import Database
 from chisan.service.runner import Operations
 
+API_KEY_HEADER = "X-API-Key"
+ADMIN_TOKEN_HEADER = "X-Admin-Token"
+
 api_key_header = APIKeyHeader(
-    name="X-API-Key",
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
     auto_error=False,
-    description="A key of your municipality (created with it, or at POST /api/v1/api-keys).",
+    description="A key of your municipality (the first comes with it; more at POST /api/v1/api-keys). Its scopes "
+    "decide what it may do: `read` (GET only), `operate` (also bookings, returns, members, telemetry, schedules, "
+    "PV forecast), `town_admin` (also API keys, stations, chargers, vehicles, town settings).",
 )
 admin_token_header = APIKeyHeader(
-    name="X-Admin-Token", auto_error=False, description="The service's admin token (CHISAN_ADMIN_TOKEN)."
+    name=ADMIN_TOKEN_HEADER,
+    scheme_name="AdminToken",
+    auto_error=False,
+    description="The service's admin token (CHISAN_ADMIN_TOKEN): creating towns, listing towns and their keys.",
 )
+"""The two credentials (distinct ``scheme_name``: with the default both would be ``APIKeyHeader`` and the
+OpenAPI would document only one of them, the admin token, for every route)."""
 
 
 _CLOSER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chisan-db-close")
@@ -64,57 +76,145 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 
-def _lookup(database: Database, key: str) -> models.Municipality | None:
-    """The municipality of ``key``, read in a session of its own and detached from it (None when not valid)."""
+def _lookup(database: Database, key: str, now: dt.datetime) -> api_keys.Grant:
+    """The grant of ``key``, read in a session of its own (raises :class:`~chisan.service.api_keys.KeyRefusedError`)."""
     with database.sessionmaker() as session:
-        municipality = crud.municipality_for_key(session, key=key)
-        # end the read at once (on SQLite every transaction also holds the write lock, see core.db)
-        session.commit()
-        if municipality is not None:
-            session.expunge(municipality)
-        return municipality
+        return api_keys.grant_for(session, key=key, now=now)
 
 
-async def get_town(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> models.Municipality:
-    """The municipality of the caller's API key, detached and shared: read it, never change it (401 when the key
-    is missing, unknown or revoked).
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=[{"loc": ["header", API_KEY_HEADER], "msg": message, "type": "invalid"}],
+    )
 
-    Valid keys are remembered for a few seconds (:class:`chisan.service.crud.KeyCache`), so most requests need no
-    lookup at all. Routes that change the municipality or load its relations use :func:`get_municipality`.
+
+async def get_grant(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> api_keys.Grant:
+    """What the caller's API key gives (401 when the key is missing, unknown, revoked or expired).
+
+    Valid keys are remembered for a few seconds (:class:`chisan.service.api_keys.KeyCache`), so most requests
+    need no lookup at all; expiry is checked on every request.
     """
     if not key:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail=[{"loc": ["header", "X-API-Key"], "msg": "X-API-Key header missing", "type": "missing"}],
+            detail=[{"loc": ["header", API_KEY_HEADER], "msg": f"{API_KEY_HEADER} header missing", "type": "missing"}],
         )
-    cache: crud.KeyCache = request.app.state.key_cache
+    cache: api_keys.KeyCache = request.app.state.key_cache
     key_hash = crud.hash_api_key(key)
-    municipality = cache.get(key_hash)
-    if municipality is None:
-        municipality = await run_in_threadpool(_lookup, request.app.state.database, key)
-        if municipality is None:
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED,
-                detail=[{"loc": ["header", "X-API-Key"], "msg": "unknown or revoked API key", "type": "invalid"}],
-            )
-        cache.put(key_hash, municipality)
-    return municipality
+    now = request.app.state.clock()
+    grant = cache.get(key_hash)
+    if grant is None:
+        try:
+            grant = await run_in_threadpool(_lookup, request.app.state.database, key, now)
+        except api_keys.KeyRefusedError as refused:
+            raise _unauthorized(refused.message) from None
+        cache.put(key_hash, grant)
+    if grant.expires_at is not None and grant.expires_at <= now:
+        raise _unauthorized(api_keys.expired_message(grant.prefix, grant.expires_at))
+    return grant
 
 
-TownDep = Annotated[models.Municipality, Depends(get_town)]
+GrantDep = Annotated[api_keys.Grant, Depends(get_grant)]
 
 
-async def get_municipality(session: SessionDep, town: TownDep) -> models.Municipality:
-    """The caller's municipality as an object of the request's session (a copy of :func:`get_town`'s)."""
+# each route's scope is declared with Security(…, scopes=[…]): the OpenAPI (3.1) lists it in the route's security
+# requirement, {"ApiKey": ["operate"]}, so /docs shows what a key needs for each route
+
+
+def _needs(grant: api_keys.Grant, scope: api_keys.Scope, request: Request) -> models.Municipality:
+    """The grant's town if the key has ``scope`` (403 naming the scope otherwise)."""
+    if not grant.allows(scope):
+        has = " ".join(s.value for s in api_keys.SCOPE_ORDER if s in grant.scopes) or "none"
+        route = request.scope.get("route")
+        what = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=[
+                {
+                    "loc": ["header", API_KEY_HEADER],
+                    "msg": f"{what} needs an API key with the '{scope.value}' scope "
+                    f"({api_keys.SCOPE_MEANING[scope]}); this key has: {has}",
+                    "type": "insufficient_scope",
+                }
+            ],
+        )
+    return grant.municipality
+
+
+async def get_read_town(
+    request: Request, grant: Annotated[api_keys.Grant, Security(get_grant, scopes=["read"])]
+) -> models.Municipality:
+    return _needs(grant, api_keys.Scope.READ, request)
+
+
+async def get_operate_town(
+    request: Request, grant: Annotated[api_keys.Grant, Security(get_grant, scopes=["operate"])]
+) -> models.Municipality:
+    return _needs(grant, api_keys.Scope.OPERATE, request)
+
+
+async def get_admin_town(
+    request: Request, grant: Annotated[api_keys.Grant, Security(get_grant, scopes=["town_admin"])]
+) -> models.Municipality:
+    return _needs(grant, api_keys.Scope.TOWN_ADMIN, request)
+
+
+async def get_town(request: Request, grant: GrantDep) -> models.Municipality:
+    """The caller's town for a route that names no scope: ``read`` for GET and HEAD, ``town_admin`` otherwise
+    (a route that forgets its scope is closed to keys that may only read or operate)."""
+    read = request.method in ("GET", "HEAD")
+    return _needs(grant, api_keys.Scope.READ if read else api_keys.Scope.TOWN_ADMIN, request)
+
+
+def _in_session(session: Session, town: models.Municipality) -> models.Municipality:
+    """The caller's municipality as an object of the request's session (a copy of the cached, detached one)."""
     return session.merge(town, load=False)
 
 
-async def get_key_cache(request: Request) -> crud.KeyCache:
+async def get_read_municipality(
+    session: SessionDep, town: Annotated[models.Municipality, Depends(get_read_town)]
+) -> models.Municipality:
+    return _in_session(session, town)
+
+
+async def get_operate_municipality(
+    session: SessionDep, town: Annotated[models.Municipality, Depends(get_operate_town)]
+) -> models.Municipality:
+    return _in_session(session, town)
+
+
+async def get_admin_municipality(
+    session: SessionDep, town: Annotated[models.Municipality, Depends(get_admin_town)]
+) -> models.Municipality:
+    return _in_session(session, town)
+
+
+async def get_municipality(
+    session: SessionDep, town: Annotated[models.Municipality, Depends(get_town)]
+) -> models.Municipality:
+    return _in_session(session, town)
+
+
+ReadTown = Annotated[models.Municipality, Depends(get_read_municipality)]
+"""The caller's municipality (in the request's session) for a key with the ``read`` scope."""
+OperateTown = Annotated[models.Municipality, Depends(get_operate_municipality)]
+"""The caller's municipality (in the request's session) for a key with the ``operate`` scope."""
+AdminTown = Annotated[models.Municipality, Depends(get_admin_municipality)]
+"""The caller's municipality (in the request's session) for a key with the ``town_admin`` scope."""
+OperateTownDetached = Annotated[models.Municipality, Depends(get_operate_town)]
+"""As :data:`OperateTown`, but the detached, shared copy (no session: read it, never change it)."""
+TownDep = Annotated[models.Municipality, Depends(get_town)]
+"""Detached town of a route that names no scope (``read`` for GET, ``town_admin`` otherwise)."""
+MunicipalityDep = Annotated[models.Municipality, Depends(get_municipality)]
+"""Town in the request's session of a route that names no scope (``read`` for GET, ``town_admin`` otherwise)."""
+
+
+async def get_key_cache(request: Request) -> api_keys.KeyCache:
     return request.app.state.key_cache
 
 
-KeyCacheDep = Annotated[crud.KeyCache, Depends(get_key_cache)]
-MunicipalityDep = Annotated[models.Municipality, Depends(get_municipality)]
+KeyCacheDep = Annotated[api_keys.KeyCache, Depends(get_key_cache)]
 
 
 def require_admin(settings: SettingsDep, token: Annotated[str | None, Security(admin_token_header)]) -> None:
@@ -123,7 +223,9 @@ def require_admin(settings: SettingsDep, token: Annotated[str | None, Security(a
     if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,
-            detail=[{"loc": ["header", "X-Admin-Token"], "msg": "admin token missing or wrong", "type": "forbidden"}],
+            detail=[
+                {"loc": ["header", ADMIN_TOKEN_HEADER], "msg": "admin token missing or wrong", "type": "forbidden"}
+            ],
         )
 
 

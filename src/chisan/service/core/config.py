@@ -56,6 +56,16 @@ class Settings(BaseModel):
     threads : int
         Worker threads per process for the API's database work. Few are enough (a request holds one for a few
         milliseconds) and more only make them fight for Python's interpreter lock.
+    rate_limit_per_key_per_s : int
+        Requests per second one API key may make (any 1 s window; 0 = no limit) [1/s]. Beyond it: 429 with
+        ``Retry-After``.
+    rate_limit_per_address_per_s : int
+        Requests per second one client address may make, on every route (0 = no limit) [1/s]. Behind a reverse
+        proxy, let uvicorn take the address from ``X-Forwarded-For`` (``--forwarded-allow-ips``).
+    rate_limit_storage_uri : str
+        Where the counts live (a ``limits`` storage URI). ``memory://``: in each process, so with ``workers`` > 1
+        a client may make up to ``workers`` × the limit (the kernel spreads connections over the processes);
+        a shared storage (e.g. ``redis://host:6379``, needs the ``redis`` package) makes the limit exact.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,6 +88,9 @@ class Settings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     access_log: bool = True
     threads: int = Field(default=8, ge=1, le=256)
+    rate_limit_per_key_per_s: int = Field(default=50, ge=0, le=1_000_000)
+    rate_limit_per_address_per_s: int = Field(default=100, ge=0, le=1_000_000)
+    rate_limit_storage_uri: str = "memory://"
 
     @field_validator("step_minutes")
     @classmethod

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from chisan.service import crud, models, schemas
-from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep, TownDep
+from chisan.service.api.deps import NowDep, OperateTown, OperateTownDetached, ReadTown, SessionDep
 from chisan.service.core.db import Database
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
@@ -27,7 +27,7 @@ REFUSED = {
 @router.get("", response_model=list[schemas.BookingOut])
 def list_bookings(
     session: SessionDep,
-    municipality: MunicipalityDep,
+    municipality: ReadTown,
     start_from: Annotated[AwareDatetime | None, Query(description="Bookings starting at or after this time.")] = None,
     start_to: Annotated[AwareDatetime | None, Query(description="Bookings starting before this time.")] = None,
     vehicle_id: int | None = None,
@@ -46,7 +46,7 @@ def list_bookings(
 
 
 @router.post("", response_model=schemas.BookingOut, status_code=status.HTTP_201_CREATED, responses=REFUSED)
-async def create_booking(request: Request, town: TownDep, body: schemas.BookingCreate) -> Response:
+async def create_booking(request: Request, town: OperateTownDetached, body: schemas.BookingCreate) -> Response:
     """Book a car (or any car of a station) if it can charge enough for this and its other bookings."""
     # the service's hot path: one trip to the thread pool, where a session lives and ends, and the answer
     # serialised once from the model it is built as (FastAPI would validate a returned object once more)
@@ -63,13 +63,13 @@ def _create_booking(
 
 
 @router.get("/{booking_id}", response_model=schemas.BookingOut)
-def read_booking(session: SessionDep, municipality: MunicipalityDep, booking_id: int):
+def read_booking(session: SessionDep, municipality: ReadTown, booking_id: int):
     return crud.get_booking(session, municipality_id=municipality.id, booking_id=booking_id)
 
 
 @router.patch("/{booking_id}", response_model=schemas.BookingOut, responses=REFUSED)
 def update_booking(
-    session: SessionDep, municipality: MunicipalityDep, booking_id: int, body: schemas.BookingUpdate, now: NowDep
+    session: SessionDep, municipality: OperateTown, booking_id: int, body: schemas.BookingUpdate, now: NowDep
 ):
     """Change times, distance, car or member; admitted like a new booking."""
     booking, energy = crud.update_booking(session, municipality=municipality, booking_id=booking_id, data=body, now=now)
@@ -77,13 +77,13 @@ def update_booking(
 
 
 @router.post("/{booking_id}/cancel", response_model=schemas.BookingOut)
-def cancel_booking(session: SessionDep, municipality: MunicipalityDep, booking_id: int):
+def cancel_booking(session: SessionDep, municipality: OperateTown, booking_id: int):
     return crud.cancel_booking(session, municipality_id=municipality.id, booking_id=booking_id)
 
 
 @router.post("/{booking_id}/late-return", response_model=schemas.LateReturnOut)
 def report_late_return(
-    session: SessionDep, municipality: MunicipalityDep, booking_id: int, body: schemas.LateReturnIn, now: NowDep
+    session: SessionDep, municipality: OperateTown, booking_id: int, body: schemas.LateReturnIn, now: NowDep
 ):
     """The car will be back late: its following bookings are moved to other cars where possible; the rest are
     reported at risk."""
@@ -98,7 +98,7 @@ def report_late_return(
 
 
 @router.post("/{booking_id}/return", response_model=schemas.BookingOut)
-def complete_booking(session: SessionDep, municipality: MunicipalityDep, booking_id: int, body: schemas.ReturnIn):
+def complete_booking(session: SessionDep, municipality: OperateTown, booking_id: int, body: schemas.ReturnIn):
     """The car is back (with its state of charge, if known)."""
     return crud.complete_booking(
         session,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from chisan.service import crud, metrics, schemas
-from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep
+from chisan.service.api.deps import NowDep, ReadTown, SessionDep
 from chisan.service.api.routes.schedules import schedule_out
 
 router = APIRouter(tags=["operations"])
@@ -18,7 +18,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/alerts", response_model=list[schemas.AlertOut])
 def list_alerts(
     session: SessionDep,
-    municipality: MunicipalityDep,
+    municipality: ReadTown,
     kind: Annotated[str | None, Query(description="overdraw, booking_at_risk, schedule_fallback")] = None,
 ):
     return crud.list_alerts(session, municipality_id=municipality.id, kind=kind)
@@ -27,14 +27,14 @@ def list_alerts(
 @router.get("/charging-sessions", response_model=list[schemas.ChargingSessionOut])
 def list_sessions(
     session: SessionDep,
-    municipality: MunicipalityDep,
+    municipality: ReadTown,
     status: Annotated[str | None, Query(pattern="^(active|stopped)$")] = None,
 ):
     return crud.list_sessions(session, municipality_id=municipality.id, status=status)
 
 
 @router.get("/metrics/stations", response_model=list[schemas.StationDayMetrics])
-def station_metrics(session: SessionDep, municipality: MunicipalityDep, now: NowDep, day: dt.date | None = None):
+def station_metrics(session: SessionDep, municipality: ReadTown, now: NowDep, day: dt.date | None = None):
     """Per station, for one day (default today on the town's clock): bookings ready on time, energy delivered
     vs needed, PV share, grid kWh and cost, peak vs limit."""
     day = day or now.astimezone(zoneinfo.ZoneInfo(municipality.timezone)).date()
@@ -42,7 +42,7 @@ def station_metrics(session: SessionDep, municipality: MunicipalityDep, now: Now
 
 
 @router.get("/dashboard", response_model=schemas.DashboardOut)
-def dashboard(session: SessionDep, municipality: MunicipalityDep, now: NowDep):
+def dashboard(session: SessionDep, municipality: ReadTown, now: NowDep):
     """Everything the operator's page shows: stations, chargers, cars with SOC, today's bookings, the plan."""
     start, end = metrics.day_window(
         now.astimezone(zoneinfo.ZoneInfo(municipality.timezone)).date(), municipality.timezone

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
 from chisan.service import crud, models, schemas
-from chisan.service.api.deps import MunicipalityDep, NowDep, OperationsDep, SessionDep
+from chisan.service.api.deps import NowDep, OperateTown, OperationsDep, ReadTown, SessionDep
 
 router = APIRouter(tags=["schedules"])
 
@@ -26,7 +26,7 @@ def schedule_out(schedule: models.Schedule) -> schemas.ScheduleOut:
 
 
 @router.post("/schedules", response_model=schemas.ScheduleOut, status_code=status.HTTP_201_CREATED)
-async def run_schedule(municipality: MunicipalityDep, operations: OperationsDep):
+async def run_schedule(municipality: OperateTown, operations: OperationsDep):
     """Compute, verify and store a schedule now (linopy/HiGHS, or the least-laxity-first fallback), and send its
     charging profiles to the connected chargers."""
     schedule_id, _answers = await operations.run_schedule(municipality.id)
@@ -35,23 +35,23 @@ async def run_schedule(municipality: MunicipalityDep, operations: OperationsDep)
 
 
 @router.get("/schedules", response_model=list[schemas.ScheduleSummary])
-def list_schedules(session: SessionDep, municipality: MunicipalityDep, limit: Annotated[int, Query(ge=1, le=500)] = 50):
+def list_schedules(session: SessionDep, municipality: ReadTown, limit: Annotated[int, Query(ge=1, le=500)] = 50):
     return crud.list_schedules(session, municipality_id=municipality.id, limit=limit)
 
 
 @router.get("/schedules/latest", response_model=schemas.ScheduleOut | None)
-def latest_schedule(session: SessionDep, municipality: MunicipalityDep):
+def latest_schedule(session: SessionDep, municipality: ReadTown):
     schedule = crud.latest_schedule(session, municipality_id=municipality.id)
     return None if schedule is None else schedule_out(schedule)
 
 
 @router.get("/schedules/{schedule_id}", response_model=schemas.ScheduleOut)
-def read_schedule(session: SessionDep, municipality: MunicipalityDep, schedule_id: int):
+def read_schedule(session: SessionDep, municipality: ReadTown, schedule_id: int):
     return schedule_out(crud.get_schedule(session, municipality_id=municipality.id, schedule_id=schedule_id))
 
 
 @router.put("/forecast/pv", response_model=schemas.PvForecastOut)
-def set_pv_forecast(session: SessionDep, municipality: MunicipalityDep, body: schemas.PvForecastIn):
+def set_pv_forecast(session: SessionDep, municipality: OperateTown, body: schemas.PvForecastIn):
     """Supply the town's PV output forecast [kW] per step (it overrides the scenario's weather there)."""
     crud.set_pv_forecast(session, municipality_id=municipality.id, data=body)
     end = body.start_at + dt.timedelta(minutes=body.step_minutes * len(body.pv_kw))
@@ -62,7 +62,7 @@ def set_pv_forecast(session: SessionDep, municipality: MunicipalityDep, body: sc
 @router.get("/forecast/pv", response_model=schemas.PvForecastOut)
 def get_pv_forecast(
     session: SessionDep,
-    municipality: MunicipalityDep,
+    municipality: ReadTown,
     now: NowDep,
     start_at: AwareDatetime | None = None,
     hours: Annotated[float, Query(gt=0, le=168)] = 36.0,
