@@ -126,8 +126,7 @@ def _needs(grant: api_keys.Grant, scope: api_keys.Scope, request: Request) -> mo
     """The grant's town if the key has ``scope`` (403 naming the scope otherwise)."""
     if not grant.allows(scope):
         has = " ".join(s.value for s in api_keys.SCOPE_ORDER if s in grant.scopes) or "none"
-        route = request.scope.get("route")
-        what = f"{request.method} {getattr(route, 'path', request.url.path)}"
+        what = f"{request.method} {request.url.path}"
         raise HTTPException(
             status_code=status.HTTP_403_FORBIDDEN,
             detail=[
