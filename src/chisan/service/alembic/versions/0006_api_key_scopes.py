@@ -1,4 +1,4 @@
-"""API keys get scopes (``read``, ``operate``, ``town_admin``), an optional expiry and the time of their last use.
+"""Town keys get scopes (``read``, ``operate``, ``town_admin``), an optional expiry and the time of their last use.
 
 Keys made before scopes existed could do everything; they keep doing so (all three scopes), so no client breaks.
 
