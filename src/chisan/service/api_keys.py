@@ -297,7 +297,7 @@ def _lock_town_keys(session: Session, *, municipality_id: int, key_id: int) -> m
     session.execute(
         sa.update(models.Municipality)
         .where(models.Municipality.id == municipality_id)
-        .values(id=models.Municipality.id)
+        .values(name=models.Municipality.name)
         .execution_options(synchronize_session=False)
     )
     key = session.scalars(
