@@ -71,15 +71,15 @@ class EnergyTier(_Part):
 class Contract(_Part):
     """How the contract kW that the basic charge is billed on is set.
 
-    ``peak_demand``: the highest 30-minute demand over the billing window (Japanese high voltage: this month and
-    the 11 before, so one contract kW for a year-long plan), an LP variable. ``fixed``: a contract chosen in
+    ``peak_demand``: the highest 30-minute demand over the billing window, an LP variable. The window is the
+    Japanese high-voltage one (実量制: this month and the 11 before), so a plan of up to a year has one contract
+    kW; monthly demand charges (a look-back shorter than the horizon) are not modelled. ``fixed``: a contract chosen in
     advance (low voltage: ampere breaker, main switch or load equipment), a constant; the breaker also caps the
     import at ``contract_kw``.
     """
 
     kind: Literal["peak_demand", "fixed"] = "peak_demand"
     contract_kw: float | None = Field(default=None, gt=0, description="Fixed contract [kW] (kVA ≈ kW at cos φ = 1).")
-    lookback_months: int = Field(default=12, ge=1, le=12, description="Billing window of the peak [months].")
 
     @model_validator(mode="after")
     def _fixed_has_value(self) -> Contract:
@@ -107,7 +107,13 @@ class Export(_Part):
 
 
 class Tariff(_Part):
-    """A retail tariff: energy prices, levies, basic charge and export remuneration, with its source."""
+    """A retail tariff inline, or ``[grid] tariff = "tepco_high_voltage_business"`` (any bundled name) instead.
+
+    Energy prices by season × day type × hour band (or monthly tiers), per-kWh levies, a basic charge on a
+    contract kW and export remuneration, with its source and date. Bundled names:
+    :func:`chisan.tariffs.tariff_names` (tepco_low_voltage_lighting_b, tepco_low_voltage_power,
+    tepco_high_voltage_business, tepco_high_voltage_business_2025).
+    """
 
     name: str = Field(default="inline", min_length=1)
     title: str = ""
