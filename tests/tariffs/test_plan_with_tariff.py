@@ -75,3 +75,25 @@ def test_two_stage_carries_the_contract_and_bills_it(runs):
     # The full co-optimisation is the optimum: the two-stage plan's bill is no lower.
     full_obj = full.solution.details["objective"]
     assert evaluate_objective(two.prepared.inputs, two.solution) >= full_obj * (1 - 1e-6)
+
+
+def test_on_typical_days_one_contract_covers_every_typical_day(runs):
+    # The sizing stage's typical days: one Tariff-peak_kw for all of them, equal to the highest import of any
+    # typical day's step (the basic charge makes it bind), and billed 12 months (weights sum to the horizon).
+    from chisan.plan.model import build_model
+    from chisan.plan.reduce import typical_days
+    from chisan.plan.solve import _highs_options, _solve
+
+    with_basic, _ = runs
+    reduction = typical_days(with_basic.prepared.inputs, 6)
+    m = build_model(reduction.inputs)
+    assert _solve(m, _highs_options(None, 1)) == "optimal"
+    imp = m.variables["Grid-import_kw"].solution.to_numpy()
+    peak = float(m.variables["Tariff-peak_kw"].solution)
+    assert (imp <= peak + 1e-6).all()
+    assert peak == pytest.approx(imp.max(), abs=1e-6)
+    assert reduction.inputs.period.nunique() == 6
+    from chisan.plan.tariff_constraints import basic_charge_per_kw
+
+    assert basic_charge_per_kw(reduction.inputs) == pytest.approx(1890.0 * 12)
+    assert m.objective.value >= basic_charge_per_kw(reduction.inputs) * peak
