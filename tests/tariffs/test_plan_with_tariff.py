@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from chisan.plan.model import build_model
 from chisan.plan.pipeline import plan_scenario
-from chisan.plan.solve import evaluate_objective
+from chisan.plan.reduce import typical_days
+from chisan.plan.solve import _highs_options, _solve, evaluate_objective
+from chisan.plan.tariff_constraints import basic_charge_per_kw
 from chisan.tariffs import load_tariff
 from tests.factories import small_scenario
 
@@ -80,9 +83,6 @@ def test_two_stage_carries_the_contract_and_bills_it(runs):
 def test_on_typical_days_one_contract_covers_every_typical_day(runs):
     # The sizing stage's typical days: one Tariff-peak_kw for all of them, equal to the highest import of any
     # typical day's step (the basic charge makes it bind), and billed 12 months (weights sum to the horizon).
-    from chisan.plan.model import build_model
-    from chisan.plan.reduce import typical_days
-    from chisan.plan.solve import _highs_options, _solve
 
     with_basic, _ = runs
     reduction = typical_days(with_basic.prepared.inputs, 6)
@@ -93,7 +93,5 @@ def test_on_typical_days_one_contract_covers_every_typical_day(runs):
     assert (imp <= peak + 1e-6).all()
     assert peak == pytest.approx(imp.max(), abs=1e-6)
     assert reduction.inputs.period.nunique() == 6
-    from chisan.plan.tariff_constraints import basic_charge_per_kw
-
     assert basic_charge_per_kw(reduction.inputs) == pytest.approx(1890.0 * 12)
     assert m.objective.value >= basic_charge_per_kw(reduction.inputs) * peak

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from chisan.exceptions import ScenarioError
+from chisan.plan.tariffs import grid_prices
 from chisan.scenario.schema import Grid
 from chisan.tariffs import Tariff, compile_tariff, day_types, load_tariff, tariff_names
 
@@ -211,8 +212,6 @@ def test_scenario_grid_takes_a_name_or_an_inline_table_but_not_both_with_import_
             }
         )
     # The old flat price and bands keep working.
-    from chisan.plan.tariffs import grid_prices
-
     snaps = pd.date_range("2025-06-02", periods=24, freq="h", tz="Asia/Tokyo")
     old = grid_prices(
         Grid(import_price_per_kwh=30.0, import_tou=[{"start_hour": 0, "end_hour": 6, "price_per_kwh": 20.0}]), snaps
