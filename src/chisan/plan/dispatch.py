@@ -31,6 +31,7 @@ from chisan.exceptions import SolverError
 from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.model import build_model, update_model_data
+from chisan.plan.tariff_constraints import billed_months, demand_kw, has_tariff_peak, update_tariff_peak
 
 DISPATCH_VARIABLES = (
     "PV-output_kw",
@@ -241,6 +242,10 @@ def rolling_dispatch(
     solver: Solver | None = None
     model: linopy.Model | None = None
     solve_s = 0.0
+    # The contract kW carried from window to window: the sizing stage's (inputs.contract_kw_min) or the highest
+    # demand so far; a window pays the year's months of basic charge only for raising it (one structure).
+    peak_kw = float(inputs.contract_kw_min)
+    tariff = has_tariff_peak(inputs)
     for k in range(n_windows):
         start = k * commit
         keep = min(commit, n - start)
@@ -254,6 +259,8 @@ def rolling_dispatch(
                 terminal_storage_target_kwh=float(targets["storage"].iloc[end]) if "storage" in targets else None,
                 terminal_shortfall_cost_per_kwh=float(shortfall_cost_per_kwh or 0.0),
             )
+        if tariff:
+            win = dataclasses.replace(win, contract_kw_min=peak_kw, tariff_billed_months=billed_months(inputs))
         t0 = time.perf_counter()
         if model is None:
             model = build_model(win)
@@ -266,6 +273,7 @@ def rolling_dispatch(
             }
         else:
             update_model_data(model, win)
+            update_tariff_peak(model, win)
         # read the primal values by label instead of assigning the whole result to the model (≈ 50 ms a window)
         result = solver.solve(model=model)
         solve_s += time.perf_counter() - t0
@@ -282,6 +290,8 @@ def rolling_dispatch(
             if name not in values:
                 values[name] = np.zeros((n, *sol.shape[1:]))
             values[name][start : start + keep] = np.nan_to_num(sol[:keep])
+        if tariff and "Grid-import_kw" in values:
+            peak_kw = max(peak_kw, float(demand_kw(values["Grid-import_kw"][start : start + keep], win.dt_hours).max()))
         if "Vehicle-energy_kwh" in values:
             e0 = pd.Series(values["Vehicle-energy_kwh"][start + keep - 1], index=inputs.vehicles.index)
         if "Storage-energy_kwh" in values:

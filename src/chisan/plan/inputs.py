@@ -132,6 +132,16 @@ class PlanInputs:
         Energy the whole fleet / the storage should hold after the last step [kWh]; a shortfall is allowed at
         ``terminal_shortfall_cost_per_kwh`` [currency/kWh] (soft targets for the windows of a rolling dispatch,
         taken from a year-long aggregate plan).
+    basic_charge_per_kw_month : float
+        Basic charge of the tariff [currency/kW/month] on the contract kW (``Tariff-peak_kw``); 0 = none.
+    contract_kw_min : float
+        Least contract kW [kW]: the peak carried into a rolling dispatch window from the sizing stage or the
+        windows before it (a lower bound of ``Tariff-peak_kw``).
+    contract_kw_fixed : float or None
+        A contract fixed in advance [kW] (low voltage): ``Tariff-peak_kw`` is fixed at it and caps the demand.
+    tariff_billed_months : float or None
+        Months of basic charge one contract kW costs in the objective; None = 12 per year when annualised, the
+        horizon's share of 12 otherwise (see :func:`chisan.plan.tariff_constraints.billed_months`).
     """
 
     snapshots: pd.DatetimeIndex
@@ -179,6 +189,10 @@ class PlanInputs:
     terminal_fleet_target_kwh: float | None = None
     terminal_storage_target_kwh: float | None = None
     terminal_shortfall_cost_per_kwh: float = 0.0
+    basic_charge_per_kw_month: float = 0.0
+    contract_kw_min: float = 0.0
+    contract_kw_fixed: float | None = None
+    tariff_billed_months: float | None = None
     annualise: bool = True
     currency: str = "JPY"
     extra: dict = field(default_factory=dict)

@@ -37,6 +37,7 @@ import xarray as xr
 from linopy.constants import TERM_DIM
 
 from chisan.plan.inputs import PlanInputs, station_aggregates
+from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tariff_peak_constraints
 
 SNAPSHOT = "snapshot"
 VEHICLE = "vehicle"
@@ -516,6 +517,8 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         + inputs.carbon_price_per_kg * inputs.emission_factor_kg_per_kwh.to_numpy(float)
         + inputs.import_penalty_per_kwh
     )
+    if PEAK in m.variables:  # basic charge: months billed, not the energy's annualisation (tariff_constraints)
+        costs[PEAK] = np.array(basic_charge_per_kw(inputs))
     if "Grid-export_kw" in m.variables:
         costs["Grid-export_kw"] = -wdt * inputs.export_price_per_kwh.to_numpy(float)
     if inputs.renewable_credit_per_kwh:
@@ -587,6 +590,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         define_grid_variables(m, inputs)
         define_bus_balance(m, inputs)
         define_policy_constraints(m, inputs)
+        define_tariff_peak_constraints(m, inputs)
         if extra_functionality is not None:
             extra_functionality(m, inputs)
         define_objective(m, inputs)

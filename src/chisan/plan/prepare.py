@@ -24,7 +24,7 @@ from chisan.mobility.bookings import generate_bookings, read_bookings_csv
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.mobility.fleet import FleetAssignment, assign_bookings
 from chisan.plan.inputs import Capacity, PlanInputs
-from chisan.plan.tariffs import import_price_series
+from chisan.plan.tariffs import grid_prices
 from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
 from chisan.resources.solar import pv_output_per_kw
 from chisan.resources.weather import plan_year_index, read_epw, read_tmy3, read_weather_csv, to_plan_year
@@ -350,8 +350,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
     t = time.perf_counter()
     say("grid prices and emission factors")
     grid = scenario.grid
-    import_price = import_price_series(snapshots, grid.import_price_per_kwh, grid.import_tou)
-    export_price = pd.Series(float(grid.export_price_per_kwh), index=snapshots, name="export_price_per_kwh")
+    prices = grid_prices(grid, snapshots, scenario.finance.currency)
+    import_price, export_price = prices.import_price_per_kwh, prices.export_price_per_kwh
     if grid.emission_factor_path is not None:
         path = scenario.resolve(grid.emission_factor_path)
         ef = factors_on_index(read_hourly_emission_factors(path, column=grid.emission_factor_column), snapshots)
@@ -428,6 +428,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             v2g_cost_per_kwh=f.v2g_cycle_cost_per_kwh,
             vehicle_holding_cost_per_kwh_h=f.battery_holding_cost_per_kwh_h,
             currency=scenario.finance.currency,
+            basic_charge_per_kw_month=prices.basic_charge_per_kw_month,
+            contract_kw_fixed=prices.contract_kw_fixed,
         )
     except ChisanError:
         raise

@@ -25,6 +25,7 @@ import pandas as pd
 
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
+from chisan.plan.tariff_constraints import basic_charge_per_kw, contract_kw, has_tariff_peak
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
 
@@ -183,6 +184,11 @@ def cost_table(
         (imp * dispatch["emission_factor_kg_per_kwh"].to_numpy(float)).sum() * dt * scale * inputs.carbon_price_per_kg
     )
     add("Grid import", 0.0, 0.0, imp_cost, f"{imp.sum() * dt * scale:,.0f} kWh")
+    if has_tariff_peak(inputs):  # the basic charge on the contract kW, 12 months a year (tariff_constraints)
+        contract = contract_kw(inputs, dispatch["grid_import_kw"].to_numpy(float))
+        rate = inputs.basic_charge_per_kw_month
+        basis = f"{contract:,.1f} kW × {rate:,.2f}/kW/month"
+        add("Basic charge", 0.0, 0.0, basic_charge_per_kw(inputs) * contract, basis)
     add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
     table = pd.DataFrame(rows).set_index("component")
@@ -368,6 +374,9 @@ def key_figures(
             "Shared vehicles × substitution factor",
         ),
     ]
+    if has_tariff_peak(inputs):
+        contract = contract_kw(inputs, dispatch["grid_import_kw"].to_numpy(float))
+        rows.append(("contract_kw", contract, "kW", "Contract kW of the basic charge: highest 30-minute demand"))
     kpis = pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
     return costs, balance, emissions, kpis
 

@@ -40,6 +40,7 @@ from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
 """``method="auto"`` solves the full co-optimisation up to this many vehicle × steps."""
@@ -154,6 +155,8 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
         total += float((wdt * v["Vehicle-discharge_kw"].sum(axis=1)).sum() * inputs.v2g_cost_per_kwh)
     if "Vehicle-energy_kwh" in v:
         total += float((wdt * v["Vehicle-energy_kwh"].sum(axis=1)).sum() * inputs.vehicle_holding_cost_per_kwh_h)
+    if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
+        total += basic_charge_per_kw(inputs) * contract_kw(inputs, imp)
     return total
 
 
@@ -411,6 +414,7 @@ def _dispatch_pass(
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
+        contract_kw_min=float(m2.variables[PEAK].solution) if PEAK in m2.variables else inputs.contract_kw_min,
     )
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())

@@ -15,6 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chisan.tariffs.library import load_tariff
+from chisan.tariffs.schema import Tariff
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -306,6 +309,24 @@ class Grid(_Section):
         description="Supplier's (market-based) factor [kg CO2e/kWh]; None = location-based value.",
     )
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
+    tariff: str | Tariff | None = Field(
+        default=None,
+        description="A bundled tariff by name (chisan.tariffs.tariff_names()) or an inline [grid.tariff] table; "
+        "replaces the flat prices and import_tou.",
+    )
+
+    @field_validator("tariff")
+    @classmethod
+    def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
+        if isinstance(value, str):
+            load_tariff(value)  # raises, listing the bundled names
+        return value
+
+    @model_validator(mode="after")
+    def _one_price_source(self) -> Grid:
+        if self.tariff is not None and self.import_tou:
+            raise ValueError("grid.tariff and grid.import_tou both set; put the time-of-use bands in the tariff")
+        return self
 
 
 class Policy(_Section):

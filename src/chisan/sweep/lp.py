@@ -212,6 +212,8 @@ def solve_aggregate(
         for x in (inputs.initial_storage_kwh, inputs.terminal_fleet_target_kwh, inputs.terminal_storage_target_kwh)
     ):
         raise NotImplementedError("solve_aggregate covers cyclic horizons only (no initial or terminal energies)")
+    if inputs.basic_charge_per_kw_month > 0 or inputs.contract_kw_fixed is not None:
+        raise NotImplementedError("solve_aggregate has no basic charge (Tariff-peak_kw); use chisan.plan.model")
     b = _Builder()
     n = len(inputs.snapshots)
     dt = inputs.dt_hours

@@ -1,0 +1,113 @@
+"""The basic charge in the LP: a contract kW ≥ every demand interval's mean import (``Tariff-*``).
+
+Japanese high-voltage supply bills a basic charge [JPY/kW/month] on the contract kW, which is the highest
+30-minute demand (最大需要電力) of the month and the eleven before it (実量制; e.g. Okinawa Electric's and Chubu
+Electric's 業務用電力 terms: "各月の契約電力は、その1月の最大需要電力と前11月の最大需要電力のうち、いずれか大きい
+値"). A year-long plan therefore has one contract kW, as REopt's ``add_demand_lookback_constraints`` with a
+12-month look-back at 100 %:
+
+    P ≥ (1/k) Σ_{t ∈ interval i} import_t   for every 30-minute interval i (k = steps per 30 min),
+
+and with hourly steps (k < 1) the hourly mean is the demand: P ≥ import_t. The objective adds
+basic charge × P × months billed, where a year of contract costs 12 months whatever the horizon the energy
+is annualised from — it is not multiplied by the annualisation of the energy costs (``opex_scale``).
+A low-voltage contract fixed in advance fixes P (the breaker then caps the demand at it).
+"""
+
+from __future__ import annotations
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from chisan.plan.inputs import PlanInputs
+
+SNAPSHOT = "snapshot"
+PEAK = "Tariff-peak_kw"
+DEMAND_INTERVAL_H = 0.5
+"""Demand interval of Japanese meters [h]: 30 minutes (計量器の30分最大需要電力)."""
+
+
+def steps_per_interval(dt_hours: float) -> int:
+    """Steps per 30-minute demand interval: 2 at 15 min, 1 at 30 min, and 1 at hourly steps (hourly mean)."""
+    if dt_hours >= DEMAND_INTERVAL_H - 1e-9:
+        return 1
+    return max(1, round(DEMAND_INTERVAL_H / dt_hours))
+
+
+def demand_kw(import_kw: np.ndarray, dt_hours: float) -> np.ndarray:
+    """Mean import of each demand interval [kW] (a last, partial interval is summed over k steps, as in the LP)."""
+    imp = np.asarray(import_kw, dtype=float)
+    k = steps_per_interval(dt_hours)
+    if k == 1:
+        return imp
+    pad = (-len(imp)) % k
+    return np.r_[imp, np.zeros(pad)].reshape(-1, k).sum(axis=1) / k
+
+
+def has_tariff_peak(inputs: PlanInputs) -> bool:
+    """True when the tariff bills a contract kW (a basic charge, or a fixed contract that caps the demand)."""
+    return inputs.basic_charge_per_kw_month > 0 or inputs.contract_kw_fixed is not None
+
+
+def billed_months(inputs: PlanInputs) -> float:
+    """Months of basic charge one contract kW costs in the objective [month].
+
+    12 for an objective per year (the contract holds 12 months, a shorter horizon does not shorten it); for an
+    objective over the horizon only (``annualise=False``), the horizon's share of 12; ``tariff_billed_months``
+    when given (a rolling-dispatch window prices a new peak at the year's 12 months).
+    """
+    if inputs.tariff_billed_months is not None:
+        return float(inputs.tariff_billed_months)
+    if inputs.annualise:
+        return 12.0
+    return 12.0 * inputs.hours_represented / 8760.0
+
+
+def basic_charge_per_kw(inputs: PlanInputs) -> float:
+    """Objective coefficient of ``Tariff-peak_kw`` [currency/kW]: basic charge × months billed."""
+    return inputs.basic_charge_per_kw_month * billed_months(inputs)
+
+
+def peak_lower_kw(inputs: PlanInputs) -> float:
+    """Lower bound of the contract kW [kW]: the fixed contract, or the peak carried in."""
+    if inputs.contract_kw_fixed is not None:
+        return float(inputs.contract_kw_fixed)
+    return float(inputs.contract_kw_min)
+
+
+def contract_kw(inputs: PlanInputs, import_kw: np.ndarray) -> float:
+    """Contract kW a dispatch is billed on [kW]: the fixed contract, or max(highest demand, carried peak)."""
+    if inputs.contract_kw_fixed is not None:
+        return float(inputs.contract_kw_fixed)
+    peak = float(demand_kw(import_kw, inputs.dt_hours).max()) if len(import_kw) else 0.0
+    return max(peak, float(inputs.contract_kw_min))
+
+
+def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
+    """Contract kW ≥ the mean import of every demand interval (``Tariff-peak_kw``, ``Tariff-peak_demand``).
+
+    On typical days the one contract kW covers every typical day (each stands for days of every month it
+    represents); in a rolling dispatch its lower bound is the peak carried in (:func:`update_tariff_peak`), so
+    every window keeps one structure.
+    """
+    if not has_tariff_peak(inputs) or "Grid-import_kw" not in m.variables:
+        return
+    fixed = inputs.contract_kw_fixed
+    peak = m.add_variables(lower=peak_lower_kw(inputs), upper=np.inf if fixed is None else float(fixed), name=PEAK)
+    imp = m.variables["Grid-import_kw"]
+    k = steps_per_interval(inputs.dt_hours)
+    if k == 1:
+        m.add_constraints(imp - peak <= 0, name="Tariff-peak_demand")
+        return
+    t = pd.Index(np.arange(len(inputs.snapshots)), name=SNAPSHOT)
+    interval = xr.DataArray(np.arange(len(t)) // k, coords=[t], name="demand_interval")
+    per_interval = imp.to_linexpr().groupby(interval).sum()
+    m.add_constraints(per_interval - k * peak <= 0, name="Tariff-peak_demand")
+
+
+def update_tariff_peak(m: linopy.Model, inputs: PlanInputs) -> None:
+    """Write the carried peak into the lower bound of ``Tariff-peak_kw``, in place (rolling dispatch)."""
+    if PEAK in m.variables and inputs.contract_kw_fixed is None:
+        m.variables[PEAK].lower.values[...] = float(inputs.contract_kw_min)
