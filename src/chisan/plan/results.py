@@ -96,6 +96,7 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
         table[col] = v[var] if var in v else np.zeros(n)
     table["charging_kw"] = v["Vehicle-charge_kw"].sum(axis=1) if "Vehicle-charge_kw" in v else 0.0
     table["v2g_kw"] = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else 0.0
+    table["fleet_energy_kwh"] = v["Vehicle-energy_kwh"].sum(axis=1) if "Vehicle-energy_kwh" in v else 0.0
     table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
     table["curtailed_kw"] = (
         table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]
@@ -124,6 +125,13 @@ def cost_table(
 
     ``caps`` are the capacities [kW, kWh]; ``dispatch`` the per-step flows of :func:`dispatch_table`, with an
     optional ``weight`` column (days represented by a typical-day step; 1 for a chronological year).
+
+    The lines marked ``in_objective`` are the terms of the model's objective one by one
+    (:func:`chisan.plan.model.objective_costs`, :func:`chisan.plan.solve.evaluate_objective`): capacity annuities
+    and fixed O&M, grid import and export, carbon price, battery holding cost (calendar ageing of the energy kept
+    in the cars) and V2G wear; their sum is the objective. Chargers and vehicle leases follow the stations and the
+    fleet, not the optimisation: they are constants outside the objective. ``total_per_year`` summed over every
+    line is the one total cost of the plan (``total_cost_per_year``).
     """
     tech = scenario.technologies
     dt = inputs.dt_hours
@@ -131,7 +139,9 @@ def cost_table(
     w = _weights(dispatch)
     rows = []
 
-    def add(component: str, investment: float, fixed_om: float, operation: float, basis: str) -> None:
+    def add(
+        component: str, investment: float, fixed_om: float, operation: float, basis: str, in_objective: bool = True
+    ) -> None:
         rows.append(
             {
                 "component": component,
@@ -139,6 +149,7 @@ def cost_table(
                 "fixed_om_per_year": fixed_om,
                 "operation_per_year": operation,
                 "basis": basis,
+                "in_objective": in_objective,
             }
         )
 
@@ -173,8 +184,16 @@ def cost_table(
         ch.fixed_om_per_charger_year * n_chargers,
         0.0,
         f"{n_chargers} chargers",
+        in_objective=False,
     )
-    add("Vehicles (lease)", 0.0, 0.0, scenario.fleet.lease_per_vehicle_year * n_vehicles, f"{n_vehicles} vehicles")
+    add(
+        "Vehicles (lease)",
+        0.0,
+        0.0,
+        scenario.fleet.lease_per_vehicle_year * n_vehicles,
+        f"{n_vehicles} vehicles",
+        in_objective=False,
+    )
     imp = dispatch["grid_import_kw"].to_numpy(float) * w
     exp = dispatch["grid_export_kw"].to_numpy(float) * w
     imp_cost = float((imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
@@ -185,6 +204,17 @@ def cost_table(
     add("Grid import", 0.0, 0.0, imp_cost, f"{imp.sum() * dt * scale:,.0f} kWh")
     add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
+    # battery holding cost: Σ_t w_t Δt k × fleet energy_t [kWh] × cost [currency/kWh/h] (model.objective_costs)
+    hold = inputs.vehicle_holding_cost_per_kwh_h
+    if "fleet_energy_kwh" in dispatch:
+        held_kwh_h = float((dispatch["fleet_energy_kwh"].to_numpy(float) * w).sum() * dt * scale)
+        hold_basis = f"{held_kwh_h:,.0f} kWh·h held × {hold:g} per kWh·h"
+    else:  # a dispatch without per-vehicle energy (e.g. a reduced plan's aggregate fleet)
+        held_kwh_h = 0.0
+        hold_basis = "not in this dispatch (no per-vehicle energy)"
+    add("Battery holding (calendar ageing)", 0.0, 0.0, held_kwh_h * hold, hold_basis)
+    v2g_kwh = float((dispatch["v2g_kw"].to_numpy(float) * w).sum() * dt * scale) if "v2g_kw" in dispatch else 0.0
+    add("V2G wear", 0.0, 0.0, v2g_kwh * inputs.v2g_cost_per_kwh, f"{v2g_kwh:,.0f} kWh × {inputs.v2g_cost_per_kwh:g}")
     table = pd.DataFrame(rows).set_index("component")
     table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
     return table

@@ -323,8 +323,23 @@ class Policy(_Section):
 
 
 class Finance(_Section):
+    """Money: the discount rate of the annuities and of the cash flows, and the project appraisal against business
+    as usual (:mod:`chisan.economics`)."""
+
     discount_rate_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.03
     currency: str = Field(default="JPY", min_length=3, max_length=3)
+    project_life_years: int = Field(
+        default=25, ge=1, le=60, description="Years of the cash-flow appraisal (NPV, IRR, payback) [years]."
+    )
+    pv_degradation_per_year_fraction: Annotated[float, Field(ge=0, le=0.05)] = Field(
+        default=0.005,
+        description="Yearly loss of PV output [fraction/year], e.g. 0.005 = 0.5 %/year (NREL, Jordan & Kurtz "
+        "2013: median 0.5 %/year); restarts when the PV is replaced.",
+    )
+    salvage_value: bool = Field(
+        default=True,
+        description="Credit the straight-line remaining value of each component in the last year of the project.",
+    )
 
 
 class Baseline(_Section):
