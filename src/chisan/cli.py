@@ -84,6 +84,20 @@ def kpi_table(results, title: str) -> Table:
     return table
 
 
+def economics_table(economics, title: str) -> Table:
+    """The economics figures against business as usual as a rich table, with labels for people."""
+    from chisan.report.labels import FIGURE_LABELS, label, value_text
+
+    table = Table(title=title, show_lines=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, row in economics.figures.iterrows():
+        shown, unit = value_text(row["value"], row["unit"])
+        table.add_row(label(name, FIGURE_LABELS), shown, unit)
+    return table
+
+
 @app.command()
 def example() -> None:
     """Print the bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
@@ -105,9 +119,14 @@ def plan(
     bound: Annotated[
         bool, typer.Option("--bound", help="Certify the two-stage gap with a lower bound (slower).")
     ] = False,
+    no_bau: Annotated[
+        bool,
+        typer.Option("--no-bau", help="Skip the business-as-usual solve and the economics (NPV, payback …)."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
 ) -> None:
-    """Plan the cost-optimal renewable-powered car-sharing system of a town and write an HTML report."""
+    """Plan the cost-optimal renewable-powered car-sharing system of a town, compare it with business as usual
+    (the same town on the grid only) and write an HTML report."""
     from chisan.scenario.load import example_path, load_scenario
 
     path = scenario or example_path()
@@ -122,7 +141,7 @@ def plan(
             if check:
                 _check_only(sc, name, quiet)
                 return
-            run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet)
+            run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet, bau=not no_bau)
             if not quiet:
                 console.print("[dim]writing the report and tables[/]")
             from chisan.report.render import write_outputs
@@ -135,6 +154,8 @@ def plan(
                 scenario_text=path.read_text(encoding="utf-8"),
                 scenario_name=name,
                 solve_seconds=run.seconds["solve"],
+                economics=run.economics,
+                bau=run.bau,
             )
     except ChisanError as err:
         fail(err)
@@ -143,6 +164,8 @@ def plan(
         console.print(str(out_dir))
         return
     console.print(kpi_table(run.results, f"{run.prepared.scenario.municipality.name} — key figures"))
+    if run.economics is not None:
+        console.print(economics_table(run.economics, "Against business as usual (the same town on the grid only)"))
     console.print(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({run.results.method['method']} method; "
         f"all {len(run.checks.rows)} after-solve checks passed). Report: [bold]{out_dir / 'report.html'}[/]"
@@ -161,11 +184,11 @@ def _print_warnings(caught, quiet: bool) -> None:
         err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
-def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
+def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau: bool = True):
     from chisan.plan.pipeline import plan_scenario
 
     if quiet:
-        return plan_scenario(sc, method=method, lower_bound=bound)
+        return plan_scenario(sc, method=method, lower_bound=bound, business_as_usual=bau)
     with _progress() as progress:
         task = progress.add_task("reading the scenario", total=1.0)
         state = {"msg": ""}
@@ -178,7 +201,7 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
                 state["msg"] = stage
             progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
 
-        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say)
+        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say, business_as_usual=bau)
         progress.update(task, description="plan checked", completed=1.0)
     return run
 

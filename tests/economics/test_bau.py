@@ -20,7 +20,7 @@ CHANGES = {
 
 @pytest.fixture(scope="module")
 def run():
-    return plan_scenario(small_scenario(**CHANGES), method="full")
+    return plan_scenario(small_scenario(**CHANGES), method="full", business_as_usual=True)
 
 
 def test_bau_equals_a_plan_with_every_new_capacity_fixed_at_zero(run):
@@ -88,5 +88,5 @@ def test_cash_flows_follow_from_the_two_objectives(run):
 
 
 def test_no_bau_skips_it():
-    run = plan_scenario(small_scenario(), method="full", business_as_usual=False)
+    run = plan_scenario(small_scenario(), method="full")
     assert run.bau is None and run.economics is None and "business_as_usual" not in run.seconds

@@ -11,12 +11,12 @@ from chisan.plan.pipeline import plan_scenario
 from chisan.report.render import write_outputs
 from tests.factories import small_scenario
 
-FIGURES = 8  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, carbon, duration
+FIGURES = 9  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, cash flows, carbon, duration
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8)
+    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)
     out = tmp_path_factory.mktemp("report") / "out"
     write_outputs(
         out,
@@ -26,6 +26,8 @@ def report(tmp_path_factory):
         scenario_text="# test",
         scenario_name="small.toml",
         solve_seconds=run.seconds["solve"],
+        economics=run.economics,
+        bau=run.bau,
     )
     return run, out / "report.html"
 
@@ -49,6 +51,8 @@ def test_report_explains_method_checks_and_inputs(report):
         "Monthly energy",
         "Vehicle batteries",
         "Cost",
+        "Economics against business as usual",
+        "Investment",
         "Carbon",
         "How this plan was computed",
         "Checks after solving",
@@ -59,6 +63,10 @@ def test_report_explains_method_checks_and_inputs(report):
     assert html.count('<span class="ok">passed</span>') == len(run.checks.rows) + 1
     assert f"{run.results.capacities['pv_kw']:,.1f} kW" in html
     assert "kWh/kWp/year" in html and "GHI" in html
+    # one total: the cost table's total row, the summary and the method section show the same number
+    total = f"{run.results.kpi('total_cost_per_year'):,.0f}"
+    assert html.count(total) >= 3, total
+    assert "its cost estimate was" not in html  # the sizing estimate is no longer shown as a total
 
 
 def test_every_figure_renders_in_headless_chromium(report, tmp_path, chromium):

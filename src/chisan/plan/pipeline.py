@@ -62,7 +62,7 @@ def plan_scenario(
     lower_bound: bool = False,
     rolling: RollingSettings | None = None,
     progress: Stage | None = None,
-    business_as_usual: bool = True,
+    business_as_usual: bool = False,
 ) -> PlanRun:
     """Plan one scenario and check the plan.
 
@@ -81,7 +81,8 @@ def plan_scenario(
         Called with a message and the fraction done of the current stage.
     business_as_usual : bool
         Also solve and check the business-as-usual case (:func:`chisan.economics.bau.bau_inputs`) with the same
-        method and appraise the plan against it.
+        method and appraise the plan against it (``chisan plan`` does unless ``--no-bau``; the sweep and the
+        roadmap do not need it and skip it by default).
 
     Raises
     ------

@@ -194,3 +194,37 @@ def duration_curve(dispatch: pd.DataFrame) -> go.Figure:
         values = np.sort(dispatch[col].to_numpy())[::-1]
         fig.add_trace(go.Scatter(y=values, name=LABELS[col], line={"color": COLOURS[col]}))
     return _layout(fig, "Duration curves", "power [kW]", "hours of the year, sorted")
+
+
+CASH_FLOW_COLUMNS = {
+    "investment": ("Investment", "#355c7d"),
+    "replacements": ("Replacements", "#6c8ebf"),
+    "fixed_om": ("Fixed O&M", "#6c5b7b"),
+    "energy_savings": ("Grid bill saved", "#f2b705"),
+    "carbon_savings": ("Carbon price saved", "#2e8b57"),
+    "battery_ageing_savings": ("Battery ageing saved", "#c06c84"),
+    "salvage": ("Salvage value", "#8c8c8c"),
+}
+"""Cash-flow columns (without the currency suffix) → label and colour."""
+
+
+def cash_flow_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
+    """Yearly cash flows against business as usual, stacked by kind, with the cumulative and discounted
+    cumulative flow as lines [currency] (:func:`chisan.economics.cashflows.project_cash_flows`)."""
+    cur = currency.lower()
+    fig = go.Figure()
+    for col, (name, colour) in CASH_FLOW_COLUMNS.items():
+        values = flows[f"{col}_{cur}"]
+        if values.abs().sum() > 1e-9:
+            fig.add_trace(go.Bar(x=flows.index, y=values, name=name, marker_color=colour))
+    fig.add_trace(go.Scatter(x=flows.index, y=flows[f"cumulative_{cur}"], name="Cumulative", line={"color": "#222"}))
+    fig.add_trace(
+        go.Scatter(
+            x=flows.index,
+            y=flows[f"cumulative_discounted_{cur}"],
+            name="Cumulative, discounted",
+            line={"color": "#222", "dash": "dot"},
+        )
+    )
+    fig.update_layout(barmode="relative")
+    return _layout(fig, "Yearly cash flows against business as usual", f"{currency} (money in > 0, out < 0)", "year")

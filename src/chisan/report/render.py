@@ -17,10 +17,12 @@ import pandas as pd
 import plotly.offline
 
 from chisan import __version__
+from chisan.economics.appraisal import Economics
 from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
+from chisan.report.labels import FIGURE_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
 
 
@@ -36,6 +38,13 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
     m = results.method
     energy_cost = float(m.get("objective_evaluated", float("nan")))
     cur = prepared.inputs.currency
+    total = results.kpi("total_cost_per_year")
+    fixed = total - energy_cost
+    one_total = (
+        f"<p>The objective is the sum of the cost-table lines marked “optimised”; with the chargers and vehicle "
+        f"leases ({num(fixed)} {cur}/year, fixed by the stations and the fleet) it makes the plan's one total, "
+        f"{num(total)} {cur}/year, used everywhere in this report.</p>"
+    )
     n_veh = len(prepared.inputs.vehicles)
     n_steps = len(prepared.inputs.snapshots)
     parts = []
@@ -46,7 +55,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"({m.get('variables', 0):,} variables, {m.get('constraints', 0):,} constraints; linopy "
             f"{_lib_version('linopy')}, HiGHS {_lib_version('highspy')}). HiGHS reported an optimal solution "
             f"(objective {num(m.get('objective', float('nan')))} {cur}/year), so this plan is the cost-optimal "
-            "plan of the model; there is no gap to report.</p>"
+            "plan of the model; there is no gap to report.</p>" + one_total
         )
     else:
         lb = m.get("aggregate_lower_bound", float("nan"))
@@ -57,8 +66,8 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"in one linear programme on a small machine ({n_veh} vehicles × {n_steps:,} steps), so:</p><ol>"
             f"<li><b>Sizing</b> on {m.get('typical_days')} typical days of the year (tsam, medoid days, annual "
             "means preserved) with the town's fleet as one battery whose energy is carried from day to day across "
-            "the calendar (Kotzur et al. 2018). This chooses the capacities; its cost estimate was "
-            f"{num(m.get('sizing_objective', float('nan')))} {cur}/year.</li>"
+            "the calendar (Kotzur et al. 2018). This chooses the capacities (its cost on typical days is an "
+            "estimate used only for sizing, not a cost of this plan).</li>"
             "<li><b>Year-long aggregate dispatch</b>: the fleet as one battery over all steps at those capacities, "
             "with the policy targets. Because any per-vehicle schedule is also a schedule of the aggregate, its "
             f"cost, {num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
@@ -85,6 +94,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
                 "co-optimisation, a lower bound of the full one.</p>"
             )
         )
+        parts.append(one_total)
         if m.get("full_lower_bound") is not None:
             full_lb = m["full_lower_bound"]
             cert = (energy_cost - full_lb) / abs(full_lb) * 100
@@ -106,6 +116,61 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             "<p>Time spent: " + ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in timings.items()) + ".</p>"
         )
     return "\n".join(parts)
+
+
+def _economics_context(economics: Economics | None, bau: PlanResults | None, currency: str) -> dict:
+    """Template values of the economics section (empty when business as usual was skipped)."""
+    if economics is None or bau is None:
+        return {"economics": None}
+    f = economics.figures
+    c = currency.lower()
+    figs = []
+    for name, row in f.iterrows():
+        value, unit = value_text(row["value"], row["unit"])
+        figs.append({"name": label(name, FIGURE_LABELS), "value": value, "unit": unit, "definition": row.definition})
+    v = f["value"]
+    payback = value_text(v["simple_payback_years"], "years")
+    dpayback = value_text(v["discounted_payback_years"], "years")
+    irr = value_text(v["irr"], "fraction")
+    text = (
+        f"Business as usual is the same town — the same cars, bookings, chargers and tariff — charging from the "
+        f"grid only, solved and checked the same way: it costs {num(v['bau_total_cost_per_year'])} {currency} a year "
+        f"against the plan's {num(v['total_cost_per_year'])} {currency}. The plan invests "
+        f"{num(v['investment'])} {currency} in year 0 and saves {num(v['annual_savings_first_year'])} {currency} in "
+        f"its first year (net of the new fixed O&amp;M): simple payback {' '.join(payback)}, discounted "
+        f"{' '.join(dpayback)}; over {int(v['project_life_years'])} years at {v['discount_rate']:.1%} the net present "
+        f"value is <b>{num(v['npv'])} {currency}</b> and the internal rate of return {' '.join(irr).strip()}."
+    )
+    investment = [
+        {
+            "name": name,
+            "basis": r.basis,
+            "capex": num(r[f"capex_{c}"]),
+            "lifetime": f"{r.lifetime_years:g}",
+            "replacements": r.replacement_years,
+            "om": num(r[f"fixed_om_{c}_per_year"]),
+            "salvage": num(r[f"salvage_{c}"]),
+        }
+        for name, r in economics.investment.iterrows()
+    ]
+    comparison = [
+        {
+            "name": name,
+            "plan": num(r[f"plan_{c}_per_year"]),
+            "bau": num(r[f"bau_{c}_per_year"]),
+            "saving": num(r[f"saving_{c}_per_year"]),
+        }
+        for name, r in economics.comparison.iterrows()
+    ]
+    return {
+        "economics": {
+            "text": text,
+            "figures": figs,
+            "investment": investment,
+            "comparison": comparison,
+            "fig": fig_html(figures.cash_flow_chart(economics.cash_flows, currency)),
+        }
+    }
 
 
 def _lib_version(name: str) -> str:
@@ -224,9 +289,17 @@ def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
 
 
 def render_report(
-    prepared: PreparedPlan, results: PlanResults, checks: CheckReport, *, scenario_name: str, solve_seconds: float
+    prepared: PreparedPlan,
+    results: PlanResults,
+    checks: CheckReport,
+    *,
+    scenario_name: str,
+    solve_seconds: float,
+    economics: Economics | None = None,
+    bau: PlanResults | None = None,
 ) -> str:
-    """The plan report as one HTML string (plotly.js embedded, so it opens offline)."""
+    """The plan report as one HTML string (plotly.js embedded, so it opens offline); with ``economics`` and
+    ``bau`` it has a section comparing the plan with business as usual."""
     inp = prepared.inputs
     sc = prepared.scenario
     cur = inp.currency
@@ -293,6 +366,7 @@ def render_report(
             "op": num(r.operation_per_year),
             "total": num(r.total_per_year),
             "basis": r.basis,
+            "optimised": "optimised" if r.in_objective else "fixed",
         }
         for name, r in results.costs.iterrows()
     ]
@@ -323,6 +397,12 @@ def render_report(
         "vehicle_charge_kw.parquet (step × vehicle), bookings.csv (every booking with its vehicle or the "
         "reason it was not served), checks.csv, scenario.toml (the input, for reproducing) and run.json."
     )
+    if economics is not None:
+        files += (
+            " Against business as usual: economics.csv (the figures), investment.csv, cash_flows.csv and "
+            "cash_flows.parquet (year by year), cost_comparison.csv (plan and business as usual by component), "
+            "bau_kpis.csv and bau_costs.csv."
+        )
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("chisan.report", "templates"), autoescape=False, undefined=jinja2.StrictUndefined
     )
@@ -352,6 +432,8 @@ def render_report(
         checks=checks.rows,
         inputs=_inputs_rows(prepared, results),
         files_text=files,
+        total_cost=num(k["total_cost_per_year"]),
+        **_economics_context(economics, bau, cur),
         **figs,
         **week_texts,
     )
@@ -366,6 +448,8 @@ def write_outputs(
     scenario_text: str,
     scenario_name: str,
     solve_seconds: float,
+    economics: Economics | None = None,
+    bau: PlanResults | None = None,
 ) -> Path:
     """Write the report and tables into ``out_dir`` atomically (temporary folder, then renamed into place).
 
@@ -376,7 +460,15 @@ def write_outputs(
     """
     out_dir = Path(out_dir).resolve()
     with atomic_folder(out_dir) as tmp:
-        html = render_report(prepared, results, checks, scenario_name=scenario_name, solve_seconds=solve_seconds)
+        html = render_report(
+            prepared,
+            results,
+            checks,
+            scenario_name=scenario_name,
+            solve_seconds=solve_seconds,
+            economics=economics,
+            bau=bau,
+        )
         (tmp / "report.html").write_text(html, encoding="utf-8")
         results.kpis.to_csv(tmp / "kpis.csv")
         results.capacities.rename_axis("capacity").to_frame("value").assign(unit=["kW", "kW", "kWh", "kW"]).to_csv(
@@ -390,6 +482,14 @@ def write_outputs(
         results.vehicle_charge_kw.to_parquet(tmp / "vehicle_charge_kw.parquet")
         prepared.assignment.bookings.to_csv(tmp / "bookings.csv", index=False)
         checks.table().to_csv(tmp / "checks.csv", index=False)
+        if economics is not None and bau is not None:
+            economics.figures.to_csv(tmp / "economics.csv")
+            economics.investment.to_csv(tmp / "investment.csv")
+            economics.cash_flows.to_csv(tmp / "cash_flows.csv")
+            economics.cash_flows.to_parquet(tmp / "cash_flows.parquet")
+            economics.comparison.to_csv(tmp / "cost_comparison.csv")
+            bau.kpis.to_csv(tmp / "bau_kpis.csv")
+            bau.costs.to_csv(tmp / "bau_costs.csv")
         (tmp / "scenario.toml").write_text(scenario_text, encoding="utf-8")
         meta = {
             "chisan": __version__,

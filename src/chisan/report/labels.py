@@ -1,0 +1,53 @@
+"""Labels for people: the report and the CLI show these; tables keep the machine-readable names with units."""
+
+from __future__ import annotations
+
+import math
+
+FIGURE_LABELS = {
+    "investment": "Investment (year 0)",
+    "annual_savings_first_year": "Net savings in the first year",
+    "simple_payback_years": "Simple payback",
+    "discounted_payback_years": "Discounted payback",
+    "npv": "Net present value (NPV)",
+    "irr": "Internal rate of return (IRR)",
+    "lcoe_pv_per_kwh": "Levelised cost of the local PV (LCOE)",
+    "levelised_cost_of_charging_per_kwh": "Levelised cost of charging",
+    "total_cost_per_year": "Total cost of the plan",
+    "bau_total_cost_per_year": "Total cost of business as usual",
+    "cost_per_km": "Cost per km (plan)",
+    "bau_cost_per_km": "Cost per km (business as usual)",
+    "cost_per_booking": "Cost per booking (plan)",
+    "bau_cost_per_booking": "Cost per booking (business as usual)",
+    "project_life_years": "Project life",
+    "discount_rate": "Discount rate",
+}
+"""Economics figures (:func:`chisan.economics.appraisal.appraise`) → label."""
+
+
+def label(name: str, labels: dict[str, str] | None = None) -> str:
+    """The label of ``name``, or ``name`` made readable (underscores → spaces, first letter capital)."""
+    if labels and name in labels:
+        return labels[name]
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def value_text(value: float, unit: str) -> tuple[str, str]:
+    """A value and its unit for people: fractions as percentages, years with one decimal, missing as a dash.
+
+    Returns
+    -------
+    (value, unit)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—", ""
+    if isinstance(value, float) and math.isinf(value):
+        return "not within the project life", ""
+    if unit == "fraction":
+        return f"{value * 100:,.1f}", "%"
+    if unit == "years":
+        return f"{value:,.1f}", "years"
+    if abs(value) >= 100:
+        return f"{value:,.0f}", unit
+    return f"{value:,.2f}", unit
