@@ -49,7 +49,8 @@ def test_plan_writes_report_and_tables(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["checks_passed"] is True
     assert tomllib.loads((out / "scenario.toml").read_text()) == tomllib.loads(path.read_text())
-    assert "all" in result.output and "checks passed" in result.output and "pv_kw" in result.output
+    assert "all" in result.output and "checks passed" in result.output and "PV to build" in result.output
+    assert "Local renewable share of charging" in result.output and "fraction" not in result.output
     # the dispatch table balances by construction of the checks; spot-check the columns carry units
     dispatch = pd.read_csv(out / "dispatch.csv", index_col=0)
     assert {"pv_kw", "grid_import_kw", "charging_kw", "storage_energy_kwh", "import_price_per_kwh"} <= set(dispatch)

@@ -67,20 +67,16 @@ def _progress() -> Progress:
 
 
 def kpi_table(results, title: str) -> Table:
-    """The key figures as a rich table."""
+    """The key figures as a rich table, with labels for people (kpis.csv keeps the machine names)."""
+    from chisan.report.labels import KPI_LABELS, label, value_text
+
     table = Table(title=title, show_lines=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("unit")
     for name, row in results.kpis.iterrows():
-        value = row["value"]
-        if row["unit"] == "fraction":
-            shown = f"{value * 100:,.1f} %"
-            unit = ""
-        else:
-            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-            unit = row["unit"]
-        table.add_row(name, shown, unit)
+        shown, unit = value_text(row["value"], row["unit"])
+        table.add_row(label(str(name), KPI_LABELS), shown, unit)
     return table
 
 
@@ -139,7 +135,11 @@ def plan(
             warnings.simplefilter("always")
             sc = load_scenario(path)
             if check:
+                from chisan.scenario.sanity import warn_implausible
+
+                warn_implausible(sc)
                 _check_only(sc, name, quiet)
+                _print_warnings(caught, quiet)
                 return
             run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet, bau=not no_bau)
             if not quiet:

@@ -47,7 +47,7 @@ def test_report_explains_method_checks_and_inputs(report):
         "Summary",
         "Key figures",
         "Car-sharing bases",
-        "A summer week and a winter week",
+        "Two weeks of the plan",  # a June run has no winter week (the heading was "A summer week and a winter week")
         "Monthly energy",
         "Vehicle batteries",
         "Cost",
@@ -67,6 +67,14 @@ def test_report_explains_method_checks_and_inputs(report):
     total = f"{run.results.kpi('total_cost_per_year'):,.0f}"
     assert html.count(total) >= 3, total
     assert "its cost estimate was" not in html  # the sizing estimate is no longer shown as a total
+    # a one-month horizon says so in every heading of scaled figures, and shows no winter week
+    scaled = " (per horizon of 1 month, scaled to a year)"
+    for heading in ("Key figures", "Car-sharing bases", "Cost", "Economics against business as usual", "Carbon"):
+        assert f'>{heading}<span class="scaled">{scaled}</span></h2>' in html, heading
+    assert "winter week" not in html.lower() and "The week of" in html
+    # labels and percentages for people, not snake_case and "fraction"
+    assert ">Local renewable share of charging<" in html and ">Net annual renewable balance<" in html
+    assert ">renewable_share_annual<" not in html and ">fraction<" not in html
 
 
 def test_every_figure_renders_in_headless_chromium(report, tmp_path, chromium):

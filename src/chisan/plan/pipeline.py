@@ -16,6 +16,7 @@ from chisan.plan.dispatch import RollingSettings
 from chisan.plan.prepare import PreparedPlan, prepare_inputs
 from chisan.plan.results import PlanResults, build_results
 from chisan.plan.solve import Solution, solve_plan
+from chisan.scenario.sanity import warn_implausible
 from chisan.scenario.schema import Scenario
 
 Stage = Callable[[str, float], None]
@@ -89,6 +90,7 @@ def plan_scenario(
     ScenarioError, DataError, InfeasibleError, SolverError, CheckError
     """
     say = progress or (lambda msg, frac: None)
+    warn_implausible(scenario)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     prepared = prepare_inputs(scenario, progress=lambda msg: say(msg, 0.0))

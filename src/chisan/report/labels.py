@@ -4,6 +4,38 @@ from __future__ import annotations
 
 import math
 
+KPI_LABELS = {
+    "pv_kw": "PV to build",
+    "wind_kw": "Wind to build",
+    "storage_kwh": "Storage energy",
+    "storage_kw": "Storage power",
+    "vehicles": "Shared EVs",
+    "chargers": "Chargers",
+    "total_cost_per_year": "Total cost",
+    "energy_system_cost_per_year": "Total cost without the vehicle leases",
+    "cost_per_km": "Cost per km",
+    "energy_cost_per_km": "Cost per km without the vehicle leases",
+    "cost_per_booking": "Cost per booking",
+    "local_renewable_share_of_charging": "Local renewable share of charging",
+    "renewable_share_annual": "Net annual renewable balance",
+    "renewable_share_hourly_matched": "Consumption met locally, hour by hour",
+    "pv_self_consumption": "Local renewable output used in the town",
+    "self_sufficiency": "Self-sufficiency",
+    "peak_grid_import_kw": "Peak grid import",
+    "charging_kwh_per_year": "Energy charged",
+    "trip_energy_kwh_per_year": "Energy the trips took",
+    "km_per_year": "Distance driven",
+    "bookings_served": "Bookings served",
+    "bookings_unserved": "Bookings not served",
+    "scope2_location_kg": "Scope 2, location-based",
+    "scope2_market_kg": "Scope 2, market-based",
+    "co2_avoided_kg": "CO2e avoided",
+    "co2_avoided_by_car_sharing_kg": "CO2e avoided by car-sharing (private cars replaced)",
+    "co2_avoided_by_local_renewables_kg": "CO2e avoided by local renewables (grid avoided)",
+    "private_cars_replaced": "Private cars replaced",
+}
+"""Key figures (:func:`chisan.plan.results.key_figures`) → label."""
+
 FIGURE_LABELS = {
     "investment": "Investment (year 0)",
     "annual_savings_first_year": "Net savings in the first year",

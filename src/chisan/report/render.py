@@ -22,16 +22,8 @@ from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
-from chisan.report.labels import FIGURE_LABELS, label, value_text
+from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
-
-
-def _kpi_value(value: float, unit: str) -> str:
-    if unit == "fraction":
-        return f"{value * 100:,.1f} %"
-    if abs(value) >= 100:
-        return num(value, 0)
-    return num(value, 2)
 
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
@@ -173,6 +165,13 @@ def _economics_context(economics: Economics | None, bau: PlanResults | None, cur
     }
 
 
+def _check_for_people(row: dict) -> dict:
+    """A check row with fractions shown in percent (checks.csv keeps the fractions)."""
+    if row.get("unit") != "fraction":
+        return row
+    return {**row, "worst": row["worst"] * 100.0, "tolerance": row["tolerance"] * 100.0, "unit": "%"}
+
+
 def _lib_version(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -197,7 +196,11 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     ef_source = f"hourly file {sc.grid.emission_factor_path}" if sc.grid.emission_factor_path else "constant"
     p = sc.policy
     target = (
-        f"renewable share ≥ {p.renewable_share_min_fraction:.0%} ({p.renewable_share_basis})"
+        (
+            f"net annual renewable balance ≥ {p.renewable_share_min_fraction:.0%}"
+            if p.renewable_share_basis == "annual"
+            else f"local renewable share ≥ {p.renewable_share_min_fraction:.0%}, hour by hour"
+        )
         if p.renewable_share_min_fraction
         else "no renewable-share target"
     )
@@ -306,9 +309,10 @@ def render_report(
     d = results.dispatch
     k = results.kpis["value"]
     usable = inp.vehicles["usable_kwh"]
+    (first_title, first_week), (second_title, second_week) = figures.report_weeks(d)
     figs = {
-        "fig_summer": fig_html(figures.dispatch_week(figures.pick_week(d, (7, 8)), "A summer week")),
-        "fig_winter": fig_html(figures.dispatch_week(figures.pick_week(d, (1, 2)), "A winter week")),
+        "fig_summer": fig_html(figures.dispatch_week(first_week, first_title)),
+        "fig_winter": fig_html(figures.dispatch_week(second_week, second_title)),
         "fig_monthly": fig_html(figures.monthly_energy(d, inp.dt_hours)),
         "fig_heatmap": fig_html(figures.vehicle_energy_heatmap(results.vehicle_energy_kwh, usable)),
         "fig_fleet": fig_html(figures.fleet_soc_by_hour(results.vehicle_energy_kwh, usable)),
@@ -317,9 +321,16 @@ def render_report(
         "fig_duration": fig_html(figures.duration_curve(d)),
     }
     week_texts = {
-        name: _week_text(figures.pick_week(d, months), inp.dt_hours)
-        for name, months in (("summer_text", (7, 8)), ("winter_text", (1, 2)))
+        "summer_text": _week_text(first_week, inp.dt_hours),
+        "winter_text": _week_text(second_week, inp.dt_hours),
+        "first_week_title": first_title,
+        "second_week_title": second_title,
+        "weeks_heading": "A summer week and a winter week"
+        if (first_title, second_title) == tuple(t for t, _ in figures.SEASON_WEEKS)
+        else "Two weeks of the plan",
     }
+    months = sc.horizon.months
+    scaled = f" (per horizon of {months} month{'s' if months > 1 else ''}, scaled to a year)" if months < 12 else ""
     caps = results.capacities
     built = [f"{caps['pv_kw']:,.1f} kW of PV"]
     if caps["wind_kw"] > 0.05:
@@ -328,25 +339,36 @@ def render_report(
         built.append(f"{caps['storage_kwh']:,.1f} kWh / {caps['storage_kw']:,.1f} kW of storage")
     summary = (
         f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
-        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Over the year local renewables produce "
-        f"{k['renewable_share_annual'] * 100:.0f} % of the energy the cars draw, and "
-        f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. "
+        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Local renewables meet "
+        f"{k['local_renewable_share_of_charging'] * 100:.1f} % of the cars' charging hour by hour; over the "
+        f"{'year' if not scaled else 'horizon'} they produce {k['renewable_share_annual'] * 100:.1f} % of the "
+        f"energy the cars draw (the net {'annual ' if not scaled else ''}balance, counting exports). "
         f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
         f"({num(k['cost_per_km'], 1)} {cur}/km; {num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
-        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year against private gasoline cars."
+        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year: "
+        f"{k['co2_avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing (private gasoline cars replaced) and "
+        f"{k['co2_avoided_by_local_renewables_kg'] / 1000:,.1f} t by local renewables (grid power avoided)."
+        + (
+            f" The plan covers {months} month{'s' if months > 1 else ''}; annual figures are scaled to a year."
+            if scaled
+            else ""
+        )
     )
     cards = [
         {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
-        {"value": f"{k['renewable_share_annual'] * 100:.0f} %", "label": "renewable share of charging, annual"},
-        {"value": f"{k['renewable_share_hourly_matched'] * 100:.0f} %", "label": "matched hour by hour"},
+        {
+            "value": f"{k['local_renewable_share_of_charging'] * 100:.1f} %",
+            "label": "local renewable share of charging (hour by hour)",
+        },
+        {"value": f"{k['renewable_share_annual'] * 100:.1f} %", "label": "net annual renewable balance"},
         {"value": f"{num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
         {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"},
         {"value": f"{int(k['bookings_served']):,}", "label": "bookings served per year"},
     ]
-    kpis = [
-        {"name": name, "value": _kpi_value(row.value, row.unit), "unit": row.unit, "definition": row.definition}
-        for name, row in results.kpis.iterrows()
-    ]
+    kpis = []
+    for name, row in results.kpis.iterrows():
+        value, unit = value_text(row.value, row.unit)
+        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": row.definition})
     stations = [
         {
             "name": name,
@@ -386,8 +408,11 @@ def render_report(
         f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; market-based uses the supplier's factor "
         f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
         f"The baseline is the same {k['km_per_year']:,.0f} km driven by private gasoline cars at "
-        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference is "
-        f"avoided. Each shared car also replaces about {sc.baseline.substitution_factor:g} private cars "
+        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference, "
+        f"{e['avoided_kg'] / 1000:,.1f} t, is avoided: {e['avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing "
+        f"(the same charging from the grid instead of gasoline) and {e['avoided_by_local_renewables_kg'] / 1000:,.1f}"
+        " t by local renewables (grid import avoided). Each shared car also replaces about "
+        f"{sc.baseline.substitution_factor:g} private cars "
         f"({k['private_cars_replaced']:,.0f} in all; Martin, Shaheen & Lidicker 2010), whose manufacture is not "
         "counted here. Embodied emissions of PV, storage and the cars' batteries are in the roadmap."
     )
@@ -429,10 +454,11 @@ def render_report(
         carbon_text=carbon_text,
         peak_import=num(k["peak_grid_import_kw"], 1),
         method_html=_method_html(prepared, results),
-        checks=checks.rows,
+        checks=[_check_for_people(row) for row in checks.rows],
         inputs=_inputs_rows(prepared, results),
         files_text=files,
         total_cost=num(k["total_cost_per_year"]),
+        scaled=scaled,
         **_economics_context(economics, bau, cur),
         **figs,
         **week_texts,
