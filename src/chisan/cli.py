@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -170,6 +171,99 @@ def plan(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({run.results.method['method']} method; "
         f"all {len(run.checks.rows)} after-solve checks passed). Report: [bold]{out_dir / 'report.html'}[/]"
     )
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files (any number); each is one variant.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the tables and the workbook.")] = Path(
+        "chisan-compare"
+    ),
+    method: Annotated[
+        str | None, typer.Option("--method", help="auto, full or two-stage (default: each scenario's).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Dask worker processes (default: one per core).")
+    ] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Plan one after another, without Dask.")] = False,
+) -> None:
+    """Plan several scenarios — and the low/high variants of each one's [sensitivity] table — each against
+    business as usual, and write one comparison table, a tornado chart of NPV and an Excel workbook."""
+    from chisan.economics import compare as cmp
+    from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
+    from chisan.report.output import atomic_folder, fig_html
+    from chisan.scenario.load import load_scenario
+
+    if method is not None and method not in ("auto", "full", "two-stage"):
+        fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
+    t_start = time.perf_counter()
+    try:
+        entries: list[tuple[str, str, str, cmp.Variant]] = []  # (file, field, side, variant)
+        for path in scenarios:
+            sc = load_scenario(path)
+            for field, side, variant in cmp.sensitivity_variants(sc, name=path.stem):
+                if side != "base":
+                    variant = cmp.Variant(f"{path.stem}: {variant.name}", variant.scenario)
+                entries.append((path.stem, field, side, variant))
+        names = [v.name for *_, v in entries]
+        if len(set(names)) != len(names):
+            raise ChisanError(
+                f"two scenarios have the same name ({', '.join(sorted({n for n in names if names.count(n) > 1}))}); "
+                "rename a file"
+            )
+        console.print(f"planning {len(entries)} variants, each with business as usual")
+        results = cmp.run_variants(
+            [v for *_, v in entries],
+            method=method,
+            scheduler="synchronous" if serial else None,
+            n_workers=workers,
+            on_done=lambda r: console.print(f"[dim]✓ {escape(r.name)}{' — ' + escape(r.error) if r.error else ''}[/]"),
+        )
+        bases = [r for (_, _, side, _), r in zip(entries, results, strict=True) if side == "base"]
+        table = cmp.comparison_table(results)
+        tornados = {}
+        for stem in dict.fromkeys(e[0] for e in entries):
+            mine = [(f, side, r) for (s, f, side, _), r in zip(entries, results, strict=True) if s == stem]
+            if len(mine) > 1:
+                tornados[stem] = cmp.tornado_table(mine)
+        with atomic_folder(out.resolve()) as tmp:
+            table.to_csv(tmp / "comparison.csv")
+            sensitivity = pd.concat(tornados, names=["scenario"]) if tornados else None
+            if sensitivity is not None:
+                sensitivity.to_csv(tmp / "sensitivity.csv")
+                import plotly.offline
+
+                charts = "".join(
+                    fig_html(cmp.tornado_chart(t, f"NPV of {stem}", _unit_of(table, "npv")))
+                    for stem, t in tornados.items()
+                )
+                (tmp / "tornado.html").write_text(
+                    f"<!DOCTYPE html><html><head><meta charset='utf-8'><script>{plotly.offline.get_plotlyjs()}"
+                    f"</script></head><body>{charts}</body></html>",
+                    encoding="utf-8",
+                )
+            cmp.write_workbook(tmp / "comparison.xlsx", results, table, sensitivity)
+    except ChisanError as err:
+        fail(err)
+    shown = Table(title=f"{len(bases)} scenario(s), {len(results)} variant(s) against business as usual")
+    shown.add_column("figure")
+    for r in results if len(results) <= 6 else bases:
+        shown.add_column(r.name, justify="right")
+    shown.add_column("unit")
+    for name, row in table.iterrows():
+        cols = [r.name for r in (results if len(results) <= 6 else bases)]
+        cells = [value_text(row[c], row["unit"]) for c in cols]
+        unit = next((u for _, u in cells if u), row["unit"])
+        shown.add_row(label(str(name), {**KPI_LABELS, **FIGURE_LABELS}), *[v for v, _ in cells], unit)
+    console.print(shown)
+    console.print(
+        f"[green]done[/] in {time.perf_counter() - t_start:.1f} s. Tables: [bold]{out.resolve()}[/] "
+        "(comparison.csv, comparison.xlsx" + (", sensitivity.csv, tornado.html)" if tornados else ")")
+    )
+
+
+def _unit_of(table, figure: str) -> str:
+    return str(table.loc[figure, "unit"]) if figure in table.index else ""
 
 
 def _print_warnings(caught, quiet: bool) -> None:

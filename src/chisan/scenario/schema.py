@@ -342,6 +342,31 @@ class Finance(_Section):
     )
 
 
+class SensitivityParameter(_Section):
+    """One input varied by ``chisan compare``: the plan is solved again at its low and at its high value."""
+
+    field: str = Field(
+        min_length=1,
+        description="Dotted path of a numeric input, e.g. 'technologies.pv.capex_per_kw', "
+        "'grid.import_price_per_kwh', 'finance.discount_rate_fraction', 'bookings.membership_fraction'; "
+        "'stations.*.vehicles' sets it at every station.",
+    )
+    low: float = Field(description="Low value [the field's unit].")
+    high: float = Field(description="High value [the field's unit].")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SensitivityParameter:
+        if self.low > self.high:
+            raise ValueError(f"low = {self.low:g} is above high = {self.high:g} for {self.field}")
+        return self
+
+
+class Sensitivity(_Section):
+    """One-at-a-time sensitivity of the plan (``chisan compare``): a tornado chart of NPV and the other figures."""
+
+    parameters: list[SensitivityParameter] = Field(default_factory=list, description="Inputs varied.")
+
+
 class Baseline(_Section):
     """What the shared EVs replace, for the CO2 avoided (defaults: DESIGN.md §7)."""
 
@@ -385,6 +410,9 @@ class Scenario(_Section):
     finance: Finance = Finance()
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
+    sensitivity: Sensitivity | None = Field(
+        default=None, description="Inputs varied by `chisan compare` (`chisan plan` ignores them)."
+    )
     roadmap: dict[str, Any] | None = Field(
         default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
     )
