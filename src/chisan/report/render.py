@@ -259,7 +259,9 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             "Finance",
             f"discount rate {sc.finance.discount_rate_fraction:.1%}; lifetimes PV {tech.pv.lifetime_years:g}, "
             f"wind {tech.wind.lifetime_years:g}, storage {tech.storage.lifetime_years:g}, chargers "
-            f"{tech.chargers.lifetime_years:g} years",
+            f"{tech.chargers.lifetime_years:g} years; appraisal over {sc.finance.project_life_years} years, PV "
+            f"output −{sc.finance.pv_degradation_per_year_fraction:.1%}/year, salvage value "
+            f"{'credited' if sc.finance.salvage_value else 'not counted'} at the end",
         ),
         (
             "Baseline",
