@@ -91,3 +91,13 @@ def test_implausible_inputs_are_warned_about():
         "given in thousands of yen?"
     ]
     assert implausible_inputs(small_scenario()) == []  # the example's own figures are plausible
+
+
+def test_a_charger_of_6000_kw_is_refused_with_a_unit_hint():
+    from chisan.exceptions import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        small_scenario(stations=[{"name": "A", "charger_kw": 6000}])
+    text = str(err.value)
+    assert "stations[0].charger_kw = 6000" in text and "less than or equal to 350" in text
+    assert "given in W? 6 kW was probably meant" in text

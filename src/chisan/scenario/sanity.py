@@ -73,3 +73,15 @@ def warn_implausible(scenario: Scenario) -> None:
     """Issue one :class:`ImplausibleInputWarning` per implausible input."""
     for message in implausible_inputs(scenario):
         warnings.warn(message, ImplausibleInputWarning, stacklevel=2)
+
+
+def unit_slip_hint(field: str, value: object) -> str:
+    """A hint for a refused value that looks like a unit slip: a power or energy given in W or Wh instead of kW or
+    kWh (e.g. ``charger_kw = 6000`` → "in W? 6 kW"). Empty when none applies."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 1000:
+        return ""
+    if field.endswith("_kw"):
+        return f" — given in W? {value / 1000:g} kW was probably meant"
+    if field.endswith("_kwh"):
+        return f" — given in Wh? {value / 1000:g} kWh was probably meant"
+    return ""
