@@ -188,7 +188,8 @@ def compare(
     serial: Annotated[bool, typer.Option("--serial", help="Plan one after another, without Dask.")] = False,
 ) -> None:
     """Plan several scenarios — and the low/high variants of each one's [sensitivity] table — each against
-    business as usual, and write one comparison table, a tornado chart of NPV and an Excel workbook."""
+    business as usual, and write one comparison table, tornado charts of NPV, cost per km and the local renewable
+    share, and an Excel workbook."""
     from chisan.economics import compare as cmp
     from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
     from chisan.report.output import atomic_folder, fig_html
@@ -225,17 +226,22 @@ def compare(
         for stem in dict.fromkeys(e[0] for e in entries):
             mine = [(f, side, r) for (s, f, side, _), r in zip(entries, results, strict=True) if s == stem]
             if len(mine) > 1:
-                tornados[stem] = cmp.tornado_table(mine)
+                for figure in cmp.TORNADO_FIGURES:
+                    tornados[(stem, figure)] = cmp.tornado_table(mine, figure)
         with atomic_folder(out.resolve()) as tmp:
             table.to_csv(tmp / "comparison.csv")
-            sensitivity = pd.concat(tornados, names=["scenario"]) if tornados else None
+            sensitivity = pd.concat(tornados, names=["scenario", "figure"]) if tornados else None
             if sensitivity is not None:
                 sensitivity.to_csv(tmp / "sensitivity.csv")
                 import plotly.offline
 
                 charts = "".join(
-                    fig_html(cmp.tornado_chart(t, f"NPV of {stem}", _unit_of(table, "npv")))
-                    for stem, t in tornados.items()
+                    fig_html(
+                        cmp.tornado_chart(
+                            t, f"{label(figure, {**KPI_LABELS, **FIGURE_LABELS})} of {stem}", _unit_of(table, figure)
+                        )
+                    )
+                    for (stem, figure), t in tornados.items()
                 )
                 (tmp / "tornado.html").write_text(
                     f"<!DOCTYPE html><html><head><meta charset='utf-8'><script>{plotly.offline.get_plotlyjs()}"

@@ -75,8 +75,9 @@ def test_compare_writes_one_table_a_tornado_and_a_workbook(tmp_path):
     assert npv["a: technologies.pv.capex_per_kw = 150000"] > npv["a"] > npv["a: technologies.pv.capex_per_kw = 250000"]
     # grid power at a flat ¥40 instead of ¥21 at night (when business as usual charges): business as usual costs more
     assert table.loc["bau_total_cost_per_year", "b"] > table.loc["bau_total_cost_per_year", "a"]
-    tornado = pd.read_csv(out / "sensitivity.csv", index_col=[0, 1])
-    row = tornado.loc[("a", "technologies.pv.capex_per_kw")]
+    tornado = pd.read_csv(out / "sensitivity.csv", index_col=[0, 1, 2])
+    assert set(tornado.index.get_level_values("figure")) == {"npv", "cost_per_km", "local_renewable_share_of_charging"}
+    row = tornado.loc[("a", "npv", "technologies.pv.capex_per_kw")]
     assert row["base"] == pytest.approx(npv["a"]) and row["swing"] == pytest.approx(abs(row["high"] - row["low"]))
     book = openpyxl.load_workbook(out / "comparison.xlsx", read_only=True)
     assert book.sheetnames == ["key figures", "costs per year", "net cash flows", "sensitivity"]
@@ -84,7 +85,9 @@ def test_compare_writes_one_table_a_tornado_and_a_workbook(tmp_path):
     assert len(flows) == 26 and flows["a"].sum() == pytest.approx(
         direct.economics.cash_flows["net_jpy"].sum(), rel=1e-9
     )
-    assert (out / "tornado.html").read_text(encoding="utf-8").count('class="plotly-graph-div"') == 1
+    assert (out / "tornado.html").read_text(encoding="utf-8").count('class="plotly-graph-div"') == 3
+    km = tornado.loc[("a", "cost_per_km", "technologies.pv.capex_per_kw")]
+    assert km["low"] < km["base"] < km["high"]  # dearer PV, dearer km
     assert "(NPV)" in result.output  # the label, wrapped by the 80-column test terminal
 
 

@@ -49,6 +49,10 @@ SUMMARY_KPIS = (
 """Key figures of the plan in the comparison table."""
 
 
+TORNADO_FIGURES = ("npv", "cost_per_km", "local_renewable_share_of_charging")
+"""Figures whose sensitivity ``chisan compare`` tabulates and charts."""
+
+
 @dataclass
 class Variant:
     """One scenario to plan: its name (a file name, or ``field = value``) and the scenario."""
