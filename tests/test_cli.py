@@ -209,3 +209,12 @@ def test_plan_accepts_the_roadmap_table_of_the_same_file(tmp_path):
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     result = runner.invoke(app, ["plan", str(path), "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_check_warns_about_implausible_inputs(tmp_path):
+    path = _scenario_file(tmp_path, technologies={"pv": {"capex_per_kw": 200}})
+    result = runner.invoke(app, ["plan", str(path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning:" in result.output and "technologies.pv.capex_per_kw = 200 JPY/kW is implausibly low" in result.output
+    )
