@@ -49,10 +49,45 @@ def test_plan_writes_report_and_tables(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["checks_passed"] is True
     assert tomllib.loads((out / "scenario.toml").read_text()) == tomllib.loads(path.read_text())
-    assert "all" in result.output and "checks passed" in result.output and "pv_kw" in result.output
+    assert "all" in result.output and "checks passed" in result.output and "PV to build" in result.output
+    assert "Local renewable share of charging" in result.output and "fraction" not in result.output
     # the dispatch table balances by construction of the checks; spot-check the columns carry units
     dispatch = pd.read_csv(out / "dispatch.csv", index_col=0)
     assert {"pv_kw", "grid_import_kw", "charging_kw", "storage_energy_kwh", "import_price_per_kwh"} <= set(dispatch)
+
+
+def test_plan_writes_the_economics_against_business_as_usual(tmp_path):
+    import numpy_financial as npf
+
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(_scenario_file(tmp_path)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = pd.read_csv(out / "economics.csv", index_col=0)["value"]
+    flows = pd.read_csv(out / "cash_flows.csv", index_col=0)
+    assert len(flows) == 25 + 1  # years 0 … project life (default 25)
+    assert figures["npv"] == pytest.approx(npf.npv(0.03, flows["net_jpy"].to_numpy()), rel=1e-9)
+    assert figures["investment"] == pytest.approx(-flows.loc[0, "investment_jpy"])
+    # one total: the economics, the KPIs and the cost table agree
+    costs = pd.read_csv(out / "costs.csv", index_col=0)
+    kpis = pd.read_csv(out / "kpis.csv", index_col=0)["value"]
+    assert figures["total_cost_per_year"] == pytest.approx(kpis["total_cost_per_year"])
+    assert costs["total_per_year"].sum() == pytest.approx(kpis["total_cost_per_year"])
+    bau = pd.read_csv(out / "bau_kpis.csv", index_col=0)["value"]
+    assert bau["pv_kw"] == 0 and figures["bau_total_cost_per_year"] == pytest.approx(bau["total_cost_per_year"])
+    for name in ("investment.csv", "cash_flows.parquet", "cost_comparison.csv", "bau_costs.csv"):
+        assert (out / name).is_file(), name
+    assert "Net present value (NPV)" in result.output and "Simple payback" in result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert ">Economics against business as usual<" in html and "Yearly cash flows against business as usual" in html
+
+
+def test_no_bau_skips_the_economics(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["plan", str(_scenario_file(tmp_path)), "--out", str(out), "--no-bau"])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").is_file() and not (out / "economics.csv").exists()
+    assert "Net present value" not in result.output
+    assert ">Economics against business as usual<" not in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_check_validates_without_solving(tmp_path):
@@ -174,3 +209,12 @@ def test_plan_accepts_the_roadmap_table_of_the_same_file(tmp_path):
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     result = runner.invoke(app, ["plan", str(path), "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_check_warns_about_implausible_inputs(tmp_path):
+    path = _scenario_file(tmp_path, technologies={"pv": {"capex_per_kw": 200}})
+    result = runner.invoke(app, ["plan", str(path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning:" in result.output and "technologies.pv.capex_per_kw = 200 JPY/kW is implausibly low" in result.output
+    )

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -67,20 +68,30 @@ def _progress() -> Progress:
 
 
 def kpi_table(results, title: str) -> Table:
-    """The key figures as a rich table."""
+    """The key figures as a rich table, with labels for people (kpis.csv keeps the machine names)."""
+    from chisan.report.labels import KPI_LABELS, label, value_text
+
     table = Table(title=title, show_lines=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("unit")
     for name, row in results.kpis.iterrows():
-        value = row["value"]
-        if row["unit"] == "fraction":
-            shown = f"{value * 100:,.1f} %"
-            unit = ""
-        else:
-            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
-            unit = row["unit"]
-        table.add_row(name, shown, unit)
+        shown, unit = value_text(row["value"], row["unit"])
+        table.add_row(label(str(name), KPI_LABELS), shown, unit)
+    return table
+
+
+def economics_table(economics, title: str) -> Table:
+    """The economics figures against business as usual as a rich table, with labels for people."""
+    from chisan.report.labels import FIGURE_LABELS, label, value_text
+
+    table = Table(title=title, show_lines=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, row in economics.figures.iterrows():
+        shown, unit = value_text(row["value"], row["unit"])
+        table.add_row(label(name, FIGURE_LABELS), shown, unit)
     return table
 
 
@@ -105,9 +116,14 @@ def plan(
     bound: Annotated[
         bool, typer.Option("--bound", help="Certify the two-stage gap with a lower bound (slower).")
     ] = False,
+    no_bau: Annotated[
+        bool,
+        typer.Option("--no-bau", help="Skip the business-as-usual solve and the economics (NPV, payback …)."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
 ) -> None:
-    """Plan the cost-optimal renewable-powered car-sharing system of a town and write an HTML report."""
+    """Plan the cost-optimal renewable-powered car-sharing system of a town, compare it with business as usual
+    (the same town on the grid only) and write an HTML report."""
     from chisan.scenario.load import example_path, load_scenario
 
     path = scenario or example_path()
@@ -120,9 +136,13 @@ def plan(
             warnings.simplefilter("always")
             sc = load_scenario(path)
             if check:
+                from chisan.scenario.sanity import warn_implausible
+
+                warn_implausible(sc)
                 _check_only(sc, name, quiet)
+                _print_warnings(caught, quiet)
                 return
-            run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet)
+            run = _run_with_progress(sc, method=method, bound=bound, quiet=quiet, bau=not no_bau)
             if not quiet:
                 console.print("[dim]writing the report and tables[/]")
             from chisan.report.render import write_outputs
@@ -135,6 +155,8 @@ def plan(
                 scenario_text=path.read_text(encoding="utf-8"),
                 scenario_name=name,
                 solve_seconds=run.seconds["solve"],
+                economics=run.economics,
+                bau=run.bau,
             )
     except ChisanError as err:
         fail(err)
@@ -143,10 +165,111 @@ def plan(
         console.print(str(out_dir))
         return
     console.print(kpi_table(run.results, f"{run.prepared.scenario.municipality.name} — key figures"))
+    if run.economics is not None:
+        console.print(economics_table(run.economics, "Against business as usual (the same town on the grid only)"))
     console.print(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({run.results.method['method']} method; "
         f"all {len(run.checks.rows)} after-solve checks passed). Report: [bold]{out_dir / 'report.html'}[/]"
     )
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files (any number); each is one variant.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the tables and the workbook.")] = Path(
+        "chisan-compare"
+    ),
+    method: Annotated[
+        str | None, typer.Option("--method", help="auto, full or two-stage (default: each scenario's).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Dask worker processes (default: one per core).")
+    ] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Plan one after another, without Dask.")] = False,
+) -> None:
+    """Plan several scenarios — and the low/high variants of each one's [sensitivity] table — each against
+    business as usual, and write one comparison table, tornado charts of NPV, cost per km and the local renewable
+    share, and an Excel workbook."""
+    from chisan.economics import compare as cmp
+    from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
+    from chisan.report.output import atomic_folder, fig_html
+    from chisan.scenario.load import load_scenario
+
+    if method is not None and method not in ("auto", "full", "two-stage"):
+        fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
+    t_start = time.perf_counter()
+    try:
+        entries: list[tuple[str, str, str, cmp.Variant]] = []  # (file, field, side, variant)
+        for path in scenarios:
+            sc = load_scenario(path)
+            for field, side, variant in cmp.sensitivity_variants(sc, name=path.stem):
+                if side != "base":
+                    variant = cmp.Variant(f"{path.stem}: {variant.name}", variant.scenario)
+                entries.append((path.stem, field, side, variant))
+        names = [v.name for *_, v in entries]
+        if len(set(names)) != len(names):
+            raise ChisanError(
+                f"two scenarios have the same name ({', '.join(sorted({n for n in names if names.count(n) > 1}))}); "
+                "rename a file"
+            )
+        console.print(f"planning {len(entries)} variants, each with business as usual")
+        results = cmp.run_variants(
+            [v for *_, v in entries],
+            method=method,
+            scheduler="synchronous" if serial else None,
+            n_workers=workers,
+            on_done=lambda r: console.print(f"[dim]✓ {escape(r.name)}{' — ' + escape(r.error) if r.error else ''}[/]"),
+        )
+        bases = [r for (_, _, side, _), r in zip(entries, results, strict=True) if side == "base"]
+        table = cmp.comparison_table(results)
+        tornados = {}
+        for stem in dict.fromkeys(e[0] for e in entries):
+            mine = [(f, side, r) for (s, f, side, _), r in zip(entries, results, strict=True) if s == stem]
+            if len(mine) > 1:
+                for figure in cmp.TORNADO_FIGURES:
+                    tornados[(stem, figure)] = cmp.tornado_table(mine, figure)
+        with atomic_folder(out.resolve()) as tmp:
+            table.to_csv(tmp / "comparison.csv")
+            sensitivity = pd.concat(tornados, names=["scenario", "figure"]) if tornados else None
+            if sensitivity is not None:
+                sensitivity.to_csv(tmp / "sensitivity.csv")
+                import plotly.offline
+
+                charts = "".join(
+                    fig_html(
+                        cmp.tornado_chart(
+                            t, f"{label(figure, {**KPI_LABELS, **FIGURE_LABELS})} of {stem}", _unit_of(table, figure)
+                        )
+                    )
+                    for (stem, figure), t in tornados.items()
+                )
+                (tmp / "tornado.html").write_text(
+                    f"<!DOCTYPE html><html><head><meta charset='utf-8'><script>{plotly.offline.get_plotlyjs()}"
+                    f"</script></head><body>{charts}</body></html>",
+                    encoding="utf-8",
+                )
+            cmp.write_workbook(tmp / "comparison.xlsx", results, table, sensitivity)
+    except ChisanError as err:
+        fail(err)
+    shown = Table(title=f"{len(bases)} scenario(s), {len(results)} variant(s) against business as usual")
+    shown.add_column("figure")
+    for r in results if len(results) <= 6 else bases:
+        shown.add_column(r.name, justify="right")
+    shown.add_column("unit")
+    for name, row in table.iterrows():
+        cols = [r.name for r in (results if len(results) <= 6 else bases)]
+        cells = [value_text(row[c], row["unit"]) for c in cols]
+        unit = next((u for _, u in cells if u), row["unit"])
+        shown.add_row(label(str(name), {**KPI_LABELS, **FIGURE_LABELS}), *[v for v, _ in cells], unit)
+    console.print(shown)
+    console.print(
+        f"[green]done[/] in {time.perf_counter() - t_start:.1f} s. Tables: [bold]{out.resolve()}[/] "
+        "(comparison.csv, comparison.xlsx" + (", sensitivity.csv, tornado.html)" if tornados else ")")
+    )
+
+
+def _unit_of(table, figure: str) -> str:
+    return str(table.loc[figure, "unit"]) if figure in table.index else ""
 
 
 def _print_warnings(caught, quiet: bool) -> None:
@@ -161,11 +284,11 @@ def _print_warnings(caught, quiet: bool) -> None:
         err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
-def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
+def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau: bool = True):
     from chisan.plan.pipeline import plan_scenario
 
     if quiet:
-        return plan_scenario(sc, method=method, lower_bound=bound)
+        return plan_scenario(sc, method=method, lower_bound=bound, business_as_usual=bau)
     with _progress() as progress:
         task = progress.add_task("reading the scenario", total=1.0)
         state = {"msg": ""}
@@ -178,7 +301,7 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool):
                 state["msg"] = stage
             progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
 
-        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say)
+        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say, business_as_usual=bau)
         progress.update(task, description="plan checked", completed=1.0)
     return run
 

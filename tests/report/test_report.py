@@ -11,12 +11,12 @@ from chisan.plan.pipeline import plan_scenario
 from chisan.report.render import write_outputs
 from tests.factories import small_scenario
 
-FIGURES = 8  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, carbon, duration
+FIGURES = 9  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, cash flows, carbon, duration
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8)
+    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)
     out = tmp_path_factory.mktemp("report") / "out"
     write_outputs(
         out,
@@ -26,6 +26,8 @@ def report(tmp_path_factory):
         scenario_text="# test",
         scenario_name="small.toml",
         solve_seconds=run.seconds["solve"],
+        economics=run.economics,
+        bau=run.bau,
     )
     return run, out / "report.html"
 
@@ -45,10 +47,12 @@ def test_report_explains_method_checks_and_inputs(report):
         "Summary",
         "Key figures",
         "Car-sharing bases",
-        "A summer week and a winter week",
+        "Two weeks of the plan",  # a June run has no winter week (the heading was "A summer week and a winter week")
         "Monthly energy",
         "Vehicle batteries",
         "Cost",
+        "Economics against business as usual",
+        "Investment",
         "Carbon",
         "How this plan was computed",
         "Checks after solving",
@@ -59,6 +63,18 @@ def test_report_explains_method_checks_and_inputs(report):
     assert html.count('<span class="ok">passed</span>') == len(run.checks.rows) + 1
     assert f"{run.results.capacities['pv_kw']:,.1f} kW" in html
     assert "kWh/kWp/year" in html and "GHI" in html
+    # one total: the cost table's total row, the summary and the method section show the same number
+    total = f"{run.results.kpi('total_cost_per_year'):,.0f}"
+    assert html.count(total) >= 3, total
+    assert "its cost estimate was" not in html  # the sizing estimate is no longer shown as a total
+    # a one-month horizon says so in every heading of scaled figures, and shows no winter week
+    scaled = " (per horizon of 1 month, scaled to a year)"
+    for heading in ("Key figures", "Car-sharing bases", "Cost", "Economics against business as usual", "Carbon"):
+        assert f'>{heading}<span class="scaled">{scaled}</span></h2>' in html, heading
+    assert "winter week" not in html.lower() and "The week of" in html
+    # labels and percentages for people, not snake_case and "fraction"
+    assert ">Local renewable share of charging<" in html and ">Net annual renewable balance<" in html
+    assert ">renewable_share_annual<" not in html and ">fraction<" not in html
 
 
 def test_every_figure_renders_in_headless_chromium(report, tmp_path, chromium):

@@ -9,11 +9,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chisan.economics.appraisal import Economics, appraise
+from chisan.economics.bau import bau_inputs
 from chisan.plan.check import CheckReport, check_solution
 from chisan.plan.dispatch import RollingSettings
 from chisan.plan.prepare import PreparedPlan, prepare_inputs
 from chisan.plan.results import PlanResults, build_results
 from chisan.plan.solve import Solution, solve_plan
+from chisan.scenario.sanity import warn_implausible
 from chisan.scenario.schema import Scenario
 
 Stage = Callable[[str, float], None]
@@ -36,6 +39,11 @@ class PlanRun:
         Tables and KPIs.
     seconds : dict[str, float]
         Wall time per stage [s].
+    bau : PlanResults or None
+        The business-as-usual case (no new PV, wind or storage; same fleet, chargers and tariff), solved and
+        checked the same way; None when skipped.
+    economics : Economics or None
+        The plan appraised against ``bau``.
     """
 
     prepared: PreparedPlan
@@ -43,6 +51,8 @@ class PlanRun:
     checks: CheckReport
     results: PlanResults
     seconds: dict[str, float]
+    bau: PlanResults | None = None
+    economics: Economics | None = None
 
 
 def plan_scenario(
@@ -53,6 +63,7 @@ def plan_scenario(
     lower_bound: bool = False,
     rolling: RollingSettings | None = None,
     progress: Stage | None = None,
+    business_as_usual: bool = False,
 ) -> PlanRun:
     """Plan one scenario and check the plan.
 
@@ -69,12 +80,17 @@ def plan_scenario(
         Window lengths of the per-vehicle dispatch.
     progress : callable, optional
         Called with a message and the fraction done of the current stage.
+    business_as_usual : bool
+        Also solve and check the business-as-usual case (:func:`chisan.economics.bau.bau_inputs`) with the same
+        method and appraise the plan against it (``chisan plan`` does unless ``--no-bau``; the sweep and the
+        roadmap do not need it and skip it by default).
 
     Raises
     ------
     ScenarioError, DataError, InfeasibleError, SolverError, CheckError
     """
     say = progress or (lambda msg, frac: None)
+    warn_implausible(scenario)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     prepared = prepare_inputs(scenario, progress=lambda msg: say(msg, 0.0))
@@ -97,4 +113,22 @@ def plan_scenario(
     checks.raise_if_failed()
     results = build_results(scenario, prepared.inputs, solution, prepared.assignment)
     seconds["check_results"] = time.perf_counter() - t
-    return PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)
+    run = PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)
+    if business_as_usual:
+        t = time.perf_counter()
+        say("business as usual: the same town without new PV, wind or storage", 0.0)
+        bau = bau_inputs(prepared.inputs)
+        bau_solution = solve_plan(
+            bau,
+            method=method or scenario.solver.method,
+            n_typical_days=n_typical_days or scenario.solver.typical_days,
+            rolling=rolling,
+            time_limit_s=scenario.solver.time_limit_s,
+            threads=scenario.solver.threads,
+            progress=lambda msg, frac: say(f"business as usual: {msg}", frac),
+        )
+        check_solution(bau, bau_solution, prepared.assignment).raise_if_failed()
+        run.bau = build_results(scenario, bau, bau_solution, prepared.assignment)
+        run.economics = appraise(scenario, results, run.bau)
+        seconds["business_as_usual"] = time.perf_counter() - t
+    return run

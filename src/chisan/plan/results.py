@@ -2,8 +2,12 @@
 
 Definitions (the report prints them next to the figures):
 
-- annual renewable share of charging = (PV + wind output, used or exported) / energy drawn for charging;
-  it can exceed 100 % when the town produces more than its cars draw over the year.
+- net annual renewable balance (``renewable_share_annual``) = (PV + wind output, used or exported) / energy drawn
+  for charging: a balance of volumes over the year, not a share; it exceeds 100 % when the town produces more
+  than its cars draw, and it is what the annual target (``renewable_share_basis = "annual"``) constrains.
+- local renewable share of charging = Σ_t min(charging_t, local supply used in the town_t) / Σ_t charging_t,
+  hour by hour, with local supply used = PV + wind − export − storage charging + storage discharge (≥ 0):
+  the share of the cars' charging really met by local renewables, never above 100 %.
 - hourly-matched renewable share = 1 − grid import / (charging + other load): the share of each hour's
   consumption met by local supply (renewables directly or through the storage), summed over the year; this is
   also the system's self-sufficiency (autarky).
@@ -12,7 +16,10 @@ Definitions (the report prints them next to the figures):
   (GHG Protocol Scope 2 Guidance, 2015). Local generation counts as zero at the point of use.
 - CO2 avoided = shared km × private gasoline car [g/km] − location-based scope 2 of charging; and, when
   ``baseline.private_car_km_per_year`` is set, the private cars not bought (vehicles × substitution factor)
-  × their annual km × [g/km] instead of the shared km.
+  × their annual km × [g/km] instead of the shared km. It is split in two: by car-sharing = the baseline −
+  the same consumption charged from the grid, Σ_t (charging_t + other load_t) × grid factor_t (EVs on grid
+  power instead of private gasoline cars); by local renewables = that grid-only figure − location-based
+  scope 2 (grid import avoided).
 """
 
 from __future__ import annotations
@@ -97,6 +104,7 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
         table[col] = v[var] if var in v else np.zeros(n)
     table["charging_kw"] = v["Vehicle-charge_kw"].sum(axis=1) if "Vehicle-charge_kw" in v else 0.0
     table["v2g_kw"] = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else 0.0
+    table["fleet_energy_kwh"] = v["Vehicle-energy_kwh"].sum(axis=1) if "Vehicle-energy_kwh" in v else 0.0
     table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
     table["curtailed_kw"] = (
         table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]
@@ -125,6 +133,13 @@ def cost_table(
 
     ``caps`` are the capacities [kW, kWh]; ``dispatch`` the per-step flows of :func:`dispatch_table`, with an
     optional ``weight`` column (days represented by a typical-day step; 1 for a chronological year).
+
+    The lines marked ``in_objective`` are the terms of the model's objective one by one
+    (:func:`chisan.plan.model.objective_costs`, :func:`chisan.plan.solve.evaluate_objective`): capacity annuities
+    and fixed O&M, grid import and export, carbon price, battery holding cost (calendar ageing of the energy kept
+    in the cars) and V2G wear; their sum is the objective. Chargers and vehicle leases follow the stations and the
+    fleet, not the optimisation: they are constants outside the objective. ``total_per_year`` summed over every
+    line is the one total cost of the plan (``total_cost_per_year``).
     """
     tech = scenario.technologies
     dt = inputs.dt_hours
@@ -132,7 +147,9 @@ def cost_table(
     w = _weights(dispatch)
     rows = []
 
-    def add(component: str, investment: float, fixed_om: float, operation: float, basis: str) -> None:
+    def add(
+        component: str, investment: float, fixed_om: float, operation: float, basis: str, in_objective: bool = True
+    ) -> None:
         rows.append(
             {
                 "component": component,
@@ -140,6 +157,7 @@ def cost_table(
                 "fixed_om_per_year": fixed_om,
                 "operation_per_year": operation,
                 "basis": basis,
+                "in_objective": in_objective,
             }
         )
 
@@ -174,8 +192,16 @@ def cost_table(
         ch.fixed_om_per_charger_year * n_chargers,
         0.0,
         f"{n_chargers} chargers",
+        in_objective=False,
     )
-    add("Vehicles (lease)", 0.0, 0.0, scenario.fleet.lease_per_vehicle_year * n_vehicles, f"{n_vehicles} vehicles")
+    add(
+        "Vehicles (lease)",
+        0.0,
+        0.0,
+        scenario.fleet.lease_per_vehicle_year * n_vehicles,
+        f"{n_vehicles} vehicles",
+        in_objective=False,
+    )
     imp = dispatch["grid_import_kw"].to_numpy(float) * w
     exp = dispatch["grid_export_kw"].to_numpy(float) * w
     imp_cost = float((imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
@@ -191,6 +217,17 @@ def cost_table(
         add("Basic charge", 0.0, 0.0, basic_charge_per_kw(inputs) * contract, basis)
     add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
+    # battery holding cost: Σ_t w_t Δt k × fleet energy_t [kWh] × cost [currency/kWh/h] (model.objective_costs)
+    hold = inputs.vehicle_holding_cost_per_kwh_h
+    if "fleet_energy_kwh" in dispatch:
+        held_kwh_h = float((dispatch["fleet_energy_kwh"].to_numpy(float) * w).sum() * dt * scale)
+        hold_basis = f"{held_kwh_h:,.0f} kWh·h held × {hold:g} per kWh·h"
+    else:  # a dispatch without per-vehicle energy (e.g. a reduced plan's aggregate fleet)
+        held_kwh_h = 0.0
+        hold_basis = "not in this dispatch (no per-vehicle energy)"
+    add("Battery holding (calendar ageing)", 0.0, 0.0, held_kwh_h * hold, hold_basis)
+    v2g_kwh = float((dispatch["v2g_kw"].to_numpy(float) * w).sum() * dt * scale) if "v2g_kw" in dispatch else 0.0
+    add("V2G wear", 0.0, 0.0, v2g_kwh * inputs.v2g_cost_per_kwh, f"{v2g_kwh:,.0f} kWh × {inputs.v2g_cost_per_kwh:g}")
     table = pd.DataFrame(rows).set_index("component")
     table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
     return table
@@ -289,12 +326,27 @@ def key_figures(
         baseline_km = km
         baseline_basis = "shared km driven by private gasoline cars instead"
     baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
+    consumption_kw = dispatch["charging_kw"].to_numpy(float) + dispatch["other_load_kw"].to_numpy(float)
+    grid_only_kg = float((consumption_kw * ef * w).sum() * dt * scale)
+    charging_kw = dispatch["charging_kw"].to_numpy(float)
+    local_kw = np.clip(
+        dispatch["pv_kw"].to_numpy(float)
+        + dispatch["wind_kw"].to_numpy(float)
+        - dispatch["grid_export_kw"].to_numpy(float)
+        - dispatch["storage_charge_kw"].to_numpy(float)
+        + dispatch["storage_discharge_kw"].to_numpy(float),
+        0.0,
+        None,
+    )
+    local_charging_kwh = float((np.minimum(charging_kw, local_kw) * w).sum() * dt * scale)
     emissions = pd.Series(
         {
             "scope2_location_based_kg": scope2_location,
             "scope2_market_based_kg": scope2_market,
             "baseline_private_car_kg": baseline_kg,
             "avoided_kg": baseline_kg - scope2_location,
+            "avoided_by_car_sharing_kg": baseline_kg - grid_only_kg,
+            "avoided_by_local_renewables_kg": grid_only_kg - scope2_location,
         },
         name="kg_co2e_per_year",
     )
@@ -320,10 +372,18 @@ def key_figures(
         ("energy_cost_per_km", safe(system_cost, km), f"{cur}/km", "Energy system and chargers per km driven"),
         ("cost_per_booking", safe(total_cost, n_served), f"{cur}/booking", "Total cost per booking served"),
         (
+            "local_renewable_share_of_charging",
+            safe(local_charging_kwh, balance["charging_kwh"]),
+            "fraction",
+            "Charging met by local renewables hour by hour: Σ min(charging, PV + wind − export − storage in "
+            "+ storage out) / Σ charging (never above 100 %)",
+        ),
+        (
             "renewable_share_annual",
             safe(renewable, balance["charging_kwh"]),
             "fraction",
-            "Local PV + wind output over the year / energy drawn for charging",
+            "Net annual renewable balance: local PV + wind output over the year (used or exported) / energy drawn "
+            "for charging; above 100 % when the town produces more than its cars draw",
         ),
         (
             "renewable_share_hourly_matched",
@@ -365,7 +425,19 @@ def key_figures(
             "co2_avoided_kg",
             baseline_kg - scope2_location,
             "kg CO2e/year",
-            f"Baseline ({baseline_basis}) − location-based scope 2",
+            f"Baseline ({baseline_basis}) − location-based scope 2; the sum of the next two",
+        ),
+        (
+            "co2_avoided_by_car_sharing_kg",
+            baseline_kg - grid_only_kg,
+            "kg CO2e/year",
+            "Private cars replaced: the baseline − the same charging from the grid (hourly grid factor)",
+        ),
+        (
+            "co2_avoided_by_local_renewables_kg",
+            grid_only_kg - scope2_location,
+            "kg CO2e/year",
+            "Grid avoided: the charging from the grid − location-based scope 2",
         ),
         (
             "private_cars_replaced",

@@ -172,14 +172,26 @@ def cost_breakdown(costs: pd.DataFrame, currency: str) -> go.Figure:
 
 def carbon_breakdown(emissions: pd.Series) -> go.Figure:
     """Scope-2 emissions (location and market based) against the private-car baseline [t CO2e/year]."""
-    labels = ["Scope 2, location-based", "Scope 2, market-based", "Baseline: private gasoline cars", "Avoided"]
-    keys = ["scope2_location_based_kg", "scope2_market_based_kg", "baseline_private_car_kg", "avoided_kg"]
+    labels = [
+        "Scope 2, location-based",
+        "Scope 2, market-based",
+        "Baseline: private gasoline cars",
+        "Avoided by car-sharing (private cars replaced)",
+        "Avoided by local renewables (grid avoided)",
+    ]
+    keys = [
+        "scope2_location_based_kg",
+        "scope2_market_based_kg",
+        "baseline_private_car_kg",
+        "avoided_by_car_sharing_kg",
+        "avoided_by_local_renewables_kg",
+    ]
     values = [emissions[k] / 1000.0 for k in keys]
     fig = go.Figure(
         go.Bar(
             x=labels,
             y=values,
-            marker_color=["#8c8c8c", "#b0b0b0", "#d1495b", "#2e8b57"],
+            marker_color=["#8c8c8c", "#b0b0b0", "#d1495b", "#2e8b57", "#f2b705"],
             text=[f"{v:,.1f}" for v in values],
             textposition="outside",
         )
@@ -194,3 +206,60 @@ def duration_curve(dispatch: pd.DataFrame) -> go.Figure:
         values = np.sort(dispatch[col].to_numpy())[::-1]
         fig.add_trace(go.Scatter(y=values, name=LABELS[col], line={"color": COLOURS[col]}))
     return _layout(fig, "Duration curves", "power [kW]", "hours of the year, sorted")
+
+
+CASH_FLOW_COLUMNS = {
+    "investment": ("Investment", "#355c7d"),
+    "replacements": ("Replacements", "#6c8ebf"),
+    "fixed_om": ("Fixed O&M", "#6c5b7b"),
+    "energy_savings": ("Grid bill saved", "#f2b705"),
+    "carbon_savings": ("Carbon price saved", "#2e8b57"),
+    "battery_ageing_savings": ("Battery ageing saved", "#c06c84"),
+    "salvage": ("Salvage value", "#8c8c8c"),
+}
+"""Cash-flow columns (without the currency suffix) → label and colour."""
+
+
+def cash_flow_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
+    """Yearly cash flows against business as usual, stacked by kind, with the cumulative and discounted
+    cumulative flow as lines [currency] (:func:`chisan.economics.cashflows.project_cash_flows`)."""
+    cur = currency.lower()
+    fig = go.Figure()
+    for col, (name, colour) in CASH_FLOW_COLUMNS.items():
+        values = flows[f"{col}_{cur}"]
+        if values.abs().sum() > 1e-9:
+            fig.add_trace(go.Bar(x=flows.index, y=values, name=name, marker_color=colour))
+    fig.add_trace(go.Scatter(x=flows.index, y=flows[f"cumulative_{cur}"], name="Cumulative", line={"color": "#222"}))
+    fig.add_trace(
+        go.Scatter(
+            x=flows.index,
+            y=flows[f"cumulative_discounted_{cur}"],
+            name="Cumulative, discounted",
+            line={"color": "#222", "dash": "dot"},
+        )
+    )
+    fig.update_layout(barmode="relative")
+    return _layout(fig, "Yearly cash flows against business as usual", f"{currency} (money in > 0, out < 0)", "year")
+
+
+SEASON_WEEKS = (("A summer week", (7, 8)), ("A winter week", (1, 2)))
+"""Weeks the report shows when the horizon holds them: title and months to pick from."""
+
+
+def report_weeks(dispatch: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Two weeks to show, each inside the horizon: the summer and the winter week when the horizon holds those
+    months, otherwise weeks of the horizon itself (its middle, then its last seven days) titled by their dates —
+    a two-month run in June never shows "A winter week"."""
+    months = set(dispatch.index.month)
+    weeks = [(title, pick_week(dispatch, m)) for title, m in SEASON_WEEKS if months & set(m)]
+    steps_per_week = max(1, round(pd.Timedelta(days=7) / (dispatch.index[1] - dispatch.index[0])))
+    for week in (pick_week(dispatch, tuple(sorted(months))), dispatch.iloc[-steps_per_week:]):
+        if len(weeks) >= 2:
+            break
+        if any(w.index[0] == week.index[0] for _, w in weeks):
+            continue
+        start, end = week.index[0], week.index[-1]
+        weeks.append((f"The week of {start:%d %B} – {end:%d %B}", week))
+    while len(weeks) < 2:  # a horizon of a week or less: the same days twice
+        weeks.append(weeks[-1])
+    return weeks

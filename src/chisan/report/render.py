@@ -17,25 +17,26 @@ import pandas as pd
 import plotly.offline
 
 from chisan import __version__
+from chisan.economics.appraisal import Economics
 from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
+from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
-
-
-def _kpi_value(value: float, unit: str) -> str:
-    if unit == "fraction":
-        return f"{value * 100:,.1f} %"
-    if abs(value) >= 100:
-        return num(value, 0)
-    return num(value, 2)
 
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
     m = results.method
     energy_cost = float(m.get("objective_evaluated", float("nan")))
     cur = prepared.inputs.currency
+    total = results.kpi("total_cost_per_year")
+    fixed = total - energy_cost
+    one_total = (
+        f"<p>The objective is the sum of the cost-table lines marked “optimised”; with the chargers and vehicle "
+        f"leases ({num(fixed)} {cur}/year, fixed by the stations and the fleet) it makes the plan's one total, "
+        f"{num(total)} {cur}/year, used everywhere in this report.</p>"
+    )
     n_veh = len(prepared.inputs.vehicles)
     n_steps = len(prepared.inputs.snapshots)
     parts = []
@@ -46,7 +47,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"({m.get('variables', 0):,} variables, {m.get('constraints', 0):,} constraints; linopy "
             f"{_lib_version('linopy')}, HiGHS {_lib_version('highspy')}). HiGHS reported an optimal solution "
             f"(objective {num(m.get('objective', float('nan')))} {cur}/year), so this plan is the cost-optimal "
-            "plan of the model; there is no gap to report.</p>"
+            "plan of the model; there is no gap to report.</p>" + one_total
         )
     else:
         lb = m.get("aggregate_lower_bound", float("nan"))
@@ -57,8 +58,8 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             f"in one linear programme on a small machine ({n_veh} vehicles × {n_steps:,} steps), so:</p><ol>"
             f"<li><b>Sizing</b> on {m.get('typical_days')} typical days of the year (tsam, medoid days, annual "
             "means preserved) with the town's fleet as one battery whose energy is carried from day to day across "
-            "the calendar (Kotzur et al. 2018). This chooses the capacities; its cost estimate was "
-            f"{num(m.get('sizing_objective', float('nan')))} {cur}/year.</li>"
+            "the calendar (Kotzur et al. 2018). This chooses the capacities (its cost on typical days is an "
+            "estimate used only for sizing, not a cost of this plan).</li>"
             "<li><b>Year-long aggregate dispatch</b>: the fleet as one battery over all steps at those capacities, "
             "with the policy targets. Because any per-vehicle schedule is also a schedule of the aggregate, its "
             f"cost, {num(lb)} {cur}/year, is a lower bound of any dispatch at these capacities; its hourly energy "
@@ -85,6 +86,7 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
                 "co-optimisation, a lower bound of the full one.</p>"
             )
         )
+        parts.append(one_total)
         if m.get("full_lower_bound") is not None:
             full_lb = m["full_lower_bound"]
             cert = (energy_cost - full_lb) / abs(full_lb) * 100
@@ -106,6 +108,68 @@ def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
             "<p>Time spent: " + ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in timings.items()) + ".</p>"
         )
     return "\n".join(parts)
+
+
+def _economics_context(economics: Economics | None, bau: PlanResults | None, currency: str) -> dict:
+    """Template values of the economics section (empty when business as usual was skipped)."""
+    if economics is None or bau is None:
+        return {"economics": None}
+    f = economics.figures
+    c = currency.lower()
+    figs = []
+    for name, row in f.iterrows():
+        value, unit = value_text(row["value"], row["unit"])
+        figs.append({"name": label(name, FIGURE_LABELS), "value": value, "unit": unit, "definition": row.definition})
+    v = f["value"]
+    payback = value_text(v["simple_payback_years"], "years")
+    dpayback = value_text(v["discounted_payback_years"], "years")
+    irr = value_text(v["irr"], "fraction")
+    text = (
+        f"Business as usual is the same town — the same cars, bookings, chargers and tariff — charging from the "
+        f"grid only, solved and checked the same way: it costs {num(v['bau_total_cost_per_year'])} {currency} a year "
+        f"against the plan's {num(v['total_cost_per_year'])} {currency}. The plan invests "
+        f"{num(v['investment'])} {currency} in year 0 and saves {num(v['annual_savings_first_year'])} {currency} in "
+        f"its first year (net of the new fixed O&amp;M): simple payback {' '.join(payback)}, discounted "
+        f"{' '.join(dpayback)}; over {int(v['project_life_years'])} years at {v['discount_rate']:.1%} the net present "
+        f"value is <b>{num(v['npv'])} {currency}</b> and the internal rate of return {' '.join(irr).strip()}."
+    )
+    investment = [
+        {
+            "name": name,
+            "basis": r.basis,
+            "capex": num(r[f"capex_{c}"]),
+            "lifetime": f"{r.lifetime_years:g}",
+            "replacements": r.replacement_years,
+            "om": num(r[f"fixed_om_{c}_per_year"]),
+            "salvage": num(r[f"salvage_{c}"]),
+        }
+        for name, r in economics.investment.iterrows()
+    ]
+    comparison = [
+        {
+            "name": name,
+            "plan": num(r[f"plan_{c}_per_year"]),
+            "bau": num(r[f"bau_{c}_per_year"]),
+            "saving": num(r[f"saving_{c}_per_year"]),
+        }
+        for name, r in economics.comparison.iterrows()
+    ]
+    return {
+        "economics": {
+            "text": text,
+            "figures": figs,
+            "investment": investment,
+            "comparison": comparison,
+            "fig": fig_html(figures.cash_flow_chart(economics.cash_flows, currency)),
+        }
+    }
+
+
+def _check_for_people(row: dict) -> dict:
+    """A check row with fractions shown in percent (checks.csv keeps the fractions)."""
+    if row.get("unit") != "fraction":
+        return row
+    return {**row, "worst": row["worst"] * 100.0, "tolerance": row["tolerance"] * 100.0, "unit": "%"}
 
 
 def _lib_version(name: str) -> str:
@@ -132,7 +196,11 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     ef_source = f"hourly file {sc.grid.emission_factor_path}" if sc.grid.emission_factor_path else "constant"
     p = sc.policy
     target = (
-        f"renewable share ≥ {p.renewable_share_min_fraction:.0%} ({p.renewable_share_basis})"
+        (
+            f"net annual renewable balance ≥ {p.renewable_share_min_fraction:.0%}"
+            if p.renewable_share_basis == "annual"
+            else f"local renewable share ≥ {p.renewable_share_min_fraction:.0%}, hour by hour"
+        )
         if p.renewable_share_min_fraction
         else "no renewable-share target"
     )
@@ -191,7 +259,9 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             "Finance",
             f"discount rate {sc.finance.discount_rate_fraction:.1%}; lifetimes PV {tech.pv.lifetime_years:g}, "
             f"wind {tech.wind.lifetime_years:g}, storage {tech.storage.lifetime_years:g}, chargers "
-            f"{tech.chargers.lifetime_years:g} years",
+            f"{tech.chargers.lifetime_years:g} years; appraisal over {sc.finance.project_life_years} years, PV "
+            f"output −{sc.finance.pv_degradation_per_year_fraction:.1%}/year, salvage value "
+            f"{'credited' if sc.finance.salvage_value else 'not counted'} at the end",
         ),
         (
             "Baseline",
@@ -224,18 +294,27 @@ def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
 
 
 def render_report(
-    prepared: PreparedPlan, results: PlanResults, checks: CheckReport, *, scenario_name: str, solve_seconds: float
+    prepared: PreparedPlan,
+    results: PlanResults,
+    checks: CheckReport,
+    *,
+    scenario_name: str,
+    solve_seconds: float,
+    economics: Economics | None = None,
+    bau: PlanResults | None = None,
 ) -> str:
-    """The plan report as one HTML string (plotly.js embedded, so it opens offline)."""
+    """The plan report as one HTML string (plotly.js embedded, so it opens offline); with ``economics`` and
+    ``bau`` it has a section comparing the plan with business as usual."""
     inp = prepared.inputs
     sc = prepared.scenario
     cur = inp.currency
     d = results.dispatch
     k = results.kpis["value"]
     usable = inp.vehicles["usable_kwh"]
+    (first_title, first_week), (second_title, second_week) = figures.report_weeks(d)
     figs = {
-        "fig_summer": fig_html(figures.dispatch_week(figures.pick_week(d, (7, 8)), "A summer week")),
-        "fig_winter": fig_html(figures.dispatch_week(figures.pick_week(d, (1, 2)), "A winter week")),
+        "fig_summer": fig_html(figures.dispatch_week(first_week, first_title)),
+        "fig_winter": fig_html(figures.dispatch_week(second_week, second_title)),
         "fig_monthly": fig_html(figures.monthly_energy(d, inp.dt_hours)),
         "fig_heatmap": fig_html(figures.vehicle_energy_heatmap(results.vehicle_energy_kwh, usable)),
         "fig_fleet": fig_html(figures.fleet_soc_by_hour(results.vehicle_energy_kwh, usable)),
@@ -244,9 +323,16 @@ def render_report(
         "fig_duration": fig_html(figures.duration_curve(d)),
     }
     week_texts = {
-        name: _week_text(figures.pick_week(d, months), inp.dt_hours)
-        for name, months in (("summer_text", (7, 8)), ("winter_text", (1, 2)))
+        "summer_text": _week_text(first_week, inp.dt_hours),
+        "winter_text": _week_text(second_week, inp.dt_hours),
+        "first_week_title": first_title,
+        "second_week_title": second_title,
+        "weeks_heading": "A summer week and a winter week"
+        if (first_title, second_title) == tuple(t for t, _ in figures.SEASON_WEEKS)
+        else "Two weeks of the plan",
     }
+    months = sc.horizon.months
+    scaled = f" (per horizon of {months} month{'s' if months > 1 else ''}, scaled to a year)" if months < 12 else ""
     caps = results.capacities
     built = [f"{caps['pv_kw']:,.1f} kW of PV"]
     if caps["wind_kw"] > 0.05:
@@ -255,25 +341,36 @@ def render_report(
         built.append(f"{caps['storage_kwh']:,.1f} kWh / {caps['storage_kw']:,.1f} kW of storage")
     summary = (
         f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
-        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Over the year local renewables produce "
-        f"{k['renewable_share_annual'] * 100:.0f} % of the energy the cars draw, and "
-        f"{k['renewable_share_hourly_matched'] * 100:.0f} % of it is covered in the same hour. "
+        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Local renewables meet "
+        f"{k['local_renewable_share_of_charging'] * 100:.1f} % of the cars' charging hour by hour; over the "
+        f"{'year' if not scaled else 'horizon'} they produce {k['renewable_share_annual'] * 100:.1f} % of the "
+        f"energy the cars draw (the net {'annual ' if not scaled else ''}balance, counting exports). "
         f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
         f"({num(k['cost_per_km'], 1)} {cur}/km; {num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
-        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year against private gasoline cars."
+        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year: "
+        f"{k['co2_avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing (private gasoline cars replaced) and "
+        f"{k['co2_avoided_by_local_renewables_kg'] / 1000:,.1f} t by local renewables (grid power avoided)."
+        + (
+            f" The plan covers {months} month{'s' if months > 1 else ''}; annual figures are scaled to a year."
+            if scaled
+            else ""
+        )
     )
     cards = [
         {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
-        {"value": f"{k['renewable_share_annual'] * 100:.0f} %", "label": "renewable share of charging, annual"},
-        {"value": f"{k['renewable_share_hourly_matched'] * 100:.0f} %", "label": "matched hour by hour"},
+        {
+            "value": f"{k['local_renewable_share_of_charging'] * 100:.1f} %",
+            "label": "local renewable share of charging (hour by hour)",
+        },
+        {"value": f"{k['renewable_share_annual'] * 100:.1f} %", "label": "net annual renewable balance"},
         {"value": f"{num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
         {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"},
         {"value": f"{int(k['bookings_served']):,}", "label": "bookings served per year"},
     ]
-    kpis = [
-        {"name": name, "value": _kpi_value(row.value, row.unit), "unit": row.unit, "definition": row.definition}
-        for name, row in results.kpis.iterrows()
-    ]
+    kpis = []
+    for name, row in results.kpis.iterrows():
+        value, unit = value_text(row.value, row.unit)
+        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": row.definition})
     stations = [
         {
             "name": name,
@@ -293,6 +390,7 @@ def render_report(
             "op": num(r.operation_per_year),
             "total": num(r.total_per_year),
             "basis": r.basis,
+            "optimised": "optimised" if r.in_objective else "fixed",
         }
         for name, r in results.costs.iterrows()
     ]
@@ -312,8 +410,11 @@ def render_report(
         f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; market-based uses the supplier's factor "
         f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
         f"The baseline is the same {k['km_per_year']:,.0f} km driven by private gasoline cars at "
-        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference is "
-        f"avoided. Each shared car also replaces about {sc.baseline.substitution_factor:g} private cars "
+        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference, "
+        f"{e['avoided_kg'] / 1000:,.1f} t, is avoided: {e['avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing "
+        f"(the same charging from the grid instead of gasoline) and {e['avoided_by_local_renewables_kg'] / 1000:,.1f}"
+        " t by local renewables (grid import avoided). Each shared car also replaces about "
+        f"{sc.baseline.substitution_factor:g} private cars "
         f"({k['private_cars_replaced']:,.0f} in all; Martin, Shaheen & Lidicker 2010), whose manufacture is not "
         "counted here. Embodied emissions of PV, storage and the cars' batteries are in the roadmap."
     )
@@ -323,6 +424,12 @@ def render_report(
         "vehicle_charge_kw.parquet (step × vehicle), bookings.csv (every booking with its vehicle or the "
         "reason it was not served), checks.csv, scenario.toml (the input, for reproducing) and run.json."
     )
+    if economics is not None:
+        files += (
+            " Against business as usual: economics.csv (the figures), investment.csv, cash_flows.csv and "
+            "cash_flows.parquet (year by year), cost_comparison.csv (plan and business as usual by component), "
+            "bau_kpis.csv and bau_costs.csv."
+        )
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("chisan.report", "templates"), autoescape=False, undefined=jinja2.StrictUndefined
     )
@@ -349,9 +456,12 @@ def render_report(
         carbon_text=carbon_text,
         peak_import=num(k["peak_grid_import_kw"], 1),
         method_html=_method_html(prepared, results),
-        checks=checks.rows,
+        checks=[_check_for_people(row) for row in checks.rows],
         inputs=_inputs_rows(prepared, results),
         files_text=files,
+        total_cost=num(k["total_cost_per_year"]),
+        scaled=scaled,
+        **_economics_context(economics, bau, cur),
         **figs,
         **week_texts,
     )
@@ -366,6 +476,8 @@ def write_outputs(
     scenario_text: str,
     scenario_name: str,
     solve_seconds: float,
+    economics: Economics | None = None,
+    bau: PlanResults | None = None,
 ) -> Path:
     """Write the report and tables into ``out_dir`` atomically (temporary folder, then renamed into place).
 
@@ -376,7 +488,15 @@ def write_outputs(
     """
     out_dir = Path(out_dir).resolve()
     with atomic_folder(out_dir) as tmp:
-        html = render_report(prepared, results, checks, scenario_name=scenario_name, solve_seconds=solve_seconds)
+        html = render_report(
+            prepared,
+            results,
+            checks,
+            scenario_name=scenario_name,
+            solve_seconds=solve_seconds,
+            economics=economics,
+            bau=bau,
+        )
         (tmp / "report.html").write_text(html, encoding="utf-8")
         results.kpis.to_csv(tmp / "kpis.csv")
         results.capacities.rename_axis("capacity").to_frame("value").assign(unit=["kW", "kW", "kWh", "kW"]).to_csv(
@@ -390,6 +510,14 @@ def write_outputs(
         results.vehicle_charge_kw.to_parquet(tmp / "vehicle_charge_kw.parquet")
         prepared.assignment.bookings.to_csv(tmp / "bookings.csv", index=False)
         checks.table().to_csv(tmp / "checks.csv", index=False)
+        if economics is not None and bau is not None:
+            economics.figures.to_csv(tmp / "economics.csv")
+            economics.investment.to_csv(tmp / "investment.csv")
+            economics.cash_flows.to_csv(tmp / "cash_flows.csv")
+            economics.cash_flows.to_parquet(tmp / "cash_flows.parquet")
+            economics.comparison.to_csv(tmp / "cost_comparison.csv")
+            bau.kpis.to_csv(tmp / "bau_kpis.csv")
+            bau.costs.to_csv(tmp / "bau_costs.csv")
         (tmp / "scenario.toml").write_text(scenario_text, encoding="utf-8")
         meta = {
             "chisan": __version__,

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from chisan.exceptions import ScenarioError
+from chisan.scenario.sanity import unit_slip_hint
 from chisan.scenario.schema import Scenario
 
 EXAMPLE_NAME = "example_town.toml"
@@ -92,7 +93,7 @@ def format_validation_error(err: ValidationError, *, source: str, text: str | No
         else:
             shown = _short(value)
             reason = e["msg"].removeprefix("Value error, ")
-            msg = f"{loc} = {shown}{where}: {reason}"
+            msg = f"{loc} = {shown}{where}: {reason}" + unit_slip_hint(loc, value)
         lines.append(msg)
     more = len(errors) - len(lines)
     head = f"{source}: invalid scenario"

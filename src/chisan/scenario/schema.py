@@ -344,8 +344,48 @@ class Policy(_Section):
 
 
 class Finance(_Section):
+    """Money: the discount rate of the annuities and of the cash flows, and the project appraisal against business
+    as usual (:mod:`chisan.economics`)."""
+
     discount_rate_fraction: Annotated[float, Field(ge=0, le=0.5)] = 0.03
     currency: str = Field(default="JPY", min_length=3, max_length=3)
+    project_life_years: int = Field(
+        default=25, ge=1, le=60, description="Years of the cash-flow appraisal (NPV, IRR, payback) [years]."
+    )
+    pv_degradation_per_year_fraction: Annotated[float, Field(ge=0, le=0.05)] = Field(
+        default=0.005,
+        description="Yearly loss of PV output [fraction/year], e.g. 0.005 = 0.5 %/year (NREL, Jordan & Kurtz "
+        "2013: median 0.5 %/year); restarts when the PV is replaced.",
+    )
+    salvage_value: bool = Field(
+        default=True,
+        description="Credit the straight-line remaining value of each component in the last year of the project.",
+    )
+
+
+class SensitivityParameter(_Section):
+    """One input varied by ``chisan compare``: the plan is solved again at its low and at its high value."""
+
+    field: str = Field(
+        min_length=1,
+        description="Dotted path of a numeric input, e.g. 'technologies.pv.capex_per_kw', "
+        "'grid.import_price_per_kwh', 'finance.discount_rate_fraction', 'bookings.membership_fraction'; "
+        "'stations.*.vehicles' sets it at every station.",
+    )
+    low: float = Field(description="Low value [the field's unit].")
+    high: float = Field(description="High value [the field's unit].")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SensitivityParameter:
+        if self.low > self.high:
+            raise ValueError(f"low = {self.low:g} is above high = {self.high:g} for {self.field}")
+        return self
+
+
+class Sensitivity(_Section):
+    """One-at-a-time sensitivity of the plan (``chisan compare``): a tornado chart of NPV and the other figures."""
+
+    parameters: list[SensitivityParameter] = Field(default_factory=list, description="Inputs varied.")
 
 
 class Baseline(_Section):
@@ -391,6 +431,9 @@ class Scenario(_Section):
     finance: Finance = Finance()
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
+    sensitivity: Sensitivity | None = Field(
+        default=None, description="Inputs varied by `chisan compare` (`chisan plan` ignores them)."
+    )
     roadmap: dict[str, Any] | None = Field(
         default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
     )

@@ -1,0 +1,85 @@
+"""Labels for people: the report and the CLI show these; tables keep the machine-readable names with units."""
+
+from __future__ import annotations
+
+import math
+
+KPI_LABELS = {
+    "pv_kw": "PV to build",
+    "wind_kw": "Wind to build",
+    "storage_kwh": "Storage energy",
+    "storage_kw": "Storage power",
+    "vehicles": "Shared EVs",
+    "chargers": "Chargers",
+    "total_cost_per_year": "Total cost",
+    "energy_system_cost_per_year": "Total cost without the vehicle leases",
+    "cost_per_km": "Cost per km",
+    "energy_cost_per_km": "Cost per km without the vehicle leases",
+    "cost_per_booking": "Cost per booking",
+    "local_renewable_share_of_charging": "Local renewable share of charging",
+    "renewable_share_annual": "Net annual renewable balance",
+    "renewable_share_hourly_matched": "Consumption met locally, hour by hour",
+    "pv_self_consumption": "Local renewable output used in the town",
+    "self_sufficiency": "Self-sufficiency",
+    "peak_grid_import_kw": "Peak grid import",
+    "charging_kwh_per_year": "Energy charged",
+    "trip_energy_kwh_per_year": "Energy the trips took",
+    "km_per_year": "Distance driven",
+    "bookings_served": "Bookings served",
+    "bookings_unserved": "Bookings not served",
+    "scope2_location_kg": "Scope 2, location-based",
+    "scope2_market_kg": "Scope 2, market-based",
+    "co2_avoided_kg": "CO2e avoided",
+    "co2_avoided_by_car_sharing_kg": "CO2e avoided by car-sharing (private cars replaced)",
+    "co2_avoided_by_local_renewables_kg": "CO2e avoided by local renewables (grid avoided)",
+    "private_cars_replaced": "Private cars replaced",
+}
+"""Key figures (:func:`chisan.plan.results.key_figures`) → label."""
+
+FIGURE_LABELS = {
+    "investment": "Investment (year 0)",
+    "annual_savings_first_year": "Net savings in the first year",
+    "simple_payback_years": "Simple payback",
+    "discounted_payback_years": "Discounted payback",
+    "npv": "Net present value (NPV)",
+    "irr": "Internal rate of return (IRR)",
+    "lcoe_pv_per_kwh": "Levelised cost of the local PV (LCOE)",
+    "levelised_cost_of_charging_per_kwh": "Levelised cost of charging",
+    "total_cost_per_year": "Total cost of the plan",
+    "bau_total_cost_per_year": "Total cost of business as usual",
+    "cost_per_km": "Cost per km (plan)",
+    "bau_cost_per_km": "Cost per km (business as usual)",
+    "cost_per_booking": "Cost per booking (plan)",
+    "bau_cost_per_booking": "Cost per booking (business as usual)",
+    "project_life_years": "Project life",
+    "discount_rate": "Discount rate",
+}
+"""Economics figures (:func:`chisan.economics.appraisal.appraise`) → label."""
+
+
+def label(name: str, labels: dict[str, str] | None = None) -> str:
+    """The label of ``name``, or ``name`` made readable (underscores → spaces, first letter capital)."""
+    if labels and name in labels:
+        return labels[name]
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def value_text(value: float, unit: str) -> tuple[str, str]:
+    """A value and its unit for people: fractions as percentages, years with one decimal, missing as a dash.
+
+    Returns
+    -------
+    (value, unit)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—", ""
+    if isinstance(value, float) and math.isinf(value):
+        return "not within the project life", ""
+    if unit == "fraction":
+        return f"{value * 100:,.1f}", "%"
+    if unit == "years":
+        return f"{value:,.1f}", "years"
+    if abs(value) >= 100:
+        return f"{value:,.0f}", unit
+    return f"{value:,.2f}", unit
