@@ -63,7 +63,8 @@ BOOKING_PRIORITY = 10.0
 
 SMALL_TRIP_KWH = 1.0
 """Shortfall weight per kWh × (1 + this / the trip's energy): a scarce kWh goes first to completing small trips,
-so that more bookings are served in full [kWh]."""
+so that more bookings are served in full [kWh]. On the JPL week of benchmarks/bench_scheduler.py the delivered
+energy is the same (4,735.4 kWh) for 0, 1, 5, 20 and 100 kWh; sessions served in full 159, 228, 228, 231, 232."""
 
 FALLBACK_RESERVE_S = 0.1
 """Time kept back from the budget for verification and the fallback, plus :data:`FALLBACK_S_PER_CAR_STEP` [s]."""
@@ -609,8 +610,7 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
         cars = state.vehicles.index.get_indexer(sessions["vehicle"])
         ok = (steps >= 0) & (cars >= 0)
         weight[steps[ok], cars[ok]] = other
-    with np.errstate(divide="ignore"):
-        weight = weight * (1.0 + np.where(trips > 0, SMALL_TRIP_KWH / trips, 0.0))
+    weight = weight * (1.0 + np.divide(SMALL_TRIP_KWH, trips, out=np.zeros_like(trips), where=trips > 0))
     return weight, other
 
 
