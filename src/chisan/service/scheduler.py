@@ -164,11 +164,12 @@ class ScheduleResult:
     charge_kw : pd.DataFrame
         Charging power at the plug, snapshots × vehicle ids [kW].
     method : str
-        ``"optimal"`` (linopy/HiGHS) or ``"fallback"`` (least laxity first).
+        ``"optimal"`` (the LP of :mod:`chisan.service.charging_lp`, HiGHS) or ``"fallback"`` (least laxity first).
     solver_status : str
         HiGHS termination condition, or why the optimiser was not used.
     verified : bool
-        Limits kept and every booking that can be served is ready.
+        Limits kept and every booking that can be served is ready (or, in an optimal schedule, short only because
+        shared limits bind: see ``shortfall_kwh``).
     unavoidable : dict[int, float]
         Bookings no schedule can serve, with their shortfall [kWh] (at the car's own charging power).
     verification : Verification
