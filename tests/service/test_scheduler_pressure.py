@@ -158,3 +158,16 @@ def test_storage_schedule_equals_the_planning_model():
     with quiet_highs():
         m.solve(solver_name="highs", io_api="direct", output_flag=False)
     assert r.objective == pytest.approx(float(m.objective.value), rel=1e-6)
+
+
+def test_process_pool_gives_the_in_process_result():
+    """320 cars at 32 independent stations (no PV, no town limit) go to the two-process pool: the same charging
+    powers and objective as solving the 32 station LPs here one after the other."""
+    s = synthetic_state(n_vehicles=320, n_stations=32, seed=6, pv_kw=0.0)
+    problem = charging_problem(s, plan_inputs(s)[0])
+    assert len(s.vehicles) >= charging_lp.POOL_MIN_CARS
+    pooled = charging_lp.solve_charging(problem, deadline=time.perf_counter() + 120, workers=2)
+    here = charging_lp.solve_charging(problem, deadline=time.perf_counter() + 120, workers=1)
+    assert pooled.status == here.status == "optimal" and pooled.groups == here.groups == 32
+    assert pooled.objective == pytest.approx(here.objective, rel=1e-9)
+    assert pooled.charge_kw == pytest.approx(here.charge_kw, abs=1e-9)
