@@ -191,10 +191,15 @@ def towns_table(repeats: int, budget_s: float = 4.0) -> None:
 
 
 def main() -> None:
+    global STEP_MINUTES
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per method; the table shows the median time")
+    parser.add_argument(
+        "--step-minutes", type=int, default=STEP_MINUTES, help="step of every method [min]; default 15 (acnportal: 5)"
+    )
     parser.add_argument("--towns", action="store_true", help="also time synthetic towns of 1,000 and 2,000 cars")
     args = parser.parse_args()
+    STEP_MINUTES = args.step_minutes
     if args.towns:
         towns_table(args.repeats)
     sessions = week_sessions()
