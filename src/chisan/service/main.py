@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
 from chisan.service.core.config import Settings
-from chisan.service.core.db import Database, migrate, utcnow
+from chisan.service.core.db import Database, ReadOnlyRequests, migrate, utcnow
 from chisan.service.crud import KeyCache
 from chisan.service.errors import BookingRefusedError, ServiceError
 from chisan.service.ocpp.central_system import CentralSystem
@@ -149,6 +149,8 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the service's own assets by pages.py (work offline)
+        redoc_url=None,
         openapi_tags=[
             {"name": "bookings", "description": "Charge-aware bookings; refusals offer alternatives."},
             {"name": "schedules", "description": "Rolling smart-charging schedules and the PV forecast."},
@@ -159,11 +161,13 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache()
     add_error_handlers(app)
+    app.add_middleware(ReadOnlyRequests)  # GET/HEAD/OPTIONS never take SQLite's write lock
     for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(gbfs_routes.router)
     app.include_router(pages.router)
     static = resources.files("chisan.service").joinpath("static")
+    app.mount(pages.DOCS_ASSETS_URL, StaticFiles(directory=str(pages.DOCS_ASSETS)), name="docs-assets")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
 
