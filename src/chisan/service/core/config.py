@@ -7,6 +7,7 @@ port 8000, the OCPP central system on port 9000, a 36 h schedule at 15 min recom
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -53,6 +54,9 @@ class Settings(BaseModel):
         Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
     access_log : bool
         Log every HTTP request (uvicorn's access log).
+    gbfs_secret : str
+        Secret salt of the rotating ``vehicle_id`` of the GBFS feeds (never published); default a random one per
+        start, shared by the processes of one service. Set it to keep ids stable across restarts.
     threads : int
         Worker threads per process for the API's database work. Few are enough (a request holds one for a few
         milliseconds) and more only make them fight for Python's interpreter lock.
@@ -78,6 +82,7 @@ class Settings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     access_log: bool = True
     threads: int = Field(default=8, ge=1, le=256)
+    gbfs_secret: str = Field(default_factory=lambda: secrets.token_hex(32), min_length=16, repr=False)
 
     @field_validator("step_minutes")
     @classmethod
