@@ -121,7 +121,7 @@ def create_app(
         app.state.central = central
         app.state.operations = Operations(database, settings, clock, central if start_ocpp else None)
         app.state.scenario_key = None
-        if seed and settings.scenario_path is not None:
+        if seed and (settings.scenario_path is not None or settings.plan_path is not None):
             app.state.scenario_key = await asyncio.to_thread(_seed, database, settings, clock)
         tasks = []
         if start_ocpp:
@@ -177,7 +177,12 @@ def _seed(database: Database, settings: Settings, clock) -> str | None:
     from chisan.service.seed import municipality_from_scenario
 
     with database.sessionmaker() as session:
-        municipality, secret = municipality_from_scenario(session, path=settings.scenario_path, now=clock())
+        if settings.plan_path is not None:
+            from chisan.service.from_plan import municipality_from_plan
+
+            municipality, secret = municipality_from_plan(session, folder=settings.plan_path, now=clock())
+        else:
+            municipality, secret = municipality_from_scenario(session, path=settings.scenario_path, now=clock())
         scenario_weather(municipality.scenario_path)  # read the weather once, before the first request
         return secret
 

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_PREFIX = "CHISAN_"
 """Environment variables ``CHISAN_<FIELD>`` (upper case) override the defaults, e.g. ``CHISAN_DATABASE_URL``."""
@@ -33,6 +33,10 @@ class Settings(BaseModel):
     scenario_path : Path or None
         A scenario TOML: its municipality, stations and fleet are loaded into the database on start (once), and
         its weather gives the PV forecast.
+    plan_path : Path or None
+        A ``chisan plan`` output folder: its town is loaded on start (once) with the planned stations, cars,
+        chargers, PV and storage, and its scenario's tariffs and weather (:mod:`chisan.service.from_plan`).
+        Exclusive with ``scenario_path``.
     admin_token : str or None
         Token of the ``/api/v1/admin`` routes (creating municipalities); None disables them.
     horizon_hours : float
@@ -70,6 +74,7 @@ class Settings(BaseModel):
     ocpp_host: str = "127.0.0.1"
     ocpp_port: int = Field(default=9000, ge=0, le=65535)
     scenario_path: Path | None = None
+    plan_path: Path | None = None
     admin_token: str | None = None
     horizon_hours: float = Field(default=36.0, gt=0, le=168)
     step_minutes: int = Field(default=15, ge=1, le=60)
@@ -83,6 +88,15 @@ class Settings(BaseModel):
     access_log: bool = True
     threads: int = Field(default=8, ge=1, le=256)
     gbfs_secret: str = Field(default_factory=lambda: secrets.token_hex(32), min_length=16, repr=False)
+
+    @model_validator(mode="after")
+    def _one_town_source(self) -> Settings:
+        if self.scenario_path is not None and self.plan_path is not None:
+            raise ValueError(
+                f"scenario_path = {str(self.scenario_path)!r} and plan_path = {str(self.plan_path)!r}: give one "
+                "(a plan folder holds its scenario.toml)"
+            )
+        return self
 
     @field_validator("step_minutes")
     @classmethod
