@@ -107,7 +107,7 @@ class Operations:
                     LOGGER.exception("scheduled run of municipality %s failed", mid)
 
     def _latest_schedules(self) -> dict[int, int]:
-        with self.database.sessionmaker() as session:
+        with read_only(), self.database.sessionmaker() as session:  # every 2 s: never take SQLite's write lock
             rows = session.execute(
                 sa.select(models.Schedule.municipality_id, sa.func.max(models.Schedule.id)).group_by(
                     models.Schedule.municipality_id
@@ -136,5 +136,5 @@ class Operations:
                 LOGGER.exception("sending the profiles of new schedules failed")
 
     def _municipality_ids(self) -> list[int]:
-        with self.database.sessionmaker() as session:
+        with read_only(), self.database.sessionmaker() as session:
             return list(session.scalars(sa.select(models.Municipality.id)).all())
