@@ -208,6 +208,10 @@ def test_cors_on_the_public_feeds_only(tmp_path):
         assert pre.status_code == 204
         assert pre.headers["access-control-allow-origin"] == "*"
         assert pre.headers["access-control-allow-methods"] == "GET"
+        # an unknown town: the 404 is readable by the page that asked, and names the field
+        missing = client.get("/gbfs/no-such-town/vehicle_status.json", headers=origin)
+        assert missing.status_code == 404 and missing.headers["access-control-allow-origin"] == "*"
+        assert missing.json()["message"] == "no municipality 'no-such-town'"
         # GET only: the feeds take no writes
         assert client.post(f"/gbfs/{town.slug}/vehicle_status.json", headers=origin).status_code == 405
         # the authenticated API is not readable from other origins

@@ -17,13 +17,27 @@ from chisan.service.api.deps import NowDep, SessionDep, SettingsDep
 
 
 class PublicFeedRoute(APIRoute):
-    """A route whose successful answers carry :data:`chisan.service.gbfs.CORS_HEADERS`."""
+    """A route whose answers carry :data:`chisan.service.gbfs.CORS_HEADERS`, errors too (a 404 for an unknown
+    town is readable by the page that asked)."""
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
 
         async def with_cors(request: Request) -> Response:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except Exception as err:
+                render = next(
+                    (
+                        request.app.exception_handlers[c]
+                        for c in type(err).__mro__
+                        if c in request.app.exception_handlers
+                    ),
+                    None,
+                )
+                if render is None:
+                    raise
+                response = await render(request, err)
             response.headers.update(gbfs.CORS_HEADERS)
             return response
 
