@@ -6,6 +6,7 @@ the project-wide ``chromium`` fixture (installed when missing, a clear failure w
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from html.parser import HTMLParser
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from service_helpers import NOW, jst, make_town, settings_for
 
+from chisan.service import models
 from chisan.service.main import create_app
 from chisan.service.testing import ServerThread
 
@@ -144,6 +146,160 @@ def test_dashboard_in_headless_chromium(tmp_path, chromium):
     # PV is 5 kW for the first 4 h, then 0: its line is high at first and at the bottom (y = 200) at the end
     pv_y = [float(p.split(",")[1]) for p in lines["pv"].split()]
     assert pv_y[0] < 200 and pv_y[-1] == pytest.approx(200.0)
+    # axes with units, times on the town's clock (Asia/Tokyo, UTC+9): the schedule starts at 09:00 JST (00:00 UTC)
+    # and ticks every 3 local hours: 09:00 … 21:00, the date at local midnight (3 Jun), … 18:00 on 3 Jun (36 h)
+    assert svg["attrs"]["data-y-unit"] == "kW" and svg["attrs"]["data-timezone"] == "Asia/Tokyo"
+    assert svg["attrs"]["data-x-ticks"].split("|") == [
+        "09:00",
+        "12:00",
+        "15:00",
+        "18:00",
+        "21:00",
+        "3 Jun",
+        "03:00",
+        "06:00",
+        "09:00",
+        "12:00",
+        "15:00",
+        "18:00",
+    ]
+    titles = [e["text"] for e in dom.elements if e["tag"] == "text" and "plan" in e["ids"]]
+    assert "power [kW]" in titles and "local time, Asia/Tokyo (UTC+09:00)" in titles
+    # the kW axis: PV 5 kW is the highest line (a car charges at ≤ 3 kW) → ticks 0, 1, …, 5 kW
+    assert svg["attrs"]["data-y-ticks"] == "0|1|2|3|4|5" and float(svg["attrs"]["data-max-kw"]) == 5.0
+    # energy in the cars: 4 Sakuras × 19 kWh usable = 76 kWh = 100 %; the schedule gives each car's energy at the
+    # end of each step: at the start SOC 0.5, 0.25, 0.5, 0.5 → 9.5 + 4.75 + 9.5 + 9.5 = 33.25 kWh, plus the first
+    # 15 min of charging at the Sakura's 0.9 charge efficiency
+    energy = dom.by_id("energy")["attrs"]
+    assert float(energy["data-capacity-kwh"]) == pytest.approx(76.0)
+    first_charge_kw = sum(v["charge_kw"][0] for v in schedule["vehicles"])
+    assert float(energy["data-first-kwh"]) == pytest.approx(33.25 + first_charge_kw * 0.9 * 0.25, abs=0.01)
+    assert float(energy["data-first-kwh"]) == pytest.approx(
+        sum(v["energy_kwh"][0] for v in schedule["vehicles"]), abs=0.01
+    )
+    assert energy["data-y-unit"] == "kWh" and energy["data-y-ticks"] == "0|20|40|60|80"
+    assert energy["data-y2-unit"] == "%"
+    assert energy["data-y2-ticks"] == "0 %|25 %|50 %|75 %|100 %"  # placed at 0, 19, 38, 57, 76 kWh
+    # 100 % = 76 kWh on a 0 … 80 kWh axis drawn from y = 200 (0) to y = 10 (80): y = 200 − 76/80 × 190 = 19.5
+    full = next(e for e in dom.elements if e["tag"] == "text" and "energy" in e["ids"] and e["text"] == "100 %")
+    assert float(full["attrs"]["y"]) == pytest.approx(19.5 + 4)  # the label's baseline is 4 units lower
+    assert "All times are local time in Asia/Tokyo (UTC+09:00)." in dom.by_id("tz")["text"]
+    assert "as of 02 Jun, 09:00" in dom.by_id("now")["text"]  # 00:00 UTC shown as 09:00 JST
+
+
+def test_dashboard_alerts_for_late_returns_and_overdraw(tmp_path, chromium):
+    """A car not back after its booking's end and a charger over its profile appear as alerts, on local time.
+
+    The over-draw alert is the row the central system writes when a charger's metered power exceeds its accepted
+    profile (chisan.service.ocpp.store.meter_values; exercised over OCPP in test_service_ocpp.py): 4.2 kW against
+    a 3.0 kW limit is 40 % over.
+    """
+    clock = {"now": NOW}
+    app = create_app(
+        settings_for(f"sqlite:///{tmp_path / 'c.db'}"),
+        clock=lambda: clock["now"],
+        start_ocpp=False,
+        start_scheduler=False,
+    )
+    with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
+        town = make_town(client, "niji", stations=1, vehicles_per_station=3, chargers_per_station=1)
+        late = town.post(
+            "/api/v1/bookings",
+            {
+                "vehicle_id": town.vehicles[0],
+                "start_at": jst(9.5).isoformat(),
+                "end_at": jst(10).isoformat(),
+                "distance_km": 10,
+            },
+        ).json()
+        back = town.post(
+            "/api/v1/bookings",
+            {
+                "vehicle_id": town.vehicles[1],
+                "start_at": jst(9.5).isoformat(),
+                "end_at": jst(10).isoformat(),
+                "distance_km": 10,
+            },
+        ).json()
+        town.post(
+            "/api/v1/bookings",
+            {
+                "vehicle_id": town.vehicles[2],
+                "start_at": jst(12).isoformat(),
+                "end_at": jst(13).isoformat(),
+                "distance_km": 10,
+            },
+        )  # not due yet
+        clock["now"] = jst(10.75).astimezone(dt.UTC)  # 10:45 JST: 45 min after both ends
+        town.post(f"/api/v1/bookings/{back['id']}/return", {"returned_at": jst(10.1).isoformat()}, 200)
+        pv = [min(6.0, 0.5 * k) for k in range(24)]  # a PV ramp over the first 6 h [kW]
+        client.put(
+            "/api/v1/forecast/pv", headers=town.headers, json={"start_at": clock["now"].isoformat(), "pv_kw": pv}
+        )
+        town.post("/api/v1/schedules")
+        with app.state.database.session() as session:
+            session.add_all(
+                [
+                    models.Alert(
+                        municipality_id=town.municipality_id,
+                        kind="overdraw",
+                        charger_id=town.chargers[0],
+                        measured_w=4200.0,
+                        limit_w=3000.0,
+                        created_at=jst(10.5),
+                        message="charger niji-1-1 connector 1 draws 4200 W, above the 3000 W its profile allows",
+                    ),
+                    models.Alert(  # two days old: not shown among the last 24 h
+                        municipality_id=town.municipality_id,
+                        kind="overdraw",
+                        charger_id=town.chargers[0],
+                        measured_w=5000.0,
+                        limit_w=3000.0,
+                        created_at=jst(10.5) - dt.timedelta(days=2),
+                        message="old",
+                    ),
+                ]
+            )
+        out = subprocess.run(
+            [
+                browser_run := chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                f"{server.base_url}/dashboard#key={town.key}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [
+                browser_run,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'profile2'}",
+                "--virtual-time-budget=15000",
+                "--window-size=1200,1900",
+                f"--screenshot={tmp_path / 'dashboard.png'}",
+                f"{server.base_url}/dashboard#key={town.key}",
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+    dom = Dom()
+    dom.feed(out.stdout)
+    body = next(e for e in dom.elements if e["tag"] == "body")
+    assert body["attrs"].get("data-state") == "ready", (dom.by_id("error")["text"], out.stderr[-2000:])
+    lates = [e for e in dom.elements if e["tag"] == "li" and "late-returns" in e["ids"]]
+    assert [(e["attrs"].get("data-booking-id"), e["attrs"].get("data-late-minutes")) for e in lates] == [
+        (str(late["id"]), "45")
+    ]
+    assert "was due back 02 Jun, 10:00, 45 min late" in lates[0]["text"]
+    over = [e for e in dom.elements if e["tag"] == "li" and "overdraw" in e["ids"]]
+    assert [(e["attrs"]["data-measured-kw"], e["attrs"]["data-limit-kw"]) for e in over] == [("4.200", "3.000")]
+    assert over[0]["text"].startswith("02 Jun, 10:30 — charger niji-1-1 at niji-station-1: 4.20 kW metered")
+    assert "(+40 %)" in over[0]["text"]
 
 
 def test_dashboard_asks_for_a_key_without_one(tmp_path, chromium):

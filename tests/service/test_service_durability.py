@@ -227,6 +227,8 @@ population = 1000
 
 [[stations]]
 name = "Hall"
+latitude_deg = 35.6581
+longitude_deg = 139.7514
 vehicles = 2
 chargers = 2
 charger_kw = 3.0

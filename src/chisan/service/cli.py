@@ -28,6 +28,13 @@ def serve(
     scenario: Annotated[
         Path | None, typer.Option(help="Scenario TOML: its town, stations and cars are loaded on first start.")
     ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder of `chisan plan`: its town with the planned PV, storage, stations, cars and "
+            "chargers and its tariffs is loaded on first start (instead of --scenario)."
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Processes serving the REST API (default 1); the first also runs OCPP.")
     ] = None,
@@ -37,17 +44,33 @@ def serve(
     Every setting can also come from the environment (CHISAN_DATABASE_URL, CHISAN_PORT, ...); options win. Set
     CHISAN_ADMIN_TOKEN to create municipalities through POST /api/v1/admin/municipalities.
     """
+    from pydantic import ValidationError
+
+    from chisan.exceptions import ScenarioError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself
-    settings = Settings.from_env(
-        host=host,
-        port=port,
-        ocpp_host=host,  # one address for both servers
-        ocpp_port=ocpp_port,
-        database_url=database_url,
-        scenario_path=scenario,
-        workers=workers,
-    )
+    if plan is not None and scenario is not None:
+        typer.echo(
+            f"error: --plan {plan} and --scenario {scenario}: give one (a plan folder holds its scenario.toml)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    try:
+        settings = Settings.from_env(
+            host=host,
+            port=port,
+            ocpp_host=host,  # one address for both servers
+            ocpp_port=ocpp_port,
+            database_url=database_url,
+            scenario_path=scenario,
+            plan_path=plan,
+            workers=workers,
+        )
+        _check_town(settings)
+    except (ScenarioError, ValidationError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
     from chisan.service.main import run
 
     def started(app) -> None:
@@ -59,3 +82,23 @@ def serve(
             typer.echo(f"API key of the scenario's town (shown once, store it): {key}")
 
     run(settings, on_started=started)
+
+
+def _check_town(settings: Settings) -> None:
+    """Read the plan folder or scenario before starting, so that a mistake is one message, not a traceback."""
+    if settings.plan_path is not None:
+        from chisan.service.from_plan import load_plan
+
+        plan = load_plan(settings.plan_path)
+        capacities = plan.capacities
+        typer.echo(
+            f"plan       {plan.folder}: {len(plan.scenario.stations)} stations, PV {capacities['pv_kw']:.1f} kW, "
+            f"storage {capacities['storage_kwh']:.1f} kWh / {capacities['storage_kw']:.1f} kW"
+        )
+        for note in plan.notes:
+            typer.echo(f"note: {note}")
+    elif settings.scenario_path is not None:
+        from chisan.scenario.load import load_scenario
+        from chisan.service.seed import check_station_coordinates
+
+        check_station_coordinates(load_scenario(settings.scenario_path), source=settings.scenario_path)

@@ -4,14 +4,29 @@ Published: ``gbfs`` (auto-discovery), ``system_information``, ``vehicle_types``,
 ``station_status`` and ``vehicle_status``. Cars are station-based (round trips), so ``vehicle_status`` gives each
 car's station and no coordinates; ``current_fuel_percent`` is the state of charge and ``current_range_meters``
 the energy above the reserve divided by the consumption. Nothing about members or bookings is published beyond
-whether a car is booked now (``is_reserved``).
+whether a car is held for a booking about to start (``is_reserved``).
+
+Privacy, as GBFS v3.0 requires (gbfs.md, vehicle_status.json):
+
+- "The vehicle_id identifier MUST be rotated to a random string after each trip to protect user privacy":
+  :func:`public_vehicle_id` is an HMAC-SHA256 of the car and its number of trips under a secret salt
+  (``Settings.gbfs_secret``), so it changes when a trip starts, cannot be linked to the permanent id or to the
+  previous one without the salt, and stays the same between trips.
+- "Vehicles that are part of an active rental MUST NOT appear in this feed": a car is on a trip from its
+  booking's start until its return is recorded (``POST /api/v1/bookings/{id}/return``); a car not back at its
+  booking's end is still out (the dashboard flags it) and is not listed.
+- ``is_reserved``: a car whose next booking starts within :data:`RESERVATION_HOLD` is held for it: listed with
+  ``is_reserved: true`` and not counted as available at its station.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -33,6 +48,19 @@ TTL_S = {
     "vehicle_status": 60,
 }
 """Seconds before each feed may change."""
+
+RESERVATION_HOLD = dt.timedelta(minutes=30)
+"""A car whose booking starts within this is held for it (``is_reserved``, not available) [min]."""
+
+PUBLIC_ID_HEX_CHARS = 24
+"""Length of a public vehicle id (96 bits of the HMAC) [hex characters]."""
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET",
+    "Access-Control-Max-Age": "86400",
+}
+"""Any web page may read the public feeds (GET only); the authenticated API sends no such headers."""
 
 
 def rfc3339(t: dt.datetime) -> str:
@@ -111,28 +139,67 @@ def station_information(session: Session, municipality: models.Municipality, *, 
     return _envelope("station_information", {"stations": stations}, now)
 
 
-def _booked_now(session: Session, municipality_id: int, now: dt.datetime) -> set[int]:
-    rows = session.scalars(
-        sa.select(models.Booking.vehicle_id).where(
-            models.Booking.municipality_id == municipality_id,
-            models.Booking.status == "confirmed",
-            models.Booking.start_at <= now,
-            sa.or_(models.Booking.end_at > now, models.Booking.expected_return_at > now),
-        )
-    ).all()
-    return set(rows)
+@dataclass(frozen=True)
+class FleetNow:
+    """Where each car of a town is in its trips at one instant.
+
+    Attributes
+    ----------
+    on_trip : set of int
+        Cars out on a booking (started, return not recorded): not listed in ``vehicle_status``.
+    reserved : set of int
+        Cars at their station held for a booking starting within :data:`RESERVATION_HOLD`.
+    trips : dict of int to int
+        Trips each car has started so far (bookings not cancelled whose start is ≤ now) [-].
+    """
+
+    on_trip: set[int]
+    reserved: set[int]
+    trips: dict[int, int]
+
+
+def fleet_now(session: Session, municipality_id: int, now: dt.datetime) -> FleetNow:
+    """Cars on a trip, cars held for a booking, and the number of trips of each car at ``now``."""
+    b = models.Booking
+    started = sa.and_(b.municipality_id == municipality_id, b.status != "cancelled", b.start_at <= now)
+    trips = dict(session.execute(sa.select(b.vehicle_id, sa.func.count()).where(started).group_by(b.vehicle_id)).all())
+    on_trip = set(
+        session.scalars(sa.select(b.vehicle_id).where(started, b.status == "confirmed", b.returned_at.is_(None))).all()
+    )
+    reserved = set(
+        session.scalars(
+            sa.select(b.vehicle_id).where(
+                b.municipality_id == municipality_id,
+                b.status == "confirmed",
+                b.start_at > now,
+                b.start_at <= now + RESERVATION_HOLD,
+            )
+        ).all()
+    )
+    return FleetNow(on_trip=on_trip, reserved=reserved - on_trip, trips={int(k): int(n) for k, n in trips.items()})
+
+
+def public_vehicle_id(secret: str, *, municipality_id: int, vehicle_id: int, trips: int) -> str:
+    """The car's ``vehicle_id`` in the feed: HMAC-SHA256(secret, town:car:trips) (RFC 2104), 96 bits in hex.
+
+    It changes with every trip started and reveals neither the car's permanent id nor its previous public id.
+    """
+    message = f"{municipality_id}:{vehicle_id}:{trips}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:PUBLIC_ID_HEX_CHARS]
 
 
 def station_status(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
-    """Cars available at each station now (not disabled, not booked)."""
-    booked = _booked_now(session, municipality.id, now)
+    """Cars available at each station now (at the station, not disabled, not held for a booking)."""
+    fleet = fleet_now(session, municipality.id, now)
     cars = crud.list_vehicles(session, municipality_id=municipality.id)
     available: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     disabled: dict[int, int] = defaultdict(int)
     for v in cars:
+        if v.id in fleet.on_trip:
+            continue
         if v.is_disabled:
             disabled[v.station_id] += 1
-        elif v.id not in booked:
+        elif v.id not in fleet.reserved:
             available[v.station_id][_type_id(v.model)] += 1
     last_seen = dict(
         session.execute(
@@ -160,19 +227,25 @@ def station_status(session: Session, municipality: models.Municipality, *, now: 
     return _envelope("station_status", {"stations": stations}, now)
 
 
-def vehicle_status(session: Session, municipality: models.Municipality, *, now: dt.datetime) -> dict:
-    booked = _booked_now(session, municipality.id, now)
+def vehicle_status(session: Session, municipality: models.Municipality, *, now: dt.datetime, secret: str) -> dict:
+    """The cars at their stations (not those on a trip), under their rotating public ids."""
+    fleet = fleet_now(session, municipality.id, now)
     vehicles = []
     energies = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
     for v in crud.list_vehicles(session, municipality_id=municipality.id):
+        if v.id in fleet.on_trip:
+            continue
         energy = energies[v.id]
         range_m = max(0.0, energy - v.reserve_kwh) / v.consumption_kwh_per_km * 1000.0
+        public_id = public_vehicle_id(
+            secret, municipality_id=municipality.id, vehicle_id=v.id, trips=fleet.trips.get(v.id, 0)
+        )
         vehicles.append(
             {
-                "vehicle_id": str(v.id),
+                "vehicle_id": public_id,
                 "station_id": str(v.station_id),
                 "vehicle_type_id": _type_id(v.model),
-                "is_reserved": v.id in booked,
+                "is_reserved": v.id in fleet.reserved,
                 "is_disabled": bool(v.is_disabled),
                 "last_reported": rfc3339(v.soc_measured_at),
                 "current_fuel_percent": round(min(1.0, max(0.0, energy / v.usable_kwh)), 4),

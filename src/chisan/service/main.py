@@ -29,7 +29,7 @@ from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
 from chisan.service.api_keys import KeyCache
 from chisan.service.core.config import Settings
-from chisan.service.core.db import Database, migrate, utcnow
+from chisan.service.core.db import Database, ReadOnlyRequests, migrate, utcnow
 from chisan.service.errors import BookingRefusedError, ServiceError
 from chisan.service.ocpp.central_system import CentralSystem
 from chisan.service.rate_limits import install_rate_limits
@@ -122,7 +122,7 @@ def create_app(
         app.state.central = central
         app.state.operations = Operations(database, settings, clock, central if start_ocpp else None)
         app.state.scenario_key = None
-        if seed and settings.scenario_path is not None:
+        if seed and (settings.scenario_path is not None or settings.plan_path is not None):
             app.state.scenario_key = await asyncio.to_thread(_seed, database, settings, clock)
         tasks = []
         if start_ocpp:
@@ -150,6 +150,8 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the service's own assets by pages.py (work offline)
+        redoc_url=None,
         openapi_tags=[
             {"name": "bookings", "description": "Charge-aware bookings; refusals offer alternatives."},
             {"name": "schedules", "description": "Rolling smart-charging schedules and the PV forecast."},
@@ -161,11 +163,13 @@ def create_app(
     app.state.key_cache = KeyCache()
     add_error_handlers(app)
     install_rate_limits(app, settings)
+    app.add_middleware(ReadOnlyRequests)  # GET/HEAD/OPTIONS never take SQLite's write lock
     for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(gbfs_routes.router)
     app.include_router(pages.router)
     static = resources.files("chisan.service").joinpath("static")
+    app.mount(pages.DOCS_ASSETS_URL, StaticFiles(directory=str(pages.DOCS_ASSETS)), name="docs-assets")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
 
@@ -175,7 +179,12 @@ def _seed(database: Database, settings: Settings, clock) -> str | None:
     from chisan.service.seed import municipality_from_scenario
 
     with database.sessionmaker() as session:
-        municipality, secret = municipality_from_scenario(session, path=settings.scenario_path, now=clock())
+        if settings.plan_path is not None:
+            from chisan.service.from_plan import municipality_from_plan
+
+            municipality, secret = municipality_from_plan(session, folder=settings.plan_path, now=clock())
+        else:
+            municipality, secret = municipality_from_scenario(session, path=settings.scenario_path, now=clock())
         scenario_weather(municipality.scenario_path)  # read the weather once, before the first request
         return secret
 

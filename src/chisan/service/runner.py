@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from chisan.service import models, scheduler
 from chisan.service.core.config import Settings
-from chisan.service.core.db import Database
+from chisan.service.core.db import Database, read_only
 from chisan.service.ocpp.central_system import CentralSystem
 
 LOGGER = logging.getLogger("chisan.service.runner")
@@ -45,16 +45,38 @@ class Operations:
         self._pushed: dict[int, int] = {}
 
     def _compute(self, municipality_id: int) -> int:
+        """Read the town's state, solve without holding a transaction, then store the result in a short one.
+
+        The solve takes seconds; inside a transaction it would hold SQLite's write lock (and a PostgreSQL
+        snapshot) all that time. The state is read in a read-only transaction that ends before the solve.
+        """
+        now = self.clock()
         with self.database.sessionmaker() as session:
-            municipality = session.get(models.Municipality, municipality_id)
-            schedule = scheduler.run_schedule(
-                session,
-                municipality=municipality,
-                now=self.clock(),
-                step_minutes=self.settings.step_minutes,
-                horizon_hours=self.settings.horizon_hours,
-                time_limit_s=self.settings.solver_time_limit_s,
-                pv_credit_per_kwh=self.settings.pv_credit_per_kwh,
+            with read_only():
+                municipality = session.get(models.Municipality, municipality_id)
+                state = scheduler.load_state(
+                    session,
+                    municipality=municipality,
+                    now=now,
+                    step_minutes=self.settings.step_minutes,
+                    horizon_hours=self.settings.horizon_hours,
+                    pv_credit_per_kwh=self.settings.pv_credit_per_kwh,
+                )
+                slug = municipality.slug
+                session.rollback()  # nothing was written: end the read before solving
+            result = scheduler.compute_schedule(state, time_limit_s=self.settings.solver_time_limit_s)
+            LOGGER.info(
+                "schedule of %s: %s (%s), %d cars, %.2f s, verified=%s %s",
+                slug,
+                result.method,
+                result.solver_status,
+                len(state.vehicles),
+                result.solve_seconds,
+                result.verified,
+                result.message,
+            )
+            schedule = scheduler.store_schedule(
+                session, municipality_id=municipality_id, state=state, result=result, now=now
             )
             return schedule.id
 
@@ -85,7 +107,7 @@ class Operations:
                     LOGGER.exception("scheduled run of municipality %s failed", mid)
 
     def _latest_schedules(self) -> dict[int, int]:
-        with self.database.sessionmaker() as session:
+        with read_only(), self.database.sessionmaker() as session:  # every 2 s: never take SQLite's write lock
             rows = session.execute(
                 sa.select(models.Schedule.municipality_id, sa.func.max(models.Schedule.id)).group_by(
                     models.Schedule.municipality_id
@@ -114,5 +136,5 @@ class Operations:
                 LOGGER.exception("sending the profiles of new schedules failed")
 
     def _municipality_ids(self) -> list[int]:
-        with self.database.sessionmaker() as session:
+        with read_only(), self.database.sessionmaker() as session:
             return list(session.scalars(sa.select(models.Municipality.id)).all())

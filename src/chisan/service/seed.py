@@ -9,12 +9,30 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from chisan.exceptions import ScenarioError
 from chisan.scenario.load import load_scenario
 from chisan.scenario.schema import Scenario
 from chisan.service import crud, models, schemas
 
-# A station without coordinates is placed around the town hall, this far apart [degrees] (about 1 km).
-STATION_SPACING_DEG = 0.01
+
+def check_station_coordinates(scenario: Scenario, *, source: str | Path) -> None:
+    """Every station has its latitude and longitude: they go into the public GBFS feed, so none is ever guessed.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, each station without a position and the fields it lacks.
+    """
+    missing = []
+    for k, st in enumerate(scenario.stations):
+        fields = [f for f in ("latitude_deg", "longitude_deg") if getattr(st, f) is None]
+        if fields:
+            missing.append(f"stations[{k}] ({st.name!r}): {' and '.join(fields)} missing")
+    if missing:
+        raise ScenarioError(
+            f"{source}: " + "; ".join(missing) + " — the service publishes each station's position (GBFS "
+            "station_information): give latitude_deg (-90 to 90) and longitude_deg (-180 to 180) of every station"
+        )
 
 
 def slug_of(scenario: Scenario) -> str:
@@ -25,17 +43,21 @@ def slug_of(scenario: Scenario) -> str:
 
 
 def municipality_from_scenario(
-    session: Session, *, path: str | Path, now: dt.datetime
+    session: Session, *, path: str | Path, now: dt.datetime, scenario: Scenario | None = None
 ) -> tuple[models.Municipality, str | None]:
     """The scenario's town in the database, created with its stations, chargers and cars if it is new.
 
     Returns the municipality and, when it was created, the secret of its first API key (None otherwise).
     Installed PV and storage are the scenario's fixed (or minimum) capacities; each station gets its chargers
     (``chargers``, else one per car) with OCPP identities ``<slug>-<station>-<n>``, and its cars
-    (``vehicles``; none when the scenario leaves the fleet to the planner).
+    (``vehicles``; none when the scenario leaves the fleet to the planner). Every station needs its coordinates
+    (:func:`check_station_coordinates`), also when the town exists already. ``scenario`` is the scenario of
+    ``path`` already loaded (and completed, e.g. with a plan's capacities by :mod:`chisan.service.from_plan`);
+    default: read from ``path``.
     """
     path = Path(path).resolve()
-    scenario = load_scenario(path)
+    scenario = scenario if scenario is not None else load_scenario(path)
+    check_station_coordinates(scenario, source=path)
     slug = slug_of(scenario)
     existing = session.scalars(sa.select(models.Municipality).where(models.Municipality.slug == slug)).first()
     if existing is not None:
@@ -68,10 +90,8 @@ def municipality_from_scenario(
             municipality_id=municipality.id,
             data=schemas.StationCreate(
                 name=st.name,
-                latitude_deg=st.latitude_deg
-                if st.latitude_deg is not None
-                else muni.latitude_deg + STATION_SPACING_DEG * k,
-                longitude_deg=st.longitude_deg if st.longitude_deg is not None else muni.longitude_deg,
+                latitude_deg=st.latitude_deg,
+                longitude_deg=st.longitude_deg,
                 charger_kw=st.charger_kw,
                 connection_limit_kw=st.connection_limit_kw,
                 parking_spaces=st.vehicles,

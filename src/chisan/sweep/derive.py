@@ -475,6 +475,7 @@ def _derived_stations(template: Scenario, f: float) -> list[dict[str, Any]]:
     stations = []
     for k, st in enumerate(chosen):
         d = st.model_dump(mode="python")
+        d["latitude_deg"] = d["longitude_deg"] = None  # the template's sites are not in this town
         if n > s:
             d["name"] = f"{st.name} {k // s + 1}"
         if st.vehicles is not None:

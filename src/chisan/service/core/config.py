@@ -7,9 +7,10 @@ port 8000, the OCPP central system on port 9000, a 36 h schedule at 15 min recom
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ENV_PREFIX = "CHISAN_"
 """Environment variables ``CHISAN_<FIELD>`` (upper case) override the defaults, e.g. ``CHISAN_DATABASE_URL``."""
@@ -32,6 +33,10 @@ class Settings(BaseModel):
     scenario_path : Path or None
         A scenario TOML: its municipality, stations and fleet are loaded into the database on start (once), and
         its weather gives the PV forecast.
+    plan_path : Path or None
+        A ``chisan plan`` output folder: its town is loaded on start (once) with the planned stations, cars,
+        chargers, PV and storage, and its scenario's tariffs and weather (:mod:`chisan.service.from_plan`).
+        Exclusive with ``scenario_path``.
     admin_token : str or None
         Token of the ``/api/v1/admin`` routes (creating municipalities); None disables them.
     horizon_hours : float
@@ -53,6 +58,9 @@ class Settings(BaseModel):
         Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
     access_log : bool
         Log every HTTP request (uvicorn's access log).
+    gbfs_secret : str
+        Secret salt of the rotating ``vehicle_id`` of the GBFS feeds (never published); default a random one per
+        start, shared by the processes of one service. Set it to keep ids stable across restarts.
     threads : int
         Worker threads per process for the API's database work. Few are enough (a request holds one for a few
         milliseconds) and more only make them fight for Python's interpreter lock.
@@ -76,6 +84,7 @@ class Settings(BaseModel):
     ocpp_host: str = "127.0.0.1"
     ocpp_port: int = Field(default=9000, ge=0, le=65535)
     scenario_path: Path | None = None
+    plan_path: Path | None = None
     admin_token: str | None = None
     horizon_hours: float = Field(default=36.0, gt=0, le=168)
     step_minutes: int = Field(default=15, ge=1, le=60)
@@ -91,6 +100,16 @@ class Settings(BaseModel):
     rate_limit_per_key_per_s: int = Field(default=50, ge=0, le=1_000_000)
     rate_limit_per_address_per_s: int = Field(default=100, ge=0, le=1_000_000)
     rate_limit_storage_uri: str = "memory://"
+    gbfs_secret: str = Field(default_factory=lambda: secrets.token_hex(32), min_length=16, repr=False)
+
+    @model_validator(mode="after")
+    def _one_town_source(self) -> Settings:
+        if self.scenario_path is not None and self.plan_path is not None:
+            raise ValueError(
+                f"scenario_path = {str(self.scenario_path)!r} and plan_path = {str(self.plan_path)!r}: give one "
+                "(a plan folder holds its scenario.toml)"
+            )
+        return self
 
     @field_validator("step_minutes")
     @classmethod

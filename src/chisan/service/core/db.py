@@ -4,9 +4,14 @@ The schema changes only through the Alembic migrations shipped in ``chisan/servi
 :func:`migrate`, which the service calls on start); nothing here creates tables from the models.
 
 SQLite is made safe for concurrent writers the documented SQLAlchemy way: the driver's own transaction handling
-is switched off and every transaction starts with ``BEGIN IMMEDIATE``, so writers queue on the database lock
-(``busy_timeout``) instead of failing when they upgrade a read lock; the write-ahead log with ``synchronous =
-FULL`` makes every commit durable before it is acknowledged (a ``kill -9`` loses nothing committed).
+is switched off and every transaction that may write starts with ``BEGIN IMMEDIATE``, so writers queue on the
+database lock (``busy_timeout``) instead of failing when they upgrade a read lock; the write-ahead log with
+``synchronous = FULL`` makes every commit durable before it is acknowledged (a ``kill -9`` loses nothing committed).
+
+Reads never take the write lock: inside :func:`read_only` (and so in every ``GET``/``HEAD``/``OPTIONS`` request,
+through :class:`ReadOnlyRequests`) a transaction starts with a plain ``BEGIN``, which in WAL mode reads a snapshot
+and waits for no writer (https://www.sqlite.org/wal.html, "readers do not block writers and a writer does not block
+readers"). PostgreSQL needs none of this (MVCC readers never wait for writers).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 
@@ -54,8 +60,57 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_READ_ONLY: ContextVar[bool] = ContextVar("chisan_db_read_only", default=False)
+"""True where the code only reads: SQLite transactions then begin DEFERRED (no write lock)."""
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""HTTP methods whose requests only read the database (RFC 9110 §9.2.1 "safe" methods)."""
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Transactions begun inside (in this thread or task, and in threads started from it) only read.
+
+    On SQLite they begin with a plain ``BEGIN`` and never take the write lock, so a writer holding it does not
+    delay them. A write inside still works (SQLite upgrades the lock) but may fail with "database is locked"
+    when another writer committed meanwhile: keep writes out of it.
+    """
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+def is_read_only() -> bool:
+    """Whether transactions begun here only read (see :func:`read_only`)."""
+    return _READ_ONLY.get()
+
+
+class ReadOnlyRequests:
+    """ASGI middleware: the database work of every ``GET``/``HEAD``/``OPTIONS`` request runs in :func:`read_only`.
+
+    The flag is a context variable, so it reaches the request's dependencies and the worker threads that run
+    its synchronous route functions (Starlette copies the context into them).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") in READ_ONLY_METHODS:
+            token = _READ_ONLY.set(True)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _READ_ONLY.reset(token)
+        else:
+            await self.app(scope, receive, send)
+
+
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # a reader takes a snapshot and no lock; a writer takes the write lock at once (queued by busy_timeout)
+    connection.exec_driver_sql("BEGIN" if _READ_ONLY.get() else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 40) -> Engine:
