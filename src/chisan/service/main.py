@@ -1,7 +1,8 @@
 """The FastAPI application of the operations service, and the process that runs it with the OCPP server.
 
 :func:`create_app` builds the app; its lifespan applies the Alembic migrations, loads the scenario's town (once),
-starts the OCPP central system on its own port and the periodic scheduler. :func:`run` serves it with uvicorn.
+starts the OCPP central system on its own port (in its own thread, with its own event loop) and the periodic
+scheduler. :func:`run` serves it with uvicorn.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from chisan.service.core.config import Settings
 from chisan.service.core.db import Database, migrate, utcnow
 from chisan.service.crud import KeyCache
 from chisan.service.errors import BookingRefusedError, ServiceError
-from chisan.service.ocpp.central_system import CentralSystem
+from chisan.service.ocpp.central_system import CentralSystem, tls_context
 from chisan.service.runner import Operations
 
 LOGGER = logging.getLogger("chisan.service")
@@ -116,6 +117,15 @@ def create_app(
             heartbeat_interval_s=settings.heartbeat_interval_s,
             overdraw_tolerance_fraction=settings.overdraw_tolerance_fraction,
             overdraw_tolerance_w=settings.overdraw_tolerance_w,
+            security_profile=settings.ocpp_security_profile,
+            ssl_context=(
+                tls_context(settings.ocpp_tls_cert_path, settings.ocpp_tls_key_path)
+                if settings.ocpp_security_profile == 2
+                else None
+            ),
+            auth_failures_per_minute=settings.ocpp_auth_failures_per_minute,
+            clock_skew_s=settings.ocpp_clock_skew_s,
+            power_limit_factor=settings.ocpp_power_limit_factor,
         )
         app.state.database = database
         app.state.central = central
@@ -125,8 +135,15 @@ def create_app(
             app.state.scenario_key = await asyncio.to_thread(_seed, database, settings, clock)
         tasks = []
         if start_ocpp:
-            await central.start(settings.ocpp_host, settings.ocpp_port)
-            LOGGER.info("OCPP central system on ws://%s:%s/<charge point id>", settings.ocpp_host, central.port)
+            # its own thread and event loop: REST requests (parsed on this loop) never delay a charger's answer
+            await asyncio.to_thread(central.start_in_thread, settings.ocpp_host, settings.ocpp_port)
+            LOGGER.info(
+                "OCPP central system on %s://%s:%s/<charge point id> (security profile %s)",
+                "wss" if settings.ocpp_security_profile == 2 else "ws",
+                settings.ocpp_host,
+                central.port,
+                settings.ocpp_security_profile,
+            )
         if start_scheduler and settings.schedule_interval_s > 0:
             tasks.append(asyncio.create_task(app.state.operations.periodic()))
         if start_scheduler and start_ocpp:
@@ -141,7 +158,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             if start_ocpp:
-                await central.stop()
+                await asyncio.to_thread(central.stop_thread)
             database.dispose()
 
     app = FastAPI(
