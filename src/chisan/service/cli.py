@@ -38,7 +38,7 @@ def serve(
         Path | None, typer.Option(help="Scenario TOML: its town, stations and cars are loaded on first start.")
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Processes serving the REST API (default 1); the first also runs OCPP.")
+        int | None, typer.Option(help="Processes serving the REST API (default 1); OCPP runs in a process of its own.")
     ] = None,
     ocpp_security_profile: Annotated[
         int | None,

@@ -111,22 +111,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         database = Database(settings.database_url)
         await asyncio.to_thread(migrate, database)
-        central = CentralSystem(
-            database,
-            clock=clock,
-            heartbeat_interval_s=settings.heartbeat_interval_s,
-            overdraw_tolerance_fraction=settings.overdraw_tolerance_fraction,
-            overdraw_tolerance_w=settings.overdraw_tolerance_w,
-            security_profile=settings.ocpp_security_profile,
-            ssl_context=(
-                tls_context(settings.ocpp_tls_cert_path, settings.ocpp_tls_key_path)
-                if settings.ocpp_security_profile == 2
-                else None
-            ),
-            auth_failures_per_minute=settings.ocpp_auth_failures_per_minute,
-            clock_skew_s=settings.ocpp_clock_skew_s,
-            power_limit_factor=settings.ocpp_power_limit_factor,
-        )
+        central = central_system(database, settings, clock, tls=start_ocpp)
         app.state.database = database
         app.state.central = central
         app.state.operations = Operations(database, settings, clock, central if start_ocpp else None)
@@ -185,6 +170,26 @@ def create_app(
     return app
 
 
+def central_system(database: Database, settings: Settings, clock, *, tls: bool = True) -> CentralSystem:
+    """The OCPP central system as ``settings`` say (``tls`` False: without loading the TLS files)."""
+    return CentralSystem(
+        database,
+        clock=clock,
+        heartbeat_interval_s=settings.heartbeat_interval_s,
+        overdraw_tolerance_fraction=settings.overdraw_tolerance_fraction,
+        overdraw_tolerance_w=settings.overdraw_tolerance_w,
+        security_profile=settings.ocpp_security_profile if tls or settings.ocpp_security_profile < 2 else 1,
+        ssl_context=(
+            tls_context(settings.ocpp_tls_cert_path, settings.ocpp_tls_key_path)
+            if tls and settings.ocpp_security_profile == 2
+            else None
+        ),
+        auth_failures_per_minute=settings.ocpp_auth_failures_per_minute,
+        clock_skew_s=settings.ocpp_clock_skew_s,
+        power_limit_factor=settings.ocpp_power_limit_factor,
+    )
+
+
 def _seed(database: Database, settings: Settings, clock) -> str | None:
     from chisan.service.forecast import scenario_weather
     from chisan.service.seed import municipality_from_scenario
@@ -226,7 +231,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _http_worker(settings_json: str, parent_pid: int) -> None:
-    """An extra process serving the REST API only (the primary runs OCPP and the scheduler)."""
+    """An extra process serving the REST API only (the primary runs the scheduler; OCPP has its own process)."""
     import uvicorn
 
     _die_with_parent(parent_pid)
@@ -239,18 +244,50 @@ def _http_worker(settings_json: str, parent_pid: int) -> None:
         runner.run(server.serve(sockets=[sock]))
 
 
+async def _serve_ocpp(settings: Settings) -> None:
+    database = Database(settings.database_url)
+    central = central_system(database, settings, utcnow)
+    await central.start(settings.ocpp_host, settings.ocpp_port)
+    LOGGER.info(
+        "OCPP central system on %s://%s:%s/<charge point id> (security profile %s, process %s)",
+        "wss" if settings.ocpp_security_profile == 2 else "ws",
+        settings.ocpp_host,
+        central.port,
+        settings.ocpp_security_profile,
+        os.getpid(),
+    )
+    try:
+        # the schedules are computed by the REST processes: their profiles go out from here within 2 s
+        await Operations(database, settings, utcnow, central).watch()
+    finally:
+        await central.stop()
+        database.dispose()
+
+
+def _ocpp_worker(settings_json: str, parent_pid: int) -> None:
+    """The process of the OCPP central system under :func:`run`: its own interpreter, so that no REST request
+    (parsing a large body holds Python's interpreter lock) can delay a charger's answer."""
+    _die_with_parent(parent_pid)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself
+    settings = Settings.model_validate_json(settings_json)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_ocpp(settings))
+
+
 def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = None) -> None:
     """Serve the app (REST on ``host:port``, OCPP on ``ocpp_host:ocpp_port``) until interrupted.
 
-    With ``settings.workers`` > 1, that many processes serve the REST API on the same port; this one (the
-    primary) also runs the OCPP central system and the scheduler, and sends the profiles of schedules that
-    the other processes compute.
+    The OCPP central system runs in a process of its own (started once the database is migrated), which also
+    sends the profiles of the schedules the REST processes compute (within 2 s of their storing). With
+    ``settings.workers`` > 1, that many processes serve the REST API on the same port; this one (the primary)
+    also runs the periodic scheduler.
     """
     import multiprocessing
 
     import uvicorn
 
-    app = create_app(settings)
+    app = create_app(settings, start_ocpp=False)
     config = uvicorn.Config(app, log_level="info", lifespan="on", access_log=settings.access_log)
     server = uvicorn.Server(config)
     sock = _http_socket(settings.host, settings.port, reuse_port=settings.workers > 1)
@@ -262,6 +299,11 @@ def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = No
             await asyncio.sleep(0.05)
         if server.started:
             context = multiprocessing.get_context("spawn")
+            ocpp = context.Process(
+                target=_ocpp_worker, args=(settings.model_dump_json(), os.getpid()), daemon=True, name="chisan-ocpp"
+            )
+            ocpp.start()
+            workers.append(ocpp)
             for _ in range(settings.workers - 1):
                 worker = context.Process(
                     target=_http_worker, args=(settings.model_dump_json(), os.getpid()), daemon=True

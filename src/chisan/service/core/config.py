@@ -50,7 +50,8 @@ class Settings(BaseModel):
         Preference for local PV in the schedule [currency/kWh]: a credit per kWh of PV used, so that surplus PV
         tops up cars even when it saves no import cost.
     workers : int
-        Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
+        Processes serving the REST API (Linux SO_REUSEPORT); the first also runs the scheduler (OCPP runs in a
+        process of its own).
     access_log : bool
         Log every HTTP request (uvicorn's access log).
     threads : int
