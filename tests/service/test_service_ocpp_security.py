@@ -519,3 +519,103 @@ def test_bad_meter_values_over_201_get_format_and_property_errors(town):
     asyncio.run(scenario())
     with town.app.state.database.session() as s:
         assert [x.energy_wh for x in s.query(models.MeterSample).order_by(models.MeterSample.id)] == [1000.0, 1250.0]
+
+
+# --- isolation from the REST API
+
+
+def test_heartbeats_answer_while_rest_requests_trickle_in_and_large_bodies_are_parsed(tmp_path):
+    """``chisan serve`` (a real server process): while one client trickles a booking body at 100 kB/s and another
+    posts 8 MB bodies over and over, a charger's heartbeats are answered as fast as when the service is idle.
+
+    Before the central system had a process of its own, a 33.5 MB body held a heartbeat for 20.4 s (measured on
+    this machine, 2026-12-02); with a thread of its own still up to 1.9 s (the REST parser holds Python's
+    interpreter lock); in its own process at most 69 ms.
+    """
+    import socket
+    import statistics
+    import threading
+    import time
+
+    from service_helpers import ADMIN
+
+    from chisan.service.testing import free_port, start_server_process, stop_server_process
+
+    port, ocpp_port = free_port(), free_port()
+    env = {"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0", "CHISAN_ACCESS_LOG": "false"}
+    proc = start_server_process(
+        database_url=f"sqlite:///{tmp_path / 'c.db'}",
+        port=port,
+        ocpp_port=ocpp_port,
+        env=env,
+        log_path=tmp_path / "log",
+    )
+    stop = threading.Event()
+    parsed: list[int] = []
+    trickled = [0]
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            town = make_town(client, "iso", vehicles_per_station=1, chargers_per_station=1)
+            r = client.post(f"/api/v1/chargers/{town.chargers[0]}/authorization-key", headers=town.headers)
+            cp_key = r.json()["authorization_key"]
+
+        def trickle():
+            with socket.create_connection(("127.0.0.1", port)) as s:
+                s.sendall(
+                    f"POST /api/v1/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"X-API-Key: {town.key}\r\nContent-Length: 2000000\r\n\r\n".encode()
+                    + b'{"vehicle_id": 1, "pad": "'
+                )
+                while not stop.is_set():
+                    s.sendall(b"a" * 1000)
+                    trickled[0] += 1000
+                    time.sleep(0.01)
+
+        body = json.dumps({"vehicle_id": 1, "pad": [[1.5] * 100] * 13_000})  # 8 MB of JSON to parse
+        headers = {**town.headers, "Content-Type": "application/json"}
+
+        def large():
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as c:
+                while not stop.is_set():
+                    parsed.append(c.post("/api/v1/bookings", content=body, headers=headers).status_code)
+
+        async def heartbeats(seconds: float) -> list[float]:
+            ws = await websockets.connect(
+                f"ws://127.0.0.1:{ocpp_port}/iso-1-1",
+                subprotocols=["ocpp1.6"],
+                additional_headers=basic("iso-1-1", cp_key),
+            )
+            cp = Station16("iso-1-1", ws)
+            task = asyncio.create_task(cp.start())
+            out = []
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                await cp.call(call.Heartbeat())
+                out.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.05)
+            task.cancel()
+            await ws.close()
+            return out
+
+        idle = asyncio.run(heartbeats(1.0))
+        threads = [threading.Thread(target=f, daemon=True) for f in (trickle, large)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        loaded = sorted(asyncio.run(heartbeats(5.0)))
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        stop.set()
+        stop_server_process(proc)
+    figures = (
+        f"idle p50 {1000 * statistics.median(idle):.1f} ms; loaded n={len(loaded)} p50 "
+        f"{1000 * statistics.median(loaded):.1f} ms, p95 {1000 * loaded[int(0.95 * (len(loaded) - 1))]:.1f} ms, "
+        f"max {1000 * loaded[-1]:.1f} ms; {len(parsed)} large bodies answered {sorted(set(parsed))}, "
+        f"{trickled[0] / 1000:.0f} kB trickled"
+    )
+    assert parsed and trickled[0] >= 200_000, figures  # the REST side was busy during the heartbeats
+    assert len(loaded) >= 50, figures  # one every 50 ms plus its answer: at least 50 in 5 s
+    assert loaded[int(0.95 * (len(loaded) - 1))] < 0.2 and loaded[-1] < 1.0, figures
