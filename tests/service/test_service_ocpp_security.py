@@ -619,3 +619,14 @@ def test_heartbeats_answer_while_rest_requests_trickle_in_and_large_bodies_are_p
     assert parsed and trickled[0] >= 200_000, figures  # the REST side was busy during the heartbeats
     assert len(loaded) >= 50, figures  # one every 50 ms plus its answer: at least 50 in 5 s
     assert loaded[int(0.95 * (len(loaded) - 1))] < 0.2 and loaded[-1] < 1.0, figures
+
+
+def test_serve_refuses_profile_2_without_tls_files_with_one_clear_line():
+    from typer.testing import CliRunner
+
+    from chisan.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--ocpp-security-profile", "2"])
+    assert result.exit_code == 2
+    assert "ocpp_security_profile = 2 (TLS) needs ocpp_tls_cert_path and ocpp_tls_key_path" in result.output
+    assert "Traceback" not in result.output

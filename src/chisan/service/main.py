@@ -312,6 +312,11 @@ def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = No
                 workers.append(worker)
             if on_started is not None:
                 on_started(app)
+            while not serving.done():  # the service is OCPP too: when its process ends, the whole service stops
+                await asyncio.wait([serving], timeout=1.0)
+                if not ocpp.is_alive() and not server.should_exit:
+                    LOGGER.error("the OCPP central system's process ended (exit code %s); stopping", ocpp.exitcode)
+                    server.should_exit = True
         await serving
 
     try:
