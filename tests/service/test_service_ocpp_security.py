@@ -106,8 +106,9 @@ def running(url: str, **settings):
 
 
 @pytest.fixture
-def town(sqlite_url):
-    with running(sqlite_url) as town:
+def town(database_url):
+    """The service on SQLite and on PostgreSQL."""
+    with running(database_url) as town:
         yield town
 
 
@@ -127,6 +128,14 @@ async def open_16(town, key: str | None = None, cls=Station16):
     cp = cls(CP, ws)
     task = asyncio.create_task(cp.start())
     return ws, cp, task
+
+
+async def wait_until(predicate, timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.02)
 
 
 # --- authentication
@@ -431,6 +440,12 @@ def test_bad_meter_values_get_a_callerror_and_change_nothing(town):
             # a connector beyond the charger's in StartTransaction
             await cp.call(call.StartTransaction(connector_id=3, id_tag="umi-1-1", meter_start=0, timestamp=z(start)))
             assert cp.received[-1][2] == "PropertyConstraintViolation" and "connectorId: 3" in cp.received[-1][3]
+            # frames that are not OCPP at all, or break the message's schema: the connection stays up
+            await ws.send("not json at all")
+            await ws.send(json.dumps([2, "raw-1", "MeterValues", {"connectorId": "one", "meterValue": []}]))
+            await wait_until(lambda: any(m[:2] == [4, "raw-1"] for m in cp.received))
+            (schema_error,) = [m for m in cp.received if m[:2] == [4, "raw-1"]]
+            assert schema_error[2] in ("FormationViolation", "TypeConstraintViolation"), schema_error
             # the session goes on: heartbeat, a good meter value, a stop
             assert (await cp.call(call.Heartbeat())).current_time == z(town.clock.t)
             t20 = NOW + dt.timedelta(minutes=20)
