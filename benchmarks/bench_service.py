@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import datetime as dt
 import json
 import os
@@ -102,6 +103,13 @@ async def make_town(base: str) -> tuple[str, list[int], list[str]]:
         )
         for r in (*chargers, *cars):
             r.raise_for_status()
+        # each charger authenticates its connection (OCPP security profile 1) with a key the town sets
+        keys = await _gather_limited(
+            c.post(f"/api/v1/chargers/{r.json()['id']}/authorization-key", headers=h) for r in chargers
+        )
+        for r in keys:
+            r.raise_for_status()
+            CHARGER_KEYS[r.json()["ocpp_id"]] = r.json()["authorization_key"]
         return key, [r.json()["id"] for r in cars], [r.json()["ocpp_id"] for r in chargers]
 
 
@@ -205,6 +213,10 @@ async def booking_load(base: str, key: str, cars: list[int], rate: float, second
     }
 
 
+CHARGER_KEYS: dict[str, str] = {}
+"""Authorization key of each charger identity (HTTP Basic password), set by :func:`make_town`."""
+
+
 class BenchChargePoint(ChargePoint):
     @on(Action.set_charging_profile)
     def on_set_charging_profile(self, connector_id, cs_charging_profiles, **kwargs):
@@ -214,8 +226,12 @@ class BenchChargePoint(ChargePoint):
 async def charge_point(port: int, cp_id: str, id_tag: str, seconds: float, stagger: float, stats: dict) -> None:
     await asyncio.sleep(stagger)
     try:
+        auth = base64.b64encode(f"{cp_id}:{CHARGER_KEYS[cp_id]}".encode()).decode()
         async with websockets.connect(
-            f"ws://127.0.0.1:{port}/{cp_id}", subprotocols=["ocpp1.6"], open_timeout=30
+            f"ws://127.0.0.1:{port}/{cp_id}",
+            subprotocols=["ocpp1.6"],
+            open_timeout=30,
+            additional_headers={"Authorization": f"Basic {auth}"},
         ) as ws:
             cp = BenchChargePoint(cp_id, ws, response_timeout=30)
             listener = asyncio.create_task(cp.start())

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import re
 import threading
@@ -31,7 +32,10 @@ ENV = {  # no rate limits: the load here is the test's (tests/service/test_servi
     "CHISAN_SCHEDULE_INTERVAL_S": "0",
     "CHISAN_RATE_LIMIT_PER_KEY_PER_S": "0",
     "CHISAN_RATE_LIMIT_PER_ADDRESS_PER_S": "0",
+    "CHISAN_OCPP_CLOCK_SKEW_S": "3600",
 }
+"""The restart test sends a whole charge (2 kWh) within seconds: meter values are checked against what a 3 kW
+charger can deliver, and an hour of clock skew (4.5 kW × 1 h) lets these through."""
 
 
 class Server:
@@ -154,13 +158,17 @@ def test_restart_resumes_charging_sessions(sqlite_url, tmp_path):
                 },
             )
             schedule_id = town.post("/api/v1/schedules").json()["id"]
+            key = town.post(f"/api/v1/chargers/{town.chargers[0]}/authorization-key", expect=200).json()
+            auth = {
+                "Authorization": "Basic " + base64.b64encode(f"kumo-1-1:{key['authorization_key']}".encode()).decode()
+            }
 
         def stamp() -> str:
             return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         async def before_kill() -> int:
             async with websockets.connect(
-                f"ws://127.0.0.1:{server.ocpp_port}/kumo-1-1", subprotocols=["ocpp1.6"]
+                f"ws://127.0.0.1:{server.ocpp_port}/kumo-1-1", subprotocols=["ocpp1.6"], additional_headers=auth
             ) as ws:
                 cp = Resuming("kumo-1-1", ws)
                 task = asyncio.create_task(cp.start())
@@ -186,7 +194,7 @@ def test_restart_resumes_charging_sessions(sqlite_url, tmp_path):
 
         async def after_restart() -> Resuming:
             async with websockets.connect(
-                f"ws://127.0.0.1:{server.ocpp_port}/kumo-1-1", subprotocols=["ocpp1.6"]
+                f"ws://127.0.0.1:{server.ocpp_port}/kumo-1-1", subprotocols=["ocpp1.6"], additional_headers=auth
             ) as ws:
                 cp = Resuming("kumo-1-1", ws)
                 task = asyncio.create_task(cp.start())
@@ -256,10 +264,10 @@ def test_first_start_creates_sqlite_and_loads_the_scenario(tmp_path):
             h = {"X-API-Key": key}
             town = client.get("/api/v1/municipality", headers=h).json()
             assert (town["slug"], town["name"], town["pv_kw"]) == ("999999", "Minato Test", 40.0)
-            assert [c["ocpp_id"] for c in client.get("/api/v1/chargers", headers=h).json()] == [
-                "999999-Hall-1",
-                "999999-Hall-2",
-            ]
+            # random identities (CP- and 12 hex digits), not derived from the station's public name
+            ids = [c["ocpp_id"] for c in client.get("/api/v1/chargers", headers=h).json()]
+            assert len(ids) == 2 and len(set(ids)) == 2
+            assert all(re.fullmatch(r"CP-[0-9A-F]{12}", i) for i in ids), ids
             assert len(client.get("/api/v1/vehicles", headers=h).json()) == 2
             schedule = client.post("/api/v1/schedules", headers=h).json()
             # the PV forecast comes from the scenario's (synthetic) weather: 40 kWp gives output in daylight

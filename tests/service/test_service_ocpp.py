@@ -4,6 +4,9 @@ protocol mocks.
 Every frame the central system answers with is compared in full (parsed JSON). The clock of the service is fixed
 at 09:00 JST (00:00 UTC), so times in its answers are known.
 
+Every charge point authenticates (security profile 1, the default: HTTP Basic with the key the town set through
+the API). The tests' clock moves forward with the charge, since meter values ahead of it are refused.
+
 The case: one station with one 3 kW charger, one car at SOC 0.1 (1.9 kWh) whose idTag starts the transaction, a
 60 km trip at 13:00 (6.696 kWh: 8.596 kWh needed, 6.696 kWh into the battery = 7.44 kWh at the plug) and a
 supplied PV forecast of 4 kW from 09:00 to 11:00. The schedule takes the car's 3 kW from PV for those 2 h (6 kWh,
@@ -13,6 +16,7 @@ the PV credit makes it so) and the remaining 1.44 kWh from the grid before 13:00
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import itertools
 import json
@@ -38,6 +42,25 @@ UTC = dt.UTC
 
 def z(t: dt.datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Clock:
+    """The service's clock in the tests: fixed, and moved on by the test (``clock.t = ...``)."""
+
+    def __init__(self, t: dt.datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> dt.datetime:
+        return self.t
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """The HTTP Basic ``Authorization`` header of a charge point (RFC 7617)."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+KEYS: dict[str, str] = {}
+"""The authorization key of each charge point identity of the running test (set by the fixture)."""
 
 
 class RecordingChargePoint(ChargePoint):
@@ -71,16 +94,26 @@ class RecordingChargePoint(ChargePoint):
 
 @pytest.fixture
 def service(sqlite_url):
-    app = create_app(settings_for(sqlite_url), clock=lambda: NOW, start_ocpp=True, start_scheduler=False)
+    clock = Clock(NOW)
+    app = create_app(settings_for(sqlite_url), clock=clock, start_ocpp=True, start_scheduler=False)
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
         town = make_town(client, "umi", vehicles_per_station=1, chargers_per_station=1, soc_fraction=0.1)
         town.ocpp_port = app.state.central.port
         town.app = app
+        town.clock = clock
+        r = town.post(f"/api/v1/chargers/{town.chargers[0]}/authorization-key", expect=200)
+        KEYS.clear()
+        KEYS[r.json()["ocpp_id"]] = r.json()["authorization_key"]
         yield town
 
 
 async def connect(port: int, cp_id: str, protocols=("ocpp1.6",)):
-    ws = await websockets.connect(f"ws://127.0.0.1:{port}/{cp_id}", subprotocols=list(protocols), open_timeout=20)
+    ws = await websockets.connect(
+        f"ws://127.0.0.1:{port}/{cp_id}",
+        subprotocols=list(protocols),
+        open_timeout=20,
+        additional_headers=basic(cp_id, KEYS[cp_id]),
+    )
     cp = RecordingChargePoint(cp_id, ws)
     task = asyncio.create_task(cp.start())
     return ws, cp, task
@@ -185,6 +218,7 @@ def test_charge_point_session_profile_and_overdraw(service):
             assert limits[:8] == [3000.0] * 8
             assert sum(limits) * 0.25 / 1000 == pytest.approx(7.44, abs=2e-3)
             assert max(limits) <= 3000.0
+            town.clock.t = jst(10.5)  # the charge goes on until 10:30; its meter values are not ahead of the clock
             # meter values: 3600 W against a 3000 W limit is over 3000 × 1.05 + 200 = 3350 W → reported;
             # 3100 W is within the tolerance; an energy register rising 700 Wh in 10 min is 4200 W → reported
             samples = [
@@ -229,15 +263,21 @@ def test_charge_point_session_profile_and_overdraw(service):
 
 
 def test_unknown_identity_and_wrong_protocol_are_refused(service):
+    """An unknown identity is refused as any failed authentication is (401, see test_service_ocpp_security.py);
+    an authenticated charge point that speaks no OCPP version of the central system's gets 400."""
+    auth = basic("umi-1-1", KEYS["umi-1-1"])
+
     async def scenario():
         with pytest.raises(InvalidStatus) as err:
             await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/NOBODY", subprotocols=["ocpp1.6"])
-        assert err.value.response.status_code == 404
+        assert err.value.response.status_code == 401
         with pytest.raises(InvalidStatus) as err:  # a version the central system does not speak
-            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1", subprotocols=["ocpp0.9"])
+            await websockets.connect(
+                f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1", subprotocols=["ocpp0.9"], additional_headers=auth
+            )
         assert err.value.response.status_code == 400
         with pytest.raises(InvalidStatus) as err:  # no OCPP version at all
-            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1")
+            await websockets.connect(f"ws://127.0.0.1:{service.ocpp_port}/umi-1-1", additional_headers=auth)
         assert err.value.response.status_code == 400
 
     asyncio.run(scenario())
@@ -323,7 +363,11 @@ def test_ocpp_201_station_transaction_profile_and_overdraw(service):
     schedule = town.post("/api/v1/schedules").json()
 
     async def scenario():
-        ws = await websockets.connect(f"ws://127.0.0.1:{town.ocpp_port}/umi-1-1", subprotocols=["ocpp2.0.1"])
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{town.ocpp_port}/umi-1-1",
+            subprotocols=["ocpp2.0.1"],
+            additional_headers=basic("umi-1-1", KEYS["umi-1-1"]),
+        )
         assert ws.subprotocol == "ocpp2.0.1"
         cs = RecordingStation201("umi-1-1", ws)
         task = asyncio.create_task(cs.start())
@@ -387,6 +431,7 @@ def test_ocpp_201_station_transaction_profile_and_overdraw(service):
                     },
                 ]
             ]
+            town.clock.t = jst(9.5)  # the transaction ends at 09:30
             # 3600 W against the 3000 W of PV time is over 3350 W → reported
             await cs.call(
                 call201.TransactionEvent(
@@ -505,7 +550,7 @@ def test_one_profile_per_transaction_when_triggers_race(service, monkeypatch):
 
 def test_meter_values_are_read_in_their_units_in_both_versions():
     """Units and measurands of MeterValues, by hand: 1.6 gives unit names, 2.0.1 a unit and a power of ten."""
-    from chisan.service.ocpp.store import parse_meter_values, parse_meter_values_201
+    from chisan.service.ocpp.store import FrameError, parse_meter_values, parse_meter_values_201
 
     t0 = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
     (s,) = parse_meter_values(
@@ -541,10 +586,17 @@ def test_meter_values_are_read_in_their_units_in_both_versions():
                         "measurand": "Power.Active.Import",
                         "unit_of_measure": {"unit": "W", "multiplier": 2},
                     },
-                    {"value": 101, "measurand": "SoC"},  # clipped to 1
+                    {"value": 100, "measurand": "SoC"},
                 ],
             }
         ],
         t0,
     )
     assert (s.energy_wh, s.power_w, s.soc_fraction) == (12_500.0, 3_200.0, 1.0)
+    # a state of charge above 100 % is refused (it was clipped to 1 before chargers were checked), as is NaN
+    with pytest.raises(FrameError, match=r"SoC: 101\.0 % is outside"):
+        parse_meter_values_201(
+            [{"timestamp": "2026-11-25T01:00:00Z", "sampled_value": [{"value": 101, "measurand": "SoC"}]}], t0
+        )
+    with pytest.raises(FrameError, match="not a finite number"):
+        parse_meter_values([{"sampled_value": [{"value": "NaN"}]}], t0)

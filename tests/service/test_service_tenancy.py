@@ -188,6 +188,13 @@ def c_charger_patch(a, b):
     refused(call(a, "PATCH", f"/api/v1/chargers/{a.chargers[0]}", {"station_id": b.stations[0]}), 422, "station_id")
 
 
+def c_charger_key(a, b):
+    # another town's charger: not found, and its key (which B's charger connects with) is left as it was
+    refused(call(a, "POST", f"/api/v1/chargers/{b.chargers[0]}/authorization-key"), 404, "no charger")
+    ok = call(a, "POST", f"/api/v1/chargers/{a.chargers[0]}/authorization-key")
+    assert ok.status_code == 200 and len(ok.json()["authorization_key"]) == 32
+
+
 def c_vehicle_list(a, b):
     _list_case("vehicles")(a, b)
     r = call(a, "GET", f"/api/v1/vehicles?station_id={b.stations[0]}")
@@ -348,6 +355,7 @@ CASES = {
     ("GET", "/api/v1/chargers/{charger_id}"): _get_case("chargers"),
     ("PATCH", "/api/v1/chargers/{charger_id}"): c_charger_patch,
     ("DELETE", "/api/v1/chargers/{charger_id}"): _delete_case("chargers"),
+    ("POST", "/api/v1/chargers/{charger_id}/authorization-key"): c_charger_key,
     ("GET", "/api/v1/vehicles"): c_vehicle_list,
     ("POST", "/api/v1/vehicles"): c_vehicle_create,
     ("GET", "/api/v1/vehicles/{vehicle_id}"): _get_case("vehicles"),

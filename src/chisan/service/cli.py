@@ -11,6 +11,15 @@ import typer
 from chisan.service.core.config import Settings
 
 
+def _problems(err: ValueError) -> str:
+    errors = getattr(err, "errors", None)
+    if errors is None:
+        return str(err)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'settings'}: {e.get('msg', '')}" for e in errors()
+    )
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address of the REST API and OCPP [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port of the REST API, docs at /docs [default: 8000].")] = None,
@@ -36,15 +45,27 @@ def serve(
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Processes serving the REST API (default 1); the first also runs OCPP.")
+        int | None, typer.Option(help="Processes serving the REST API (default 1); OCPP runs in a process of its own.")
     ] = None,
+    ocpp_security_profile: Annotated[
+        int | None,
+        typer.Option(
+            help="OCPP security profile: 1 HTTP Basic with each charger's key [default], 2 the same over TLS "
+            "(wss://, needs --ocpp-tls-cert and --ocpp-tls-key), 0 none (development only).",
+            min=0,
+            max=2,
+        ),
+    ] = None,
+    ocpp_tls_cert: Annotated[
+        Path | None, typer.Option(help="PEM certificate (chain) of the OCPP server (security profile 2).")
+    ] = None,
+    ocpp_tls_key: Annotated[Path | None, typer.Option(help="PEM private key of the OCPP server (profile 2).")] = None,
 ) -> None:
     """Run the operations service: REST API, OCPP central system and the rolling charging schedule.
 
     Every setting can also come from the environment (CHISAN_DATABASE_URL, CHISAN_PORT, ...); options win. Set
     CHISAN_ADMIN_TOKEN to create municipalities through POST /api/v1/admin/municipalities.
     """
-    from pydantic import ValidationError
 
     from chisan.exceptions import ScenarioError
 
@@ -66,16 +87,26 @@ def serve(
             scenario_path=scenario,
             plan_path=plan,
             workers=workers,
+            ocpp_security_profile=ocpp_security_profile,
+            ocpp_tls_cert_path=ocpp_tls_cert,
+            ocpp_tls_key_path=ocpp_tls_key,
         )
         _check_town(settings)
-    except (ScenarioError, ValidationError) as err:
+    except ScenarioError as err:
         typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    except ValueError as err:  # pydantic's ValidationError is a ValueError: one line per setting at fault
+        typer.echo(f"chisan serve: {_problems(err)}", err=True)
         raise typer.Exit(code=2) from None
     from chisan.service.main import run
 
     def started(app) -> None:
         typer.echo(f"REST API   http://{settings.host}:{settings.port}  (docs: /docs, dashboard: /dashboard)")
-        typer.echo(f"OCPP 1.6J  ws://{settings.ocpp_host}:{settings.ocpp_port}/<charge point id>")
+        scheme = "wss" if settings.ocpp_security_profile == 2 else "ws"
+        typer.echo(
+            f"OCPP 1.6J / 2.0.1  {scheme}://{settings.ocpp_host}:{settings.ocpp_port}/<charge point id>  "
+            f"(security profile {settings.ocpp_security_profile}; keys: POST /api/v1/chargers/<id>/authorization-key)"
+        )
         typer.echo(f"database   {settings.database_url}")
         key = getattr(app.state, "scenario_key", None)
         if key:

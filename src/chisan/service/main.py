@@ -1,7 +1,8 @@
 """The FastAPI application of the operations service, and the process that runs it with the OCPP server.
 
 :func:`create_app` builds the app; its lifespan applies the Alembic migrations, loads the scenario's town (once),
-starts the OCPP central system on its own port and the periodic scheduler. :func:`run` serves it with uvicorn.
+starts the OCPP central system on its own port (in its own thread, with its own event loop) and the periodic
+scheduler. :func:`run` serves it with uvicorn.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from chisan.service.api_keys import KeyCache
 from chisan.service.core.config import Settings
 from chisan.service.core.db import Database, ReadOnlyRequests, migrate, utcnow
 from chisan.service.errors import BookingRefusedError, ServiceError
-from chisan.service.ocpp.central_system import CentralSystem
+from chisan.service.ocpp.central_system import CentralSystem, tls_context
 from chisan.service.rate_limits import install_rate_limits
 from chisan.service.runner import Operations
 
@@ -111,13 +112,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         database = Database(settings.database_url)
         await asyncio.to_thread(migrate, database)
-        central = CentralSystem(
-            database,
-            clock=clock,
-            heartbeat_interval_s=settings.heartbeat_interval_s,
-            overdraw_tolerance_fraction=settings.overdraw_tolerance_fraction,
-            overdraw_tolerance_w=settings.overdraw_tolerance_w,
-        )
+        central = central_system(database, settings, clock, tls=start_ocpp)
         app.state.database = database
         app.state.central = central
         app.state.operations = Operations(database, settings, clock, central if start_ocpp else None)
@@ -126,8 +121,15 @@ def create_app(
             app.state.scenario_key = await asyncio.to_thread(_seed, database, settings, clock)
         tasks = []
         if start_ocpp:
-            await central.start(settings.ocpp_host, settings.ocpp_port)
-            LOGGER.info("OCPP central system on ws://%s:%s/<charge point id>", settings.ocpp_host, central.port)
+            # its own thread and event loop: REST requests (parsed on this loop) never delay a charger's answer
+            await asyncio.to_thread(central.start_in_thread, settings.ocpp_host, settings.ocpp_port)
+            LOGGER.info(
+                "OCPP central system on %s://%s:%s/<charge point id> (security profile %s)",
+                "wss" if settings.ocpp_security_profile == 2 else "ws",
+                settings.ocpp_host,
+                central.port,
+                settings.ocpp_security_profile,
+            )
         if start_scheduler and settings.schedule_interval_s > 0:
             tasks.append(asyncio.create_task(app.state.operations.periodic()))
         if start_scheduler and start_ocpp:
@@ -142,7 +144,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             if start_ocpp:
-                await central.stop()
+                await asyncio.to_thread(central.stop_thread)
             database.dispose()
 
     app = FastAPI(
@@ -172,6 +174,26 @@ def create_app(
     app.mount(pages.DOCS_ASSETS_URL, StaticFiles(directory=str(pages.DOCS_ASSETS)), name="docs-assets")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
+
+
+def central_system(database: Database, settings: Settings, clock, *, tls: bool = True) -> CentralSystem:
+    """The OCPP central system as ``settings`` say (``tls`` False: without loading the TLS files)."""
+    return CentralSystem(
+        database,
+        clock=clock,
+        heartbeat_interval_s=settings.heartbeat_interval_s,
+        overdraw_tolerance_fraction=settings.overdraw_tolerance_fraction,
+        overdraw_tolerance_w=settings.overdraw_tolerance_w,
+        security_profile=settings.ocpp_security_profile if tls or settings.ocpp_security_profile < 2 else 1,
+        ssl_context=(
+            tls_context(settings.ocpp_tls_cert_path, settings.ocpp_tls_key_path)
+            if tls and settings.ocpp_security_profile == 2
+            else None
+        ),
+        auth_failures_per_minute=settings.ocpp_auth_failures_per_minute,
+        clock_skew_s=settings.ocpp_clock_skew_s,
+        power_limit_factor=settings.ocpp_power_limit_factor,
+    )
 
 
 def _seed(database: Database, settings: Settings, clock) -> str | None:
@@ -220,7 +242,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _http_worker(settings_json: str, parent_pid: int) -> None:
-    """An extra process serving the REST API only (the primary runs OCPP and the scheduler)."""
+    """An extra process serving the REST API only (the primary runs the scheduler; OCPP has its own process)."""
     import uvicorn
 
     _die_with_parent(parent_pid)
@@ -233,18 +255,50 @@ def _http_worker(settings_json: str, parent_pid: int) -> None:
         runner.run(server.serve(sockets=[sock]))
 
 
+async def _serve_ocpp(settings: Settings) -> None:
+    database = Database(settings.database_url)
+    central = central_system(database, settings, utcnow)
+    await central.start(settings.ocpp_host, settings.ocpp_port)
+    LOGGER.info(
+        "OCPP central system on %s://%s:%s/<charge point id> (security profile %s, process %s)",
+        "wss" if settings.ocpp_security_profile == 2 else "ws",
+        settings.ocpp_host,
+        central.port,
+        settings.ocpp_security_profile,
+        os.getpid(),
+    )
+    try:
+        # the schedules are computed by the REST processes: their profiles go out from here within 2 s
+        await Operations(database, settings, utcnow, central).watch()
+    finally:
+        await central.stop()
+        database.dispose()
+
+
+def _ocpp_worker(settings_json: str, parent_pid: int) -> None:
+    """The process of the OCPP central system under :func:`run`: its own interpreter, so that no REST request
+    (parsing a large body holds Python's interpreter lock) can delay a charger's answer."""
+    _die_with_parent(parent_pid)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself
+    settings = Settings.model_validate_json(settings_json)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_ocpp(settings))
+
+
 def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = None) -> None:
     """Serve the app (REST on ``host:port``, OCPP on ``ocpp_host:ocpp_port``) until interrupted.
 
-    With ``settings.workers`` > 1, that many processes serve the REST API on the same port; this one (the
-    primary) also runs the OCPP central system and the scheduler, and sends the profiles of schedules that
-    the other processes compute.
+    The OCPP central system runs in a process of its own (started once the database is migrated), which also
+    sends the profiles of the schedules the REST processes compute (within 2 s of their storing). With
+    ``settings.workers`` > 1, that many processes serve the REST API on the same port; this one (the primary)
+    also runs the periodic scheduler.
     """
     import multiprocessing
 
     import uvicorn
 
-    app = create_app(settings)
+    app = create_app(settings, start_ocpp=False)
     config = uvicorn.Config(app, log_level="info", lifespan="on", access_log=settings.access_log)
     server = uvicorn.Server(config)
     sock = _http_socket(settings.host, settings.port, reuse_port=settings.workers > 1)
@@ -256,6 +310,11 @@ def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = No
             await asyncio.sleep(0.05)
         if server.started:
             context = multiprocessing.get_context("spawn")
+            ocpp = context.Process(
+                target=_ocpp_worker, args=(settings.model_dump_json(), os.getpid()), daemon=True, name="chisan-ocpp"
+            )
+            ocpp.start()
+            workers.append(ocpp)
             for _ in range(settings.workers - 1):
                 worker = context.Process(
                     target=_http_worker, args=(settings.model_dump_json(), os.getpid()), daemon=True
@@ -264,6 +323,11 @@ def run(settings: Settings, *, on_started: Callable[[FastAPI], None] | None = No
                 workers.append(worker)
             if on_started is not None:
                 on_started(app)
+            while not serving.done():  # the service is OCPP too: when its process ends, the whole service stops
+                await asyncio.wait([serving], timeout=1.0)
+                if not ocpp.is_alive() and not server.should_exit:
+                    LOGGER.error("the OCPP central system's process ended (exit code %s); stopping", ocpp.exitcode)
+                    server.should_exit = True
         await serving
 
     try:

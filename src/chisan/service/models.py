@@ -169,6 +169,9 @@ class Charger(Base):
     boot_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+    # OCPP security profiles 1 and 2: the scrypt hash of the charger's authorization key (chisan.service.charger_keys)
+    auth_key_hash: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    auth_key_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Vehicle(Base):

@@ -90,7 +90,7 @@ class Operations:
             schedule_id = await asyncio.to_thread(self._compute, municipality_id)
             answers = {}
             if self.central is not None:
-                answers = await self.central.push_profiles(municipality_id=municipality_id)
+                answers = await self.central.send_profiles(municipality_id=municipality_id)
                 self._pushed[municipality_id] = max(self._pushed.get(municipality_id, 0), schedule_id)
             return schedule_id, answers
 
@@ -131,7 +131,7 @@ class Operations:
                 for mid, sid in latest.items():
                     if sid > self._pushed.get(mid, 0):
                         self._pushed[mid] = sid
-                        await self.central.push_profiles(municipality_id=mid)
+                        await self.central.send_profiles(municipality_id=mid)
             except Exception:
                 LOGGER.exception("sending the profiles of new schedules failed")
 

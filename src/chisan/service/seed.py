@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from chisan.exceptions import ScenarioError
 from chisan.scenario.load import load_scenario
 from chisan.scenario.schema import Scenario
-from chisan.service import crud, models, schemas
+from chisan.service import charger_keys, crud, models, schemas
 
 
 def check_station_coordinates(scenario: Scenario, *, source: str | Path) -> None:
@@ -49,7 +49,8 @@ def municipality_from_scenario(
 
     Returns the municipality and, when it was created, the secret of its first API key (None otherwise).
     Installed PV and storage are the scenario's fixed (or minimum) capacities; each station gets its chargers
-    (``chargers``, else one per car) with OCPP identities ``<slug>-<station>-<n>``, and its cars
+    (``chargers``, else one per car) with random OCPP identities (``CP-`` and 12 hex digits: never derived from
+    the names the open data publish; each charger connects once its town has set its authorization key), and its cars
     (``vehicles``; none when the scenario leaves the fleet to the planner). Every station needs its coordinates
     (:func:`check_station_coordinates`), also when the town exists already. ``scenario`` is the scenario of
     ``path`` already loaded (and completed, e.g. with a plan's capacities by :mod:`chisan.service.from_plan`);
@@ -99,12 +100,12 @@ def municipality_from_scenario(
         )
         station_slug = re.sub(r"[^A-Za-z0-9]+", "-", st.name).strip("-") or f"s{k + 1}"
         n_chargers = st.chargers if st.chargers is not None else (st.vehicles or 0)
-        for c in range(n_chargers):
+        for _ in range(n_chargers):
             crud.create_charger(
                 session,
                 municipality_id=municipality.id,
                 data=schemas.ChargerCreate(
-                    station_id=station.id, ocpp_id=f"{slug}-{station_slug}-{c + 1}", max_power_kw=st.charger_kw
+                    station_id=station.id, ocpp_id=charger_keys.new_identity(), max_power_kw=st.charger_kw
                 ),
             )
         for v in range(st.vehicles or 0):

@@ -55,7 +55,8 @@ class Settings(BaseModel):
         Preference for local PV in the schedule [currency/kWh]: a credit per kWh of PV used, so that surplus PV
         tops up cars even when it saves no import cost.
     workers : int
-        Processes serving the REST API (Linux SO_REUSEPORT); the first also runs OCPP and the scheduler.
+        Processes serving the REST API (Linux SO_REUSEPORT); the first also runs the scheduler (OCPP runs in a
+        process of its own).
     access_log : bool
         Log every HTTP request (uvicorn's access log).
     gbfs_secret : str
@@ -74,6 +75,21 @@ class Settings(BaseModel):
         Where the counts live (a ``limits`` storage URI). ``memory://``: in each process, so with ``workers`` > 1
         a client may make up to ``workers`` × the limit (the kernel spreads connections over the processes);
         a shared storage (e.g. ``redis://host:6379``, needs the ``redis`` package) makes the limit exact.
+    ocpp_security_profile : int
+        OCPP security profile of the central system: 1 (default) HTTP Basic authentication of each charge point
+        with its authorization key, 2 the same over TLS (``wss://``, needs ``ocpp_tls_cert_path`` and
+        ``ocpp_tls_key_path``), 0 no authentication (development only: any client knowing an identity is let in).
+    ocpp_tls_cert_path, ocpp_tls_key_path : Path or None
+        PEM certificate (chain) and private key of the central system's TLS server (security profile 2).
+    ocpp_auth_failures_per_minute : int
+        Failed authentications allowed per charge point identity and per client address in 60 s; beyond it the
+        handshake is answered 429 until the window has passed.
+    ocpp_clock_skew_s : float
+        How far a meter value's timestamp may lie ahead of the service's clock, or before its transaction's start,
+        before it is refused [s].
+    ocpp_power_limit_factor : float
+        Largest plausible metered power as a multiple of the charger's rated power [-]; above it the meter value is
+        refused.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -111,12 +127,32 @@ class Settings(BaseModel):
             )
         return self
 
+    ocpp_security_profile: int = Field(default=1, ge=0, le=2)
+    ocpp_tls_cert_path: Path | None = None
+    ocpp_tls_key_path: Path | None = None
+    ocpp_auth_failures_per_minute: int = Field(default=5, ge=1, le=10_000)
+    ocpp_clock_skew_s: float = Field(default=300.0, ge=0, le=86_400)
+    ocpp_power_limit_factor: float = Field(default=1.5, ge=1.0, le=10.0)
+
     @field_validator("step_minutes")
     @classmethod
     def _divides_hour(cls, value: int) -> int:
         if 60 % value:
             raise ValueError(f"step_minutes = {value} must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
         return value
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Settings:
+        if self.ocpp_security_profile == 2 and (self.ocpp_tls_cert_path is None or self.ocpp_tls_key_path is None):
+            raise ValueError(
+                "ocpp_security_profile = 2 (TLS) needs ocpp_tls_cert_path and ocpp_tls_key_path (PEM files); "
+                f"given: cert {self.ocpp_tls_cert_path}, key {self.ocpp_tls_key_path}"
+            )
+        for name in ("ocpp_tls_cert_path", "ocpp_tls_key_path"):
+            path = getattr(self, name)
+            if self.ocpp_security_profile == 2 and not path.is_file():
+                raise ValueError(f"{name} = {str(path)!r}: no such file (a PEM file is needed for TLS)")
+        return self
 
     @property
     def dt_hours(self) -> float:

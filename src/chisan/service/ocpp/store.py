@@ -7,12 +7,16 @@ tz-aware UTC; energy in Wh and power in W as OCPP sends them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from chisan.service import crud, models
+
+LOGGER = logging.getLogger("chisan.service.ocpp")
 
 OVERDRAW_REPEAT = dt.timedelta(minutes=15)
 """A session's over-draw is reported at most once in this time (the meter keeps sending while it lasts)."""
@@ -29,6 +33,20 @@ def parse_time(value: str | None, default: dt.datetime) -> dt.datetime:
     return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
+class FrameError(ValueError):
+    """A frame (a meter value, a connector id) the central system refuses: answered with a CALLERROR, nothing of
+    the frame is stored.
+
+    ``formation`` True: the frame is not what the message's structure allows (an unreadable number or time;
+    OCPP 1.6 ``FormationViolation``, 2.0.1 ``FormatViolation``); False: a well-formed field with an impossible
+    value (``PropertyConstraintViolation``).
+    """
+
+    def __init__(self, message: str, *, formation: bool = False) -> None:
+        super().__init__(message)
+        self.formation = formation
+
+
 @dataclass
 class Sample:
     """One meter value of a connector: energy register [Wh], power [W], state of charge [0–1] (each optional)."""
@@ -41,54 +59,182 @@ class Sample:
 
 _ENERGY_FACTOR = {"Wh": 1.0, "kWh": 1000.0}
 _POWER_FACTOR = {"W": 1.0, "kW": 1000.0}
+_READ = ("Energy.Active.Import.Register", "Power.Active.Import", "SoC")
+
+
+def _sample_time(value: str | None, default: dt.datetime) -> dt.datetime:
+    if not value:
+        return default
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FrameError(f"timestamp: {value[:40]!r} is not an RFC 3339 time", formation=True) from None
+    return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def _number(raw, measurand: str) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise FrameError(f"{measurand}: {str(raw)[:40]!r} is not a number", formation=True) from None
+    if not math.isfinite(value):
+        raise FrameError(f"{measurand}: {value} is not a finite number")
+    return value
 
 
 def _record(sample: Sample, measurand: str, value: float, unit: str | None) -> None:
     """Put one sampled value into ``sample``: energy [Wh], power [W] or state of charge [fraction]; other
     measurands are ignored. ``unit`` None means the measurand's default (Wh, W, percent)."""
+    if not math.isfinite(value):
+        raise FrameError(f"{measurand}: {value} is not a finite number")
     if measurand == "Energy.Active.Import.Register":
         sample.energy_wh = value * _ENERGY_FACTOR.get(unit or "Wh", 1.0)
     elif measurand == "Power.Active.Import":
         sample.power_w = value * _POWER_FACTOR.get(unit or "W", 1.0)
     elif measurand == "SoC":
-        sample.soc_fraction = min(1.0, max(0.0, value / 100.0))
+        if not 0.0 <= value <= 100.0:
+            raise FrameError(f"SoC: {value} % is outside 0–100 %")
+        sample.soc_fraction = value / 100.0
 
 
 def parse_meter_values(meter_value: list[dict], default_time: dt.datetime) -> list[Sample]:
     """OCPP 1.6 ``meterValue`` items (snake_case keys, as the ``ocpp`` library passes them) as samples.
 
     Measurands read: ``Energy.Active.Import.Register`` (the default measurand; Wh or kWh), ``Power.Active.Import``
-    (W or kW), ``SoC`` (percent). Phase-specific values are ignored (the totals are used).
+    (W or kW), ``SoC`` (percent). Phase-specific values and other measurands are ignored (the totals are used).
+
+    Raises
+    ------
+    FrameError
+        A value read is not a finite number, a state of charge is outside 0–100 %, or a timestamp is unreadable.
     """
     out = []
     for item in meter_value or []:
-        sample = Sample(sampled_at=parse_time(item.get("timestamp"), default_time))
+        sample = Sample(sampled_at=_sample_time(item.get("timestamp"), default_time))
         for sv in item.get("sampled_value", []):
-            if sv.get("phase"):
+            measurand = sv.get("measurand", "Energy.Active.Import.Register")
+            if sv.get("phase") or measurand not in _READ:
                 continue
-            try:
-                value = float(sv["value"])
-            except (KeyError, ValueError):
-                continue
-            _record(sample, sv.get("measurand", "Energy.Active.Import.Register"), value, sv.get("unit"))
+            _record(sample, measurand, _number(sv.get("value"), measurand), sv.get("unit"))
         out.append(sample)
     return out
 
 
 def parse_meter_values_201(meter_value: list[dict], default_time: dt.datetime) -> list[Sample]:
     """OCPP 2.0.1 ``meterValue`` items (snake_case keys) as samples: numbers, with ``unit_of_measure`` and an
-    optional power-of-ten ``multiplier``; the same measurands as :func:`parse_meter_values`."""
+    optional power-of-ten ``multiplier``; the same measurands (and errors) as :func:`parse_meter_values`."""
     out = []
     for item in meter_value or []:
-        sample = Sample(sampled_at=parse_time(item.get("timestamp"), default_time))
+        sample = Sample(sampled_at=_sample_time(item.get("timestamp"), default_time))
         for sv in item.get("sampled_value", []):
-            if sv.get("phase"):
+            measurand = sv.get("measurand", "Energy.Active.Import.Register")
+            if sv.get("phase") or measurand not in _READ:
                 continue
             unit = sv.get("unit_of_measure") or {}
-            value = float(sv["value"]) * 10.0 ** int(unit.get("multiplier", 0))
-            _record(sample, sv.get("measurand", "Energy.Active.Import.Register"), value, unit.get("unit"))
+            multiplier = int(unit.get("multiplier", 0))
+            if not -3 <= multiplier <= 6:
+                raise FrameError(f"{measurand}: multiplier {multiplier} is outside -3…6")
+            value = _number(sv.get("value"), measurand) * 10.0**multiplier
+            _record(sample, measurand, value, unit.get("unit"))
         out.append(sample)
     return out
+
+
+@dataclass(frozen=True)
+class MeterBounds:
+    """What the central system accepts from a meter.
+
+    Attributes
+    ----------
+    now : datetime
+        The service's time (tz-aware UTC).
+    clock_skew_s : float
+        A sample may lie this far ahead of ``now``, or before its transaction's start [s].
+    power_limit_factor : float
+        Largest plausible power as a multiple of the charger's rated power [-].
+    """
+
+    now: dt.datetime
+    clock_skew_s: float = 300.0
+    power_limit_factor: float = 1.5
+
+
+def check_connector(charger: models.Charger, connector_id: int, *, allow_zero: bool = True) -> None:
+    """Refuse a connector (1.6) or EVSE (2.0.1) id the charger does not have (0 is the whole charge point)."""
+    low = 0 if allow_zero else 1
+    if not low <= connector_id <= charger.connectors:
+        raise FrameError(
+            f"connectorId: {connector_id} is not a connector of charge point {charger.ocpp_id} "
+            f"(allowed {low}–{charger.connectors})"
+        )
+
+
+def check_samples(
+    charger: models.Charger, row: models.ChargingSession | None, samples: list[Sample], bounds: MeterBounds
+) -> None:
+    """Refuse samples no meter of this charger can have taken (nothing is stored when one is refused).
+
+    - a time more than ``clock_skew_s`` ahead of ``now``, or before the start of its transaction by as much;
+    - a power below 0 or above ``power_limit_factor`` × the charger's rated power;
+    - an energy register below the transaction's start, running backwards (a later sample lower than an earlier
+      one, also than the last stored), or above what the charger can have delivered since the transaction
+      started: rated power × factor × (elapsed time + ``clock_skew_s``).
+    """
+    skew = dt.timedelta(seconds=bounds.clock_skew_s)
+    p_max_w = charger.max_power_kw * 1000.0 * bounds.power_limit_factor
+    last_t = (row.last_sample_at or row.started_at) if row is not None else None
+    last_e = row.meter_last_wh if row is not None else None
+    for s in sorted(samples, key=lambda x: x.sampled_at):
+        if s.sampled_at > bounds.now + skew:
+            raise FrameError(
+                f"timestamp: {iso(s.sampled_at)} is ahead of the central system's clock ({iso(bounds.now)}) by more "
+                f"than {bounds.clock_skew_s:.0f} s"
+            )
+        if row is not None and s.sampled_at < row.started_at - skew:
+            raise FrameError(
+                f"timestamp: {iso(s.sampled_at)} is before the start of transaction {row.id} ({iso(row.started_at)})"
+            )
+        if s.power_w is not None and not 0.0 <= s.power_w <= p_max_w:
+            raise FrameError(
+                f"Power.Active.Import: {s.power_w:.0f} W is outside 0–{p_max_w:.0f} W "
+                f"({bounds.power_limit_factor} × the {charger.max_power_kw} kW charge point {charger.ocpp_id})"
+            )
+        if s.energy_wh is None:
+            continue
+        if s.energy_wh < 0:
+            raise FrameError(f"Energy.Active.Import.Register: {s.energy_wh} Wh is negative")
+        if row is None:
+            continue
+        if s.energy_wh < row.meter_start_wh:
+            raise FrameError(
+                f"Energy.Active.Import.Register: {s.energy_wh:.0f} Wh is below the transaction's start "
+                f"({row.meter_start_wh:.0f} Wh)"
+            )
+        if s.sampled_at >= last_t and s.energy_wh < last_e:
+            raise FrameError(
+                f"Energy.Active.Import.Register: {s.energy_wh:.0f} Wh at {iso(s.sampled_at)} runs backwards "
+                f"(already {last_e:.0f} Wh at {iso(last_t)})"
+            )
+        if s.sampled_at < last_t and s.energy_wh > last_e:
+            raise FrameError(
+                f"Energy.Active.Import.Register: {s.energy_wh:.0f} Wh at {iso(s.sampled_at)} is above the "
+                f"{last_e:.0f} Wh measured later, at {iso(last_t)}"
+            )
+        elapsed_s = max(0.0, (s.sampled_at - row.started_at).total_seconds())
+        possible_wh = p_max_w * (elapsed_s + bounds.clock_skew_s) / 3600.0
+        if s.energy_wh - row.meter_start_wh > possible_wh:
+            raise FrameError(
+                f"Energy.Active.Import.Register: {s.energy_wh - row.meter_start_wh:.0f} Wh since the transaction "
+                f"started is more than the {possible_wh:.0f} Wh a {charger.max_power_kw} kW charge point can "
+                f"deliver in {elapsed_s:.0f} s"
+            )
+        if s.sampled_at >= last_t:
+            last_t, last_e = s.sampled_at, s.energy_wh
+
+
+def iso(t: dt.datetime) -> str:
+    """A UTC time as ``2025-06-02T06:00:00Z`` (for messages)."""
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def boot(
@@ -167,6 +313,7 @@ def start_transaction(
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
     if charger is None:
         raise LookupError(f"unknown charge point {ocpp_id!r}")
+    check_connector(charger, connector_id, allow_zero=False)
     if transaction_ref is not None:
         existing = find_session(session, charger=charger, transaction_ref=transaction_ref)
         if existing is not None:
@@ -243,17 +390,27 @@ def meter_values(
     overdraw_fraction: float,
     overdraw_w: float,
     transaction_ref: str | None = None,
+    bounds: MeterBounds | None = None,
 ) -> list[models.Alert]:
     """Store meter values, update the session and the car's state of charge, and detect over-draw.
 
     A charger draws more than its profile when its power — measured, or from the energy register between two
     samples — exceeds the profile's limit at that time × (1 + ``overdraw_fraction``) + ``overdraw_w``.
     Returns the alerts raised.
+
+    Raises
+    ------
+    FrameError
+        With ``bounds``: the connector is not the charger's or a sample is impossible (:func:`check_samples`);
+        nothing is stored then.
     """
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
     if charger is None:
         return []
     row = find_session(session, charger=charger, transaction_id=transaction_id, transaction_ref=transaction_ref)
+    if bounds is not None:
+        check_connector(charger, connector_id)
+        check_samples(charger, row, samples, bounds)
     profile = active_profile(session, session_id=row.id) if row is not None else None
     alerts = []
     for s in sorted(samples, key=lambda x: x.sampled_at):
@@ -326,10 +483,14 @@ def stop_transaction(
     stopped_at: dt.datetime,
     reason: str | None,
     transaction_ref: str | None = None,
+    bounds: MeterBounds | None = None,
 ) -> bool:
     """Close a session (also one opened before a restart of the service); False when it is unknown.
 
-    Without a final meter reading (``meter_stop_wh`` None) the last one received closes it.
+    Without a final meter reading (``meter_stop_wh`` None) the last one received closes it. With ``bounds``, an
+    impossible final reading (see :func:`check_samples`) is not used either, and a stop time out of bounds is
+    replaced by the service's time: the transaction is closed all the same (a charger repeats a refused stop
+    for ever), but a bad value never reaches the car's state of charge.
     """
     charger = crud.get_charger_by_ocpp_id(session, ocpp_id=ocpp_id)
     if charger is None:
@@ -337,6 +498,17 @@ def stop_transaction(
     row = find_session(session, charger=charger, transaction_id=transaction_id, transaction_ref=transaction_ref)
     if row is None:
         return False
+    if bounds is not None:
+        skew = dt.timedelta(seconds=bounds.clock_skew_s)
+        if not row.started_at - skew <= stopped_at <= bounds.now + skew:
+            LOGGER.warning("charge point %s: stop time %s of transaction %s out of bounds", ocpp_id, stopped_at, row.id)
+            stopped_at = max(bounds.now, row.started_at)
+        if meter_stop_wh is not None:
+            try:
+                check_samples(charger, row, [Sample(sampled_at=stopped_at, energy_wh=meter_stop_wh)], bounds)
+            except FrameError as err:
+                LOGGER.warning("charge point %s: final meter value not used: %s", ocpp_id, err)
+                meter_stop_wh = None
     meter_stop_wh = row.meter_last_wh if meter_stop_wh is None else meter_stop_wh
     row.meter_stop_wh = meter_stop_wh
     row.meter_last_wh = max(row.meter_last_wh, meter_stop_wh)
@@ -460,3 +632,10 @@ def active_sessions(session: Session, *, ocpp_id: str) -> list[int]:
             .where(models.Charger.ocpp_id == ocpp_id, models.ChargingSession.status == "active")
         ).all()
     )
+
+
+def auth_key_hash(session: Session, *, ocpp_id: str) -> tuple[bool, str | None]:
+    """Whether a charger has this identity, and the hash of its authorization key (None: none set)."""
+    row = session.execute(sa.select(models.Charger.auth_key_hash).where(models.Charger.ocpp_id == ocpp_id)).first()
+    session.commit()  # end the read at once (SQLite)
+    return (row is not None, row[0] if row is not None else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+from ocpp.exceptions import FormationViolationError
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod, IdTagInfo
@@ -55,6 +56,10 @@ class ChargePoint16(ChargePoint):
         super().__init__(charge_point_id, connection, response_timeout=central.response_timeout_s)
         self.central = central
         self._unique_id_generator = itertools.count(1).__next__
+
+    def _refused(self, action: str, err: store.FrameError):
+        """The CALLERROR of a refused frame (FormationViolation or PropertyConstraintViolation), logged."""
+        return self.central.refuse(self.id, action, err, formation_error=FormationViolationError)
 
     # --- calls from the charge point
 
@@ -103,14 +108,17 @@ class ChargePoint16(ChargePoint):
 
     @on(Action.start_transaction)
     async def on_start_transaction(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kwargs):
-        tx, ok, _vehicle = await self.central.db(
-            store.start_transaction,
-            ocpp_id=self.id,
-            connector_id=connector_id,
-            id_tag=id_tag,
-            meter_start_wh=float(meter_start),
-            started_at=store.parse_time(timestamp, self.central.now()),
-        )
+        try:
+            tx, ok, _vehicle = await self.central.db(
+                store.start_transaction,
+                ocpp_id=self.id,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start_wh=float(meter_start),
+                started_at=store.parse_time(timestamp, self.central.now()),
+            )
+        except store.FrameError as err:
+            raise self._refused(Action.start_transaction, err) from None
         return call_result.StartTransaction(
             transaction_id=tx,
             id_tag_info=IdTagInfo(status=AuthorizationStatus.accepted if ok else AuthorizationStatus.invalid),
@@ -124,32 +132,40 @@ class ChargePoint16(ChargePoint):
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id: int, meter_value: list, transaction_id: int | None = None):
         now = self.central.now()
-        samples = store.parse_meter_values(meter_value, now)
-        await self.central.db(
-            store.meter_values,
-            ocpp_id=self.id,
-            connector_id=connector_id,
-            transaction_id=transaction_id,
-            samples=samples,
-            overdraw_fraction=self.central.overdraw_tolerance_fraction,
-            overdraw_w=self.central.overdraw_tolerance_w,
-        )
+        try:
+            samples = store.parse_meter_values(meter_value, now)
+            await self.central.db(
+                store.meter_values,
+                ocpp_id=self.id,
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                samples=samples,
+                overdraw_fraction=self.central.overdraw_tolerance_fraction,
+                overdraw_w=self.central.overdraw_tolerance_w,
+                bounds=self.central.bounds(now),
+            )
+        except store.FrameError as err:
+            raise self._refused(Action.meter_values, err) from None
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)
     async def on_stop_transaction(self, meter_stop: int, timestamp: str, transaction_id: int, **kwargs):
         now = self.central.now()
         if kwargs.get("transaction_data"):
-            samples = store.parse_meter_values(kwargs["transaction_data"], now)
-            await self.central.db(
-                store.meter_values,
-                ocpp_id=self.id,
-                connector_id=0,
-                transaction_id=transaction_id,
-                samples=samples,
-                overdraw_fraction=self.central.overdraw_tolerance_fraction,
-                overdraw_w=self.central.overdraw_tolerance_w,
-            )
+            try:  # the transaction is closed even when its data are refused (the charger would repeat the stop)
+                samples = store.parse_meter_values(kwargs["transaction_data"], now)
+                await self.central.db(
+                    store.meter_values,
+                    ocpp_id=self.id,
+                    connector_id=0,
+                    transaction_id=transaction_id,
+                    samples=samples,
+                    overdraw_fraction=self.central.overdraw_tolerance_fraction,
+                    overdraw_w=self.central.overdraw_tolerance_w,
+                    bounds=self.central.bounds(now),
+                )
+            except store.FrameError as err:
+                self._refused(Action.stop_transaction, err)
         await self.central.db(
             store.stop_transaction,
             ocpp_id=self.id,
@@ -157,6 +173,7 @@ class ChargePoint16(ChargePoint):
             meter_stop_wh=float(meter_stop),
             stopped_at=store.parse_time(timestamp, now),
             reason=kwargs.get("reason"),
+            bounds=self.central.bounds(now),
         )
         return call_result.StopTransaction(id_tag_info=IdTagInfo(status=AuthorizationStatus.accepted))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+from ocpp.exceptions import FormatViolationError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import (
@@ -43,6 +44,10 @@ class ChargePoint201(ChargePoint):
         super().__init__(charge_point_id, connection, response_timeout=central.response_timeout_s)
         self.central = central
         self._unique_id_generator = itertools.count(1).__next__
+
+    def _refused(self, action: str, err: store.FrameError):
+        """The CALLERROR of a refused frame (FormatViolation or PropertyConstraintViolation), logged."""
+        return self.central.refuse(self.id, action, err, formation_error=FormatViolationError)
 
     @on(Action.boot_notification)
     async def on_boot_notification(self, charging_station: dict, reason: str, **kwargs):
@@ -92,6 +97,12 @@ class ChargePoint201(ChargePoint):
         self, event_type: str, timestamp: str, trigger_reason: str, seq_no: int, transaction_info: dict, **kwargs
     ):
         now = self.central.now()
+        try:
+            return await self._transaction_event(event_type, timestamp, transaction_info, now, kwargs)
+        except store.FrameError as err:
+            raise self._refused(Action.transaction_event, err) from None
+
+    async def _transaction_event(self, event_type: str, timestamp: str, transaction_info: dict, now, kwargs: dict):
         ref = transaction_info["transaction_id"]
         at = store.parse_time(timestamp, now)
         samples = store.parse_meter_values_201(kwargs.get("meter_value") or [], at)
@@ -121,6 +132,7 @@ class ChargePoint201(ChargePoint):
                 samples=samples,
                 overdraw_fraction=self.central.overdraw_tolerance_fraction,
                 overdraw_w=self.central.overdraw_tolerance_w,
+                bounds=self.central.bounds(now),
             )
         if event_type == TransactionEventEnumType.ended:
             energy = [s.energy_wh for s in samples if s.energy_wh is not None]
@@ -132,6 +144,7 @@ class ChargePoint201(ChargePoint):
                 meter_stop_wh=energy[-1] if energy else None,
                 stopped_at=at,
                 reason=transaction_info.get("stopped_reason"),
+                bounds=self.central.bounds(now),
             )
         return answer
 
@@ -142,16 +155,21 @@ class ChargePoint201(ChargePoint):
 
     @on(Action.meter_values)
     async def on_meter_values(self, evse_id: int, meter_value: list, **kwargs):
-        samples = store.parse_meter_values_201(meter_value, self.central.now())
-        await self.central.db(
-            store.meter_values,
-            ocpp_id=self.id,
-            connector_id=evse_id,
-            transaction_id=None,
-            samples=samples,
-            overdraw_fraction=self.central.overdraw_tolerance_fraction,
-            overdraw_w=self.central.overdraw_tolerance_w,
-        )
+        now = self.central.now()
+        try:
+            samples = store.parse_meter_values_201(meter_value, now)
+            await self.central.db(
+                store.meter_values,
+                ocpp_id=self.id,
+                connector_id=evse_id,
+                transaction_id=None,
+                samples=samples,
+                overdraw_fraction=self.central.overdraw_tolerance_fraction,
+                overdraw_w=self.central.overdraw_tolerance_w,
+                bounds=self.central.bounds(now),
+            )
+        except store.FrameError as err:
+            raise self._refused(Action.meter_values, err) from None
         return call_result.MeterValues()
 
     async def set_charging_profile(self, plan: store.ProfilePlan) -> str:

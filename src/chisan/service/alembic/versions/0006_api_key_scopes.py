@@ -3,7 +3,7 @@
 Keys made before scopes existed could do everything; they keep doing so (all three scopes), so no client breaks.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-02 07:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import chisan.service.models
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

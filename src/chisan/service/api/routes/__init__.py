@@ -1,11 +1,21 @@
 """Routers of the REST API (thin: each calls one crud or service function)."""
 
-from chisan.service.api.routes import admin, bookings, fleet, municipality, operations, schedules, stations
+from chisan.service.api.routes import (
+    admin,
+    bookings,
+    chargers,
+    fleet,
+    municipality,
+    operations,
+    schedules,
+    stations,
+)
 
 API_PREFIX = "/api/v1"
 API_ROUTERS = (
     bookings.router,
     stations.router,
+    chargers.router,
     fleet.router,
     schedules.router,
     operations.router,
