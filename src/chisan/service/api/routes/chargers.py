@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from chisan.service import charger_keys, crud
-from chisan.service.api.deps import NowDep, SessionDep, TownDep
+from chisan.service.api.deps import AdminTown, NowDep, SessionDep
 
 router = APIRouter(tags=["stations"])
 
@@ -44,7 +44,7 @@ class AuthorizationKeyOut(BaseModel):
 
 @router.post("/chargers/{charger_id}/authorization-key", response_model=AuthorizationKeyOut)
 def set_authorization_key(
-    session: SessionDep, town: TownDep, now: NowDep, charger_id: int, body: AuthorizationKeySet | None = None
+    session: SessionDep, town: AdminTown, now: NowDep, charger_id: int, body: AuthorizationKeySet | None = None
 ):
     """Set or rotate the charger's authorization key (HTTP Basic password of its OCPP connection)."""
     charger = crud.get_charger(session, municipality_id=town.id, charger_id=charger_id)
