@@ -29,7 +29,7 @@ def test_models_match_migration_head(database_url):
     """Autogenerate against the migrated database finds nothing to do: the models are the migration head."""
     db = _migrated(database_url)
     try:
-        assert current_revision(db) == "0003"
+        assert current_revision(db) == "0004"
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
                 conn,
@@ -51,7 +51,7 @@ def test_models_match_migration_head(database_url):
 def test_migrate_is_idempotent(sqlite_url):
     db = _migrated(sqlite_url)
     migrate(db)  # a restart applies nothing new and does not fail
-    assert current_revision(db) == "0003"
+    assert current_revision(db) == "0004"
     db.dispose()
 
 
@@ -182,7 +182,7 @@ def test_upgrade_keeps_data_and_downgrade_reverts(database_url):
                 "energy_wh) VALUES (1, 1, 1, 1, '2025-06-02 00:10:00', 7)"
             )
         migrate(db)
-        assert current_revision(db) == "0003"
+        assert current_revision(db) == "0004"
         with db.session() as s:
             row = s.get(models.ChargingSession, 1)
             assert (row.meter_start_wh, row.meter_last_wh, row.transaction_ref) == (5.0, 7.0, None)
@@ -250,7 +250,7 @@ def test_processes_starting_together_migrate_once(database_url):
         t.join()
     try:
         assert errors == []
-        assert {current_revision(db) for db in dbs} == {"0003"}
+        assert {current_revision(db) for db in dbs} == {"0004"}
     finally:
         for db in dbs:
             db.dispose()

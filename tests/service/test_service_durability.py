@@ -264,7 +264,7 @@ def test_first_start_creates_sqlite_and_loads_the_scenario(tmp_path):
         stop_server_process(proc)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'chisan.db'}")
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
     engine.dispose()
 
 

@@ -56,6 +56,18 @@ class Settings(BaseModel):
     threads : int
         Worker threads per process for the API's database work. Few are enough (a request holds one for a few
         milliseconds) and more only make them fight for Python's interpreter lock.
+    booking_horizon_days : float
+        A booking starts at most this far ahead [days].
+    booking_max_hours : float
+        A booking lasts at most this long [h].
+    max_body_bytes : int
+        Largest request body [bytes]; a larger one is refused with 413 before it is parsed.
+    max_header_bytes : int
+        Largest total size of a request's headers [bytes]; larger ones are refused with 431.
+    request_budget_s : float
+        Time budget of a booking's admission [s]; beyond it the request is answered 503 (nothing stored).
+    clock_skew_s : float
+        How far in the future a reported time (telemetry, a return) may be, for clocks that run ahead [s].
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,6 +90,12 @@ class Settings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     access_log: bool = True
     threads: int = Field(default=8, ge=1, le=256)
+    booking_horizon_days: float = Field(default=90.0, gt=0, le=3650)
+    booking_max_hours: float = Field(default=168.0, gt=0, le=24 * 366)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    request_budget_s: float = Field(default=10.0, gt=0)
+    clock_skew_s: float = Field(default=300.0, ge=0)
 
     @field_validator("step_minutes")
     @classmethod

@@ -37,7 +37,9 @@ def create_api_key(session: SessionDep, municipality: MunicipalityDep, body: sch
 
 
 @router.delete("/api-keys/{key_id}", response_model=schemas.ApiKeyOut)
-def revoke_api_key(session: SessionDep, municipality: MunicipalityDep, key_id: int, now: NowDep, keys: KeyCacheDep):
+def revoke_api_key(
+    session: SessionDep, municipality: MunicipalityDep, key_id: schemas.IdPath, now: NowDep, keys: KeyCacheDep
+):
     revoked = crud.revoke_api_key(session, municipality_id=municipality.id, key_id=key_id, now=now)
     keys.clear()
     return revoked

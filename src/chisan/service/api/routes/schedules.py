@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from chisan.service import crud, models, schemas
 from chisan.service.api.deps import MunicipalityDep, NowDep, OperationsDep, SessionDep
@@ -46,7 +45,7 @@ def latest_schedule(session: SessionDep, municipality: MunicipalityDep):
 
 
 @router.get("/schedules/{schedule_id}", response_model=schemas.ScheduleOut)
-def read_schedule(session: SessionDep, municipality: MunicipalityDep, schedule_id: int):
+def read_schedule(session: SessionDep, municipality: MunicipalityDep, schedule_id: schemas.IdPath):
     return schedule_out(crud.get_schedule(session, municipality_id=municipality.id, schedule_id=schedule_id))
 
 
@@ -64,7 +63,7 @@ def get_pv_forecast(
     session: SessionDep,
     municipality: MunicipalityDep,
     now: NowDep,
-    start_at: AwareDatetime | None = None,
+    start_at: schemas.Time | None = None,
     hours: Annotated[float, Query(gt=0, le=168)] = 36.0,
 ):
     start = start_at or now
