@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chisan.service import schemas
 from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
 from chisan.service.core.config import Settings
@@ -49,7 +50,10 @@ a municipality and only ever sees that municipality's data. Units are in the fie
 
 
 def _message(errors: list[dict]) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e.get('msg', '')}" if e.get("loc") else str(e.get("msg", ""))
+        for e in errors
+    )
 
 
 MAX_ECHO_CHARS = 200
@@ -147,11 +151,13 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        detail = err.detail
+        detail, code = err.detail, err.status_code
+        if code == 400 and detail == "There was an error parsing the body":  # e.g. not UTF-8: a field error
+            code, detail = 422, [{"loc": ["body"], "msg": "the body is not valid JSON text (UTF-8)", "type": "json"}]
         if not isinstance(detail, list):  # e.g. Starlette's 404 of an unknown path, 405, 413
             detail = [{"loc": [], "msg": str(detail), "type": "http_error"}]
         return JSONResponse(
-            status_code=err.status_code, content={"detail": detail, "message": _message(detail)}, headers=err.headers
+            status_code=code, content={"detail": detail, "message": _message(detail)}, headers=err.headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -282,9 +288,10 @@ def create_app(
     app.state.key_cache = KeyCache()
     add_error_handlers(app)
     app.add_middleware(EdgeMiddleware, max_header_bytes=settings.max_header_bytes)
+    errors = schemas.error_responses(401, 403, 404, 409, 413, 422, 431, 503)
     for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(gbfs_routes.router)
+        app.include_router(router, prefix=API_PREFIX, responses=errors)
+    app.include_router(gbfs_routes.router, responses=schemas.error_responses(404, 413, 422, 431, 503))
     app.include_router(pages.router)
     static = resources.files("chisan.service").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

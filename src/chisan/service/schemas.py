@@ -11,7 +11,7 @@ character in any text. In a PATCH body a field that cannot be empty may be left 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import Path, Query
 from pydantic import (
@@ -522,3 +522,43 @@ class DashboardOut(BaseModel):
     bookings_today: list[BookingOut]
     schedule: ScheduleOut | None
     alerts: list[AlertOut]
+
+
+# --- error bodies (documented on every route; see chisan.service.main.add_error_handlers)
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="Where the fault is: 'body', 'path', 'query' or 'header', then the field.")
+    msg: str
+    type: str
+    input: Any = Field(default=None, description="The value at fault (at most 200 characters of it).")
+
+
+class ErrorOut(BaseModel):
+    """A refused request: the fields at fault, and one message naming them, the value and what is allowed."""
+
+    detail: list[ErrorItem]
+    message: str
+    request_id: str | None = Field(default=None, description="Id of the request (5xx only; quote it in reports).")
+
+
+class RefusalOut(BaseModel):
+    """A booking refused: why, and what is possible instead."""
+
+    detail: BookingRefusal
+    message: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` of the error answers ``codes``, each with its body (:class:`ErrorOut`)."""
+    what = {
+        401: "The X-API-Key header is missing, unknown or revoked.",
+        403: "The admin token is missing or wrong.",
+        404: "No such object in the caller's municipality.",
+        409: "The change conflicts with stored data.",
+        413: "The request body is larger than the service accepts (1 MB by default).",
+        422: "A field is not allowed: the message names it, its value and what is allowed.",
+        431: "The request headers are larger than the service accepts (16 KB by default).",
+        503: "The database is unavailable, or the request ran out of time; nothing changed. See Retry-After.",
+    }
+    return {code: {"model": ErrorOut, "description": what[code]} for code in codes}

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/bookings", tags=["bookings"])
 
 REFUSED = {
     status.HTTP_409_CONFLICT: {
-        "model": dict[str, schemas.BookingRefusal],
+        "model": schemas.RefusalOut | schemas.ErrorOut,
         "description": "Refused: the car is taken or cannot charge enough; the body offers the earliest feasible "
         "start and the other cars of the station that fit.",
     }
