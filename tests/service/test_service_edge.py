@@ -1,0 +1,166 @@
+"""The service bounded at the edge (issue 10): hostile and mistaken requests are 4xx, fast, with bounded memory.
+
+The hostile requests of the issue go to a real server process (``python -m chisan.service``) on SQLite: a booking
+in the year 9999, one lasting 100 years, a 42 MB body, ids of 2^63, NaN, NUL bytes. Each must be answered 4xx
+within a second, and the server's peak resident memory (``VmHWM`` of /proc/<pid>/status) must stay within 100 MB of
+what it was before them. The other tests pin each bound on SQLite and PostgreSQL through the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import time
+
+import httpx
+from service_helpers import ADMIN, make_town
+
+from chisan.service.testing import free_port, start_server_process, stop_server_process
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A memory figure of /proc/<pid>/status [kB] (VmRSS: resident now, VmHWM: peak resident)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def _raw_request(port: int, head: bytes, body_size: int) -> tuple[int, float]:
+    """Send a request whose body is ``body_size`` bytes over a plain socket, as far as the server reads it, and
+    return the status of its answer and the seconds it took."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(head)
+        chunk = b"x" * 65536
+        sent = 0
+        try:
+            while sent < body_size:
+                s.sendall(chunk[: body_size - sent])
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed without reading the rest: what it should do
+        answer = b""
+        try:
+            while b"\r\n" not in answer:
+                data = s.recv(4096)
+                if not data:
+                    break
+                answer += data
+        except ConnectionResetError:
+            pass
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, time.monotonic() - t0
+
+
+def test_hostile_requests_are_4xx_within_a_second_with_bounded_memory(tmp_path):
+    port, ocpp_port = free_port(), free_port()
+    proc = start_server_process(
+        database_url=f"sqlite:///{tmp_path / 'chisan.db'}",
+        port=port,
+        ocpp_port=ocpp_port,
+        env={"CHISAN_ADMIN_TOKEN": ADMIN, "CHISAN_SCHEDULE_INTERVAL_S": "0", "CHISAN_ACCESS_LOG": "false"},
+        log_path=tmp_path / "server.log",
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            town = make_town(client, "hostile", stations=1, vehicles_per_station=1, chargers_per_station=1)
+            car, h = town.vehicles[0], town.headers
+            tomorrow = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+            ok = town.post(
+                "/api/v1/bookings",
+                {
+                    "vehicle_id": car,
+                    "start_at": tomorrow.isoformat(),
+                    "end_at": (tomorrow + dt.timedelta(hours=2)).isoformat(),
+                    "distance_km": 5,
+                },
+            ).json()
+            rss_before_kb = _status_kb(proc.pid, "VmRSS")
+            hwm_before_kb = _status_kb(proc.pid, "VmHWM")
+
+            def booking(start: dt.datetime, end: dt.datetime) -> dict:
+                return {"vehicle_id": car, "start_at": start.isoformat(), "end_at": end.isoformat(), "distance_km": 5}
+
+            y9999 = dt.datetime(9999, 6, 1, tzinfo=dt.UTC)
+            hostile = {
+                "booking in the year 9999": lambda: client.post(
+                    "/api/v1/bookings", headers=h, json=booking(y9999, y9999 + dt.timedelta(hours=1))
+                ),
+                "booking lasting 100 years": lambda: client.post(
+                    "/api/v1/bookings", headers=h, json=booking(tomorrow, tomorrow.replace(year=tomorrow.year + 100))
+                ),
+                "booking lasting 10 years (within the years allowed)": lambda: client.post(
+                    "/api/v1/bookings", headers=h, json=booking(tomorrow, tomorrow.replace(year=tomorrow.year + 10))
+                ),
+                "booking starting in 20 years": lambda: client.post(
+                    "/api/v1/bookings",
+                    headers=h,
+                    json=booking(
+                        tomorrow.replace(year=tomorrow.year + 20),
+                        tomorrow.replace(year=tomorrow.year + 20) + dt.timedelta(hours=1),
+                    ),
+                ),
+                "vehicle id 2^63 in the path": lambda: client.get(f"/api/v1/vehicles/{2**63}", headers=h),
+                "vehicle id 2^63 in the body": lambda: client.post(
+                    "/api/v1/bookings", headers=h, json={**booking(tomorrow, tomorrow), "vehicle_id": 2**63}
+                ),
+                "booking id 2^31 in the path": lambda: client.get(f"/api/v1/bookings/{2**31}", headers=h),
+                "NaN distance": lambda: client.post(
+                    "/api/v1/bookings",
+                    headers={**h, "Content-Type": "application/json"},
+                    content=json.dumps(booking(tomorrow, tomorrow + dt.timedelta(hours=1))).replace("5}", "NaN}"),
+                ),
+                "Infinity SoC": lambda: client.post(
+                    f"/api/v1/vehicles/{car}/telemetry",
+                    headers={**h, "Content-Type": "application/json"},
+                    content=b'{"soc_fraction": Infinity, "measured_at": "2025-06-02T00:00:00Z"}',
+                ),
+                "NUL in a name": lambda: client.post("/api/v1/members", headers=h, json={"name": "a\x00b"}),
+                "NUL in the public feed's path": lambda: client.get("/gbfs/a%00b/gbfs.json"),
+                "null start in a PATCH": lambda: client.patch(
+                    f"/api/v1/bookings/{ok['id']}", headers=h, json={"start_at": None}
+                ),
+                "forecast in the year 9999": lambda: client.get(
+                    "/api/v1/forecast/pv", headers=h, params={"start_at": "9999-12-31T20:00:00+00:00"}
+                ),
+                "metrics of 9999-12-31": lambda: client.get(
+                    "/api/v1/metrics/stations", headers=h, params={"day": "9999-12-31"}
+                ),
+                "telemetry a day ahead": lambda: client.post(
+                    f"/api/v1/vehicles/{car}/telemetry",
+                    headers=h,
+                    json={"soc_fraction": 0.03, "measured_at": tomorrow.isoformat()},
+                ),
+                "20 KB of headers": lambda: client.get("/api/v1/vehicles", headers={**h, "X-Pad": "p" * 20_000}),
+            }
+            answers = {}
+            for name, send in hostile.items():
+                t0 = time.monotonic()
+                r = send()
+                answers[name] = (r.status_code, time.monotonic() - t0, len(r.content))
+            # 42 MB of JSON (a list of zeros) to the booking route, over a socket as a client would stream it
+            size = 42 * 1024 * 1024
+            head = (
+                f"POST /api/v1/bookings HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {town.key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+            ).encode()
+            status, seconds = _raw_request(port, head, size)
+            answers["42 MB body"] = (status, seconds, 0)
+            # the server still works, and the hostile requests stored nothing
+            listed = client.get("/api/v1/bookings", headers=h).json()
+            rss_after_kb = _status_kb(proc.pid, "VmRSS")
+            hwm_after_kb = _status_kb(proc.pid, "VmHWM")
+    finally:
+        stop_server_process(proc)
+    report = "\n".join(f"{n}: {c} in {s * 1000:.0f} ms, {b} bytes" for n, (c, s, b) in answers.items())
+    print(f"\n{report}\nRSS {rss_before_kb} -> {rss_after_kb} kB, peak {hwm_before_kb} -> {hwm_after_kb} kB")
+    for name, (code, seconds, body_bytes) in answers.items():
+        assert 400 <= code < 500, f"{name}: {code}\n{report}"
+        assert seconds < 1.0, f"{name}: {seconds:.2f} s\n{report}"
+        assert body_bytes < 4096, f"{name}: the answer repeats the input ({body_bytes} bytes)"
+    assert answers["42 MB body"][0] == 413 and answers["20 KB of headers"][0] == 431
+    assert [b["id"] for b in listed] == [ok["id"]]
+    assert hwm_after_kb - hwm_before_kb < 100 * 1024, report
