@@ -14,7 +14,7 @@ import socket
 import time
 
 import httpx
-from service_helpers import ADMIN, make_town
+from service_helpers import ADMIN, NOW, jst, make_client, make_town, settings_for
 
 from chisan.service.testing import free_port, start_server_process, stop_server_process
 
@@ -164,3 +164,118 @@ def test_hostile_requests_are_4xx_within_a_second_with_bounded_memory(tmp_path):
     assert answers["42 MB body"][0] == 413 and answers["20 KB of headers"][0] == 431
     assert [b["id"] for b in listed] == [ok["id"]]
     assert hwm_after_kb - hwm_before_kb < 100 * 1024, report
+
+
+# --- each bound, through the app, on SQLite and PostgreSQL (the tests' clock: NOW, Monday 2 June 2025 09:00 JST)
+
+
+def _booking(car: int, start: dt.datetime, end: dt.datetime, km: float = 1.0) -> dict:
+    return {"vehicle_id": car, "start_at": start.isoformat(), "end_at": end.isoformat(), "distance_km": km}
+
+
+def test_booking_horizon_and_span_are_configurable_bounds(database_url):
+    # 2 days ahead at most, 24 h at most: the bounds are inclusive, one step beyond is refused naming the field
+    with make_client(database_url, booking_horizon_days=2, booking_max_hours=24) as client:
+        town = make_town(client, "bounds", soc_fraction=0.9)
+        car = town.vehicles[0]
+        last = NOW + dt.timedelta(days=2)
+        town.post("/api/v1/bookings", _booking(car, last, last + dt.timedelta(hours=1)), 201)
+        r = town.post(
+            "/api/v1/bookings", _booking(car, last + dt.timedelta(minutes=15), last + dt.timedelta(hours=3)), 422
+        )
+        assert r.json()["detail"][0]["loc"] == ["body", "start_at"] and "2 days ahead" in r.json()["message"]
+        start = NOW + dt.timedelta(hours=3)
+        town.post("/api/v1/bookings", _booking(town.vehicles[1], start, start + dt.timedelta(hours=24)), 201)
+        r = town.post("/api/v1/bookings", _booking(car, start, start + dt.timedelta(hours=24, minutes=15)), 422)
+        assert r.json()["detail"][0]["loc"] == ["body", "end_at"]
+        assert "24.25 h" in r.json()["message"] and "at most 24 h" in r.json()["message"]
+        # years outside 2000..2099 are refused by the schema, on every route that takes a time or a day
+        r = town.post(
+            "/api/v1/bookings",
+            _booking(car, dt.datetime(2100, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 2, tzinfo=dt.UTC)),
+            422,
+        )
+        assert r.json()["detail"][0]["loc"] == ["body", "start_at"]
+        assert town.get("/api/v1/metrics/stations", day="1999-12-31").status_code == 422
+        assert town.get("/api/v1/forecast/pv", start_at="2100-01-01T00:00:00Z").status_code == 422
+        assert town.get("/api/v1/bookings", start_from="0001-01-01T00:00:00Z").status_code == 422
+
+
+def test_patch_return_and_telemetry_cannot_rewrite_time(database_url):
+    with make_client(database_url) as client:
+        town = make_town(client, "timely", soc_fraction=0.9)
+        car = town.vehicles[0]
+        b = town.post("/api/v1/bookings", _booking(car, jst(12), jst(14))).json()
+        path = f"/api/v1/bookings/{b['id']}"
+        for field in ("start_at", "end_at", "vehicle_id", "distance_km"):
+            r = client.patch(path, headers=town.headers, json={field: None})
+            assert r.status_code == 422, r.text
+            assert r.json()["detail"][0]["loc"] == ["body", field] and "must not be null" in r.json()["message"]
+        r = client.patch(path, headers=town.headers, json={"member_id": None})  # a member is optional: null is fine
+        assert r.status_code == 200 and r.json()["member_id"] is None
+        r = client.patch(path, headers=town.headers, json={"start_at": jst(8).isoformat()})  # NOW is 09:00 JST
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "start_at"], r.text
+        r = client.patch(path, headers=town.headers, json={"end_at": jst(11).isoformat()})  # before its start
+        assert r.status_code == 422 and "must be after start_at" in r.json()["message"]
+        r = town.post(f"{path}/return", {"returned_at": jst(11).isoformat()}, 422)
+        assert r.json()["detail"][0]["loc"] == ["body", "returned_at"] and "before the booking started" in r.text
+        # telemetry: 5 minutes of clock skew allowed (default), one second more refused
+        tel = f"/api/v1/vehicles/{car}/telemetry"
+        town.post(tel, {"soc_fraction": 0.8, "measured_at": (NOW + dt.timedelta(seconds=300)).isoformat()}, 200)
+        r = town.post(tel, {"soc_fraction": 0.03, "measured_at": (NOW + dt.timedelta(seconds=301)).isoformat()}, 422)
+        assert r.json()["detail"][0]["loc"] == ["body", "measured_at"] and "in the future" in r.json()["message"]
+        assert client.get(f"/api/v1/vehicles/{car}", headers=town.headers).json()["soc_fraction"] == 0.8
+
+
+def test_idempotency_key_books_once(database_url):
+    with make_client(database_url) as client:
+        town = make_town(client, "idem", soc_fraction=0.9)
+        other = make_town(client, "idem-other", soc_fraction=0.9)
+        body = _booking(town.vehicles[0], jst(12), jst(14))
+        key = {"Idempotency-Key": "3f0c5a1e-booking-1"}
+        first = client.post("/api/v1/bookings", headers={**town.headers, **key}, json=body)
+        again = client.post("/api/v1/bookings", headers={**town.headers, **key}, json=body)
+        assert first.status_code == again.status_code == 201 and first.json() == again.json()
+        assert [b["id"] for b in town.get("/api/v1/bookings").json()] == [first.json()["id"]]
+        changed = client.post("/api/v1/bookings", headers={**town.headers, **key}, json={**body, "distance_km": 2})
+        assert changed.status_code == 422 and "Idempotency-Key" in changed.json()["message"]
+        # the same key in another town is that town's own
+        theirs = client.post(
+            "/api/v1/bookings", headers={**other.headers, **key}, json=_booking(other.vehicles[0], jst(12), jst(14))
+        )
+        assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+        # without a key, the same body is a second request: the car is taken
+        assert client.post("/api/v1/bookings", headers=town.headers, json=body).status_code == 409
+
+
+def test_admission_time_budget_answers_503_and_stores_nothing(database_url):
+    with make_client(database_url, request_budget_s=1e-9) as client:
+        town = make_town(client, "hurry", soc_fraction=0.9)
+        r = client.post("/api/v1/bookings", headers=town.headers, json=_booking(town.vehicles[0], jst(12), jst(14)))
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
+        assert "time budget" in r.json()["message"]
+        assert town.get("/api/v1/bookings").json() == []
+
+
+def test_database_gone_is_503_and_broken_schema_is_500_with_request_id(pg):
+    import psycopg
+    from fastapi.testclient import TestClient
+
+    from chisan.service.main import create_app
+
+    url = pg.create_database("edge_gone")
+    app = create_app(settings_for(url), clock=lambda: NOW, start_ocpp=False, start_scheduler=False)
+    with TestClient(app, raise_server_exceptions=False) as client:  # the answer a client sees, not the traceback
+        town = make_town(client, "gone")
+        r = client.get("/api/v1/stations", headers={**town.headers, "X-Request-ID": "req-42"})
+        assert r.status_code == 200 and r.headers["X-Request-ID"] == "req-42"
+        with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=edge_gone", autocommit=True) as c:
+            c.execute("DROP TABLE alerts CASCADE")  # a broken schema: an error the service cannot expect
+        r = client.get("/api/v1/alerts", headers=town.headers)
+        assert r.status_code == 500 and r.json()["request_id"] == r.headers["X-Request-ID"]
+        assert r.json()["request_id"] in r.json()["message"] and "Traceback" not in r.text
+        with psycopg.connect(f"host=127.0.0.1 port={pg.port} user=postgres dbname=postgres", autocommit=True) as c:
+            c.execute('DROP DATABASE "edge_gone" WITH (FORCE)')
+        r = client.get("/api/v1/stations", headers=town.headers)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
+        assert r.json()["message"] == "the database is unavailable; try again later"
