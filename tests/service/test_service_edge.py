@@ -14,6 +14,7 @@ import socket
 import time
 
 import httpx
+import pytest
 from service_helpers import ADMIN, NOW, jst, make_client, make_town, settings_for
 
 from chisan.service.testing import free_port, start_server_process, stop_server_process
@@ -279,3 +280,105 @@ def test_database_gone_is_503_and_broken_schema_is_500_with_request_id(pg):
         r = client.get("/api/v1/stations", headers=town.headers)
         assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
         assert r.json()["message"] == "the database is unavailable; try again later"
+
+
+# --- the admission's work does not grow with how long or how far ahead bookings are
+
+
+def _reference_check(battery, energy_now, frame, now, dt_hours=0.25):
+    """energy_check on the full grid from now to the last end (no compression): the second implementation."""
+    import numpy as np
+
+    from chisan.plan.dispatch import minimum_energy_kwh
+    from chisan.service import admission
+
+    snapshots = admission._grid(now, max([now, *frame["end"]]), dt_hours)
+    plugged, trips = admission.trip_frames([frame], snapshots, dt_hours)
+    need = minimum_energy_kwh(admission._inputs(battery, snapshots, dt_hours, plugged, trips), cyclic=False).to_numpy()
+    gain = plugged[0] * battery.charge_efficiency * battery.charge_kw * dt_hours
+    need_now = float(np.maximum(battery.reserve_kwh, need[0] + trips[0] - gain)[0])
+    ok = need_now <= energy_now + admission.TOLERANCE_KWH and need.max() <= battery.usable_kwh + admission.TOLERANCE_KWH
+    return ok, need_now, len(snapshots)
+
+
+def _frame(rows):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["start", "end", "trip_energy_kwh"])
+    for c in ("start", "end"):
+        frame[c] = pd.to_datetime(frame[c], utc=True)
+    return frame
+
+
+def test_compressed_admission_matches_the_full_grid():
+    """On random trip sets (seeded) the compressed check gives the full grid's need and verdict exactly."""
+    import random
+
+    from chisan.service import admission
+
+    rng = random.Random(10)
+    now = NOW + dt.timedelta(minutes=7)  # not on a step boundary
+    for case in range(200):
+        battery = admission.Battery(
+            usable_kwh=20.0, reserve_kwh=2.0, charge_efficiency=0.9, charge_kw=rng.choice([0.0, 1.5, 3.0, 6.0])
+        )
+        rows, t = [], now - dt.timedelta(hours=rng.choice([0, 0, 5]))  # sometimes a trip under way
+        for _ in range(rng.randint(1, 6)):
+            start = t + dt.timedelta(minutes=rng.randint(0, 20 * 24 * 60))
+            end = start + dt.timedelta(minutes=rng.randint(10, 7 * 24 * 60))
+            rows.append((start, end, rng.uniform(0.5, 12.0)))
+            t = end
+        frame = _frame(rows)
+        energy_now = rng.uniform(2.0, 20.0)
+        ok, need, _ = _reference_check(battery, energy_now, frame, now)
+        got = admission.energy_check(battery, energy_now, [frame], now=now)
+        assert bool(got.ok[0]) == ok and float(got.need_now_kwh[0]) == pytest.approx(need, abs=1e-9), case
+    # a week-long trip 89 days ahead: the full grid has 9,217 steps, the compressed one a few dozen
+    battery = admission.Battery(usable_kwh=20.0, reserve_kwh=2.0, charge_efficiency=0.9, charge_kw=3.0)
+    far = now + dt.timedelta(days=89)
+    frame = _frame([(far, far + dt.timedelta(days=7), 10.0)])
+    compressed, _ = admission.compress_trips(
+        frame, now=now, dt_hours=0.25, idle_steps=admission._idle_steps(battery, 0.25)
+    )
+    steps = admission._grid(now, compressed["end"].max(), 0.25).size
+    # idle steps: ceil((20 − 2) / (0.9 × 3 × 0.25)) + 2 = ceil(26.67) + 2 = 29; + 1 step away + 1 boundary step
+    assert _reference_check(battery, 5.0, frame, now)[2] == 9217 and steps <= 31
+
+
+def test_earliest_feasible_start_matches_brute_force():
+    """earliest_feasible_start (compressed, all candidates at once) equals trying each candidate on the full grid."""
+    import random
+
+    import pandas as pd
+
+    from chisan.service import admission
+
+    rng = random.Random(11)
+    now = NOW + dt.timedelta(minutes=3)
+    for case in range(25):
+        battery = admission.Battery(
+            usable_kwh=20.0, reserve_kwh=2.0, charge_efficiency=0.9, charge_kw=rng.choice([1.0, 3.0])
+        )
+        rows, t = [], now
+        for _ in range(rng.randint(1, 4)):
+            start = t + dt.timedelta(minutes=rng.randint(0, 6 * 24 * 60))
+            end = start + dt.timedelta(minutes=rng.randint(30, 3 * 24 * 60))
+            rows.append((start, end, rng.uniform(1.0, 12.0)))
+            t = end
+        others = _frame(rows)
+        start = now + dt.timedelta(hours=rng.uniform(1, 72))
+        end = start + dt.timedelta(hours=rng.uniform(1, 30))
+        energy, e_now = rng.uniform(1, 15), rng.uniform(2, 12)
+        got = admission.earliest_feasible_start(
+            battery, e_now, others, start=start, end=end, trip_energy_kwh=energy, now=now
+        )
+        expected = None
+        for k in range(1, 193):
+            c = start + k * dt.timedelta(minutes=15)
+            if any(s < c + (end - start) and c < e for s, e, _ in rows):
+                continue
+            trial = pd.concat([others, _frame([(c, c + (end - start), energy)])], ignore_index=True)
+            if _reference_check(battery, e_now, trial.sort_values("start"), now)[0]:
+                expected = c
+                break
+        assert got == expected, case
