@@ -751,19 +751,11 @@ def _alternatives(
     now: dt.datetime,
     exclude_booking: int | None = None,
 ) -> tuple[dt.datetime | None, list[int]]:
-    """The earliest feasible start for the same car, and the other cars of its station that fit as asked."""
-    energy = fit.trip_energy_kwh
-    others = fit.trips.iloc[:-1]
-    earliest = admission.earliest_feasible_start(
-        fit.battery,
-        fit.energy_now_kwh,
-        others,
-        start=start,
-        end=end,
-        trip_energy_kwh=energy,
-        now=now,
-        dt_hours=ADMISSION_STEP_HOURS,
-    )
+    """The earliest feasible start for the same car, and the other cars of its station that fit as asked.
+
+    Read-only: the session's transaction (and on PostgreSQL the car's row lock, on SQLite the database lock) is
+    ended before the earliest start is searched, the longest computation of a refusal.
+    """
     alternatives = []
     for other in list_vehicles(session, municipality_id=municipality.id, station_id=fit.vehicle.station_id):
         if other.id == fit.vehicle.id or other.is_disabled:
@@ -780,10 +772,28 @@ def _alternatives(
         )
         if f.ok:
             alternatives.append(other.id)
+    session.rollback()  # nothing was written: hold no transaction while computing
+    earliest = admission.earliest_feasible_start(
+        fit.battery,
+        fit.energy_now_kwh,
+        fit.trips.iloc[:-1],
+        start=start,
+        end=end,
+        trip_energy_kwh=fit.trip_energy_kwh,
+        now=now,
+        dt_hours=ADMISSION_STEP_HOURS,
+    )
     return earliest, alternatives
 
 
+@dataclass(frozen=True)
+class _CarName:
+    id: int
+    name: str
+
+
 def _refuse(session: Session, *, municipality, fit: VehicleFit, start, end, distance_km, now, exclude_booking=None):
+    v = _CarName(fit.vehicle.id, fit.vehicle.name)  # read before the transaction ends (an ORM object would reload)
     earliest, alternatives = _alternatives(
         session,
         municipality=municipality,
@@ -794,7 +804,6 @@ def _refuse(session: Session, *, municipality, fit: VehicleFit, start, end, dist
         now=now,
         exclude_booking=exclude_booking,
     )
-    v = fit.vehicle
     if not fit.free:
         refusal = schemas.BookingRefusal(
             message=f"start_at: vehicle {v.id} ({v.name}) is already booked between {start.isoformat()} and "
