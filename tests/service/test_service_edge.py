@@ -136,6 +136,9 @@ def test_hostile_requests_are_4xx_within_a_second_with_bounded_memory(tmp_path):
                     json={"soc_fraction": 0.03, "measured_at": tomorrow.isoformat()},
                 ),
                 "20 KB of headers": lambda: client.get("/api/v1/vehicles", headers={**h, "X-Pad": "p" * 20_000}),
+                "900 KB name (the 422 must not repeat it)": lambda: client.post(
+                    "/api/v1/members", headers=h, json={"name": "n" * 900_000}
+                ),
             }
             answers = {}
             for name, send in hostile.items():
@@ -150,6 +153,10 @@ def test_hostile_requests_are_4xx_within_a_second_with_bounded_memory(tmp_path):
             ).encode()
             status, seconds = _raw_request(port, head, size)
             answers["42 MB body"] = (status, seconds, 0)
+            # 1 MB of headers, which no client sends
+            head = f"GET /api/v1/vehicles HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: {'p' * 1_000_000}\r\n\r\n".encode()
+            status, seconds = _raw_request(port, head, 0)
+            answers["1 MB of headers"] = (status, seconds, 0)
             # the server still works, and the hostile requests stored nothing
             listed = client.get("/api/v1/bookings", headers=h).json()
             rss_after_kb = _status_kb(proc.pid, "VmRSS")
