@@ -246,7 +246,7 @@ def test_idempotency_key_books_once(database_url):
         assert first.status_code == again.status_code == 201 and first.json() == again.json()
         assert [b["id"] for b in town.get("/api/v1/bookings").json()] == [first.json()["id"]]
         changed = client.post("/api/v1/bookings", headers={**town.headers, **key}, json={**body, "distance_km": 2})
-        assert changed.status_code == 422 and "Idempotency-Key" in changed.json()["message"]
+        assert changed.status_code == 422 and changed.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
         # the same key in another town is that town's own
         theirs = client.post(
             "/api/v1/bookings", headers={**other.headers, **key}, json=_booking(other.vehicles[0], jst(12), jst(14))
@@ -389,3 +389,28 @@ def test_earliest_feasible_start_matches_brute_force():
                 expected = c
                 break
         assert got == expected, case
+
+
+def test_idempotency_key_sent_concurrently_books_once(database_url):
+    """Eight clients send the same request with the same key at once (real HTTP, a server thread): one booking,
+    and every answer is it (201, same body)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chisan.service.main import create_app
+    from chisan.service.testing import ServerThread
+
+    app = create_app(settings_for(database_url), clock=lambda: NOW, start_ocpp=False, start_scheduler=False)
+    with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
+        town = make_town(client, "retry", soc_fraction=0.9)
+        body = _booking(town.vehicles[0], jst(12), jst(14))
+        headers = {**town.headers, "Idempotency-Key": "same-request-sent-8-times"}
+
+        def send(_):
+            with httpx.Client(base_url=server.base_url, timeout=30) as c:
+                return c.post("/api/v1/bookings", headers=headers, json=body)
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(send, range(8)))
+        assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
+        assert len({r.text for r in answers}) == 1
+        assert [b["id"] for b in town.get("/api/v1/bookings").json()] == [answers[0].json()["id"]]

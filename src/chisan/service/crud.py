@@ -25,7 +25,14 @@ from chisan.catalogue.vehicles import vehicle_model
 from chisan.exceptions import ScenarioError
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.service import admission, models, schemas
-from chisan.service.errors import BookingRefusedError, ConflictError, FieldError, NotFoundError, UnavailableError
+from chisan.service.errors import (
+    BookingRefusedError,
+    ConflictError,
+    FieldError,
+    HeaderError,
+    NotFoundError,
+    UnavailableError,
+)
 from chisan.service.forecast import NEUTRAL_TEMPERATURE_C, scenario_weather, weather_on
 
 API_KEY_PREFIX = "chisan_"
@@ -1027,7 +1034,7 @@ def idempotent_answer(
     if row is None:
         return None
     if request_sha256 is not None and row.request_sha256 != request_sha256:
-        raise FieldError(
+        raise HeaderError(
             "Idempotency-Key: this key was already used with another request body; use a new key for a new request",
             field="Idempotency-Key",
         )

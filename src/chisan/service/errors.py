@@ -65,3 +65,10 @@ class UnavailableError(ServiceError):
 
     def detail(self) -> list[dict]:
         return [{"loc": [], "msg": self.message, "type": "unavailable"}]
+
+
+class HeaderError(FieldError):
+    """A request header's value is not allowed (``field`` is the header's name)."""
+
+    def detail(self) -> list[dict]:
+        return [{"loc": ["header", self.field], "msg": self.message, "type": "FieldError"}]

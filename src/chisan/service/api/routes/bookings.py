@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from chisan.service import crud, models, schemas
 from chisan.service.api.deps import MunicipalityDep, NowDep, SessionDep, SettingsDep, TownDep
 from chisan.service.core.db import Database
+from chisan.service.errors import BookingRefusedError
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -97,11 +98,13 @@ def _create_booking(
             out = crud.create_booking(
                 session, municipality=town, data=body, now=now, limits=limits, idempotency=(idempotency_key, digest)
             )
-        except crud.IdempotentReplayError:
+        except (crud.IdempotentReplayError, BookingRefusedError):
+            # the same request admitted meanwhile (by another worker) took the car: answer as it was answered
             stored = crud.idempotent_answer(
                 session, municipality_id=town.id, key=idempotency_key, request_sha256=digest
             )
-            assert stored is not None  # IdempotentReplayError is raised only once the key is stored
+            if stored is None:
+                raise
             return stored
         return status.HTTP_201_CREATED, out.model_dump_json()
 
