@@ -414,3 +414,17 @@ def test_idempotency_key_sent_concurrently_books_once(database_url):
         assert [r.status_code for r in answers] == [201] * 8, [r.text for r in answers]
         assert len({r.text for r in answers}) == 1
         assert [b["id"] for b in town.get("/api/v1/bookings").json()] == [answers[0].json()["id"]]
+
+
+def test_prices_and_sizes_are_finite_and_a_schedule_still_runs(database_url):
+    """The largest values the schema allows (1e7) are accepted and a schedule runs on them; one more is a 422."""
+    with make_client(database_url) as client:
+        town = make_town(client, "extreme", soc_fraction=0.3)
+        h = town.headers
+        r = client.patch("/api/v1/municipality", headers=h, json={"import_price_per_kwh": 1e7, "pv_kw": 1e7})
+        assert r.status_code == 200, r.text
+        r = client.patch("/api/v1/municipality", headers=h, json={"import_price_per_kwh": 1.0000001e7})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "import_price_per_kwh"]
+        town.post("/api/v1/bookings", _booking(town.vehicles[0], jst(15), jst(16), km=30))
+        assert town.post("/api/v1/schedules", None, 201).json()["n_steps"] == 144  # 36 h at 15 min
+        assert client.get("/api/v1/vehicles?x=" + "q" * 20_000, headers=h).status_code == 431  # a long URL

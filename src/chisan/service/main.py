@@ -88,9 +88,9 @@ class EdgeMiddleware:
     """The first look at every HTTP request, before anything parses it (a pure ASGI middleware).
 
     Gives each request an id (the client's ``X-Request-ID`` when it is short and plain, else a new one) and
-    answers with it in the same header; refuses headers over ``max_header_bytes`` (431) and a NUL character
-    in the path or query (422). Bodies are limited by FastAPI's ``max_body_size`` (413, counted while
-    streaming, before parsing).
+    answers with it in the same header; refuses a request line and headers over ``max_header_bytes`` (431) and a
+    NUL character in the path or query (422). Bodies are limited by FastAPI's ``max_body_size`` (413, counted
+    while streaming, before parsing).
     """
 
     def __init__(self, app, *, max_header_bytes: int) -> None:
@@ -102,7 +102,7 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         given = ""
-        size = 0
+        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))  # the request line too
         for name, value in scope["headers"]:
             size += len(name) + len(value) + 4  # "name: value\r\n"
             if name == b"x-request-id" and len(value) <= 64 and value.isascii() and value.replace(b"-", b"").isalnum():

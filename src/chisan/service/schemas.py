@@ -55,8 +55,12 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Id (1 to 2^31 − 1).
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Id (1 to 2^31 − 1).")]
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+LARGEST = 1e7
+"""Largest power, energy or price a request may give (e.g. [kW], [kWh], [currency/kWh]): finite, and far above any
+town's, so that a schedule's LP stays well scaled."""
+NonNegative = Annotated[float, Field(ge=0.0, le=LARGEST)]
+Positive = Annotated[float, Field(gt=0.0, le=LARGEST)]
+Price = Annotated[float, Field(ge=-LARGEST, le=LARGEST)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 IdTag = Annotated[str, Field(min_length=1, max_length=20, description="OCPP idTag (RFID card) [≤ 20 characters].")]
 
@@ -101,8 +105,8 @@ class MunicipalityFields(_In):
     storage_kwh: NonNegative = Field(default=0.0, description="Stationary storage energy [kWh].")
     storage_kw: NonNegative = Field(default=0.0, description="Stationary storage power [kW].")
     grid_connection_limit_kw: Positive | None = Field(default=None, description="Town-side import limit [kW].")
-    import_price_per_kwh: float = Field(default=30.0, description="Grid import price [currency/kWh].")
-    export_price_per_kwh: float = Field(default=0.0, description="Export remuneration [currency/kWh].")
+    import_price_per_kwh: Price = Field(default=30.0, description="Grid import price [currency/kWh].")
+    export_price_per_kwh: Price = Field(default=0.0, description="Export remuneration [currency/kWh].")
     emission_factor_kg_per_kwh: NonNegative = Field(default=0.4535, description="Grid factor [kg CO2e/kWh].")
     carbon_price_per_kg: NonNegative = Field(default=0.0, description="Internal carbon price [currency/kg CO2e].")
     currency: str = Field(default="JPY", min_length=3, max_length=3)
@@ -145,8 +149,8 @@ class MunicipalityUpdate(_Patch):
     storage_kwh: NonNegative | None = None
     storage_kw: NonNegative | None = None
     grid_connection_limit_kw: Positive | None = None
-    import_price_per_kwh: float | None = None
-    export_price_per_kwh: float | None = None
+    import_price_per_kwh: Price | None = None
+    export_price_per_kwh: Price | None = None
     emission_factor_kg_per_kwh: NonNegative | None = None
     carbon_price_per_kg: NonNegative | None = None
     feed_contact_email: str | None = Field(default=None, max_length=200)
