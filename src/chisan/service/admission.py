@@ -95,6 +95,85 @@ def guaranteed_charge_kw(
     return float(max(0.0, p))
 
 
+def _idle_steps(battery: Battery, dt_hours: float) -> int:
+    """Plugged steps after which the car's need is back at its reserve whatever comes later [-].
+
+    Going back in time through steps at the station without trips, the least energy needed falls by
+    η p Δt a step (:func:`chisan.plan.dispatch.minimum_energy_kwh`) and stops at the reserve; from at most the
+    usable energy it gets there within ⌈(usable − reserve) / (η p Δt)⌉ steps. Without charging it never falls,
+    and one step stands for any number.
+    """
+    gain = battery.charge_efficiency * battery.charge_kw * dt_hours
+    if gain <= 0:
+        return 1
+    return math.ceil(max(0.0, battery.usable_kwh - battery.reserve_kwh) / gain) + 2
+
+
+def compress_trips(
+    frame: pd.DataFrame,
+    *,
+    now: dt.datetime,
+    dt_hours: float,
+    idle_steps: int,
+    protect: tuple[dt.datetime, dt.datetime] | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The same trips on a shorter grid with the same answer: long idle spells and long absences cut short.
+
+    On the admission's grid (steps from ``now``), a run of more than ``idle_steps`` plugged steps without a trip
+    keeps its last ``idle_steps`` (before them the need is the reserve in any case, see :func:`_idle_steps`), and
+    the steps of an absence after its first carry neither charging nor trips (the need is constant over them),
+    so they go. Only whole steps are cut, so every trip keeps its rounding to steps; the least energy needed now
+    and its largest value over the horizon are unchanged. The work of the check is then bounded by the number of
+    trips, not by how long or far ahead they are (a week-long booking takes one step, not 672).
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Trips (``start``, ``end``, ``trip_energy_kwh``) of one car; they do not overlap.
+    protect : (datetime, datetime), optional
+        Times whose steps are never cut (e.g. where candidate trips are placed), nor the ``idle_steps`` before.
+
+    Returns
+    -------
+    (pd.DataFrame, int)
+        The trips with shifted ``start`` and ``end``, and the number of steps cut before ``protect[0]`` (to shift
+        what is placed in it).
+    """
+    if frame.empty:
+        return frame, 0
+    origin = pd.DatetimeIndex([utc(now)])
+    first, stop = booking_steps(frame["start"], frame["end"], origin, dt_hours)
+    lo, hi = (0, 0)
+    if protect is not None:
+        p_first, p_stop = booking_steps(pd.Series([utc(protect[0])]), pd.Series([utc(protect[1])]), origin, dt_hours)
+        lo, hi = int(p_first[0]), int(p_stop[0])
+    n = max(int(stop.max()), hi, 0) + 1
+    keep = np.ones(n, dtype=bool)
+    cursor = 0
+    for k in np.argsort(first, kind="stable"):
+        a, b = int(first[k]), int(stop[k])
+        if a > cursor + idle_steps:
+            keep[cursor : a - idle_steps] = False  # an idle spell: its last idle_steps stay
+        keep[max(a, 0) + 1 : b] = False  # an absence: its first step stays
+        cursor = max(cursor, b)
+    keep[first[first >= 0]] = True  # every trip keeps its first step (also where trips overlap)
+    if protect is not None:  # trips placed in it later need their idle spell before it too
+        keep[max(lo - idle_steps, 0) : max(hi, 0)] = True
+    if keep.all():
+        return frame, 0
+    cut_below = np.concatenate([[0], np.cumsum(~keep)])  # cut_below[k]: cut steps before position k
+
+    def removed_before(k: np.ndarray) -> np.ndarray:
+        return cut_below[np.clip(k, 0, n)]
+
+    step = pd.Timedelta(hours=dt_hours)
+    out = frame.copy()
+    out["start"] = frame["start"] - removed_before(first) * step
+    out["end"] = frame["end"] - removed_before(stop) * step
+    shift = int(removed_before(np.array([lo]))[0]) if protect is not None else 0
+    return out, shift
+
+
 def _grid(now: dt.datetime, until: dt.datetime, dt_hours: float) -> pd.DatetimeIndex:
     steps = max(1, math.ceil((until - now).total_seconds() / (dt_hours * 3600.0) - 1e-9) + 1)
     return pd.date_range(pd.Timestamp(now).tz_convert("UTC"), periods=steps, freq=pd.Timedelta(hours=dt_hours))
@@ -188,6 +267,8 @@ def energy_check(
     dt_hours : float
         Step [h].
     """
+    idle = _idle_steps(battery, dt_hours)
+    variants = [compress_trips(f, now=now, dt_hours=dt_hours, idle_steps=idle)[0] for f in variants]
     ends = [f["end"].max() for f in variants if not f.empty]
     until = max([pd.Timestamp(now), *ends])
     snapshots = _grid(now, until, dt_hours)
@@ -302,6 +383,16 @@ def earliest_feasible_start(
     free = [c for c, b in zip(candidates, busy, strict=True) if not b]
     if not free:
         return None
+    # the car's other trips on a shorter grid (compress_trips), none of the steps where candidates go cut
+    trips, shift = compress_trips(
+        trips,
+        now=now,
+        dt_hours=dt_hours,
+        idle_steps=_idle_steps(battery, dt_hours),
+        protect=(free[0], free[-1] + length),
+    )
+    found = free
+    free = [c - shift * step for c in free]
     until = max([utc(now), utc(free[-1] + length), *([trips["end"].max()] if not trips.empty else [])])
     snapshots = _grid(now, until, dt_hours)
     base_plugged, base_trips = trip_frames([trips], snapshots, dt_hours)
@@ -322,4 +413,4 @@ def earliest_feasible_start(
     need_now = np.maximum(battery.reserve_kwh, need[0] + trip[0] - gain)
     ok = (need_now <= energy_now_kwh + TOLERANCE_KWH) & (need.max(axis=0) <= battery.usable_kwh + TOLERANCE_KWH)
     hits = np.flatnonzero(ok)
-    return free[int(hits[0])] if len(hits) else None
+    return found[int(hits[0])] if len(hits) else None

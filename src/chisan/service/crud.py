@@ -25,7 +25,14 @@ from chisan.catalogue.vehicles import vehicle_model
 from chisan.exceptions import ScenarioError
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.service import admission, models, schemas
-from chisan.service.errors import BookingRefusedError, ConflictError, FieldError, NotFoundError
+from chisan.service.errors import (
+    BookingRefusedError,
+    ConflictError,
+    FieldError,
+    HeaderError,
+    NotFoundError,
+    UnavailableError,
+)
 from chisan.service.forecast import NEUTRAL_TEMPERATURE_C, scenario_weather, weather_on
 
 API_KEY_PREFIX = "chisan_"
@@ -36,6 +43,82 @@ ACTIVE = ("confirmed", "completed")
 
 ADMISSION_STEP_HOURS = 0.25
 """Step of the admission check [h] (the schedule's step)."""
+
+PAST_TOLERANCE = dt.timedelta(minutes=1)
+"""A booking may start this much before now (the request's own travel time)."""
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """Bounds of a booking and of the work its admission may take.
+
+    Attributes
+    ----------
+    horizon : timedelta
+        A booking starts at most this far after now.
+    max_span : timedelta
+        A booking (or its late return) lasts at most this long.
+    clock_skew : timedelta
+        A reported time (telemetry, a return) may be this far after now.
+    deadline : float or None
+        ``time.monotonic()`` after which the admission stops and nothing is stored (503).
+    """
+
+    horizon: dt.timedelta = dt.timedelta(days=90)
+    max_span: dt.timedelta = dt.timedelta(days=7)
+    clock_skew: dt.timedelta = dt.timedelta(minutes=5)
+    deadline: float | None = None
+
+    @classmethod
+    def of(cls, settings, *, budget: bool = False) -> BookingLimits:
+        """The limits of a :class:`~chisan.service.core.config.Settings`; with ``budget``, a deadline from now."""
+        return cls(
+            horizon=dt.timedelta(days=settings.booking_horizon_days),
+            max_span=dt.timedelta(hours=settings.booking_max_hours),
+            clock_skew=dt.timedelta(seconds=settings.clock_skew_s),
+            deadline=time.monotonic() + settings.request_budget_s if budget else None,
+        )
+
+    def check_time_left(self) -> None:
+        """Raise :class:`UnavailableError` (503) when the deadline has passed."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise UnavailableError("the admission took longer than its time budget; nothing was stored, try again")
+
+    def check_window(self, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> None:
+        """A booking from ``start`` to ``end`` starts within the horizon and lasts at most ``max_span``."""
+        latest = now + self.horizon
+        if start > latest:
+            raise FieldError(
+                f"start_at: {start.isoformat()} is more than {_days(self.horizon)} days ahead; the latest start "
+                f"allowed now is {latest.isoformat()}",
+                field="start_at",
+            )
+        if end - start > self.max_span:
+            raise FieldError(
+                f"end_at: the booking would last {_hours(end - start)} h (from {start.isoformat()} to "
+                f"{end.isoformat()}); at most {_hours(self.max_span)} h allowed",
+                field="end_at",
+            )
+
+    def check_reported(self, at: dt.datetime, now: dt.datetime, *, field: str) -> None:
+        """A time reported by a car or a member is not in the future (beyond the clock skew allowed)."""
+        if at > now + self.clock_skew:
+            raise FieldError(
+                f"{field}: {at.isoformat()} is in the future (now {now.isoformat()}, clocks may run ahead by "
+                f"{self.clock_skew.total_seconds():g} s)",
+                field=field,
+            )
+
+
+DEFAULT_LIMITS = BookingLimits()
+
+
+def _days(span: dt.timedelta) -> str:
+    return f"{span.total_seconds() / 86400:g}"
+
+
+def _hours(span: dt.timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g}"
 
 
 # --- helpers
@@ -242,7 +325,14 @@ def create_charger(session: Session, *, municipality_id: int, data: schemas.Char
     _ref(session, models.Station, municipality_id, data.station_id, field="station_id", what="station")
     charger = models.Charger(municipality_id=municipality_id, **data.model_dump())
     session.add(charger)
-    _commit(session, unique_field="ocpp_id", message=f"ocpp_id: {data.ocpp_id!r} is already registered")
+    _commit(
+        session,
+        unique_field="ocpp_id",
+        message=(  # says nothing of whose: identities are unique across towns
+            f"ocpp_id: {data.ocpp_id!r} cannot be used; choose another charge point identity "
+            "(a random one, e.g. 'CP-' and 12 hex digits, is never taken)"
+        ),
+    )
     return charger
 
 
@@ -351,10 +441,23 @@ def delete_vehicle(session: Session, *, municipality_id: int, vehicle_id: int) -
 
 
 def record_soc(
-    session: Session, *, municipality_id: int, vehicle_id: int, soc_fraction: float, measured_at: dt.datetime
+    session: Session,
+    *,
+    municipality_id: int,
+    vehicle_id: int,
+    soc_fraction: float,
+    measured_at: dt.datetime,
+    now: dt.datetime | None = None,
+    limits: BookingLimits = DEFAULT_LIMITS,
 ) -> models.Vehicle:
-    """Store a state-of-charge reading (telemetry) unless a newer one is already stored."""
+    """Store a state-of-charge reading (telemetry) unless a newer one is already stored.
+
+    A reading from the future (beyond ``limits.clock_skew`` after ``now``) is refused: it would hide every later
+    true reading.
+    """
     vehicle = get_vehicle(session, municipality_id=municipality_id, vehicle_id=vehicle_id)
+    if now is not None:
+        limits.check_reported(measured_at, now, field="measured_at")
     if measured_at >= vehicle.soc_measured_at:
         vehicle.soc_fraction = soc_fraction
         vehicle.soc_measured_at = measured_at
@@ -662,19 +765,11 @@ def _alternatives(
     now: dt.datetime,
     exclude_booking: int | None = None,
 ) -> tuple[dt.datetime | None, list[int]]:
-    """The earliest feasible start for the same car, and the other cars of its station that fit as asked."""
-    energy = fit.trip_energy_kwh
-    others = fit.trips.iloc[:-1]
-    earliest = admission.earliest_feasible_start(
-        fit.battery,
-        fit.energy_now_kwh,
-        others,
-        start=start,
-        end=end,
-        trip_energy_kwh=energy,
-        now=now,
-        dt_hours=ADMISSION_STEP_HOURS,
-    )
+    """The earliest feasible start for the same car, and the other cars of its station that fit as asked.
+
+    Read-only: the session's transaction (and on PostgreSQL the car's row lock, on SQLite the database lock) is
+    ended before the earliest start is searched, the longest computation of a refusal.
+    """
     alternatives = []
     for other in list_vehicles(session, municipality_id=municipality.id, station_id=fit.vehicle.station_id):
         if other.id == fit.vehicle.id or other.is_disabled:
@@ -691,10 +786,28 @@ def _alternatives(
         )
         if f.ok:
             alternatives.append(other.id)
+    session.rollback()  # nothing was written: hold no transaction while computing
+    earliest = admission.earliest_feasible_start(
+        fit.battery,
+        fit.energy_now_kwh,
+        fit.trips.iloc[:-1],
+        start=start,
+        end=end,
+        trip_energy_kwh=fit.trip_energy_kwh,
+        now=now,
+        dt_hours=ADMISSION_STEP_HOURS,
+    )
     return earliest, alternatives
 
 
+@dataclass(frozen=True)
+class _CarName:
+    id: int
+    name: str
+
+
 def _refuse(session: Session, *, municipality, fit: VehicleFit, start, end, distance_km, now, exclude_booking=None):
+    v = _CarName(fit.vehicle.id, fit.vehicle.name)  # read before the transaction ends (an ORM object would reload)
     earliest, alternatives = _alternatives(
         session,
         municipality=municipality,
@@ -705,7 +818,6 @@ def _refuse(session: Session, *, municipality, fit: VehicleFit, start, end, dist
         now=now,
         exclude_booking=exclude_booking,
     )
-    v = fit.vehicle
     if not fit.free:
         refusal = schemas.BookingRefusal(
             message=f"start_at: vehicle {v.id} ({v.name}) is already booked between {start.isoformat()} and "
@@ -780,11 +892,19 @@ _BOOKING_OUT_STORED = ("vehicle_id", "member_id", "start_at", "end_at", "distanc
 
 
 def create_booking(
-    session: Session, *, municipality: models.Municipality, data: schemas.BookingCreate, now: dt.datetime
+    session: Session,
+    *,
+    municipality: models.Municipality,
+    data: schemas.BookingCreate,
+    now: dt.datetime,
+    limits: BookingLimits = DEFAULT_LIMITS,
+    idempotency: tuple[str, str] | None = None,
 ) -> schemas.BookingOut:
     """Book a car, or refuse with the earliest feasible start and the other cars that fit.
 
-    Returns the booking as stored, with the energy expected at its start [kWh]. The car's row is locked
+    Returns the booking as stored, with the energy expected at its start [kWh]. With ``idempotency`` (the
+    request's ``Idempotency-Key`` and the SHA-256 of its body), the answer is stored with the booking, in the same
+    transaction (:func:`idempotent_answer` finds it). The car's row is locked
     (PostgreSQL) while its bookings are checked, so two requests for one car are admitted one after the other;
     the database's overlap guard decides in the end.
 
@@ -794,13 +914,17 @@ def create_booking(
         The car is taken (``vehicle_busy``), cannot charge enough (``insufficient_energy``), or no car of the
         station fits (``no_vehicle``).
     FieldError
-        A referenced member, vehicle or station is not the town's.
+        A referenced member, vehicle or station is not the town's; the booking starts in the past or beyond
+        ``limits.horizon``, or lasts longer than ``limits.max_span``.
+    UnavailableError
+        The admission ran past ``limits.deadline`` (nothing is stored).
     """
     mid = municipality.id
-    if data.start_at < now - dt.timedelta(minutes=1):
+    if data.start_at < now - PAST_TOLERANCE:
         raise FieldError(
             f"start_at: {data.start_at.isoformat()} is in the past (now {now.isoformat()})", field="start_at"
         )
+    limits.check_window(data.start_at, data.end_at, now)
     if data.member_id is not None:
         _ref(session, models.Member, mid, data.member_id, field="member_id", what="member")
     kwargs = dict(start=data.start_at, end=data.end_at, distance_km=data.distance_km, now=now)
@@ -814,6 +938,7 @@ def create_booking(
             raise FieldError(f"vehicle_id: vehicle {vehicle.id} is disabled", field="vehicle_id")
         fit = fit_trip(session, municipality=municipality, vehicle=vehicle, battery=battery, **kwargs)
         if not fit.ok:
+            limits.check_time_left()
             raise _refuse(session, municipality=municipality, fit=fit, **kwargs)
     else:
         _ref(session, models.Station, mid, data.station_id, field="station_id", what="station")
@@ -822,6 +947,7 @@ def create_booking(
         for vehicle in list_vehicles(session, municipality_id=mid, station_id=data.station_id):
             if vehicle.is_disabled:
                 continue
+            limits.check_time_left()
             f = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
             first_fit = first_fit or f
             if f.ok:
@@ -844,6 +970,7 @@ def create_booking(
             raise refused
         if session.bind.dialect.name == "postgresql":
             session.execute(sa.select(models.Vehicle.id).where(models.Vehicle.id == fit.vehicle.id).with_for_update())
+    limits.check_time_left()
     stamp = dt.datetime.now(dt.UTC)
     values = dict(
         municipality_id=mid,
@@ -860,22 +987,65 @@ def create_booking(
     try:
         # a Core insert: the hot path of the service skips the ORM's unit of work
         booking_id = session.connection().execute(_INSERT_BOOKING, values).scalar()
+        out = schemas.BookingOut(
+            id=booking_id,
+            **{k: values[k] for k in _BOOKING_OUT_STORED},
+            expected_return_at=None,
+            returned_at=None,
+            energy_at_start_kwh=_energy_at_start(fit, now),
+        )
+        if idempotency is not None:
+            session.connection().execute(
+                sa.insert(models.IdempotencyKey.__table__),
+                dict(
+                    municipality_id=mid,
+                    key=idempotency[0],
+                    request_sha256=idempotency[1],
+                    status_code=201,
+                    response_json=out.model_dump_json(),
+                    booking_id=booking_id,
+                    created_at=stamp,
+                ),
+            )
         session.commit()
     except IntegrityError as err:
         session.rollback()
+        if idempotency is not None and idempotent_answer(session, municipality_id=mid, key=idempotency[0]):
+            raise IdempotentReplayError from err  # the same request, admitted meanwhile by another worker
         if not _is_overlap(err):
             raise
         vehicle = session.get(models.Vehicle, fit.vehicle.id)
         again = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
         again.free = False
         raise _refuse(session, municipality=municipality, fit=again, **kwargs) from None
-    return schemas.BookingOut(
-        id=booking_id,
-        **{k: values[k] for k in _BOOKING_OUT_STORED},
-        expected_return_at=None,
-        returned_at=None,
-        energy_at_start_kwh=_energy_at_start(fit, now),
-    )
+    return out
+
+
+class IdempotentReplayError(Exception):
+    """A booking request whose ``Idempotency-Key`` was stored while it ran: answer with the stored answer."""
+
+
+def idempotent_answer(
+    session: Session, *, municipality_id: int, key: str, request_sha256: str | None = None
+) -> tuple[int, str] | None:
+    """The stored answer (status, JSON body) to the town's booking request with this ``Idempotency-Key``.
+
+    Raises FieldError (422) when the key was used with another body (``request_sha256`` given and different).
+    """
+    row = session.execute(
+        sa.select(
+            models.IdempotencyKey.status_code, models.IdempotencyKey.response_json, models.IdempotencyKey.request_sha256
+        ).where(models.IdempotencyKey.municipality_id == municipality_id, models.IdempotencyKey.key == key)
+    ).first()
+    session.rollback()  # a read only: end it at once
+    if row is None:
+        return None
+    if request_sha256 is not None and row.request_sha256 != request_sha256:
+        raise HeaderError(
+            "Idempotency-Key: this key was already used with another request body; use a new key for a new request",
+            field="Idempotency-Key",
+        )
+    return row.status_code, row.response_json
 
 
 def update_booking(
@@ -885,8 +1055,13 @@ def update_booking(
     booking_id: int,
     data: schemas.BookingUpdate,
     now: dt.datetime,
+    limits: BookingLimits = DEFAULT_LIMITS,
 ) -> tuple[models.Booking, float | None]:
-    """Change a confirmed booking (times, distance, car, member); the change is admitted like a new booking."""
+    """Change a confirmed booking (times, distance, car, member); the change is admitted like a new booking.
+
+    New times are bounded as a new booking's (:meth:`BookingLimits.check_window`): a booking cannot be moved to
+    start in the past, nor to end before now.
+    """
     mid = municipality.id
     booking = get_booking(session, municipality_id=mid, booking_id=booking_id)
     if booking.status != "confirmed":
@@ -899,6 +1074,12 @@ def update_booking(
     if end <= start:
         field = "end_at" if "end_at" in values else "start_at"
         raise FieldError(f"{field}: end_at {end.isoformat()} must be after start_at {start.isoformat()}", field=field)
+    if "start_at" in values and start != booking.start_at and start < now - PAST_TOLERANCE:
+        raise FieldError(f"start_at: {start.isoformat()} is in the past (now {now.isoformat()})", field="start_at")
+    if "end_at" in values and end != booking.end_at and end <= now:
+        raise FieldError(f"end_at: {end.isoformat()} is in the past (now {now.isoformat()})", field="end_at")
+    if start != booking.start_at or end != booking.end_at:
+        limits.check_window(start, end, now)
     if values.get("member_id") is not None:
         _ref(session, models.Member, mid, values["member_id"], field="member_id", what="member")
     vehicle_id = values.get("vehicle_id") or booking.vehicle_id
@@ -938,12 +1119,25 @@ def cancel_booking(session: Session, *, municipality_id: int, booking_id: int) -
 
 
 def complete_booking(
-    session: Session, *, municipality_id: int, booking_id: int, returned_at: dt.datetime, soc_fraction: float | None
+    session: Session,
+    *,
+    municipality_id: int,
+    booking_id: int,
+    returned_at: dt.datetime,
+    soc_fraction: float | None,
 ) -> models.Booking:
-    """The car is back: the booking is completed and the car's SOC recorded (if given)."""
+    """The car is back: the booking is completed and the car's SOC recorded (if given).
+
+    A return before the booking's start is refused.
+    """
     booking = get_booking(session, municipality_id=municipality_id, booking_id=booking_id)
     if booking.status == "cancelled":
         raise ConflictError(f"booking_id: booking {booking_id} was cancelled", field="booking_id")
+    if returned_at < booking.start_at:
+        raise FieldError(
+            f"returned_at: {returned_at.isoformat()} is before the booking started ({booking.start_at.isoformat()})",
+            field="returned_at",
+        )
     booking.status = "completed"
     booking.returned_at = returned_at
     if booking.expected_return_at is not None and returned_at > booking.end_at:
@@ -965,6 +1159,7 @@ def report_late_return(
     expected_return_at: dt.datetime,
     soc_fraction: float | None,
     now: dt.datetime,
+    limits: BookingLimits = DEFAULT_LIMITS,
 ) -> schemas.LateReturnOut:
     """A car comes back late: re-plan the car's following bookings and say which are at risk.
 
@@ -979,6 +1174,12 @@ def report_late_return(
     if expected_return_at <= booking.start_at:
         raise FieldError(
             f"expected_return_at: {expected_return_at.isoformat()} is before the booking starts",
+            field="expected_return_at",
+        )
+    if expected_return_at - booking.end_at > limits.max_span:
+        raise FieldError(
+            f"expected_return_at: {expected_return_at.isoformat()} is more than {_hours(limits.max_span)} h after "
+            f"the booking's end ({booking.end_at.isoformat()})",
             field="expected_return_at",
         )
     vehicle = _one(session, models.Vehicle, mid, booking.vehicle_id, field="vehicle_id", what="vehicle", lock=True)

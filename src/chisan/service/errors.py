@@ -51,3 +51,24 @@ class BookingRefusedError(ServiceError):
     def __init__(self, refusal) -> None:
         super().__init__(refusal.message, field=refusal.field)
         self.refusal = refusal
+
+
+class UnavailableError(ServiceError):
+    """The service cannot answer now (the database is unreachable, or the request's time budget ran out);
+    nothing was changed, and the request may be repeated after ``retry_after_s`` seconds."""
+
+    status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def detail(self) -> list[dict]:
+        return [{"loc": [], "msg": self.message, "type": "unavailable"}]
+
+
+class HeaderError(FieldError):
+    """A request header's value is not allowed (``field`` is the header's name)."""
+
+    def detail(self) -> list[dict]:
+        return [{"loc": ["header", self.field], "msg": self.message, "type": "FieldError"}]

@@ -11,27 +11,31 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
+import json
 import logging
+import math
 import os
 import signal
 import socket
+import uuid
 from collections.abc import Callable
 from importlib import resources
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chisan.service import schemas
 from chisan.service.api.routes import API_PREFIX, API_ROUTERS, pages
 from chisan.service.api.routes import gbfs as gbfs_routes
 from chisan.service.api_keys import KeyCache
 from chisan.service.core.config import Settings
 from chisan.service.core.db import Database, ReadOnlyRequests, migrate, utcnow
-from chisan.service.errors import BookingRefusedError, ServiceError
+from chisan.service.errors import BookingRefusedError, ServiceError, UnavailableError
 from chisan.service.ocpp.central_system import CentralSystem, tls_context
 from chisan.service.rate_limits import install_rate_limits
 from chisan.service.runner import Operations
@@ -48,11 +52,92 @@ a municipality and only ever sees that municipality's data. Units are in the fie
 
 
 def _message(errors: list[dict]) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e.get('msg', '')}" if e.get("loc") else str(e.get("msg", ""))
+        for e in errors
+    )
+
+
+MAX_ECHO_CHARS = 200
+"""An error body repeats at most this many characters of the input at fault."""
+
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait when the database is unavailable (``Retry-After``)."""
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def _echo(value):
+    """The input at fault as an error body may repeat it: JSON-safe (NaN and Infinity as text) and short."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:
+            return value[:MAX_ECHO_CHARS] + f"… ({len(value)} characters)"
+        return value
+    text = json.dumps(value, default=str, allow_nan=True)
+    if len(text) > MAX_ECHO_CHARS:
+        return text[:MAX_ECHO_CHARS] + f"… ({len(text)} characters)"
+    return json.loads(text, parse_constant=str)
+
+
+def request_id(request: Request) -> str:
+    """The id of the request (from :class:`EdgeMiddleware`, else a new one)."""
+    return request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
+
+
+class EdgeMiddleware:
+    """The first look at every HTTP request, before anything parses it (a pure ASGI middleware).
+
+    Gives each request an id (the client's ``X-Request-ID`` when it is short and plain, else a new one) and
+    answers with it in the same header; refuses a request line and headers over ``max_header_bytes`` (431) and a
+    NUL character in the path or query (422). Bodies are limited by FastAPI's ``max_body_size`` (413, counted
+    while streaming, before parsing).
+    """
+
+    def __init__(self, app, *, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))  # the request line too
+        for name, value in scope["headers"]:
+            size += len(name) + len(value) + 4  # "name: value\r\n"
+            if name == b"x-request-id" and len(value) <= 64 and value.isascii() and value.replace(b"-", b"").isalnum():
+                given = value.decode()
+        rid = given or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        problem = None
+        if size > self.max_header_bytes:
+            problem = (431, ["header"], f"request headers take {size} bytes; at most {self.max_header_bytes} allowed")
+        elif "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"").lower():
+            problem = (422, ["path"], "the URL must not contain the NUL character (%00)")
+        if problem is None:
+            await self.app(scope, receive, send_with_id)
+            return
+        status_code, loc, msg = problem
+        detail = [{"loc": loc, "msg": msg, "type": "too_large" if status_code == 431 else "nul_character"}]
+        response = JSONResponse(status_code=status_code, content={"detail": detail, "message": msg})
+        await response(scope, receive, send_with_id)
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    """Every 4xx names the field at fault: ``detail`` (FastAPI's list of ``loc``/``msg``) and ``message``."""
+    """Every 4xx names the field at fault: ``detail`` (FastAPI's list of ``loc``/``msg``) and ``message``.
+
+    Errors never repeat more than :data:`MAX_ECHO_CHARS` of the input. The database being unreachable is a 503
+    with ``Retry-After``; anything unexpected is a 500 with the request's id (in the body and the
+    ``X-Request-ID`` header) and its traceback in the log under that id.
+    """
 
     @app.exception_handler(BookingRefusedError)
     async def _refused(request: Request, err: BookingRefusedError) -> JSONResponse:
@@ -61,23 +146,65 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(request: Request, err: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=err.status, content={"detail": err.detail(), "message": err.message})
+        headers = {"Retry-After": str(err.retry_after_s)} if isinstance(err, UnavailableError) else None
+        return JSONResponse(
+            status_code=err.status, content={"detail": err.detail(), "message": err.message}, headers=headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
-        detail = err.detail
-        message = _message(detail) if isinstance(detail, list) else str(detail)
+        detail, code = err.detail, err.status_code
+        if code == 400 and detail == "There was an error parsing the body":  # e.g. not UTF-8: a field error
+            code, detail = 422, [{"loc": ["body"], "msg": "the body is not valid JSON text (UTF-8)", "type": "json"}]
+        if not isinstance(detail, list):  # e.g. Starlette's 404 of an unknown path, 405, 413
+            detail = [{"loc": [], "msg": str(detail), "type": "http_error"}]
         return JSONResponse(
-            status_code=err.status_code, content={"detail": detail, "message": message}, headers=err.headers
+            status_code=code, content={"detail": detail, "message": _message(detail)}, headers=err.headers
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
-        errors = jsonable_encoder(err.errors(), custom_encoder={ValueError: str})
-        for e in errors:
-            e.pop("ctx", None)
-            e.pop("url", None)
+        errors = []
+        for e in err.errors():
+            item = {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())], "msg": e["msg"]}
+            item["type"] = e.get("type", "value_error")
+            if "input" in e:
+                item["input"] = _echo(e["input"])
+            errors.append(item)
         return JSONResponse(status_code=422, content={"detail": errors, "message": _message(errors)})
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    async def _unavailable(request: Request, err: Exception) -> JSONResponse:
+        rid = request_id(request)
+        LOGGER.warning("request %s: database unavailable: %s", rid, str(err).splitlines()[0][:300])
+        msg = "the database is unavailable; try again later"
+        return JSONResponse(
+            status_code=503,
+            content={"detail": [{"loc": [], "msg": msg, "type": "unavailable"}], "message": msg, "request_id": rid},
+            headers={"Retry-After": str(RETRY_AFTER_S), REQUEST_ID_HEADER: rid},
+        )
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _out_of_range(request: Request, err: Exception) -> JSONResponse:
+        rid = request_id(request)
+        LOGGER.warning("request %s: value refused by the database: %s", rid, str(err).splitlines()[0][:300])
+        msg = "a value of the request is out of the range the database stores"
+        return JSONResponse(
+            status_code=422,
+            content={"detail": [{"loc": [], "msg": msg, "type": "out_of_range"}], "message": msg, "request_id": rid},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        rid = request_id(request)
+        LOGGER.error("request %s failed: %s", rid, type(err).__name__, exc_info=err)
+        msg = f"internal error; quote request id {rid} when reporting it"
+        return JSONResponse(
+            status_code=500,
+            content={"detail": [{"loc": [], "msg": msg, "type": "internal"}], "message": msg, "request_id": rid},
+            headers={REQUEST_ID_HEADER: rid},
+        )
 
 
 def create_app(
@@ -154,6 +281,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from the service's own assets by pages.py (work offline)
         redoc_url=None,
+        max_body_size=settings.max_body_bytes,
         openapi_tags=[
             {"name": "bookings", "description": "Charge-aware bookings; refusals offer alternatives."},
             {"name": "schedules", "description": "Rolling smart-charging schedules and the PV forecast."},
@@ -166,9 +294,11 @@ def create_app(
     add_error_handlers(app)
     install_rate_limits(app, settings)
     app.add_middleware(ReadOnlyRequests)  # GET/HEAD/OPTIONS never take SQLite's write lock
+    app.add_middleware(EdgeMiddleware, max_header_bytes=settings.max_header_bytes)
+    errors = schemas.error_responses(401, 403, 404, 409, 413, 422, 431, 503)
     for router in API_ROUTERS:  # one level of nesting: each request is matched against fewer routers
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(gbfs_routes.router)
+        app.include_router(router, prefix=API_PREFIX, responses=errors)
+    app.include_router(gbfs_routes.router, responses=schemas.error_responses(404, 413, 422, 431, 503))
     app.include_router(pages.router)
     static = resources.files("chisan.service").joinpath("static")
     app.mount(pages.DOCS_ASSETS_URL, StaticFiles(directory=str(pages.DOCS_ASSETS)), name="docs-assets")

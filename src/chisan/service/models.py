@@ -400,3 +400,20 @@ class PvForecast(Base):
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
     start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     pv_kw: Mapped[float] = mapped_column(sa.Float)
+
+
+class IdempotencyKey(Base):
+    """The answer to a booking request made with an ``Idempotency-Key`` header, so that a repeated request gets
+    the same answer (and books once): the key, a hash of the request's body, and the stored answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    request_sha256: Mapped[str] = mapped_column(sa.String(64))
+    status_code: Mapped[int] = mapped_column(sa.Integer)
+    response_json: Mapped[str] = mapped_column(sa.Text)
+    booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)

@@ -2,24 +2,91 @@
 
 Times are tz-aware (RFC 3339 with an offset); a time without an offset is refused with a message naming the
 field. Unknown fields are refused too (a typo must not be silently ignored).
+
+Every input is bounded (issue 10): times between :data:`EARLIEST` and :data:`LATEST`, ids within a 32-bit
+signed integer (the range of both databases' integer columns), finite numbers only (no NaN/Infinity), no NUL
+character in any text. In a PATCH body a field that cannot be empty may be left out but not set to ``null``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from fastapi import Path, Query
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""No time before this is accepted (UTC)."""
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+"""No time at or after this is accepted (UTC)."""
+MAX_ID = 2**31 - 1
+"""Largest id (a 32-bit signed integer: SQLite and PostgreSQL ``integer`` columns both hold it)."""
+
+
+def _sane_time(value: dt.datetime) -> dt.datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{value.isoformat()} is outside the allowed years 2000 to 2099")
+    return value
+
+
+def _sane_day(value: dt.date) -> dt.date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"{value.isoformat()} is outside the allowed years 2000 to 2099")
+    return value
+
+
+Time = Annotated[AwareDatetime, AfterValidator(_sane_time)]
+"""A tz-aware time in the years 2000 to 2099."""
+Day = Annotated[dt.date, AfterValidator(_sane_day)]
+"""A calendar day in the years 2000 to 2099."""
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""An id in a request body (1 to 2^31 − 1)."""
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Id (1 to 2^31 − 1).")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Id (1 to 2^31 − 1).")]
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+LARGEST = 1e7
+"""Largest power, energy or price a request may give (e.g. [kW], [kWh], [currency/kWh]): finite, and far above any
+town's, so that a schedule's LP stays well scaled."""
+NonNegative = Annotated[float, Field(ge=0.0, le=LARGEST)]
+Positive = Annotated[float, Field(gt=0.0, le=LARGEST)]
+Price = Annotated[float, Field(ge=-LARGEST, le=LARGEST)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 IdTag = Annotated[str, Field(min_length=1, max_length=20, description="OCPP idTag (RFID card) [≤ 20 characters].")]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain the NUL character (\\u0000)")
+        return value
+
+
+class _Patch(_In):
+    """A PATCH body: fields left out keep their value; those in ``not_null`` cannot be set to null."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _required_not_null(cls, value, info: ValidationInfo):
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("must not be null (leave the field out to keep its value)")
+        return value
 
 
 class _Out(BaseModel):
@@ -31,19 +98,19 @@ class _Out(BaseModel):
 
 class MunicipalityFields(_In):
     name: Name
-    timezone: str = Field(default="Asia/Tokyo", description="IANA time zone of the town.")
+    timezone: str = Field(default="Asia/Tokyo", max_length=64, description="IANA time zone of the town.")
     latitude_deg: float = Field(ge=-90, le=90, description="Town-hall latitude [degrees north].")
     longitude_deg: float = Field(ge=-180, le=180, description="Town-hall longitude [degrees east].")
     pv_kw: NonNegative = Field(default=0.0, description="Installed PV feeding the stations [kWp].")
     storage_kwh: NonNegative = Field(default=0.0, description="Stationary storage energy [kWh].")
     storage_kw: NonNegative = Field(default=0.0, description="Stationary storage power [kW].")
     grid_connection_limit_kw: Positive | None = Field(default=None, description="Town-side import limit [kW].")
-    import_price_per_kwh: float = Field(default=30.0, description="Grid import price [currency/kWh].")
-    export_price_per_kwh: float = Field(default=0.0, description="Export remuneration [currency/kWh].")
+    import_price_per_kwh: Price = Field(default=30.0, description="Grid import price [currency/kWh].")
+    export_price_per_kwh: Price = Field(default=0.0, description="Export remuneration [currency/kWh].")
     emission_factor_kg_per_kwh: NonNegative = Field(default=0.4535, description="Grid factor [kg CO2e/kWh].")
     carbon_price_per_kg: NonNegative = Field(default=0.0, description="Internal carbon price [currency/kg CO2e].")
     currency: str = Field(default="JPY", min_length=3, max_length=3)
-    feed_contact_email: str = Field(default="operator@example.org", description="GBFS feed contact.")
+    feed_contact_email: str = Field(default="operator@example.org", max_length=200, description="GBFS feed contact.")
 
     @model_validator(mode="after")
     def _known_timezone(self):
@@ -62,17 +129,31 @@ class MunicipalityCreate(MunicipalityFields):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL name of the town (GBFS feeds).")
 
 
-class MunicipalityUpdate(_In):
+class MunicipalityUpdate(_Patch):
+    not_null = frozenset(
+        {
+            "name",
+            "pv_kw",
+            "storage_kwh",
+            "storage_kw",
+            "import_price_per_kwh",
+            "export_price_per_kwh",
+            "emission_factor_kg_per_kwh",
+            "carbon_price_per_kg",
+            "feed_contact_email",
+        }
+    )
+
     name: Name | None = None
     pv_kw: NonNegative | None = None
     storage_kwh: NonNegative | None = None
     storage_kw: NonNegative | None = None
     grid_connection_limit_kw: Positive | None = None
-    import_price_per_kwh: float | None = None
-    export_price_per_kwh: float | None = None
+    import_price_per_kwh: Price | None = None
+    export_price_per_kwh: Price | None = None
     emission_factor_kg_per_kwh: NonNegative | None = None
     carbon_price_per_kg: NonNegative | None = None
-    feed_contact_email: str | None = None
+    feed_contact_email: str | None = Field(default=None, max_length=200)
 
 
 class MunicipalityOut(_Out):
@@ -125,17 +206,19 @@ class StationCreate(_In):
     address: str | None = Field(default=None, max_length=500)
     charger_kw: Positive = Field(default=6.0, le=350, description="AC power of one charger [kW].")
     connection_limit_kw: Positive | None = Field(default=None, description="Station grid connection [kW].")
-    parking_spaces: int | None = Field(default=None, ge=0)
+    parking_spaces: int | None = Field(default=None, ge=0, le=100_000)
 
 
-class StationUpdate(_In):
+class StationUpdate(_Patch):
+    not_null = frozenset({"name", "latitude_deg", "longitude_deg", "charger_kw"})
+
     name: Name | None = None
     latitude_deg: float | None = Field(default=None, ge=-90, le=90)
     longitude_deg: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = Field(default=None, max_length=500)
     charger_kw: Positive | None = Field(default=None, le=350)
     connection_limit_kw: Positive | None = None
-    parking_spaces: int | None = Field(default=None, ge=0)
+    parking_spaces: int | None = Field(default=None, ge=0, le=100_000)
 
 
 class StationOut(_Out):
@@ -150,21 +233,23 @@ class StationOut(_Out):
 
 
 class ChargerCreate(_In):
-    station_id: int
+    station_id: Id
     ocpp_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$", description="OCPP identity.")
     max_power_kw: Positive = Field(default=6.0, le=350)
     connectors: int = Field(default=1, ge=1, le=8)
 
 
-class ChargerUpdate(_In):
-    station_id: int | None = None
+class ChargerUpdate(_Patch):
+    not_null = frozenset({"station_id", "max_power_kw", "connectors"})
+
+    station_id: Id | None = None
     max_power_kw: Positive | None = Field(default=None, le=350)
     connectors: int | None = Field(default=None, ge=1, le=8)
 
 
 class ChargerOut(_Out):
     id: int
-    station_id: int
+    station_id: Id
     ocpp_id: str
     max_power_kw: float
     connectors: int
@@ -181,7 +266,7 @@ class ChargerOut(_Out):
 
 
 class VehicleCreate(_In):
-    station_id: int
+    station_id: Id
     name: Annotated[str, Field(min_length=1, max_length=100)]
     model: str = Field(default="nissan_sakura", description="Catalogue key (chisan.catalogue) or 'custom'.")
     usable_kwh: Positive | None = Field(default=None, description="Usable battery [kWh]; default: catalogue.")
@@ -196,8 +281,10 @@ class VehicleCreate(_In):
     is_disabled: bool = False
 
 
-class VehicleUpdate(_In):
-    station_id: int | None = None
+class VehicleUpdate(_Patch):
+    not_null = frozenset({"station_id", "name", "is_disabled", "reserve_fraction"})
+
+    station_id: Id | None = None
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     id_tag: IdTag | None = None
     is_disabled: bool | None = None
@@ -206,7 +293,7 @@ class VehicleUpdate(_In):
 
 class VehicleOut(_Out):
     id: int
-    station_id: int
+    station_id: Id
     name: str
     model: str
     usable_kwh: float
@@ -223,7 +310,7 @@ class VehicleOut(_Out):
 
 class TelemetryIn(_In):
     soc_fraction: Fraction
-    measured_at: AwareDatetime
+    measured_at: Time
 
 
 class MemberCreate(_In):
@@ -232,7 +319,9 @@ class MemberCreate(_In):
     id_tag: IdTag | None = None
 
 
-class MemberUpdate(_In):
+class MemberUpdate(_Patch):
+    not_null = frozenset({"name"})
+
     name: Name | None = None
     email: str | None = Field(default=None, max_length=200)
     id_tag: IdTag | None = None
@@ -249,11 +338,11 @@ class MemberOut(_Out):
 
 
 class BookingCreate(_In):
-    vehicle_id: int | None = Field(default=None, description="The car; omit and give station_id to get any car.")
-    station_id: int | None = Field(default=None, description="Book any car of this station.")
-    member_id: int | None = None
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    vehicle_id: Id | None = Field(default=None, description="The car; omit and give station_id to get any car.")
+    station_id: Id | None = Field(default=None, description="Book any car of this station.")
+    member_id: Id | None = None
+    start_at: Time
+    end_at: Time
     distance_km: Annotated[float, Field(ge=0, le=2000)] = Field(description="Planned distance [km].")
 
     @field_validator("end_at")
@@ -271,11 +360,13 @@ class BookingCreate(_In):
         return self
 
 
-class BookingUpdate(_In):
-    vehicle_id: int | None = None
-    member_id: int | None = None
-    start_at: AwareDatetime | None = None
-    end_at: AwareDatetime | None = None
+class BookingUpdate(_Patch):
+    not_null = frozenset({"vehicle_id", "start_at", "end_at", "distance_km"})
+
+    vehicle_id: Id | None = None
+    member_id: Id | None = None
+    start_at: Time | None = None
+    end_at: Time | None = None
     distance_km: Annotated[float, Field(ge=0, le=2000)] | None = None
 
 
@@ -296,12 +387,12 @@ class BookingOut(_Out):
 
 
 class LateReturnIn(_In):
-    expected_return_at: AwareDatetime
+    expected_return_at: Time
     soc_fraction: Fraction | None = Field(default=None, description="State of charge reported by the car, if known.")
 
 
 class ReturnIn(_In):
-    returned_at: AwareDatetime
+    returned_at: Time
     soc_fraction: Fraction | None = None
 
 
@@ -336,7 +427,7 @@ class BookingRefusal(BaseModel):
 
 
 class PvForecastIn(_In):
-    start_at: AwareDatetime
+    start_at: Time
     step_minutes: int = Field(default=15, ge=1, le=60)
     pv_kw: list[NonNegative] = Field(min_length=1, max_length=2000, description="PV output of the town [kW].")
 
@@ -435,3 +526,43 @@ class DashboardOut(BaseModel):
     bookings_today: list[BookingOut]
     schedule: ScheduleOut | None
     alerts: list[AlertOut]
+
+
+# --- error bodies (documented on every route; see chisan.service.main.add_error_handlers)
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="Where the fault is: 'body', 'path', 'query' or 'header', then the field.")
+    msg: str
+    type: str
+    input: Any = Field(default=None, description="The value at fault (at most 200 characters of it).")
+
+
+class ErrorOut(BaseModel):
+    """A refused request: the fields at fault, and one message naming them, the value and what is allowed."""
+
+    detail: list[ErrorItem]
+    message: str
+    request_id: str | None = Field(default=None, description="Id of the request (5xx only; quote it in reports).")
+
+
+class RefusalOut(BaseModel):
+    """A booking refused: why, and what is possible instead."""
+
+    detail: BookingRefusal
+    message: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` of the error answers ``codes``, each with its body (:class:`ErrorOut`)."""
+    what = {
+        401: "The X-API-Key header is missing, unknown or revoked.",
+        403: "The admin token is missing or wrong.",
+        404: "No such object in the caller's municipality.",
+        409: "The change conflicts with stored data.",
+        413: "The request body is larger than the service accepts (1 MB by default).",
+        422: "A field is not allowed: the message names it, its value and what is allowed.",
+        431: "The request headers are larger than the service accepts (16 KB by default).",
+        503: "The database is unavailable, or the request ran out of time; nothing changed. See Retry-After.",
+    }
+    return {code: {"model": ErrorOut, "description": what[code]} for code in codes}

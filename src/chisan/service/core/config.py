@@ -90,6 +90,18 @@ class Settings(BaseModel):
     ocpp_power_limit_factor : float
         Largest plausible metered power as a multiple of the charger's rated power [-]; above it the meter value is
         refused.
+    booking_horizon_days : float
+        A booking starts at most this far ahead [days].
+    booking_max_hours : float
+        A booking lasts at most this long [h].
+    max_body_bytes : int
+        Largest request body [bytes]; a larger one is refused with 413 before it is parsed.
+    max_header_bytes : int
+        Largest total size of a request's headers [bytes]; larger ones are refused with 431.
+    request_budget_s : float
+        Time budget of a booking's admission [s]; beyond it the request is answered 503 (nothing stored).
+    clock_skew_s : float
+        How far in the future a reported time (telemetry, a return) may be, for clocks that run ahead [s].
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -133,6 +145,12 @@ class Settings(BaseModel):
     ocpp_auth_failures_per_minute: int = Field(default=5, ge=1, le=10_000)
     ocpp_clock_skew_s: float = Field(default=300.0, ge=0, le=86_400)
     ocpp_power_limit_factor: float = Field(default=1.5, ge=1.0, le=10.0)
+    booking_horizon_days: float = Field(default=90.0, gt=0, le=3650)
+    booking_max_hours: float = Field(default=168.0, gt=0, le=24 * 366)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    request_budget_s: float = Field(default=10.0, gt=0)
+    clock_skew_s: float = Field(default=300.0, ge=0)
 
     @field_validator("step_minutes")
     @classmethod

@@ -5,7 +5,7 @@ and ``chargers.auth_key_set_at`` when it was last set or rotated. Existing charg
 profile 1 or 2 they connect once their town has set one through ``POST /api/v1/chargers/{id}/authorization-key``.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02 06:50:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import chisan.service.models
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from chisan.service import crud, schemas
-from chisan.service.api.deps import AdminTown, NowDep, OperateTown, ReadTown, SessionDep
+from chisan.service.api.deps import AdminTown, NowDep, OperateTown, ReadTown, SessionDep, SettingsDep
 
 router = APIRouter(tags=["fleet"])
 
 
 @router.get("/vehicles", response_model=list[schemas.VehicleOut])
-def list_vehicles(session: SessionDep, municipality: ReadTown, station_id: int | None = None):
+def list_vehicles(session: SessionDep, municipality: ReadTown, station_id: schemas.IdQuery = None):
     return crud.list_vehicles(session, municipality_id=municipality.id, station_id=station_id)
 
 
@@ -22,30 +22,42 @@ def create_vehicle(session: SessionDep, municipality: AdminTown, body: schemas.V
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=schemas.VehicleOut)
-def read_vehicle(session: SessionDep, municipality: ReadTown, vehicle_id: int):
+def read_vehicle(session: SessionDep, municipality: ReadTown, vehicle_id: schemas.IdPath):
     return crud.get_vehicle(session, municipality_id=municipality.id, vehicle_id=vehicle_id)
 
 
 @router.patch("/vehicles/{vehicle_id}", response_model=schemas.VehicleOut)
-def update_vehicle(session: SessionDep, municipality: AdminTown, vehicle_id: int, body: schemas.VehicleUpdate):
+def update_vehicle(
+    session: SessionDep, municipality: AdminTown, vehicle_id: schemas.IdPath, body: schemas.VehicleUpdate
+):
     return crud.update_vehicle(session, municipality_id=municipality.id, vehicle_id=vehicle_id, data=body)
 
 
 @router.delete("/vehicles/{vehicle_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_vehicle(session: SessionDep, municipality: AdminTown, vehicle_id: int):
+def delete_vehicle(session: SessionDep, municipality: AdminTown, vehicle_id: schemas.IdPath):
     crud.delete_vehicle(session, municipality_id=municipality.id, vehicle_id=vehicle_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/vehicles/{vehicle_id}/telemetry", response_model=schemas.VehicleOut)
-def record_telemetry(session: SessionDep, municipality: OperateTown, vehicle_id: int, body: schemas.TelemetryIn):
-    """A state-of-charge reading from the car (kept unless a newer one is stored)."""
+def record_telemetry(
+    session: SessionDep,
+    municipality: OperateTown,
+    vehicle_id: schemas.IdPath,
+    body: schemas.TelemetryIn,
+    now: NowDep,
+    settings: SettingsDep,
+):
+    """A state-of-charge reading from the car (kept unless a newer one is stored; one from the future is
+    refused)."""
     return crud.record_soc(
         session,
         municipality_id=municipality.id,
         vehicle_id=vehicle_id,
         soc_fraction=body.soc_fraction,
         measured_at=body.measured_at,
+        now=now,
+        limits=crud.BookingLimits.of(settings),
     )
 
 
@@ -60,16 +72,18 @@ def create_member(session: SessionDep, municipality: OperateTown, body: schemas.
 
 
 @router.get("/members/{member_id}", response_model=schemas.MemberOut)
-def read_member(session: SessionDep, municipality: ReadTown, member_id: int):
+def read_member(session: SessionDep, municipality: ReadTown, member_id: schemas.IdPath):
     return crud.get_member(session, municipality_id=municipality.id, member_id=member_id)
 
 
 @router.patch("/members/{member_id}", response_model=schemas.MemberOut)
-def update_member(session: SessionDep, municipality: OperateTown, member_id: int, body: schemas.MemberUpdate):
+def update_member(
+    session: SessionDep, municipality: OperateTown, member_id: schemas.IdPath, body: schemas.MemberUpdate
+):
     return crud.update_member(session, municipality_id=municipality.id, member_id=member_id, data=body)
 
 
 @router.delete("/members/{member_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_member(session: SessionDep, municipality: OperateTown, member_id: int):
+def delete_member(session: SessionDep, municipality: OperateTown, member_id: schemas.IdPath):
     crud.delete_member(session, municipality_id=municipality.id, member_id=member_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

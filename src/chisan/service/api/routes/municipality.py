@@ -56,7 +56,7 @@ def create_api_key(session: SessionDep, municipality: AdminTown, body: api_keys.
 def update_api_key(
     session: SessionDep,
     municipality: AdminTown,
-    key_id: int,
+    key_id: schemas.IdPath,
     body: api_keys.ApiKeyUpdate,
     now: NowDep,
     keys: KeyCacheDep,
@@ -68,7 +68,9 @@ def update_api_key(
 
 
 @router.delete("/api-keys/{key_id}", response_model=api_keys.ApiKeyOut, responses=KEY_ERRORS)
-def revoke_api_key(session: SessionDep, municipality: AdminTown, key_id: int, now: NowDep, keys: KeyCacheDep):
+def revoke_api_key(
+    session: SessionDep, municipality: AdminTown, key_id: schemas.IdPath, now: NowDep, keys: KeyCacheDep
+):
     """Revoke a key (at once in this process, within seconds in the service's other processes)."""
     revoked = api_keys.revoke_key(session, municipality_id=municipality.id, key_id=key_id, now=now)
     keys.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
 from typing import Annotated
 
@@ -19,7 +18,9 @@ router = APIRouter(tags=["operations"])
 def list_alerts(
     session: SessionDep,
     municipality: ReadTown,
-    kind: Annotated[str | None, Query(description="overdraw, booking_at_risk, schedule_fallback")] = None,
+    kind: Annotated[
+        str | None, Query(max_length=50, description="overdraw, booking_at_risk, schedule_fallback")
+    ] = None,
 ):
     return crud.list_alerts(session, municipality_id=municipality.id, kind=kind)
 
@@ -28,13 +29,13 @@ def list_alerts(
 def list_sessions(
     session: SessionDep,
     municipality: ReadTown,
-    status: Annotated[str | None, Query(pattern="^(active|stopped)$")] = None,
+    status: Annotated[str | None, Query(max_length=20, pattern="^(active|stopped)$")] = None,
 ):
     return crud.list_sessions(session, municipality_id=municipality.id, status=status)
 
 
 @router.get("/metrics/stations", response_model=list[schemas.StationDayMetrics])
-def station_metrics(session: SessionDep, municipality: ReadTown, now: NowDep, day: dt.date | None = None):
+def station_metrics(session: SessionDep, municipality: ReadTown, now: NowDep, day: schemas.Day | None = None):
     """Per station, for one day (default today on the town's clock): bookings ready on time, energy delivered
     vs needed, PV share, grid kWh and cost, peak vs limit."""
     day = day or now.astimezone(zoneinfo.ZoneInfo(municipality.timezone)).date()

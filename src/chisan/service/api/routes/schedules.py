@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 
 from chisan.service import crud, models, schemas
 from chisan.service.api.deps import NowDep, OperateTown, OperationsDep, ReadTown, SessionDep
@@ -46,7 +45,7 @@ def latest_schedule(session: SessionDep, municipality: ReadTown):
 
 
 @router.get("/schedules/{schedule_id}", response_model=schemas.ScheduleOut)
-def read_schedule(session: SessionDep, municipality: ReadTown, schedule_id: int):
+def read_schedule(session: SessionDep, municipality: ReadTown, schedule_id: schemas.IdPath):
     return schedule_out(crud.get_schedule(session, municipality_id=municipality.id, schedule_id=schedule_id))
 
 
@@ -64,7 +63,7 @@ def get_pv_forecast(
     session: SessionDep,
     municipality: ReadTown,
     now: NowDep,
-    start_at: AwareDatetime | None = None,
+    start_at: schemas.Time | None = None,
     hours: Annotated[float, Query(gt=0, le=168)] = 36.0,
 ):
     start = start_at or now

@@ -21,17 +21,19 @@ def create_station(session: SessionDep, municipality: AdminTown, body: schemas.S
 
 
 @router.get("/stations/{station_id}", response_model=schemas.StationOut)
-def read_station(session: SessionDep, municipality: ReadTown, station_id: int):
+def read_station(session: SessionDep, municipality: ReadTown, station_id: schemas.IdPath):
     return crud.get_station(session, municipality_id=municipality.id, station_id=station_id)
 
 
 @router.patch("/stations/{station_id}", response_model=schemas.StationOut)
-def update_station(session: SessionDep, municipality: AdminTown, station_id: int, body: schemas.StationUpdate):
+def update_station(
+    session: SessionDep, municipality: AdminTown, station_id: schemas.IdPath, body: schemas.StationUpdate
+):
     return crud.update_station(session, municipality_id=municipality.id, station_id=station_id, data=body)
 
 
 @router.delete("/stations/{station_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_station(session: SessionDep, municipality: AdminTown, station_id: int):
+def delete_station(session: SessionDep, municipality: AdminTown, station_id: schemas.IdPath):
     crud.delete_station(session, municipality_id=municipality.id, station_id=station_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -48,16 +50,18 @@ def create_charger(session: SessionDep, municipality: AdminTown, body: schemas.C
 
 
 @router.get("/chargers/{charger_id}", response_model=schemas.ChargerOut)
-def read_charger(session: SessionDep, municipality: ReadTown, charger_id: int):
+def read_charger(session: SessionDep, municipality: ReadTown, charger_id: schemas.IdPath):
     return crud.get_charger(session, municipality_id=municipality.id, charger_id=charger_id)
 
 
 @router.patch("/chargers/{charger_id}", response_model=schemas.ChargerOut)
-def update_charger(session: SessionDep, municipality: AdminTown, charger_id: int, body: schemas.ChargerUpdate):
+def update_charger(
+    session: SessionDep, municipality: AdminTown, charger_id: schemas.IdPath, body: schemas.ChargerUpdate
+):
     return crud.update_charger(session, municipality_id=municipality.id, charger_id=charger_id, data=body)
 
 
 @router.delete("/chargers/{charger_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_charger(session: SessionDep, municipality: AdminTown, charger_id: int):
+def delete_charger(session: SessionDep, municipality: AdminTown, charger_id: schemas.IdPath):
     crud.delete_charger(session, municipality_id=municipality.id, charger_id=charger_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
