@@ -192,6 +192,13 @@ def towns_table(repeats: int, budget_s: float = 4.0) -> None:
 
 def main() -> None:
     global STEP_MINUTES
+    try:
+        import acnportal  # noqa: F401
+    except ImportError:
+        raise SystemExit(
+            "bench_scheduler.py needs acnportal (the baselines): pip install '.[bench]' in a virtual environment "
+            "of its own (acnportal installs a top-level 'tests' package that hides this repository's tests)"
+        ) from None
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs per method; the table shows the median time")
     parser.add_argument(
