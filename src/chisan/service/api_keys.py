@@ -28,10 +28,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chisan.service import models
+from chisan.service.core.db import SQLITE_BUSY_TIMEOUT_MS
 from chisan.service.crud import API_KEY_PREFIX, hash_api_key
 from chisan.service.errors import ConflictError, FieldError, NotFoundError
 
 LOGGER = logging.getLogger("chisan.service.api_keys")
+
+NOTE_BUSY_TIMEOUT_MS = 50
+"""How long the note of a key's last use waits for SQLite's write lock before it is given up [ms]."""
 
 LAST_USED_RESOLUTION_S = 60.0
 """``last_used_at`` is written at most once per this many seconds per key and process [s] (a write per request
@@ -204,7 +208,12 @@ def _note_use(session: Session, *, key_id: int, now: dt.datetime, stale: dt.date
     """``last_used_at = now`` unless another request wrote it less than a minute ago (best effort: a busy
     database costs the note, never the request)."""
     last = models.ApiKey.last_used_at
+    sqlite = session.get_bind().dialect.name == "sqlite"
     try:
+        if sqlite:
+            # a note is not worth queueing for the write lock (up to busy_timeout, 30 s) behind another writer:
+            # try once and give it up when the lock is taken
+            session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {NOTE_BUSY_TIMEOUT_MS}")
         session.execute(
             sa.update(models.ApiKey)
             .where(models.ApiKey.id == key_id, sa.or_(last.is_(None), last < stale))
@@ -214,6 +223,10 @@ def _note_use(session: Session, *, key_id: int, now: dt.datetime, stale: dt.date
     except SQLAlchemyError as err:
         session.rollback()
         LOGGER.warning("last use of API key %s not recorded: %s", key_id, err.__class__.__name__)
+    finally:
+        if sqlite:
+            session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            session.commit()
 
 
 class KeyCache:
