@@ -205,63 +205,6 @@ def _new_key(session: Session, *, municipality_id: int, name: str) -> tuple[mode
     return key, secret
 
 
-def create_api_key(session: Session, *, municipality_id: int, name: str) -> tuple[models.ApiKey, str]:
-    """A new key of the town; returns the stored key and the secret (shown once)."""
-    key, secret = _new_key(session, municipality_id=municipality_id, name=name)
-    session.commit()
-    return key, secret
-
-
-def list_api_keys(session: Session, *, municipality_id: int) -> Sequence[models.ApiKey]:
-    return session.scalars(
-        sa.select(models.ApiKey).where(models.ApiKey.municipality_id == municipality_id).order_by(models.ApiKey.id)
-    ).all()
-
-
-def revoke_api_key(session: Session, *, municipality_id: int, key_id: int, now: dt.datetime) -> models.ApiKey:
-    key = _one(session, models.ApiKey, municipality_id, key_id, field="key_id", what="API key")
-    if key.revoked_at is None:
-        key.revoked_at = now
-    session.commit()
-    return key
-
-
-class KeyCache:
-    """Keys seen valid recently: key hash → the municipality (a detached copy), for ``ttl_s`` seconds.
-
-    Saves the key lookup on every request. A key revoked (or a municipality changed) through this process is
-    dropped at once (:meth:`clear`); other processes of the service see the change within ``ttl_s``.
-    """
-
-    def __init__(self, ttl_s: float = 5.0, max_entries: int = 4096) -> None:
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, models.Municipality]] = {}
-
-    def get(self, key_hash: str) -> models.Municipality | None:
-        entry = self._entries.get(key_hash)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key_hash: str, municipality: models.Municipality) -> None:
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
-        self._entries[key_hash] = (time.monotonic() + self.ttl_s, municipality)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-def municipality_for_key(session: Session, *, key: str) -> models.Municipality | None:
-    """The town a valid, unrevoked key belongs to (None otherwise)."""
-    return session.scalars(
-        sa.select(models.Municipality)
-        .join(models.ApiKey, models.ApiKey.municipality_id == models.Municipality.id)
-        .where(models.ApiKey.key_hash == hash_api_key(key), models.ApiKey.revoked_at.is_(None))
-    ).first()
-
-
 # --- stations
 
 
