@@ -95,3 +95,16 @@ def test_on_typical_days_one_contract_covers_every_typical_day(runs):
     assert reduction.inputs.period.nunique() == 6
     assert basic_charge_per_kw(reduction.inputs) == pytest.approx(1890.0 * 12)
     assert m.objective.value >= basic_charge_per_kw(reduction.inputs) * peak
+
+
+def test_the_report_names_the_billed_tariff_with_its_compiled_prices(runs):
+    from chisan.report.render import _inputs_rows
+
+    with_basic, _ = runs
+    rows = {row["name"]: row["value"] for row in _inputs_rows(with_basic.prepared, with_basic.results)}
+    text = rows["Grid tariff"]
+    # the energy price 19.51 plus the renewable-energy levy 3.98 (FY2025), the surplus price 8.50, the basic charge
+    assert "23.49–23.49 JPY/kWh" in text
+    assert "8.50–8.50 JPY/kWh" in text
+    assert "1,890.00 JPY/kW/month" in text
+    assert "tepco_high_voltage_business" in text

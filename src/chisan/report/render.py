@@ -24,6 +24,7 @@ from chisan.plan.results import PlanResults
 from chisan.report import figures
 from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
+from chisan.tariffs.library import load_tariff
 
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
@@ -241,13 +242,7 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             f"{sc.fleet.heating_threshold_c} °C, cooling above {sc.fleet.cooling_threshold_c} °C); "
             f"{bk['trip_energy_kwh'].sum():,.0f} kWh over {len(bk):,} bookings",
         ),
-        (
-            "Grid tariff",
-            f"import {sc.grid.import_price_per_kwh} {inp.currency}/kWh"
-            + (f" ({tou})" if tou else "")
-            + f"; export {sc.grid.export_price_per_kwh} "
-            f"{inp.currency}/kWh",
-        ),
+        ("Grid tariff", _tariff_text(sc, inp, tou)),
         ("Grid emission factor", f"{ef_source}: mean {ef.mean() * 1000:.1f} g CO2e/kWh"),
         ("Policy", f"{target}; carbon price {sc.policy.carbon_price_per_t:,.0f} {inp.currency}/t"),
         (
@@ -536,3 +531,31 @@ def write_outputs(
 def package_template_exists() -> bool:
     """True when the report template ships with the package (used by tests of the wheel)."""
     return resources.files("chisan.report").joinpath("templates", "plan.html.j2").is_file()
+
+
+def _tariff_text(sc, inp, tou: str) -> str:
+    """The tariff row of the inputs table: the billed tariff with its prices as compiled, or the flat prices."""
+    tariff = sc.grid.tariff
+    if tariff is None:
+        return (
+            f"import {sc.grid.import_price_per_kwh} {inp.currency}/kWh"
+            + (f" ({tou})" if tou else "")
+            + f"; export {sc.grid.export_price_per_kwh} {inp.currency}/kWh"
+        )
+    if isinstance(tariff, str):
+        tariff = load_tariff(tariff)
+    imp, exp = inp.import_price_per_kwh, inp.export_price_per_kwh
+    dated = f", from {tariff.effective_from.isoformat()}" if tariff.effective_from else ""
+    levies = tariff.levies_jpy_per_kwh
+    basic = (
+        f"; basic charge {tariff.basic_charge_jpy_per_kw_month:,.2f} {inp.currency}/kW/month on the contract kW "
+        f"({tariff.contract.kind.replace('_', ' ')})"
+        if tariff.basic_charge_jpy_per_kw_month
+        else ""
+    )
+    source = f"; source: {tariff.source}" if tariff.source else ""
+    return (
+        f"{tariff.title or tariff.name} ({tariff.name}{dated}): import {imp.min():.2f}–{imp.max():.2f} "
+        f"{inp.currency}/kWh by season, day type and hour (mean {imp.mean():.2f}), levies {levies:.2f} "
+        f"{inp.currency}/kWh included; export {exp.min():.2f}–{exp.max():.2f} {inp.currency}/kWh{basic}{source}"
+    )
