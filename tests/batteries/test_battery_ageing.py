@@ -319,7 +319,9 @@ def test_performance_one_year_hourly_for_1000_packs() -> None:
 
 
 def test_errors_are_clear() -> None:
-    with pytest.raises(ScenarioError, match="lfp_250ah, lfp_naumann, nmc111_kokam"):
+    with pytest.raises(
+        ScenarioError, match="lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, nmc111_kokam, nmc811_lgmj1"
+    ):
         ageing_model("nmc999")
     annual = pd.Series(0.5, index=pd.date_range("2025-01-01", periods=48, freq="h"))
     for bad in (1.2, 0.0, -0.1):

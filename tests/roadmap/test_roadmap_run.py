@@ -219,3 +219,17 @@ def test_trajectory_summary_by_hand() -> None:
     assert (s["net_at_target_kg"], s["gap_at_target_kg"], s["reaches_target"]) == (3.0, 3.0, False)
     assert trajectory_summary(net, 2035)["reaches_target"]
     assert trajectory_summary(net, 2035)["gap_at_target_kg"] == 0.0
+
+
+def test_a_pack_named_by_ageing_model_ages_with_that_blast_lite_fit() -> None:
+    # [roadmap] ageing_model = "nmc811_lgmj1" (BLAST-Lite's LG MJ1 fit, NREL/BLAST-Lite 039b74d,
+    # Nmc811_GrSi_LGMJ1_4Ah_Battery._params_life): a car that never cycles (SOC 0.5, 25 °C) ages by calendar
+    # alone, q = 0.0353 exp(-1030/T) exp(57.7 · 0.5/T) (365 n)^0.743 at T = 298.15 K: 1.2288e-3 /day^0.743, so
+    # 0.0985 after one year and 0.1648 after two (80 % is reached after (0.2/k)^(1/0.743) = 947 days).
+    settings = roadmap_from_dict({"chemistry": "NMC811", "ageing_model": "nmc811_lgmj1", "start_year": 2026})
+    settings = settings.model_copy(update={"end_year": 2027, "plan_years": 2})
+    result = run_roadmap(town((1,)), settings, planner=FakePlanner())
+    soh = result.health[result.health["pack_id"] == "car001-p1"].set_index("year")["soh"]
+    k = 0.0353 * math.exp(-1030 / 298.15) * math.exp(57.7 * 0.5 / 298.15)
+    assert k == pytest.approx(1.2288e-3, rel=1e-4)
+    assert np.allclose(soh.to_numpy()[:2], 1 - k * (365.0 * np.arange(1, 3)) ** 0.743, rtol=0, atol=1e-12)

@@ -120,7 +120,11 @@ def test_planned_years() -> None:
         ),
         ({"route_shares": {"landfill": 1.0}}, r"unknown route\(s\) \['landfill'\]; allowed: resell, reuse"),
         ({"chemistry": "NCA"}, r"chemistry = 'NCA' \(line \d+\): unknown chemistry 'NCA'; allowed: NMC111, NMC622"),
-        ({"ageing_model": "nmc999"}, r"unknown ageing model 'nmc999'; allowed: lfp_250ah, lfp_naumann, nmc111_kokam"),
+        (
+            {"ageing_model": "nmc999"},
+            r"unknown ageing model 'nmc999'; allowed: lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, "
+            r"nmc111_kokam, nmc811_lgmj1",
+        ),
         ({"recycling_process": "smelting"}, r"unknown process 'smelting'; allowed: pyrometallurgy, hydrometallurgy"),
         ({"retire_soh_fraction": 0.6, "second_life_end_soh_fraction": 0.7}, r"must be below retire_soh_fraction"),
         ({"start_year": 2030, "end_year": 2030}, r"end_year = 2030 must be after start_year = 2030"),

@@ -18,7 +18,16 @@ name                 cell and source                                            
 ``nmc111_kokam``     Kokam 75 Ah NMC111|graphite pouch, Smith et al. 2017 [1]_               NMC111
 ``lfp_250ah``        250 Ah LFP|graphite prismatic, Gasper et al. 2023 [2]_                  LFP
 ``lfp_naumann``      Sony/Murata 3 Ah LFP|graphite 26650, Naumann et al. 2018, 2020 [4]_ [5]_  LFP
+``nmc811_lgmj1``     LG MJ1 3.5 Ah NMC811|graphite-Si 18650, EVERLASTING D2.3 data [8]_        NMC811
+``nca_panasonic``    Panasonic NCR18650B 3.2 Ah NCA|graphite, Keil 2016, Preger 2020 [9]_ [10]_  NCA
+``lmo_nissan_leaf``  used Nissan Leaf 66 Ah LMO|graphite half-modules, Braco 2020, 2022 [11]_     LMO
 ===================  ======================================================================  =========
+
+The last three are BLAST-Lite's fits [3]_ of the cited data (NREL, P. Gasper), one law for each:
+``q_cal = A exp(B/T) exp(C SOC/T) · t^p`` (t in days, no anode potential) and ``q_cyc = (A + B·Crate +
+C·DoD)(exp(D/T) + exp(-E/T)) · EFC^p`` (see :func:`blast_soc_calendar_rate`, :func:`blast_linear_cycle_rate`).
+``lmo_nissan_leaf`` is a second-life model: its relative capacity is relative to the module's capacity when
+its second life began (about 70 % of new in the data [11]_), and its cycle fade depends on throughput only.
 
 The equations and parameter values of the first two models were read from the source of BLAST-Lite
 1.1.1 (NREL, https://github.com/NREL/BLAST-Lite; BSD-3-Clause per its LICENSE file, "Apache Software
@@ -49,6 +58,19 @@ References
 .. [7] M. Schimpe, M. E. von Kuepach, M. Naumann, H. C. Hesse, K. Smith, A. Jossen (2018), Comprehensive
    modeling of temperature-dependent degradation mechanisms in lithium iron phosphate batteries, Journal of
    the Electrochemical Society 165(2), A181. doi:10.1149/2.1181714jes
+.. [8] EVERLASTING project (2020), Deliverable D2.3, ageing tests of LG INR18650 MJ1 cells,
+   https://everlasting-project.eu/wp-content/uploads/2020/03/EVERLASTING_D2.3_final_20200228.pdf; model in
+   BLAST-Lite ``blast/models/nmc811_grSi_LGMJ1_4Ah_2020.py``, class ``Nmc811_GrSi_LGMJ1_4Ah_Battery``.
+.. [9] P. Keil, S. F. Schuster, J. Wilhelm, J. Travi, A. Hauser, R. C. Karl, A. Jossen (2016), Calendar aging
+   of lithium-ion batteries, Journal of the Electrochemical Society 163(9), A1872. doi:10.1149/2.0411609jes
+.. [10] Y. Preger et al. (2020), Degradation of commercial lithium-ion cells as a function of chemistry and
+   cycling conditions, Journal of the Electrochemical Society 167, 120532. doi:10.1149/1945-7111/abae37; model
+   in BLAST-Lite ``blast/models/nca_gr_Panasonic3Ah_2018.py``, class ``Nca_Gr_Panasonic3Ah_Battery``.
+.. [11] E. Braco, I. San Martín, A. Berrueta, P. Sanchis, A. Ursúa (2020), Experimental assessment of cycling
+   ageing of lithium-ion second-life batteries from electric vehicles, Journal of Energy Storage 32, 101695.
+   doi:10.1016/j.est.2020.101695 (cycling), and Braco et al. (2022), doi:10.1109/EEEIC/ICPSEUROPE54979.2022.9854784
+   (calendar); model in BLAST-Lite ``blast/models/lmo_gr_NissanLeaf66Ah_2ndLife_2020.py``, class
+   ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery``.
 """
 
 from __future__ import annotations
@@ -129,6 +151,62 @@ NAUMANN_LFP_PARAMETERS: Mapping[str, float] = MappingProxyType(
     }
 )
 """Naumann et al. LFP|graphite calendar [4]_ and cycle [5]_ ageing model (DESIGN.md §7)."""
+
+# The three BLAST-Lite fits below: values of ``_params_life`` in BLAST-Lite's sources [3]_ (NREL/BLAST-Lite,
+# commit 039b74dce80fd09162c1a28b9e7abae15e93ce32), file and class named in each docstring. qcal_A [1/day^qcal_p],
+# qcal_B and qcal_C [K], qcyc_A..qcyc_C [1/EFC^qcyc_p], qcyc_D and qcyc_E [K].
+
+NMC811_LGMJ1_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        "qcal_A": 0.0353,
+        "qcal_B": -1.03e3,
+        "qcal_C": 57.7,
+        "qcal_p": 0.743,
+        "qcyc_A": 1.77e-7,
+        "qcyc_B": 8.08e-13,
+        "qcyc_C": 2.21e-7,
+        "qcyc_D": 2.25e3,
+        "qcyc_E": 1.14e4,
+        "qcyc_p": 0.695,
+    }
+)
+"""LG MJ1 NMC811|Gr-Si 18650 [8]_: BLAST-Lite ``blast/models/nmc811_grSi_LGMJ1_4Ah_2020.py``,
+``Nmc811_GrSi_LGMJ1_4Ah_Battery._params_life``. Tested 0-50 °C, DoD 0.2-0.8 (all cycling at 80 % DoD), SOC
+0.1-0.9, up to 1 C charge and 3 C discharge; no knee is modelled."""
+
+NCA_PANASONIC_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        "qcal_A": 75.4,
+        "qcal_B": -3.34e3,
+        "qcal_C": 353.0,
+        "qcal_p": 0.512,
+        "qcyc_A": 1.86e-6,
+        "qcyc_B": 4.74e-11,
+        "qcyc_C": 1.77e-4,
+        "qcyc_D": 3.34e-11,
+        "qcyc_E": 2.81e-9,
+        "qcyc_p": 0.699,
+    }
+)
+"""Panasonic NCR18650B NCA|graphite [9]_ [10]_: BLAST-Lite ``blast/models/nca_gr_Panasonic3Ah_2018.py``,
+``Nca_Gr_Panasonic3Ah_Battery._params_life``. Cycle tests 15-35 °C, DoD 0.8-1, up to 0.5 C charge and 2 C
+discharge; the fitted D and E are so small that the cycling rate is, in effect, independent of temperature
+(``exp(D/T) + exp(-E/T) = 2``), which BLAST-Lite warns may be optimistic outside 25-45 °C."""
+
+LMO_NISSAN_LEAF_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        "qcal_A": 3.25e8,
+        "qcal_B": -7.58e3,
+        "qcal_C": 162.0,
+        "qcal_p": 0.464,
+        "qcyc_A": 7.58e-5,
+        "qcyc_p": 1.08,
+    }
+)
+"""Used Nissan Leaf 66 Ah LMO|graphite half-modules (second life) [11]_: BLAST-Lite
+``blast/models/lmo_gr_NissanLeaf66Ah_2ndLife_2020.py``, ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery._params_life``.
+Cycle fade ``7.58e-5 · EFC^1.08`` whatever the stress (tested at 25 °C, 100 % DoD, 1 C only, see
+:func:`lmo_nissan_leaf_cycle_rate`)."""
 
 
 # --- graphite anode potential -------------------------------------------------------------------------------
@@ -363,6 +441,97 @@ def naumann_lfp_cycle_rate(
     return (params["a_c"] * c + params["b_c"]) * (params["a_d"] * (dod - 0.6) ** 3 + params["b_d"]) / 100.0
 
 
+# --- BLAST-Lite fits: NMC811 LG MJ1, NCA Panasonic, second-life Nissan Leaf -------------------------------
+
+
+def blast_soc_calendar_rate(temp_c: Any, soc: Any, params: Mapping[str, float]) -> np.ndarray:
+    """Calendar fade rate of BLAST-Lite's SOC-based fits [3]_, ``q_cal = k_cal · t^qcal_p`` with t in days.
+
+    ``k_cal = qcal_A exp(qcal_B / T) exp(qcal_C SOC / T)`` (``update_rates`` of BLAST-Lite's
+    ``Nmc811_GrSi_LGMJ1_4Ah_Battery``, ``Nca_Gr_Panasonic3Ah_Battery`` and
+    ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery``): the SOC itself, not the anode potential, sets the rate.
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Cell temperature [°C].
+    soc : array-like
+        State of charge [fraction].
+    params : mapping
+        :data:`NMC811_LGMJ1_PARAMETERS`, :data:`NCA_PANASONIC_PARAMETERS` or :data:`LMO_NISSAN_LEAF_PARAMETERS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k_cal`` [1/day^qcal_p]; e.g. LG MJ1 at 20 °C, SOC 0.5: 0.0353 · exp(-1030/293.15) ·
+        exp(28.85/293.15) = 1.1606e-3.
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    soc = np.asarray(soc, dtype=float)
+    # k_cal = A exp(B/T) exp(C SOC/T), BLAST-Lite [3] (update_rates of the classes named above)
+    return params["qcal_A"] * np.exp(params["qcal_B"] / temp_k) * np.exp(params["qcal_C"] * soc / temp_k)
+
+
+def blast_linear_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = NMC811_LGMJ1_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate of BLAST-Lite's LG MJ1 and Panasonic NCA fits [3]_, ``q_cyc = k_cyc · EFC^qcyc_p``.
+
+    ``k_cyc = (qcyc_A + qcyc_B Crate + qcyc_C DoD)(exp(qcyc_D / T) + exp(-qcyc_E / T))``, linear in DoD (assumed,
+    BLAST-Lite notes there are no data on it) and in C-rate. ``mean_soc`` is accepted for a common signature.
+
+    Parameters
+    ----------
+    temp_c : array-like
+        Cell temperature [°C].
+    dod : array-like
+        Depth of discharge [fraction].
+    c_rate : array-like
+        C-rate stressor [1/h] (the C-rate while cycling, as for :func:`lfp_250ah_cycle_rate`). BLAST-Lite takes
+        the day's time average instead; for these two cells the C-rate coefficient is 4-5 orders of magnitude
+        below the others (8.08e-13 vs 1.77e-7 for the MJ1), so the two definitions give the same fade to
+        < 1e-4.
+
+    Notes
+    -----
+    BLAST-Lite averages ``k_cyc`` over the temperature samples of the step; here it is evaluated at the step's
+    mean temperature. The two agree exactly at constant temperature.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``k_cyc`` [1/EFC^qcyc_p].
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    dod = np.asarray(dod, dtype=float)
+    rate = np.asarray(c_rate, dtype=float)
+    # k_cyc = (A + B Crate + C DoD)(exp(D/T) + exp(-E/T)), BLAST-Lite [3] (update_rates)
+    return (params["qcyc_A"] + params["qcyc_B"] * rate + params["qcyc_C"] * dod) * (
+        np.exp(params["qcyc_D"] / temp_k) + np.exp(-params["qcyc_E"] / temp_k)
+    )
+
+
+def lmo_nissan_leaf_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any = 0.0,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = LMO_NISSAN_LEAF_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate of the second-life Nissan Leaf model [11]_: the constant ``qcyc_A`` [1/EFC^qcyc_p].
+
+    BLAST-Lite's ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery.update_states`` advances the cycle fade with
+    ``qcyc_A`` alone, since the cycling data are at one condition (25 °C, 100 % DoD, 1 C) [3]_; the stressors
+    are accepted for a common signature and only set the shape of the result.
+    """
+    shape = np.broadcast(np.asarray(temp_c), np.asarray(dod), np.asarray(c_rate), np.asarray(mean_soc)).shape
+    return np.full(shape, params["qcyc_A"])
+
+
 # --- state updates ------------------------------------------------------------------------------------------
 
 
@@ -436,7 +605,9 @@ class AgeingModel:
     name : str
         Key in :data:`AGEING_MODELS`.
     chemistry : str
-        Cell chemistry (``"NMC111"``, ``"LFP"``), as in :mod:`chisan.batteries.materials`.
+        Cell chemistry of the cell the model was fitted to (``"NMC111"``, ``"NMC811"``, ``"NCA"``, ``"LMO"``,
+        ``"LFP"``); descriptive only (the materials of :mod:`chisan.batteries.materials` follow the pack's own
+        chemistry).
     calendar_rate : callable
         ``(temp_c, soc) -> k`` [1/day^calendar_exponent].
     calendar_exponent : float
@@ -494,6 +665,39 @@ AGEING_MODELS: Mapping[str, AgeingModel] = MappingProxyType(
             cycle_rate=partial(naumann_lfp_cycle_rate, params=NAUMANN_LFP_PARAMETERS),
             cycle_exponent=NAUMANN_LFP_PARAMETERS["p_cyc"],
             description="LFP|graphite 26650, Naumann et al. 2018 (calendar), 2020 (cycle)",
+        ),
+        "nmc811_lgmj1": AgeingModel(
+            name="nmc811_lgmj1",
+            chemistry="NMC811",
+            calendar_rate=partial(blast_soc_calendar_rate, params=NMC811_LGMJ1_PARAMETERS),
+            calendar_exponent=NMC811_LGMJ1_PARAMETERS["qcal_p"],
+            cycle_rate=partial(blast_linear_cycle_rate, params=NMC811_LGMJ1_PARAMETERS),
+            cycle_exponent=NMC811_LGMJ1_PARAMETERS["qcyc_p"],
+            description="LG MJ1 3.5 Ah NMC811|graphite-Si 18650, BLAST-Lite fit (NREL) of EVERLASTING D2.3 data",
+        ),
+        "nca_panasonic": AgeingModel(
+            name="nca_panasonic",
+            chemistry="NCA",
+            calendar_rate=partial(blast_soc_calendar_rate, params=NCA_PANASONIC_PARAMETERS),
+            calendar_exponent=NCA_PANASONIC_PARAMETERS["qcal_p"],
+            cycle_rate=partial(blast_linear_cycle_rate, params=NCA_PANASONIC_PARAMETERS),
+            cycle_exponent=NCA_PANASONIC_PARAMETERS["qcyc_p"],
+            description=(
+                "Panasonic NCR18650B 3.2 Ah NCA|graphite, BLAST-Lite fit (NREL) of Keil et al. 2016 (calendar) "
+                "and Preger et al. 2020 (cycle)"
+            ),
+        ),
+        "lmo_nissan_leaf": AgeingModel(
+            name="lmo_nissan_leaf",
+            chemistry="LMO",
+            calendar_rate=partial(blast_soc_calendar_rate, params=LMO_NISSAN_LEAF_PARAMETERS),
+            calendar_exponent=LMO_NISSAN_LEAF_PARAMETERS["qcal_p"],
+            cycle_rate=partial(lmo_nissan_leaf_cycle_rate, params=LMO_NISSAN_LEAF_PARAMETERS),
+            cycle_exponent=LMO_NISSAN_LEAF_PARAMETERS["qcyc_p"],
+            description=(
+                "Used Nissan Leaf 66 Ah LMO|graphite modules in second life, BLAST-Lite fit (NREL) of Braco et al. "
+                "2020, 2022; capacity relative to the start of second life"
+            ),
         ),
     }
 )

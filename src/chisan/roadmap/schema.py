@@ -167,7 +167,13 @@ class RoadmapSettings(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="SOC at which reused packs the plan does not use are kept."
     )
     chemistry: str | None = Field(default=None, description="Cell chemistry; default the vehicle's.")
-    ageing_model: str | None = Field(default=None, description="Ageing model name; default by chemistry.")
+    ageing_model: str | None = Field(
+        default=None,
+        description=(
+            "Ageing model name (nmc111_kokam, lfp_250ah, lfp_naumann, nmc811_lgmj1, nca_panasonic, "
+            "lmo_nissan_leaf); default by chemistry."
+        ),
+    )
     battery_temperature_offset_c: float = Field(
         default=0.0, ge=-20, le=40, description="Cell temperature above the air temperature [°C]."
     )
@@ -321,8 +327,12 @@ DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
     "NMC811": "nmc111_kokam",
     "LFP": "lfp_250ah",
 }
-"""Ageing model used for each chemistry when the roadmap names none. The Kokam NMC111 model (Smith et al.
-2017) is the only NMC model implemented, so NMC622 and NMC811 packs age with it: an approximation."""
+"""Ageing model used for each chemistry when the roadmap names none. NMC622 and NMC811 packs age with the
+Kokam NMC111 model (Smith et al. 2017): an approximation. BLAST-Lite's LG MJ1 NMC811|graphite-Si fit
+(``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a high-energy 18650 cell
+of poor life (about 9 % calendar fade in its first year at 20 °C and half charge, BLAST-Lite's own storage
+value 0.9069), not a car pack. ``nca_panasonic`` and ``lmo_nissan_leaf`` (used Leaf modules in second life) are
+selectable the same way; see :data:`chisan.batteries.ageing.AGEING_MODELS`."""
 
 
 def planned_years(years: list[int], plan_years: PlanYears) -> list[int]:
