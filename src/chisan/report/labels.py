@@ -22,6 +22,7 @@ KPI_LABELS = {
     "pv_self_consumption": "Local renewable output used in the town",
     "self_sufficiency": "Self-sufficiency",
     "peak_grid_import_kw": "Peak grid import",
+    "contract_kw": "Contract kW of the basic charge (highest 30-minute demand)",
     "charging_kwh_per_year": "Energy charged",
     "trip_energy_kwh_per_year": "Energy the trips took",
     "km_per_year": "Distance driven",
