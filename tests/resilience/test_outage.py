@@ -101,3 +101,13 @@ def test_distribution_and_probability_of_the_full_outage():
     assert p[24.0] == pytest.approx((h >= 24).mean()) == res.full_outage_probability_fraction
     assert p.is_monotonic_decreasing
     assert res.summary().loc["resilience_hours_max", "value"] == 24.0
+
+
+def test_vectorised_over_starts_equals_reopts_loop_one_start_at_a_time():
+    from tests.resilience.reference_loop import random_sources, simulate_loop
+
+    s = random_sources(500, seed=3)
+    fast = simulate_outages(s, outage_h=72, call_delay_h=2)
+    slow = simulate_loop(s, outage_h=72, call_delay_h=2)
+    np.testing.assert_array_equal(fast, slow)
+    assert 0 < (fast == 72).mean() < 1  # the case has starts that survive and starts that do not
