@@ -27,7 +27,7 @@ def simulate_one_start(s: OutageSources, start: int, outage_h: float, call_delay
                 max(min(-net, s.storage_kw, (s.storage_kwh - storage) / (s.storage_charge_efficiency_fraction * dt)), 0)
                 * s.storage_charge_efficiency_fraction
                 * dt
-            )  # noqa: E501
+            )
             continue
         d = min(net, s.storage_kw, storage * s.storage_discharge_efficiency_fraction / dt)
         storage -= d * dt / s.storage_discharge_efficiency_fraction

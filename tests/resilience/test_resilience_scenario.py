@@ -93,3 +93,26 @@ def test_plan_reports_survival_of_every_start_hour(run):
     )
     heavier = simulate_plan(heavy, run.prepared.inputs, run.results).survival["hours_survived_h"]
     assert (heavier <= h).all() and (heavier < h).any()
+
+
+def test_report_section_and_tables(run, tmp_path):
+    from chisan.report.render import write_outputs
+
+    out = write_outputs(
+        tmp_path / "out",
+        run.prepared,
+        run.results,
+        run.checks,
+        scenario_text="",
+        scenario_name="small",
+        solve_seconds=0.0,
+        resilience=run.resilience,
+    )
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Emergency power at the shelters" in html
+    pct = f"{run.resilience.full_outage_probability_fraction * 100:.1f} % of the start steps"
+    assert pct in html
+    survival = pd.read_csv(out / "outage_survival.csv", index_col=0)
+    np.testing.assert_allclose(survival["hours_survived_h"], run.resilience.survival["hours_survived_h"])
+    probs = pd.read_csv(out / "outage_probabilities.csv")
+    assert probs["duration_h"].iloc[-1] == 24.0
