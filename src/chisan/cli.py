@@ -157,6 +157,7 @@ def plan(
                 solve_seconds=run.seconds["solve"],
                 economics=run.economics,
                 bau=run.bau,
+                resilience=run.resilience,
             )
     except ChisanError as err:
         fail(err)

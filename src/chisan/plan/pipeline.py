@@ -16,6 +16,8 @@ from chisan.plan.dispatch import RollingSettings
 from chisan.plan.prepare import PreparedPlan, prepare_inputs
 from chisan.plan.results import PlanResults, build_results
 from chisan.plan.solve import Solution, solve_plan
+from chisan.resilience.outage import OutageResult
+from chisan.resilience.plan import simulate_plan
 from chisan.scenario.sanity import warn_implausible
 from chisan.scenario.schema import Scenario
 
@@ -44,6 +46,8 @@ class PlanRun:
         checked the same way; None when skipped.
     economics : Economics or None
         The plan appraised against ``bau``.
+    resilience : OutageResult or None
+        Outage survival of the shelters over every start step (scenarios with a ``[resilience]`` table).
     """
 
     prepared: PreparedPlan
@@ -53,6 +57,7 @@ class PlanRun:
     seconds: dict[str, float]
     bau: PlanResults | None = None
     economics: Economics | None = None
+    resilience: OutageResult | None = None
 
 
 def plan_scenario(
@@ -114,6 +119,11 @@ def plan_scenario(
     results = build_results(scenario, prepared.inputs, solution, prepared.assignment)
     seconds["check_results"] = time.perf_counter() - t
     run = PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)
+    if scenario.resilience is not None:
+        t = time.perf_counter()
+        say("simulating outages from every start hour", 0.0)
+        run.resilience = simulate_plan(scenario, prepared.inputs, results)
+        seconds["resilience"] = time.perf_counter() - t
     if business_as_usual:
         t = time.perf_counter()
         say("business as usual: the same town without new PV, wind or storage", 0.0)

@@ -24,6 +24,8 @@ from chisan.plan.results import PlanResults
 from chisan.report import figures
 from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
+from chisan.resilience.outage import OutageResult
+from chisan.resilience.report import resilience_context
 from chisan.tariffs.library import load_tariff
 
 
@@ -297,6 +299,7 @@ def render_report(
     solve_seconds: float,
     economics: Economics | None = None,
     bau: PlanResults | None = None,
+    resilience: OutageResult | None = None,
 ) -> str:
     """The plan report as one HTML string (plotly.js embedded, so it opens offline); with ``economics`` and
     ``bau`` it has a section comparing the plan with business as usual."""
@@ -425,6 +428,8 @@ def render_report(
             "cash_flows.parquet (year by year), cost_comparison.csv (plan and business as usual by component), "
             "bau_kpis.csv and bau_costs.csv."
         )
+    if sc.resilience is not None:
+        files += " Emergency power: outage_survival.csv, outage_probabilities.csv and outage_kpis.csv."
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("chisan.report", "templates"), autoescape=False, undefined=jinja2.StrictUndefined
     )
@@ -457,6 +462,7 @@ def render_report(
         total_cost=num(k["total_cost_per_year"]),
         scaled=scaled,
         **_economics_context(economics, bau, cur),
+        **resilience_context(resilience, sc.resilience),
         **figs,
         **week_texts,
     )
@@ -473,6 +479,7 @@ def write_outputs(
     solve_seconds: float,
     economics: Economics | None = None,
     bau: PlanResults | None = None,
+    resilience: OutageResult | None = None,
 ) -> Path:
     """Write the report and tables into ``out_dir`` atomically (temporary folder, then renamed into place).
 
@@ -491,6 +498,7 @@ def write_outputs(
             solve_seconds=solve_seconds,
             economics=economics,
             bau=bau,
+            resilience=resilience,
         )
         (tmp / "report.html").write_text(html, encoding="utf-8")
         results.kpis.to_csv(tmp / "kpis.csv")
@@ -513,6 +521,10 @@ def write_outputs(
             economics.comparison.to_csv(tmp / "cost_comparison.csv")
             bau.kpis.to_csv(tmp / "bau_kpis.csv")
             bau.costs.to_csv(tmp / "bau_costs.csv")
+        if resilience is not None:
+            resilience.survival.to_csv(tmp / "outage_survival.csv")
+            resilience.probabilities.to_csv(tmp / "outage_probabilities.csv", index=False)
+            resilience.summary().to_csv(tmp / "outage_kpis.csv")
         (tmp / "scenario.toml").write_text(scenario_text, encoding="utf-8")
         meta = {
             "chisan": __version__,

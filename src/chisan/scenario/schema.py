@@ -403,6 +403,61 @@ class Baseline(_Section):
     )
 
 
+class Shelter(_Section):
+    """An evacuation shelter (town hall, school gym) kept supplied during a grid outage."""
+
+    name: str = Field(min_length=1)
+    station: str | None = Field(
+        default=None, description="Car-sharing base at the shelter: cars parked there when the outage starts plug in."
+    )
+    critical_load_kw: NonNegative | None = Field(
+        default=None, description="Constant critical load (lights, phones, a pump, a fridge) [kW]."
+    )
+    critical_load_csv: Path | None = Field(
+        default=None,
+        description="Critical load profile: a CSV with a column 'critical_load_kw' [kW], 24 rows (hour of day) or "
+        "one row per step of the horizon.",
+    )
+
+    @model_validator(mode="after")
+    def _one_load(self) -> Shelter:
+        given = (self.critical_load_kw is not None) + (self.critical_load_csv is not None)
+        if given != 1:
+            raise ValueError(
+                f"shelter {self.name!r}: give exactly one of critical_load_kw (a constant [kW]) or critical_load_csv "
+                f"(a profile), not {'both' if given == 2 else 'neither'}"
+            )
+        return self
+
+
+class Resilience(_Section):
+    """Emergency power: how long the shelters would stay supplied if the grid failed (REopt's outage simulation)."""
+
+    shelters: list[Shelter] = Field(min_length=1, description="The shelters, supplied together as one microgrid.")
+    outage_h: Annotated[float, Field(gt=0, le=720)] = Field(default=72.0, description="Outage length to survive [h].")
+    v2h_kw_per_car: Positive = Field(
+        default=6.0, le=50, description="V2H/V2B discharge power of one car into a shelter [kW]."
+    )
+    v2h_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.9, description="Battery-to-shelter efficiency of the V2H/V2B unit."
+    )
+    called_stations: list[str] | Literal["all", "none"] = Field(
+        default="none",
+        description="Bases whose cars may be called to a shelter ('all', 'none' or a list of station names); "
+        "a called car arrives after call_delay_h with the energy it had when the outage started.",
+    )
+    call_delay_h: NonNegative = Field(default=1.0, le=48, description="Time for a called car to reach a shelter [h].")
+    reserve_soc_fraction: Fraction = Field(
+        default=0.2, description="Energy each car keeps (to drive, or for the next day) [fraction of usable]."
+    )
+    pv_share_fraction: Fraction = Field(
+        default=1.0, description="Share of the plan's PV that feeds the shelters when islanded."
+    )
+    storage_share_fraction: Fraction = Field(
+        default=1.0, description="Share of the plan's stationary storage that feeds the shelters when islanded."
+    )
+
+
 class Solver(_Section):
     """How the plan is solved."""
 
@@ -431,6 +486,9 @@ class Scenario(_Section):
     finance: Finance = Finance()
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
+    resilience: Resilience | None = Field(
+        default=None, description="Shelters and outage to simulate after the plan solves (none = not simulated)."
+    )
     sensitivity: Sensitivity | None = Field(
         default=None, description="Inputs varied by `chisan compare` (`chisan plan` ignores them)."
     )
@@ -451,6 +509,24 @@ class Scenario(_Section):
             raise ValueError("give member_share_fraction for every station or for none")
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"member_share_fraction of the stations must sum to 1, they sum to {sum(given):.4g}")
+        return self
+
+    @model_validator(mode="after")
+    def _resilience_names_stations(self) -> Scenario:
+        if self.resilience is None:
+            return self
+        known = [s.name for s in self.stations]
+        named = [(f"resilience.shelters[{i}].station", sh.station) for i, sh in enumerate(self.resilience.shelters)]
+        called = self.resilience.called_stations
+        if isinstance(called, list):
+            named += [(f"resilience.called_stations[{i}]", name) for i, name in enumerate(called)]
+        for where, name in named:
+            if name is not None and name not in known:
+                raise ValueError(f"{where} = {name!r} is not a station; the stations are {', '.join(known)}")
+        shelters = [sh.name for sh in self.resilience.shelters]
+        dupes = sorted({n for n in shelters if shelters.count(n) > 1})
+        if dupes:
+            raise ValueError(f"resilience shelter names must be unique; repeated: {', '.join(dupes)}")
         return self
 
     def resolve(self, path: Path | None) -> Path | None:

@@ -1,0 +1,113 @@
+"""REopt's outage simulation, checked against numbers derived by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chisan.resilience.outage import OutageSources, outage_result, simulate_outages
+
+
+def sources(n: int = 48, **kw) -> OutageSources:
+    """Flat sources over ``n`` hourly steps; overrides as scalars or arrays."""
+    base = {
+        "critical_load_kw": 2.0,
+        "pv_kw": 0.0,
+        "storage_start_kwh": 0.0,
+        "storage_kwh": 0.0,
+        "storage_kw": 0.0,
+        "storage_charge_efficiency_fraction": 1.0,
+        "storage_discharge_efficiency_fraction": 1.0,
+        "parked_kwh": 0.0,
+        "parked_cars": 0.0,
+        "called_kwh": 0.0,
+        "called_cars": 0.0,
+        "v2h_kw_per_car": 6.0,
+        "v2h_efficiency_fraction": 1.0,
+        "dt_hours": 1.0,
+    }
+    base.update(kw)
+    arrays = (
+        "critical_load_kw",
+        "pv_kw",
+        "storage_start_kwh",
+        "parked_kwh",
+        "parked_cars",
+        "called_kwh",
+        "called_cars",
+    )
+    for key in arrays:
+        base[key] = np.broadcast_to(np.asarray(base[key], float), (n,)).copy()
+    return OutageSources(**base)
+
+
+def test_one_shelter_one_car_no_pv_hours_are_usable_energy_over_load():
+    # a car with 30 kWh, 8 kWh kept as reserve (20 % of 40 kWh usable): 22 kWh usable at 2 kW → 11 h
+    usable_kwh = 30.0 - 0.2 * 40.0
+    hours = simulate_outages(sources(parked_kwh=usable_kwh, parked_cars=1), outage_h=72)
+    assert hours == pytest.approx(np.full(48, 22.0 / 2.0))
+
+
+def test_v2h_losses_shorten_the_supply():
+    # 22 kWh × 0.9 = 19.8 kWh delivered at 2 kW = 9.9 h: 9 whole hours met, the 10th not fully
+    hours = simulate_outages(sources(parked_kwh=22.0, parked_cars=1, v2h_efficiency_fraction=0.9), outage_h=72)
+    assert set(hours) == {9.0}
+
+
+def test_a_load_above_the_v2h_power_is_not_met():
+    # one car of 6 kW cannot carry 8 kW, whatever it holds; two cars can: 40 kWh / 8 kW = 5 h
+    one = simulate_outages(sources(critical_load_kw=8.0, parked_kwh=40.0, parked_cars=1), outage_h=72)
+    two = simulate_outages(sources(critical_load_kw=8.0, parked_kwh=40.0, parked_cars=2), outage_h=72)
+    assert set(one) == {0.0}
+    assert set(two) == {5.0}
+
+
+def test_storage_and_pv_then_called_car_after_its_delay():
+    # storage 4 kWh covers 2 h at 2 kW; a called car with 10 kWh arriving after 2 h adds 5 h → 7 h
+    s = sources(storage_start_kwh=4.0, storage_kwh=10.0, storage_kw=5.0, called_kwh=10.0, called_cars=1)
+    assert set(simulate_outages(s, outage_h=72, call_delay_h=2.0)) == {7.0}
+    # arriving after 3 h it comes too late: the shelter went dark in hour 3
+    assert set(simulate_outages(s, outage_h=72, call_delay_h=3.0)) == {2.0}
+
+
+def test_pv_surplus_charges_the_storage_and_the_year_wraps():
+    # 4 steps: PV 6 kW in step 0 only, load 2 kW; storage empty at the start, 10 kWh / 5 kW, lossless.
+    # Start 0: PV meets 2 kW, 4 kW charge the storage (4 kWh) → steps 1, 2 from storage → step 3 dark: 3 h.
+    # Start 1: storage empty → 0 h. Start 3: step 3 dark at once → 0 h (PV of step 0 comes after wrapping, too late).
+    s = sources(n=4, pv_kw=[6.0, 0, 0, 0], storage_kwh=10.0, storage_kw=5.0)
+    assert list(simulate_outages(s, outage_h=4)) == [3.0, 0.0, 0.0, 0.0]
+    # with 2 kWh in store at every start, start 3 spends them in step 3, wraps to step 0 where PV meets the load
+    # and stores 4 kWh, which carry steps 1 and 2: 4 h, the whole outage
+    s = sources(n=4, pv_kw=[6.0, 0, 0, 0], storage_start_kwh=2.0, storage_kwh=10.0, storage_kw=5.0)
+    assert simulate_outages(s, outage_h=4)[3] == 4.0
+
+
+def test_quarter_hour_steps_count_hours():
+    # 15-minute steps: 22 kWh at 2 kW is still 11 h (44 steps)
+    hours = simulate_outages(sources(n=96, parked_kwh=22.0, parked_cars=1, dt_hours=0.25), outage_h=72)
+    assert set(hours) == {11.0}
+
+
+def test_distribution_and_probability_of_the_full_outage():
+    # loads of 1, 2, 4 and 8 kW, each for 100 h, on a 24 kWh car of 6 kW: an outage starting at the start of
+    # each block lasts 24, 12, 6 and 0 h (8 kW is above the car's power) of a 24 h outage
+    s = sources(n=4 * 100, critical_load_kw=np.repeat([1.0, 2.0, 4.0, 8.0], 100), parked_kwh=24.0, parked_cars=1)
+    res = outage_result(s, index=np.arange(400), outage_h=24, call_delay_h=0)
+    h = res.survival["hours_survived_h"].to_numpy()
+    assert h[0] == 24 and h[100] == 12 and h[200] == 6 and h[300] == 0
+    # REopt's probs_of_surviving: share of starts lasting ≥ d hours
+    p = res.probabilities.set_index("duration_h")["survival_probability_fraction"]
+    assert p[1.0] == pytest.approx((h >= 1).mean())
+    assert p[24.0] == pytest.approx((h >= 24).mean()) == res.full_outage_probability_fraction
+    assert p.is_monotonic_decreasing
+    assert res.summary().loc["resilience_hours_max", "value"] == 24.0
+
+
+def test_vectorised_over_starts_equals_reopts_loop_one_start_at_a_time():
+    from tests.resilience.reference_loop import random_sources, simulate_loop
+
+    s = random_sources(500, seed=3)
+    fast = simulate_outages(s, outage_h=72, call_delay_h=2)
+    slow = simulate_loop(s, outage_h=72, call_delay_h=2)
+    np.testing.assert_array_equal(fast, slow)
+    assert 0 < (fast == 72).mean() < 1  # the case has starts that survive and starts that do not
