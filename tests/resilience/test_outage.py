@@ -111,3 +111,87 @@ def test_vectorised_over_starts_equals_reopts_loop_one_start_at_a_time():
     slow = simulate_loop(s, outage_h=72, call_delay_h=2)
     np.testing.assert_array_equal(fast, slow)
     assert 0 < (fast == 72).mean() < 1  # the case has starts that survive and starts that do not
+
+
+def test_forty_kwh_usable_at_two_kw_last_twenty_hours():
+    # the brief's hand case: one shelter, one car, no PV, 40 kWh above reserve, 2 kW → 40 / 2 = 20 h
+    hours = simulate_outages(sources(n=8760, parked_kwh=40.0, parked_cars=1), outage_h=72)
+    assert hours.shape == (8760,)
+    assert set(hours) == {20.0}
+
+
+def test_fractional_hour_counts_only_whole_steps_fully_met():
+    # 41 kWh at 2 kW would be 20.5 h: the 21st hour is only half met, so it does not count (REopt's rule)
+    assert set(simulate_outages(sources(parked_kwh=41.0, parked_cars=1), outage_h=72)) == {20.0}
+
+
+def test_pv_only_with_a_known_daily_profile():
+    # PV 4 kW from 08:00 to 16:00 (8 h), 0 otherwise; load 2 kW; no storage, no car. An outage starting at hour h
+    # of the day with 8 ≤ h < 16 is supplied until 16:00 (16 − h hours); any other start goes dark at once.
+    day_pv_kw = np.where((np.arange(24) >= 8) & (np.arange(24) < 16), 4.0, 0.0)
+    s = sources(n=24 * 365, pv_kw=np.tile(day_pv_kw, 365))
+    res = outage_result(s, index=np.arange(24 * 365), outage_h=72, call_delay_h=0)
+    by_hour = res.survival["hours_survived_h"].to_numpy().reshape(365, 24)
+    expected = np.where((np.arange(24) >= 8) & (np.arange(24) < 16), 16 - np.arange(24), 0).astype(float)
+    np.testing.assert_array_equal(by_hour, np.tile(expected, (365, 1)))
+    p = res.probabilities.set_index("duration_h")["survival_probability_fraction"]
+    assert p[1.0] == pytest.approx(8 / 24)  # 8 of the 24 start hours last ≥ 1 h
+    assert p[8.0] == pytest.approx(1 / 24)  # only the 08:00 start lasts 8 h
+    assert p[9.0] == 0.0 and res.full_outage_probability_fraction == 0.0
+
+
+def test_survival_probability_of_a_constant_case():
+    # 40 kWh at 2 kW everywhere: every start lasts 20 h. A 20 h outage is always survived, a 24 h one never;
+    # P(≥ d) is 1 up to 20 h and 0 after.
+    s = sources(n=8760, parked_kwh=40.0, parked_cars=1)
+    assert outage_result(s, np.arange(8760), outage_h=20, call_delay_h=0).full_outage_probability_fraction == 1.0
+    res = outage_result(s, np.arange(8760), outage_h=24, call_delay_h=0)
+    assert res.full_outage_probability_fraction == 0.0
+    p = res.probabilities.set_index("duration_h")["survival_probability_fraction"]
+    np.testing.assert_array_equal(p.to_numpy(), np.where(np.arange(1, 25) <= 20, 1.0, 0.0))
+
+
+def test_energy_supplied_never_exceeds_what_is_available():
+    # for every start: the critical load met over the hours survived ≤ storage at the start × η_d + the cars'
+    # energy above reserve × η_V2H + the PV of those hours (PV can only be used once, directly or via storage)
+    from tests.resilience.reference_loop import random_sources
+
+    s = random_sources(2000, seed=7)
+    hours = simulate_outages(s, outage_h=72, call_delay_h=2)
+    n = len(s.critical_load_kw)
+    idx = (np.arange(n)[:, None] + np.arange(72)[None, :]) % n  # step of each start's outage hour
+    inside = np.arange(72)[None, :] < (hours / s.dt_hours)[:, None]
+    met_kwh = (s.critical_load_kw[idx] * inside).sum(axis=1) * s.dt_hours
+    pv_kwh = (s.pv_kw[idx] * inside).sum(axis=1) * s.dt_hours
+    available_kwh = (
+        np.minimum(s.storage_start_kwh, s.storage_kwh) * s.storage_discharge_efficiency_fraction
+        + (s.parked_kwh + s.called_kwh) * s.v2h_efficiency_fraction
+        + pv_kwh
+    )
+    assert (met_kwh <= available_kwh + 1e-6).all()
+    assert (hours > 0).any()  # the bound is checked on starts that supply something
+
+
+@pytest.mark.parametrize(
+    ("override", "call", "field"),
+    [
+        ({"dt_hours": 0.0}, {}, "dt_hours"),
+        ({}, {"outage_h": -1.0}, "outage_h"),
+        ({}, {"outage_h": 2.5}, "outage_h"),
+        ({}, {"call_delay_h": -1.0}, "call_delay_h"),
+        ({"v2h_efficiency_fraction": 1.2}, {}, "v2h_efficiency_fraction"),
+        ({"storage_kw": -5.0}, {}, "storage_kw"),
+        ({"parked_kwh": -3.0}, {}, "parked_kwh"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_the_argument(override, call, field):
+    kwargs = {"outage_h": 72.0, "call_delay_h": 0.0} | call
+    with pytest.raises(ValueError, match=field):
+        simulate_outages(sources(**override), **kwargs)
+
+
+def test_arrays_of_another_length_are_refused():
+    s = sources(n=48)
+    bad = OutageSources(**{**s.__dict__, "pv_kw": np.zeros(47)})
+    with pytest.raises(ValueError, match=r"pv_kw has shape \(47,\).*\(48,\)"):
+        simulate_outages(bad, outage_h=72)

@@ -1,7 +1,9 @@
 """Outage simulation over every start hour of the year, after the plan solves.
 
-The method is REopt's outage simulator (NREL REopt.jl, ``src/outagesim/outage_simulator.jl``:
-``simulate_outages`` / ``simulate_outage``): for an outage starting in each time step of the year, walk through the
+The method is REopt's outage simulator (NREL REopt.jl, ``src/outagesim/outage_simulator.jl`` at commit c93ce75:
+``simulate_outage`` L3–L80 steps one outage, ``simulate_outages`` loops it over every start, ``process_results``
+gives ``probs_of_surviving``; the file is under ``src/outagesim/``, not ``src/results/``):
+for an outage starting in each time step of the year, walk through the
 outage step by step, meet the critical load first from PV, then from storage (down to empty, within its power),
 charge the storage with any PV surplus, and count the steps until the load is first not met; the year wraps around
 (``t = (init_time_step - 1 + i) % n_time_steps + 1``). The results are the steps survived for each start, their
@@ -87,8 +89,20 @@ def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: floa
     -------
     np.ndarray
         Hours survived [h] for each start step, between 0 and ``outage_h``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range (the message names it, its value and what is allowed).
+
+    Notes
+    -----
+    Fractional-hour rule (REopt's, ``simulate_outage`` L74–L75: ``round(load_kw, digits=5) > 0`` ends the outage
+    and returns the steps before it): a step counts only when the critical load is met in full for the whole step,
+    so 19.8 kWh at 2 kW gives 9 h, not 9.9 h. Results are whole multiples of ``dt_hours``.
     """
     s = sources
+    _check(s, outage_h, call_delay_h)
     dt = s.dt_hours
     n = len(s.critical_load_kw)
     n_steps = round(outage_h / dt)
@@ -104,14 +118,16 @@ def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: floa
         if k == delay_steps:
             cars_kwh += s.called_kwh
             cars += s.called_cars
-        t = (start + k) % n  # REopt: t = (init_time_step - 1 + i) % n_time_steps + 1, the year wraps around
+        t = (start + k) % n  # REopt L22: t = (init_time_step - 1 + i) % n_time_steps + 1, the year wraps
         net_kw = s.critical_load_kw[t] - s.pv_kw[t]
-        # PV surplus charges the storage, within its power and its free capacity
+        # PV surplus charges the storage, within its power and its free capacity (REopt L25–L31, which puts the whole
+        # round-trip loss on charging; chisan splits it into charge and discharge efficiencies)
         charge_kw = np.minimum(np.minimum(-net_kw, s.storage_kw), (s.storage_kwh - storage) / (eta_c * dt))
         charge_kw = np.clip(charge_kw, 0.0, None)
         storage += charge_kw * eta_c * dt
         need_kw = np.clip(net_kw, 0.0, None)
-        # storage discharges to the load: P ≤ power, P·dt/η_d ≤ energy held
+        # storage discharges to the load: P ≤ power, P·dt/η_d ≤ energy held (REopt L66–L69 discharges only when the
+        # battery carries the whole rest; chisan lets it carry part and the cars the rest, same result without cars)
         from_storage_kw = np.minimum(np.minimum(need_kw, s.storage_kw), storage * eta_d / dt)
         storage -= from_storage_kw * dt / eta_d
         need_kw -= from_storage_kw
@@ -121,11 +137,56 @@ def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: floa
         )
         cars_kwh -= from_cars_kw * dt / s.v2h_efficiency_fraction
         need_kw -= from_cars_kw
-        alive &= need_kw <= _TOLERANCE_KW
+        alive &= need_kw <= _TOLERANCE_KW  # REopt L74: round(load_kw, digits=5) > 0 is a failed step
         survived += alive
         if not alive.any():
             break
     return survived * dt
+
+
+def _check(s: OutageSources, outage_h: float, call_delay_h: float) -> None:
+    """Refuse inputs the simulation cannot mean, with a message naming the argument."""
+    if not (np.isfinite(s.dt_hours) and s.dt_hours > 0):
+        raise ValueError(f"dt_hours is {s.dt_hours}; it must be a step length above 0 h (1.0 hourly, 0.25 for 15 min)")
+    if not (np.isfinite(outage_h) and outage_h > 0):
+        raise ValueError(f"outage_h is {outage_h}; it must be an outage length above 0 h (e.g. 72)")
+    steps = outage_h / s.dt_hours
+    if abs(steps - round(steps)) > 1e-9:
+        raise ValueError(f"outage_h is {outage_h} h; it must be a whole number of {s.dt_hours} h steps")
+    if not (np.isfinite(call_delay_h) and call_delay_h >= 0):
+        raise ValueError(f"call_delay_h is {call_delay_h}; it must be 0 h or more")
+    n = len(s.critical_load_kw)
+    if n == 0:
+        raise ValueError("critical_load_kw is empty; it must hold one value [kW] per step of the year")
+    for name in (
+        "critical_load_kw",
+        "pv_kw",
+        "storage_start_kwh",
+        "parked_kwh",
+        "parked_cars",
+        "called_kwh",
+        "called_cars",
+    ):
+        values = np.asarray(getattr(s, name), float)
+        if values.shape != (n,):
+            raise ValueError(
+                f"{name} has shape {values.shape}; it must have one value per step, like critical_load_kw ({n},)"
+            )
+        if not np.isfinite(values).all() or (values < 0).any():
+            bad = values[~(np.isfinite(values) & (values >= 0))][0]
+            raise ValueError(f"{name} holds {bad}; every value must be finite and 0 or more")
+    for name in ("storage_kwh", "storage_kw", "v2h_kw_per_car"):
+        value = getattr(s, name)
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} is {value}; it must be finite and 0 or more")
+    for name in (
+        "storage_charge_efficiency_fraction",
+        "storage_discharge_efficiency_fraction",
+        "v2h_efficiency_fraction",
+    ):
+        value = getattr(s, name)
+        if not (0 < value <= 1):
+            raise ValueError(f"{name} is {value}; it must be a fraction above 0 and at most 1 (e.g. 0.95)")
 
 
 @dataclass
