@@ -61,6 +61,12 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
     W_n = S_n − min(−W_0, min_{0≤j≤n} S_j), vectorised over steps and vehicles. With ``cyclic`` the need before
     the first step becomes the need after the last, so needs near the start count for the end.
 
+    Where a station's chargers or grid connection cannot give every plugged-in car its full power at once,
+    each car counts only its proportional share of the station's limit (:func:`station_share`): charging every
+    car at its share respects the limit, so ending a window at or above these needs keeps every later booking
+    reachable however the cars share the station (a sufficient condition; without it a window could leave two
+    cars each counting on the whole connection, and the next window would be infeasible).
+
     Returns
     -------
     pd.DataFrame
@@ -68,10 +74,7 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
     """
     veh = inputs.vehicles
     trip = inputs.trip_energy_kwh.to_numpy(float)
-    gain = (
-        inputs.plugged.to_numpy(float)
-        * (veh["charge_efficiency"].to_numpy(float) * veh["max_charge_kw"].to_numpy(float) * inputs.dt_hours)[None, :]
-    )
+    gain = charge_gain_kwh(inputs)
     reserve = veh["reserve_kwh"].to_numpy(float)
     x = (trip - gain)[::-1]  # X_n: the change at step T − n, processed backwards
     s = np.cumsum(x, axis=0)
@@ -87,6 +90,82 @@ def minimum_energy_kwh(inputs: PlanInputs, *, cyclic: bool = True) -> pd.DataFra
     # need after step t = W_{T−1−t}: after the last step W_0, after step T − 2 W_1, …
     after = np.vstack([w0[None, :], w[:-1]])[::-1]
     return pd.DataFrame(after + reserve[None, :], index=inputs.snapshots, columns=veh.index)
+
+
+def station_share(inputs: PlanInputs) -> np.ndarray:
+    """Share of its full charging power each plugged-in car can count on at its station [-], steps × vehicles.
+
+    f_{s,t} = min(1, L_s / Σ_{v∈s} plugged_{v,t} p_v), with L_s = min(chargers × charger_kw, connection limit)
+    [kW]: the station's power split in proportion to the cars' charge limits p_v [kW]. 1 where nothing binds.
+    """
+    veh = inputs.vehicles
+    stations = inputs.stations
+    onehot = (veh["station"].to_numpy()[:, None] == stations.index.to_numpy()[None, :]).astype(float)
+    plug_kw = inputs.plugged.to_numpy(float) * veh["max_charge_kw"].to_numpy(float)[None, :]
+    wanted_kw = plug_kw @ onehot  # steps × stations
+    conn = stations["connection_limit_kw"].astype(float).fillna(np.inf).to_numpy()
+    limit_kw = np.minimum((stations["chargers"] * stations["charger_kw"]).to_numpy(float), conn)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(wanted_kw > limit_kw[None, :], limit_kw[None, :] / wanted_kw, 1.0)
+    return share @ onehot.T
+
+
+def charge_gain_kwh(inputs: PlanInputs) -> np.ndarray:
+    """Most energy each car can gain in each step at its share of its station [kWh], steps × vehicles.
+
+    η · p · Δt · plugged · f (:func:`station_share`).
+    """
+    veh = inputs.vehicles
+    per_step = veh["charge_efficiency"].to_numpy(float) * veh["max_charge_kw"].to_numpy(float) * inputs.dt_hours
+    return inputs.plugged.to_numpy(float) * station_share(inputs) * per_step[None, :]
+
+
+def _station_limit_text(inputs: PlanInputs, station) -> str:
+    row = inputs.stations.loc[station]
+    conn = row["connection_limit_kw"]
+    return f"{int(row['chargers'])} × {row['charger_kw']:g} kW chargers" + (
+        f" behind a {conn:g} kW connection" if pd.notna(conn) else ""
+    )
+
+
+def unreachable_needs(inputs: PlanInputs, need: pd.DataFrame) -> str | None:
+    """A sentence naming the first car that cannot serve its bookings at its share of its station, or None.
+
+    Two ways to fail: over the (cyclic) horizon the car's bookings take more energy than it can gain at its
+    share, or before some booking it would need more than its usable energy.
+    """
+    trips_kwh = inputs.trip_energy_kwh.to_numpy(float).sum(axis=0)
+    gains_kwh = charge_gain_kwh(inputs).sum(axis=0)
+    short = np.flatnonzero(trips_kwh > gains_kwh + 1e-9)
+    if len(short):
+        v = short[0]
+        car, station = need.columns[v], inputs.vehicles["station"].iloc[v]
+        return (
+            f"car {car} at station {station!r} can gain at most {gains_kwh[v]:.1f} kWh over the horizon at its "
+            f"share of the station's {_station_limit_text(inputs, station)}, but its bookings take "
+            f"{trips_kwh[v]:.1f} kWh ({len(short)} cars affected). Raise the station's connection_limit_kw or "
+            "chargers, or move bookings to another station"
+        )
+    return _need_above_usable(inputs, need)
+
+
+def _need_above_usable(inputs: PlanInputs, need: pd.DataFrame) -> str | None:
+    """A sentence naming the first car whose need exceeds its usable energy, or None when every need fits."""
+    usable = inputs.vehicles["usable_kwh"].to_numpy(float)
+    over = need.to_numpy(float) > usable[None, :] + 1e-9
+    if not over.any():
+        return None
+    t, v = np.argwhere(over)[0]
+    car = need.columns[v]
+    station = inputs.vehicles["station"].iloc[v]
+    limit = _station_limit_text(inputs, station)
+    return (
+        f"car {car} at station {station!r} would need {need.iloc[t, v]:.1f} kWh after "
+        f"{need.index[t]:%Y-%m-%d %H:%M} to serve its next bookings, more than its usable "
+        f"{usable[v]:.1f} kWh: the station's {limit} cannot recharge its cars between those bookings "
+        f"({int(over.any(axis=0).sum())} cars affected). Raise the station's connection_limit_kw or chargers, "
+        "or move bookings to another station"
+    )
 
 
 def _spread(need_kwh: pd.Series, usable_kwh: pd.Series, total_kwh: float) -> pd.Series:
@@ -229,6 +308,8 @@ def rolling_dispatch(
     length = min(commit + lookahead_steps, n)
     n_windows = math.ceil(n / commit)
     need = minimum_energy_kwh(inputs, cyclic=True)
+    if (why := unreachable_needs(inputs, need)) is not None:
+        raise SolverError(f"the per-vehicle dispatch cannot be run: {why}")
     # Start the year with the least energy that serves its first bookings: the cyclic need before step 0, which
     # is the need after the last step. Each window ends at or above the need at its last step, so by backward
     # induction over the recursion of minimum_energy_kwh every kept step is at or above its need, and the

@@ -1,0 +1,93 @@
+"""Hand-overs between rolling-dispatch windows when cars share a station's limited power (issue 11, point 6).
+
+Two cars at one station, 3 kW each, behind a 3 kW connection; both leave at hour 30 with 10 kWh trips, after
+six plugged-in hours (24–29). Counting each car's full 3 kW, a day-long window ending at hour 23 may leave both
+cars empty (6 h × 3 kW = 18 kWh ≥ 10 kWh each, but the station gives only 18 kWh for the two: 20 are needed) and
+the next window was infeasible. With each car's proportional share (1.5 kW), each needs
+10 − 1.5 kW × 6 h = 1 kWh at hour 23, and the next window can serve both trips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chisan.exceptions import SolverError
+from chisan.plan.dispatch import RollingSettings, minimum_energy_kwh, rolling_dispatch, station_share
+from chisan.plan.inputs import Capacity
+from tests.factories import hand_inputs
+
+HOURS = 48
+
+
+def _two_cars(connection_kw: float) -> object:
+    base = hand_inputs(hours=HOURS, efficiency=1.0, reserve_kwh=0.0, capacities={"pv_kw": Capacity(fixed_units=0.0)})
+    idx = base.snapshots
+    cars = ["a", "b"]
+    plugged = np.ones((HOURS, 2), bool)
+    plugged[30:36] = False
+    trip = np.zeros((HOURS, 2))
+    trip[30] = 10.0
+    vehicles = pd.concat([base.vehicles] * 2)
+    vehicles.index = pd.Index(cars, name="vehicle")
+    stations = pd.DataFrame(
+        {"chargers": [2], "charger_kw": [3.0], "connection_limit_kw": [connection_kw]},
+        index=pd.Index(["A"], name="station"),
+    )
+    return dataclasses.replace(
+        base,
+        vehicles=vehicles,
+        stations=stations,
+        plugged=pd.DataFrame(plugged, index=idx, columns=cars),
+        trip_energy_kwh=pd.DataFrame(trip, index=idx, columns=cars),
+        mask_unplugged=False,
+        vehicle_holding_cost_per_kwh_h=0.01,  # no reason to charge early: the window charges as late as it may
+    )
+
+
+def test_each_car_counts_its_share_of_the_station():
+    inputs = _two_cars(connection_kw=3.0)
+    share = station_share(inputs)
+    # both plugged: 3 kW / (3 + 3) kW = 0.5; during the trip nobody is plugged: 1 (nothing to share)
+    assert share[0].tolist() == [0.5, 0.5]
+    assert share[31].tolist() == [1.0, 1.0]
+    need = minimum_energy_kwh(inputs, cyclic=False)
+    assert need.iloc[23].tolist() == pytest.approx([1.0, 1.0])  # 10 − 1.5 kW × 6 h, by hand
+    assert need.iloc[29].tolist() == pytest.approx([10.0, 10.0])
+
+
+def test_day_windows_hand_over_enough_energy_for_the_shared_station():
+    inputs = _two_cars(connection_kw=3.0)
+    dispatch = rolling_dispatch(inputs, RollingSettings(commit_hours=24, lookahead_hours=0))
+    energy = dispatch.values["Vehicle-energy_kwh"]
+    charge = dispatch.values["Vehicle-charge_kw"]
+    assert energy[29].tolist() == pytest.approx([10.0, 10.0], abs=1e-6)  # both trips start full enough
+    assert charge.sum(axis=1).max() <= 3.0 + 1e-6  # the station's connection is never exceeded
+    assert energy[23].sum() >= 2.0 - 1e-6  # the first window handed over at least the two shares
+
+
+def test_a_station_that_cannot_recharge_its_cars_is_named():
+    # 0.1 kW for two cars: 0.05 kW each × 42 plugged hours = 2.1 kWh over the cyclic horizon, but the trip takes
+    # 10 kWh: no dispatch exists (the monolithic LP is infeasible too), and the message says which car and why.
+    inputs = _two_cars(connection_kw=0.1)
+    with pytest.raises(SolverError) as err:
+        rolling_dispatch(inputs, RollingSettings(commit_hours=24, lookahead_hours=0))
+    msg = str(err.value)
+    assert "car a at station 'A' can gain at most 2.1 kWh" in msg
+    assert "2 × 3 kW chargers behind a 0.1 kW connection" in msg and "take 10.0 kWh (2 cars affected)" in msg
+
+
+def test_a_need_above_the_usable_energy_is_named():
+    # A 25 kWh trip from a 20 kWh battery, 1.5 kW each: the need after hour 29 is 25 kWh, after hour 26
+    # 25 − 3 h × 1.5 kW = 20.5 kWh — the first step above the usable 20 kWh (hour 26 = 2025-06-02 02:00).
+    inputs = _two_cars(connection_kw=3.0)
+    trip = inputs.trip_energy_kwh.copy()
+    trip.iloc[30] = 25.0
+    inputs = dataclasses.replace(inputs, trip_energy_kwh=trip)
+    with pytest.raises(SolverError) as err:
+        rolling_dispatch(inputs, RollingSettings(commit_hours=24, lookahead_hours=0))
+    msg = str(err.value)
+    assert "would need 20.5 kWh after 2025-06-02 02:00" in msg and "more than its usable 20.0 kWh" in msg
