@@ -2,7 +2,8 @@
 
 Data: NREL/hdev-depot-charging-2021, ``data/fleet-schedules/<fleet>/veh_schedules.csv`` (BSD-3-Clause;
 Borlaug et al., "Heavy-duty truck electrification and the impacts of depot charging on electricity distribution
-systems", Nature Energy 6, 673-682, 2021). Each row of ``veh_schedules.csv`` is one period of one vehicle-day:
+systems", Nature Energy 6, 673-682, 2021,
+https://doi.org/10.1038/s41560-021-00855-0). Each row of ``veh_schedules.csv`` is one period of one vehicle-day:
 ``veh_op_day_id, start_time, end_time, total_time_s, on_shift, vmt`` (clock times ``HH:MM:SS``, miles).
 The files carry no vehicle id and no calendar date: a vehicle-day (``veh_op_day_id``) is the only key.
 """
