@@ -91,3 +91,21 @@ def test_a_need_above_the_usable_energy_is_named():
         rolling_dispatch(inputs, RollingSettings(commit_hours=24, lookahead_hours=0))
     msg = str(err.value)
     assert "would need 20.5 kWh after 2025-06-02 02:00" in msg and "more than its usable 20.0 kWh" in msg
+    assert "the station's 2 × 3 kW chargers behind a 3 kW connection cannot recharge" in msg
+
+
+def test_a_trip_beyond_the_battery_is_not_blamed_on_the_station():
+    # Same 25 kWh trip with no connection limit: each car keeps its full 3 kW (share 1), so the station is not
+    # the reason. Need after hour 29 = 25 kWh, after hour 28 = 25 − 3 kW × 1 h = 22 > 20 (first over the usable
+    # 20 kWh, hour 28 = 2025-06-02 04:00), after hour 27 = 19 ≤ 20.
+    inputs = _two_cars(connection_kw=3.0)
+    stations = inputs.stations.copy()
+    stations["connection_limit_kw"] = np.nan
+    trip = inputs.trip_energy_kwh.copy()
+    trip.iloc[30] = 25.0
+    inputs = dataclasses.replace(inputs, stations=stations, trip_energy_kwh=trip)
+    with pytest.raises(SolverError) as err:
+        rolling_dispatch(inputs, RollingSettings(commit_hours=24, lookahead_hours=0))
+    msg = str(err.value)
+    assert "would need 22.0 kWh after 2025-06-02 04:00" in msg
+    assert "more energy than the battery holds" in msg and "connection" not in msg

@@ -158,14 +158,17 @@ def _need_above_usable(inputs: PlanInputs, need: pd.DataFrame) -> str | None:
     t, v = np.argwhere(over)[0]
     car = need.columns[v]
     station = inputs.vehicles["station"].iloc[v]
-    limit = _station_limit_text(inputs, station)
-    return (
+    head = (
         f"car {car} at station {station!r} would need {need.iloc[t, v]:.1f} kWh after "
-        f"{need.index[t]:%Y-%m-%d %H:%M} to serve its next bookings, more than its usable "
-        f"{usable[v]:.1f} kWh: the station's {limit} cannot recharge its cars between those bookings "
-        f"({int(over.any(axis=0).sum())} cars affected). Raise the station's connection_limit_kw or chargers, "
-        "or move bookings to another station"
+        f"{need.index[t]:%Y-%m-%d %H:%M} to serve its next bookings, more than its usable {usable[v]:.1f} kWh "
+        f"({int(over.any(axis=0).sum())} cars affected)"
     )
+    if (station_share(inputs)[:, v] < 1.0).any():  # the station's limit is part of the reason
+        return (
+            f"{head}: the station's {_station_limit_text(inputs, station)} cannot recharge its cars between those "
+            "bookings. Raise the station's connection_limit_kw or chargers, or move bookings to another station"
+        )
+    return f"{head}: its bookings there need more energy than the battery holds at its full charging power"
 
 
 def _spread(need_kwh: pd.Series, usable_kwh: pd.Series, total_kwh: float) -> pd.Series:
