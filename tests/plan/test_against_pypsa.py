@@ -11,6 +11,7 @@ import dataclasses
 import warnings
 
 import numpy as np
+import pandas as pd
 import pypsa  # noqa: F401  (in the test extra: a missing PyPSA must fail the suite, not skip it)
 import pytest
 
@@ -66,16 +67,47 @@ def small_week_inputs():
     ],
     ids=["no-target", "annual-100pct", "hourly-80pct"],
 )
-def test_same_optimum_as_pypsa(small_week_inputs, policy):
+@pytest.mark.parametrize("topology", ["per_site", "single_meter"])
+def test_same_optimum_as_pypsa(small_week_inputs, policy, topology):
+    # per_site: the two stations are two buses behind two meters (PyPSA: bus site:<name> each, with its own PV,
+    # grid import and export); single_meter: one town bus.
     inputs = dataclasses.replace(small_week_inputs, **policy)
+    assert inputs.per_site and len(inputs.sites) == 2
+    if topology == "single_meter":
+        inputs = dataclasses.replace(inputs, sites=None, site_other_load_kw=None)
     ours = solve_plan(inputs, method="full")
     n = _solve_pypsa(inputs)
     theirs = float(n.objective + n.objective_constant)
     assert ours.details["objective"] == pytest.approx(theirs, rel=1e-4)
     # the capacities agree too where the optimum is unique (PV sets the cost; tolerance 1e-3 kW)
-    assert ours.capacities["pv_kw"] == pytest.approx(float(n.generators.at["pv", "p_nom_opt"]), abs=1e-3)
-    grid = n.generators_t.p["grid_import"].to_numpy()
+    pv = [g for g in n.generators.index if g == "pv" or g.startswith("pv:")]
+    assert len(pv) == (2 if topology == "per_site" else 1)
+    assert ours.capacities["pv_kw"] == pytest.approx(float(n.generators.loc[pv, "p_nom_opt"].sum()), abs=1e-3)
+    imports = [g for g in n.generators.index if g.startswith("grid_import")]
+    grid = n.generators_t.p[imports].to_numpy()
     assert ours.values["Grid-import_kw"].sum() == pytest.approx(grid.sum(), rel=1e-3, abs=1e-3)
+    if topology == "per_site":  # and each meter's import on its own
+        per_meter = n.generators_t.p[[f"grid_import:{x}" for x in inputs.sites.index]].to_numpy().sum(axis=0)
+        assert ours.values["Site-import_kw"].sum(axis=0) == pytest.approx(per_meter, rel=1e-3, abs=1e-2)
+
+
+def test_two_sites_with_roof_limits_and_self_wheeling_as_pypsa(small_week_inputs):
+    # A roof limit at one site and a wheeling link with a fee: PyPSA's generator p_nom_max and a pair of one-way
+    # Links with the fee as marginal cost, against chisan's Site-pv_kw bounds and Link-* variables.
+    sites = small_week_inputs.sites.assign(pv_max_kw=[3.0, np.inf])
+    a, b = sites.index
+    links = pd.DataFrame(
+        {"site0": [a], "site1": [b], "fee_per_kwh": [4.0], "limit_kw": [5.0]}, index=pd.Index(["wheel"], name="link")
+    )
+    inputs = dataclasses.replace(small_week_inputs, sites=sites, links=links)
+    ours = solve_plan(inputs, method="full")
+    n = _solve_pypsa(inputs)
+    assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
+    assert ours.site_pv_kw[a] <= 3.0 + 1e-6
+    assert float(n.generators.at[f"pv:{a}", "p_nom_opt"]) <= 3.0 + 1e-6
+    assert ours.capacities["pv_kw"] == pytest.approx(
+        float(n.generators.loc[[f"pv:{a}", f"pv:{b}"], "p_nom_opt"].sum()), abs=1e-3
+    )
 
 
 def test_same_optimum_with_v2g_and_holding_cost(small_week_inputs):

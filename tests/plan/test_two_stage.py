@@ -68,7 +68,7 @@ def test_both_plans_pass_every_check(month, solved):
 def test_rolling_dispatch_close_to_the_monolithic_dispatch(month, solved):
     # Same fixed capacities: one LP over the month (cyclic) vs weekly windows with 2-day look-ahead.
     _, two = solved
-    fixed = month.with_capacities_fixed(two.capacities)
+    fixed = month.with_capacities_fixed(two.capacities, two.site_pv_kw)  # each site's PV as sized
     m = build_model(fixed)
     assert _solve(m, _highs_options(None, None)) == "optimal"
     mono = float(m.objective.value)

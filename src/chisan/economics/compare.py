@@ -76,6 +76,8 @@ class VariantResult:
         Net cash flow against business as usual by year [currency].
     error : str
         Empty when the plan succeeded.
+    sites : pd.DataFrame or None
+        The plan's table of metered sites (PV, storage, import, export, contract per site); None with one meter.
     """
 
     name: str
@@ -83,6 +85,7 @@ class VariantResult:
     costs: pd.Series
     cash_flows: pd.Series
     error: str = ""
+    sites: pd.DataFrame | None = None
 
 
 def plan_variant(variant: Variant, method: str | None = None) -> VariantResult:
@@ -100,7 +103,7 @@ def plan_variant(variant: Variant, method: str | None = None) -> VariantResult:
     kpis = run.results.kpis[["value", "unit"]]
     figures = pd.concat([kpis, econ.figures[["value", "unit"]].drop(index=kpis.index, errors="ignore")])
     net = econ.cash_flows[next(c for c in econ.cash_flows if c.startswith("net_"))]
-    return VariantResult(variant.name, figures, run.results.costs["total_per_year"], net)
+    return VariantResult(variant.name, figures, run.results.costs["total_per_year"], net, sites=run.results.sites)
 
 
 def set_field(data: dict, path: str, value: float) -> None:
@@ -290,16 +293,21 @@ def write_workbook(
     comparison: pd.DataFrame,
     tornado: pd.DataFrame | None = None,
 ) -> None:
-    """An Excel workbook (XlsxWriter): key figures, costs and cash flows by variant, and the sensitivity."""
+    """An Excel workbook (XlsxWriter): key figures, costs, sites and cash flows by variant, and the sensitivity."""
     costs = pd.DataFrame({r.name: r.costs for r in results if not r.error})
     flows = pd.DataFrame({r.name: r.cash_flows for r in results if not r.error})
     errors = pd.DataFrame(
         [{"variant": r.name, "error": r.error} for r in results if r.error], columns=["variant", "error"]
     )
-    with pd.ExcelWriter(path, engine="xlsxwriter") as xl:
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {"nan_inf_to_errors": True}}) as xl:
         comparison.to_excel(xl, sheet_name="key figures")
         costs.rename_axis("component").to_excel(xl, sheet_name="costs per year")
         flows.rename_axis("year").to_excel(xl, sheet_name="net cash flows")
+        sites = [r.sites.assign(variant=r.name) for r in results if not r.error and r.sites is not None]
+        if sites:
+            pd.concat(sites).rename_axis("site").reset_index().set_index(["variant", "site"]).to_excel(
+                xl, sheet_name="sites"
+            )
         if tornado is not None:
             tornado.to_excel(xl, sheet_name="sensitivity")
         if len(errors):

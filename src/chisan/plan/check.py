@@ -162,6 +162,8 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
     demand = charging + get("Storage-charge_kw") + get("Grid-export_kw") + inputs.other_load_kw.to_numpy(float)
     scale = np.maximum(1.0, np.maximum(supply, demand))
     report.add("bus balance closes at every step", (np.abs(supply - demand) / scale).max(), BALANCE_TOL_REL, "relative")
+    if inputs.per_site and "Site-import_kw" in v:
+        _check_sites(report, inputs, solution, charging_by_vehicle=v.get("Vehicle-charge_kw"))
     caps = solution.capacities
     for name, cap, cf in (("PV", caps["pv_kw"], inputs.pv_kw_per_kw), ("wind", caps["wind_kw"], inputs.wind_kw_per_kw)):
         out = get(f"{'PV' if name == 'PV' else 'Wind'}-output_kw")
@@ -219,3 +221,62 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
             "kg CO2e",
         )
     return report
+
+
+def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, charging_by_vehicle) -> None:
+    """Every site's meter balances on its own, and its PV and import stay within the site's limits.
+
+    Rebuilt from the solution's values with the site of each vehicle (its station's), not from the model's rows:
+    a car that charged from another site's PV would leave its own site short here.
+    """
+    v = solution.values
+    n = len(inputs.snapshots)
+    sites = inputs.sites.index.astype(str).to_numpy()
+    zeros = np.zeros((n, len(sites)))
+
+    def at(name: str, site: str) -> np.ndarray:
+        out = zeros.copy()
+        if name in v:
+            out[:, sites == site] = np.asarray(v[name]).reshape(n, 1)
+        return out
+
+    veh_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+    onehot = (veh_site[:, None] == sites[None, :]).astype(float)
+    net = zeros.copy()
+    if charging_by_vehicle is not None and len(inputs.vehicles):
+        ch = charging_by_vehicle - v.get("Vehicle-discharge_kw", np.zeros_like(charging_by_vehicle))
+        net = ch @ onehot
+    supply = v["Site-import_kw"] + v.get("Site-pv_output_kw", zeros) + at("Wind-output_kw", inputs.wind_site)
+    supply = supply + at("Storage-discharge_kw", inputs.storage_site)
+    demand = net + v.get("Site-export_kw", zeros) + at("Storage-charge_kw", inputs.storage_site)
+    demand = demand + inputs.site_other_load_kw.to_numpy(float)
+    if "Link-forward_kw" in v and inputs.links is not None:
+        to = (inputs.links["site1"].astype(str).to_numpy()[:, None] == sites[None, :]).astype(float)
+        frm = (inputs.links["site0"].astype(str).to_numpy()[:, None] == sites[None, :]).astype(float)
+        fwd, bwd = v["Link-forward_kw"], v["Link-backward_kw"]
+        supply = supply + fwd @ to + bwd @ frm
+        demand = demand + fwd @ frm + bwd @ to
+    scale = np.maximum(1.0, np.maximum(np.abs(supply), np.abs(demand)))
+    worst = np.abs(supply - demand) / scale
+    k = np.unravel_index(int(worst.argmax()), worst.shape)
+    detail = f"site {sites[k[1]]} at {inputs.snapshots[k[0]]}" if worst.max() > BALANCE_TOL_REL else ""
+    report.add(
+        f"every site's meter balances at every step ({len(sites)} sites)",
+        worst.max(),
+        BALANCE_TOL_REL,
+        "relative",
+        detail,
+    )
+    if "Site-pv_output_kw" in v and solution.site_pv_kw is not None:
+        cap = solution.site_pv_kw.reindex(sites).fillna(0.0).to_numpy(float)[None, :]
+        over = v["Site-pv_output_kw"] - cap * inputs.pv_kw_per_kw.to_numpy(float)[:, None]
+        roof = (solution.site_pv_kw.reindex(sites).fillna(0.0) - inputs.sites["pv_max_kw"]).max()
+        report.add(
+            "each site's PV ≤ its capacity × availability, within its roof",
+            max(over.max(initial=0.0), roof),
+            POWER_TOL_KW,
+            "kW",
+        )
+    limit = inputs.sites["connection_limit_kw"].astype(float).fillna(np.inf).to_numpy()[None, :]
+    flow = np.maximum(v["Site-import_kw"], v.get("Site-export_kw", zeros))
+    report.add("each site within its meter's limit", (flow - limit).max(initial=0.0), POWER_TOL_KW, "kW")

@@ -41,6 +41,11 @@ DISPATCH_VARIABLES = (
     "Storage-discharge_kw",
     "Grid-import_kw",
     "Grid-export_kw",
+    "Site-import_kw",
+    "Site-export_kw",
+    "Site-pv_output_kw",
+    "Link-forward_kw",
+    "Link-backward_kw",
     "Vehicle-energy_kwh",
     "Vehicle-charge_kw",
     "Vehicle-discharge_kw",
@@ -245,6 +250,7 @@ def _window(inputs: PlanInputs, positions: np.ndarray, e0: pd.Series, s0: float,
         export_price_per_kwh=take(inputs.export_price_per_kwh),
         emission_factor_kg_per_kwh=take(inputs.emission_factor_kg_per_kwh),
         other_load_kw=take(inputs.other_load_kw),
+        site_other_load_kw=None if inputs.site_other_load_kw is None else take_frame(inputs.site_other_load_kw),
         temp_air_c=None,
         plugged=take_frame(inputs.plugged),
         trip_energy_kwh=take_frame(inputs.trip_energy_kwh),
@@ -305,6 +311,8 @@ def rolling_dispatch(
     for name, cap in inputs.capacities.items():
         if cap.enabled and cap.lower != cap.upper:
             raise ValueError(f"rolling_dispatch needs fixed capacities; {name} is free")
+    if inputs.per_site and inputs.capacities["pv_kw"].enabled and inputs.site_pv_fixed_kw is None:
+        raise ValueError("rolling_dispatch needs the PV of each site fixed (with_capacities_fixed(caps, site_pv_kw))")
     n = len(inputs.snapshots)
     commit_steps, lookahead_steps = settings.steps(inputs.dt_hours)
     commit = min(commit_steps, n)
@@ -329,6 +337,13 @@ def rolling_dispatch(
     # The contract kW carried from window to window: the sizing stage's (inputs.contract_kw_min) or the highest
     # demand so far; a window pays the year's months of basic charge only for raising it (one structure).
     peak_kw = float(inputs.contract_kw_min)
+    if inputs.per_site:  # one contract per meter
+        carried = inputs.contract_kw_min_by_site
+        peak_site_kw = (
+            np.zeros(len(inputs.sites))
+            if carried is None
+            else carried.reindex(inputs.sites.index).fillna(0).to_numpy(float)
+        )
     tariff = has_tariff_peak(inputs)
     for k in range(n_windows):
         start = k * commit
@@ -345,6 +360,10 @@ def rolling_dispatch(
             )
         if tariff:
             win = dataclasses.replace(win, contract_kw_min=peak_kw, tariff_billed_months=billed_months(inputs))
+            if inputs.per_site:
+                win = dataclasses.replace(
+                    win, contract_kw_min_by_site=pd.Series(peak_site_kw, index=inputs.sites.index)
+                )
         t0 = time.perf_counter()
         if model is None:
             model = build_model(win)
@@ -374,7 +393,12 @@ def rolling_dispatch(
             if name not in values:
                 values[name] = np.zeros((n, *sol.shape[1:]))
             values[name][start : start + keep] = np.nan_to_num(sol[:keep])
-        if tariff and "Grid-import_kw" in values:
+        if tariff and inputs.per_site and "Site-import_kw" in values:
+            kept = values["Site-import_kw"][start : start + keep]
+            peak_site_kw = np.maximum(
+                peak_site_kw, [demand_kw(kept[:, j], win.dt_hours).max() for j in range(kept.shape[1])]
+            )
+        elif tariff and "Grid-import_kw" in values:
             peak_kw = max(peak_kw, float(demand_kw(values["Grid-import_kw"][start : start + keep], win.dt_hours).max()))
         if "Vehicle-energy_kwh" in values:
             e0 = pd.Series(values["Vehicle-energy_kwh"][start + keep - 1], index=inputs.vehicles.index)

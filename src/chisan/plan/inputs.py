@@ -142,6 +142,22 @@ class PlanInputs:
     tariff_billed_months : float or None
         Months of basic charge one contract kW costs in the objective; None = 12 per year when annualised, the
         horizon's share of 12 otherwise (see :func:`chisan.plan.tariff_constraints.billed_months`).
+    sites : pd.DataFrame or None
+        Sites behind their own meters (``grid.topology = "per_site"``), index site name: ``pv_max_kw`` [kW]
+        (roof/carport limit, inf = none) and ``connection_limit_kw`` [kW] (NaN = none). Each station then names
+        its site in ``stations["site"]``. None = one town bus behind one meter (``"single_meter"``).
+    site_other_load_kw : pd.DataFrame or None
+        Other load per site [kW], snapshots × sites; ``other_load_kw`` is its row sum. Defaults to all of
+        ``other_load_kw`` at the first site.
+    site_pv_fixed_kw : pd.Series or None
+        PV installed per site [kW] when fixed (the dispatch stage after sizing); None = optimised.
+    storage_site, wind_site : str or None
+        Site whose meter the stationary storage / the wind turbine is behind (default: the first site).
+    links : pd.DataFrame or None
+        Private lines between sites, index link name: ``site0``, ``site1``, ``fee_per_kwh`` [currency/kWh]
+        (0 for a private network, the wheeling fee for 自己託送) and ``limit_kw`` [kW] (inf = none).
+    contract_kw_min_by_site : pd.Series or None
+        Per-site least contract kW [kW] (the peak carried into a rolling window), when sites are metered.
     """
 
     snapshots: pd.DatetimeIndex
@@ -195,6 +211,13 @@ class PlanInputs:
     tariff_billed_months: float | None = None
     annualise: bool = True
     currency: str = "JPY"
+    sites: pd.DataFrame | None = None
+    site_other_load_kw: pd.DataFrame | None = None
+    site_pv_fixed_kw: pd.Series | None = None
+    storage_site: str | None = None
+    wind_site: str | None = None
+    links: pd.DataFrame | None = None
+    contract_kw_min_by_site: pd.Series | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -209,6 +232,8 @@ class PlanInputs:
             self.market_emission_factor_kg_per_kwh = float(self.emission_factor_kg_per_kwh.mean())
         for name in CAPACITIES:
             self.capacities.setdefault(name, Capacity(enabled=False))
+        if self.sites is not None:
+            _complete_sites(self)
         check_inputs(self, n)
 
     @property
@@ -221,10 +246,74 @@ class PlanInputs:
         """Factor turning operating cost over the snapshots into cost per year [-]."""
         return 8760.0 / self.hours_represented if self.annualise else 1.0
 
-    def with_capacities_fixed(self, values: dict[str, float]) -> PlanInputs:
-        """A copy with the given capacities fixed (e.g. the sizing result), others unchanged."""
+    @property
+    def per_site(self) -> bool:
+        """True when every site has its own meter (a bus per site), False for one town bus."""
+        return self.sites is not None
+
+    def with_capacities_fixed(self, values: dict[str, float], site_pv_kw: pd.Series | None = None) -> PlanInputs:
+        """A copy with the given capacities fixed (e.g. the sizing result), others unchanged.
+
+        ``site_pv_kw`` fixes the PV of each site [kW] as well (metered sites); without it the sizing's town
+        total is fixed and the split between sites stays free.
+        """
         caps = {k: (c.fixed_at(values[k]) if k in values and c.enabled else c) for k, c in self.capacities.items()}
-        return dataclasses.replace(self, capacities=caps)
+        changes: dict = {"capacities": caps}
+        if site_pv_kw is not None and self.per_site:
+            changes["site_pv_fixed_kw"] = site_pv_kw.reindex(self.sites.index).fillna(0.0).astype(float)
+        return dataclasses.replace(self, **changes)
+
+
+def _complete_sites(inputs: PlanInputs) -> None:
+    """Fill the defaults of metered sites (station = site, other load at the first site) and check them."""
+    sites = inputs.sites.copy()
+    sites.index = sites.index.astype(str)
+    if len(sites) == 0:
+        raise ScenarioError("PlanInputs.sites is empty: give at least one site, or None for one town meter")
+    if "pv_max_kw" not in sites:
+        sites["pv_max_kw"] = np.inf
+    if "connection_limit_kw" not in sites:
+        sites["connection_limit_kw"] = np.nan
+    sites["pv_max_kw"] = sites["pv_max_kw"].astype(float).fillna(np.inf)
+    sites["connection_limit_kw"] = sites["connection_limit_kw"].astype(float)
+    inputs.sites = sites
+    if "site" not in inputs.stations:
+        inputs.stations = inputs.stations.assign(site=inputs.stations.index.astype(str))
+    unknown = sorted(set(inputs.stations["site"].astype(str)) - set(sites.index))
+    if unknown:
+        raise ScenarioError(f"stations at unknown sites {unknown}; the sites are {list(sites.index)}")
+    first = sites.index[0]
+    for name in ("storage_site", "wind_site"):
+        value = getattr(inputs, name)
+        if value is None:
+            setattr(inputs, name, first)
+        elif str(value) not in sites.index:
+            raise ScenarioError(f"{name} = {value!r} is not a site; the sites are {list(sites.index)}")
+    frame = inputs.site_other_load_kw
+    if frame is not None and not frame.index.equals(inputs.snapshots):
+        # a copy on other steps (a slice of the year): take the same steps, or drop an all-zero frame
+        if not frame.to_numpy(float).any():
+            inputs.site_other_load_kw = None
+        elif inputs.snapshots.isin(frame.index).all():
+            inputs.site_other_load_kw = frame.reindex(inputs.snapshots)
+    if inputs.site_other_load_kw is None:
+        frame = pd.DataFrame(0.0, index=inputs.snapshots, columns=sites.index)
+        frame[first] = inputs.other_load_kw.to_numpy(float)
+        inputs.site_other_load_kw = frame
+    else:
+        frame = inputs.site_other_load_kw
+        if not frame.index.equals(inputs.snapshots) or [str(c) for c in frame.columns] != list(sites.index):
+            raise ScenarioError(
+                "PlanInputs.site_other_load_kw must be indexed by the snapshots with one column per site"
+            )
+        inputs.other_load_kw = pd.Series(
+            frame.to_numpy(float).sum(axis=1), index=inputs.snapshots, name="other_load_kw"
+        )
+    if inputs.links is not None and len(inputs.links):
+        for col in ("site0", "site1"):
+            bad = sorted(set(inputs.links[col].astype(str)) - set(sites.index))
+            if bad:
+                raise ScenarioError(f"links join unknown sites {bad}; the sites are {list(sites.index)}")
 
 
 def check_inputs(inputs: PlanInputs, n: int) -> None:

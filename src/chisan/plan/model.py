@@ -14,6 +14,12 @@ stations s; Δt = ``dt_hours`` [h]; w_t = steps of the year step t stands for; a
 - ``Station-charger_power``: Σ_{v∈s} ch_{v,t} ≤ chargers_s · charger_kw_s (only where it can bind).
 - ``Station-connection``: |Σ_{v∈s} (ch − dis)_{v,t}| ≤ limit_s.
 - ``Bus-balance``: PV + wind + storage out + import + V2G = Σ charging + storage in + export + other load.
+  With metered sites (``inputs.sites``) one ``Site-balance`` per (step, site) instead: the site's PV, import,
+  V2G and link inflow = its cars' charging, export, link outflow and other load; storage and wind at their
+  site; town ``PV-output_kw``, ``Grid-import_kw``, ``Grid-export_kw`` are the sums over sites
+  (``PV-site_sum``, ``Grid-site_import_sum``, ``Grid-site_export_sum``) so policies and costs read them as before.
+- ``Site-pv_*``: Σ_s pv_s = PV capacity, pv_s ≤ roof limit_s, output_{s,t} ≤ pv_s · cf_t.
+- ``Link-*``: flows between sites on a private line (fee 0) or self-wheeling (fee per kWh), both directions.
 - ``Grid-connection``: import, export ≤ limit.
 - ``Policy-renewable_share``: annual: Σ w (PV + wind) Δt ≥ target · Σ w load Δt;
   hourly-matched: Σ w import Δt ≤ (1 − target) · Σ w load Δt (load = charging + other load).
@@ -42,6 +48,8 @@ from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tar
 SNAPSHOT = "snapshot"
 VEHICLE = "vehicle"
 STATION = "station"
+SITE = "site"
+LINK = "link"
 
 ExtraFunctionality = Callable[[linopy.Model, PlanInputs], None]
 
@@ -216,14 +224,116 @@ def define_renewable_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     """
     t = _t(inputs)
     for tech, label, cf in (("pv", "PV", inputs.pv_kw_per_kw), ("wind", "Wind", inputs.wind_kw_per_kw)):
-        if not _has(m, f"{tech}_kw"):
-            continue
+        if not _has(m, f"{tech}_kw") or (tech == "pv" and inputs.per_site):
+            continue  # PV of metered sites: define_site_pv_constraints
         if _fixed(inputs, f"{tech}_kw") is not None:
             m.add_variables(lower=0, upper=renewable_upper_kw(inputs, tech), coords=[t], name=f"{label}-output_kw")
             continue
         out = m.add_variables(lower=0, coords=[t], name=f"{label}-output_kw")
         cap = m.variables[f"Capacity-{tech}_kw"]
         m.add_constraints(out - cap * _series(inputs, cf) <= 0, name=f"{label}-availability")
+
+
+def site_index(inputs: PlanInputs) -> pd.Index:
+    """The metered sites, as the ``site`` dimension."""
+    return pd.Index(inputs.sites.index.astype(str), name=SITE)
+
+
+def site_pv_upper_kw(inputs: PlanInputs) -> xr.DataArray:
+    """Upper bound of each site's PV output at fixed site capacities [kW]: pv_s × output per kW."""
+    fixed = xr.DataArray(inputs.site_pv_fixed_kw.to_numpy(float), coords=[site_index(inputs)])
+    return _series(inputs, inputs.pv_kw_per_kw.to_numpy(float)) * fixed
+
+
+def site_other_load(inputs: PlanInputs) -> xr.DataArray:
+    """Other load of each site [kW], (snapshot, site): the right-hand side of ``Site-balance``."""
+    return xr.DataArray(inputs.site_other_load_kw.to_numpy(float), coords=[_t(inputs), site_index(inputs)])
+
+
+def _on_sites(expr: linopy.LinearExpression, groups: xr.DataArray, inputs: PlanInputs) -> linopy.LinearExpression:
+    """Sum ``expr`` over the dimension of ``groups`` into the sites its labels name; absent sites get 0."""
+    return expr.groupby(groups).sum().reindex({SITE: site_index(inputs)}).fillna(0)
+
+
+def _at_site(var: linopy.Variable, site: str, inputs: PlanInputs) -> linopy.LinearExpression:
+    """A per-step variable placed at one site, (snapshot, site), with no terms at the others."""
+    one = xr.DataArray(np.array([site], dtype=object), coords=[pd.Index(["_"], name="_at")], name=SITE)
+    return _on_sites(var.to_linexpr().expand_dims(_at=["_"]), one, inputs)
+
+
+def define_site_pv_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
+    """PV of each metered site within its roof limit, summing to the PV capacity (``Site-pv_*``).
+
+    At fixed site capacities (the dispatch after sizing) the limit is a bound of ``Site-pv_output_kw``, so the
+    data of a rolling dispatch stay in bounds.
+    """
+    if not inputs.per_site or not _has(m, "pv_kw"):
+        return
+    t, si = _t(inputs), site_index(inputs)
+    if inputs.site_pv_fixed_kw is not None:
+        out = m.add_variables(lower=0, upper=site_pv_upper_kw(inputs), coords=[t, si], name="Site-pv_output_kw")
+    else:
+        roof = xr.DataArray(inputs.sites["pv_max_kw"].to_numpy(float), coords=[si])
+        cap = m.add_variables(lower=0, upper=roof, coords=[si], name="Site-pv_kw")
+        m.add_constraints(cap.sum(SITE) - m.variables["Capacity-pv_kw"] == 0, name="Site-pv_total")
+        out = m.add_variables(lower=0, coords=[t, si], name="Site-pv_output_kw")
+        m.add_constraints(out - cap * _series(inputs, inputs.pv_kw_per_kw) <= 0, name="Site-pv_availability")
+    town = m.add_variables(lower=0, coords=[t], name="PV-output_kw")
+    m.add_constraints(town - out.sum(SITE) == 0, name="PV-site_sum")
+
+
+def define_link_variables(m: linopy.Model, inputs: PlanInputs) -> None:
+    """Flows on private lines between sites, each direction ≥ 0 and ≤ the line's limit (``Link-*``)."""
+    if not inputs.per_site or inputs.links is None or not len(inputs.links):
+        return
+    t = _t(inputs)
+    li = pd.Index(inputs.links.index.astype(str), name=LINK)
+    limit = xr.DataArray(inputs.links["limit_kw"].astype(float).fillna(np.inf).to_numpy(), coords=[li])
+    m.add_variables(lower=0, upper=limit, coords=[t, li], name="Link-forward_kw")
+    m.add_variables(lower=0, upper=limit, coords=[t, li], name="Link-backward_kw")
+
+
+def site_net_charge(m: linopy.Model, inputs: PlanInputs) -> linopy.LinearExpression | None:
+    """Σ over each site's vehicles of charge − discharge [kW], (snapshot, site)."""
+    if "Vehicle-charge_kw" in m.variables:
+        veh_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+        groups = xr.DataArray(veh_site, coords=[pd.Index(inputs.vehicles.index.astype(str), name=VEHICLE)], name=SITE)
+        net = m.variables["Vehicle-charge_kw"].fillna(0)
+        if "Vehicle-discharge_kw" in m.variables:
+            net = net - m.variables["Vehicle-discharge_kw"].fillna(0)
+        return _on_sites(net, groups, inputs)
+    if "Fleet-charge_kw" in m.variables:
+        st = pd.Index(inputs.stations.index.astype(str), name=STATION)
+        groups = xr.DataArray(inputs.stations["site"].astype(str).to_numpy(), coords=[st], name=SITE)
+        net = m.variables["Fleet-charge_kw"].to_linexpr()
+        if "Fleet-discharge_kw" in m.variables:
+            net = net - m.variables["Fleet-discharge_kw"]
+        return _on_sites(net, groups, inputs)
+    return None
+
+
+def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
+    """Supply equals demand behind every site's meter at every step (``Site-balance``)."""
+    lhs = m.variables["Site-import_kw"].to_linexpr()
+    if "Site-export_kw" in m.variables:
+        lhs = lhs - m.variables["Site-export_kw"]
+    if "Site-pv_output_kw" in m.variables:
+        lhs = lhs + m.variables["Site-pv_output_kw"]
+    if "Wind-output_kw" in m.variables:
+        lhs = lhs + _at_site(m.variables["Wind-output_kw"], inputs.wind_site, inputs)
+    if "Storage-discharge_kw" in m.variables:
+        lhs = lhs + _at_site(m.variables["Storage-discharge_kw"], inputs.storage_site, inputs)
+        lhs = lhs - _at_site(m.variables["Storage-charge_kw"], inputs.storage_site, inputs)
+    if (net := site_net_charge(m, inputs)) is not None:
+        lhs = lhs - net
+    if "Link-forward_kw" in m.variables:
+        li = pd.Index(inputs.links.index.astype(str), name=LINK)
+        to = xr.DataArray(inputs.links["site1"].astype(str).to_numpy(), coords=[li], name=SITE)
+        frm = xr.DataArray(inputs.links["site0"].astype(str).to_numpy(), coords=[li], name=SITE)
+        fwd, bwd = m.variables["Link-forward_kw"].to_linexpr(), m.variables["Link-backward_kw"].to_linexpr()
+        lhs = lhs + _on_sites(fwd, to, inputs) - _on_sites(fwd, frm, inputs)
+        lhs = lhs + _on_sites(bwd, frm, inputs) - _on_sites(bwd, to, inputs)
+    m.add_constraints(lhs == site_other_load(inputs), name="Site-balance")
 
 
 def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
@@ -410,9 +520,17 @@ def define_grid_variables(m: linopy.Model, inputs: PlanInputs) -> None:
     """Grid import and export [kW] with the town's connection limit (``Grid-*``)."""
     t = _t(inputs)
     upper = np.inf if inputs.grid_connection_limit_kw is None else inputs.grid_connection_limit_kw
-    m.add_variables(lower=0, upper=upper, coords=[t], name="Grid-import_kw")
-    if inputs.allow_export:
-        m.add_variables(lower=0, upper=upper, coords=[t], name="Grid-export_kw")
+    imp = m.add_variables(lower=0, upper=upper, coords=[t], name="Grid-import_kw")
+    exp = m.add_variables(lower=0, upper=upper, coords=[t], name="Grid-export_kw") if inputs.allow_export else None
+    if not inputs.per_site:
+        return
+    si = site_index(inputs)
+    conn = xr.DataArray(inputs.sites["connection_limit_kw"].astype(float).fillna(np.inf).to_numpy(), coords=[si])
+    site_imp = m.add_variables(lower=0, upper=conn, coords=[t, si], name="Site-import_kw")
+    m.add_constraints(imp - site_imp.sum(SITE) == 0, name="Grid-site_import_sum")
+    if exp is not None:
+        site_exp = m.add_variables(lower=0, upper=conn, coords=[t, si], name="Site-export_kw")
+        m.add_constraints(exp - site_exp.sum(SITE) == 0, name="Grid-site_export_sum")
 
 
 def charging_load(m: linopy.Model) -> linopy.LinearExpression | None:
@@ -445,7 +563,10 @@ def renewable_output(m: linopy.Model) -> linopy.LinearExpression | None:
 
 
 def define_bus_balance(m: linopy.Model, inputs: PlanInputs) -> None:
-    """Supply equals demand on the town bus at every step (``Bus-balance``)."""
+    """Supply equals demand on the town bus at every step (``Bus-balance``); per site with metered sites."""
+    if inputs.per_site:
+        define_site_balance(m, inputs)
+        return
     supply = m.variables["Grid-import_kw"].to_linexpr()
     for name in ("PV-output_kw", "Wind-output_kw", "Storage-discharge_kw"):
         if name in m.variables:
@@ -536,6 +657,10 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
     for name in ("Terminal-fleet_shortfall_kwh", "Terminal-storage_shortfall_kwh"):
         if name in m.variables:
             costs[name] = np.array(inputs.terminal_shortfall_cost_per_kwh, dtype=float)
+    if "Link-forward_kw" in m.variables:  # self-wheeling fee (自己託送) per kWh carried, either direction
+        fee = inputs.links["fee_per_kwh"].astype(float).to_numpy()
+        if fee.any():
+            costs["Link-forward_kw"] = costs["Link-backward_kw"] = wdt[:, None] * fee[None, :]
     if inputs.v2g and inputs.v2g_cost_per_kwh:
         for name in ("Vehicle-discharge_kw", "Fleet-discharge_kw"):
             if name in m.variables:
@@ -580,6 +705,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         m = linopy.Model(force_dim_names=True)
         define_capacity_variables(m, inputs)
         define_renewable_constraints(m, inputs)
+        define_site_pv_constraints(m, inputs)
         define_storage_constraints(m, inputs)
         if inputs.fleet_mode == "vehicle":
             define_vehicle_constraints(m, inputs)
@@ -588,6 +714,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         else:
             define_fleet_aggregate_constraints(m, inputs)
         define_grid_variables(m, inputs)
+        define_link_variables(m, inputs)
         define_bus_balance(m, inputs)
         define_policy_constraints(m, inputs)
         define_tariff_peak_constraints(m, inputs)
@@ -621,7 +748,10 @@ def update_model_data(m: linopy.Model, inputs: PlanInputs) -> None:
     if inputs.mask_unplugged:
         raise ValueError("update_model_data needs inputs built with mask_unplugged=False")
     for tech, label in (("pv", "PV"), ("wind", "Wind")):
-        if f"{label}-output_kw" in m.variables:
+        if tech == "pv" and inputs.per_site:
+            if "Site-pv_output_kw" in m.variables and inputs.site_pv_fixed_kw is not None:
+                _write(m.variables["Site-pv_output_kw"].upper, site_pv_upper_kw(inputs))
+        elif f"{label}-output_kw" in m.variables:
             _write(m.variables[f"{label}-output_kw"].upper, renewable_upper_kw(inputs, tech))
     if "Vehicle-energy_kwh" in m.variables:
         _write(m.variables["Vehicle-energy_kwh"].lower, vehicle_energy_lower_kwh(inputs))
@@ -636,5 +766,8 @@ def update_model_data(m: linopy.Model, inputs: PlanInputs) -> None:
         _write(m.constraints["Terminal-fleet_energy"].rhs, float(inputs.terminal_fleet_target_kwh or 0.0))
     if "Terminal-storage_energy" in m.constraints:
         _write(m.constraints["Terminal-storage_energy"].rhs, float(inputs.terminal_storage_target_kwh or 0.0))
-    _write(m.constraints["Bus-balance"].rhs, _series(inputs, inputs.other_load_kw))
+    if inputs.per_site:
+        _write(m.constraints["Site-balance"].rhs, site_other_load(inputs))
+    else:
+        _write(m.constraints["Bus-balance"].rhs, _series(inputs, inputs.other_load_kw))
     define_objective(m, inputs)

@@ -303,6 +303,52 @@ def capacities(scenario: Scenario) -> dict[str, Capacity]:
     }
 
 
+def metered_sites(scenario: Scenario, snapshots: pd.DatetimeIndex) -> dict:
+    """The ``PlanInputs`` fields of a town whose sites have their own meters (empty for ``single_meter``).
+
+    Sites are the declared ``[[sites]]`` and every station not behind one of them (a station is its own site);
+    roof limits [kW] and meter limits [kW] per site; storage and wind at their named site (default: the first);
+    links with their fee [currency/kWh] (0 for a private line).
+    """
+    if scenario.grid.topology == "single_meter":
+        return {}
+    declared = {x.name: x for x in scenario.sites}
+    names = scenario.site_names()
+    own = {s.name: s for s in scenario.stations if s.site is None and s.name not in declared}
+
+    def roof(name: str) -> float:
+        value = declared[name].pv_max_kw if name in declared else own[name].pv_max_kw
+        return np.inf if value is None else float(value)
+
+    def meter(name: str) -> float:
+        value = declared[name].connection_limit_kw if name in declared else None
+        return np.nan if value is None else float(value)
+
+    sites = pd.DataFrame(
+        {"pv_max_kw": [roof(x) for x in names], "connection_limit_kw": [meter(x) for x in names]},
+        index=pd.Index(names, name="site"),
+    )
+    tech = scenario.technologies
+    pv_fixed = tech.pv.fixed_kw if tech.pv.enabled else None
+    if pv_fixed is not None and pv_fixed > sites["pv_max_kw"].sum() + 1e-9:
+        raise ScenarioError(
+            f"technologies.pv.fixed_kw = {pv_fixed:g} kW is more than the sites' roofs take together "
+            f"({sites['pv_max_kw'].sum():g} kW: {', '.join(f'{k} {v:g}' for k, v in sites['pv_max_kw'].items())})"
+        )
+    links = None
+    if scenario.grid.links:
+        links = pd.DataFrame(
+            {
+                "site0": [x.from_site for x in scenario.grid.links],
+                "site1": [x.to_site for x in scenario.grid.links],
+                "fee_per_kwh": [x.fee_per_kwh for x in scenario.grid.links],
+                "limit_kw": [np.inf if x.limit_kw is None else x.limit_kw for x in scenario.grid.links],
+            },
+            index=pd.Index([x.name for x in scenario.grid.links], name="link"),
+        )
+    return {"sites": sites, "storage_site": tech.storage.site, "wind_site": tech.wind.site, "links": links}
+
+
 def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> PreparedPlan:
     """Build the model inputs of a scenario (weather, resources, bookings, fleet, prices, factors)."""
     say = progress or (lambda msg: None)
@@ -396,6 +442,9 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         index=veh.index,
     )
     vehicles.index.name = "vehicle"
+    site_fields = metered_sites(scenario, snapshots)
+    if site_fields:
+        stations["site"] = [s.site or s.name for s in scenario.stations]
     policy = scenario.policy
     try:
         inputs = PlanInputs(
@@ -430,6 +479,7 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             currency=scenario.finance.currency,
             basic_charge_per_kw_month=prices.basic_charge_per_kw_month,
             contract_kw_fixed=prices.contract_kw_fixed,
+            **site_fields,
         )
     except ChisanError:
         raise

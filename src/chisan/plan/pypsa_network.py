@@ -18,6 +18,10 @@ Mapping (PyPSA 1.x component names):
   ``Link`` back, and a ``Load`` taking the trip energy in the step a booking starts;
 - snapshot weightings: objective = w_t Δt × annualisation, stores = Δt;
 - policy targets: extra functionality on the same terms as chisan's ``Policy-*`` rows.
+- metered sites (``inputs.sites``): one bus ``site:<name>`` per site instead of ``town``, each with its own PV
+  generator (``p_nom_max`` = roof limit), grid import/export generators and other load; a vehicle's charger hangs
+  on its station's site bus, storage and wind on theirs; a private line or self-wheeling is a pair of one-way
+  ``Link``\\ s with the fee as marginal cost (PyPSA's Link, as DESIGN.md §14 maps it).
 
 PyPSA is not a dependency of chisan; install it to use this module (``pip install pypsa``).
 """
@@ -49,19 +53,40 @@ def to_pypsa(inputs: PlanInputs):
     n.snapshot_weightings.loc[:, "objective"] = w * inputs.opex_scale
     n.snapshot_weightings.loc[:, "generators"] = w
     n.snapshot_weightings.loc[:, "stores"] = inputs.dt_hours
-    n.add("Bus", "town")
+    sites = list(inputs.sites.index.astype(str)) if inputs.per_site else []
+
+    def bus_of(site: str | None) -> str:
+        return f"site:{site}" if inputs.per_site else "town"
+
+    for bus in [bus_of(x) for x in sites] or ["town"]:
+        n.add("Bus", bus)
 
     def series(s) -> pd.Series:
         return pd.Series(np.asarray(s, dtype=float), index=snaps)
 
+    pv_cap = inputs.capacities["pv_kw"]
+    if inputs.per_site and pv_cap.enabled:
+        fixed = inputs.site_pv_fixed_kw
+        for site in sites:
+            roof = float(inputs.sites.at[site, "pv_max_kw"])
+            n.add(
+                "Generator",
+                f"pv:{site}",
+                bus=bus_of(site),
+                p_nom_extendable=fixed is None,
+                p_nom=0.0 if fixed is None else float(fixed[site]),
+                p_nom_max=roof if np.isfinite(roof) else np.inf,
+                capital_cost=pv_cap.annual_cost_per_unit,
+                p_max_pu=series(inputs.pv_kw_per_kw),
+            )
     for tech, name, cf in (("pv_kw", "pv", inputs.pv_kw_per_kw), ("wind_kw", "wind", inputs.wind_kw_per_kw)):
         cap = inputs.capacities[tech]
-        if not cap.enabled:
+        if not cap.enabled or (tech == "pv_kw" and inputs.per_site):
             continue
         n.add(
             "Generator",
             name,
-            bus="town",
+            bus=bus_of(inputs.wind_site),
             p_nom_extendable=cap.lower != cap.upper,
             p_nom=cap.lower,
             p_nom_min=cap.lower,
@@ -75,19 +100,43 @@ def to_pypsa(inputs: PlanInputs):
         + inputs.carbon_price_per_kg * inputs.emission_factor_kg_per_kwh.to_numpy(float)
         + inputs.import_penalty_per_kwh
     )
-    n.add("Generator", "grid_import", bus="town", p_nom=limit, marginal_cost=series(import_cost))
-    if inputs.allow_export:
+    meters = sites or [None]
+    for site in meters:
+        suffix = "" if site is None else f":{site}"
+        site_limit = limit
+        if site is not None and np.isfinite(inputs.sites.at[site, "connection_limit_kw"]):
+            site_limit = float(inputs.sites.at[site, "connection_limit_kw"])
         n.add(
-            "Generator",
-            "grid_export",
-            bus="town",
-            p_nom=limit,
-            p_min_pu=-1.0,
-            p_max_pu=0.0,
-            marginal_cost=series(inputs.export_price_per_kwh),
+            "Generator", f"grid_import{suffix}", bus=bus_of(site), p_nom=site_limit, marginal_cost=series(import_cost)
         )
-    if inputs.other_load_kw.abs().sum() > 0:
-        n.add("Load", "other_load", bus="town", p_set=series(inputs.other_load_kw))
+        if inputs.allow_export:
+            n.add(
+                "Generator",
+                f"grid_export{suffix}",
+                bus=bus_of(site),
+                p_nom=site_limit,
+                p_min_pu=-1.0,
+                p_max_pu=0.0,
+                marginal_cost=series(inputs.export_price_per_kwh),
+            )
+        load = inputs.other_load_kw if site is None else inputs.site_other_load_kw[site]
+        if load.abs().sum() > 0:
+            n.add("Load", f"other_load{suffix}", bus=bus_of(site), p_set=series(load))
+    if inputs.per_site and inputs.links is not None:
+        for name, link in inputs.links.iterrows():
+            for direction, a, b in (
+                ("forward", link["site0"], link["site1"]),
+                ("backward", link["site1"], link["site0"]),
+            ):
+                lim = float(link["limit_kw"]) if np.isfinite(link["limit_kw"]) else BIG_KW
+                n.add(
+                    "Link",
+                    f"line:{name}:{direction}",
+                    bus0=bus_of(a),
+                    bus1=bus_of(b),
+                    p_nom=lim,
+                    marginal_cost=float(link["fee_per_kwh"]),
+                )
     e_cap, p_cap = inputs.capacities["storage_kwh"], inputs.capacities["storage_kw"]
     if e_cap.enabled and p_cap.enabled:
         n.add("Bus", "storage")
@@ -106,7 +155,7 @@ def to_pypsa(inputs: PlanInputs):
         n.add(
             "Link",
             "storage_charger",
-            bus0="town",
+            bus0=bus_of(inputs.storage_site),
             bus1="storage",
             efficiency=inputs.storage_charge_efficiency,
             p_nom_extendable=p_cap.lower != p_cap.upper,
@@ -119,15 +168,17 @@ def to_pypsa(inputs: PlanInputs):
             "Link",
             "storage_discharger",
             bus0="storage",
-            bus1="town",
+            bus1=bus_of(inputs.storage_site),
             efficiency=inputs.storage_discharge_efficiency,
             p_nom_extendable=True,
         )
     veh = inputs.vehicles
     plugged = inputs.plugged.to_numpy(float)
     trips = inputs.trip_energy_kwh.to_numpy(float)
+    station_site = inputs.stations["site"].astype(str) if inputs.per_site else None
     for j, vid in enumerate(veh.index):
         row = veh.loc[vid]
+        home = bus_of(None if station_site is None else station_site[str(row["station"])])
         bus = f"ev:{vid}"
         n.add("Bus", bus)
         n.add(
@@ -142,7 +193,7 @@ def to_pypsa(inputs: PlanInputs):
         n.add(
             "Link",
             f"charger:{vid}",
-            bus0="town",
+            bus0=home,
             bus1=bus,
             efficiency=row["charge_efficiency"],
             p_nom=row["max_charge_kw"],
@@ -154,7 +205,7 @@ def to_pypsa(inputs: PlanInputs):
                 "Link",
                 f"v2g:{vid}",
                 bus0=bus,
-                bus1="town",
+                bus1=home,
                 efficiency=row["charge_efficiency"],
                 p_nom=row["max_charge_kw"] / row["charge_efficiency"],
                 p_max_pu=series(plugged[:, j]),
@@ -185,15 +236,24 @@ def pypsa_extra_functionality(inputs: PlanInputs):
             if "storage" in n.stores.index[n.stores.e_nom_extendable]:
                 e_nom = m.variables["Store-e_nom"].sel(name="storage")
                 m.add_constraints(charger - inputs.storage_max_c_rate_per_h * e_nom <= 0, name="storage-c_rate")
+        site_pv = [g for g in n.generators.index[n.generators.p_nom_extendable] if g.startswith("pv:")]
+        pv_cap = inputs.capacities["pv_kw"]
+        if site_pv and (pv_cap.lower > 0 or np.isfinite(pv_cap.upper)):  # bounds of the town's PV total
+            total = m.variables["Generator-p_nom"].sel(name=site_pv).sum("name")
+            if pv_cap.lower > 0:
+                m.add_constraints(total >= pv_cap.lower, name="pv-total_min")
+            if np.isfinite(pv_cap.upper):
+                m.add_constraints(total <= pv_cap.upper, name="pv-total_max")
         w = pd.Series(inputs.weight.to_numpy(float) * inputs.dt_hours, index=n.snapshots)
         chargers = [f"charger:{v}" for v in inputs.vehicles.index]
         charging = (m.variables["Link-p"].sel(name=chargers).sum("name") * w).sum()
         other_kwh = float((inputs.other_load_kw.to_numpy(float) * w.to_numpy()).sum())
-        imp = (m.variables["Generator-p"].sel(name="grid_import") * w).sum()
+        imports = [g for g in n.generators.index if g.startswith("grid_import")]
+        imp = (m.variables["Generator-p"].sel(name=imports).sum("name") * w).sum()
         target = inputs.renewable_share_min
         if target:
             if inputs.renewable_share_basis == "annual":
-                res = [g for g in ("pv", "wind") if g in n.generators.index]
+                res = [g for g in n.generators.index if g == "wind" or g == "pv" or g.startswith("pv:")]
                 out = (m.variables["Generator-p"].sel(name=res).sum("name") * w).sum()
                 m.add_constraints(out - target * charging >= target * other_kwh, name="policy-renewable_share")
             else:

@@ -54,7 +54,25 @@ def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInpu
     stations, vehicles = inputs.stations, inputs.vehicles
     if town is None:
         town = bool(inputs.stations["connection_limit_kw"].isna().all())
-    if town:
+    if town and inputs.per_site:
+        # metered sites: merge the stations behind each meter (a site's cars charge only from its bus)
+        key = inputs.stations["site"].astype(str)
+        grouped = inputs.stations.groupby(key, sort=False)
+        merged = pd.Index(list(grouped.groups), name=inputs.stations.index.name)
+        stations = pd.DataFrame(
+            {
+                "chargers": grouped["chargers"].sum().reindex(merged).astype(int).to_numpy(),
+                "charger_kw": grouped["charger_kw"].max().reindex(merged).to_numpy(float),
+                "connection_limit_kw": np.nan,
+                "site": merged.to_numpy(),
+            },
+            index=merged,
+        )
+        vehicles = inputs.vehicles.assign(station=key.reindex(inputs.vehicles["station"].to_numpy()).to_numpy())
+        available = available.T.groupby(key.reindex(available.columns).to_numpy()).sum().T.reindex(columns=merged)
+        trips = trips.T.groupby(key.reindex(trips.columns).to_numpy()).sum().T.reindex(columns=merged)
+        need = need.T.groupby(key.reindex(need.columns).to_numpy()).sum().T.reindex(columns=merged)
+    elif town:
         stations = pd.DataFrame(
             {
                 "chargers": [int(inputs.stations["chargers"].sum())],
@@ -115,6 +133,9 @@ def _features(inputs: PlanInputs) -> pd.DataFrame:
         "other_load": inputs.other_load_kw,
     }
     frame = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in data.items()}, index=inputs.snapshots)
+    if inputs.site_other_load_kw is not None:
+        for site in inputs.site_other_load_kw.columns:
+            frame[f"site_load:{site}"] = inputs.site_other_load_kw[site].to_numpy(float)
     for s in available.columns:
         frame[f"available:{s}"] = available[s].to_numpy(float)
         frame[f"trips:{s}"] = trips[s].to_numpy(float)
@@ -176,6 +197,12 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
         export_price_per_kwh=reduced["export_price"],
         emission_factor_kg_per_kwh=reduced["emission_factor"].clip(lower=0),
         other_load_kw=reduced["other_load"].clip(lower=0),
+        site_other_load_kw=None
+        if agg.site_other_load_kw is None
+        else pd.DataFrame(
+            {c: reduced[f"site_load:{c}"].clip(lower=0).to_numpy() for c in agg.site_other_load_kw.columns},
+            index=snaps,
+        ),
         temp_air_c=None,
         weight=pd.Series(np.repeat(counts.to_numpy(float), steps_per_day), index=snaps, name="weight"),
         period=pd.Series(np.repeat(np.arange(len(clusters)), steps_per_day), index=snaps, name="period"),

@@ -32,7 +32,13 @@ import pandas as pd
 
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
-from chisan.plan.tariff_constraints import basic_charge_per_kw, contract_kw, has_tariff_peak
+from chisan.plan.tariff_constraints import (
+    basic_charge_per_kw,
+    contract_kw,
+    demand_kw,
+    has_tariff_peak,
+    site_contract_kw,
+)
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
 
@@ -73,6 +79,10 @@ class PlanResults:
         Annual emissions and avoided emissions [kg CO2e/year].
     method : dict
         How the plan was solved (method, typical days, windows, gap bounds, timings).
+    sites : pd.DataFrame or None
+        Per metered site (``grid.topology = "per_site"``): stations, vehicles, roof limit and PV [kW], storage
+        [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute demand and contract [kW].
+        None with one town meter.
     """
 
     capacities: pd.Series
@@ -85,6 +95,7 @@ class PlanResults:
     energy_balance: pd.Series
     emissions: pd.Series
     method: dict = field(default_factory=dict)
+    sites: pd.DataFrame | None = None
 
     def kpi(self, name: str) -> float:
         """The value of one KPI."""
@@ -114,7 +125,37 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
     table["emission_factor_kg_per_kwh"] = inputs.emission_factor_kg_per_kwh.to_numpy(float)
     if inputs.temp_air_c is not None:
         table["temp_air_c"] = inputs.temp_air_c.to_numpy(float)
+    if inputs.per_site:  # every meter's flows: site_import_kw:<site>, site_export_kw:<site>, site_pv_kw:<site>
+        sites = list(inputs.sites.index.astype(str))
+        for var, col in (
+            ("Site-import_kw", "site_import_kw"),
+            ("Site-export_kw", "site_export_kw"),
+            ("Site-pv_output_kw", "site_pv_kw"),
+        ):
+            values = v.get(var, np.zeros((n, len(sites))))
+            for j, site in enumerate(sites):
+                table[f"{col}:{site}"] = values[:, j]
+    if "Link-forward_kw" in v and inputs.links is not None:  # power carried on each link, either direction
+        for j, name in enumerate(inputs.links.index.astype(str)):
+            table[f"link_kw:{name}"] = v["Link-forward_kw"][:, j] - v["Link-backward_kw"][:, j]
+            table[f"link_carried_kw:{name}"] = v["Link-forward_kw"][:, j] + v["Link-backward_kw"][:, j]
     return table
+
+
+def site_import_kw(inputs: PlanInputs, dispatch: pd.DataFrame) -> np.ndarray | None:
+    """Import of every metered site [kW], steps × sites, from the dispatch table (None with one meter)."""
+    if not inputs.per_site:
+        return None
+    cols = [f"site_import_kw:{x}" for x in inputs.sites.index.astype(str)]
+    if not all(c in dispatch for c in cols):
+        return None
+    return dispatch[cols].to_numpy(float)
+
+
+def billed_import_kw(inputs: PlanInputs, dispatch: pd.DataFrame) -> np.ndarray:
+    """The import the basic charge is billed on: per site (steps × sites) when metered, else the town's [kW]."""
+    per_site = site_import_kw(inputs, dispatch)
+    return dispatch["grid_import_kw"].to_numpy(float) if per_site is None else per_site
 
 
 def _annuity(scenario: Scenario, capex: float, lifetime: float) -> float:
@@ -211,12 +252,23 @@ def cost_table(
     )
     add("Grid import", 0.0, 0.0, imp_cost, f"{imp.sum() * dt * scale:,.0f} kWh")
     if has_tariff_peak(inputs):  # the basic charge on the contract kW, 12 months a year (tariff_constraints)
-        contract = contract_kw(inputs, dispatch["grid_import_kw"].to_numpy(float))
+        contract = contract_kw(inputs, billed_import_kw(inputs, dispatch))
         rate = inputs.basic_charge_per_kw_month
         basis = f"{contract:,.1f} kW × {rate:,.2f}/kW/month"
+        if inputs.per_site:
+            basis += f" (sum of {len(inputs.sites)} meters' contracts)"
         add("Basic charge", 0.0, 0.0, basic_charge_per_kw(inputs) * contract, basis)
     add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
+    if inputs.per_site and inputs.links is not None and len(inputs.links):
+        # self-wheeling: fee [currency/kWh] × energy carried either way (model.objective_costs, Link-*)
+        fee_cost, carried_kwh = 0.0, 0.0
+        for name, fee in inputs.links["fee_per_kwh"].astype(float).items():
+            col = f"link_carried_kw:{name}"
+            kwh = float((dispatch[col].to_numpy(float) * w).sum() * dt * scale) if col in dispatch else 0.0
+            fee_cost += kwh * fee
+            carried_kwh += kwh
+        add("Self-wheeling fee", 0.0, 0.0, fee_cost, f"{carried_kwh:,.0f} kWh carried between sites")
     # battery holding cost: Σ_t w_t Δt k × fleet energy_t [kWh] × cost [currency/kWh/h] (model.objective_costs)
     hold = inputs.vehicle_holding_cost_per_kwh_h
     if "fleet_energy_kwh" in dispatch:
@@ -447,8 +499,16 @@ def key_figures(
         ),
     ]
     if has_tariff_peak(inputs):
-        contract = contract_kw(inputs, dispatch["grid_import_kw"].to_numpy(float))
-        rows.append(("contract_kw", contract, "kW", "Contract kW of the basic charge: highest 30-minute demand"))
+        contract = contract_kw(inputs, billed_import_kw(inputs, dispatch))
+        what = "sum over the sites' meters of each one's" if inputs.per_site else ""
+        rows.append(
+            (
+                "contract_kw",
+                contract,
+                "kW",
+                f"Contract kW of the basic charge: {what} highest 30-minute demand".replace("  ", " "),
+            )
+        )
     kpis = pd.DataFrame(rows, columns=["kpi", "value", "unit", "definition"]).set_index("kpi")
     return costs, balance, emissions, kpis
 
@@ -498,6 +558,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         int(stations["chargers"].sum()),
         mobility_per_year(assignment.bookings, scale),
     )
+    sites = site_table(inputs, solution, dispatch, charge)
     method = {
         "method": solution.method,
         **solution.details,
@@ -514,7 +575,51 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         energy_balance=balance,
         emissions=emissions,
         method=method,
+        sites=sites,
     )
+
+
+def site_table(
+    inputs: PlanInputs, solution: Solution, dispatch: pd.DataFrame, charge: pd.DataFrame
+) -> pd.DataFrame | None:
+    """What each metered site has and draws: PV, storage, energy per year, demand peak and contract [kW, kWh]."""
+    if not inputs.per_site:
+        return None
+    dt, scale = inputs.dt_hours, inputs.opex_scale
+    names = pd.Index(inputs.sites.index.astype(str), name="site")
+    station_site = inputs.stations["site"].astype(str)
+    veh_site = station_site.reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+    charging = charge.T.groupby(veh_site).sum().T.reindex(columns=names).fillna(0.0)
+    imp = site_import_kw(inputs, dispatch)
+    if imp is None:
+        imp = np.zeros((len(dispatch), len(names)))
+
+    def per_year(prefix: str) -> np.ndarray:
+        cols = [f"{prefix}:{x}" for x in names]
+        return dispatch[cols].to_numpy(float).sum(axis=0) * dt * scale if all(c in dispatch for c in cols) else 0.0
+
+    pv = solution.site_pv_kw.reindex(names).fillna(0.0) if solution.site_pv_kw is not None else 0.0
+    caps = solution.capacities
+    table = pd.DataFrame(
+        {
+            "stations": [", ".join(station_site.index[station_site == x].astype(str)) for x in names],
+            "vehicles": pd.Series(veh_site).value_counts().reindex(names).fillna(0).astype(int).to_numpy(),
+            "pv_max_kw": inputs.sites["pv_max_kw"].to_numpy(float),
+            "pv_kw": pv,
+            "storage_kwh": [caps["storage_kwh"] if x == inputs.storage_site else 0.0 for x in names],
+            "storage_kw": [caps["storage_kw"] if x == inputs.storage_site else 0.0 for x in names],
+            "wind_kw": [caps["wind_kw"] if x == inputs.wind_site else 0.0 for x in names],
+            "pv_kwh_per_year": per_year("site_pv_kw"),
+            "import_kwh_per_year": per_year("site_import_kw"),
+            "export_kwh_per_year": per_year("site_export_kw"),
+            "charging_kwh_per_year": charging.to_numpy(float).sum(axis=0) * dt * scale,
+            "peak_demand_kw": [float(demand_kw(imp[:, j], dt).max()) if len(imp) else 0.0 for j in range(len(names))],
+        },
+        index=names,
+    )
+    if has_tariff_peak(inputs):
+        table["contract_kw"] = site_contract_kw(inputs, imp)
+    return table
 
 
 def with_method(results: PlanResults, **extra) -> PlanResults:

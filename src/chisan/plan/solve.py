@@ -70,6 +70,8 @@ class Solution:
         Storage energy before the first step [kWh]; None when cyclic.
     details : dict
         Method details for the report: typical days, windows, shadow prices, passes, timings [s].
+    site_pv_kw : pd.Series or None
+        PV installed at each metered site [kW] (sums to ``capacities["pv_kw"]``); None with one town meter.
     """
 
     capacities: dict[str, float]
@@ -79,6 +81,7 @@ class Solution:
     initial_energy_kwh: pd.Series | None = None
     initial_storage_kwh: float | None = None
     details: dict = field(default_factory=dict)
+    site_pv_kw: pd.Series | None = None
 
 
 def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict | None = None) -> dict:
@@ -105,6 +108,52 @@ def capacities_of(m: linopy.Model) -> dict[str, float]:
         var = f"Capacity-{name}"
         out[name] = max(0.0, float(m.variables[var].solution)) if var in m.variables else 0.0
     return out
+
+
+def site_pv_of(m: linopy.Model, inputs: PlanInputs, total_kw: float | None = None) -> pd.Series | None:
+    """PV of each metered site of a solved model [kW], scaled to ``total_kw`` when given; None with one meter."""
+    if not inputs.per_site:
+        return None
+    if "Site-pv_kw" in m.variables:
+        split = pd.Series(np.maximum(m.variables["Site-pv_kw"].solution.to_numpy(), 0.0), index=inputs.sites.index)
+    elif inputs.site_pv_fixed_kw is not None:
+        split = inputs.site_pv_fixed_kw.astype(float)
+    else:
+        split = pd.Series(0.0, index=inputs.sites.index)
+    if total_kw is not None and split.sum() > 0:
+        split = split * (float(total_kw) / float(split.sum()))
+    return split.rename("pv_kw")
+
+
+def _scaled(split: pd.Series | None, total_kw: float | None, roof_kw: pd.Series | None = None) -> pd.Series | None:
+    """A per-site PV split [kW] scaled to a new town total [kW] (capacities raised after sizing).
+
+    Sites at their roof limit [kW] keep it; what they cannot take goes to the others in proportion to their
+    room left.
+    """
+    if split is None or total_kw is None or split.sum() <= 0:
+        return split
+    new = split * (float(total_kw) / float(split.sum()))
+    if roof_kw is None:
+        return new
+    roof = roof_kw.reindex(new.index).astype(float)
+    excess = float((new - roof).clip(lower=0).sum())
+    new = new.clip(upper=roof)
+    room = (roof - new).replace(np.inf, 1e12)
+    if excess > 0 and room.sum() > 0:
+        new = new + excess * room / room.sum()
+    return new
+
+
+def _roofs(inputs: PlanInputs) -> pd.Series | None:
+    return inputs.sites["pv_max_kw"] if inputs.per_site else None
+
+
+def site_contract_of(m: linopy.Model, inputs: PlanInputs) -> pd.Series | None:
+    """Contract kW of each metered site in a solved model [kW]; None with one meter or no basic charge."""
+    if not inputs.per_site or PEAK not in m.variables:
+        return None
+    return pd.Series(m.variables[PEAK].solution.to_numpy(), index=inputs.sites.index)
 
 
 def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
@@ -155,8 +204,11 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
         total += float((wdt * v["Vehicle-discharge_kw"].sum(axis=1)).sum() * inputs.v2g_cost_per_kwh)
     if "Vehicle-energy_kwh" in v:
         total += float((wdt * v["Vehicle-energy_kwh"].sum(axis=1)).sum() * inputs.vehicle_holding_cost_per_kwh_h)
+    if "Link-forward_kw" in v and inputs.links is not None:  # self-wheeling fee per kWh carried
+        carried = v["Link-forward_kw"] + v["Link-backward_kw"]
+        total += float((wdt[:, None] * carried * inputs.links["fee_per_kwh"].to_numpy(float)[None, :]).sum())
     if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
-        total += basic_charge_per_kw(inputs) * contract_kw(inputs, imp)
+        total += basic_charge_per_kw(inputs) * contract_kw(inputs, v["Site-import_kw"] if inputs.per_site else imp)
     return total
 
 
@@ -228,6 +280,7 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
     report("solved", 1.0)
     return Solution(
         capacities=capacities_of(m),
+        site_pv_kw=site_pv_of(m, inputs),
         values=values_of(m),
         method="full",
         status=condition,
@@ -339,13 +392,17 @@ def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
     return out
 
 
-def aggregate_year(inputs: PlanInputs, capacities: dict[str, float], options: dict) -> tuple[linopy.Model, str]:
+def aggregate_year(
+    inputs: PlanInputs, capacities: dict[str, float], options: dict, site_pv_kw: pd.Series | None = None
+) -> tuple[linopy.Model, str]:
     """Dispatch the town's fleet as one battery over the whole year at fixed capacities, with the policy rows.
 
     A relaxation of the per-vehicle dispatch at the same capacities, so its cost is a lower bound of it; its
     hourly energy trajectory guides the per-vehicle windows (:func:`chisan.plan.dispatch.rolling_dispatch`).
+    With metered sites, one battery per site, and the PV of each site fixed at ``site_pv_kw`` (the sizing's
+    split): a free split couples every hour of every site and makes this LP ten times slower to solve.
     """
-    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities)
+    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities, site_pv_kw)
     m = build_model(agg)
     return m, _solve(m, options)
 
@@ -369,8 +426,9 @@ def _size(
         if condition != "optimal":
             _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
         caps = capacities_of(m1)
+        site_pv = site_pv_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
-        m2, condition = aggregate_year(inputs, caps, options)
+        m2, condition = aggregate_year(inputs, caps, options, site_pv)
         history.append(
             {
                 "pass": len(history) + 1,
@@ -380,10 +438,10 @@ def _size(
             }
         )
         if condition == "optimal":
-            return m1, reduction, caps, m2
+            return m1, reduction, caps, m2, site_pv
         if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
             _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
-        shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps), options)
+        shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv), options)
         history[-1]["shortfalls"] = shortfalls
         if attempt == max_passes or not shortfalls:
             raise diagnose_infeasibility(aggregate_fleet(inputs), options)
@@ -399,6 +457,7 @@ def _dispatch_pass(
     rolling: RollingSettings,
     report: Progress,
     attempt: int,
+    site_pv: pd.Series | None = None,
 ):
     """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices)."""
     prices = _policy_prices(m2, aggregate_fleet(inputs))
@@ -409,12 +468,16 @@ def _dispatch_pass(
         targets["storage"] = m2.variables["Storage-energy_kwh"].solution.to_numpy()
     penalty = prices["import_penalty_per_kwh"]
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
+    per_site = inputs.per_site
     fixed = dataclasses.replace(
-        inputs.with_capacities_fixed(caps),
+        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs))),
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
-        contract_kw_min=float(m2.variables[PEAK].solution) if PEAK in m2.variables else inputs.contract_kw_min,
+        contract_kw_min=float(m2.variables[PEAK].solution)
+        if PEAK in m2.variables and not per_site
+        else inputs.contract_kw_min,
+        contract_kw_min_by_site=site_contract_of(m2, inputs),
     )
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
@@ -463,12 +526,24 @@ def resize_supply(
         )
         for k, c in inputs.capacities.items()
     }
+    site_load = None
+    if inputs.per_site:  # each site's charging stays behind its own meter
+        net = values["Vehicle-charge_kw"] - values.get(
+            "Vehicle-discharge_kw", np.zeros_like(values["Vehicle-charge_kw"])
+        )
+        veh_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+        onehot = (veh_site[:, None] == inputs.sites.index.to_numpy()[None, :]).astype(float)
+        site_load = inputs.site_other_load_kw + pd.DataFrame(
+            net @ onehot, index=inputs.snapshots, columns=inputs.site_other_load_kw.columns
+        )
     supply = dataclasses.replace(
         inputs,
         vehicles=inputs.vehicles.iloc[:0],
         plugged=inputs.plugged.iloc[:, :0],
         trip_energy_kwh=inputs.trip_energy_kwh.iloc[:, :0],
         other_load_kw=pd.Series(load, index=inputs.snapshots),
+        site_other_load_kw=site_load,
+        site_pv_fixed_kw=None,
         capacities=caps,
         initial_storage_kwh=None,
         v2g=False,
@@ -487,11 +562,18 @@ def resize_supply(
             "Storage-discharge_kw",
             "Grid-import_kw",
             "Grid-export_kw",
+            "Site-import_kw",
+            "Site-export_kw",
+            "Site-pv_output_kw",
+            "Link-forward_kw",
+            "Link-backward_kw",
         )
         if name in m.variables
     }
     for name in ("Grid-export_kw", "Storage-energy_kwh", "Storage-charge_kw", "Storage-discharge_kw"):
         system.setdefault(name, zeros.copy())
+    if inputs.per_site:
+        system["_site_pv_kw"] = site_pv_of(m, supply)
     return capacities_of(m), system
 
 
@@ -515,17 +597,21 @@ def _solve_two_stage(
     sizing_inputs = inputs
     resize = True
     m1 = reduction = m2 = None
+    sized_split = site_pv = None
     lower_bound = float("nan")
     caps: dict[str, float] = {}
     for attempt in range(1, max_passes + 1):
         t0 = time.perf_counter()
         if resize:
-            m1, reduction, caps, m2 = _size(sizing_inputs, inputs, n_days, options, max_passes, report, history)
+            m1, reduction, caps, m2, sized_split = _size(
+                sizing_inputs, inputs, n_days, options, max_passes, report, history
+            )
             caps = _annual_margin(inputs, aggregate_fleet(inputs), m2, caps)
             lower_bound = float(m2.objective.value)
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
-        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt)
+        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split)
+        site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
         short = _renewable_share_shortfall_kwh(inputs, dispatch.values) if annual else -np.inf
@@ -558,6 +644,7 @@ def _solve_two_stage(
         report("re-sizing supply against the per-vehicle charging (hourly target)", 0.95)
         t2 = time.perf_counter()
         caps, system = resize_supply(inputs, caps, dispatch.values, options)
+        site_pv = system.pop("_site_pv_kw", site_pv)
         timings["supply_resize_s"] = time.perf_counter() - t2
         dispatch.values.update(system)
         dispatch.initial_storage_kwh = None  # the re-sized storage runs cyclically over the year
@@ -566,6 +653,7 @@ def _solve_two_stage(
         break
     return Solution(
         capacities=caps,
+        site_pv_kw=site_pv,
         values=dispatch.values,
         method="two-stage",
         status="optimal",

@@ -12,6 +12,9 @@ and with hourly steps (k < 1) the hourly mean is the demand: P ≥ import_t. The
 basic charge × P × months billed, where a year of contract costs 12 months whatever the horizon the energy
 is annualised from — it is not multiplied by the annualisation of the energy costs (``opex_scale``).
 A low-voltage contract fixed in advance fixes P (the breaker then caps the demand at it).
+
+With metered sites every site has its own meter and contract: P_s ≥ the mean import of site s in every
+interval, and each P_s is billed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import xarray as xr
 from chisan.plan.inputs import PlanInputs
 
 SNAPSHOT = "snapshot"
+SITE = "site"
 PEAK = "Tariff-peak_kw"
 DEMAND_INTERVAL_H = 0.5
 """Demand interval of Japanese meters [h]: 30 minutes (計量器の30分最大需要電力)."""
@@ -70,19 +74,41 @@ def basic_charge_per_kw(inputs: PlanInputs) -> float:
     return inputs.basic_charge_per_kw_month * billed_months(inputs)
 
 
-def peak_lower_kw(inputs: PlanInputs) -> float:
-    """Lower bound of the contract kW [kW]: the fixed contract, or the peak carried in."""
+def peak_lower_kw(inputs: PlanInputs) -> float | xr.DataArray:
+    """Lower bound of the contract kW [kW]: the fixed contract, or the peak carried in (per site when metered)."""
     if inputs.contract_kw_fixed is not None:
         return float(inputs.contract_kw_fixed)
+    if inputs.per_site and inputs.contract_kw_min_by_site is not None:
+        sites = pd.Index(inputs.sites.index.astype(str), name=SITE)
+        carried = inputs.contract_kw_min_by_site.reindex(sites).fillna(0.0).to_numpy(float)
+        return xr.DataArray(carried, coords=[sites])
     return float(inputs.contract_kw_min)
 
 
 def contract_kw(inputs: PlanInputs, import_kw: np.ndarray) -> float:
-    """Contract kW a dispatch is billed on [kW]: the fixed contract, or max(highest demand, carried peak)."""
+    """Contract kW a dispatch is billed on [kW]: the fixed contract, or max(highest demand, carried peak).
+
+    With metered sites pass the import of every site (steps × sites): the result is the sum of the sites'
+    contracts (:func:`site_contract_kw`), which is what the basic charge is billed on.
+    """
+    imp = np.asarray(import_kw, dtype=float)
+    if imp.ndim == 2:
+        return float(site_contract_kw(inputs, imp).sum())
     if inputs.contract_kw_fixed is not None:
         return float(inputs.contract_kw_fixed)
-    peak = float(demand_kw(import_kw, inputs.dt_hours).max()) if len(import_kw) else 0.0
+    peak = float(demand_kw(imp, inputs.dt_hours).max()) if len(imp) else 0.0
     return max(peak, float(inputs.contract_kw_min))
+
+
+def site_contract_kw(inputs: PlanInputs, site_import_kw: np.ndarray) -> np.ndarray:
+    """Contract kW of each metered site [kW]: fixed, or max(its highest 30-minute demand, its carried peak)."""
+    imp = np.asarray(site_import_kw, dtype=float)
+    if inputs.contract_kw_fixed is not None:
+        return np.full(imp.shape[1], float(inputs.contract_kw_fixed))
+    peak = np.array([demand_kw(imp[:, j], inputs.dt_hours).max() if len(imp) else 0.0 for j in range(imp.shape[1])])
+    carried = peak_lower_kw(inputs)
+    carried = carried.to_numpy() if isinstance(carried, xr.DataArray) else np.full(imp.shape[1], float(carried))
+    return np.maximum(peak, carried)
 
 
 def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
@@ -95,8 +121,14 @@ def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     if not has_tariff_peak(inputs) or "Grid-import_kw" not in m.variables:
         return
     fixed = inputs.contract_kw_fixed
-    peak = m.add_variables(lower=peak_lower_kw(inputs), upper=np.inf if fixed is None else float(fixed), name=PEAK)
-    imp = m.variables["Grid-import_kw"]
+    upper = np.inf if fixed is None else float(fixed)
+    if inputs.per_site:
+        sites = pd.Index(inputs.sites.index.astype(str), name=SITE)
+        peak = m.add_variables(lower=peak_lower_kw(inputs), upper=upper, coords=[sites], name=PEAK)
+        imp = m.variables["Site-import_kw"]
+    else:
+        peak = m.add_variables(lower=peak_lower_kw(inputs), upper=upper, name=PEAK)
+        imp = m.variables["Grid-import_kw"]
     k = steps_per_interval(inputs.dt_hours)
     if k == 1:
         m.add_constraints(imp - peak <= 0, name="Tariff-peak_demand")
@@ -110,4 +142,5 @@ def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
 def update_tariff_peak(m: linopy.Model, inputs: PlanInputs) -> None:
     """Write the carried peak into the lower bound of ``Tariff-peak_kw``, in place (rolling dispatch)."""
     if PEAK in m.variables and inputs.contract_kw_fixed is None:
-        m.variables[PEAK].lower.values[...] = float(inputs.contract_kw_min)
+        lower = peak_lower_kw(inputs)
+        m.variables[PEAK].lower.values[...] = lower.to_numpy() if isinstance(lower, xr.DataArray) else lower

@@ -380,6 +380,35 @@ def render_report(
         }
         for name, r in results.stations.iterrows()
     ]
+    sites = []
+    if results.sites is not None:
+        for name, r in results.sites.iterrows():
+            sites.append(
+                {
+                    "name": name,
+                    "stations": r.stations or "(no station)",
+                    "vehicles": int(r.vehicles),
+                    "roof": "no limit" if not np.isfinite(r.pv_max_kw) else num(r.pv_max_kw, 1),
+                    "pv": num(r.pv_kw, 2),
+                    "storage": f"{num(r.storage_kwh, 1)} / {num(r.storage_kw, 1)}",
+                    "pv_kwh": num(r.pv_kwh_per_year),
+                    "charging": num(r.charging_kwh_per_year),
+                    "imp": num(r.import_kwh_per_year),
+                    "exp": num(r.export_kwh_per_year),
+                    "peak": num(r.peak_demand_kw, 1),
+                    "contract": num(r.contract_kw, 1) if "contract_kw" in results.sites else "no basic charge",
+                }
+            )
+    links = inp.links if inp.per_site else None
+    links_text = (
+        "; ".join(
+            f"{name}: {row.site0} ↔ {row.site1}, "
+            + (f"fee {row.fee_per_kwh:g}/kWh" if row.fee_per_kwh else "private line")
+            for name, row in links.iterrows()
+        )
+        if links is not None and len(links)
+        else "none in this scenario"
+    )
     costs = [
         {
             "name": name,
@@ -417,7 +446,7 @@ def render_report(
         "counted here. Embodied emissions of PV, storage and the cars' batteries are in the roadmap."
     )
     files = (
-        "report.html (this page), kpis.csv, capacities.csv, costs.csv, stations.csv, dispatch.csv and "
+        "report.html (this page), kpis.csv, capacities.csv, costs.csv, stations.csv, sites.csv, dispatch.csv and "
         "dispatch.parquet (every step, units in the column names), vehicle_energy_kwh.parquet and "
         "vehicle_charge_kw.parquet (step × vehicle), bookings.csv (every booking with its vehicle or the "
         "reason it was not served), checks.csv, scenario.toml (the input, for reproducing) and run.json."
@@ -448,6 +477,8 @@ def render_report(
         cards=cards,
         kpis=kpis,
         stations=stations,
+        sites=sites,
+        links_text=links_text,
         bookings_text=bookings_text,
         reserve_pct=f"{sc.fleet.reserve_fraction * 100:.0f}",
         costs=costs,
@@ -507,6 +538,9 @@ def write_outputs(
         )
         results.costs.to_csv(tmp / "costs.csv")
         results.stations.to_csv(tmp / "stations.csv")
+        if results.sites is not None:
+            results.sites.to_csv(tmp / "sites.csv")
+        write_plan_workbook(tmp / "plan.xlsx", results, economics if bau is not None else None)
         results.dispatch.to_csv(tmp / "dispatch.csv")
         results.dispatch.to_parquet(tmp / "dispatch.parquet")
         results.vehicle_energy_kwh.to_parquet(tmp / "vehicle_energy_kwh.parquet")
@@ -571,3 +605,20 @@ def _tariff_text(sc, inp, tou: str) -> str:
         f"{inp.currency}/kWh by season, day type and hour (mean {imp.mean():.2f}), levies {levies:.2f} "
         f"{inp.currency}/kWh included; export {exp.min():.2f}–{exp.max():.2f} {inp.currency}/kWh{basic}{source}"
     )
+
+
+def write_plan_workbook(path: Path, results, economics=None) -> None:
+    """The plan's tables in one Excel workbook (XlsxWriter): key figures, costs, stations, sites, cash flows."""
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {"nan_inf_to_errors": True}}) as xl:
+        results.kpis.to_excel(xl, sheet_name="key figures")
+        if economics is not None:
+            economics.figures.to_excel(xl, sheet_name="economics")
+            economics.investment.to_excel(xl, sheet_name="investment")
+            economics.cash_flows.to_excel(xl, sheet_name="cash flows")
+        results.costs.to_excel(xl, sheet_name="costs per year")
+        results.stations.to_excel(xl, sheet_name="stations")
+        if results.sites is not None:
+            results.sites.to_excel(xl, sheet_name="sites")
+        for sheet in xl.sheets.values():
+            sheet.set_column(0, 0, 36)
+            sheet.set_column(1, 40, 16)

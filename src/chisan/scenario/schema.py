@@ -123,6 +123,42 @@ class Station(_Section):
     member_share_fraction: Fraction | None = Field(
         default=None, description="Share of the town's members booking here; omit for an equal split."
     )
+    site: str | None = Field(
+        default=None,
+        description="Site (meter) the station is behind: a name from [[sites]]; omit for a site of its own.",
+    )
+    pv_max_kw: NonNegative | None = Field(
+        default=None, description="Roof/carport PV the station's own site can take [kW]; omit for no limit."
+    )
+
+
+class Site(_Section):
+    """A site behind its own meter (grid.topology = "per_site"): several stations, or a place without cars."""
+
+    name: str = Field(min_length=1)
+    pv_max_kw: NonNegative | None = Field(default=None, description="Roof/carport PV limit [kW]; omit for none.")
+    connection_limit_kw: Positive | None = Field(default=None, description="The meter's import/export limit [kW].")
+
+
+class SiteLink(_Section):
+    """Energy between two sites other than through the public grid: a private line, or self-wheeling (自己託送)."""
+
+    name: str = Field(min_length=1)
+    from_site: str = Field(min_length=1)
+    to_site: str = Field(min_length=1)
+    kind: Literal["private", "wheeling"] = Field(
+        default="wheeling", description="'private': own line, no fee; 'wheeling': the utility's network, a fee."
+    )
+    fee_per_kwh: NonNegative = Field(default=0.0, description="Wheeling fee [currency/kWh], either direction.")
+    limit_kw: Positive | None = Field(default=None, description="Most power on the link [kW]; omit for none.")
+
+    @model_validator(mode="after")
+    def _fee_for_kind(self) -> SiteLink:
+        if self.kind == "private" and self.fee_per_kwh:
+            raise ValueError(f"link {self.name!r}: a private line has no fee (fee_per_kwh = {self.fee_per_kwh})")
+        if self.from_site == self.to_site:
+            raise ValueError(f"link {self.name!r} joins site {self.from_site!r} to itself")
+        return self
 
 
 class Fleet(_Section):
@@ -236,6 +272,7 @@ class Wind(_Technology):
 
     enabled: bool = True
     turbine_type: str = "E-53/800"
+    site: str | None = Field(default=None, description="Site whose meter the turbine is behind (default: the first).")
     hub_height_m: Positive | None = None
     roughness_length_m: Positive = 0.1
 
@@ -257,6 +294,7 @@ class Storage(_Section):
     self_discharge_per_hour_fraction: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
     max_c_rate_per_h: Positive = Field(default=1.0, description="Power ≤ c-rate × energy [1/h].")
     embodied_kg_per_kwh: NonNegative = 0.0
+    site: str | None = Field(default=None, description="Site whose meter the storage is behind (default: the first).")
 
 
 class Chargers(_Section):
@@ -309,6 +347,12 @@ class Grid(_Section):
         description="Supplier's (market-based) factor [kg CO2e/kWh]; None = location-based value.",
     )
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
+    topology: Literal["per_site", "single_meter"] = Field(
+        default="per_site",
+        description="'per_site': every site (by default every station) has its own meter, contract and bill, and a "
+        "car charges only from its site; 'single_meter': one town bus behind one meter (e.g. one campus).",
+    )
+    links: list[SiteLink] = Field(default_factory=list, description="Private lines or self-wheeling between sites.")
     tariff: str | Tariff | None = Field(
         default=None,
         description="A bundled tariff by name (chisan.tariffs.tariff_names()) or an inline [grid.tariff] table; "
@@ -478,6 +522,7 @@ class Scenario(_Section):
     horizon: Horizon = Horizon()
     weather: Weather = Weather()
     stations: list[Station] = Field(min_length=1)
+    sites: list[Site] = Field(default_factory=list, description="Sites shared by several stations, or without cars.")
     fleet: Fleet = Fleet()
     bookings: Bookings = Bookings()
     technologies: Technologies = Technologies()
@@ -509,6 +554,37 @@ class Scenario(_Section):
             raise ValueError("give member_share_fraction for every station or for none")
         if given and abs(sum(given) - 1.0) > 1e-6:
             raise ValueError(f"member_share_fraction of the stations must sum to 1, they sum to {sum(given):.4g}")
+        return self
+
+    def site_names(self) -> list[str]:
+        """Names of the metered sites, in order: the declared [[sites]], then each station without one."""
+        declared = [x.name for x in self.sites]
+        own = [s.name for s in self.stations if s.site is None and s.name not in declared]
+        return declared + own
+
+    @model_validator(mode="after")
+    def _sites_are_known(self) -> Scenario:
+        declared = [x.name for x in self.sites]
+        dupes = sorted({n for n in declared if declared.count(n) > 1})
+        if dupes:
+            raise ValueError(f"site names must be unique; repeated: {', '.join(dupes)}")
+        known = self.site_names()
+        named = [(f"stations[{i}].site", s.site) for i, s in enumerate(self.stations)]
+        named += [("technologies.storage.site", self.technologies.storage.site)]
+        named += [("technologies.wind.site", self.technologies.wind.site)]
+        for i, link in enumerate(self.grid.links):
+            named += [(f"grid.links[{i}].from_site", link.from_site), (f"grid.links[{i}].to_site", link.to_site)]
+        for where, name in named:
+            if name is not None and name not in known:
+                raise ValueError(f"{where} = {name!r} is not a site; the sites are {', '.join(known)}")
+        for i, s in enumerate(self.stations):
+            if s.site is not None and s.pv_max_kw is not None:
+                raise ValueError(
+                    f"stations[{i}].pv_max_kw is set but station {s.name!r} is behind site {s.site!r}: "
+                    "give the roof limit as sites.pv_max_kw"
+                )
+        if self.grid.topology == "single_meter" and (self.sites or self.grid.links):
+            raise ValueError("grid.topology = 'single_meter' has one meter: remove [[sites]] and grid.links")
         return self
 
     @model_validator(mode="after")
