@@ -80,7 +80,10 @@ def test_compare_writes_one_table_a_tornado_and_a_workbook(tmp_path):
     row = tornado.loc[("a", "npv", "technologies.pv.capex_per_kw")]
     assert row["base"] == pytest.approx(npv["a"]) and row["swing"] == pytest.approx(abs(row["high"] - row["low"]))
     book = openpyxl.load_workbook(out / "comparison.xlsx", read_only=True)
-    assert book.sheetnames == ["key figures", "costs per year", "net cash flows", "sensitivity"]
+    assert book.sheetnames == ["key figures", "costs per year", "net cash flows", "sites", "sensitivity"]
+    sites = pd.read_excel(out / "comparison.xlsx", sheet_name="sites", index_col=[0, 1])
+    assert set(sites.loc["a"].index) == {"Town Hall", "Hospital"}  # each station its own meter
+    assert sites.loc["a", "pv_kw"].sum() == pytest.approx(table.loc["pv_kw", "a"], rel=1e-6)
     flows = pd.read_excel(out / "comparison.xlsx", sheet_name="net cash flows", index_col=0)
     assert len(flows) == 26 and flows["a"].sum() == pytest.approx(
         direct.economics.cash_flows["net_jpy"].sum(), rel=1e-9
