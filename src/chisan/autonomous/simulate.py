@@ -376,7 +376,7 @@ def simulate(
             stop = energy[ch] >= np.minimum(target, usable) - 1e-6
             state[ch[stop]] = IDLE
         # 3. requests
-        last = int(np.searchsorted(rq_t, t_end, side="left"))
+        last = int(np.searchsorted(rq_t, t_end + _EPS, side="right"))
         if last > next_req:
             waiting = np.concatenate([waiting, np.arange(next_req, last)])
             next_req = last
