@@ -108,10 +108,26 @@ def autonomous(
         value = row["value"]
         shown = f"{value:,.3f}" if isinstance(value, float) and abs(value) < 10 else f"{value:,.0f}"
         table.add_row(name.replace("_", " "), shown, str(row["unit"]))
-    if comparison is not None:
-        for name, row in comparison.iterrows():
-            table.add_row(f"station-based: {name.replace('_', ' ')}", f"{row['station_based']:,.1f}", str(row["unit"]))
     console.print(table)
+    if comparison is not None:
+        cmp = Table(title="Against today's station-based car-sharing (same outings)")
+        for col in ("figure", "station-based", "autonomous", "unit"):
+            cmp.add_column(col, justify="left" if col in ("figure", "unit") else "right")
+        for name, row in comparison.iterrows():
+            cells = ["–" if row[c] != row[c] else f"{row[c]:,.2f}" for c in ("station_based", "autonomous")]
+            cmp.add_row(name.replace("_", " "), *cells, str(row["unit"]))
+        console.print(cmp)
+    lit = Table(title="Next to published shared-autonomous fleets")
+    for col in ("study", "cars replaced per shared car", "empty km per rider km", "source"):
+        lit.add_column(col)
+    for study, row in literature.iterrows():
+        ratio, extra = row["cars_replaced_per_shared_car"], row["extra_distance_fraction"]
+        lit.add_row(
+            str(study), "–" if ratio != ratio else f"{ratio:.1f}", "–" if extra != extra else f"{extra:.0%}",
+            str(row["source"]),
+        )  # fmt: skip
+    console.print(lit)
+    console.print(f"[dim]{escape(metrics.TOWN_DIFFERENCES)}[/]")
     console.print(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({len(search)} fleet sizes tried). "
         f"Tables and figures: [bold]{escape(str(out_dir))}[/]"

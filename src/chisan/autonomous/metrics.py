@@ -249,8 +249,8 @@ LITERATURE: tuple[dict[str, object], ...] = (
         "cars_replaced_per_shared_car": 1.0 / 0.70,
         "extra_distance_fraction": math.nan,
         # Zhang, R., Pavone, M. (2016) "Control of robotic mobility-on-demand systems: a queueing-theoretical
-        # perspective", Int. J. Robotics Research 35(1-3) 186-203, abstract: "about 8,000 robotic vehicles
-        # (roughly 70% of the size of the current taxi fleet operating in Manhattan)".
+        # perspective", Int. J. Robotics Research 35(1-3) 186-203, doi:10.1177/0278364915581863, abstract: "about
+        # 8,000 robotic vehicles (roughly 70% of the size of the current taxi fleet operating in Manhattan)".
         "source": "IJRR 35(1-3) (2016) 186-203, abstract",
     },
 )

@@ -1,7 +1,9 @@
 """Rebalancing of idle cars between zones: the real-time rebalancing LP of Pavone, Smith, Frazzoli & Rus (2012).
 
-Pavone et al. (2012, "Robotic load balancing for mobility-on-demand systems", Int. J. Robotics Research 31(7)
-839-854, doi:10.1177/0278364912444766), real-time rebalancing policy: every period, with ``v_e[i]`` the *excess*
+Pavone et al. (2012, "Robotic load balancing for mobility-on-demand systems", Int. J. Robotics Research 31(7),
+doi:10.1177/0278364912444766), real-time rebalancing policy (restated as §4.3 of Zhang & Pavone 2016, "Control of
+robotic mobility-on-demand systems: a queueing-theoretical perspective", IJRR 35(1-3) 186-203,
+doi:10.1177/0278364915581863): every period, with ``v_e[i]`` the *excess*
 vehicles of zone ``i`` (idle cars minus waiting riders) and ``v_d[i]`` the *desired* vehicles, solve
 
     minimise   Σ_ij T[i, j] · num[i, j]
@@ -12,7 +14,8 @@ and send ``num[i, j]`` empty cars from ``i`` to ``j``. The constraint matrix is 
 unimodular), so the LP's vertex solutions are integral and no integer program is needed. Pavone et al. spread the
 excess evenly, ``v_d[i] = ⌊Σ_j v_e[j] / n⌋``; here ``v_d[i] = ⌊max(Σ_j v_e[j], 0) · w[i]⌋`` with ``w`` the zone's
 share of the expected demand (``w = 1/n`` gives their rule). One more row, ``Σ_j num[i, j] ≤ idle[i]``, stops a
-zone from sending cars it does not have (it keeps the network structure). ``T`` is the travel time, here
+zone from sending cars it does not have (it keeps the network structure; TUM's FleetPy adds the same row to its
+implementation of this policy). ``T`` is the travel time, here
 proportional to the road distance (one speed for all pairs at a given hour).
 
 The model is built once with linopy and solved with HiGHS; each period only the right-hand sides change and the
