@@ -127,3 +127,21 @@ def test_fleet_search_finds_the_smallest_fleet_of_a_known_service_curve():
     cars, res, tried = fleet_size_for_service(run, level=0.95, max_wait_min=10)
     assert cars == 19 and service_level(res, 10) == pytest.approx(0.95)
     assert tried["cars"].tolist()[:6] == [1, 2, 4, 8, 16, 32]
+
+
+def test_pv_surplus_charges_an_idle_car_at_its_site_and_none_without_it():
+    grid, sites, _, _ = _two_zone_case()
+    none = _requests([], [], [], [], [])
+    policy = ChargingPolicy(soc_target_fraction=0.5, opportunistic_below_fraction=1.0, need_km=0.0)
+    cfg = FleetConfig(cars=1, rebalance_every_min=0, travel=FLAT, charging=policy)
+    sunny = simulate(none, grid, sites, cfg, horizon_min=600, seed=4, pv_kw=10.0)
+    gap = cfg.usable_kwh - sunny.energy_start_kwh[0]
+    assert gap > 0.5  # seed 4 starts the car well below full
+    # 3 kW at the plug × 0.9 into the battery: full after gap / 2.7 h, all of it from PV
+    assert sunny.charged_kwh[0] == pytest.approx(gap)
+    assert sunny.charging_kw[1, 0] == pytest.approx(3.0)  # decided at the end of step 0, drawn from step 1
+    minutes = int(np.sum(sunny.state[:, 0] == 5))
+    assert minutes == int(np.ceil(gap / (3.0 * 0.9 / 60) - 1e-9))
+    assert summary(sunny).loc["charging_pv_fraction", "value"] == pytest.approx(1.0)
+    dark = simulate(none, grid, sites, cfg, horizon_min=600, seed=4, pv_kw=0.0, price_per_kwh=30.0)
+    assert dark.charged_kwh[0] == 0.0

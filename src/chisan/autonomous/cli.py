@@ -82,7 +82,7 @@ def autonomous(
                     )
 
                 cars, result, search = metrics.fleet_size_for_service(
-                    run, level=service_level, max_wait_min=max_wait_min, on_try=tried
+                    run, level=service_level, max_wait_min=max_wait_min, on_try=tried, high=len(town.requests)
                 )
                 progress.update(task, description=f"{cars:,} cars meet the service level", completed=1.0)
             summary = metrics.summary(
