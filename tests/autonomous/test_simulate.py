@@ -145,3 +145,28 @@ def test_pv_surplus_charges_an_idle_car_at_its_site_and_none_without_it():
     assert summary(sunny).loc["charging_pv_fraction", "value"] == pytest.approx(1.0)
     dark = simulate(none, grid, sites, cfg, horizon_min=600, seed=4, pv_kw=0.0, price_per_kwh=30.0)
     assert dark.charged_kwh[0] == 0.0
+
+
+def test_station_comparison_counts_the_same_rides_and_the_sized_station_fleet():
+    from chisan.autonomous.metrics import station_comparison
+
+    grid, sites, _, _ = _two_zone_case()
+    # two bookings of the one station, overlapping in time: the station needs 2 cars; each drove 4 km booked
+    b = pd.DataFrame(
+        {
+            "booking_id": ["B1", "B2"],
+            "station": ["S", "S"],
+            "start": [ORIGIN + pd.Timedelta(minutes=10), ORIGIN + pd.Timedelta(minutes=20)],
+            "end": [ORIGIN + pd.Timedelta(minutes=50), ORIGIN + pd.Timedelta(minutes=60)],
+            "distance_km": [4.0, 4.0],
+        }
+    )
+    _, _, req, cfg = _two_zone_case()
+    res = simulate(req, grid, sites, cfg, horizon_min=60, seed=0)
+    cmp = station_comparison(res, b, consumption_kwh_per_km=0.15)
+    assert cmp.loc["fleet_cars", "station_based"] == 2 and cmp.loc["fleet_cars", "autonomous"] == 1
+    assert cmp.loc["cars_replaced_per_autonomous_car", "autonomous"] == pytest.approx(2.0)
+    assert cmp.loc["distance_km", "station_based"] == pytest.approx(8.0)
+    # same rides: 2 km of rides by station car; 3 km (rides + 1 km empty pick-up) by the autonomous car
+    assert cmp.loc["distance_same_rides_km", "station_based"] == pytest.approx(2.0)
+    assert cmp.loc["distance_same_rides_km", "autonomous"] == pytest.approx(3.0)

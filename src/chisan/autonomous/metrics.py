@@ -185,10 +185,12 @@ def station_comparison(
     """Today's station-based round-trip car-sharing serving the same outings, against the autonomous fleet.
 
     The station fleet is sized by :func:`chisan.mobility.fleet.assign_bookings` (the plan's rule: the fewest cars
-    per station that serve every booking; energy-aware with the same battery and charging power). Its
-    kilometres are the bookings' own ``distance_km``; the autonomous fleet's are the simulated rides plus its
-    empty legs (its rides are the same outings, with destinations kept inside the service area, see
-    :mod:`chisan.autonomous.requests`).
+    per station that serve every booking; energy-aware with the same battery and charging power). Two distances:
+    ``distance_km`` is the bookings' own ``distance_km`` (it includes driving outside the service area, which
+    the door-to-door requests leave out: their destinations are kept inside it, see
+    :mod:`chisan.autonomous.requests`); ``distance_same_rides_km`` compares like with like: a member driving the
+    simulated rides in a station car drives exactly the ride kilometres, the autonomous fleet drives them plus
+    its empty legs.
 
     Returns
     -------
@@ -213,11 +215,14 @@ def station_comparison(
     station_km = float(bookings["distance_km"].sum())
     legs = result.legs
     av_km = float(legs["distance_km"].sum())
+    rider_km = float(legs.loc[legs["kind"] == "ride", "distance_km"].sum())
     rows = [
         ("fleet_cars", station_cars, cfg.cars, "cars"),
         ("cars_replaced_per_autonomous_car", math.nan, station_cars / cfg.cars if cfg.cars else math.nan, "-"),
         ("distance_km", station_km, av_km, "km"),
+        ("distance_same_rides_km", rider_km, av_km, "km"),
         ("energy_battery_kwh", station_km * consumption_kwh_per_km, float(legs["energy_kwh"].sum()), "kWh"),
+        ("energy_same_rides_kwh", rider_km * consumption_kwh_per_km, float(legs["energy_kwh"].sum()), "kWh"),
         ("unserved_bookings", sized.unserved_count, int(np.sum(result.car_of_request < 0)), "-"),
     ]
     return pd.DataFrame(rows, columns=["figure", "station_based", "autonomous", "unit"]).set_index("figure")
