@@ -336,6 +336,10 @@ from chisan.service.cli import serve  # noqa: E402
 
 app.command("serve")(serve)
 
+from chisan.autonomous.cli import autonomous  # noqa: E402
+
+app.command()(autonomous)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()
