@@ -88,6 +88,20 @@ def load_weather(scenario: Scenario) -> tuple[pd.DataFrame, str]:
         source = f"synthetic year from the built-in '{w.climate}' monthly climate (seed {w.seed})"
         if w.site == "municipality":
             source += " moved to the municipality (same monthly clearness index, temperature and wind)"
+    elif w.source == "japan":
+        from chisan.resources.japan_climate import japan_weather_year
+
+        folder = scenario.resolve(w.data_dir)
+        data, meta = japan_weather_year(
+            muni.latitude_deg,
+            muni.longitude_deg,
+            scenario.horizon.year,
+            data_dir=folder,
+            seed=w.seed,
+            altitude=muni.altitude_m,
+        )
+        data = to_plan_year(data, scenario.horizon.year, tz)
+        source = meta["source"]
     else:
         path = scenario.resolve(w.path)
         if path is None or not path.is_file():
