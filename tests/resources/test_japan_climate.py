@@ -286,3 +286,19 @@ def test_sweep_gives_each_municipality_its_climate_and_says_which(shared_data):
         assert text == facts["weather_source"]
     with pytest.raises(ScenarioError, match="read only with weather = 'japan'"):
         DeriveOptions(weather="municipality", data_dir=str(shared_data)).check(template)
+
+
+def test_sweep_checks_the_data_folder_once_before_any_municipality(tmp_path):
+    template = load_scenario(example_path())
+    with pytest.raises(DataError, match=r"region1_kitami\.csv not found"):
+        DeriveOptions(weather="japan", data_dir=str(tmp_path)).check(template)
+
+
+def test_leap_year_drops_29_february_and_keeps_the_file_dates(shared_data):
+    weather, _ = japan_weather_year(*ISHIGAKI, 2024, data_dir=shared_data)
+    raw = pd.read_csv(shared_data / "weather" / "japan_climate_regions" / "region8_naha.csv")
+    assert len(weather) == 8760 and not ((weather.index.month == 2) & (weather.index.day == 29)).any()
+    march_first = (raw["month"] == 3) & (raw["day"] == 1)
+    got = weather["temp_air"][(weather.index.month == 3) & (weather.index.day == 1)].to_numpy()
+    offset = got - raw.loc[march_first, "temp_air_c"].to_numpy()
+    assert np.allclose(offset, offset[0]) and 1.0 < offset[0] < 2.5  # 1.87° south of Naha at −1.2 °C/°: warmer

@@ -339,9 +339,9 @@ class DeriveOptions:
                 f"data_dir = {self.data_dir!r} is read only with weather = 'japan' (got {self.weather!r})"
             )
         if self.weather == "japan":
-            from chisan.resources.japan_climate import resolve_data_dir
+            from chisan.resources.japan_climate import regional_climates, resolve_data_dir
 
-            resolve_data_dir(self.data_dir)  # a bad folder fails once, before any municipality
+            regional_climates(resolve_data_dir(self.data_dir))  # a bad folder fails once, before any municipality
         if self.prices not in ("area", "template"):
             raise ScenarioError(f"prices = {self.prices!r}; allowed: area, template")
         if self.grid_factors != "template":
