@@ -1,10 +1,10 @@
 """From a scenario to the inputs of the planning model (:class:`~chisan.plan.inputs.PlanInputs`).
 
-Stages, in order: the time index of the planned year; the weather on it (file or built-in synthetic year);
-PV and wind output per kW (pvlib, windpowerlib); grid prices and emission factors; bookings (generated or
-read); trip energy (distance × battery-side consumption × temperature factor); assignment of bookings to
-vehicles (energy-aware; stations sized when the scenario leaves their fleet open); per-vehicle plug-in
-availability and trip energy on the time index.
+Stages, in order: the time index of the planned year; the weather on it (file, built-in synthetic year, or a
+Japanese town's own climate); PV and wind output per kW (pvlib, windpowerlib); grid prices and emission
+factors; bookings (generated or read); trip energy (distance × battery-side consumption × temperature factor);
+assignment of bookings to vehicles (energy-aware; stations sized when the scenario leaves their fleet open);
+per-vehicle plug-in availability and trip energy on the time index.
 """
 
 from __future__ import annotations

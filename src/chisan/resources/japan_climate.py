@@ -62,7 +62,7 @@ Miyazaki   −1.5 %        0.91 °C      2.0 °C         Okayama
 Naha       +1.8 %        1.63 °C      3.0 °C         Miyazaki
 ========== ============= ============ ============== ====================
 
-All stations: annual GHI within ±3.2 % (the points against the typical years, which come from other years'
+All stations: annual GHI within ±3.1 % (the points against the typical years, which come from other years'
 records), monthly temperature mean absolute error 1.19 °C, RMS 1.46 °C, largest 3.1 °C (Kitami in winter,
 from Iwamizawa). The plain nearest station (no latitude gradient) gives 2.36 °C mean absolute, 9.6 °C largest
 (Naha from Miyazaki).
