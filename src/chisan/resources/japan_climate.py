@@ -385,8 +385,8 @@ def _check_in_japan(latitude: float, longitude: float) -> None:
     (lat_lo, lat_hi), (lon_lo, lon_hi) = JAPAN_LATITUDE_DEG, JAPAN_LONGITUDE_DEG
     if not (lat_lo <= latitude <= lat_hi and lon_lo <= longitude <= lon_hi):
         raise ScenarioError(
-            f"japan climate: location {latitude} N, {longitude} E is outside Japan; allowed: latitude "
-            f"{lat_lo} to {lat_hi} [°N] and longitude {lon_lo} to {lon_hi} [°E]."
+            f"Japan climate (weather.source = 'japan'): location {latitude} N, {longitude} E is outside Japan; "
+            f"allowed: latitude {lat_lo} to {lat_hi} [°N] and longitude {lon_lo} to {lon_hi} [°E]."
         )
 
 
