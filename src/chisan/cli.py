@@ -120,6 +120,14 @@ def plan(
         bool,
         typer.Option("--no-bau", help="Skip the business-as-usual solve and the economics (NPV, payback …)."),
     ] = False,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="weather.source = 'japan': folder with the regional hourly years, laid out like chisan's shared "
+            "data (default: $CHISAN_DATA; without one, the bundled monthly figures).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
 ) -> None:
     """Plan the cost-optimal renewable-powered car-sharing system of a town, compare it with business as usual
@@ -135,6 +143,13 @@ def plan(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sc = load_scenario(path)
+            if data is not None:
+                if sc.weather.source != "japan":
+                    raise ChisanError(
+                        f"--data {data}: only weather.source = 'japan' reads a data folder, the scenario has "
+                        f"weather.source = {sc.weather.source!r}"
+                    )
+                sc = sc.model_copy(update={"weather": sc.weather.model_copy(update={"data_dir": data.resolve()})})
             if check:
                 from chisan.scenario.sanity import warn_implausible
 

@@ -1,10 +1,10 @@
 """From a scenario to the inputs of the planning model (:class:`~chisan.plan.inputs.PlanInputs`).
 
-Stages, in order: the time index of the planned year; the weather on it (file or built-in synthetic year);
-PV and wind output per kW (pvlib, windpowerlib); grid prices and emission factors; bookings (generated or
-read); trip energy (distance × battery-side consumption × temperature factor); assignment of bookings to
-vehicles (energy-aware; stations sized when the scenario leaves their fleet open); per-vehicle plug-in
-availability and trip energy on the time index.
+Stages, in order: the time index of the planned year; the weather on it (file, built-in synthetic year, or a
+Japanese town's own climate); PV and wind output per kW (pvlib, windpowerlib); grid prices and emission
+factors; bookings (generated or read); trip energy (distance × battery-side consumption × temperature factor);
+assignment of bookings to vehicles (energy-aware; stations sized when the scenario leaves their fleet open);
+per-vehicle plug-in availability and trip energy on the time index.
 """
 
 from __future__ import annotations
@@ -88,6 +88,20 @@ def load_weather(scenario: Scenario) -> tuple[pd.DataFrame, str]:
         source = f"synthetic year from the built-in '{w.climate}' monthly climate (seed {w.seed})"
         if w.site == "municipality":
             source += " moved to the municipality (same monthly clearness index, temperature and wind)"
+    elif w.source == "japan":
+        from chisan.resources.japan_climate import japan_weather_year
+
+        folder = scenario.resolve(w.data_dir)
+        data, meta = japan_weather_year(
+            muni.latitude_deg,
+            muni.longitude_deg,
+            scenario.horizon.year,
+            data_dir=folder,
+            seed=w.seed,
+            altitude=muni.altitude_m,
+        )
+        data = to_plan_year(data, scenario.horizon.year, tz)
+        source = meta["source"]
     else:
         path = scenario.resolve(w.path)
         if path is None or not path.is_file():

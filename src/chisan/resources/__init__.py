@@ -3,6 +3,8 @@
 - :mod:`~chisan.resources.weather` — EPW / TMY3 / CSV readers returning pvlib glossary columns on a tz-aware
   index, sampling checks, the 8,760-hour plan year, sun and clear-sky helpers.
 - :mod:`~chisan.resources.climate` — monthly climate tables (Tokyo built in), a seeded synthetic weather year.
+- :mod:`~chisan.resources.japan_climate` — a Japanese town's weather year: its climate region's typical year,
+  irradiance scaled to the measured annual GHI nearby (hourly files of a data folder, or bundled monthly means).
 - :mod:`~chisan.resources.solar` — PV AC output per kW of DC nameplate (PVWatts v5 from pvlib functions).
 - :mod:`~chisan.resources.wind` — wind turbine output per kW rated (windpowerlib, bundled OEDB power curves).
 """

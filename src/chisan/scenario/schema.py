@@ -81,8 +81,13 @@ class Horizon(_Section):
 class Weather(_Section):
     """Where the hourly weather comes from."""
 
-    source: Literal["synthetic", "epw", "tmy3", "csv"] = "synthetic"
+    source: Literal["synthetic", "epw", "tmy3", "csv", "japan"] = "synthetic"
     path: Path | None = Field(default=None, description="Weather file (epw, tmy3, csv); relative to the scenario.")
+    data_dir: Path | None = Field(
+        default=None,
+        description="source='japan': data folder with the regional hourly years (laid out like chisan's shared "
+        "data); default $CHISAN_DATA, else the bundled monthly figures. Relative to the scenario.",
+    )
     climate: str = Field(default="tokyo", description="Built-in monthly climate for source='synthetic'.")
     site: Literal["climate", "municipality"] = Field(
         default="climate",
@@ -103,7 +108,7 @@ class Weather(_Section):
 
     @model_validator(mode="after")
     def _path_when_file(self) -> Weather:
-        if self.source != "synthetic" and self.path is None:
+        if self.source not in ("synthetic", "japan") and self.path is None:
             raise ValueError(f"weather.source = {self.source!r} needs weather.path (the file to read)")
         return self
 

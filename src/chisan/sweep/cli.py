@@ -93,8 +93,21 @@ def sweep(
         str, typer.Option("--operation", help="Reduced plan: operating figures from the 'year' or 'typical-days'.")
     ] = "year",
     weather: Annotated[
-        str, typer.Option("--weather", help="municipality (synthetic year at each town) or template (as it is).")
+        str,
+        typer.Option(
+            "--weather",
+            help="municipality (Tokyo's synthetic climate at each town's sun), japan (each town's own climate: "
+            "its region's typical year, GHI scaled to the measured points) or template (as it is).",
+        ),
     ] = "municipality",
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="--weather japan: folder with the regional hourly years, laid out like chisan's shared data "
+            "(default: $CHISAN_DATA; without one, the bundled monthly figures).",
+        ),
+    ] = None,
     grid_factors: Annotated[
         str, typer.Option("--grid-factors", help="Grid emission factors by area: fy2013, or template.")
     ] = "fy2013",
@@ -144,7 +157,12 @@ def sweep(
             method=method,
             n_typical_days=typical_days,
             operation=operation,
-            derive=DeriveOptions(weather=weather, grid_factors=grid_factors, prices=prices),
+            derive=DeriveOptions(
+                weather=weather,
+                data_dir=str(data.resolve()) if data is not None else None,
+                grid_factors=grid_factors,
+                prices=prices,
+            ),
         )
         settings.check(tpl)
         with warnings.catch_warnings():

@@ -9,8 +9,12 @@ Location → weather and solar
     (``weather.site = "municipality"``): the sun and clear sky of the town, the template climate's monthly
     clearness index, temperature and wind (:func:`chisan.resources.climate.climate_at_site`). Only Tokyo's
     climate exists in chisan, so this moves the sun, not the clouds: Hokkaido and Okinawa get the Tokyo
-    (Hyakuri) monthly cloudiness, temperature and wind at their own latitude. ``weather="template"`` keeps the
-    template's weather unchanged everywhere instead.
+    (Hyakuri) monthly cloudiness, temperature and wind at their own latitude. ``weather="japan"`` gives each
+    municipality its own climate instead (``weather.source = "japan"``,
+    :func:`chisan.resources.japan_climate.japan_weather_year`): its climate region's typical year (hourly files
+    of ``data_dir``, else ``$CHISAN_DATA``, else the bundled monthly means driving the synthetic year) with
+    temperature moved by latitude and irradiance scaled to the measured annual GHI nearby; the row says which
+    (``weather_source``). ``weather="template"`` keeps the template's weather unchanged everywhere.
 Population → members, bookings, fleet
     f = population / template population. Members = round(template members × f) (bookings follow the members
     at the template's rate per member). Stations: n = max(1, round(template stations × f)); station k is the
@@ -302,8 +306,12 @@ class DeriveOptions:
 
     Attributes
     ----------
-    weather : {"municipality", "template"}
-        Make the synthetic year at each municipality, or keep the template's weather everywhere.
+    weather : {"municipality", "template", "japan"}
+        Make the synthetic year at each municipality, keep the template's weather everywhere, or build each
+        municipality's own Japanese climate (:mod:`chisan.resources.japan_climate`).
+    data_dir : str, optional
+        ``weather="japan"``: data folder with the regional hourly years; default ``$CHISAN_DATA``, else the
+        bundled monthly figures.
     grid_factors : str
         A set of :data:`GRID_EMISSION_FACTORS`, or ``"template"`` to keep the template's grid factor everywhere.
     prices : {"area", "template"}
@@ -315,7 +323,8 @@ class DeriveOptions:
         Area of particular municipalities (by code), overriding their prefecture's.
     """
 
-    weather: Literal["municipality", "template"] = "municipality"
+    weather: Literal["municipality", "template", "japan"] = "municipality"
+    data_dir: str | None = None
     grid_factors: str = "fy2013"
     prices: Literal["area", "template"] = "area"
     template_area: str | None = None
@@ -323,8 +332,16 @@ class DeriveOptions:
 
     def check(self, template: Scenario) -> None:
         """Raise ScenarioError when the options do not fit the template (once, before any municipality)."""
-        if self.weather not in ("municipality", "template"):
-            raise ScenarioError(f"weather = {self.weather!r}; allowed: municipality, template")
+        if self.weather not in ("municipality", "template", "japan"):
+            raise ScenarioError(f"weather = {self.weather!r}; allowed: municipality, template, japan")
+        if self.data_dir is not None and self.weather != "japan":
+            raise ScenarioError(
+                f"data_dir = {self.data_dir!r} is read only with weather = 'japan' (got {self.weather!r})"
+            )
+        if self.weather == "japan":
+            from chisan.resources.japan_climate import regional_climates, resolve_data_dir
+
+            regional_climates(resolve_data_dir(self.data_dir))  # a bad folder fails once, before any municipality
         if self.prices not in ("area", "template"):
             raise ScenarioError(f"prices = {self.prices!r}; allowed: area, template")
         if self.grid_factors != "template":
@@ -460,6 +477,8 @@ def derive_scenario(
             band["price_per_kwh"] *= index
     if options.weather == "municipality":
         data["weather"]["site"] = "municipality"
+    elif options.weather == "japan":
+        data["weather"].update(source="japan", path=None, data_dir=options.data_dir)
     return scenario_from_dict(data, source=f"{where}, derived from the template", base_dir=template.base_dir)
 
 
@@ -493,7 +512,16 @@ def _derived_stations(template: Scenario, f: float) -> list[dict[str, Any]]:
 def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOptions) -> dict[str, Any]:
     """What the derivation chose for a municipality, for the sweep's table (area, factor, price index, …)."""
     area = municipality_area(scenario.municipality.code or "", scenario.municipality.model_dump(), options)
+    weather = {}
+    if options.weather == "japan":
+        from chisan.resources.japan_climate import japan_climate_description
+
+        m = scenario.municipality
+        weather["weather_source"] = japan_climate_description(
+            m.latitude_deg, m.longitude_deg, scenario.resolve(scenario.weather.data_dir), seed=scenario.weather.seed
+        )
     return {
+        **weather,
         "area": area,
         "members": int(scenario.bookings.members or 0),
         "stations": len(scenario.stations),
