@@ -77,7 +77,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from types import MappingProxyType
 from typing import Any
@@ -620,6 +620,11 @@ class AgeingModel:
     lam_offset : float
         The LAM-limited capacity is ``1 + lam_offset - q_LAM``.
     description : str
+    field_factor : float, default 1
+        Field calibration: the calendar and cycling (LLI) rates are multiplied by it, so that at any stress
+        history those fades are ``field_factor`` times the lab cell's (the power-law updates are homogeneous in
+        the rate); the sigmoidal LAM knee is left as fitted. BLAST-Lite's ``degradation_scalar`` [3]_ does the
+        same. See :func:`calibrated` and :mod:`chisan.batteries.field`.
     """
 
     name: str
@@ -632,6 +637,7 @@ class AgeingModel:
     lam_exponent: float = 0.0
     lam_offset: float = 0.0
     description: str = field(default="", compare=False)
+    field_factor: float = 1.0
 
 
 AGEING_MODELS: Mapping[str, AgeingModel] = MappingProxyType(
@@ -720,6 +726,27 @@ def ageing_model(name: str | AgeingModel) -> AgeingModel:
     return AGEING_MODELS[key]
 
 
+def calibrated(model: str | AgeingModel, field_factor: float) -> AgeingModel:
+    """The model with its calendar and cycling fade scaled by ``field_factor`` (see :class:`AgeingModel`).
+
+    Raises
+    ------
+    chisan.exceptions.ScenarioError
+        When the factor is not a finite number > 0.
+    """
+    model = ageing_model(model)
+    try:
+        factor = float(field_factor)
+    except (TypeError, ValueError) as err:
+        raise ScenarioError(f"field calibration factor must be a number > 0, got {field_factor!r}.") from err
+    if not (np.isfinite(factor) and factor > 0):
+        raise ScenarioError(
+            f"field calibration factor = {field_factor!r} is not allowed; allowed: a finite number > 0 "
+            "(1 = the lab cell's fade)."
+        )
+    return replace(model, field_factor=factor)
+
+
 # --- fade over a sequence of steps ------------------------------------------------------------------------
 
 
@@ -736,22 +763,32 @@ class FadeState:
         """Fresh packs (no fade)."""
         return cls(np.zeros(n_packs), np.zeros(n_packs), np.zeros(n_packs))
 
-    def relative_capacity(self, model: AgeingModel) -> np.ndarray:
-        """Relative capacity [fraction]: ``1 - q_cal - q_cyc``, limited by LAM where the model has it [1]_."""
-        capacity = 1.0 - self.calendar - self.cycle
+    def relative_capacity(self, model: AgeingModel, fade_scale: float = 1.0) -> np.ndarray:
+        """Relative capacity [fraction]: ``1 - s (q_cal + q_cyc)``, limited by LAM where the model has it [1]_.
+
+        ``fade_scale`` ``s`` gives the capacity of packs aged with the calendar and cycling rates × ``s`` under
+        the same stress (exact: the power-law updates are homogeneous in the rate); 1 = this state.
+        """
+        capacity = 1.0 - fade_scale * (self.calendar + self.cycle)
         if model.lam_scale is not None:
             capacity = np.minimum(capacity, 1.0 + model.lam_offset - self.lam)
         return capacity
 
 
 def _step_rates(stress: Mapping[str, np.ndarray], model: AgeingModel) -> dict[str, np.ndarray]:
-    """Rates per step from stress arrays (any matching shape); the calendar rate may be precomputed."""
-    rates = {
-        "calendar": stress["calendar_rate"]
+    """Rates per step from stress arrays (any matching shape); the calendar rate may be precomputed (unscaled).
+
+    The calendar and cycling rates are multiplied by the model's ``field_factor`` (1 for the lab cell).
+    """
+    calendar = (
+        stress["calendar_rate"]
         if "calendar_rate" in stress
-        else model.calendar_rate(stress["temp_c"], stress["mean_soc"]),
-        "cycle": model.cycle_rate(stress["temp_c"], stress["dod"], stress["c_rate"], stress["mean_soc"]),
-    }
+        else model.calendar_rate(stress["temp_c"], stress["mean_soc"])
+    )
+    cycle = model.cycle_rate(stress["temp_c"], stress["dod"], stress["c_rate"], stress["mean_soc"])
+    if model.field_factor != 1.0:
+        calendar, cycle = model.field_factor * np.asarray(calendar), model.field_factor * np.asarray(cycle)
+    rates = {"calendar": calendar, "cycle": cycle}
     if model.lam_scale is not None:
         rates["lam"] = model.lam_scale(stress["temp_c"], stress["dod"], stress["mean_soc"])
     return rates
@@ -851,6 +888,7 @@ def _stress_with_calendar_rate(
     *,
     dt_hours: float,
     step: str | pd.Timedelta,
+    c_rate_definition: str = "while_cycling",
 ) -> tuple[dict[str, np.ndarray], pd.Index]:
     """Stress arrays (packs × steps) with the calendar rate averaged over each step's samples.
 
@@ -858,6 +896,7 @@ def _stress_with_calendar_rate(
     BLAST-Lite does [3]_: the rate is strongly non-linear in SOC, so the rate at the mean SOC would be biased.
     """
     per_step = cycles.samples_per_step(step, dt_hours)
+    c_rate_definition = cycles.check_c_rate_definition(c_rate_definition)
     cycles.check_soc(soc, dt_hours)
     temp = cycles._broadcast_temperature(temp_c, soc)
     n_time = len(soc)
@@ -866,7 +905,9 @@ def _stress_with_calendar_rate(
     index = cycles._step_index(soc.index, n_time, per_step, dt_hours)
     if not isinstance(soc, pd.DataFrame):
         x = np.asarray(soc, dtype=float)[None, :]
-        frame = cycles.stress_factors(soc, temp_c, dt_hours=dt_hours, step=step)  # rainflow package
+        frame = cycles.stress_factors(  # rainflow package
+            soc, temp_c, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+        )
         arrays = {name: frame[name].to_numpy()[None, :] for name in cycles.STRESS_COLUMNS}
         arrays["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp, x), per_step, n_time)
         return arrays, index
@@ -876,7 +917,9 @@ def _stress_with_calendar_rate(
     for first in range(0, x_all.shape[0], _PACKS_PER_BLOCK):
         x = x_all[first : first + _PACKS_PER_BLOCK]
         temp_block = temp[first : first + _PACKS_PER_BLOCK] if temp.shape[0] > 1 else temp
-        block = cycles._stress_arrays(x, temp_block, dt_hours=dt_hours, per_step=per_step)
+        block = cycles._stress_arrays(
+            x, temp_block, dt_hours=dt_hours, per_step=per_step, c_rate_definition=c_rate_definition
+        )
         block["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp_block, x), per_step, n_time)
         blocks.append(block)
     arrays = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
@@ -890,6 +933,7 @@ def step_stress(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> tuple[dict[str, np.ndarray], pd.Index]:
     """Stress of every pack in every update step, with the model's calendar rate averaged over each step.
 
@@ -907,6 +951,8 @@ def step_stress(
     dt_hours : float
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
 
     Returns
     -------
@@ -917,7 +963,9 @@ def step_stress(
         End of each step.
     """
     model = ageing_model(model)
-    return _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    return _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
 
 
 def advance_state(
@@ -957,6 +1005,7 @@ def simulate_capacity(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> pd.Series:
     """Relative capacity of one pack over time from its state-of-charge series.
 
@@ -972,6 +1021,8 @@ def simulate_capacity(
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
         Interval at which stress is evaluated and the state advanced (``"1D"``, ``"7D"``, ...).
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
 
     Returns
     -------
@@ -979,7 +1030,9 @@ def simulate_capacity(
         ``relative_capacity`` [fraction of nominal] at the end of each step.
     """
     model = ageing_model(model)
-    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, index = _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     _, _, _, _, cap = _advance(FadeState.new(1), _step_rates(arrays, model), arrays, model)
     return pd.Series(cap[0], index=index, name="relative_capacity")
 
@@ -991,6 +1044,7 @@ def simulate_fleet_capacity(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> pd.DataFrame:
     """Relative capacity of many packs at once (vectorised across packs).
 
@@ -1010,7 +1064,9 @@ def simulate_fleet_capacity(
         Relative capacity [fraction], steps × packs.
     """
     model = ageing_model(model)
-    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, index = _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     _, _, _, _, cap = _advance(FadeState.new(soc.shape[1]), _step_rates(arrays, model), arrays, model)
     return pd.DataFrame(cap.T, index=index, columns=soc.columns)
 
@@ -1059,6 +1115,7 @@ def project_health(
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
     retire_at: float = 0.8,
+    c_rate_definition: str = "while_cycling",
 ) -> HealthProjection:
     """Project state of health over ``years`` by repeating one representative year of use.
 
@@ -1080,6 +1137,8 @@ def project_health(
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
         Update interval.
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
     retire_at : float, default 0.8
         State-of-health threshold [fraction] at which a pack retires from a car (70-80 %, DESIGN.md §7).
 
@@ -1092,7 +1151,9 @@ def project_health(
     if int(years) != years or years < 1:
         raise ScenarioError(f"years must be a whole number >= 1, got {years!r}.")
     years = int(years)
-    arrays, _ = _stress_with_calendar_rate(annual_soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, _ = _stress_with_calendar_rate(
+        annual_soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     rates = _step_rates(arrays, model)
     n_packs, n_steps = arrays["efc"].shape
     year_days = arrays["dt_days"][0].sum()

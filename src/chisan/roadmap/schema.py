@@ -44,7 +44,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +53,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chisan.batteries.ageing import AGEING_MODELS
+from chisan.batteries.field import band_factors, field_factor
 from chisan.batteries.lifecycle import DEFAULT_GOOD_MODULE_SHARE, DEFAULT_ROUTE_SHARES, ROUTES
 from chisan.batteries.materials import CELL_PRODUCTION_KG_CO2E_PER_KWH, CHEMISTRIES, PROCESSES, check_chemistry
 from chisan.exceptions import ScenarioError
@@ -309,6 +310,9 @@ class ResolvedRoadmap:
     ageing_model : str
     second_life_price_per_kwh : float
         [currency/kWh].
+    field_factors : dict of float
+        Field calibration factors ``low``, ``central``, ``high`` of the ageing model (the scenario's
+        ``[batteries]``, :mod:`chisan.batteries.field`); the roadmap ages the packs with ``central``.
     """
 
     settings: RoadmapSettings
@@ -319,6 +323,7 @@ class ResolvedRoadmap:
     chemistry: str
     ageing_model: str
     second_life_price_per_kwh: float
+    field_factors: Mapping[str, float] = field(default_factory=lambda: {"low": 1.0, "central": 1.0, "high": 1.0})
 
 
 DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
@@ -432,7 +437,13 @@ def resolve(
     base = (
         scenario.grid.emission_factor_kg_per_kwh if base_grid_factor_kg_per_kwh is None else base_grid_factor_kg_per_kwh
     )
+    batteries = scenario.batteries
+    low, mid, high = batteries.field_fade_band_per_year_fraction
+    factors = band_factors(
+        field_factor(model, batteries.field_calibration_factor), {"low": low, "central": mid, "high": high}
+    )
     return ResolvedRoadmap(
+        field_factors=factors,
         settings=settings,
         years=all_years,
         planned_years=planned_years(all_years, settings.plan_years),
