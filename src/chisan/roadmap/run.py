@@ -404,11 +404,13 @@ def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
     }
 
 
-def _vehicle_chemistry(scenario: Scenario) -> tuple[str, float]:
+def _vehicle_chemistry(scenario: Scenario) -> tuple[str, float, str]:
+    """Material set, gross pack energy [kWh] and pack chemistry (which selects the ageing model) of the car."""
     from chisan.plan.prepare import resolve_vehicle
 
     vehicle = resolve_vehicle(scenario)
-    return vehicle.chemistry, float(vehicle.battery_kwh)
+    pack = vehicle.chemistry if scenario.fleet.chemistry is not None else vehicle.pack_chemistry
+    return vehicle.chemistry, float(vehicle.battery_kwh), pack
 
 
 def _base_vehicles(scenario: Scenario) -> dict[str, int]:
@@ -454,7 +456,7 @@ def run_roadmap(
     settings = settings or RoadmapSettings()
     planner = planner or plan_year
     say = progress or (lambda msg, frac: None)
-    chemistry, pack_kwh = _vehicle_chemistry(scenario)
+    chemistry, pack_kwh, pack_chemistry = _vehicle_chemistry(scenario)
     base_factor = scenario.grid.emission_factor_kg_per_kwh
     if scenario.grid.emission_factor_path is not None:
         from chisan.carbon.factors import read_hourly_emission_factors
@@ -463,7 +465,14 @@ def run_roadmap(
             scenario.resolve(scenario.grid.emission_factor_path), column=scenario.grid.emission_factor_column
         )
         base_factor = float(np.asarray(hourly, dtype=float).mean())
-    cfg = resolve(settings, scenario, chemistry=chemistry, base_grid_factor_kg_per_kwh=base_factor, years=years)
+    cfg = resolve(
+        settings,
+        scenario,
+        chemistry=chemistry,
+        base_grid_factor_kg_per_kwh=base_factor,
+        years=years,
+        pack_chemistry=pack_chemistry,
+    )
     s = cfg.settings
     model = calibrated(cfg.ageing_model, cfg.field_factors["central"])  # a car pack, not a lab cell
     car_pack = scenario.batteries

@@ -331,13 +331,16 @@ DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
     "NMC622": "nmc111_kokam",
     "NMC811": "nmc111_kokam",
     "LFP": "lfp_250ah",
+    "NCA": "nca_panasonic",
 }
 """Ageing model used for each chemistry when the roadmap names none. NMC622 and NMC811 packs age with the
 Kokam NMC111 model (Smith et al. 2017): an approximation. BLAST-Lite's LG MJ1 NMC811|graphite-Si fit
 (``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a high-energy 18650 cell
 of poor life (about 9 % calendar fade in its first year at 20 °C and half charge, BLAST-Lite's own storage
-value 0.9069), not a car pack. ``nca_panasonic`` and ``lmo_nissan_leaf`` (used Leaf modules in second life) are
-selectable the same way; see :data:`chisan.batteries.ageing.AGEING_MODELS`."""
+value 0.9069), not a car pack. NCA packs (a vehicle's ``pack_chemistry``) age with ``nca_panasonic``;
+``lmo_nissan_leaf`` (used Leaf modules in second life) is selectable by name; see
+:data:`chisan.batteries.ageing.AGEING_MODELS`. The key is the vehicle's ``pack_chemistry`` (catalogue), unless the
+roadmap names a ``chemistry``."""
 
 
 def planned_years(years: list[int], plan_years: PlanYears) -> list[int]:
@@ -399,6 +402,7 @@ def resolve(
     chemistry: str,
     base_grid_factor_kg_per_kwh: float | None = None,
     years: tuple[int, int] | None = None,
+    pack_chemistry: str | None = None,
 ) -> ResolvedRoadmap:
     """Fill in the defaults that depend on the scenario.
 
@@ -412,6 +416,9 @@ def resolve(
         The scenario's mean grid factor [kg CO2e/kWh] (default ``grid.emission_factor_kg_per_kwh``).
     years : (int, int), optional
         First and last year, overriding the table (``chisan roadmap --years``).
+    pack_chemistry : str, optional
+        The vehicle's pack chemistry (catalogue ``pack_chemistry``), which selects the default ageing model;
+        default ``chemistry``.
     """
     start = years[0] if years else (settings.start_year or scenario.horizon.year)
     end = years[1] if years else (settings.end_year or max(DEFAULT_END_YEAR, start + 1))
@@ -424,7 +431,13 @@ def resolve(
             f"[roadmap] target_year = {target} is outside the roadmap {start}-{end}; allowed: a year within it."
         )
     chem = settings.chemistry or check_chemistry(chemistry, where="the vehicle's chemistry ([roadmap] chemistry)")
-    model = settings.ageing_model or DEFAULT_AGEING_MODEL_BY_CHEMISTRY[chem]
+    key = settings.chemistry or pack_chemistry or chem
+    model = settings.ageing_model or DEFAULT_AGEING_MODEL_BY_CHEMISTRY.get(key)
+    if model is None:
+        raise ScenarioError(
+            f"[roadmap] no default ageing model for {key} packs; name one in ageing_model (allowed: "
+            f"{', '.join(sorted(AGEING_MODELS))})."
+        )
     price = settings.second_life_price_per_kwh
     if price is None:
         if scenario.finance.currency != "JPY":
