@@ -315,7 +315,8 @@ def test_one_year_hourly_for_1000_packs() -> None:
 
 def test_errors_are_clear() -> None:
     with pytest.raises(
-        ScenarioError, match="lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, nmc111_kokam, nmc811_lgmj1"
+        ScenarioError,
+        match="lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, nmc111_kokam, nmc622_denso, nmc811_lgmj1",
     ):
         ageing_model("nmc999")
     annual = pd.Series(0.5, index=pd.date_range("2025-01-01", periods=48, freq="h"))

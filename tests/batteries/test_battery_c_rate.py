@@ -14,6 +14,7 @@ from chisan.exceptions import ScenarioError
 
 FINE = Path("battery_reference") / "blast_lite_1.1_fine_profiles.csv"
 BLAST_NAMES = {
+    "Nmc622_Gr_DENSO50Ah_Battery": "nmc622_denso",
     "Nmc111_Gr_Kokam75Ah_Battery": "nmc111_kokam",
     "Lfp_Gr_250AhPrismatic": "lfp_250ah",
     "Nmc811_GrSi_LGMJ1_4Ah_Battery": "nmc811_lgmj1",
@@ -88,9 +89,12 @@ def _capacity(row: pd.Series, definition: str) -> np.ndarray:
 )
 def test_time_average_reproduces_blast_lite_on_fine_profiles(row: pd.Series, shared_data: Path) -> None:
     # BLAST-Lite 1.1.1's own output (../shared/data/battery_reference/README.md), 3-minute cycling profiles:
-    # with the time-average stressor all 20 values of the four models agree. Measured: within 2e-4; bound 0.001.
+    # with the time-average stressor all 25 values of the five models agree. Measured: within 2e-4 (Kokam, LFP,
+    # MJ1, NCA) and 1.1e-3 (DENSO at 35 °C, 0.3 C: its charging-rate stressor is 0.2972 on the 3-minute samples
+    # of a 0.3 C ramp); bound 0.001, 0.002 for DENSO.
     expected = row[["q_1y", "q_3y", "q_8y"]].to_numpy(dtype=float)
-    assert _capacity(row, "time_average") == pytest.approx(expected, abs=0.001)
+    bound = 0.002 if row["model"] == "Nmc622_Gr_DENSO50Ah_Battery" else 0.001
+    assert _capacity(row, "time_average") == pytest.approx(expected, abs=bound)
     cycling = _capacity(row, "while_cycling")
     if row["model"] == "Lfp_Gr_250AhPrismatic" and row["case"] == "daily_cycle":
         # The LFP law is linear in the C-rate (p6 = 1.68e-7 per 1/h): taking the C-rate while cycling instead of
@@ -98,8 +102,28 @@ def test_time_average_reproduces_blast_lite_on_fine_profiles(row: pd.Series, sha
         assert cycling[-1] < expected[-1] - 0.02
     else:
         # Storage has no C-rate; the Kokam model has no C-rate term; the MJ1 and NCA C-rate terms are 4-5 orders
-        # of magnitude below their DoD terms: the two definitions agree.
-        assert cycling == pytest.approx(expected, abs=0.001)
+        # of magnitude below their DoD terms; the DENSO model takes the C-rate while charging either way: the
+        # two definitions agree.
+        assert cycling == pytest.approx(expected, abs=bound)
+
+
+def test_denso_hand_values() -> None:
+    # Smith et al. 2021 as coded in BLAST-Lite (Nmc622_Gr_DENSO50Ah_Battery): at 25 °C (Arrhenius terms = 1),
+    # SOC 0.5: b1t = -1.97e-4 + 0.0101/2 - 0.0157/4 + 0.00835/8 - 4.06e-6 · 0.5 · 298.15 = 1.36651e-3 /day^0.5.
+    from chisan.batteries.ageing import ageing_model
+
+    model = ageing_model("nmc622_denso")
+    b1t = -1.97e-4 + 0.0101 * 0.5 - 0.0157 * 0.25 + 0.00835 * 0.125 - 4.06e-6 * 0.5 * 298.15
+    assert float(model.calendar_rate(25.0, 0.5)) == pytest.approx(b1t, rel=1e-9)
+    # Cycling DoD 0.8 charged at 0.5 C: b1N = max(0, 3.24 sqrt(0.4)(1 + 2.1 · 0.5) - 0.099) + 1.44 · 0.8^6
+    b1n = max(0.0, 3.24 * 0.4**0.5 * (1 + 2.1 * 0.5) - 0.099) + 1.44 * 0.8**6
+    assert float(model.cycle_rate(25.0, 0.8, 0.5, 0.5)) == pytest.approx(b1t * b1n * 0.985, rel=1e-9)
+    # The charging C-rate, not the definition's c_rate, drives it: charge 0.5 SOC at 0.25 C (2 h), drive it
+    # off at 0.5 C (1 h): c_rate_charge = 0.25 /h, while cycling 1.0 / 3 h = 0.333 /h.
+    soc = pd.Series(np.concatenate([np.linspace(0.3, 0.8, 21), np.linspace(0.8, 0.3, 11)[1:], np.full(210, 0.3)]))
+    stress = stress_factors(soc, 25.0, dt_hours=0.1, step="1D")
+    assert stress["c_rate_charge"].iloc[0] == pytest.approx(0.25, rel=1e-9)
+    assert stress["c_rate"].iloc[0] == pytest.approx(1.0 / 3.0, rel=1e-9)
 
 
 def test_the_roadmap_passes_the_definition_on() -> None:

@@ -47,11 +47,14 @@ def test_band_factors_by_hand() -> None:
     assert factors["central"] == 3.0
     assert factors["high"] == pytest.approx(23.0 / 6.0, rel=1e-12)
     assert field_factor("nmc111_kokam") == DEFAULT_FIELD_CALIBRATION["nmc111_kokam"]
+    from chisan.roadmap.schema import DEFAULT_AGEING_MODEL_BY_CHEMISTRY
+
+    assert DEFAULT_AGEING_MODEL_BY_CHEMISTRY["NMC622"] == "nmc622_denso"  # the catalogue's cars
     assert field_factor("nmc111_kokam", 2.5) == 2.5
     assert field_factor("lmo_nissan_leaf") == 1.0  # second-life field data: not recalibrated
 
 
-@pytest.mark.parametrize("model", ["nmc111_kokam", "lfp_250ah", "nca_panasonic", "nmc811_lgmj1"])
+@pytest.mark.parametrize("model", ["nmc622_denso", "nmc111_kokam", "lfp_250ah", "nca_panasonic", "nmc811_lgmj1"])
 def test_calibration_scales_calendar_and_cycle_fade_exactly(model: str) -> None:
     # Changing stress day to day (SOC, temperature, cycles): the power-law updates are homogeneous in the rate,
     # so rates × f give fades × f at every step (the LAM knee, where a model has one, is left as fitted).
@@ -104,7 +107,7 @@ def test_pack_temperature_by_hand() -> None:
         pack_temperature(air, ghi, soc, dt_hours=1.0, sun_offset_c=99.0)
 
 
-@pytest.mark.parametrize("model", ["nmc111_kokam", "lfp_250ah", "nca_panasonic"])
+@pytest.mark.parametrize("model", ["nmc622_denso", "nmc111_kokam", "lfp_250ah", "nca_panasonic"])
 def test_a_calibrated_pack_that_never_cycles_ages_by_calendar_alone(model: str) -> None:
     # Parked at SOC 0.6 and 20 °C for a year: no throughput, so no cycle fade; calendar fade = f · k t^p.
     soc = pd.Series(0.6, index=pd.date_range("2025-01-01", periods=24 * 365, freq="h"))
@@ -133,12 +136,11 @@ def example_operation():
     return scenario, plan_operation(run)
 
 
-def _fleet_fade(scenario, operation, factor: float) -> float:
+def _fleet_fade(scenario, operation, name: str, factor: float) -> float:
     from chisan.roadmap.health import year_stress
-    from chisan.roadmap.schema import DEFAULT_AGEING_MODEL_BY_CHEMISTRY
 
     bat = scenario.batteries
-    model = calibrated(DEFAULT_AGEING_MODEL_BY_CHEMISTRY["NMC622"], factor)
+    model = calibrated(name, factor)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the Kokam LAM floor on a few cold deep days
         stress = year_stress(
@@ -154,20 +156,23 @@ def _fleet_fade(scenario, operation, factor: float) -> float:
     return fleet_fade_per_year(capacity[:, -1], CALIBRATION_YEARS)
 
 
-def test_field_calibrated_fade_of_the_example_fleet_is_within_geotabs_band(example_operation) -> None:
-    # The example's Sakura (NMC622 -> nmc111_kokam) aged with the scenario's [batteries] defaults over 8 years.
+@pytest.mark.parametrize(("model", "lab_range"), [("nmc622_denso", (0.008, 0.013)), ("nmc111_kokam", (0.0, 0.003))])
+def test_field_calibrated_fade_of_the_example_fleet_is_within_geotabs_band(example_operation, model, lab_range) -> None:
+    # The example's Sakura (NMC622 -> nmc622_denso by default) aged with the scenario's [batteries] defaults over
+    # 8 years, each model with its default factor.
     scenario, operation = example_operation
     assert scenario.fleet.vehicle_model == "nissan_sakura"
-    factors = band_factors(field_factor("nmc111_kokam", scenario.batteries.field_calibration_factor))
-    lab = _fleet_fade(scenario, operation, 1.0)
-    central = _fleet_fade(scenario, operation, factors["central"])
-    low = _fleet_fade(scenario, operation, factors["low"])
-    high = _fleet_fade(scenario, operation, factors["high"])
-    # The lab cell alone: ~0.16 %/year, far below every fleet figure (the reason for issue 12).
-    assert lab < GEOTAB_LOW / 3
+    factors = band_factors(field_factor(model, scenario.batteries.field_calibration_factor))
+    lab = _fleet_fade(scenario, operation, model, 1.0)
+    central = _fleet_fade(scenario, operation, model, factors["central"])
+    low = _fleet_fade(scenario, operation, model, factors["low"])
+    high = _fleet_fade(scenario, operation, model, factors["high"])
+    # The lab cells alone: the DENSO EV cell ~1.0 %/year; the Kokam lab cell ~0.16 %/year, far below every fleet
+    # figure (the reason for issue 12: the example's cars sit at a mean SOC of 0.19 in a 13 °C climate).
+    assert lab_range[0] <= lab <= lab_range[1]
     # Calibrated: central 1.8 %/year within 0.1 %/year, and the band's ends at Geotab's 1.0 and 2.3 %/year.
     assert GEOTAB_LOW <= central <= GEOTAB_HIGH
     assert central == pytest.approx(GEOTAB_CENTRAL, abs=0.001)
     assert low == pytest.approx(GEOTAB_LOW, abs=0.001)
     assert high == pytest.approx(GEOTAB_HIGH, abs=0.0015)
-    assert math.isclose(central / lab, factors["central"], rel_tol=0.05)  # the LAM knee hardly binds
+    assert math.isclose(central / lab, factors["central"], rel_tol=0.05)  # the Kokam LAM knee hardly binds

@@ -114,7 +114,8 @@ def test_the_pack_chemistry_selects_the_default_ageing_model():
 
     scenario = load_scenario(example_path())
     settings = roadmap_from_dict({})
-    assert resolve(settings, scenario, chemistry="NMC622").ageing_model == "nmc111_kokam"
+    assert resolve(settings, scenario, chemistry="NMC622").ageing_model == "nmc622_denso"
+    assert resolve(settings, scenario, chemistry="NMC111").ageing_model == "nmc111_kokam"
     assert resolve(settings, scenario, chemistry="NMC622", pack_chemistry="NCA").ageing_model == "nca_panasonic"
     assert resolve(settings, scenario, chemistry="NMC622", pack_chemistry="LFP").ageing_model == "lfp_250ah"
     with pytest.raises(ScenarioError, match=r"no default ageing model for LMO packs; name one in ageing_model"):

@@ -17,6 +17,9 @@ laws of :mod:`chisan.batteries.ageing` take, one row per update step (a day by d
 ``temp_c``    time-mean temperature [°C]
 ============  ======================================================================================
 
+and ``c_rate_charge``, the mean C-rate while charging [1/h] whatever ``c_rate_definition`` (the ``Cchg`` stressor
+of BLAST-Lite's DENSO NMC622 model [3]_).
+
 Cycles are counted with the rainflow method of ASTM E1049-85 (2011), section 5.4.4 [1]_: one series at a time
 with the ``rainflow`` package (:func:`count_cycles`), or many series at once with :func:`extract_cycles`, a
 vectorised four-point implementation [2]_ that returns the same cycles (checked against ``rainflow`` in
@@ -57,7 +60,7 @@ without rests). ``"time_average"``: throughput over the whole step, rests includ
 takes (``_extract_stressors``: ``np.trapz(|dSOC/dt|, t) / Δt`` with rates below 0.01/h set to 0 [3]_), so a car
 that drives 1 h a day has a stressor about 24 times smaller. Default ``"while_cycling"`` (more pessimistic)."""
 
-STRESS_COLUMNS: tuple[str, ...] = ("dt_days", "efc", "dod", "c_rate", "mean_soc", "temp_c")
+STRESS_COLUMNS: tuple[str, ...] = ("dt_days", "efc", "dod", "c_rate", "mean_soc", "temp_c", "c_rate_charge")
 """Columns of :func:`stress_factors`, in order."""
 
 _CYCLE_COLUMNS = ["range", "mean", "count", "i_start", "i_end"]
@@ -357,7 +360,13 @@ def _stress_arrays(
         # Mean |dSOC/dt| while moving [1/h]: charge throughput over the hours spent charging or discharging.
         c_rate = np.divide(2.0 * throughput_efc, active_h, out=np.zeros_like(active_h), where=active_h > 0)
 
+    charging = active & (np.diff(x, axis=1, prepend=x[:, :1]) > 0)
+    charged_soc = np.add.reduceat(np.where(charging, moves, 0.0), starts, axis=1)
+    charging_h = np.add.reduceat(charging, starts, axis=1, dtype=np.int64) * dt_hours
+    # Mean dSOC/dt while charging [1/h] (BLAST-Lite's Cchg [3]): SOC charged over the hours spent charging.
+    c_rate_charge = np.divide(charged_soc, charging_h, out=np.zeros_like(charged_soc), where=charging_h > 0)
     return {
+        "c_rate_charge": c_rate_charge,
         "dt_days": np.broadcast_to(counts * dt_hours / 24.0, (n_packs, n_steps)).copy(),
         "efc": efc,
         "dod": dod,

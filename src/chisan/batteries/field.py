@@ -71,6 +71,7 @@ span of the vehicles in Geotab's studies and the usual battery warranty (8 years
 DEFAULT_FIELD_CALIBRATION: Mapping[str, float] = MappingProxyType(
     {
         # example fleet, lab model: fade over 8 years [%/year] -> factor = 1.8 / that
+        "nmc622_denso": 1.75,  # 1.027 %/year: the default for NMC622 packs (the catalogue's cars)
         "nmc111_kokam": 11.1,  # 0.163 %/year: low mean SOC (0.19) and a cool climate (13.7 °C pack mean)
         "lfp_250ah": 3.21,  # 0.560 %/year
         "lfp_naumann": 1.43,  # 1.256 %/year

@@ -171,8 +171,8 @@ class RoadmapSettings(BaseModel):
     ageing_model: str | None = Field(
         default=None,
         description=(
-            "Ageing model name (nmc111_kokam, lfp_250ah, lfp_naumann, nmc811_lgmj1, nca_panasonic, "
-            "lmo_nissan_leaf); default by chemistry."
+            "Ageing model name (nmc622_denso, nmc111_kokam, lfp_250ah, lfp_naumann, nmc811_lgmj1, "
+            "nca_panasonic, lmo_nissan_leaf); default by chemistry."
         ),
     )
     battery_temperature_offset_c: float = Field(
@@ -328,17 +328,18 @@ class ResolvedRoadmap:
 
 DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
     "NMC111": "nmc111_kokam",
-    "NMC622": "nmc111_kokam",
+    "NMC622": "nmc622_denso",
     "NMC811": "nmc111_kokam",
     "LFP": "lfp_250ah",
     "NCA": "nca_panasonic",
 }
-"""Ageing model used for each chemistry when the roadmap names none. NMC622 and NMC811 packs age with the
-Kokam NMC111 model (Smith et al. 2017): an approximation. BLAST-Lite's LG MJ1 NMC811|graphite-Si fit
-(``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a high-energy 18650 cell
-of poor life (about 9 % calendar fade in its first year at 20 °C and half charge, BLAST-Lite's own storage
-value 0.9069), not a car pack. NCA packs (a vehicle's ``pack_chemistry``) age with ``nca_panasonic``;
-``lmo_nissan_leaf`` (used Leaf modules in second life) is selectable by name; see
+"""Ageing model used for each chemistry when the roadmap names none. NMC622 packs (every car of the catalogue) age
+with BLAST-Lite's fit of DENSO's 50 Ah NMC622|graphite EV cells (Smith et al. 2021), an automotive cell of the same
+chemistry; NMC811 packs with the Kokam NMC111 model (Smith et al. 2017), an approximation. BLAST-Lite's LG MJ1
+NMC811|graphite-Si fit (``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a
+high-energy 18650 cell of poor life (about 9 % calendar fade in its first year at 20 °C and half charge,
+BLAST-Lite's own storage value 0.9069), not a car pack. NCA packs (a vehicle's ``pack_chemistry``) age with
+``nca_panasonic``; ``lmo_nissan_leaf`` (used Leaf modules in second life) is selectable by name; see
 :data:`chisan.batteries.ageing.AGEING_MODELS`. The key is the vehicle's ``pack_chemistry`` (catalogue), unless the
 roadmap names a ``chemistry``."""
 
