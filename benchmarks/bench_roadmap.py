@@ -47,6 +47,8 @@ def bench_ageing() -> list[tuple]:
     soc = _car_like_soc(8760, 1000, seed=3)
     temp = pd.Series(15 + 10 * np.sin(2 * np.pi * (np.arange(8760) / 8760 - 0.25)), index=soc.index)
     cases = [
+        ("nmc622_denso", "while_cycling", 1.0),
+        ("nmc622_denso", "while_cycling", DEFAULT_FIELD_CALIBRATION["nmc622_denso"]),
         ("nmc111_kokam", "while_cycling", 1.0),
         ("nmc111_kokam", "while_cycling", DEFAULT_FIELD_CALIBRATION["nmc111_kokam"]),
         ("lfp_250ah", "while_cycling", 1.0),

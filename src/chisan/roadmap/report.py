@@ -195,9 +195,15 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
             + ", mean SOC), evaluated day by day and advanced with the virtual-time state update of NREL's "
             "BLAST-Lite so that changing stress is not double-counted. A car pack is not a lab cell: the model's "
             f"calendar and cycle fade are multiplied by a field calibration factor of {ff['central']:.3g} "
-            f"(band {ff['low']:.3g}–{ff['high']:.3g}; {bat.field_calibration_source}), which brings the fleet's "
-            f"mean fade to {band[1]:.1%} a year (band {band[0]:.1%}–{band[2]:.1%}); the health table gives the "
-            "band's SOH beside the central one. Cars follow the state of charge of a vehicle of the latest "
+            f"(band {ff['low']:.3g}–{ff['high']:.3g}; {bat.field_calibration_source}; "
+            + (
+                "set in [batteries] field_calibration_factor"
+                if bat.field_calibration_factor is not None
+                else "the model's default, which brings the bundled example fleet's mean fade over 8 years to "
+                f"{band[1]:.1%} a year"
+            )
+            + f"; the band's ends are scaled to {band[0]:.1%} and {band[2]:.1%} a year); the health table gives "
+            "the band's SOH beside the central one. Cars follow the state of charge of a vehicle of the latest "
             f"planned year, at the air temperature + {bat.sun_offset_c:g} °C in full sun while parked and + "
             f"{bat.charging_offset_c:g} °C while charging (assumptions: no published figures)"
             + (f", + {s.battery_temperature_offset_c:g} °C" if s.battery_temperature_offset_c else "")
