@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -306,21 +305,18 @@ def test_fleet_equals_pack_by_pack(model: str) -> None:
     assert capacity_fade(stress, model)["cycle_fade"].iloc[-1] > 0
 
 
-def test_performance_one_year_hourly_for_1000_packs() -> None:
-    # Target (issue 3): 1,000 packs × 8,760 h in <= 2 s on the 2-core machine. Bound 5 s: the machine is
-    # shared and noisy; measured figures are in the report of this change.
+def test_one_year_hourly_for_1000_packs() -> None:
+    # The benchmark's workload (benchmarks/bench_roadmap.py times it; target <= 2 s): 1,000 packs × 8,760 h.
     soc = _car_like_soc(8760, 1000, seed=3)
-    start = time.perf_counter()
     capacity = simulate_fleet_capacity(soc, 15.0, "nmc111_kokam", dt_hours=1.0, step="1D")
-    elapsed = time.perf_counter() - start
     assert capacity.shape == (365, 1000)
     assert ((capacity.iloc[-1] > 0.9) & (capacity.iloc[-1] < 1.0)).all()
-    assert elapsed < 5.0, f"{elapsed:.2f} s"
 
 
 def test_errors_are_clear() -> None:
     with pytest.raises(
-        ScenarioError, match="lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, nmc111_kokam, nmc811_lgmj1"
+        ScenarioError,
+        match="lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, nmc111_kokam, nmc622_denso, nmc811_lgmj1",
     ):
         ageing_model("nmc999")
     annual = pd.Series(0.5, index=pd.date_range("2025-01-01", periods=48, freq="h"))

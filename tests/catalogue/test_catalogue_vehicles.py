@@ -94,3 +94,29 @@ def test_custom_vehicle_defaults_and_errors():
         custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=140.0)  # Wh/km given by mistake
     with pytest.raises(ScenarioError, match="NMC111, NMC622, NMC811, LFP"):
         custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=0.14, chemistry="NCA")
+
+
+def test_every_vehicle_names_its_pack_chemistry_and_where_it_comes_from():
+    # Issue 12: each vehicle names its pack chemistry with a source; the makers publish "lithium-ion" only, so
+    # the source says so and flags the cathode as chisan's assumption.
+    from chisan.catalogue.vehicles import PACK_CHEMISTRIES
+
+    for row in vehicle_models().itertuples():
+        assert row.pack_chemistry in PACK_CHEMISTRIES, row.model
+        assert row.pack_chemistry_source.startswith("Manufacturer data:"), row.model
+        assert "assumption" in row.pack_chemistry_source, row.model
+    assert custom_vehicle(battery_kwh=30.0, consumption_ac_kwh_per_km=0.14, chemistry="LFP").pack_chemistry == "LFP"
+
+
+def test_the_pack_chemistry_selects_the_default_ageing_model():
+    from chisan.roadmap.schema import resolve, roadmap_from_dict
+    from chisan.scenario.load import example_path, load_scenario
+
+    scenario = load_scenario(example_path())
+    settings = roadmap_from_dict({})
+    assert resolve(settings, scenario, chemistry="NMC622").ageing_model == "nmc622_denso"
+    assert resolve(settings, scenario, chemistry="NMC111").ageing_model == "nmc111_kokam"
+    assert resolve(settings, scenario, chemistry="NMC622", pack_chemistry="NCA").ageing_model == "nca_panasonic"
+    assert resolve(settings, scenario, chemistry="NMC622", pack_chemistry="LFP").ageing_model == "lfp_250ah"
+    with pytest.raises(ScenarioError, match=r"no default ageing model for LMO packs; name one in ageing_model"):
+        resolve(settings, scenario, chemistry="NMC622", pack_chemistry="LMO")

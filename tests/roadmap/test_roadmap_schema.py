@@ -75,7 +75,7 @@ def test_defaults_resolve_against_the_scenario() -> None:
     assert cfg.years[0] == 2025 and cfg.years[-1] == 2050  # horizon.year default 2025, end 2050
     assert cfg.target_year == 2050
     assert cfg.planned_years == [2025, 2037, 2050]  # 3 evenly spaced: positions 0, 12.5 (rounds to even 12), 25
-    assert cfg.ageing_model == "nmc111_kokam"  # the only NMC model
+    assert cfg.ageing_model == "nmc622_denso"  # the NMC622 EV-cell model (issue 12)
     assert cfg.second_life_price_per_kwh == pytest.approx(300_000 / 24)  # 4R Energy, JPY
     assert (cfg.grid_factor_kg_per_kwh == 0.5).all()  # the scenario's factor, flat
     settings = example_settings()
@@ -123,7 +123,7 @@ def test_planned_years() -> None:
         (
             {"ageing_model": "nmc999"},
             r"unknown ageing model 'nmc999'; allowed: lfp_250ah, lfp_naumann, lmo_nissan_leaf, nca_panasonic, "
-            r"nmc111_kokam, nmc811_lgmj1",
+            r"nmc111_kokam, nmc622_denso, nmc811_lgmj1",
         ),
         ({"recycling_process": "smelting"}, r"unknown process 'smelting'; allowed: pyrometallurgy, hydrometallurgy"),
         ({"retire_soh_fraction": 0.6, "second_life_end_soh_fraction": 0.7}, r"must be below retire_soh_fraction"),

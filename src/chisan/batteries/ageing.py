@@ -21,6 +21,7 @@ name                 cell and source                                            
 ``nmc811_lgmj1``     LG MJ1 3.5 Ah NMC811|graphite-Si 18650, EVERLASTING D2.3 data [8]_        NMC811
 ``nca_panasonic``    Panasonic NCR18650B 3.2 Ah NCA|graphite, Keil 2016, Preger 2020 [9]_ [10]_  NCA
 ``lmo_nissan_leaf``  used Nissan Leaf 66 Ah LMO|graphite half-modules, Braco 2020, 2022 [11]_     LMO
+``nmc622_denso``     DENSO 50 Ah NMC622|graphite EV cells, Smith et al. 2021 [12]_                NMC622
 ===================  ======================================================================  =========
 
 The last three are BLAST-Lite's fits [3]_ of the cited data (NREL, P. Gasper), one law for each:
@@ -71,13 +72,17 @@ References
    doi:10.1016/j.est.2020.101695 (cycling), and Braco et al. (2022), doi:10.1109/EEEIC/ICPSEUROPE54979.2022.9854784
    (calendar); model in BLAST-Lite ``blast/models/lmo_gr_NissanLeaf66Ah_2ndLife_2020.py``, class
    ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery``.
+.. [12] K. Smith, P. Gasper, A. M. Colclasure, Y. Shimonishi, S. Yoshida (2021), Lithium-ion battery life model
+   with electrode cracking and early-life break-in processes, Journal of the Electrochemical Society 168, 100530.
+   doi:10.1149/1945-7111/ac2ebd; model in BLAST-Lite ``blast/models/nmc622_gr_DENSO50Ah_2021.py``, class
+   ``Nmc622_Gr_DENSO50Ah_Battery`` (its break-in terms are switched off there, and here).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from types import MappingProxyType
 from typing import Any
@@ -207,6 +212,33 @@ LMO_NISSAN_LEAF_PARAMETERS: Mapping[str, float] = MappingProxyType(
 ``blast/models/lmo_gr_NissanLeaf66Ah_2ndLife_2020.py``, ``Lmo_Gr_NissanLeaf66Ah_2ndLife_Battery._params_life``.
 Cycle fade ``7.58e-5 · EFC^1.08`` whatever the stress (tested at 25 °C, 100 % DoD, 1 C only, see
 :func:`lmo_nissan_leaf_cycle_rate`)."""
+
+
+NMC622_DENSO_PARAMETERS: Mapping[str, float] = MappingProxyType(
+    {
+        # Calendar: b1t [1/day^0.5] = Arrhenius(Ea) · polynomial in SOC (and SOC · T, and T above 55 °C)
+        "b1t_Ea": 37000.0,
+        "b1t_0": -0.000197,
+        "b1t_1": 0.0101,
+        "b1t_2": -0.0157,
+        "b1t_3": 0.00835,
+        "b1t_4": -4.06e-6,
+        "b1t_5": 3.32e-5,
+        # Cycling: b1N [-] on sqrt(DoD · Cchg) and DoD^6; cycle fade rate b1t · b1N · b1N_4 [1/EFC^0.5]
+        "b1N_Ea_1": -58000.0,
+        "b1N_0": 3.24,
+        "b1N_1": 2.1,
+        "b1N_2": -0.099,
+        "b1N_3": 1.44,
+        "b1N_Ea_2": -13000.0,
+        "b1N_4": 0.985,
+        "p": 0.5,
+        "gas_constant": 8.3144,  # as in BLAST-Lite's arrhenius()
+    }
+)
+"""DENSO 50 Ah NMC622|graphite EV cells [12]_: BLAST-Lite ``blast/models/nmc622_gr_DENSO50Ah_2021.py``,
+``Nmc622_Gr_DENSO50Ah_Battery._params_life``. Calendar tests 10-60 °C, 10-100 % SOC; cycling 10-60 °C at 50 %
+mean SOC, 1 C discharge, charge up to 1 C; no knee observed or modelled."""
 
 
 # --- graphite anode potential -------------------------------------------------------------------------------
@@ -532,6 +564,75 @@ def lmo_nissan_leaf_cycle_rate(
     return np.full(shape, params["qcyc_A"])
 
 
+# --- DENSO NMC622 (Smith et al. 2021) --------------------------------------------------------------------
+
+
+def _denso_arrhenius(temp_k: np.ndarray, ea: float, params: Mapping[str, float]) -> np.ndarray:
+    """``exp(-(Ea/R)(1/T - 1/298.15 K))`` as in BLAST-Lite's ``Nmc622_Gr_DENSO50Ah_Battery.arrhenius`` [12]_."""
+    return np.exp(-(ea / params["gas_constant"]) * (1.0 / temp_k - 1.0 / 298.15))
+
+
+def denso_nmc622_calendar_rate(
+    temp_c: Any, soc: Any, params: Mapping[str, float] = NMC622_DENSO_PARAMETERS
+) -> np.ndarray:
+    """Calendar fade rate of the DENSO NMC622 model [12]_, ``q_cal = b1t · t^0.5`` with t in days.
+
+    ``b1t = Arr(T, 37 kJ/mol) (b0 + b1 SOC + b2 SOC² + b3 SOC³ + b4 SOC·T + b5 max(0, T - 328.15 K))``; BLAST-Lite
+    evaluates it at the step's mean SOC and temperature (so does chisan, see ``calendar_at_step_mean``).
+
+    The polynomial is negative below about 2 % SOC (``b0 < 0``); a negative rate leaves the fade unchanged in
+    :func:`advance_power_law` (no calendar or cycle fade there), where BLAST-Lite would let it recover.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``b1t`` [1/day^0.5]; e.g. 25 °C, SOC 0.5: -1.97e-4 + 5.05e-3 - 3.925e-3 + 1.044e-3 - 6.05e-4 = 1.366e-3.
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    soc = np.asarray(soc, dtype=float)
+    p = params
+    poly = (  # SOC polynomial of b1t, [12] (BLAST-Lite update_rates)
+        p["b1t_0"]
+        + p["b1t_1"] * soc
+        + p["b1t_2"] * soc**2
+        + p["b1t_3"] * soc**3
+        + p["b1t_4"] * soc * temp_k
+        + p["b1t_5"] * np.maximum(0.0, temp_k - 328.15)
+    )
+    return _denso_arrhenius(temp_k, p["b1t_Ea"], p) * poly
+
+
+def denso_nmc622_cycle_rate(
+    temp_c: Any,
+    dod: Any,
+    c_rate: Any,
+    mean_soc: Any = 0.5,
+    params: Mapping[str, float] = NMC622_DENSO_PARAMETERS,
+) -> np.ndarray:
+    """Cycling fade rate of the DENSO NMC622 model [12]_, ``q_cyc = b1t · b1N · b1N_4 · EFC^0.5``.
+
+    ``b1N = max(0, b0 Arr(T, -58 kJ/mol) sqrt(DoD · Cchg)(1 + b1 SOC) + b2) + b3 Arr(T, -13 kJ/mol) DoD^6``.
+
+    Parameters
+    ----------
+    c_rate : array-like
+        The charging C-rate while charging [1/h] (``c_rate_charge`` of the stress; the model's ``Cchg``).
+    """
+    temp_k = np.asarray(temp_c, dtype=float) + KELVIN_OFFSET
+    dod = np.asarray(dod, dtype=float)
+    soc = np.asarray(mean_soc, dtype=float)
+    p = params
+    stress = np.sqrt(np.maximum(dod * np.asarray(c_rate, dtype=float), 0.0))
+    b1n = (
+        np.maximum(  # [12] (BLAST-Lite update_rates)
+            0.0,
+            p["b1N_0"] * _denso_arrhenius(temp_k, p["b1N_Ea_1"], p) * stress * (1.0 + p["b1N_1"] * soc) + p["b1N_2"],
+        )
+        + p["b1N_3"] * _denso_arrhenius(temp_k, p["b1N_Ea_2"], p) * dod**6
+    )
+    return denso_nmc622_calendar_rate(temp_c, soc, p) * b1n * p["b1N_4"]
+
+
 # --- state updates ------------------------------------------------------------------------------------------
 
 
@@ -620,6 +721,16 @@ class AgeingModel:
     lam_offset : float
         The LAM-limited capacity is ``1 + lam_offset - q_LAM``.
     description : str
+    field_factor : float, default 1
+        Field calibration: the calendar and cycling (LLI) rates are multiplied by it, so that at any stress
+        history those fades are ``field_factor`` times the lab cell's (the power-law updates are homogeneous in
+        the rate); the sigmoidal LAM knee is left as fitted. BLAST-Lite's ``degradation_scalar`` [3]_ does the
+        same. See :func:`calibrated` and :mod:`chisan.batteries.field`.
+    calendar_at_step_mean : bool, default False
+        Evaluate the calendar rate at the step's mean SOC and temperature (as BLAST-Lite does for the DENSO
+        model) instead of averaging it over the samples.
+    charge_rate_stressor : bool, default False
+        The cycle law's rate stressor is the C-rate while charging (``c_rate_charge``), not ``c_rate``.
     """
 
     name: str
@@ -632,6 +743,9 @@ class AgeingModel:
     lam_exponent: float = 0.0
     lam_offset: float = 0.0
     description: str = field(default="", compare=False)
+    field_factor: float = 1.0
+    calendar_at_step_mean: bool = False
+    charge_rate_stressor: bool = False
 
 
 AGEING_MODELS: Mapping[str, AgeingModel] = MappingProxyType(
@@ -699,6 +813,20 @@ AGEING_MODELS: Mapping[str, AgeingModel] = MappingProxyType(
                 "2020, 2022; capacity relative to the start of second life"
             ),
         ),
+        "nmc622_denso": AgeingModel(
+            name="nmc622_denso",
+            chemistry="NMC622",
+            calendar_rate=partial(denso_nmc622_calendar_rate, params=NMC622_DENSO_PARAMETERS),
+            calendar_exponent=NMC622_DENSO_PARAMETERS["p"],
+            cycle_rate=partial(denso_nmc622_cycle_rate, params=NMC622_DENSO_PARAMETERS),
+            cycle_exponent=NMC622_DENSO_PARAMETERS["p"],
+            description=(
+                "DENSO 50 Ah NMC622|graphite EV cells, Smith et al. 2021, doi:10.1149/1945-7111/ac2ebd "
+                "(BLAST-Lite's Nmc622_Gr_DENSO50Ah_Battery)"
+            ),
+            calendar_at_step_mean=True,
+            charge_rate_stressor=True,
+        ),
     }
 )
 """Published ageing models by name; see :func:`ageing_model`."""
@@ -720,6 +848,27 @@ def ageing_model(name: str | AgeingModel) -> AgeingModel:
     return AGEING_MODELS[key]
 
 
+def calibrated(model: str | AgeingModel, field_factor: float) -> AgeingModel:
+    """The model with its calendar and cycling fade scaled by ``field_factor`` (see :class:`AgeingModel`).
+
+    Raises
+    ------
+    chisan.exceptions.ScenarioError
+        When the factor is not a finite number > 0.
+    """
+    model = ageing_model(model)
+    try:
+        factor = float(field_factor)
+    except (TypeError, ValueError) as err:
+        raise ScenarioError(f"field calibration factor must be a number > 0, got {field_factor!r}.") from err
+    if not (np.isfinite(factor) and factor > 0):
+        raise ScenarioError(
+            f"field calibration factor = {field_factor!r} is not allowed; allowed: a finite number > 0 "
+            "(1 = the lab cell's fade)."
+        )
+    return replace(model, field_factor=factor)
+
+
 # --- fade over a sequence of steps ------------------------------------------------------------------------
 
 
@@ -736,22 +885,33 @@ class FadeState:
         """Fresh packs (no fade)."""
         return cls(np.zeros(n_packs), np.zeros(n_packs), np.zeros(n_packs))
 
-    def relative_capacity(self, model: AgeingModel) -> np.ndarray:
-        """Relative capacity [fraction]: ``1 - q_cal - q_cyc``, limited by LAM where the model has it [1]_."""
-        capacity = 1.0 - self.calendar - self.cycle
+    def relative_capacity(self, model: AgeingModel, fade_scale: float = 1.0) -> np.ndarray:
+        """Relative capacity [fraction]: ``1 - s (q_cal + q_cyc)``, limited by LAM where the model has it [1]_.
+
+        ``fade_scale`` ``s`` gives the capacity of packs aged with the calendar and cycling rates × ``s`` under
+        the same stress (exact: the power-law updates are homogeneous in the rate); 1 = this state.
+        """
+        capacity = 1.0 - fade_scale * (self.calendar + self.cycle)
         if model.lam_scale is not None:
             capacity = np.minimum(capacity, 1.0 + model.lam_offset - self.lam)
         return capacity
 
 
 def _step_rates(stress: Mapping[str, np.ndarray], model: AgeingModel) -> dict[str, np.ndarray]:
-    """Rates per step from stress arrays (any matching shape); the calendar rate may be precomputed."""
-    rates = {
-        "calendar": stress["calendar_rate"]
-        if "calendar_rate" in stress
-        else model.calendar_rate(stress["temp_c"], stress["mean_soc"]),
-        "cycle": model.cycle_rate(stress["temp_c"], stress["dod"], stress["c_rate"], stress["mean_soc"]),
-    }
+    """Rates per step from stress arrays (any matching shape); the calendar rate may be precomputed (unscaled).
+
+    The calendar and cycling rates are multiplied by the model's ``field_factor`` (1 for the lab cell).
+    """
+    calendar = (
+        stress["calendar_rate"]
+        if "calendar_rate" in stress and not model.calendar_at_step_mean
+        else model.calendar_rate(stress["temp_c"], stress["mean_soc"])
+    )
+    rate = stress["c_rate_charge"] if model.charge_rate_stressor and "c_rate_charge" in stress else stress["c_rate"]
+    cycle = model.cycle_rate(stress["temp_c"], stress["dod"], rate, stress["mean_soc"])
+    if model.field_factor != 1.0:
+        calendar, cycle = model.field_factor * np.asarray(calendar), model.field_factor * np.asarray(cycle)
+    rates = {"calendar": calendar, "cycle": cycle}
     if model.lam_scale is not None:
         rates["lam"] = model.lam_scale(stress["temp_c"], stress["dod"], stress["mean_soc"])
     return rates
@@ -851,6 +1011,7 @@ def _stress_with_calendar_rate(
     *,
     dt_hours: float,
     step: str | pd.Timedelta,
+    c_rate_definition: str = "while_cycling",
 ) -> tuple[dict[str, np.ndarray], pd.Index]:
     """Stress arrays (packs × steps) with the calendar rate averaged over each step's samples.
 
@@ -858,6 +1019,7 @@ def _stress_with_calendar_rate(
     BLAST-Lite does [3]_: the rate is strongly non-linear in SOC, so the rate at the mean SOC would be biased.
     """
     per_step = cycles.samples_per_step(step, dt_hours)
+    c_rate_definition = cycles.check_c_rate_definition(c_rate_definition)
     cycles.check_soc(soc, dt_hours)
     temp = cycles._broadcast_temperature(temp_c, soc)
     n_time = len(soc)
@@ -866,7 +1028,9 @@ def _stress_with_calendar_rate(
     index = cycles._step_index(soc.index, n_time, per_step, dt_hours)
     if not isinstance(soc, pd.DataFrame):
         x = np.asarray(soc, dtype=float)[None, :]
-        frame = cycles.stress_factors(soc, temp_c, dt_hours=dt_hours, step=step)  # rainflow package
+        frame = cycles.stress_factors(  # rainflow package
+            soc, temp_c, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+        )
         arrays = {name: frame[name].to_numpy()[None, :] for name in cycles.STRESS_COLUMNS}
         arrays["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp, x), per_step, n_time)
         return arrays, index
@@ -876,7 +1040,9 @@ def _stress_with_calendar_rate(
     for first in range(0, x_all.shape[0], _PACKS_PER_BLOCK):
         x = x_all[first : first + _PACKS_PER_BLOCK]
         temp_block = temp[first : first + _PACKS_PER_BLOCK] if temp.shape[0] > 1 else temp
-        block = cycles._stress_arrays(x, temp_block, dt_hours=dt_hours, per_step=per_step)
+        block = cycles._stress_arrays(
+            x, temp_block, dt_hours=dt_hours, per_step=per_step, c_rate_definition=c_rate_definition
+        )
         block["calendar_rate"] = cycles._step_mean(model.calendar_rate(temp_block, x), per_step, n_time)
         blocks.append(block)
     arrays = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
@@ -890,6 +1056,7 @@ def step_stress(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> tuple[dict[str, np.ndarray], pd.Index]:
     """Stress of every pack in every update step, with the model's calendar rate averaged over each step.
 
@@ -907,6 +1074,8 @@ def step_stress(
     dt_hours : float
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
 
     Returns
     -------
@@ -917,7 +1086,9 @@ def step_stress(
         End of each step.
     """
     model = ageing_model(model)
-    return _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    return _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
 
 
 def advance_state(
@@ -957,6 +1128,7 @@ def simulate_capacity(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> pd.Series:
     """Relative capacity of one pack over time from its state-of-charge series.
 
@@ -972,6 +1144,8 @@ def simulate_capacity(
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
         Interval at which stress is evaluated and the state advanced (``"1D"``, ``"7D"``, ...).
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
 
     Returns
     -------
@@ -979,7 +1153,9 @@ def simulate_capacity(
         ``relative_capacity`` [fraction of nominal] at the end of each step.
     """
     model = ageing_model(model)
-    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, index = _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     _, _, _, _, cap = _advance(FadeState.new(1), _step_rates(arrays, model), arrays, model)
     return pd.Series(cap[0], index=index, name="relative_capacity")
 
@@ -991,6 +1167,7 @@ def simulate_fleet_capacity(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> pd.DataFrame:
     """Relative capacity of many packs at once (vectorised across packs).
 
@@ -1010,7 +1187,9 @@ def simulate_fleet_capacity(
         Relative capacity [fraction], steps × packs.
     """
     model = ageing_model(model)
-    arrays, index = _stress_with_calendar_rate(soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, index = _stress_with_calendar_rate(
+        soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     _, _, _, _, cap = _advance(FadeState.new(soc.shape[1]), _step_rates(arrays, model), arrays, model)
     return pd.DataFrame(cap.T, index=index, columns=soc.columns)
 
@@ -1059,6 +1238,7 @@ def project_health(
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
     retire_at: float = 0.8,
+    c_rate_definition: str = "while_cycling",
 ) -> HealthProjection:
     """Project state of health over ``years`` by repeating one representative year of use.
 
@@ -1080,6 +1260,8 @@ def project_health(
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
         Update interval.
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        C-rate stressor (:data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`).
     retire_at : float, default 0.8
         State-of-health threshold [fraction] at which a pack retires from a car (70-80 %, DESIGN.md §7).
 
@@ -1092,7 +1274,9 @@ def project_health(
     if int(years) != years or years < 1:
         raise ScenarioError(f"years must be a whole number >= 1, got {years!r}.")
     years = int(years)
-    arrays, _ = _stress_with_calendar_rate(annual_soc, temp_c, model, dt_hours=dt_hours, step=step)
+    arrays, _ = _stress_with_calendar_rate(
+        annual_soc, temp_c, model, dt_hours=dt_hours, step=step, c_rate_definition=c_rate_definition
+    )
     rates = _step_rates(arrays, model)
     n_packs, n_steps = arrays["efc"].shape
     year_days = arrays["dt_days"][0].sum()

@@ -9,10 +9,16 @@ laws of :mod:`chisan.batteries.ageing` take, one row per update step (a day by d
 ``efc``       equivalent full cycles completed in the step [-]: the rainflow cycles whose last reversal
               falls in the step, each counted as ``count × range`` (Eq. 1 below)
 ``dod``       depth of discharge of those cycles [fraction], their EFC-weighted mean range
-``c_rate``    mean absolute C-rate while the pack is charging or discharging [1/h]
+``c_rate``    C-rate stressor [1/h], by ``c_rate_definition`` (:data:`C_RATE_DEFINITIONS`): the mean
+              absolute C-rate while the pack is charging or discharging (``"while_cycling"``, default), or
+              the time average of |dSOC/dt| over the whole step, rests included (``"time_average"``, as
+              BLAST-Lite 1.1 computes it [3]_)
 ``mean_soc``  time-mean state of charge [fraction]
 ``temp_c``    time-mean temperature [°C]
 ============  ======================================================================================
+
+and ``c_rate_charge``, the mean C-rate while charging [1/h] whatever ``c_rate_definition`` (the ``Cchg`` stressor
+of BLAST-Lite's DENSO NMC622 model [3]_).
 
 Cycles are counted with the rainflow method of ASTM E1049-85 (2011), section 5.4.4 [1]_: one series at a time
 with the ``rainflow`` package (:func:`count_cycles`), or many series at once with :func:`extract_cycles`, a
@@ -47,7 +53,14 @@ from chisan.exceptions import DataError, ScenarioError
 ACTIVE_SOC_RATE_PER_H: float = 0.01
 """|dSOC/dt| [1/h] below which a pack counts as resting when the C-rate is averaged (BLAST-Lite [3])."""
 
-STRESS_COLUMNS: tuple[str, ...] = ("dt_days", "efc", "dod", "c_rate", "mean_soc", "temp_c")
+C_RATE_DEFINITIONS: tuple[str, ...] = ("while_cycling", "time_average")
+"""How the C-rate stressor of a step is computed. ``"while_cycling"``: charge throughput over the hours spent
+charging or discharging (the meaning of "C-rate" in the cycling tests the models were fitted to, which cycled
+without rests). ``"time_average"``: throughput over the whole step, rests included, which is what BLAST-Lite 1.1
+takes (``_extract_stressors``: ``np.trapz(|dSOC/dt|, t) / Δt`` with rates below 0.01/h set to 0 [3]_), so a car
+that drives 1 h a day has a stressor about 24 times smaller. Default ``"while_cycling"`` (more pessimistic)."""
+
+STRESS_COLUMNS: tuple[str, ...] = ("dt_days", "efc", "dod", "c_rate", "mean_soc", "temp_c", "c_rate_charge")
 """Columns of :func:`stress_factors`, in order."""
 
 _CYCLE_COLUMNS = ["range", "mean", "count", "i_start", "i_end"]
@@ -304,7 +317,24 @@ def _step_mean(x: np.ndarray, per_step: int, n_time: int) -> np.ndarray:
     return np.add.reduceat(x, starts, axis=-1) / counts
 
 
-def _stress_arrays(x: np.ndarray, temp_c: np.ndarray, *, dt_hours: float, per_step: int) -> dict[str, np.ndarray]:
+def check_c_rate_definition(value: str) -> str:
+    """The C-rate definition, checked against :data:`C_RATE_DEFINITIONS`; ScenarioError naming the allowed ones."""
+    key = str(value).strip().lower()
+    if key not in C_RATE_DEFINITIONS:
+        raise ScenarioError(
+            f"c_rate_definition = {value!r} is not known; allowed: {', '.join(repr(c) for c in C_RATE_DEFINITIONS)}."
+        )
+    return key
+
+
+def _stress_arrays(
+    x: np.ndarray,
+    temp_c: np.ndarray,
+    *,
+    dt_hours: float,
+    per_step: int,
+    c_rate_definition: str = "while_cycling",
+) -> dict[str, np.ndarray]:
     """Stress factors per pack and step (arrays of packs × steps) from SOC ``x`` (packs × time)."""
     n_packs, n_time = x.shape
     starts = _step_starts(n_time, per_step)
@@ -321,11 +351,22 @@ def _stress_arrays(x: np.ndarray, temp_c: np.ndarray, *, dt_hours: float, per_st
     moves[:, 1:] = np.abs(np.diff(x, axis=1))
     active = moves >= ACTIVE_SOC_RATE_PER_H * dt_hours
     throughput_efc = np.add.reduceat(moves, starts, axis=1) / 2.0
-    active_h = np.add.reduceat(active, starts, axis=1, dtype=np.int64) * dt_hours
-    # Mean |dSOC/dt| while moving [1/h]: charge throughput over the hours spent charging or discharging.
-    c_rate = np.divide(2.0 * throughput_efc, active_h, out=np.zeros_like(active_h), where=active_h > 0)
+    if c_rate_definition == "time_average":
+        # BLAST-Lite [3]: |dSOC/dt| averaged over the whole step, rates below the threshold counted as 0.
+        moving_soc = np.add.reduceat(np.where(active, moves, 0.0), starts, axis=1)
+        c_rate = moving_soc / (counts * dt_hours)
+    else:
+        active_h = np.add.reduceat(active, starts, axis=1, dtype=np.int64) * dt_hours
+        # Mean |dSOC/dt| while moving [1/h]: charge throughput over the hours spent charging or discharging.
+        c_rate = np.divide(2.0 * throughput_efc, active_h, out=np.zeros_like(active_h), where=active_h > 0)
 
+    charging = active & (np.diff(x, axis=1, prepend=x[:, :1]) > 0)
+    charged_soc = np.add.reduceat(np.where(charging, moves, 0.0), starts, axis=1)
+    charging_h = np.add.reduceat(charging, starts, axis=1, dtype=np.int64) * dt_hours
+    # Mean dSOC/dt while charging [1/h] (BLAST-Lite's Cchg [3]): SOC charged over the hours spent charging.
+    c_rate_charge = np.divide(charged_soc, charging_h, out=np.zeros_like(charged_soc), where=charging_h > 0)
     return {
+        "c_rate_charge": c_rate_charge,
         "dt_days": np.broadcast_to(counts * dt_hours / 24.0, (n_packs, n_steps)).copy(),
         "efc": efc,
         "dod": dod,
@@ -349,6 +390,7 @@ def stress_factors(
     *,
     dt_hours: float,
     step: str | pd.Timedelta = "1D",
+    c_rate_definition: str = "while_cycling",
 ) -> pd.DataFrame:
     """Ageing stress factors per update step from a state-of-charge series.
 
@@ -365,6 +407,8 @@ def stress_factors(
         Sampling interval [h].
     step : str or pandas.Timedelta, default ``"1D"``
         Update interval, a whole number of samples (``"1D"``, ``"7D"``, ...). The last step may be shorter.
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        See :data:`C_RATE_DEFINITIONS`.
 
     Returns
     -------
@@ -375,17 +419,19 @@ def stress_factors(
         The cycles come from ``rainflow`` for a Series and from :func:`extract_cycles` for a DataFrame.
     """
     per_step = samples_per_step(step, dt_hours)
+    c_rate_definition = check_c_rate_definition(c_rate_definition)
     check_soc(soc, dt_hours)
     temp = _broadcast_temperature(temp_c, soc)
     n_time = len(soc)
     index = _step_index(soc.index, n_time, per_step, dt_hours)
+    kind = {"dt_hours": dt_hours, "per_step": per_step, "c_rate_definition": c_rate_definition}
     if isinstance(soc, pd.DataFrame):
         x = np.ascontiguousarray(soc.to_numpy(dtype=float).T)
-        arrays = _stress_arrays(x, temp, dt_hours=dt_hours, per_step=per_step)
+        arrays = _stress_arrays(x, temp, **kind)
         frames = {name: pd.DataFrame(arrays[name].T, index=index, columns=soc.columns) for name in STRESS_COLUMNS}
         return pd.concat(frames, axis=1, names=["stress", "pack"])
     x = np.asarray(soc, dtype=float)[None, :]
-    arrays = _stress_arrays(x, temp, dt_hours=dt_hours, per_step=per_step)
+    arrays = _stress_arrays(x, temp, **kind)
     # One series: count cycles with the reference implementation (rainflow), not the vectorised one.
     cycles = count_cycles(soc)
     n_steps = index.size

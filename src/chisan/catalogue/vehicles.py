@@ -41,9 +41,14 @@ VEHICLE_COLUMNS: tuple[str, ...] = (
     "range_wltc_km",
     "max_ac_charge_kw",
     "chemistry",
+    "pack_chemistry",
+    "pack_chemistry_source",
     "source",
 )
 """Columns of ``vehicles.csv``; ``model`` is the key."""
+
+PACK_CHEMISTRIES: tuple[str, ...] = (*CHEMISTRIES, "NCA", "LMO")
+"""Cell chemistries a pack may name in ``pack_chemistry`` (those of :data:`CHEMISTRIES` and of the ageing models)."""
 
 DEFAULT_CHARGE_EFFICIENCY: float = 0.9
 """Plug-to-battery efficiency of AC charging [-].
@@ -82,7 +87,12 @@ class VehicleModel:
     max_ac_charge_kw : float
         On-board charger limit for AC charging [kW at the plug].
     chemistry : str
-        Cell chemistry, one of :data:`CHEMISTRIES`.
+        Cell chemistry, one of :data:`CHEMISTRIES`: the material set of the pack (Argonne BatPaC).
+    pack_chemistry : str
+        Cell chemistry of the pack, one of :data:`PACK_CHEMISTRIES`; it selects the default ageing model
+        (:data:`chisan.roadmap.schema.DEFAULT_AGEING_MODEL_BY_CHEMISTRY`).
+    pack_chemistry_source : str
+        What the manufacturer publishes about the cells, and what is assumed.
     source : str
         Where the figures come from, and which are inferred.
     """
@@ -96,6 +106,14 @@ class VehicleModel:
     max_ac_charge_kw: float
     chemistry: str
     source: str
+    pack_chemistry: str = ""
+    pack_chemistry_source: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.pack_chemistry:  # custom vehicles: the pack is the material set
+            object.__setattr__(self, "pack_chemistry", self.chemistry)
+        if not self.pack_chemistry_source:
+            object.__setattr__(self, "pack_chemistry_source", self.source)
 
     def consumption_battery_kwh_per_km(self, charge_efficiency: float = DEFAULT_CHARGE_EFFICIENCY) -> float:
         """Energy leaving the battery per km [kWh/km]; see :func:`battery_consumption_kwh_per_km`."""
@@ -166,6 +184,12 @@ def _load_table() -> pd.DataFrame:
             raise DataError(f"{where}: usable_kwh {record['usable_kwh']} exceeds battery_kwh {record['battery_kwh']}")
         if record["chemistry"] not in CHEMISTRIES:
             raise DataError(f"{where}: column 'chemistry': {record['chemistry']!r} is not one of {CHEMISTRIES}")
+        if record["pack_chemistry"] not in PACK_CHEMISTRIES:
+            raise DataError(
+                f"{where}: column 'pack_chemistry': {record['pack_chemistry']!r} is not one of {PACK_CHEMISTRIES}"
+            )
+        if not record["pack_chemistry_source"].strip():
+            raise DataError(f"{where}: column 'pack_chemistry_source' is empty; name where the chemistry comes from")
     if table["model"].duplicated().any():
         raise DataError(f"{path}: duplicate model keys {sorted(table.loc[table['model'].duplicated(), 'model'])}")
     for column in _NUMERIC_COLUMNS:

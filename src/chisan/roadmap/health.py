@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.batteries.ageing import AgeingModel, FadeState, advance_state, ageing_model, check_threshold, step_stress
+from chisan.batteries.field import pack_temperature
 
 DAYS_PER_YEAR = 365
 """Daily update steps in a roadmap year."""
@@ -41,6 +42,8 @@ class PlanOperation:
         Cell temperature [°C] on the same steps.
     dt_hours : float
         Step length [h].
+    ghi_w_per_m2 : pandas.Series or None
+        Global horizontal irradiance [W/m²] on the same steps, for the sun on parked cars; None = unknown.
     """
 
     vehicle_soc: pd.DataFrame
@@ -48,6 +51,7 @@ class PlanOperation:
     storage_kwh: float
     temp_c: pd.Series
     dt_hours: float
+    ghi_w_per_m2: pd.Series | None = None
 
 
 def soc_from_energy(energy_kwh: pd.DataFrame | pd.Series, capacity_kwh: float | pd.Series) -> pd.DataFrame:
@@ -72,13 +76,16 @@ def plan_operation(run, *, temp_offset_c: float = 0.0) -> PlanOperation:
     storage_soc = None
     if storage_kwh > 1e-6:
         storage_soc = soc_from_energy(results.dispatch["storage_energy_kwh"], storage_kwh).rename("storage")
-    temp = run.prepared.weather["temp_air"].reindex(vehicle_soc.index) + temp_offset_c
+    weather = run.prepared.weather
+    temp = weather["temp_air"].reindex(vehicle_soc.index) + temp_offset_c
+    ghi = weather["ghi"].reindex(vehicle_soc.index).fillna(0.0) if "ghi" in weather else None
     return PlanOperation(
         vehicle_soc=vehicle_soc,
         storage_soc=storage_soc,
         storage_kwh=storage_kwh,
         temp_c=temp.rename("temp_c"),
         dt_hours=float(inputs.dt_hours),
+        ghi_w_per_m2=ghi,
     )
 
 
@@ -106,7 +113,15 @@ class YearStress:
     idle: dict[str, np.ndarray]
 
 
-def year_stress(operation: PlanOperation, model: str | AgeingModel, *, idle_soc: float = 0.5) -> YearStress:
+def year_stress(
+    operation: PlanOperation,
+    model: str | AgeingModel,
+    *,
+    idle_soc: float = 0.5,
+    c_rate_definition: str = "while_cycling",
+    sun_offset_c: float = 0.0,
+    charging_offset_c: float = 0.0,
+) -> YearStress:
     """Daily stress of a planned year for the vehicles, a storage pack and an idle pack.
 
     Parameters
@@ -115,16 +130,32 @@ def year_stress(operation: PlanOperation, model: str | AgeingModel, *, idle_soc:
     model : str or AgeingModel
     idle_soc : float, default 0.5
         SOC at which unused packs are kept [fraction].
+    c_rate_definition : {"while_cycling", "time_average"}, default "while_cycling"
+        See :data:`chisan.batteries.cycles.C_RATE_DEFINITIONS`.
+    sun_offset_c, charging_offset_c : float, default 0
+        Car packs above the air temperature in full sun and while charging [°C]
+        (:func:`chisan.batteries.field.pack_temperature`); stationary packs stay at the air temperature.
     """
     dt = operation.dt_hours
     temp = operation.temp_c
-    vehicles, _ = step_stress(operation.vehicle_soc, temp, model, dt_hours=dt, step="1D")
+    kind = {"dt_hours": dt, "step": "1D", "c_rate_definition": c_rate_definition}
+    car_temp = temp
+    if sun_offset_c or charging_offset_c:
+        car_temp = pack_temperature(
+            temp,
+            operation.ghi_w_per_m2,
+            operation.vehicle_soc,
+            dt_hours=dt,
+            sun_offset_c=sun_offset_c,
+            charging_offset_c=charging_offset_c,
+        )
+    vehicles, _ = step_stress(operation.vehicle_soc, car_temp, model, **kind)
     storage = None
     if operation.storage_soc is not None:
-        storage, _ = step_stress(operation.storage_soc, temp, model, dt_hours=dt, step="1D")
+        storage, _ = step_stress(operation.storage_soc, temp, model, **kind)
         storage = to_year(storage)
     idle_soc_series = pd.Series(idle_soc, index=operation.vehicle_soc.index, name="idle")
-    idle, _ = step_stress(idle_soc_series, temp, model, dt_hours=dt, step="1D")
+    idle, _ = step_stress(idle_soc_series, temp, model, **kind)
     return YearStress(vehicles=to_year(vehicles), storage=storage, idle=to_year(idle))
 
 

@@ -163,6 +163,8 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
     cfg = result.config
     s = cfg.settings
     model = AGEING_MODELS[cfg.ageing_model]
+    bat, ff = scenario.batteries, cfg.field_factors
+    band = scenario.batteries.field_fade_band_per_year_fraction
     planned = ", ".join(str(y) for y in cfg.planned_years)
     plans = {k.removeprefix("plan_"): v for k, v in result.timings.items() if k.startswith("plan_")}
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in plans.items())
@@ -182,11 +184,29 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
             f"{result.timings.get('ageing', 0):.2f} s.</p>",
             f"<p><b>Ageing.</b> {model.description} ({cfg.chemistry} packs; model <code>{cfg.ageing_model}</code>): "
             "calendar fade from time, state of charge and temperature, plus cycle fade from the rainflow cycles of "
-            "the planned state of charge (equivalent full cycles, depth of discharge, C-rate while cycling, mean "
-            "SOC), evaluated day by day and advanced with the virtual-time state update of NREL's BLAST-Lite so "
-            "that changing stress is not double-counted. Cars follow the state of charge of a vehicle of the latest "
-            "planned year, at the air temperature"
-            + (f" + {s.battery_temperature_offset_c:g} °C" if s.battery_temperature_offset_c else "")
+            "the planned state of charge (equivalent full cycles, depth of discharge, "
+            + (
+                "C-rate while cycling, i.e. over the hours charging or discharging (the default; BLAST-Lite's "
+                'time average over the day is selectable as [batteries] c_rate_definition = "time_average")'
+                if bat.c_rate_definition == "while_cycling"
+                else "C-rate as BLAST-Lite's time average over the day, rests included ([batteries] "
+                "c_rate_definition; the default is the C-rate while cycling)"
+            )
+            + ", mean SOC), evaluated day by day and advanced with the virtual-time state update of NREL's "
+            "BLAST-Lite so that changing stress is not double-counted. A car pack is not a lab cell: the model's "
+            f"calendar and cycle fade are multiplied by a field calibration factor of {ff['central']:.3g} "
+            f"(band {ff['low']:.3g}–{ff['high']:.3g}; {bat.field_calibration_source}; "
+            + (
+                "set in [batteries] field_calibration_factor"
+                if bat.field_calibration_factor is not None
+                else "the model's default, which brings the bundled example fleet's mean fade over 8 years to "
+                f"{band[1]:.1%} a year"
+            )
+            + f"; the band's ends are scaled to {band[0]:.1%} and {band[2]:.1%} a year); the health table gives "
+            "the band's SOH beside the central one. Cars follow the state of charge of a vehicle of the latest "
+            f"planned year, at the air temperature + {bat.sun_offset_c:g} °C in full sun while parked and + "
+            f"{bat.charging_offset_c:g} °C while charging (assumptions: no published figures)"
+            + (f", + {s.battery_temperature_offset_c:g} °C" if s.battery_temperature_offset_c else "")
             + "; reused packs, healthiest first, the storage's state of charge up to the storage the plan used, the "
             f"rest idle at {s.second_life_idle_soc_fraction:.0%}. A pack leaves its car when it reaches "
             f"{s.retire_soh_fraction:.0%} of its nominal capacity"
@@ -234,6 +254,13 @@ def _settings_rows(result: RoadmapResult, scenario: Scenario) -> list[dict]:
             + (f" (points {s.grid_emission_factor_kg_per_kwh})" if s.grid_emission_factor_kg_per_kwh else ""),
         ),
         ("Chemistry, ageing model", f"{cfg.chemistry}, {cfg.ageing_model}"),
+        (
+            "Car pack",
+            f"field calibration × {cfg.field_factors['central']:.3g} (band {cfg.field_factors['low']:.3g}–"
+            f"{cfg.field_factors['high']:.3g}; {scenario.batteries.field_calibration_source}); C-rate "
+            f"{scenario.batteries.c_rate_definition.replace('_', ' ')}; pack + {scenario.batteries.sun_offset_c:g} °C "
+            f"in full sun, + {scenario.batteries.charging_offset_c:g} °C charging",
+        ),
         (
             "Thresholds",
             f"leave the car at {s.retire_soh_fraction:.0%}; end of second life {s.second_life_end_soh_fraction:.0%}",
@@ -384,6 +411,7 @@ def write_roadmap_outputs(
             "settings": result.config.settings.model_dump(),
             "ageing_model": result.config.ageing_model,
             "chemistry": result.config.chemistry,
+            "field_calibration_factors": dict(result.config.field_factors),
             "second_life_price_per_kwh": result.config.second_life_price_per_kwh,
             "timings_s": result.timings,
         }

@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chisan.batteries.ageing import FadeState, advance_state, ageing_model
+from chisan.batteries.ageing import FadeState, advance_state, calibrated
 from chisan.batteries.lifecycle import StockFlowResult, route_retired_packs, stock_flow
 from chisan.exceptions import ChisanError
 from chisan.roadmap import health
@@ -404,11 +404,13 @@ def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
     }
 
 
-def _vehicle_chemistry(scenario: Scenario) -> tuple[str, float]:
+def _vehicle_chemistry(scenario: Scenario) -> tuple[str, float, str]:
+    """Material set, gross pack energy [kWh] and pack chemistry (which selects the ageing model) of the car."""
     from chisan.plan.prepare import resolve_vehicle
 
     vehicle = resolve_vehicle(scenario)
-    return vehicle.chemistry, float(vehicle.battery_kwh)
+    pack = vehicle.chemistry if scenario.fleet.chemistry is not None else vehicle.pack_chemistry
+    return vehicle.chemistry, float(vehicle.battery_kwh), pack
 
 
 def _base_vehicles(scenario: Scenario) -> dict[str, int]:
@@ -454,7 +456,7 @@ def run_roadmap(
     settings = settings or RoadmapSettings()
     planner = planner or plan_year
     say = progress or (lambda msg, frac: None)
-    chemistry, pack_kwh = _vehicle_chemistry(scenario)
+    chemistry, pack_kwh, pack_chemistry = _vehicle_chemistry(scenario)
     base_factor = scenario.grid.emission_factor_kg_per_kwh
     if scenario.grid.emission_factor_path is not None:
         from chisan.carbon.factors import read_hourly_emission_factors
@@ -463,9 +465,17 @@ def run_roadmap(
             scenario.resolve(scenario.grid.emission_factor_path), column=scenario.grid.emission_factor_column
         )
         base_factor = float(np.asarray(hourly, dtype=float).mean())
-    cfg = resolve(settings, scenario, chemistry=chemistry, base_grid_factor_kg_per_kwh=base_factor, years=years)
+    cfg = resolve(
+        settings,
+        scenario,
+        chemistry=chemistry,
+        base_grid_factor_kg_per_kwh=base_factor,
+        years=years,
+        pack_chemistry=pack_chemistry,
+    )
     s = cfg.settings
-    model = ageing_model(cfg.ageing_model)
+    model = calibrated(cfg.ageing_model, cfg.field_factors["central"])  # a car pack, not a lab cell
+    car_pack = scenario.batteries
     all_years = cfg.years
     last = all_years[-1]
 
@@ -531,7 +541,14 @@ def run_roadmap(
             operation = dataclasses.replace(
                 plan.operation, temp_c=plan.operation.temp_c + s.battery_temperature_offset_c
             )
-            stress = health.year_stress(operation, model, idle_soc=s.second_life_idle_soc_fraction)
+            stress = health.year_stress(
+                operation,
+                model,
+                idle_soc=s.second_life_idle_soc_fraction,
+                c_rate_definition=car_pack.c_rate_definition,
+                sun_offset_c=car_pack.sun_offset_c,
+                charging_offset_c=car_pack.charging_offset_c,
+            )
             used_kwh = plan.capacities["storage_kwh"] if stress.storage is not None else 0.0
             t_ageing += time.perf_counter() - t0
         else:
@@ -541,7 +558,7 @@ def run_roadmap(
         t0 = time.perf_counter()
         assert stress is not None
         _age_one_year(packs, slots.pack, y, stress, used_kwh, model, cfg)
-        health_rows.append(_health_rows(packs, y))
+        health_rows.append(_health_rows(packs, y, model, cfg.field_factors))
         t_ageing += time.perf_counter() - t0
         rows[y] = row
 
@@ -707,8 +724,19 @@ def _age_one_year(
     packs.end_year[second[~np.isnan(frac2)]] = y + 1
 
 
-def _health_rows(packs: _Packs, y: int) -> pd.DataFrame:
+def _health_rows(packs: _Packs, y: int, model, factors) -> pd.DataFrame:
+    """SOH of the packs in use at the end of year ``y``, with the low/high band of the field calibration.
+
+    The band packs age under the same stress with the low and high factors; since the calendar and cycling
+    fades are homogeneous in the rate, their fade is the central fade × factor / central factor, exactly
+    (:class:`chisan.batteries.ageing.AgeingModel`).
+    """
     here = np.flatnonzero((packs.where == _CAR) | (packs.where == _SECOND))
+    state = packs.state_of(here)
+    band = {
+        f"soh_{name}": state.relative_capacity(model, fade_scale=factors[name] / factors["central"])
+        for name in ("low", "high")
+    }
     return pd.DataFrame(
         {
             "year": y,
@@ -716,6 +744,9 @@ def _health_rows(packs: _Packs, y: int) -> pd.DataFrame:
             "vehicle": [packs.vehicle[i] for i in here],
             "state": np.where(packs.where[here] == _CAR, "in_car", "second_life"),
             "soh": packs.soh[here],
+            # low fade -> high SOH: soh_low is the SOH of the low-fade band
+            "soh_low_fade": band["soh_low"],
+            "soh_high_fade": band["soh_high"],
         }
     )
 

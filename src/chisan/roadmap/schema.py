@@ -44,7 +44,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +53,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chisan.batteries.ageing import AGEING_MODELS
+from chisan.batteries.field import band_factors, field_factor
 from chisan.batteries.lifecycle import DEFAULT_GOOD_MODULE_SHARE, DEFAULT_ROUTE_SHARES, ROUTES
 from chisan.batteries.materials import CELL_PRODUCTION_KG_CO2E_PER_KWH, CHEMISTRIES, PROCESSES, check_chemistry
 from chisan.exceptions import ScenarioError
@@ -170,8 +171,8 @@ class RoadmapSettings(BaseModel):
     ageing_model: str | None = Field(
         default=None,
         description=(
-            "Ageing model name (nmc111_kokam, lfp_250ah, lfp_naumann, nmc811_lgmj1, nca_panasonic, "
-            "lmo_nissan_leaf); default by chemistry."
+            "Ageing model name (nmc622_denso, nmc111_kokam, lfp_250ah, lfp_naumann, nmc811_lgmj1, "
+            "nca_panasonic, lmo_nissan_leaf); default by chemistry."
         ),
     )
     battery_temperature_offset_c: float = Field(
@@ -309,6 +310,9 @@ class ResolvedRoadmap:
     ageing_model : str
     second_life_price_per_kwh : float
         [currency/kWh].
+    field_factors : dict of float
+        Field calibration factors ``low``, ``central``, ``high`` of the ageing model (the scenario's
+        ``[batteries]``, :mod:`chisan.batteries.field`); the roadmap ages the packs with ``central``.
     """
 
     settings: RoadmapSettings
@@ -319,20 +323,25 @@ class ResolvedRoadmap:
     chemistry: str
     ageing_model: str
     second_life_price_per_kwh: float
+    field_factors: Mapping[str, float] = field(default_factory=lambda: {"low": 1.0, "central": 1.0, "high": 1.0})
 
 
 DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
     "NMC111": "nmc111_kokam",
-    "NMC622": "nmc111_kokam",
+    "NMC622": "nmc622_denso",
     "NMC811": "nmc111_kokam",
     "LFP": "lfp_250ah",
+    "NCA": "nca_panasonic",
 }
-"""Ageing model used for each chemistry when the roadmap names none. NMC622 and NMC811 packs age with the
-Kokam NMC111 model (Smith et al. 2017): an approximation. BLAST-Lite's LG MJ1 NMC811|graphite-Si fit
-(``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a high-energy 18650 cell
-of poor life (about 9 % calendar fade in its first year at 20 °C and half charge, BLAST-Lite's own storage
-value 0.9069), not a car pack. ``nca_panasonic`` and ``lmo_nissan_leaf`` (used Leaf modules in second life) are
-selectable the same way; see :data:`chisan.batteries.ageing.AGEING_MODELS`."""
+"""Ageing model used for each chemistry when the roadmap names none. NMC622 packs (every car of the catalogue) age
+with BLAST-Lite's fit of DENSO's 50 Ah NMC622|graphite EV cells (Smith et al. 2021), an automotive cell of the same
+chemistry; NMC811 packs with the Kokam NMC111 model (Smith et al. 2017), an approximation. BLAST-Lite's LG MJ1
+NMC811|graphite-Si fit (``nmc811_lgmj1``) can be named in ``ageing_model`` but is not the NMC811 default: it is a
+high-energy 18650 cell of poor life (about 9 % calendar fade in its first year at 20 °C and half charge,
+BLAST-Lite's own storage value 0.9069), not a car pack. NCA packs (a vehicle's ``pack_chemistry``) age with
+``nca_panasonic``; ``lmo_nissan_leaf`` (used Leaf modules in second life) is selectable by name; see
+:data:`chisan.batteries.ageing.AGEING_MODELS`. The key is the vehicle's ``pack_chemistry`` (catalogue), unless the
+roadmap names a ``chemistry``."""
 
 
 def planned_years(years: list[int], plan_years: PlanYears) -> list[int]:
@@ -394,6 +403,7 @@ def resolve(
     chemistry: str,
     base_grid_factor_kg_per_kwh: float | None = None,
     years: tuple[int, int] | None = None,
+    pack_chemistry: str | None = None,
 ) -> ResolvedRoadmap:
     """Fill in the defaults that depend on the scenario.
 
@@ -407,6 +417,9 @@ def resolve(
         The scenario's mean grid factor [kg CO2e/kWh] (default ``grid.emission_factor_kg_per_kwh``).
     years : (int, int), optional
         First and last year, overriding the table (``chisan roadmap --years``).
+    pack_chemistry : str, optional
+        The vehicle's pack chemistry (catalogue ``pack_chemistry``), which selects the default ageing model;
+        default ``chemistry``.
     """
     start = years[0] if years else (settings.start_year or scenario.horizon.year)
     end = years[1] if years else (settings.end_year or max(DEFAULT_END_YEAR, start + 1))
@@ -419,7 +432,13 @@ def resolve(
             f"[roadmap] target_year = {target} is outside the roadmap {start}-{end}; allowed: a year within it."
         )
     chem = settings.chemistry or check_chemistry(chemistry, where="the vehicle's chemistry ([roadmap] chemistry)")
-    model = settings.ageing_model or DEFAULT_AGEING_MODEL_BY_CHEMISTRY[chem]
+    key = settings.chemistry or pack_chemistry or chem
+    model = settings.ageing_model or DEFAULT_AGEING_MODEL_BY_CHEMISTRY.get(key)
+    if model is None:
+        raise ScenarioError(
+            f"[roadmap] no default ageing model for {key} packs; name one in ageing_model (allowed: "
+            f"{', '.join(sorted(AGEING_MODELS))})."
+        )
     price = settings.second_life_price_per_kwh
     if price is None:
         if scenario.finance.currency != "JPY":
@@ -432,7 +451,13 @@ def resolve(
     base = (
         scenario.grid.emission_factor_kg_per_kwh if base_grid_factor_kg_per_kwh is None else base_grid_factor_kg_per_kwh
     )
+    batteries = scenario.batteries
+    low, mid, high = batteries.field_fade_band_per_year_fraction
+    factors = band_factors(
+        field_factor(model, batteries.field_calibration_factor), {"low": low, "central": mid, "high": high}
+    )
     return ResolvedRoadmap(
+        field_factors=factors,
         settings=settings,
         years=all_years,
         planned_years=planned_years(all_years, settings.plan_years),

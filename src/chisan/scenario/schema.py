@@ -520,6 +520,44 @@ class Solver(_Section):
     threads: int = Field(default=1, ge=1, le=64)
 
 
+class Batteries(_Section):
+    """How the packs age as car packs, not lab cells (chisan.batteries.field; issue 12)."""
+
+    field_calibration_factor: Positive | None = Field(
+        default=None,
+        description="Multiplier of the ageing model's calendar and cycle fade; None = the model's factor "
+        "calibrated to Geotab's fleet data (1.8 %/year, chisan.batteries.field.DEFAULT_FIELD_CALIBRATION).",
+    )
+    field_calibration_source: str = Field(
+        default="Geotab EV battery health studies 2019, 2024, 2025 (telematics of 6,300-22,700 EVs)",
+        min_length=1,
+        description="Where the calibration comes from (named in the reports).",
+    )
+    field_fade_band_per_year_fraction: tuple[Positive, Positive, Positive] = Field(
+        default=(0.010, 0.018, 0.023),
+        description="Low, central, high fleet fade [fraction/year] of the health band (Geotab: 1.0 %/year best "
+        "models 2024, 1.8 %/year average 2024, 2.3 %/year average 2019 and 2025).",
+    )
+    c_rate_definition: Literal["while_cycling", "time_average"] = Field(
+        default="while_cycling",
+        description="C-rate stressor: 'while_cycling' (throughput over the hours charging or discharging) or "
+        "'time_average' (over the whole day, rests included, as BLAST-Lite 1.1).",
+    )
+    sun_offset_c: float = Field(
+        default=4.0, ge=-20, le=40, description="Pack above air temperature in full sun (1 kW/m²) [°C]; assumption."
+    )
+    charging_offset_c: float = Field(
+        default=2.0, ge=-20, le=40, description="Pack above air temperature while charging [°C]; assumption."
+    )
+
+    @field_validator("field_fade_band_per_year_fraction")
+    @classmethod
+    def _ordered_band(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not value[0] <= value[1] <= value[2] or value[2] >= 0.5:
+            raise ValueError(f"{list(value)}; allowed: low <= central <= high fade rates, each below 0.5 per year")
+        return value
+
+
 class Scenario(_Section):
     """A complete, validated planning scenario."""
 
@@ -536,6 +574,7 @@ class Scenario(_Section):
     finance: Finance = Finance()
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
+    batteries: Batteries = Batteries()
     resilience: Resilience | None = Field(
         default=None, description="Shelters and outage to simulate after the plan solves (none = not simulated)."
     )
