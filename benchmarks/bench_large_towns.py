@@ -123,9 +123,8 @@ def main() -> None:
         secs = np.log([r["total_s"] for r in rows])
         b = np.polyfit(cars, secs, 1)[0]
         print(f"growth: end-to-end time ∝ cars^{b:.2f} (least squares over {len(rows)} towns)")
-    print(
-        f"(peak memory: max RSS of each run's process; {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB at most)"
-    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"(peak memory: max RSS of each run's process; {peak:.0f} MB at most)")
 
 
 if __name__ == "__main__":
