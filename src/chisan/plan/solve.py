@@ -40,6 +40,7 @@ from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.site_groups import group_sites, split_group_pv
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -458,9 +459,15 @@ def _dispatch_pass(
     report: Progress,
     attempt: int,
     site_pv: pd.Series | None = None,
+    year_inputs: PlanInputs | None = None,
 ):
-    """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices)."""
-    prices = _policy_prices(m2, aggregate_fleet(inputs))
+    """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices).
+
+    ``year_inputs`` are the inputs ``m2`` was built from when they differ from ``inputs`` (sites grouped for
+    sizing, :mod:`chisan.plan.site_groups`); ``site_pv`` is the PV of each real site [kW].
+    """
+    year_inputs = inputs if year_inputs is None else year_inputs
+    prices = _policy_prices(m2, aggregate_fleet(year_inputs))
     targets = pd.DataFrame(
         {"vehicle": m2.variables["Fleet-energy_kwh"].solution.to_numpy().sum(axis=1)}, index=inputs.snapshots
     )
@@ -477,7 +484,7 @@ def _dispatch_pass(
         contract_kw_min=float(m2.variables[PEAK].solution)
         if PEAK in m2.variables and not per_site
         else inputs.contract_kw_min,
-        contract_kw_min_by_site=site_contract_of(m2, inputs),
+        contract_kw_min_by_site=site_contract_of(m2, inputs) if year_inputs is inputs else None,
     )
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
@@ -594,7 +601,9 @@ def _solve_two_stage(
     timings = {"sizing_s": 0.0, "dispatch_s": 0.0}
     history: list[dict] = []
     passes: list[dict] = []
-    sizing_inputs = inputs
+    grouping = group_sites(inputs)
+    year = inputs if grouping is None else grouping.inputs  # the town the sizing LPs see
+    sizing_inputs = year
     resize = True
     m1 = reduction = m2 = None
     sized_split = site_pv = None
@@ -604,13 +613,15 @@ def _solve_two_stage(
         t0 = time.perf_counter()
         if resize:
             m1, reduction, caps, m2, sized_split = _size(
-                sizing_inputs, inputs, n_days, options, max_passes, report, history
+                sizing_inputs, year, n_days, options, max_passes, report, history
             )
-            caps = _annual_margin(inputs, aggregate_fleet(inputs), m2, caps)
+            if grouping is not None:  # the groups' PV onto their real sites
+                sized_split = split_group_pv(grouping, sized_split, inputs.sites["pv_max_kw"])
+            caps = _annual_margin(year, aggregate_fleet(year), m2, caps)
             lower_bound = float(m2.objective.value)
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
-        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split)
+        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split, year)
         site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
@@ -661,6 +672,7 @@ def _solve_two_stage(
         initial_storage_kwh=dispatch.initial_storage_kwh,
         details={
             "typical_days": reduction.n_days,
+            "sizing_site_groups": None if grouping is None else len(grouping.inputs.sites),
             "sizing_objective": float(m1.objective.value),
             "sizing_passes": history,
             "aggregate_lower_bound": lower_bound,
