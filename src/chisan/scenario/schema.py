@@ -355,6 +355,7 @@ class Grid(_Section):
 
             grid_factor(value)  # raises, listing the registry's names
         return value
+
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
     tariff: str | Tariff | None = Field(
         default=None,
