@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from chisan.plan.pipeline import plan_scenario
@@ -83,3 +84,21 @@ def test_shanghai_climate_is_what_it_says():
     lows = [1.1, 2.2, 5.6, 10.9, 16.1, 20.8, 25, 25, 21, 15, 9, 3]
     assert sh.temp_air_c == pytest.approx([(h + lo) / 2 for h, lo in zip(highs, lows, strict=True)], abs=0.051)
     assert sh.tz == "Asia/Shanghai"
+
+
+def test_the_roadmap_follows_chinas_path():
+    from chisan.roadmap.run import trajectory_summary
+    from chisan.roadmap.schema import load_roadmap, resolve
+
+    scenario, settings = load_roadmap(EXAMPLE)
+    cfg = resolve(settings, scenario, chemistry="NMC811")
+    assert (cfg.years[0], cfg.years[-1], cfg.target_year, cfg.peak_by_year) == (2025, 2060, 2060, 2030)
+    assert cfg.grid_factor_kg_per_kwh.eq(0.5849).all()  # the registry factor, flat without points
+    # by hand: rising to 2031, so the peak (2031) misses 2030; a path peaking in 2029 meets it
+    years = range(2025, 2061)
+    late = pd.Series([min(y, 2031) - 2000.0 - max(0, y - 2031) for y in years], index=years)
+    s = trajectory_summary(late, 2060, 2030)
+    assert (s["peak_year"], s["peak_by_year"], s["peaks_in_time"]) == (2031, 2030, False)
+    early = trajectory_summary(late.shift(-2).ffill(), 2060, 2030)
+    assert (early["peak_year"], early["peaks_in_time"]) == (2029, True)
+    assert trajectory_summary(late, 2060)["peaks_in_time"] is None  # Japan's path: no peak target

@@ -117,6 +117,13 @@ class RoadmapSettings(BaseModel):
     target_year: int | None = Field(
         default=None, ge=2000, le=2150, description="Year the town wants net zero by; default end_year."
     )
+    peak_by_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2150,
+        description="Year the net emissions must peak by (China's path: peak before 2030, target_year = 2060); "
+        "the report states the peak year against it. None: no peak target (Japan's path).",
+    )
     plan_years: PlanYears = Field(
         default=3,
         description="Years planned in full: a number (evenly spaced, first and last included) or a list of "
@@ -309,6 +316,8 @@ class ResolvedRoadmap:
     ageing_model : str
     second_life_price_per_kwh : float
         [currency/kWh].
+    peak_by_year : int or None
+        Year the emissions must peak by (``[roadmap] peak_by_year``), or None.
     """
 
     settings: RoadmapSettings
@@ -319,6 +328,7 @@ class ResolvedRoadmap:
     chemistry: str
     ageing_model: str
     second_life_price_per_kwh: float
+    peak_by_year: int | None = None
 
 
 DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
@@ -441,6 +451,7 @@ def resolve(
         chemistry=chem,
         ageing_model=model,
         second_life_price_per_kwh=float(price),
+        peak_by_year=settings.peak_by_year,
     )
 
 
