@@ -111,6 +111,8 @@ def test_scenario_refuses_an_unknown_name_and_a_contradicting_number():
         _example(emission_factor="JP-tepco:2030:basic")
     with pytest.raises(ScenarioError, match="give one of them"):
         _example(emission_factor="JP-shikoku:2023:basic", emission_factor_kg_per_kwh=0.5)
+    with pytest.raises(ScenarioError, match="emission_factor_path both set"):
+        _example(emission_factor="JP-shikoku:2023:basic", emission_factor_path="factors.csv")
     # the same number twice (a scenario written back by model_dump) is accepted
     assert _example(emission_factor="JP-shikoku:2023:basic", emission_factor_kg_per_kwh=0.464).grid.emission_factor
 

@@ -328,6 +328,8 @@ class Grid(_Section):
         from chisan.carbon.factors import grid_factor  # the registry reads its CSV on first use
 
         data = dict(data)
+        if data.get("emission_factor") is not None and data.get("emission_factor_path") is not None:
+            raise ValueError("grid.emission_factor and grid.emission_factor_path both set; give one of them")
         for name_key, value_key in (
             ("emission_factor", "emission_factor_kg_per_kwh"),
             ("market_emission_factor", "market_emission_factor_kg_per_kwh"),
