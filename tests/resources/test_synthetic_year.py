@@ -129,7 +129,7 @@ def test_synthetic_year_is_fast():
 
 def test_climate_lookup_and_validation():
     assert monthly_climate("Tokyo") is TOKYO
-    with pytest.raises(ScenarioError, match=r"'osaka'.*\['tokyo'\]"):
+    with pytest.raises(ScenarioError, match=r"'osaka'.*\['shanghai', 'tokyo'\]"):
         monthly_climate("osaka")
     with pytest.raises(ScenarioError, match="12"):
         MonthlyClimate(

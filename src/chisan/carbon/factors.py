@@ -1,19 +1,176 @@
-"""Grid emission factors: constant, or hourly from a file (Electricity Maps' hourly CSV export).
+"""Grid emission factors: a registry of published yearly factors, or hourly from a file (Electricity Maps).
 
-Factors are location-based (the grid average the town imports) in [kg CO2e/kWh]. Japanese utilities publish
-yearly basic and adjusted factors (Ministry of the Environment lists, see DESIGN.md §7); Electricity Maps
-publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
+Factors are in [kg CO2e/kWh]. The registry (:func:`grid_factor`, data in ``grid_factors.csv`` next to this
+module, one row per factor with its publisher, document, page and date) is keyed by jurisdiction × year ×
+calibre:
+
+- jurisdiction: ``JP-<area>`` for the former general utility of a Japanese area (``JP-tepco``, ``JP-kansai`` …,
+  the short names of :data:`chisan.sweep.derive.AREAS`), ``CN`` (national grid), ``CN-East`` (East China grid
+  region), ``CN-SH`` (Shanghai);
+- year: Japanese fiscal year (April–March) for ``JP-*``, calendar year for ``CN*``;
+- calibre: ``location`` (grid average), ``basic`` (基礎排出係数, before 2016 実排出係数) and ``adjusted``
+  (調整後排出係数) of Japan's mandatory reporting scheme, ``market`` (a supplier's contractual factor),
+  ``carbon_market`` (a carbon market's default factor, e.g. Shanghai's 0.42) and ``green`` (certified green
+  power, 0 under the market-based method of the GHG Protocol Scope 2 Guidance).
+
+A factor is named ``"JURISDICTION:YEAR:CALIBRE"`` (``"JP-shikoku:2023:basic"``) or ``"JURISDICTION:CALIBRE"``
+for the latest year in the registry. Only factors read in a source are listed; the registry does not fill gaps
+(e.g. it has no FY2023 factor for TEPCO EP, see the module's CSV for what exists).
+Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from chisan.exceptions import DataError
+from chisan.exceptions import DataError, ScenarioError
 from chisan.units import G_PER_KG
+
+CALIBRES: tuple[str, ...] = ("location", "basic", "adjusted", "market", "carbon_market", "green")
+"""Kinds of factor in the registry (see the module docstring)."""
+
+FACTOR_SETS: dict[str, tuple[int, str]] = {"fy2013": (2013, "basic")}
+"""Named sets of the ten Japanese areas' factors → (fiscal year, calibre); ``fy2013`` is the sweep's set."""
+
+
+@dataclass(frozen=True)
+class GridFactor:
+    """One published grid emission factor of the registry.
+
+    Attributes
+    ----------
+    jurisdiction : str
+        ``JP-<area>``, ``CN``, ``CN-East``, ``CN-SH`` …
+    year : int
+        Year the factor describes (Japanese fiscal year for ``JP-*``).
+    calibre : str
+        One of :data:`CALIBRES`.
+    kg_co2_per_kwh : float
+        The factor [kg CO2/kWh].
+    publisher, document, url, published, note : str
+        Who published it, in which document, where it was read (may be empty when the page was not found), when,
+        and how it was read (copies, menus, provisional values).
+    """
+
+    jurisdiction: str
+    year: int
+    calibre: str
+    kg_co2_per_kwh: float
+    publisher: str
+    document: str
+    url: str
+    published: str
+    note: str
+
+    @property
+    def name(self) -> str:
+        """The registry name, ``"JURISDICTION:YEAR:CALIBRE"``."""
+        return f"{self.jurisdiction}:{self.year}:{self.calibre}"
+
+    @property
+    def source(self) -> str:
+        """One line naming the factor and its source, for reports."""
+        where = f", {self.url}" if self.url else ""
+        value = f"{self.name} = {self.kg_co2_per_kwh:g} kg CO2/kWh"
+        return f"{value} — {self.publisher}, {self.document}{where} ({self.published})"
+
+
+@functools.cache
+def factor_registry() -> tuple[GridFactor, ...]:
+    """All factors of the bundled registry (``grid_factors.csv``), in file order.
+
+    Raises
+    ------
+    DataError
+        A row with an unknown calibre, a negative factor or a duplicate key (a broken package).
+    """
+    text = resources.files("chisan.carbon").joinpath("grid_factors.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    factors = tuple(
+        GridFactor(
+            jurisdiction=r["jurisdiction"],
+            year=int(r["year"]),
+            calibre=r["calibre"],
+            kg_co2_per_kwh=float(r["kg_co2_per_kwh"]),
+            publisher=r["publisher"],
+            document=r["document"],
+            url=r["url"],
+            published=r["published"],
+            note=r["note"],
+        )
+        for r in rows
+    )
+    seen: set[str] = set()
+    for i, f in enumerate(factors):
+        if f.calibre not in CALIBRES or f.kg_co2_per_kwh < 0 or f.name in seen:
+            raise DataError(f"grid_factors.csv row {i + 2}: {f.name} = {f.kg_co2_per_kwh} is not a valid new entry")
+        seen.add(f.name)
+    return factors
+
+
+def grid_factor_names() -> list[str]:
+    """Names of all registry factors, ``"JURISDICTION:YEAR:CALIBRE"``."""
+    return [f.name for f in factor_registry()]
+
+
+def grid_factor(name: str) -> GridFactor:
+    """Look a factor up by ``"JURISDICTION:YEAR:CALIBRE"`` or ``"JURISDICTION:CALIBRE"`` (latest year).
+
+    Jurisdiction and calibre are matched without regard to case.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown name; the message lists the names that exist.
+    """
+    parts = [p.strip() for p in str(name).split(":")]
+    found: list[GridFactor] = []
+    if len(parts) in (2, 3):
+        jur, cal = parts[0].casefold(), parts[-1].casefold()
+        found = [f for f in factor_registry() if f.jurisdiction.casefold() == jur and f.calibre == cal]
+        if len(parts) == 3:
+            found = [f for f in found if str(f.year) == parts[1]]
+    if not found:
+        raise ScenarioError(
+            f"grid emission factor {name!r} is not in the registry; write JURISDICTION:YEAR:CALIBRE or "
+            f"JURISDICTION:CALIBRE (latest year); allowed: {', '.join(grid_factor_names())}"
+        )
+    return max(found, key=lambda f: f.year)
+
+
+def area_factors(year: int, calibre: str = "basic") -> dict[str, GridFactor]:
+    """The registry's factors of the Japanese areas for one fiscal year and calibre, by area short name.
+
+    Areas without a sourced factor for that year are absent (the registry does not fill gaps).
+    """
+    return {
+        f.jurisdiction.removeprefix("JP-"): f
+        for f in factor_registry()
+        if f.jurisdiction.startswith("JP-") and f.year == year and f.calibre == calibre
+    }
+
+
+def factor_set(name: str) -> dict[str, float]:
+    """A named set of :data:`FACTOR_SETS` as area → factor [kg CO2/kWh] (``fy2013``: all ten areas).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown set name, listing the allowed ones.
+    """
+    key = str(name).strip().lower()
+    if key not in FACTOR_SETS:
+        raise ScenarioError(f"unknown grid emission factor set {name!r}; allowed: {sorted(FACTOR_SETS)}")
+    year, calibre = FACTOR_SETS[key]
+    return {area: f.kg_co2_per_kwh for area, f in area_factors(year, calibre).items()}
+
 
 ELECTRICITYMAPS_TIME_COLUMN = "Datetime (UTC)"
 """Time column of an Electricity Maps hourly export (UTC, hour starting)."""

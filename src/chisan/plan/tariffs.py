@@ -66,15 +66,17 @@ def grid_prices(grid, snapshots: pd.DatetimeIndex, currency: str = "JPY") -> Gri
     Raises
     ------
     ScenarioError
-        A tariff (priced in yen) with another ``finance.currency``.
+        A tariff priced in another currency than ``finance.currency``.
     """
     if grid.tariff is None:
         imp = import_price_series(snapshots, grid.import_price_per_kwh, grid.import_tou)
         exp = pd.Series(float(grid.export_price_per_kwh), index=snapshots, name="export_price_per_kwh")
         return GridPrices(imp, exp)
     tariff = load_tariff(grid.tariff) if isinstance(grid.tariff, str) else grid.tariff
-    if currency != "JPY":
-        raise ScenarioError(f"grid.tariff {tariff.name!r} is priced in JPY but finance.currency = {currency!r}")
+    if currency != tariff.currency:
+        raise ScenarioError(
+            f"grid.tariff {tariff.name!r} is priced in {tariff.currency} but finance.currency = {currency!r}"
+        )
     compiled = compile_tariff(tariff, snapshots)
     return GridPrices(
         import_price_per_kwh=compiled.import_price_jpy_per_kwh.rename("import_price_per_kwh"),

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.offline
 
 from chisan import __version__
+from chisan.carbon.factors import grid_factor
 from chisan.economics.appraisal import Economics
 from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
@@ -196,7 +197,7 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     bk = prepared.assignment.bookings
     tech = sc.technologies
     ef = inp.emission_factor_kg_per_kwh
-    ef_source = f"hourly file {sc.grid.emission_factor_path}" if sc.grid.emission_factor_path else "constant"
+    ef_source = factor_source_text(sc.grid)
     p = sc.policy
     target = (
         (
@@ -435,7 +436,9 @@ def render_report(
     carbon_text = (
         f"Location-based scope 2 = grid import × the grid's emission factor in each hour: "
         f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; market-based uses the supplier's factor "
-        f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
+        f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh"
+        + (f", {grid_factor(sc.grid.market_emission_factor).source}" if sc.grid.market_emission_factor else "")
+        + f"): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
         f"The baseline is the same {k['km_per_year']:,.0f} km driven by private gasoline cars at "
         f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference, "
         f"{e['avoided_kg'] / 1000:,.1f} t, is avoided: {e['avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing "
@@ -577,6 +580,15 @@ def write_outputs(
 def package_template_exists() -> bool:
     """True when the report template ships with the package (used by tests of the wheel)."""
     return resources.files("chisan.report").joinpath("templates", "plan.html.j2").is_file()
+
+
+def factor_source_text(grid) -> str:
+    """How the location-based grid factor of a scenario's ``[grid]`` was chosen, with the registry source."""
+    if grid.emission_factor_path:
+        return f"hourly file {grid.emission_factor_path}"
+    if grid.emission_factor:
+        return f"constant, registry factor {grid_factor(grid.emission_factor).source}"
+    return "constant"
 
 
 def _tariff_text(sc, inp, tou: str) -> str:

@@ -148,6 +148,28 @@ MONTHLY_CLIMATES: dict[str, MonthlyClimate] = {
             "annual GHI 1,306.8 kWh/m2"
         ),
     ),
+    "shanghai": MonthlyClimate(
+        # Baoshan (WMO 58362), 31.40 N, 121.45 E, 4 m. GHI: no Shanghai monthly normals were found in a source, so
+        # the Tokyo (Hyakuri) monthly clearness index at Shanghai's latitude, i.e. climate_at_site(tokyo, 31.40,
+        # 121.45, 4) rounded to 0.01 (Liu & Jordan [6]): annual 1,376.9 kWh/m2 — a method, not a measurement.
+        ghi_kwh_per_m2_day=(2.93, 3.51, 3.77, 4.73, 4.80, 4.11, 4.37, 4.88, 3.63, 3.20, 2.85, 2.47),
+        # (average daily high + average daily low) / 2 of the CMA 1971–2000 normals for Shanghai: highs 8.1 9.2
+        # 12.8 19.1 24.1 27.6 31.8 31.3 27.2 22.6 17.0 11.1, lows 1.1 2.2 5.6 10.9 16.1 20.8 then 25 25 21 15 9 3
+        # (the chart's whole degrees), as quoted at https://www.liquisearch.com/geography_of_shanghai/climate.
+        temp_air_c=(4.6, 5.7, 9.2, 15.0, 20.1, 24.2, 28.4, 28.2, 24.1, 18.8, 13.0, 7.1),
+        # Wind: no Shanghai source found; the Tokyo (Hyakuri) monthly means are a placeholder.
+        wind_speed_ms=(1.85, 3.04, 3.50, 3.33, 3.78, 2.99, 3.23, 3.34, 3.30, 2.48, 2.35, 2.13),
+        latitude=31.40,
+        longitude=121.45,
+        altitude=4.0,
+        tz="Asia/Shanghai",
+        source=(
+            "Shanghai (Baoshan) synthetic climate: air temperature = mean of the CMA 1971-2000 average daily high "
+            "and low (as quoted at https://www.liquisearch.com/geography_of_shanghai/climate); GHI = the Tokyo "
+            "(Hyakuri) IWEC monthly clearness index moved to 31.40 N (no Shanghai irradiation normals found), "
+            "annual 1,376.9 kWh/m2; wind = Tokyo (Hyakuri) placeholder (no Shanghai source found)"
+        ),
+    ),
 }
 """Named monthly climates; look them up with :func:`monthly_climate`."""
 

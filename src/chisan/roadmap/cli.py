@@ -84,9 +84,14 @@ def roadmap(
         if s["net_zero_year"] is not None
         else f"[bold]{s['gap_at_target_kg'] / 1000:,.1f} t CO2e[/] left in {s['target_year']}"
     )
+    peak_target = (
+        f"; {'in time for' if s['peaks_in_time'] else 'after'} the {s['peak_by_year']} peak target"
+        if s.get("peak_by_year") is not None
+        else ""
+    )
     console.print(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s: peak in [bold]{s['peak_year']}[/] "
-        f"({s['peak_kg'] / 1000:,.1f} t CO2e), {verdict}. Planned in full: "
+        f"({s['peak_kg'] / 1000:,.1f} t CO2e{peak_target}), {verdict}. Planned in full: "
         f"{', '.join(str(y) for y in result.config.planned_years)}. Report: [bold]{out_dir / 'roadmap.html'}[/]"
     )
 

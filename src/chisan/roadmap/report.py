@@ -48,6 +48,8 @@ def _summary_text(result: RoadmapResult, town: str) -> str:
         f"The net emissions of {town}'s car-sharing system (grid electricity, and the embodied emissions of its PV, "
         f"wind and new battery packs) peak in {s['peak_year']} at {_t(s['peak_kg'])} t CO2e"
     )
+    if s.get("peak_by_year") is not None:
+        text += f" ({'in time for' if s['peaks_in_time'] else 'after'} the peak target of {s['peak_by_year']})"
     if s["net_zero_year"] is not None:
         text += f" and reach net zero in {s['net_zero_year']}"
         text += ", in time for the target." if s["reaches_target"] else f", after the {s['target_year']} target."
@@ -89,7 +91,11 @@ def _cards(result: RoadmapResult) -> list[dict]:
     last = y.index[-1]
     left = int((result.packs["retire_year"] <= last).sum())
     return [
-        {"value": str(s["peak_year"]), "label": f"peak year ({_t(s['peak_kg'])} t CO2e)"},
+        {
+            "value": str(s["peak_year"]),
+            "label": f"peak year ({_t(s['peak_kg'])} t CO2e)"
+            + (f"; peak target {s['peak_by_year']}" if s.get("peak_by_year") is not None else ""),
+        },
         zero,
         {"value": f"{num(y['pv_kw'].iloc[-1], 1)} kW", "label": f"PV built by {last}"},
         {"value": str(left), "label": "packs leaving cars"},

@@ -373,7 +373,7 @@ class RoadmapResult:
     timings: dict = field(default_factory=dict)
 
 
-def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
+def trajectory_summary(net_kg: pd.Series, target_year: int, peak_by_year: int | None = None) -> dict:
     """Peak year, net-zero year and the gap left at the target year of a yearly net-emissions path.
 
     Parameters
@@ -381,13 +381,16 @@ def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
     net_kg : pandas.Series
         Net emissions [kg CO2e/year] indexed by year.
     target_year : int
+    peak_by_year : int, optional
+        Year the emissions must peak by (China: 2030).
 
     Returns
     -------
     dict
         ``peak_year`` (first year of the largest value), ``peak_kg``, ``net_zero_year`` (first year ≤ 0, or
         None), ``target_year``, ``net_at_target_kg``, ``gap_at_target_kg`` (= max(0, net at target)),
-        ``reaches_target`` (a net-zero year at or before the target year).
+        ``reaches_target`` (a net-zero year at or before the target year), ``peak_by_year`` and
+        ``peaks_in_time`` (peak year ≤ peak_by_year; None without a peak target).
     """
     peak_year = int(net_kg.idxmax())
     at_or_below = net_kg[net_kg <= 0.0]
@@ -401,6 +404,8 @@ def trajectory_summary(net_kg: pd.Series, target_year: int) -> dict:
         "net_at_target_kg": at_target,
         "gap_at_target_kg": max(0.0, at_target),
         "reaches_target": zero_year is not None and zero_year <= target_year,
+        "peak_by_year": peak_by_year,
+        "peaks_in_time": None if peak_by_year is None else peak_year <= peak_by_year,
     }
 
 
@@ -578,7 +583,7 @@ def run_roadmap(
         second_life_derate=s.second_life_derate_fraction,
         good_module_share=s.good_module_share_fraction,
     )
-    summary = trajectory_summary(table["net_kg"], cfg.target_year)
+    summary = trajectory_summary(table["net_kg"], cfg.target_year, cfg.peak_by_year)
     timings["total"] = time.perf_counter() - t_start
     return RoadmapResult(
         config=cfg,

@@ -118,6 +118,13 @@ class RoadmapSettings(BaseModel):
     target_year: int | None = Field(
         default=None, ge=2000, le=2150, description="Year the town wants net zero by; default end_year."
     )
+    peak_by_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2150,
+        description="Year the net emissions must peak by (China's path: peak before 2030, target_year = 2060); "
+        "the report states the peak year against it. None: no peak target (Japan's path).",
+    )
     plan_years: PlanYears = Field(
         default=3,
         description="Years planned in full: a number (evenly spaced, first and last included) or a list of "
@@ -313,6 +320,8 @@ class ResolvedRoadmap:
     field_factors : dict of float
         Field calibration factors ``low``, ``central``, ``high`` of the ageing model (the scenario's
         ``[batteries]``, :mod:`chisan.batteries.field`); the roadmap ages the packs with ``central``.
+    peak_by_year : int or None
+        Year the emissions must peak by (``[roadmap] peak_by_year``), or None.
     """
 
     settings: RoadmapSettings
@@ -324,6 +333,7 @@ class ResolvedRoadmap:
     ageing_model: str
     second_life_price_per_kwh: float
     field_factors: Mapping[str, float] = field(default_factory=lambda: {"low": 1.0, "central": 1.0, "high": 1.0})
+    peak_by_year: int | None = None
 
 
 DEFAULT_AGEING_MODEL_BY_CHEMISTRY: Mapping[str, str] = {
@@ -466,6 +476,7 @@ def resolve(
         chemistry=chem,
         ageing_model=model,
         second_life_price_per_kwh=float(price),
+        peak_by_year=settings.peak_by_year,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chisan.exceptions import ScenarioError
 from chisan.tariffs.library import load_tariff
 from chisan.tariffs.schema import Tariff
 
@@ -351,6 +352,55 @@ class Grid(_Section):
         default=None,
         description="Supplier's (market-based) factor [kg CO2e/kWh]; None = location-based value.",
     )
+    emission_factor: str | None = Field(
+        default=None,
+        description="A registry factor by name, e.g. 'JP-shikoku:2023:basic' or 'CN-SH:location' (latest year) "
+        "(chisan.carbon.factors.grid_factor_names()); sets emission_factor_kg_per_kwh and names its source.",
+    )
+    market_emission_factor: str | None = Field(
+        default=None,
+        description="A registry factor by name for the market-based figure, e.g. 'CN-SH:2022:green'; sets "
+        "market_emission_factor_kg_per_kwh.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _registry_factors(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        from chisan.carbon.factors import grid_factor  # the registry reads its CSV on first use
+
+        data = dict(data)
+        if data.get("emission_factor") is not None and data.get("emission_factor_path") is not None:
+            raise ValueError("grid.emission_factor and grid.emission_factor_path both set; give one of them")
+        for name_key, value_key in (
+            ("emission_factor", "emission_factor_kg_per_kwh"),
+            ("market_emission_factor", "market_emission_factor_kg_per_kwh"),
+        ):
+            if data.get(name_key) is None:
+                continue
+            try:
+                factor = grid_factor(data[name_key]).kg_co2_per_kwh
+            except ScenarioError:
+                continue  # _known_factor names the field and lists the registry
+            given = data.get(value_key)
+            if given is not None and abs(float(given) - factor) > 1e-12:
+                raise ValueError(
+                    f"grid.{name_key} = {data[name_key]!r} is {factor} kg CO2/kWh but grid.{value_key} = {given}; "
+                    "give one of them"
+                )
+            data[value_key] = factor
+        return data
+
+    @field_validator("emission_factor", "market_emission_factor")
+    @classmethod
+    def _known_factor(cls, value: str | None) -> str | None:
+        if value is not None:
+            from chisan.carbon.factors import grid_factor
+
+            grid_factor(value)  # raises, listing the registry's names
+        return value
+
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
     topology: Literal["per_site", "single_meter"] = Field(
         default="per_site",

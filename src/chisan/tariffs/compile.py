@@ -10,9 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import chinese_calendar
 import jpholiday
 import numpy as np
 import pandas as pd
+
+from chisan.exceptions import ScenarioError
 
 if TYPE_CHECKING:
     from chisan.tariffs.schema import Tariff
@@ -55,8 +58,10 @@ def check_bands(tariff: Tariff) -> None:
             "or set full_day_coverage = false with a base_price_jpy_per_kwh"
         )
     hours = np.arange(24)
+    from chisan.tariffs.schema import CALENDAR_DAY_TYPES
+
     for season in tariff.seasons:
-        for day in DAY_TYPES:
+        for day in CALENDAR_DAY_TYPES[tariff.calendar]:
             bands = [b for b in season.bands if day in b.day_types]
             inside = np.array([(hours >= b.start_hour) & (hours < b.end_hour) for b in bands]).reshape(-1, 24)
             for i in range(len(bands)):
@@ -77,21 +82,46 @@ def check_bands(tariff: Tariff) -> None:
                 )
 
 
-def day_types(snapshots: pd.DatetimeIndex, extra_holidays: list[str] | tuple[str, ...] = ()) -> pd.Series:
+def _chinese_rest_days(first: dt.date, last: dt.date) -> set[dt.date]:
+    """China's rest days from ``first`` to ``last``: weekends not made working days, and statutory holidays."""
+    try:
+        return set(chinese_calendar.get_holidays(first, last, include_weekends=True))
+    except NotImplementedError as err:
+        years = sorted({d.year for d in chinese_calendar.constants.holidays})
+        raise ScenarioError(
+            f"the Chinese holiday calendar (chinese-calendar {chinese_calendar.__version__}) covers {years[0]}–"
+            f"{years[-1]}, not {first.year}–{last.year}; plan a covered year or update chinese-calendar"
+        ) from err
+
+
+def day_types(
+    snapshots: pd.DatetimeIndex, extra_holidays: list[str] | tuple[str, ...] = (), calendar: str = "JP"
+) -> pd.Series:
     """Day type of every snapshot on its local clock: 'weekday', 'saturday' or 'holiday'.
 
-    Holidays are Sundays, Japan's national holidays including substitute holidays (振替休日) and citizens'
-    holidays (国民の休日), as ``jpholiday`` lists them (Act on National Holidays, 国民の祝日に関する法律), and
-    the ``extra_holidays`` ('MM-DD') of the tariff.
+    ``calendar="JP"``: holidays are Sundays, Japan's national holidays including substitute holidays (振替休日)
+    and citizens' holidays (国民の休日), as ``jpholiday`` lists them (Act on National Holidays,
+    国民の祝日に関する法律); Saturdays are 'saturday'. ``calendar="CN"``: 'holiday' is a rest day of China's
+    working calendar (weekends, statutory holidays and their bridge days, as ``chinese-calendar`` lists them
+    from the State Council's yearly notices), 'weekday' a working day, including a weekend day made a working
+    day (调休); there is no 'saturday'. Both add the ``extra_holidays`` ('MM-DD') of the tariff.
+
+    Raises
+    ------
+    ScenarioError
+        ``calendar="CN"`` for a year ``chinese-calendar`` does not cover.
     """
     dates = snapshots.normalize().tz_localize(None) if snapshots.tz is not None else snapshots.normalize()
     first, last = dates.min().date(), dates.max().date()
-    holidays = {d for d, _ in jpholiday.between(first, last)}
+    holidays = _chinese_rest_days(first, last) if calendar == "CN" else {d for d, _ in jpholiday.between(first, last)}
     for year in range(first.year, last.year + 1):
         holidays.update(dt.date.fromisoformat(f"{year}-{md}") for md in extra_holidays)
     holiday_index = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in holidays))
-    is_holiday = dates.isin(holiday_index) | (snapshots.dayofweek == 6)
-    kind = np.where(is_holiday, "holiday", np.where(snapshots.dayofweek == 5, "saturday", "weekday"))
+    if calendar == "CN":
+        kind = np.where(dates.isin(holiday_index), "holiday", "weekday")
+    else:
+        is_holiday = dates.isin(holiday_index) | (snapshots.dayofweek == 6)
+        kind = np.where(is_holiday, "holiday", np.where(snapshots.dayofweek == 5, "saturday", "weekday"))
     return pd.Series(kind, index=snapshots, name="day_type")
 
 
@@ -134,7 +164,7 @@ def compile_tariff(tariff: Tariff, snapshots: pd.DatetimeIndex) -> CompiledTarif
         Start of each step; a step is priced by the band its start hour lies in.
     """
     n = len(snapshots)
-    kind = day_types(snapshots, tariff.extra_holidays)
+    kind = day_types(snapshots, tariff.extra_holidays, tariff.calendar)
     if tariff.tiers:
         # LP approximation: every kWh at the open (last) block, the marginal price of a base above the thresholds.
         energy = np.full(n, float(tariff.tiers[-1].price_jpy_per_kwh))

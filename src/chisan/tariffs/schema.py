@@ -4,10 +4,15 @@ A tariff is data (bundled in ``chisan/tariffs/data/*.toml`` with its source and 
 scenario's ``[grid.tariff]``); :func:`chisan.tariffs.compile.compile_tariff` turns it into price series on a
 plan's snapshots and the basic-charge rate the LP prices the contract kW with.
 
-Day types follow the Japanese utilities' calendars: ``weekday`` (Monday–Friday that is not a holiday),
-``saturday``, ``holiday`` (Sundays and national holidays from ``jpholiday``, plus any ``extra_holidays`` the
-tariff lists, e.g. TEPCO's 1/2, 1/3, 4/30, 5/1, 12/30, 12/31 for its night-and-holiday plans).
-Money is in yen: ``_jpy_per_kwh`` [JPY/kWh], ``_jpy_per_kw_month`` [JPY/kW/month].
+Day types follow the tariff's ``calendar``. ``"JP"`` (default), the Japanese utilities' calendars: ``weekday``
+(Monday–Friday that is not a holiday), ``saturday``, ``holiday`` (Sundays and national holidays from
+``jpholiday``, plus any ``extra_holidays`` the tariff lists, e.g. TEPCO's 1/2, 1/3, 4/30, 5/1, 12/30, 12/31 for
+its night-and-holiday plans). ``"CN"``, China's working calendar from ``chinese-calendar`` (State Council holiday
+notices): ``weekday`` is a working day — including a weekend day made a working day (调休) — and ``holiday``
+a rest day (weekends that are not adjusted, statutory holidays and their bridge days); ``saturday`` does not occur.
+Money is in the tariff's ``currency`` (default JPY). A bundled file writes its amounts with that currency in
+the key (``price_cny_per_kwh``, ``basic_charge_cny_per_kw_month``); the fields keep the ``_jpy_`` spelling
+in Python (``price_jpy_per_kwh`` holds the CNY amount of a CNY tariff), so the compiler has one code path.
 """
 
 from __future__ import annotations
@@ -19,6 +24,24 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 DayType = Literal["weekday", "saturday", "holiday"]
 DAY_TYPES: tuple[str, ...] = ("weekday", "saturday", "holiday")
+CALENDAR_DAY_TYPES: dict[str, tuple[str, ...]] = {"JP": DAY_TYPES, "CN": ("weekday", "holiday")}
+"""Day types that occur under each holiday calendar."""
+
+
+def _currency_keys(data: object, code: str) -> object:
+    """Rename ``*_<code>_*`` keys to the ``*_jpy_*`` field names, recursively; refuse ``_jpy_`` keys (or keys
+    of another currency) in a tariff priced in ``code``."""
+    tag = f"_{code.lower()}_"
+    if isinstance(data, list):
+        return [_currency_keys(v, code) for v in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        if isinstance(key, str) and "_jpy_" in key:
+            raise ValueError(f"{key} in a tariff priced in {code}: write {key.replace('_jpy_', tag)}")
+        out[key.replace(tag, "_jpy_") if isinstance(key, str) else key] = _currency_keys(value, code)
+    return out
 
 
 class _Part(BaseModel):
@@ -117,6 +140,8 @@ class Tariff(_Part):
 
     name: str = Field(default="inline", min_length=1)
     title: str = ""
+    currency: str = Field(default="JPY", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of every amount.")
+    calendar: Literal["JP", "CN"] = Field(default="JP", description="Holiday calendar of the day types.")
     supplier: str = ""
     voltage: Literal["low", "high", "extra_high"] = "low"
     effective_from: dt.date | None = None
@@ -138,6 +163,13 @@ class Tariff(_Part):
     basic_charge_jpy_per_kw_month: float = Field(default=0.0, ge=0, description="Basic charge [JPY/kW/month].")
     contract: Contract = Field(default_factory=Contract)
     export: Export = Field(default_factory=Export)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amount_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and str(data.get("currency", "JPY")) != "JPY":
+            return _currency_keys(data, str(data["currency"]))
+        return data
 
     @field_validator("extra_holidays")
     @classmethod

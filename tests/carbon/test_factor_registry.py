@@ -1,0 +1,123 @@
+"""The grid-factor registry: look-ups by name and year, clear errors, a source for every entry, the scenario
+field that selects a factor, and the report line that names it.
+
+Expected values are the published figures the CSV cites, re-typed here from the pages: Shikoku Electric Power's
+FY2023 menu-C factor 0.464 kg CO2/kWh (https://www.yonden.co.jp/energy/environment/topics/2025_04_07.html), the
+MOE FY2013 list (https://www.kankyo-business.jp/news/009330.php: TEPCO 0.000530 / 0.000521 t-CO2/kWh, Okinawa
+0.000858 / 0.000763) and China's 2022 factors of DESIGN.md §7 (national 0.5366, East China 0.5617, Shanghai
+0.5849; Shanghai carbon market 0.42).
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from chisan.carbon.factors import (
+    CALIBRES,
+    area_factors,
+    factor_registry,
+    factor_set,
+    grid_factor,
+    grid_factor_names,
+)
+from chisan.exceptions import ScenarioError
+from chisan.report.render import factor_source_text
+from chisan.scenario.load import example_path, scenario_from_dict
+from chisan.sweep.derive import AREAS, GRID_EMISSION_FACTORS
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("JP-shikoku:2023:basic", 0.464),
+        ("JP-shikoku:2023:adjusted", 0.464),
+        ("JP-shikoku:2021:adjusted", 0.532),
+        ("JP-tepco:2013:basic", 0.530),
+        ("JP-tepco:2013:adjusted", 0.521),
+        ("JP-okinawa:2013:adjusted", 0.763),
+        ("JP-kyushu:2022:basic", 0.399),
+        ("CN:2022:location", 0.5366),
+        ("CN-East:2022:location", 0.5617),
+        ("CN-SH:2022:location", 0.5849),
+        ("CN-SH:2022:carbon_market", 0.42),
+        ("CN-SH:2022:green", 0.0),
+    ],
+)
+def test_lookup_by_name_and_year(name, value):
+    factor = grid_factor(name)
+    assert factor.kg_co2_per_kwh == value
+    assert factor.name == name
+
+
+def test_without_a_year_the_latest_is_taken_and_case_does_not_matter():
+    # Shikoku: FY2013, FY2021, FY2023 and FY2024 are in the registry → FY2024 (0.457, Yonden 2026-01-23).
+    latest = grid_factor("jp-SHIKOKU:basic")
+    assert (latest.year, latest.kg_co2_per_kwh) == (2024, 0.457)
+    years = sorted(f.year for f in factor_registry() if f.jurisdiction == "JP-shikoku" and f.calibre == "basic")
+    assert latest.year == years[-1] and len(years) >= 3
+
+
+@pytest.mark.parametrize("name", ["JP-tepco:2023:basic", "JP-nowhere:basic", "CN-SH", "CN-SH:2022:location:x"])
+def test_unknown_name_lists_what_exists(name):
+    with pytest.raises(ScenarioError) as err:
+        grid_factor(name)
+    text = str(err.value)
+    assert repr(name) in text
+    assert "JURISDICTION:YEAR:CALIBRE" in text
+    for existing in ("JP-shikoku:2023:basic", "CN-SH:2022:location", "CN-SH:2022:carbon_market"):
+        assert existing in text
+
+
+def test_every_entry_has_a_source_and_a_known_calibre():
+    factors = factor_registry()
+    assert len(factors) == len(set(grid_factor_names()))  # the key is unique
+    for f in factors:
+        assert f.calibre in CALIBRES
+        assert f.publisher and f.document and f.published, f.name
+        # every entry is found by its own name, and its report line names the publisher and the document
+        assert grid_factor(f.name) == f
+        assert f.publisher in f.source and f.document in f.source and f.name in f.source
+        # a URL is given wherever a page was read (the Shanghai notice was not: its row says so)
+        assert f.url or "not in the search corpus" in f.note, f.name
+
+
+def test_fy2013_set_is_the_sweeps_set_for_all_ten_areas():
+    assert set(area_factors(2013, "basic")) == set(AREAS)
+    assert factor_set("fy2013") == GRID_EMISSION_FACTORS["fy2013"]
+    with pytest.raises(ScenarioError, match="allowed: \\['fy2013'\\]"):
+        factor_set("fy2099")
+
+
+def _example(**grid):
+    data = tomllib.loads(example_path().read_text(encoding="utf-8"))
+    data["grid"].pop("emission_factor_kg_per_kwh")
+    data["grid"].update(grid)
+    return scenario_from_dict(data)
+
+
+def test_scenario_selects_a_factor_by_name_and_the_report_names_its_source():
+    sc = _example(emission_factor="JP-shikoku:2023:basic", market_emission_factor="CN-SH:2022:green")
+    assert sc.grid.emission_factor_kg_per_kwh == 0.464
+    assert sc.grid.market_emission_factor_kg_per_kwh == 0.0
+    text = factor_source_text(sc.grid)
+    assert "JP-shikoku:2023:basic" in text and "Shikoku Electric Power" in text
+    assert "https://www.yonden.co.jp/energy/environment/topics/2025_04_07.html" in text
+
+
+def test_scenario_refuses_an_unknown_name_and_a_contradicting_number():
+    with pytest.raises(ScenarioError, match=r"grid\.emission_factor = 'JP-tepco:2030:basic'.*allowed: JP-"):
+        _example(emission_factor="JP-tepco:2030:basic")
+    with pytest.raises(ScenarioError, match="give one of them"):
+        _example(emission_factor="JP-shikoku:2023:basic", emission_factor_kg_per_kwh=0.5)
+    with pytest.raises(ScenarioError, match="emission_factor_path both set"):
+        _example(emission_factor="JP-shikoku:2023:basic", emission_factor_path="factors.csv")
+    # the same number twice (a scenario written back by model_dump) is accepted
+    assert _example(emission_factor="JP-shikoku:2023:basic", emission_factor_kg_per_kwh=0.464).grid.emission_factor
+
+
+def test_old_scenarios_with_a_number_still_work():
+    sc = _example(emission_factor_kg_per_kwh=0.4535)
+    assert sc.grid.emission_factor is None and sc.grid.emission_factor_kg_per_kwh == 0.4535
+    assert factor_source_text(sc.grid) == "constant"

@@ -1,0 +1,104 @@
+"""The bundled Shanghai example: planned in CNY on China's working calendar with a registry grid factor.
+
+One month (October 2025, with the National Day week 1–8 October off and Saturday 11 October a working day by
+the State Council's 2025 notice) keeps the plan fast. The built-in Shanghai climate is checked against the
+numbers it is made from (CMA 1971–2000 normals and the Tokyo clearness index moved to 31.40 N).
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chisan.plan.pipeline import plan_scenario
+from chisan.report.render import write_outputs
+from chisan.resources.climate import climate_at_site, monthly_climate
+from chisan.scenario.load import example_path, scenario_from_dict
+
+EXAMPLE = example_path().parent / "shanghai_district.toml"
+
+
+@pytest.fixture(scope="module")
+def run_and_report(tmp_path_factory):
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["horizon"].update(start_month=10, months=1)
+    scenario = scenario_from_dict(data, source=str(EXAMPLE), base_dir=EXAMPLE.parent)
+    run = plan_scenario(scenario, method="full")
+    out = tmp_path_factory.mktemp("shanghai") / "out"
+    write_outputs(
+        out,
+        run.prepared,
+        run.results,
+        run.checks,
+        scenario_text=EXAMPLE.read_text(encoding="utf-8"),
+        scenario_name=EXAMPLE.name,
+        solve_seconds=run.seconds["solve"],
+    )
+    return run, (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_plan_is_in_cny(run_and_report):
+    run, html = run_and_report
+    assert run.prepared.inputs.currency == "CNY"
+    kpis = run.results.kpis
+    assert kpis.loc["total_cost_per_year", "unit"] == "CNY/year"
+    assert kpis.loc["cost_per_km", "unit"] == "CNY/km"
+    assert "CNY/kWh" in html and "JPY" not in html
+
+
+def test_holiday_prices_of_the_chinese_calendar_reach_the_plan(run_and_report):
+    run, _ = run_and_report
+    price = run.results.dispatch["import_price_per_kwh"]
+    local = price.index.tz_convert("Asia/Shanghai")
+    at9 = price[local.hour == 9]
+    at9.index = local[local.hour == 9].date.astype(str)
+    # the tariff file: 1.10 CNY/kWh peak 08–11 h on working days of Oct; the flat 0.70 on rest days
+    assert (at9[[f"2025-10-0{d}" for d in range(1, 9)]] == 0.70).all()  # National Day week
+    assert at9["2025-10-11"] == 1.10  # adjusted working Saturday
+    assert at9["2025-10-12"] == 0.70  # Sunday
+    assert at9["2025-10-09"] == 1.10
+    night = price[(local.hour >= 22) | (local.hour < 6)]
+    assert (night == 0.30).all()
+
+
+def test_the_registry_factors_are_used_and_named(run_and_report):
+    run, html = run_and_report
+    ef = run.results.dispatch["emission_factor_kg_per_kwh"].to_numpy()
+    assert np.all(ef == 0.5849)  # CN-SH 2022, MEE & NBS
+    assert run.prepared.inputs.market_emission_factor_kg_per_kwh == 0.42  # 沪环气〔2022〕34号
+    e = run.results.emissions
+    imported = run.results.energy_balance["grid_import_kwh"]
+    assert e["scope2_market_based_kg"] == pytest.approx(imported * 0.42, rel=1e-9)
+    assert "CN-SH:2022:location" in html and "CN-SH:2022:carbon_market" in html
+    assert "National Bureau of Statistics" in html
+
+
+def test_shanghai_climate_is_what_it_says():
+    sh = monthly_climate("shanghai")
+    moved = climate_at_site(monthly_climate("tokyo"), 31.40, 121.45, 4.0)
+    assert sh.ghi_kwh_per_m2_day == pytest.approx(moved.ghi_kwh_per_m2_day, abs=0.005)
+    highs = [8.1, 9.2, 12.8, 19.1, 24.1, 27.6, 31.8, 31.3, 27.2, 22.6, 17.0, 11.1]
+    lows = [1.1, 2.2, 5.6, 10.9, 16.1, 20.8, 25, 25, 21, 15, 9, 3]
+    assert sh.temp_air_c == pytest.approx([(h + lo) / 2 for h, lo in zip(highs, lows, strict=True)], abs=0.051)
+    assert sh.tz == "Asia/Shanghai"
+
+
+def test_the_roadmap_follows_chinas_path():
+    from chisan.roadmap.run import trajectory_summary
+    from chisan.roadmap.schema import load_roadmap, resolve
+
+    scenario, settings = load_roadmap(EXAMPLE)
+    cfg = resolve(settings, scenario, chemistry="NMC811")
+    assert (cfg.years[0], cfg.years[-1], cfg.target_year, cfg.peak_by_year) == (2025, 2060, 2060, 2030)
+    assert cfg.grid_factor_kg_per_kwh.eq(0.5849).all()  # the registry factor, flat without points
+    # by hand: rising to 2031, so the peak (2031) misses 2030; a path peaking in 2029 meets it
+    years = range(2025, 2061)
+    late = pd.Series([min(y, 2031) - 2000.0 - max(0, y - 2031) for y in years], index=years)
+    s = trajectory_summary(late, 2060, 2030)
+    assert (s["peak_year"], s["peak_by_year"], s["peaks_in_time"]) == (2031, 2030, False)
+    early = trajectory_summary(late.shift(-2).ffill(), 2060, 2030)
+    assert (early["peak_year"], early["peaks_in_time"]) == (2029, True)
+    assert trajectory_summary(late, 2060)["peaks_in_time"] is None  # Japan's path: no peak target
