@@ -35,11 +35,12 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import InfeasibleError, SolverError
-from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, rolling_dispatch
+from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings
 from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
+from chisan.plan.site_dispatch import parallel_rolling_dispatch
 from chisan.plan.site_groups import group_sites, split_group_pv
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
@@ -495,16 +496,43 @@ def _dispatch_pass(
             f"dispatching every vehicle over the year (pass {attempt}, window {done}/{total})", 0.1 + 0.9 * done / total
         )
 
-    dispatch = rolling_dispatch(
+    report(f"dispatching every vehicle over the year (pass {attempt})", 0.1)
+    dispatch, parts = parallel_rolling_dispatch(
         fixed,
         rolling,
         solver_options=options,
-        on_window=on_window,
         targets=targets,
+        site_fleet_kwh=_site_fleet_kwh(m2, inputs, year_inputs),
         shortfall_cost_per_kwh=shortfall_cost,
-        start_fleet_kwh=float(targets["vehicle"].iloc[-1]),
+        on_window=on_window,
     )
+    prices["dispatch_parts"] = parts
     return dispatch, prices
+
+
+def _site_fleet_kwh(m2: linopy.Model, inputs: PlanInputs, year_inputs: PlanInputs) -> pd.DataFrame | None:
+    """The aggregate year's fleet energy per real site [kWh] (snapshots × sites), None with one meter.
+
+    ``m2`` has one fleet per site of ``year_inputs`` (or per station); a group's energy is shared among its
+    real sites in proportion to the usable energy of their cars.
+    """
+    if not inputs.per_site or "Fleet-energy_kwh" not in m2.variables:
+        return None
+    agg = aggregate_fleet(year_inputs)
+    energy = pd.DataFrame(
+        m2.variables["Fleet-energy_kwh"].solution.to_numpy(), index=inputs.snapshots, columns=agg.stations.index
+    )
+    by_year_site = energy.T.groupby(agg.stations["site"].astype(str).to_numpy()).sum().T
+    real_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+    year_site = year_inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
+    usable = pd.DataFrame({"real": real_site, "year": year_site, "kwh": inputs.vehicles["usable_kwh"].to_numpy()})
+    per_real = usable.groupby(["real", "year"])["kwh"].sum().reset_index()
+    per_real["share"] = per_real["kwh"] / per_real.groupby("year")["kwh"].transform("sum")
+    out = pd.DataFrame(0.0, index=inputs.snapshots, columns=inputs.sites.index.astype(str))
+    for row in per_real.itertuples():
+        if row.year in by_year_site:
+            out[row.real] = by_year_site[row.year].to_numpy() * row.share
+    return out
 
 
 def resize_supply(
