@@ -3,11 +3,14 @@
 HiGHS prints its banner when the first variables are added to a new ``highspy.Highs`` object, before linopy
 applies ``output_flag``; a command-line tool with progress bars should not show it. :func:`quiet_highs` makes
 linopy build silent HiGHS objects for the duration of a ``with`` block (solver options given later, such as
-``output_flag=True`` for debugging, still apply).
+``output_flag=True`` for debugging, still apply). linopy also logs a warning with the whole solver status when a
+solve ends infeasible; chisan diagnoses and reports those itself, so linopy's own warnings are held back inside
+the block (its errors still pass).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,7 +34,11 @@ def quiet_highs() -> Iterator[None]:
     """
     original = highspy.Highs
     highspy.Highs = QuietHighs
+    log = logging.getLogger("linopy")
+    level = log.level
+    log.setLevel(max(level, logging.ERROR))
     try:
         yield
     finally:
         highspy.Highs = original
+        log.setLevel(level)

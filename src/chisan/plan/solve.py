@@ -682,7 +682,10 @@ def _solve_two_stage(
         # capacities were sized on. Keep every vehicle's charging and re-optimise the supply side against it.
         report("re-sizing supply against the per-vehicle charging (hourly target)", 0.95)
         t2 = time.perf_counter()
-        caps, system = resize_supply(inputs, caps, dispatch.values, options)
+        try:
+            caps, system = resize_supply(inputs, caps, dispatch.values, options)
+        except InfeasibleError as err:
+            raise _no_supply_for_the_dispatch(inputs, year, dispatch.values, options, err) from None
         site_pv = system.pop("_site_pv_kw", site_pv)
         timings["supply_resize_s"] = time.perf_counter() - t2
         dispatch.values.update(system)
@@ -782,6 +785,40 @@ def full_lower_bound(inputs: PlanInputs, options: dict) -> float:
     return float(m.objective.value)
 
 
+def _no_supply_for_the_dispatch(
+    inputs: PlanInputs, year: PlanInputs, values: dict, options: dict, err: InfeasibleError
+) -> InfeasibleError:
+    """Why no supply meets the targets against the per-vehicle charging, and whether any plan could.
+
+    The aggregate fleet over the whole year with every capacity free is a relaxation of the plan (the cars of a
+    site pooled into one battery): when its best value misses the target too, no plan meets it — a proof, with
+    the achievable value an upper bound; when it meets it, the two-stage method failed where a plan may exist.
+    """
+    dt = inputs.dt_hours
+    load = float((values["Vehicle-charge_kw"].sum(axis=1) + inputs.other_load_kw.to_numpy(float)).sum() * dt)
+    reached = 1.0 - float(values["Grid-import_kw"].sum() * dt) / load if load else 1.0
+    bound = diagnose_infeasibility(aggregate_fleet(year), options)
+    if bound.achievable is not None and bound.target == err.target:
+        return InfeasibleError(
+            f"{bound.target} = {_fmt(bound.target, bound.required)} cannot be met by any plan: the year with each "
+            f"site's cars pooled into one battery (a relaxation) reaches at most {_fmt(bound.target, bound.achievable)}"
+            f"; the per-vehicle dispatch reached {reached:.1%} (local renewable share of charging, hour by hour). "
+            "Storage sits behind one site's meter (technologies.storage.site); a lower target, more PV roof or "
+            "grid.topology = 'single_meter' for one meter make it reachable",
+            target=bound.target,
+            required=bound.required,
+            achievable=bound.achievable,
+        )
+    return InfeasibleError(
+        f"{err} — against the per-vehicle charging of the two-stage plan ({reached:.1%} of charging met by local "
+        "renewables hour by hour); the pooled year (a relaxation) does meet the target, so a plan may exist: "
+        "try solver.method = 'full'",
+        target=err.target,
+        required=getattr(err, "required", None),
+        achievable=getattr(err, "achievable", None),
+    )
+
+
 def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError:
     """Find which requirement makes ``inputs`` infeasible and how far it can be met.
 
@@ -858,9 +895,10 @@ def _best_achievable(trial: PlanInputs, target: str, options: dict) -> tuple[flo
     return required, required + slack
 
 
-def _charging(m: linopy.Model) -> np.ndarray:
+def _charging(m: linopy.Model) -> np.ndarray | float:
+    """Charging of the model's vehicles per step [kW]; 0 when it has none (their charging is then other load)."""
     for name in ("Vehicle-charge_kw", "Fleet-charge_kw"):
         if name in m.variables:
             sol = np.nan_to_num(m.variables[name].solution.to_numpy())
             return sol.sum(axis=1)
-    return np.zeros(0)
+    return 0.0
