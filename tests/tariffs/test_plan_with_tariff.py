@@ -72,8 +72,12 @@ def test_two_stage_carries_the_contract_and_bills_it(runs):
     )
     full, _ = runs
     d = two.results.dispatch
-    contract = float(d["grid_import_kw"].max())
+    # a meter per station: each bills its own highest hourly demand, the contract kW is their sum
+    meters = [c for c in d if c.startswith("site_import_kw:")]
+    assert len(meters) == 2
+    contract = float(sum(d[c].max() for c in meters))
     assert two.results.kpi("contract_kw") == pytest.approx(contract)
+    assert two.results.sites["contract_kw"].sum() == pytest.approx(contract)
     assert two.results.costs.loc["Basic charge", "operation_per_year"] == pytest.approx(1890.0 * 12 * contract)
     # The full co-optimisation is the optimum: the two-stage plan's bill is no lower.
     full_obj = full.solution.details["objective"]
@@ -88,13 +92,15 @@ def test_on_typical_days_one_contract_covers_every_typical_day(runs):
     reduction = typical_days(with_basic.prepared.inputs, 6)
     m = build_model(reduction.inputs)
     assert _solve(m, _highs_options(None, 1)) == "optimal"
-    imp = m.variables["Grid-import_kw"].solution.to_numpy()
-    peak = float(m.variables["Tariff-peak_kw"].solution)
-    assert (imp <= peak + 1e-6).all()
-    assert peak == pytest.approx(imp.max(), abs=1e-6)
+    # one contract per meter (a meter per station), each the highest import of its site over all typical days
+    imp = m.variables["Site-import_kw"].solution.to_numpy()
+    peak = m.variables["Tariff-peak_kw"].solution.to_numpy()
+    assert peak.shape == (2,)
+    assert (imp <= peak[None, :] + 1e-6).all()
+    assert peak == pytest.approx(imp.max(axis=0), abs=1e-6)
     assert reduction.inputs.period.nunique() == 6
     assert basic_charge_per_kw(reduction.inputs) == pytest.approx(1890.0 * 12)
-    assert m.objective.value >= basic_charge_per_kw(reduction.inputs) * peak
+    assert m.objective.value >= basic_charge_per_kw(reduction.inputs) * peak.sum()
 
 
 def test_the_report_names_the_billed_tariff_with_its_compiled_prices(runs):

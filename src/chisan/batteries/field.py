@@ -70,13 +70,13 @@ span of the vehicles in Geotab's studies and the usual battery warranty (8 years
 
 DEFAULT_FIELD_CALIBRATION: Mapping[str, float] = MappingProxyType(
     {
-        # example fleet, lab model: fade over 8 years [%/year] -> factor = 1.8 / that
-        "nmc622_denso": 1.75,  # 1.027 %/year: the default for NMC622 packs (the catalogue's cars)
-        "nmc111_kokam": 11.1,  # 0.163 %/year: low mean SOC (0.19) and a cool climate (13.7 °C pack mean)
-        "lfp_250ah": 3.21,  # 0.560 %/year
-        "lfp_naumann": 1.43,  # 1.256 %/year
-        "nmc811_lgmj1": 0.324,  # 5.56 %/year: a high-energy 18650 of short calendar life
-        "nca_panasonic": 2.08,  # 0.867 %/year
+        # example fleet (a meter per base), lab model: fade over 8 years [%/year] -> factor = 1.8 / that
+        "nmc622_denso": 1.79,  # 1.007 %/year: the default for NMC622 packs (the catalogue's cars)
+        "nmc111_kokam": 10.5,  # 0.171 %/year: low mean SOC (0.19) and a cool climate (13.7 °C pack mean)
+        "lfp_250ah": 3.27,  # 0.550 %/year
+        "lfp_naumann": 1.42,  # 1.266 %/year
+        "nmc811_lgmj1": 0.323,  # 5.57 %/year: a high-energy 18650 of short calendar life
+        "nca_panasonic": 2.05,  # 0.879 %/year
         "lmo_nissan_leaf": 1.0,
     }
 )

@@ -143,4 +143,8 @@ def update_tariff_peak(m: linopy.Model, inputs: PlanInputs) -> None:
     """Write the carried peak into the lower bound of ``Tariff-peak_kw``, in place (rolling dispatch)."""
     if PEAK in m.variables and inputs.contract_kw_fixed is None:
         lower = peak_lower_kw(inputs)
-        m.variables[PEAK].lower.values[...] = lower.to_numpy() if isinstance(lower, xr.DataArray) else lower
+        bound = m.variables[PEAK].lower
+        if isinstance(lower, xr.DataArray):  # one carried peak per site: a fresh array (the bound may be a view)
+            m.variables[PEAK].lower = lower.reindex_like(bound)
+        else:
+            bound.values[...] = lower
