@@ -47,6 +47,7 @@ def _ids(town) -> dict[str, int | str]:
         "key_id": 1,
         "schedule_id": 1,
         "slug": town.slug,
+        "town": town.slug,
         "municipality_id": town.municipality_id,
     }
 

@@ -319,6 +319,29 @@ def c_dashboard(a, b):
     assert {x["id"] for x in d["bookings_today"]}.isdisjoint(b.bookings)
 
 
+def c_disaster_get(a, b):
+    assert call(a, "GET", f"/api/v1/towns/{b.slug}/disaster").status_code == 404
+    assert call(a, "GET", f"/api/v1/towns/{a.slug}/disaster").json()["town"] == a.slug
+
+
+def c_disaster_post(a, b):
+    shelter = {"name": "hall", "critical_load_kw": 1.0}
+    r = call(a, "POST", f"/api/v1/towns/{b.slug}/disaster", {"shelters": [shelter]})
+    assert r.status_code == 404
+    for field, ident in (("called_station_ids", b.stations[0]), ("called_vehicle_ids", b.vehicles[0])):
+        r = call(a, "POST", f"/api/v1/towns/{a.slug}/disaster", {"shelters": [shelter], field: [ident]})
+        assert r.status_code == 422 and f"{field}.0" in r.json()["message"], r.text
+    assert call(b, "GET", f"/api/v1/towns/{b.slug}/disaster").json()["active"] is False
+
+
+def c_disaster_delete(a, b):
+    on = call(b, "POST", f"/api/v1/towns/{b.slug}/disaster", {"shelters": [{"name": "h", "critical_load_kw": 1}]})
+    assert on.status_code == 200, on.text
+    assert call(a, "DELETE", f"/api/v1/towns/{b.slug}/disaster").status_code == 404
+    assert call(b, "GET", f"/api/v1/towns/{b.slug}/disaster").json()["active"] is True
+    assert call(b, "DELETE", f"/api/v1/towns/{b.slug}/disaster").json()["active"] is False
+
+
 def _gbfs_case(feed):
     def case(a, b):
         # open data by design: public, no key, and nothing about members or bookings in it
@@ -384,6 +407,9 @@ CASES = {
     ("GET", "/api/v1/charging-sessions"): c_sessions,
     ("GET", "/api/v1/metrics/stations"): c_metrics,
     ("GET", "/api/v1/dashboard"): c_dashboard,
+    ("GET", "/api/v1/towns/{town}/disaster"): c_disaster_get,
+    ("POST", "/api/v1/towns/{town}/disaster"): c_disaster_post,
+    ("DELETE", "/api/v1/towns/{town}/disaster"): c_disaster_delete,
     **{
         ("GET", f"/gbfs/{{slug}}/{f}.json"): _gbfs_case(f)
         for f in (

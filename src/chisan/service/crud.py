@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from chisan.catalogue.vehicles import vehicle_model
 from chisan.exceptions import ScenarioError
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
-from chisan.service import admission, models, schemas
+from chisan.service import admission, disaster, models, schemas
 from chisan.service.errors import (
     BookingRefusedError,
     ConflictError,
@@ -879,6 +879,7 @@ def create_booking(
             )
         if vehicle.is_disabled:
             raise FieldError(f"vehicle_id: vehicle {vehicle.id} is disabled", field="vehicle_id")
+        disaster.check_booking(session, municipality_id=mid, vehicle_id=vehicle.id)
         fit = fit_trip(session, municipality=municipality, vehicle=vehicle, battery=battery, **kwargs)
         if not fit.ok:
             limits.check_time_left()
@@ -887,8 +888,13 @@ def create_booking(
         _ref(session, models.Station, mid, data.station_id, field="station_id", what="station")
         fit = None
         first_fit = None
+        held = disaster.called_cars(session, municipality_id=mid)
+        called_here = []
         for vehicle in list_vehicles(session, municipality_id=mid, station_id=data.station_id):
             if vehicle.is_disabled:
+                continue
+            if held is not None and vehicle.id in held.names:
+                called_here.append(vehicle.id)  # kept at the shelters by the disaster mode
                 continue
             limits.check_time_left()
             f = fit_trip(session, municipality=municipality, vehicle=vehicle, **kwargs)
@@ -897,6 +903,16 @@ def create_booking(
                 fit = f
                 break
         if fit is None:
+            if first_fit is None and called_here:
+                refused = held.refusal(called_here[0])
+                refused.refusal.reason = "disaster_mode"
+                refused.refusal.field = "station_id"
+                refused.refusal.message = (
+                    f"station_id: every car of station {data.station_id} in service is called to the shelters; "
+                    + refused.message.removeprefix("vehicle_id: ")
+                )
+                refused.message = refused.refusal.message
+                raise refused
             if first_fit is None:
                 raise BookingRefusedError(
                     schemas.BookingRefusal(
@@ -1027,6 +1043,7 @@ def update_booking(
         _ref(session, models.Member, mid, values["member_id"], field="member_id", what="member")
     vehicle_id = values.get("vehicle_id") or booking.vehicle_id
     vehicle, battery = vehicle_for_booking(session, municipality_id=mid, vehicle_id=vehicle_id)
+    disaster.check_booking(session, municipality_id=mid, vehicle_id=vehicle.id)
     distance = values.get("distance_km", booking.distance_km)
     kwargs = dict(start=start, end=end, distance_km=distance, now=now)
     fit = fit_trip(

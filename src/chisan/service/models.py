@@ -417,3 +417,26 @@ class IdempotencyKey(Base):
     response_json: Mapped[str] = mapped_column(sa.Text)
     booking_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class DisasterMode(Base):
+    """A town's disaster mode (issue 12): the shelters kept supplied by called cars, which are kept charged.
+
+    One row per town, kept when the mode is switched off (``active`` false, ``ended_at`` set) so that the last
+    activation stays on record. ``shelters`` is a JSON list of ``{"name", "critical_load_kw"}``; the cars called
+    are those of ``called_station_ids`` and the ids in ``called_vehicle_ids``.
+    """
+
+    __tablename__ = "disaster_modes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id", ondelete="CASCADE"), unique=True)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    shelters: Mapped[list] = mapped_column(sa.JSON)
+    called_station_ids: Mapped[list] = mapped_column(sa.JSON)
+    called_vehicle_ids: Mapped[list] = mapped_column(sa.JSON)
+    v2h_kw_per_car: Mapped[float] = mapped_column(sa.Float)
+    v2h_efficiency_fraction: Mapped[float] = mapped_column(sa.Float)
+    reserve_soc_fraction: Mapped[float] = mapped_column(sa.Float)

@@ -42,7 +42,7 @@ from chisan.mobility.availability import vehicle_timeseries
 from chisan.mobility.fleet import FleetAssignment
 from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.inputs import Capacity, PlanInputs
-from chisan.service import crud, models
+from chisan.service import crud, disaster, models
 from chisan.service.charging_lp import ChargingProblem, solve_charging
 from chisan.service.fallback import least_laxity_first
 from chisan.service.forecast import scenario_weather, weather_on
@@ -110,6 +110,10 @@ class FleetState:
         Stationary storage [kWh], [kW] (0 = none).
     pv_credit_per_kwh : float
         Preference for PV [currency/kWh].
+    called_vehicles : frozenset of str
+        Vehicle ids called to the shelters by the town's disaster mode (:mod:`chisan.service.disaster`): the
+        schedule charges them to full by its end (their terminal energy is their usable energy, as far as
+        attainable).
     """
 
     snapshots: pd.DatetimeIndex
@@ -126,6 +130,7 @@ class FleetState:
     storage_kw: float = 0.0
     pv_credit_per_kwh: float = 1.0
     pv_source: str = "none"
+    called_vehicles: frozenset[str] = frozenset()
 
     @property
     def n_steps(self) -> int:
@@ -326,6 +331,7 @@ def load_state(
         grid = load_scenario(municipality.scenario_path).grid
         price = import_price_series(snapshots, municipality.import_price_per_kwh, grid.import_tou)
     ef = pd.Series(municipality.emission_factor_kg_per_kwh, index=snapshots, name="emission_factor_kg_per_kwh")
+    held = disaster.called_cars(session, municipality_id=municipality.id)
     return FleetState(
         snapshots=snapshots,
         dt_hours=dt_hours,
@@ -341,6 +347,7 @@ def load_state(
         storage_kw=municipality.storage_kw,
         pv_credit_per_kwh=pv_credit_per_kwh,
         pv_source=source,
+        called_vehicles=frozenset() if held is None else frozenset(str(v) for v in held.names) & set(veh.index),
     )
 
 
@@ -465,6 +472,11 @@ def plan_inputs(state: FleetState) -> tuple[PlanInputs, dict[int, float]]:
     """The planning model's inputs for the schedule, and the bookings no schedule can serve."""
     plugged, trips = booking_series(state, state.snapshots)
     terminal = terminal_need_kwh(state)
+    if state.called_vehicles:
+        # disaster mode: the called cars end the horizon full (capped below at what they can reach on their own),
+        # ahead of the other cars' needs through the terminal shortfall cost
+        called = terminal.index.isin(list(state.called_vehicles))
+        terminal = terminal.where(~called, state.vehicles["usable_kwh"].reindex(terminal.index))
     trips, reserve, terminal, unavoidable = attainable_trips(state, plugged, trips, terminal)
     vehicles = state.vehicles[["station", "usable_kwh", "reserve_kwh", "max_charge_kw", "charge_efficiency"]].copy()
     vehicles["reserve_kwh"] = reserve

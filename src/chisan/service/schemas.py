@@ -416,11 +416,78 @@ class LateReturnOut(BaseModel):
 class BookingRefusal(BaseModel):
     message: str
     field: str
-    reason: Literal["vehicle_busy", "insufficient_energy", "no_vehicle"]
+    reason: Literal["vehicle_busy", "insufficient_energy", "no_vehicle", "disaster_mode"]
     energy_needed_kwh: float | None = None
     energy_available_kwh: float | None = None
     earliest_feasible_start_at: dt.datetime | None = None
     alternative_vehicle_ids: list[int] = Field(default_factory=list)
+
+
+# --- disaster mode (issue 12)
+
+
+class DisasterShelterIn(_In):
+    name: Name = Field(description="The shelter (town hall, school gym).")
+    critical_load_kw: Positive = Field(description="Its critical load (lights, phones, a pump, a fridge) [kW].")
+
+
+class DisasterIn(_In):
+    """Switch a town's disaster mode on: the shelters, and the cars called to them (by base, by id, or both)."""
+
+    shelters: list[DisasterShelterIn] = Field(min_length=1, max_length=100)
+    called_station_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=1000, description="Bases whose cars are all called."
+    )
+    called_vehicle_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=10000, description="Cars called one by one."
+    )
+    v2h_kw_per_car: float = Field(
+        default=6.0, gt=0, le=50, description="V2H/V2B discharge power of one car into a shelter [kW]."
+    )
+    v2h_efficiency_fraction: float = Field(
+        default=0.9, gt=0, le=1, description="Battery-to-shelter efficiency of the V2H/V2B unit."
+    )
+    reserve_soc_fraction: Fraction = Field(
+        default=0.2, description="Energy each car keeps (to drive) [fraction of usable]."
+    )
+
+
+class DisasterCarOut(BaseModel):
+    vehicle_id: int
+    name: str
+    station_id: int
+    energy_kwh: float = Field(description="Energy now: the last SOC reading less the trips started since [kWh].")
+    above_reserve_kwh: float = Field(description="Energy above the car's reserve [kWh].")
+
+
+class DisasterOut(BaseModel):
+    """A town's disaster mode and how long its shelters would stay supplied by the called cars."""
+
+    town: str
+    active: bool
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    shelters: list[DisasterShelterIn] = Field(default_factory=list)
+    called_station_ids: list[int] = Field(default_factory=list)
+    called_vehicle_ids: list[int] = Field(default_factory=list)
+    v2h_kw_per_car: float | None = None
+    v2h_efficiency_fraction: float | None = None
+    reserve_soc_fraction: float | None = None
+    critical_load_kw: float = Field(default=0.0, description="Critical load of all shelters together [kW].")
+    cars: list[DisasterCarOut] = Field(default_factory=list, description="The called cars in service.")
+    usable_energy_kwh: float = Field(
+        default=0.0, description="Energy the called cars can give the shelters: above reserve × V2H efficiency [kWh]."
+    )
+    hours_of_supply_left_h: float | None = Field(
+        default=None,
+        description="Hours the shelters stay supplied by the called cars from now (REopt's outage simulation, "
+        "chisan.resilience.outage, in 1-minute steps); capped at horizon_h. Stationary storage is not counted "
+        "(the service does not know its state of charge).",
+    )
+    horizon_h: float = Field(default=0.0, description="Longest supply the simulation looks at [h].")
+    conflicting_booking_ids: list[int] = Field(
+        default_factory=list, description="Confirmed bookings of called cars not yet over: cancel or move them."
+    )
 
 
 # --- forecasts, schedules, metrics, alerts, sessions
@@ -526,6 +593,7 @@ class DashboardOut(BaseModel):
     bookings_today: list[BookingOut]
     schedule: ScheduleOut | None
     alerts: list[AlertOut]
+    disaster: DisasterOut | None = None
 
 
 # --- error bodies (documented on every route; see chisan.service.main.add_error_handlers)

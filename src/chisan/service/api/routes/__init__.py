@@ -4,6 +4,7 @@ from chisan.service.api.routes import (
     admin,
     bookings,
     chargers,
+    disaster,
     fleet,
     municipality,
     operations,
@@ -20,6 +21,7 @@ API_ROUTERS = (
     schedules.router,
     operations.router,
     municipality.router,
+    disaster.router,
     admin.router,
 )
 """Routers mounted under :data:`API_PREFIX`, most used first (requests are matched in this order)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from chisan.service import crud, metrics, schemas
+from chisan.service import crud, disaster, metrics, schemas
 from chisan.service.api.deps import NowDep, ReadTown, SessionDep
 from chisan.service.api.routes.schedules import schedule_out
 
@@ -44,7 +44,8 @@ def station_metrics(session: SessionDep, municipality: ReadTown, now: NowDep, da
 
 @router.get("/dashboard", response_model=schemas.DashboardOut)
 def dashboard(session: SessionDep, municipality: ReadTown, now: NowDep):
-    """Everything the operator's page shows: stations, chargers, cars with SOC, today's bookings, the plan."""
+    """Everything the operator's page shows: stations, chargers, cars with SOC, today's bookings, the plan, and
+    the disaster mode (hours of shelter supply left when it is on)."""
     start, end = metrics.day_window(
         now.astimezone(zoneinfo.ZoneInfo(municipality.timezone)).date(), municipality.timezone
     )
@@ -76,4 +77,5 @@ def dashboard(session: SessionDep, municipality: ReadTown, now: NowDep):
             schemas.AlertOut.model_validate(a)
             for a in crud.list_alerts(session, municipality_id=municipality.id, limit=20)
         ],
+        disaster=disaster.status(session, municipality=municipality, now=now),
     )

@@ -1,0 +1,238 @@
+"""Disaster mode of a town (issue 12): called cars stay at the shelters, charged, and are not booked.
+
+An operator switches the mode on for a town with its shelters (critical load [kW]) and the cars called to them
+(all cars of some bases, and/or cars by id). While it is on:
+
+- a booking (new or changed) of a called car is refused (409, reason ``disaster_mode``, naming the car and the
+  shelters); a booking of "any car of a station" skips the called cars;
+- the rolling schedule charges the called cars to full (:func:`chisan.service.scheduler.plan_inputs`);
+- the status, and the dashboard, give the hours the shelters would stay supplied by the called cars from now.
+
+The hours are REopt's outage simulation as chisan implements it (:func:`chisan.resilience.outage.simulate_outages`),
+run for one start (now) in 1-minute steps, with the called cars connected at once and no PV or storage: the
+service does not know the storage's state of charge, and the outage is assumed to have cut the grid. For a
+constant load within the cars' V2H power this is (energy above reserve × V2H efficiency) / load, rounded down to
+the minute (REopt's rule: a step counts only when fully supplied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from chisan.resilience.outage import OutageSources, simulate_outages
+from chisan.service import models, schemas
+from chisan.service.errors import BookingRefusedError, FieldError, NotFoundError
+
+STEP_HOURS = 1.0 / 60.0
+"""Step of the supply simulation [h] (hours left are whole minutes)."""
+
+HORIZON_HOURS = 168.0
+"""Longest supply the status looks at [h] (a week; ``hours_of_supply_left_h`` is capped there)."""
+
+
+@dataclass(frozen=True)
+class CalledCars:
+    """The cars a town's active disaster mode holds: vehicle id → name, and the shelters' names."""
+
+    names: dict[int, str]
+    shelters: tuple[str, ...]
+    started_at: dt.datetime
+
+    def refusal(self, vehicle_id: int) -> BookingRefusedError:
+        """The 409 refusal of a booking of the called car ``vehicle_id``."""
+        which = ", ".join(f"'{s}'" for s in self.shelters)
+        noun = "shelter" if len(self.shelters) == 1 else "shelters"
+        return BookingRefusedError(
+            schemas.BookingRefusal(
+                message=f"vehicle_id: vehicle {vehicle_id} ({self.names[vehicle_id]}) is called to the {noun} "
+                f"{which} by the town's disaster mode (on since {self.started_at.isoformat()}); it cannot be "
+                "booked until the mode is switched off",
+                field="vehicle_id",
+                reason="disaster_mode",
+            )
+        )
+
+
+def _row(session: Session, municipality_id: int) -> models.DisasterMode | None:
+    return session.scalar(sa.select(models.DisasterMode).where(models.DisasterMode.municipality_id == municipality_id))
+
+
+def _called_vehicles(session: Session, row: models.DisasterMode) -> list[models.Vehicle]:
+    """The called cars of ``row`` (by base or by id), in service, by id."""
+    stations, ids = list(row.called_station_ids), list(row.called_vehicle_ids)
+    if not stations and not ids:
+        return []
+    return session.scalars(
+        sa.select(models.Vehicle)
+        .where(
+            models.Vehicle.municipality_id == row.municipality_id,
+            models.Vehicle.is_disabled.is_(False),
+            sa.or_(models.Vehicle.station_id.in_(stations), models.Vehicle.id.in_(ids)),
+        )
+        .order_by(models.Vehicle.id)
+    ).all()
+
+
+def called_cars(session: Session, *, municipality_id: int) -> CalledCars | None:
+    """The cars held by the town's disaster mode, or None when the mode is off (one query when off)."""
+    row = _row(session, municipality_id)
+    if row is None or not row.active:
+        return None
+    names = {v.id: v.name for v in _called_vehicles(session, row)}
+    return CalledCars(names=names, shelters=tuple(s["name"] for s in row.shelters), started_at=row.started_at)
+
+
+def check_booking(session: Session, *, municipality_id: int, vehicle_id: int) -> None:
+    """Refuse (409) a booking of ``vehicle_id`` when the town's disaster mode calls it."""
+    held = called_cars(session, municipality_id=municipality_id)
+    if held is not None and vehicle_id in held.names:
+        raise held.refusal(vehicle_id)
+
+
+def switch_on(
+    session: Session, *, municipality: models.Municipality, data: schemas.DisasterIn, now: dt.datetime
+) -> models.DisasterMode:
+    """Switch the mode on (or change it while on: ``started_at`` is kept).
+
+    Raises
+    ------
+    FieldError
+        A called station or car is not the town's.
+    """
+    mid = municipality.id
+    for i, sid in enumerate(data.called_station_ids):
+        if (
+            session.scalar(
+                sa.select(models.Station.id).where(models.Station.municipality_id == mid, models.Station.id == sid)
+            )
+            is None
+        ):
+            raise FieldError(
+                f"called_station_ids.{i}: station {sid} is not a station of this town", field=f"called_station_ids.{i}"
+            )
+    for i, vid in enumerate(data.called_vehicle_ids):
+        if (
+            session.scalar(
+                sa.select(models.Vehicle.id).where(models.Vehicle.municipality_id == mid, models.Vehicle.id == vid)
+            )
+            is None
+        ):
+            raise FieldError(
+                f"called_vehicle_ids.{i}: vehicle {vid} is not a vehicle of this town", field=f"called_vehicle_ids.{i}"
+            )
+    row = _row(session, mid)
+    if row is None:
+        row = models.DisasterMode(municipality_id=mid)
+        session.add(row)
+    if not row.active:
+        row.started_at = now
+    row.active, row.ended_at = True, None
+    row.shelters = [s.model_dump() for s in data.shelters]
+    row.called_station_ids = sorted(set(data.called_station_ids))
+    row.called_vehicle_ids = sorted(set(data.called_vehicle_ids))
+    row.v2h_kw_per_car = data.v2h_kw_per_car
+    row.v2h_efficiency_fraction = data.v2h_efficiency_fraction
+    row.reserve_soc_fraction = data.reserve_soc_fraction
+    session.commit()
+    return row
+
+
+def switch_off(session: Session, *, municipality: models.Municipality, now: dt.datetime) -> None:
+    """Switch the mode off (nothing to do when it is off; the last activation stays on record)."""
+    row = _row(session, municipality.id)
+    if row is not None and row.active:
+        row.active, row.ended_at = False, now
+        session.commit()
+
+
+def check_town(municipality: models.Municipality, town: str) -> None:
+    """The path's town must be the key's (another town is not found, as another town's objects are not)."""
+    if town != municipality.slug:
+        raise NotFoundError(f"town: '{town}' is not the town of this API key ('{municipality.slug}')", field="town")
+
+
+def hours_left_h(
+    critical_load_kw: float, above_reserve_kwh: np.ndarray, v2h_kw_per_car: float, v2h_efficiency_fraction: float
+) -> float:
+    """Hours the shelters stay supplied by the called cars from now [h], at most :data:`HORIZON_HOURS`.
+
+    One start of :func:`chisan.resilience.outage.simulate_outages`: the cars connected at once with their
+    energy above reserve [kWh], no PV, no storage, a constant load [kW].
+    """
+    one = np.zeros(1)
+    sources = OutageSources(
+        critical_load_kw=np.array([critical_load_kw]),
+        pv_kw=one,
+        storage_start_kwh=one,
+        storage_kwh=0.0,
+        storage_kw=0.0,
+        storage_charge_efficiency_fraction=1.0,
+        storage_discharge_efficiency_fraction=1.0,
+        parked_kwh=np.array([float(np.sum(above_reserve_kwh))]),
+        parked_cars=np.array([float(len(above_reserve_kwh))]),
+        called_kwh=one,
+        called_cars=one,
+        v2h_kw_per_car=v2h_kw_per_car,
+        v2h_efficiency_fraction=v2h_efficiency_fraction,
+        dt_hours=STEP_HOURS,
+    )
+    return float(simulate_outages(sources, HORIZON_HOURS)[0])
+
+
+def status(session: Session, *, municipality: models.Municipality, now: dt.datetime) -> schemas.DisasterOut:
+    """The town's disaster mode, its called cars with their energy now, and the hours of shelter supply left."""
+    row = _row(session, municipality.id)
+    if row is None:
+        return schemas.DisasterOut(town=municipality.slug, active=False, horizon_h=HORIZON_HOURS)
+    out = schemas.DisasterOut(
+        town=municipality.slug,
+        active=row.active,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        shelters=[schemas.DisasterShelterIn(**s) for s in row.shelters],
+        called_station_ids=row.called_station_ids,
+        called_vehicle_ids=row.called_vehicle_ids,
+        v2h_kw_per_car=row.v2h_kw_per_car,
+        v2h_efficiency_fraction=row.v2h_efficiency_fraction,
+        reserve_soc_fraction=row.reserve_soc_fraction,
+        critical_load_kw=sum(s["critical_load_kw"] for s in row.shelters),
+        horizon_h=HORIZON_HOURS,
+    )
+    if not row.active:
+        return out
+    from chisan.service import crud  # crud imports this module (the booking check)
+
+    cars = _called_vehicles(session, row)
+    energies = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
+    energy = np.array([energies[v.id] for v in cars], float)
+    usable = np.array([v.usable_kwh for v in cars], float)
+    above = np.clip(energy - row.reserve_soc_fraction * usable, 0.0, None)  # as chisan.resilience.plan
+    out.cars = [
+        schemas.DisasterCarOut(
+            vehicle_id=v.id, name=v.name, station_id=v.station_id, energy_kwh=round(e, 3), above_reserve_kwh=round(a, 3)
+        )
+        for v, e, a in zip(cars, energy, above, strict=True)
+    ]
+    out.usable_energy_kwh = round(float(above.sum()) * row.v2h_efficiency_fraction, 3)
+    out.hours_of_supply_left_h = round(
+        hours_left_h(out.critical_load_kw, above, row.v2h_kw_per_car, row.v2h_efficiency_fraction), 4
+    )
+    ids = [v.id for v in cars]
+    if ids:
+        out.conflicting_booking_ids = list(
+            session.scalars(
+                sa.select(models.Booking.id)
+                .where(
+                    models.Booking.vehicle_id.in_(ids),
+                    models.Booking.status == "confirmed",
+                    sa.or_(models.Booking.end_at > now, models.Booking.expected_return_at > now),
+                )
+                .order_by(models.Booking.id)
+            )
+        )
+    return out
