@@ -16,6 +16,7 @@ import pytest
 from chisan.catalogue.vehicle_classes import vehicle_class, vehicle_classes
 from chisan.depots.duties import read_nrel_vehicle_days
 from chisan.depots.schedule import lay_vehicle_days, working_days
+from chisan.economics.diesel import depot_tco
 from chisan.exceptions import ScenarioError
 from chisan.plan.pipeline import plan_scenario
 from chisan.scenario.load import scenario_from_dict
@@ -128,6 +129,27 @@ def test_depot_peaks_no_higher_than_constant_power_charging(depot_run):
     peak_meter = run.results.sites.loc["Depot", "peak_demand_kw"]
     assert peak_charging <= bound * (1 + 1e-6) + 1e-6
     assert peak_meter <= bound * (1 + 1e-6) + 1e-6
+
+
+def test_depot_cost_per_km_and_diesel_comparison(depot_run):
+    run = depot_run
+    tco = depot_tco(run.prepared.scenario, run.prepared.inputs, run.results, run.prepared.assignment)
+    row = tco.loc["Depot"]
+    served = run.prepared.assignment.bookings.query("station == 'Depot'")
+    km = served["distance_km"].sum() * run.prepared.inputs.opex_scale
+    assert row["km_per_year"] == pytest.approx(km, rel=1e-12)
+    # the depot is its own site with no PV or storage: its electricity is the flat ¥30/kWh on what it imports plus
+    # ¥1,500/kW/month x 12 months on its contract kW (the tariff above)
+    site = run.results.sites.loc["Depot"]
+    assert site["pv_kw"] == 0.0 and site["storage_kwh"] == 0.0
+    bill = site["import_kwh_per_year"] * 30.0 + site["contract_kw"] * 1500.0 * 12
+    assert row["electricity_jpy_per_year"] == pytest.approx(bill, rel=1e-6)
+    # diesel: 30 l/100 km (rigid_26t) at the cited default ¥124.3/l
+    assert row["diesel_fuel_jpy_per_year"] == pytest.approx(km * 30.0 / 100.0 * 124.3, rel=1e-9)
+    assert row["bev_jpy_per_km"] == pytest.approx(row["bev_total_jpy_per_year"] / km, rel=1e-12)
+    assert row["saving_jpy_per_year"] == pytest.approx(
+        row["diesel_total_jpy_per_year"] - row["bev_total_jpy_per_year"], rel=1e-12
+    )
 
 
 def test_vehicle_days_are_laid_on_weekdays_without_repeats():
