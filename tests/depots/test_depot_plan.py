@@ -19,6 +19,7 @@ from chisan.depots.schedule import lay_vehicle_days, working_days
 from chisan.economics.diesel import depot_tco
 from chisan.exceptions import ScenarioError
 from chisan.plan.pipeline import plan_scenario
+from chisan.report.render import render_report
 from chisan.scenario.load import scenario_from_dict
 from tests.factories import small_scenario_dict
 
@@ -178,3 +179,12 @@ def test_unknown_vehicle_class_is_one_error_listing_the_classes():
     assert "depots.0.vehicle_class" in message or "depots[0].vehicle_class" in message
     assert "'bus' is not a vehicle class; the classes are " + ", ".join(vehicle_classes()) in message
     assert "Traceback" not in message
+
+
+def test_report_has_one_depot_section_with_the_diesel_comparison(depot_run):
+    run = depot_run
+    html = render_report(run.prepared, run.results, run.checks, scenario_name="t", solve_seconds=1.0)
+    assert html.count("<h2>Depots against diesel") == 1
+    section = html.split("<h2>Depots against diesel", 1)[1].split("<h2>", 1)[0]
+    assert "<td>Depot</td><td>rigid_26t</td>" in section
+    assert '<td class="n">124.3</td>' in section  # the cited default diesel price [JPY/l]
