@@ -31,7 +31,10 @@ def read_shift_csv(path: str | Path) -> pd.DataFrame:
     file = Path(path)
     if not file.is_file():
         raise ScenarioError(f"{file}: file not found; expected a CSV of shifts with columns {', '.join(SHIFT_COLUMNS)}")
-    raw = pd.read_csv(file)
+    try:
+        raw = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{file}: not a readable CSV ({exc}); expected columns {', '.join(SHIFT_COLUMNS)}") from exc
     missing = [c for c in SHIFT_COLUMNS if c not in raw.columns]
     if missing:
         raise ScenarioError(f"{file}: column {missing[0]!r} is missing; expected {', '.join(SHIFT_COLUMNS)}")
@@ -40,7 +43,7 @@ def read_shift_csv(path: str | Path) -> pd.DataFrame:
         "start_h": (values["start_h"] >= 0) & (values["start_h"] < 24),
         "end_h": (values["end_h"] > values["start_h"]) & (values["end_h"] <= 48),
         "distance_km": values["distance_km"] >= 0,
-    }
+    }  # NaN (not a number) fails every rule
     for column, ok in rules.items():
         bad = ~ok.to_numpy()
         if bad.any():
