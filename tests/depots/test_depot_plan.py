@@ -188,3 +188,11 @@ def test_report_has_one_depot_section_with_the_diesel_comparison(depot_run):
     section = html.split("<h2>Depots against diesel", 1)[1].split("<h2>", 1)[0]
     assert "<td>Depot</td><td>rigid_26t</td>" in section
     assert '<td class="n">124.3</td>' in section  # the cited default diesel price [JPY/l]
+
+
+def test_car_sharing_figures_leave_out_the_depot(depot_run):
+    run = depot_run
+    bookings = run.prepared.assignment.bookings
+    cars = bookings[(bookings["station"] != "Depot") & bookings["vehicle_id"].notna()]
+    km = cars["distance_km"].sum() * run.prepared.inputs.opex_scale
+    assert run.results.kpis.loc["km_per_year", "value"] == pytest.approx(km, rel=1e-12)

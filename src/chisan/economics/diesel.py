@@ -10,8 +10,8 @@ scenario, lifetime ``L`` of the class); vehicle figures from :mod:`chisan.catalo
 distance of the depot's served shifts per year. Electricity is the depot's site as planned: import at the
 step's price - export at its price + the basic charge on the site's contract kW + the annuity and O&M of the
 PV, wind and storage at the site; a site shared with other stations is split by the depot's share of the
-site's charging energy. Chargers are not costed here. Money is in yen: the catalogue is in JPY, so the scenario's
-``finance.currency`` must be JPY.
+site's charging energy. Chargers are in the plan's cost table, not here. Money is in yen: the catalogue is in
+JPY, so the scenario's ``finance.currency`` must be JPY.
 """
 
 from __future__ import annotations
