@@ -19,7 +19,7 @@ from chisan.depots.schedule import lay_vehicle_days, working_days
 from chisan.economics.diesel import depot_tco
 from chisan.exceptions import ScenarioError
 from chisan.plan.pipeline import plan_scenario
-from chisan.report.render import render_report
+from chisan.report.render import render_report, write_outputs
 from chisan.scenario.load import scenario_from_dict
 from tests.factories import small_scenario_dict
 
@@ -196,3 +196,15 @@ def test_car_sharing_figures_leave_out_the_depot(depot_run):
     cars = bookings[(bookings["station"] != "Depot") & bookings["vehicle_id"].notna()]
     km = cars["distance_km"].sum() * run.prepared.inputs.opex_scale
     assert run.results.kpis.loc["km_per_year", "value"] == pytest.approx(km, rel=1e-12)
+
+
+def test_outputs_carry_depots_csv(depot_run, tmp_path):
+    run = depot_run
+    out = write_outputs(
+        tmp_path / "out", run.prepared, run.results, run.checks, scenario_text="", scenario_name="t", solve_seconds=1.0
+    )
+    table = pd.read_csv(out / "depots.csv", index_col="depot")
+    assert list(table.index) == ["Depot"]
+    assert table.loc["Depot", "peak_charging_kw"] == pytest.approx(
+        run.results.stations.loc["Depot", "peak_charging_kw"]
+    )
