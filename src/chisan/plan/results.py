@@ -549,14 +549,18 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
             "peak_charging_kw": per_station.max().reindex(inputs.stations.index).fillna(0.0),
         }
     )
+    # car-sharing figures (vehicle leases, km and the private-car baseline) leave out the depots' trucks and shifts;
+    # every charger, depots' included, is costed (chisan.economics.diesel compares the depots with diesel)
+    cars = stations.index.isin([s.name for s in scenario.stations])
+    bookings = assignment.bookings[assignment.bookings["station"].isin(stations.index[cars])]
     costs, balance, emissions, kpis = key_figures(
         scenario,
         inputs,
         solution.capacities,
         dispatch,
-        int(stations["vehicles"].sum()),
+        int(stations.loc[cars, "vehicles"].sum()),
         int(stations["chargers"].sum()),
-        mobility_per_year(assignment.bookings, scale),
+        mobility_per_year(bookings, scale),
     )
     sites = site_table(inputs, solution, dispatch, charge)
     method = {

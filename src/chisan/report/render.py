@@ -19,6 +19,7 @@ import plotly.offline
 from chisan import __version__
 from chisan.carbon.factors import grid_factor
 from chisan.economics.appraisal import Economics
+from chisan.economics.diesel import depot_tco
 from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
@@ -291,6 +292,29 @@ def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
     return text + "."
 
 
+def _depot_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
+    """Rows of the report's depot section: peak, energy, cost per km and the yearly cost against diesel."""
+    tco = depot_tco(prepared.scenario, prepared.inputs, results, prepared.assignment)
+    return [
+        {
+            "name": name,
+            "cls": r.vehicle_class,
+            "vehicles": int(r.vehicles),
+            "km": num(r.km_per_year),
+            "charging": num(r.charging_kwh_per_year),
+            "peak": num(r.peak_charging_kw, 1),
+            "electricity": num(r.electricity_jpy_per_year),
+            "bev": num(r.bev_total_jpy_per_year),
+            "bev_km": num(r.bev_jpy_per_km, 1),
+            "diesel": num(r.diesel_total_jpy_per_year),
+            "diesel_km": num(r.diesel_jpy_per_km, 1),
+            "price": f"{r.diesel_price_jpy_per_l:g}",
+            "saving": num(r.saving_jpy_per_year),
+        }
+        for name, r in tco.iterrows()
+    ]
+
+
 def render_report(
     prepared: PreparedPlan,
     results: PlanResults,
@@ -400,6 +424,7 @@ def render_report(
                     "contract": num(r.contract_kw, 1) if "contract_kw" in results.sites else "no basic charge",
                 }
             )
+    depots = _depot_rows(prepared, results)
     links = inp.links if inp.per_site else None
     links_text = (
         "; ".join(
@@ -481,6 +506,7 @@ def render_report(
         kpis=kpis,
         stations=stations,
         sites=sites,
+        depots=depots,
         links_text=links_text,
         bookings_text=bookings_text,
         reserve_pct=f"{sc.fleet.reserve_fraction * 100:.0f}",
@@ -543,6 +569,8 @@ def write_outputs(
         results.stations.to_csv(tmp / "stations.csv")
         if results.sites is not None:
             results.sites.to_csv(tmp / "sites.csv")
+        if prepared.scenario.depots:
+            depot_tco(prepared.scenario, prepared.inputs, results, prepared.assignment).to_csv(tmp / "depots.csv")
         write_plan_workbook(tmp / "plan.xlsx", results, economics if bau is not None else None)
         results.dispatch.to_csv(tmp / "dispatch.csv")
         results.dispatch.to_parquet(tmp / "dispatch.parquet")

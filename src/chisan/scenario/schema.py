@@ -167,6 +167,52 @@ class SiteLink(_Section):
         return self
 
 
+class Depot(_Section):
+    """A depot of delivery vehicles: chargers, a vehicle class, and duties (shifts) laid on the planned days.
+
+    Each depot becomes a station of its own (behind its own site unless ``site`` names one of [[sites]]); each
+    shift becomes a booking of one of its vehicles. The duties come from NREL's fleet schedules
+    (``duties = "nrel"``, ``path`` = a fleet folder or its ``veh_schedules.csv``) or from a CSV of shifts
+    (``duties = "csv"``: columns ``vehicle_day_id, start_h, end_h, distance_km``, hours after local midnight).
+    Neither has dates: every working day of the planned period runs ``vehicle_days_per_day`` of the file's
+    vehicle-days, drawn without replacement with ``seed`` (see :mod:`chisan.depots.schedule`).
+    """
+
+    name: str = Field(min_length=1)
+    site: str | None = Field(default=None, description="Site (meter) from [[sites]]; omit for a site of its own.")
+    pv_max_kw: NonNegative | None = Field(
+        default=None, description="PV the depot's own site can take [kW]; omit for no limit (with site: use sites)."
+    )
+    vehicle_class: str = Field(description="A class of the catalogue chisan/catalogue/vehicle_classes.csv.")
+    vehicles: int | None = Field(default=None, ge=0, le=1000, description="Vehicles; omit to size from the duties.")
+    chargers: int | None = Field(default=None, ge=0, le=1000, description="Chargers; omit for one per vehicle.")
+    charger_kw: Positive = Field(default=50.0, le=1000, description="Power of one charger [kW].")
+    duties: Literal["nrel", "csv"] = Field(default="nrel", description="Format of the duty file.")
+    path: Path = Field(description="NREL fleet folder (or its veh_schedules.csv), or the CSV of shifts.")
+    vehicle_days_per_day: int | None = Field(
+        default=None, ge=1, description="Vehicle-days run per working day; omit for all of the file's vehicle-days."
+    )
+    working_days: Literal["weekdays", "all"] = Field(default="weekdays", description="Days the depot operates.")
+    seed: int = Field(default=0, description="Seed of the draw of vehicle-days per day.")
+    reserve_fraction: Fraction = Field(default=0.1, description="Usable energy kept at every departure [-].")
+    charge_efficiency_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.9, description="Plug-to-battery efficiency [-] (chisan assumption, as for the cars)."
+    )
+    diesel_price_per_l: Positive | None = Field(
+        default=None, description="Diesel price for the comparison [JPY/l]; omit for chisan's cited default."
+    )
+
+    @field_validator("vehicle_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        from chisan.catalogue.vehicle_classes import vehicle_classes
+
+        known = vehicle_classes()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a vehicle class; the classes are {', '.join(known)}")
+        return value
+
+
 class Fleet(_Section):
     """The shared vehicles."""
 
@@ -616,6 +662,7 @@ class Scenario(_Section):
     weather: Weather = Weather()
     stations: list[Station] = Field(min_length=1)
     sites: list[Site] = Field(default_factory=list, description="Sites shared by several stations, or without cars.")
+    depots: list[Depot] = Field(default_factory=list, description="Depots of delivery vehicles with their duties.")
     fleet: Fleet = Fleet()
     bookings: Bookings = Bookings()
     technologies: Technologies = Technologies()
