@@ -306,9 +306,10 @@ class DeriveOptions:
 
     Attributes
     ----------
-    weather : {"municipality", "template", "japan"}
-        Make the synthetic year at each municipality, keep the template's weather everywhere, or build each
-        municipality's own Japanese climate (:mod:`chisan.resources.japan_climate`).
+    weather : {"japan", "municipality", "template"}
+        Build each municipality's own Japanese climate (default; :mod:`chisan.resources.japan_climate`: the
+        hourly regional years of ``data_dir`` / ``$CHISAN_DATA`` when given, else the bundled monthly figures),
+        make the template's synthetic (Tokyo) year at each municipality's sun, or keep the template's weather.
     data_dir : str, optional
         ``weather="japan"``: data folder with the regional hourly years; default ``$CHISAN_DATA``, else the
         bundled monthly figures.
@@ -323,7 +324,7 @@ class DeriveOptions:
         Area of particular municipalities (by code), overriding their prefecture's.
     """
 
-    weather: Literal["municipality", "template", "japan"] = "municipality"
+    weather: Literal["municipality", "template", "japan"] = "japan"
     data_dir: str | None = None
     grid_factors: str = "fy2013"
     prices: Literal["area", "template"] = "area"
@@ -512,21 +513,56 @@ def _derived_stations(template: Scenario, f: float) -> list[dict[str, Any]]:
 def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOptions) -> dict[str, Any]:
     """What the derivation chose for a municipality, for the sweep's table (area, factor, price index, …)."""
     area = municipality_area(scenario.municipality.code or "", scenario.municipality.model_dump(), options)
-    weather = {}
+    m = scenario.municipality
     if options.weather == "japan":
         from chisan.resources.japan_climate import japan_climate_description
 
-        m = scenario.municipality
-        weather["weather_source"] = japan_climate_description(
+        weather_source = japan_climate_description(
             m.latitude_deg, m.longitude_deg, scenario.resolve(scenario.weather.data_dir), seed=scenario.weather.seed
         )
+    elif options.weather == "municipality":
+        weather_source = (
+            f"the template's synthetic {template.weather.climate} climate (monthly clearness, temperature, wind) "
+            f"moved to the town's sun at {m.latitude_deg:.2f} N {m.longitude_deg:.2f} E: not the local climate"
+        )
+    else:
+        weather_source = f"the template's weather unchanged ({template.weather.source})"
+    index = (
+        AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if options.prices == "area" else 1.0
+    )
     return {
-        **weather,
+        "weather_source": weather_source,
         "area": area,
         "members": int(scenario.bookings.members or 0),
         "stations": len(scenario.stations),
         "grid_emission_factor_kg_per_kwh": float(scenario.grid.emission_factor_kg_per_kwh),
-        "import_price_index": AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)]
-        if options.prices == "area"
-        else 1.0,
+        "grid_factor_source": _factor_source(scenario, options, area),
+        "import_price_index": index,
+        "tariff_source": _tariff_source(scenario, options, area, index),
     }
+
+
+def _factor_source(scenario: Scenario, options: DeriveOptions, area: str) -> str:
+    """The grid emission factor of a derived scenario, in words."""
+    factor = float(scenario.grid.emission_factor_kg_per_kwh)
+    if options.grid_factors == "template":
+        if scenario.grid.emission_factor_path is not None:
+            return f"the template's hourly factor file {scenario.grid.emission_factor_path}"
+        return f"the template's factor {factor:.3f} kg CO2/kWh"
+    return f"{options.grid_factors} basic factor of the {area} area: {factor:.3f} kg CO2/kWh"
+
+
+def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float) -> str:
+    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it)."""
+    grid = scenario.grid
+    if grid.tariff is not None:
+        name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
+        return (
+            f"the template's tariff {name}, unchanged (the area price index {index:.3f} of {area} is not applied "
+            "to a [grid.tariff])"
+        )
+    scaled = "" if options.prices != "area" else f" (template × {area} price index {index:.3f})"
+    bands = ", ".join(f"{b.start_hour:02d}–{b.end_hour:02d} h {b.price_per_kwh:.2f}" for b in grid.import_tou)
+    tou = f"; time-of-use {bands}" if bands else ""
+    unit = f"{scenario.finance.currency}/kWh"
+    return f"import {grid.import_price_per_kwh:.2f} {unit}{tou}{scaled}; export {grid.export_price_per_kwh:.2f} {unit}"
