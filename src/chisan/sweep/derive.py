@@ -4,17 +4,18 @@ The template describes a reference town (the bundled example: 30,000 residents, 
 Nissan Sakura). Each municipality gets the template with these changes, and nothing else:
 
 Location → weather and solar
-    The municipality's town-hall latitude and longitude (altitude 0 m unless the table has one). With a
-    synthetic template climate (``weather.source = "synthetic"``) the year is made at the municipality
+    The municipality's town-hall latitude and longitude (altitude 0 m unless the table has one).
+    ``weather="japan"`` (the default, :class:`DeriveOptions`) gives each municipality its own climate
+    (``weather.source = "japan"``, :func:`chisan.resources.japan_climate.japan_weather_year`): its climate
+    region's typical year (hourly files of ``data_dir``, else ``$CHISAN_DATA``, else the bundled monthly means
+    driving the synthetic year) with temperature moved by latitude and irradiance scaled to the measured annual
+    GHI nearby; the row says which (``weather_source``). ``weather="municipality"``, with a synthetic template
+    climate (``weather.source = "synthetic"``), makes the template's year at the municipality
     (``weather.site = "municipality"``): the sun and clear sky of the town, the template climate's monthly
-    clearness index, temperature and wind (:func:`chisan.resources.climate.climate_at_site`). Only Tokyo's
-    climate exists in chisan, so this moves the sun, not the clouds: Hokkaido and Okinawa get the Tokyo
-    (Hyakuri) monthly cloudiness, temperature and wind at their own latitude. ``weather="japan"`` gives each
-    municipality its own climate instead (``weather.source = "japan"``,
-    :func:`chisan.resources.japan_climate.japan_weather_year`): its climate region's typical year (hourly files
-    of ``data_dir``, else ``$CHISAN_DATA``, else the bundled monthly means driving the synthetic year) with
-    temperature moved by latitude and irradiance scaled to the measured annual GHI nearby; the row says which
-    (``weather_source``). ``weather="template"`` keeps the template's weather unchanged everywhere.
+    clearness index, temperature and wind (:func:`chisan.resources.climate.climate_at_site`). The template's
+    climate is Tokyo's, so this moves the sun, not the clouds: Hokkaido and Okinawa get the Tokyo (Hyakuri)
+    monthly cloudiness, temperature and wind at their own latitude. ``weather="template"`` keeps the template's
+    weather unchanged everywhere.
 Population → members, bookings, fleet
     f = population / template population. Members = round(template members × f) (bookings follow the members
     at the template's rate per member). Stations: n = max(1, round(template stations × f)); station k is the
