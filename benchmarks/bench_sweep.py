@@ -204,7 +204,8 @@ def accuracy(n: int, seed: int, console: Console, template_path: str | None = No
     where = pd.DataFrame(stages).median()
     console.print(
         "where the reduced plan's time goes (median over the sample, in one process) [s]: "
-        + ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in where.items())
+        + ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in where.items()),
+        markup=False,
     )
 
 
