@@ -78,7 +78,8 @@ def test_template_population_gives_the_template(template):
     assert [s.member_share_fraction for s in sc.stations] == [s.member_share_fraction for s in template.stations]
     assert sc.bookings.members == 450
     assert sc.technologies.pv.max_kw == pytest.approx(200.0)
-    assert sc.weather.site == "municipality"
+    # the default weather: the town's own Japanese climate (bundled figures when no data folder is given)
+    assert sc.weather.source == "japan" and sc.weather.path is None
     # Ibaraki is in TEPCO's area, the template's own: price index 1, FY2013 TEPCO factor 0.530 kg/kWh
     assert sc.grid.import_price_per_kwh == pytest.approx(28.0)
     assert sc.grid.emission_factor_kg_per_kwh == 0.530
@@ -176,7 +177,7 @@ def test_options_that_do_not_fit_the_template(template):
     data = template.model_dump(mode="python", exclude={"base_dir"})
     data["weather"] = {"source": "epw", "path": "x.epw"}
     with pytest.raises(ScenarioError, match="weather = 'template'"):
-        DeriveOptions().check(scenario_from_dict(data))
+        DeriveOptions(weather="municipality").check(scenario_from_dict(data))
     with pytest.raises(ScenarioError, match="unknown grid emission factor set 'fy1990'"):
         DeriveOptions(grid_factors="fy1990").check(template)
 
@@ -187,7 +188,12 @@ def test_derived_weather_is_made_at_the_municipality(template):
     from chisan.plan.prepare import load_weather
     from chisan.resources.climate import climate_at_site, monthly_climate
 
-    north = derive_scenario(template, "1", _row(latitude_deg=43.06, longitude_deg=141.35, prefecture="Hokkaido"))
+    north = derive_scenario(
+        template,
+        "1",
+        _row(latitude_deg=43.06, longitude_deg=141.35, prefecture="Hokkaido"),
+        DeriveOptions(weather="municipality"),
+    )
     weather, source = load_weather(north)
     assert "moved to the municipality" in source
     # the year is made from Tokyo's climate moved to 43.06° N (its transfer is tested in test_climate_site.py):

@@ -84,7 +84,7 @@ def test_summary_sums_the_rows(cluster_run, tmp_path):
     assert json.dumps("Ōgimi")[1:-1] in text  # in the map's data (JSON-escaped) …
     assert "Okinawa" in text  # … and the prefecture table
     # the report says how its figures were made: the typical days of the rows, the operation of the run
-    assert "How these figures are computed" in text and "on 24 linked typical days" in text
+    assert "How these figures were derived" in text and "on 24 linked typical days" in text
     assert "a dispatch of all 8,760 hours" in text  # no sweep.json in this folder: the default operation
     (tmp_path / "sweep.json").write_text(json.dumps({"settings": {"operation": "typical-days", "max_stations": 7}}))
     text = write_summary(results, tmp_path).read_text(encoding="utf-8")
@@ -253,7 +253,8 @@ def test_sweep_row_equals_chisan_plan_on_the_derived_scenario(municipalities, mu
     derived = derive_scenario(template, code, municipalities.loc[code].to_dict())
     toml_path = tmp_path / "derived.toml"
     toml_path.write_text(tomli_w.dumps(_no_none(derived.model_dump(mode="json", exclude={"base_dir"}))))
-    assert tomllib.loads(toml_path.read_text())["weather"]["site"] == "municipality"
+    # the CLI's default weather is the derivation's default: each town's own Japanese climate
+    assert tomllib.loads(toml_path.read_text())["weather"]["source"] == "japan"
     plan_out = tmp_path / "plan"
     result = runner.invoke(app, ["plan", str(toml_path), "--method", "two-stage", "--out", str(plan_out), "--quiet"])
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chisan.exceptions import ChisanError
+from chisan.sweep.method import derivation_help
 
 console = Console()
 err_console = Console(stderr=True)
@@ -96,10 +97,10 @@ def sweep(
         str,
         typer.Option(
             "--weather",
-            help="municipality (Tokyo's synthetic climate at each town's sun), japan (each town's own climate: "
-            "its region's typical year, GHI scaled to the measured points) or template (as it is).",
+            help="japan (default: each town's own climate: its region's typical year, GHI scaled to the measured "
+            "points), municipality (Tokyo's synthetic climate at each town's sun) or template (as it is).",
         ),
-    ] = "municipality",
+    ] = "japan",
     data: Annotated[
         Path | None,
         typer.Option(
@@ -128,7 +129,7 @@ def sweep(
     map_kpi: Annotated[str, typer.Option("--map-kpi", help="Column that colours the map.")] = "cost_jpy_per_km",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the output folder.")] = False,
 ) -> None:
-    """Plan every municipality of a table from a template scenario, on Dask, and summarise the country."""
+    # the docstring (the command's help) is set below the function, from chisan.sweep.method
     from chisan.scenario.load import example_path, load_scenario
     from chisan.sweep.derive import DeriveOptions, prefecture_code, read_municipalities
     from chisan.sweep.run import SweepSettings
@@ -171,7 +172,9 @@ def sweep(
             results = outcome.results
             if len(results):
                 kpi_map(results, map_kpi)  # a bad --map-kpi fails here, before the report is written
-                report = write_summary(results, out, kpi=map_kpi, title=f"chisan sweep — {municipalities.name}")
+                report = write_summary(
+                    results, out, kpi=map_kpi, title=f"chisan sweep — {municipalities.name}", data_dir=data
+                )
             else:
                 report = None
     except ChisanError as err:
@@ -194,6 +197,12 @@ def sweep(
     )
     if p.failed:
         err_console.print(f"[yellow]{p.failed} municipalities failed[/]: see {out / 'failures.csv'}")
+
+
+sweep.__doc__ = (
+    "Plan every municipality of a table from a template scenario, on Dask, and summarise the country.\n\n"
+    "How each municipality's figures are derived from the template:\n\n" + derivation_help()
+)
 
 
 def _run(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh, *, quiet: bool):

@@ -4,17 +4,18 @@ The template describes a reference town (the bundled example: 30,000 residents, 
 Nissan Sakura). Each municipality gets the template with these changes, and nothing else:
 
 Location → weather and solar
-    The municipality's town-hall latitude and longitude (altitude 0 m unless the table has one). With a
-    synthetic template climate (``weather.source = "synthetic"``) the year is made at the municipality
+    The municipality's town-hall latitude and longitude (altitude 0 m unless the table has one).
+    ``weather="japan"`` (the default, :class:`DeriveOptions`) gives each municipality its own climate
+    (``weather.source = "japan"``, :func:`chisan.resources.japan_climate.japan_weather_year`): its climate
+    region's typical year (hourly files of ``data_dir``, else ``$CHISAN_DATA``, else the bundled monthly means
+    driving the synthetic year) with temperature moved by latitude and irradiance scaled to the measured annual
+    GHI nearby; the row says which (``weather_source``). ``weather="municipality"``, with a synthetic template
+    climate (``weather.source = "synthetic"``), makes the template's year at the municipality
     (``weather.site = "municipality"``): the sun and clear sky of the town, the template climate's monthly
-    clearness index, temperature and wind (:func:`chisan.resources.climate.climate_at_site`). Only Tokyo's
-    climate exists in chisan, so this moves the sun, not the clouds: Hokkaido and Okinawa get the Tokyo
-    (Hyakuri) monthly cloudiness, temperature and wind at their own latitude. ``weather="japan"`` gives each
-    municipality its own climate instead (``weather.source = "japan"``,
-    :func:`chisan.resources.japan_climate.japan_weather_year`): its climate region's typical year (hourly files
-    of ``data_dir``, else ``$CHISAN_DATA``, else the bundled monthly means driving the synthetic year) with
-    temperature moved by latitude and irradiance scaled to the measured annual GHI nearby; the row says which
-    (``weather_source``). ``weather="template"`` keeps the template's weather unchanged everywhere.
+    clearness index, temperature and wind (:func:`chisan.resources.climate.climate_at_site`). The template's
+    climate is Tokyo's, so this moves the sun, not the clouds: Hokkaido and Okinawa get the Tokyo (Hyakuri)
+    monthly cloudiness, temperature and wind at their own latitude. ``weather="template"`` keeps the template's
+    weather unchanged everywhere.
 Population → members, bookings, fleet
     f = population / template population. Members = round(template members × f) (bookings follow the members
     at the template's rate per member). Stations: n = max(1, round(template stations × f)); station k is the
@@ -306,9 +307,10 @@ class DeriveOptions:
 
     Attributes
     ----------
-    weather : {"municipality", "template", "japan"}
-        Make the synthetic year at each municipality, keep the template's weather everywhere, or build each
-        municipality's own Japanese climate (:mod:`chisan.resources.japan_climate`).
+    weather : {"japan", "municipality", "template"}
+        Build each municipality's own Japanese climate (default; :mod:`chisan.resources.japan_climate`: the
+        hourly regional years of ``data_dir`` / ``$CHISAN_DATA`` when given, else the bundled monthly figures),
+        make the template's synthetic (Tokyo) year at each municipality's sun, or keep the template's weather.
     data_dir : str, optional
         ``weather="japan"``: data folder with the regional hourly years; default ``$CHISAN_DATA``, else the
         bundled monthly figures.
@@ -323,7 +325,7 @@ class DeriveOptions:
         Area of particular municipalities (by code), overriding their prefecture's.
     """
 
-    weather: Literal["municipality", "template", "japan"] = "municipality"
+    weather: Literal["municipality", "template", "japan"] = "japan"
     data_dir: str | None = None
     grid_factors: str = "fy2013"
     prices: Literal["area", "template"] = "area"
@@ -512,21 +514,56 @@ def _derived_stations(template: Scenario, f: float) -> list[dict[str, Any]]:
 def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOptions) -> dict[str, Any]:
     """What the derivation chose for a municipality, for the sweep's table (area, factor, price index, …)."""
     area = municipality_area(scenario.municipality.code or "", scenario.municipality.model_dump(), options)
-    weather = {}
+    m = scenario.municipality
     if options.weather == "japan":
         from chisan.resources.japan_climate import japan_climate_description
 
-        m = scenario.municipality
-        weather["weather_source"] = japan_climate_description(
+        weather_source = japan_climate_description(
             m.latitude_deg, m.longitude_deg, scenario.resolve(scenario.weather.data_dir), seed=scenario.weather.seed
         )
+    elif options.weather == "municipality":
+        weather_source = (
+            f"the template's synthetic {template.weather.climate} climate (monthly clearness, temperature, wind) "
+            f"moved to the town's sun at {m.latitude_deg:.2f} N {m.longitude_deg:.2f} E: not the local climate"
+        )
+    else:
+        weather_source = f"the template's weather unchanged ({template.weather.source})"
+    index = (
+        AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if options.prices == "area" else 1.0
+    )
     return {
-        **weather,
+        "weather_source": weather_source,
         "area": area,
         "members": int(scenario.bookings.members or 0),
         "stations": len(scenario.stations),
         "grid_emission_factor_kg_per_kwh": float(scenario.grid.emission_factor_kg_per_kwh),
-        "import_price_index": AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)]
-        if options.prices == "area"
-        else 1.0,
+        "grid_factor_source": _factor_source(scenario, options, area),
+        "import_price_index": index,
+        "tariff_source": _tariff_source(scenario, options, area, index),
     }
+
+
+def _factor_source(scenario: Scenario, options: DeriveOptions, area: str) -> str:
+    """The grid emission factor of a derived scenario, in words."""
+    factor = float(scenario.grid.emission_factor_kg_per_kwh)
+    if options.grid_factors == "template":
+        if scenario.grid.emission_factor_path is not None:
+            return f"the template's hourly factor file {scenario.grid.emission_factor_path}"
+        return f"the template's factor {factor:.3f} kg CO2/kWh"
+    return f"{options.grid_factors} basic factor of the {area} area: {factor:.3f} kg CO2/kWh"
+
+
+def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float) -> str:
+    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it)."""
+    grid = scenario.grid
+    if grid.tariff is not None:
+        name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
+        return (
+            f"the template's tariff {name}, unchanged (the area price index {index:.3f} of {area} is not applied "
+            "to a [grid.tariff])"
+        )
+    scaled = "" if options.prices != "area" else f" (template × {area} price index {index:.3f})"
+    bands = ", ".join(f"{b.start_hour:02d}–{b.end_hour:02d} h {b.price_per_kwh:.2f}" for b in grid.import_tou)
+    tou = f"; time-of-use {bands}" if bands else ""
+    unit = f"{scenario.finance.currency}/kWh"
+    return f"import {grid.import_price_per_kwh:.2f} {unit}{tou}{scaled}; export {grid.export_price_per_kwh:.2f} {unit}"

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from chisan.plan.highs import QuietHighs
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.model import previous_step
+from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, has_tariff_peak, peak_lower_kw, steps_per_interval
 
 
 @dataclass
@@ -212,8 +213,10 @@ def solve_aggregate(
         for x in (inputs.initial_storage_kwh, inputs.terminal_fleet_target_kwh, inputs.terminal_storage_target_kwh)
     ):
         raise NotImplementedError("solve_aggregate covers cyclic horizons only (no initial or terminal energies)")
-    if inputs.basic_charge_per_kw_month > 0 or inputs.contract_kw_fixed is not None:
-        raise NotImplementedError("solve_aggregate has no basic charge (Tariff-peak_kw); use chisan.plan.model")
+    if has_tariff_peak(inputs) and (inputs.per_site or steps_per_interval(inputs.dt_hours) != 1):
+        raise NotImplementedError(
+            "solve_aggregate bills a basic charge on one meter at hourly steps only; use chisan.plan.model"
+        )
     b = _Builder()
     n = len(inputs.snapshots)
     dt = inputs.dt_hours
@@ -335,6 +338,19 @@ def solve_aggregate(
     if inputs.allow_export:
         exp = b.var(n, 0.0, limit, -wdt * k_year * inputs.export_price_per_kwh.to_numpy(float))
         out["Grid-export_kw"] = exp
+
+    if has_tariff_peak(inputs):
+        # basic charge on the contract kW ≥ every step's import (tariff_constraints.define_tariff_peak_constraints;
+        # hourly steps hold two 30-minute intervals of the same mean demand), billed months × rate in the objective
+        fixed_kw = inputs.contract_kw_fixed
+        peak = b.var(
+            1,
+            float(np.max(peak_lower_kw(inputs))),
+            np.inf if fixed_kw is None else float(fixed_kw),
+            basic_charge_per_kw(inputs),
+        )
+        b.constrain(n, -np.inf, 0.0, [(imp, 1.0), (np.full(n, peak[0]), -1.0)])
+        out[PEAK] = peak
 
     bus = [(imp, 1.0)]
     for name in ("PV-output_kw", "Wind-output_kw", "Storage-discharge_kw"):

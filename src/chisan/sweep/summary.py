@@ -6,7 +6,11 @@ ratios of sums (national cost per km = Σ cost / Σ km), never means of ratios.
 
 The HTML report is one self-contained file: plotly.js is embedded once and the map is a plain longitude–latitude
 scatter (equirectangular, aspect corrected at the mean latitude), so it opens without internet — plotly's
-``scattergeo`` would fetch its coastlines from a CDN and ``scattermap`` its tiles.
+``scattergeo`` would fetch its coastlines from a CDN and ``scattermap`` its tiles. The prefecture outlines under
+the towns are read from the data folder (``--data`` / ``$CHISAN_DATA``: ``maps/japan_prefectures.topojson``,
+Global Map Japan (GSI) via dataofjapan/land) and decoded here (:func:`read_topojson_arcs`); they are not bundled
+with chisan, and without the folder the map is the towns alone, with a note saying so. The report, which then
+holds the outline coordinates, names that source under the map.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from plotly.offline import get_plotlyjs
 from chisan.exceptions import DataError
 from chisan.report.output import atomic_file
 from chisan.sweep.derive import PREFECTURE_AREAS
+from chisan.sweep.method import DERIVATION_RULES
 from chisan.sweep.store import MANIFEST, STATUS_OK
 
 SUMMED = {
@@ -50,6 +55,130 @@ SUMMED = {
 """Columns summed in the national and per-prefecture tables, with their labels."""
 
 DEFAULT_MAP_KPI = "cost_jpy_per_km"
+
+PREFECTURE_MAP = Path("maps") / "japan_prefectures.topojson"
+"""Prefecture outlines inside a data folder laid out like chisan's shared data."""
+
+MAP_ATTRIBUTION = "Prefecture outlines: Global Map Japan (GSI), via dataofjapan/land (japan.topojson)"
+"""The attribution the outlines' source asks for (SOURCES.md of the shared data)."""
+
+LABELS: dict[str, str] = {
+    **SUMMED,
+    "cost_jpy_per_km": "cost per km driven, everything [JPY/km]",
+    "energy_cost_jpy_per_km": "energy cost per km driven [JPY/km]",
+    "renewable_share_annual_fraction": "renewable share of charging, annual [%]",
+    "renewable_share_hourly_matched_fraction": "renewable share of charging, hour by hour [%]",
+    "co2_avoided_t_per_year": "CO2 avoided [t CO2e/year]",
+    "grid_emission_factor_kg_per_kwh": "grid emission factor [kg CO2/kWh]",
+    "import_price_index": "import price index (template's area = 1)",
+    "municipalities_ok": "municipalities planned",
+    "municipalities_failed": "municipalities failed",
+    "municipalities": "municipalities",
+}
+"""Human labels of the columns shown in the report; other columns get :func:`human_label`'s generic one."""
+
+_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_jpy_per_year", "JPY/year"),
+    ("_jpy_per_km", "JPY/km"),
+    ("_jpy_per_kwh", "JPY/kWh"),
+    ("_kwh_per_year", "kWh/year"),
+    ("_kg_per_year", "kg CO2e/year"),
+    ("_kg_per_kwh", "kg CO2/kWh"),
+    ("_km_per_year", "km/year"),
+    ("_per_year", "/year"),
+    ("_fraction", "%"),
+    ("_kwh", "kWh"),
+    ("_kw", "kW"),
+    ("_km", "km"),
+    ("_kg", "kg"),
+    ("_mb", "MB"),
+    ("_deg", "°"),
+)
+_WORDS = {"co2": "CO2", "pv": "PV", "ev": "EV", "evs": "EVs", "v2g": "V2G", "jpy": "JPY", "kpi": "KPI"}
+
+
+def human_label(column: str) -> str:
+    """A reader's label of a result column: :data:`LABELS`, else words with the unit in brackets.
+
+    ``storage_kw`` → ``"storage power [kW]"``; ``unserved_bookings_fraction`` → ``"unserved bookings [%]"``.
+    """
+    if column in LABELS:
+        return LABELS[column]
+    stem, unit = column, ""
+    for suffix, text in _UNIT_SUFFIXES:
+        if column.endswith(suffix) and len(column) > len(suffix):
+            stem, unit = column[: -len(suffix)], text
+            break
+    words = " ".join(_WORDS.get(w, w) for w in stem.split("_") if w)
+    return f"{words} [{unit}]" if unit else words
+
+
+def _shown(column: str, values: pd.Series) -> pd.Series:
+    """Values as :func:`human_label` states them (fractions in %)."""
+    return values * 100.0 if column.endswith("_fraction") else values
+
+
+def prefecture_map_path(data_dir: str | Path | None = None) -> Path | None:
+    """The prefecture outlines of the data folder (``data_dir``, else ``$CHISAN_DATA``), None without one.
+
+    Raises
+    ------
+    DataError
+        ``data_dir`` (or ``$CHISAN_DATA``) is given but is not a folder.
+    """
+    from chisan.resources.japan_climate import resolve_data_dir
+
+    folder = resolve_data_dir(data_dir)
+    if folder is None:
+        return None
+    path = folder / PREFECTURE_MAP
+    return path if path.is_file() else None
+
+
+def read_topojson_arcs(path: str | Path) -> list[np.ndarray]:
+    """The arcs of a TopoJSON file as longitude–latitude polylines [°], each an (n, 2) array.
+
+    Quantized arcs are delta-encoded integer positions: position_k = Σ_{j ≤ k} delta_j, then
+    lon/lat = position × ``transform.scale`` + ``transform.translate`` (TopoJSON specification, §2.1.2 and §2.2,
+    https://github.com/topojson/topojson-specification). Every shared border is one arc, so drawing the arcs
+    once draws each coastline and prefecture border once.
+
+    Raises
+    ------
+    DataError
+        The file is not readable TopoJSON (no ``arcs``, or arcs that are not lists of positions).
+    """
+    path = Path(path)
+    try:
+        topo = json.loads(path.read_text(encoding="utf-8"))
+        arcs = topo["arcs"]
+        transform = topo.get("transform")
+        out = []
+        for arc in arcs:
+            xy = np.asarray(arc, dtype=float)[:, :2]
+            if transform is not None:
+                xy = np.cumsum(xy, axis=0) * np.asarray(transform["scale"], float) + np.asarray(
+                    transform["translate"], float
+                )
+            out.append(xy)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as err:
+        raise DataError(f"{path}: not a readable TopoJSON file with arcs ({type(err).__name__}: {err})") from None
+    return out
+
+
+def _outline_trace(arcs: list[np.ndarray]) -> go.Scatter:
+    """All arcs as one line trace, polylines separated by gaps (NaN)."""
+    gap = np.full((1, 2), np.nan)
+    xy = np.concatenate([part for arc in arcs for part in (arc, gap)]) if arcs else np.empty((0, 2))
+    return go.Scatter(
+        x=xy[:, 0],
+        y=xy[:, 1],
+        mode="lines",
+        line={"color": "#9a9a9a", "width": 0.7},
+        name="prefecture outlines",
+        hoverinfo="skip",
+        showlegend=False,
+    )
 
 
 def _ok(results: pd.DataFrame) -> pd.DataFrame:
@@ -118,58 +247,121 @@ def numeric_kpis(results: pd.DataFrame) -> list[str]:
     return [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
 
 
-def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI) -> go.Figure:
-    """Municipalities at their town halls, coloured by ``kpi``, sized by population (offline: no base map).
+def kpi_map(results: pd.DataFrame, kpi: str = DEFAULT_MAP_KPI, *, outlines: str | Path | None = None) -> go.Figure:
+    """Municipalities at their town halls on prefecture outlines, coloured by ``kpi``, sized by population.
+
+    Every municipality of ``results`` with coordinates is drawn: the planned ones coloured (colours saturate
+    beyond the 2nd–98th percentiles, so a few remote islands do not flatten the rest; hover shows every value),
+    the planned ones without a value and the failed ones in grey.
+
+    Parameters
+    ----------
+    kpi : str
+        A numeric column (:func:`numeric_kpis`).
+    outlines : path, optional
+        A TopoJSON file of outlines (:func:`prefecture_map_path`); without one, the towns alone with a note.
 
     Raises
     ------
     DataError
-        ``kpi`` is not a numeric column of the results; the message lists the allowed ones.
+        ``kpi`` is not a numeric column of the results (the message lists the allowed ones), or the outline
+        file is not readable TopoJSON.
     """
     allowed = numeric_kpis(results)
     if kpi not in allowed:
         raise DataError(f"map KPI {kpi!r} is not a numeric column of the results; allowed: {', '.join(allowed)}")
-    ok = _ok(results).dropna(subset=[kpi, "latitude_deg", "longitude_deg"])
-    values = ok[kpi].to_numpy(float)
-    # colours span the 2nd–98th percentiles, so that a few remote islands do not flatten the rest of the country
+    label = human_label(kpi)
+    placed = results.dropna(subset=["latitude_deg", "longitude_deg"])
+    ok_mask = placed["status"] == STATUS_OK if "status" in placed else pd.Series(True, index=placed.index)
+    coloured = placed[ok_mask & placed[kpi].notna()]
+    grey = placed[~(ok_mask & placed[kpi].notna())]
+    values = _shown(kpi, coloured[kpi]).to_numpy(float)
     low, high = np.percentile(values, [2, 98]) if len(values) else (0.0, 1.0)
     if high <= low:
         low, high = float(np.min(values, initial=0.0)), float(np.max(values, initial=1.0))
-    size = 4.0 + 26.0 * np.sqrt(ok["population"].to_numpy(float) / max(1.0, float(ok["population"].max())))
-    text = [
-        f"{html.escape(str(n))} ({html.escape(str(p))})<br>{kpi} = {v:,.4g}<br>population {pop:,.0f}"
-        for n, p, v, pop in zip(ok["name"], ok["prefecture"], ok[kpi], ok["population"], strict=True)
-    ]
-    fig = go.Figure(
+    pop_max = max(1.0, float(placed["population"].max())) if len(placed) else 1.0
+
+    def size(frame: pd.DataFrame) -> np.ndarray:
+        return 4.0 + 26.0 * np.sqrt(frame["population"].fillna(0).to_numpy(float) / pop_max)
+
+    def text(frame: pd.DataFrame, what: list[str]) -> list[str]:
+        return [
+            f"{html.escape(str(n))} ({html.escape(str(p))})<br>{html.escape(w)}<br>residents {pop:,.0f}"
+            for n, p, w, pop in zip(frame["name"], frame["prefecture"], what, frame["population"], strict=True)
+        ]
+
+    fig = go.Figure()
+    note = ""
+    if outlines is not None:
+        fig.add_trace(_outline_trace(read_topojson_arcs(outlines)))
+        note = MAP_ATTRIBUTION
+    else:
+        note = (
+            "No prefecture outlines: give the data folder (--data DIR or $CHISAN_DATA, with "
+            f"{PREFECTURE_MAP.as_posix()}) to draw them"
+        )
+    fig.add_trace(
         go.Scatter(
-            x=ok["longitude_deg"],
-            y=ok["latitude_deg"],
+            x=coloured["longitude_deg"],
+            y=coloured["latitude_deg"],
             mode="markers",
+            name="municipalities planned",
             marker={
-                "color": ok[kpi],
-                "size": size,
+                "color": values,
+                "size": size(coloured),
                 "colorscale": "Viridis",
                 "cmin": low,
                 "cmax": high,
                 "showscale": True,
-                "colorbar": {"title": {"text": f"{kpi}<br>(2nd–98th percentile)"}},
+                "colorbar": {"title": {"text": f"{html.escape(label)}<br>(saturates beyond 2nd–98th percentile)"}},
                 "line": {"width": 0.3, "color": "#333"},
                 "opacity": 0.85,
             },
-            text=text,
+            text=text(coloured, [f"{label} = {v:,.4g}" for v in values]),
             hoverinfo="text",
         )
     )
-    mean_lat = float(ok["latitude_deg"].mean()) if len(ok) else 35.0
+    if len(grey):
+        failed = grey["status"] != STATUS_OK if "status" in grey else pd.Series(False, index=grey.index)
+        what = ["failed: see the list at the end" if f else f"{label}: no value" for f in failed]
+        fig.add_trace(
+            go.Scatter(
+                x=grey["longitude_deg"],
+                y=grey["latitude_deg"],
+                mode="markers",
+                name="failed or no value",
+                marker={"color": "#bbbbbb", "size": size(grey), "line": {"width": 0.5, "color": "#555"}},
+                text=text(grey, what),
+                hoverinfo="text",
+            )
+        )
+    unplaced = len(results) - len(placed)
+    if unplaced:
+        note += f"; {unplaced} municipalities without coordinates are not on the map"
+    mean_lat = float(placed["latitude_deg"].mean()) if len(placed) else 35.0
     fig.update_layout(
-        title=f"Municipalities coloured by {kpi} (marker area ∝ population)",
-        xaxis={"title": "longitude [°E]", "showgrid": False},
+        title=f"Municipalities coloured by {html.escape(label)} (marker area ∝ residents)",
+        xaxis={"title": "longitude [°E]", "showgrid": False, "zeroline": False},
         yaxis={
             "title": "latitude [°N]",
             "showgrid": False,
+            "zeroline": False,
             "scaleanchor": "x",
             "scaleratio": 1.0 / math.cos(math.radians(mean_lat)),  # equirectangular at the mean latitude
         },
+        annotations=[
+            {
+                "text": html.escape(note),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.0,
+                "y": -0.06,
+                "showarrow": False,
+                "font": {"size": 10, "color": "#555"},
+                "xanchor": "left",
+            }
+        ],
+        legend={"orientation": "h", "y": 1.02},
         height=800,
         template="plotly_white",
     )
@@ -188,13 +380,16 @@ def cost_per_km_figure(results: pd.DataFrame, column: str = "cost_jpy_per_km") -
     ok = _ok(results).dropna(subset=[column])
     fig = go.Figure()
     values = ok[column].to_numpy(float)
+    # every municipality in a bin: the bins span the whole range (no percentile cut hides a town)
     low = float(values.min()) if len(values) else 0.0
-    top = float(np.percentile(values, 99)) if len(values) else 1.0
-    beyond = int((values > top).sum())
+    top = float(values.max()) if len(values) else 1.0
     width = (top - low) / 50.0 if top > low else 1.0
     fig.add_trace(
         go.Histogram(
-            x=values, xbins={"start": low, "end": top, "size": width}, name="municipalities", marker_color="#4c78a8"
+            x=values,
+            xbins={"start": low, "end": top + width, "size": width},
+            name="municipalities",
+            marker_color="#4c78a8",
         )
     )
     if len(ok):
@@ -214,8 +409,8 @@ def cost_per_km_figure(results: pd.DataFrame, column: str = "cost_jpy_per_km") -
         fig.add_vline(x=median, line_dash="dash", annotation_text=f"median {median:,.1f} JPY/km")
     what = "everything, vehicle leases included" if column == "cost_jpy_per_km" else "energy system and chargers"
     fig.update_layout(
-        title=f"{column}: cost per km driven ({what}); {beyond} municipalities above the 99th percentile not shown",
-        xaxis={"title": "cost per km [JPY/km]", "range": [low - width, top + width]},
+        title=f"{human_label(column)}: {what}; all {len(values):,} municipalities planned",
+        xaxis={"title": "cost per km driven [JPY/km]", "range": [low - width, top + 2 * width]},
         yaxis={"title": "municipalities"},
         yaxis2={"title": "share of km", "overlaying": "y", "side": "right", "range": [0, 1]},
         template="plotly_white",
@@ -224,7 +419,7 @@ def cost_per_km_figure(results: pd.DataFrame, column: str = "cost_jpy_per_km") -
     return fig
 
 
-def _fmt_table(frame: pd.DataFrame) -> str:
+def _fmt_table(frame: pd.DataFrame, *, index: bool = True) -> str:
     def fmt(v):
         if isinstance(v, bool | np.bool_):
             return str(v)
@@ -240,7 +435,7 @@ def _fmt_table(frame: pd.DataFrame) -> str:
             return f"{v:,.3f}"
         return html.escape(str(v))
 
-    return frame.map(fmt).to_html(escape=False, classes="table", border=0)
+    return frame.map(fmt).to_html(escape=False, classes="table", border=0, index=index)
 
 
 def method_html(out_dir: Path, results: pd.DataFrame) -> str:
@@ -263,12 +458,22 @@ def method_html(out_dir: Path, results: pd.DataFrame) -> str:
             "Energy flows, shares, costs and emissions are read off the typical days, weighted by the days they "
             "stand for (faster; hour-level figures are smoothed further)."
         )
+    weather = str(derive.get("weather", "japan" if not settings else "municipality"))
+    climate = {
+        "japan": "each town's own climate (its climate region's typical year, irradiance scaled to the measured "
+        "GHI near it; hourly regional files of the data folder, else the bundled monthly means)",
+        "municipality": "the template's synthetic (Tokyo) climate moved to the town's sun: latitude moves the sun, "
+        "not the clouds, temperature or wind",
+        "template": "the template's weather, the same everywhere",
+    }.get(weather, weather)
+    rules = "".join(f"<li><b>{html.escape(what)}</b>: {html.escape(how)}</li>" for what, how in DERIVATION_RULES)
     return (
-        "<h2>How these figures are computed</h2>"
-        f"<p>Each municipality's scenario is derived from the template and its row (location → sun and climate, "
-        f"weather = {html.escape(str(derive.get('weather', 'municipality')))}; population → members, bookings and "
+        "<h2>How these figures were derived</h2>"
+        f"<p>Each municipality's scenario is derived from the template and its row (location → weather = "
+        f"{html.escape(weather)}: {html.escape(climate)}; population → members, bookings and "
         f"fleet; prefecture → grid area, emission factor ({html.escape(str(derive.get('grid_factors', 'fy2013')))})"
-        f" and tariff ({html.escape(str(derive.get('prices', 'area')))}); see <code>chisan.sweep.derive</code>). "
+        f" and tariff ({html.escape(str(derive.get('prices', 'area')))}); see <code>chisan.sweep.derive</code> and "
+        "the table below for every town). "
         f"It is planned with the reduced method: capacities co-optimised on {n_days} linked typical days (tsam; "
         "Kotzur et al. 2018) with the town's fleet as one battery, the same sizing stage as <code>chisan plan</code>; "
         f"towns with more than {settings.get('max_stations', 10)} car-sharing bases are computed on their first "
@@ -280,15 +485,63 @@ def method_html(out_dir: Path, results: pd.DataFrame) -> str:
         "bookings: the hourly-matched renewable share is about 3 % (at most 4 %) higher and the grid import about "
         "11 % (at most 14 %) lower than in <code>chisan plan</code>. Plan a single town with <code>chisan plan</code> "
         "for its hourly figures.</p>"
+        f"<p>The rules, as <code>chisan sweep --help</code> states them:</p><ul>{rules}</ul>"
+        "<h3>Climate, emission factor and tariff of each town</h3>" + _fmt_table(derivation_table(results), index=False)
     )
 
 
+DERIVATION_COLUMNS = {
+    "code": "code",
+    "name": "municipality",
+    "prefecture": "prefecture",
+    "area": "grid area",
+    "weather_source": "climate",
+    "grid_factor_source": "emission factor",
+    "tariff_source": "tariff",
+}
+"""Columns of the per-town derivation table, with their headings."""
+
+
+def derivation_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Climate, emission factor and tariff of every municipality of ``results`` (planned or not), in words.
+
+    Rows of an older sweep without the text columns get the numbers they have (the factor in kg CO2/kWh, the
+    price index) or "–".
+    """
+    table = pd.DataFrame(index=results.index)
+    for col, heading in DERIVATION_COLUMNS.items():
+        table[heading] = results.get(col, "–")
+    if "grid_factor_source" not in results and "grid_emission_factor_kg_per_kwh" in results:
+        table["emission factor"] = [
+            f"{v:.3f} kg CO2/kWh" if pd.notna(v) else "–" for v in results["grid_emission_factor_kg_per_kwh"]
+        ]
+    if "tariff_source" not in results and "import_price_index" in results:
+        table["tariff"] = [
+            f"template × price index {v:.3f}" if pd.notna(v) else "–" for v in results["import_price_index"]
+        ]
+    if "status" in results:  # a town that failed before its derivation has no texts
+        failed = (results["status"] != STATUS_OK) & table["climate"].isna()
+        table.loc[failed, "climate"] = "– (failed: see the list at the end)"
+    return table.fillna("–")
+
+
 def write_summary(
-    results: pd.DataFrame, out_dir: str | Path, *, kpi: str = DEFAULT_MAP_KPI, title: str = "chisan sweep"
+    results: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    kpi: str = DEFAULT_MAP_KPI,
+    title: str = "chisan sweep",
+    data_dir: str | Path | None = None,
 ) -> Path:
     """Write ``summary.html`` (self-contained), ``totals.csv``, ``prefectures.csv`` and ``failures.csv``.
 
     Each file is written to a temporary name and moved into place, so a reader never sees half a file.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Data folder holding ``maps/japan_prefectures.topojson`` for the map's outlines; default ``$CHISAN_DATA``;
+        without one the map shows the towns alone and says so.
 
     Returns
     -------
@@ -301,13 +554,23 @@ def write_summary(
     prefs = prefecture_table(results)
     failed = results[results["status"] != STATUS_OK] if "status" in results else results.iloc[0:0]
     fail_cols = [c for c in ("code", "name", "prefecture", "error_type", "error") if c in failed]
+    outlines = prefecture_map_path(data_dir)
+    map_note = (
+        f"{MAP_ATTRIBUTION}, read from {outlines}."
+        if outlines is not None
+        else "No prefecture outlines: give the data folder (--data DIR or $CHISAN_DATA, holding "
+        f"{PREFECTURE_MAP.as_posix()}) to draw them; the towns are at their town halls."
+    )
     figures = [
-        kpi_map(results, kpi),
+        kpi_map(results, kpi, outlines=outlines),
         cost_per_km_figure(results, "cost_jpy_per_km"),
         cost_per_km_figure(results, "energy_cost_jpy_per_km"),
     ]
-    labels = {**SUMMED, **{k: k for k in _ratios(pd.Series(dtype=float))}}
-    totals_table = pd.DataFrame({"value": totals}).rename(index=lambda k: labels.get(k, k))
+    shown_totals = totals.copy()
+    for key in shown_totals.index:
+        if str(key).endswith("_fraction"):
+            shown_totals[key] = shown_totals[key] * 100.0  # human_label states fractions in %
+    totals_table = pd.DataFrame({"value": shown_totals}).rename(index=human_label)
     pref_show = prefs[
         [
             c
@@ -339,11 +602,12 @@ def write_summary(
         _fmt_table(totals_table),
         "<h2>Map</h2>",
         figures[0].to_html(full_html=False, include_plotlyjs=False),
+        f"<p style='font-size:0.85em;color:#555'>{html.escape(map_note)}</p>",
         "<h2>Cost per km</h2>",
         figures[1].to_html(full_html=False, include_plotlyjs=False),
         figures[2].to_html(full_html=False, include_plotlyjs=False),
         "<h2>By prefecture</h2>",
-        _fmt_table(pref_show),
+        _fmt_table(pref_show.rename(columns=human_label)),
         method_html(out, results),
         "<h2>Failed municipalities</h2>",
         _fmt_table(failed[fail_cols]) if len(failed) else "<p>none</p>",

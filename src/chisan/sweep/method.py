@@ -1,0 +1,45 @@
+"""How a sweep derives each municipality's climate, emission factor and tariff, in words.
+
+One text for two readers: ``chisan sweep --help`` and the "How these figures were derived" section of the
+summary (:func:`chisan.sweep.summary.method_html`). Kept free of heavy imports, because the command line reads it
+at start-up. The rules themselves are :mod:`chisan.sweep.derive`'s.
+"""
+
+from __future__ import annotations
+
+DERIVATION_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "Climate (--weather)",
+        "japan (default): the town's own climate — the typical year of its climate region (the nearest of the "
+        "eight representative stations of Japan's energy-efficiency standard, Kitami to Naha), temperature "
+        "shifted by the stations' latitude gradient, irradiance scaled to the measured annual GHI of the nearest "
+        "NEDO points; the hourly regional years are read from the data folder (--data DIR, default "
+        "$CHISAN_DATA), else the bundled monthly means drive chisan's synthetic year; wind is Tokyo's (Hyakuri), "
+        "not local. municipality: the template's synthetic (Tokyo) climate moved to the town's sun — the latitude "
+        "moves the sun, not the clouds, temperature or wind. template: the template's weather everywhere. Every "
+        "row's weather_source says which, and from where.",
+    ),
+    (
+        "Emission factor (--grid-factors)",
+        "fy2013: the FY2013 basic factor (Ministry of the Environment) of the service area of the town's former "
+        "general electricity utility (prefecture → area; a border town can be moved with area_by_code). "
+        "template: the template's factor everywhere.",
+    ),
+    (
+        "Tariff (--prices)",
+        "area: the template's flat and time-of-use import prices × the area's residential price index relative "
+        "to the template's area (a [grid.tariff] of the template is kept unchanged: the index is not applied to "
+        "it); template: unchanged. The export price is the template's everywhere.",
+    ),
+    (
+        "Population",
+        "members, bookings, car-sharing bases and fleet in the template's proportions; PV, wind, storage and grid "
+        "limits scale with the members.",
+    ),
+)
+"""(what, how) of the derivation, in the words of the command's options."""
+
+
+def derivation_help() -> str:
+    """The rules as plain text paragraphs (``chisan sweep --help``)."""
+    return "\n\n".join(f"{what}: {how}" for what, how in DERIVATION_RULES)
