@@ -83,6 +83,16 @@ def test_template_population_gives_the_template(template):
     # Ibaraki is in TEPCO's area, the template's own: price index 1, FY2013 TEPCO factor 0.530 kg/kWh
     assert sc.grid.import_price_per_kwh == pytest.approx(28.0)
     assert sc.grid.emission_factor_kg_per_kwh == 0.530
+    # screened behind one meter (the template does not set grid.topology); a template that does keeps it
+    assert sc.grid.topology == "single_meter" and template.grid.topology == "per_site"
+    metered = scenario_from_dict(
+        {
+            **template.model_dump(mode="python", exclude={"base_dir"}),
+            "grid": {**template.grid.model_dump(), "topology": "per_site"},
+        },
+        source="t.toml",
+    )
+    assert derive_scenario(metered, "082015", _row()).grid.topology == "per_site"
 
 
 def test_population_scales_members_stations_fleet_and_limits(template):

@@ -32,6 +32,12 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
         "it); template: unchanged. The export price is the template's everywhere.",
     ),
     (
+        "Meters",
+        "each town is screened behind one meter (grid.topology = single_meter), about 6 × faster than a meter per "
+        "base; a template that sets grid.topology, [[sites]] or links keeps its meters. chisan plan of a chosen "
+        "town gives every base its own meter by default.",
+    ),
+    (
         "Population",
         "members, bookings, car-sharing bases and fleet in the template's proportions; PV, wind, storage and grid "
         "limits scale with the members.",
