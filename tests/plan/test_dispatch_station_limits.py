@@ -109,3 +109,15 @@ def test_a_trip_beyond_the_battery_is_not_blamed_on_the_station():
     msg = str(err.value)
     assert "would need 22.0 kWh after 2025-06-02 04:00" in msg
     assert "more energy than the battery holds" in msg and "connection" not in msg
+
+
+def test_two_stage_names_a_trip_beyond_the_battery_before_sizing():
+    # A 25 kWh trip for a car of 20 kWh usable: no charging can serve it. The two-stage plan says so first, naming
+    # the car, instead of after the minutes of sizing a large town takes (the 1,002-car town ended that way).
+    from chisan.plan.solve import solve_plan
+
+    trip = np.zeros(48)
+    trip[30] = 25.0
+    inputs = hand_inputs(hours=48, trip_energy_kwh=trip, capacities={"pv_kw": Capacity(annual_cost_per_unit=1e3)})
+    with pytest.raises(SolverError, match=r"car car .* more energy than the battery holds"):
+        solve_plan(inputs, method="two-stage", n_typical_days=2)

@@ -152,8 +152,17 @@ def parallel_rolling_dispatch(
         )
         subs.append(sub)
     # spawn: a fresh interpreter per worker (forking a process that has run HiGHS threads is not safe)
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = list(pool.map(_run_part, jobs))
+    pool = ProcessPoolExecutor(max_workers=len(parts), mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(_run_part, job) for job in jobs]
+        results = [f.result() for f in futures]  # the first part's error is raised as soon as it is known
+    except BaseException:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # do not leave another part running after an error
+            proc.terminate()
+        raise
+    pool.shutdown(wait=True)
     if on_window is not None:
         on_window(results[0].windows, results[0].windows)
     return merge_dispatches(inputs, subs, results), len(parts)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import InfeasibleError, SolverError
-from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings
+from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
 from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
@@ -249,6 +249,10 @@ def solve_plan(
     if method == "full":
         return _solve_full(inputs, options, report)
     if method == "two-stage":
+        # a booking chain no charging can serve fails the per-vehicle dispatch: say so before minutes of sizing
+        per_vehicle = inputs.fleet_mode == "vehicle" and len(inputs.vehicles)
+        if per_vehicle and (why := unreachable_needs(inputs, minimum_energy_kwh(inputs, cyclic=True))) is not None:
+            raise SolverError(f"the per-vehicle dispatch cannot be run: {why}")
         solution = _solve_two_stage(
             inputs, options, n_typical_days, rolling or RollingSettings(), max_policy_passes, report
         )
