@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from chisan.exceptions import SolverError
-from chisan.plan.dispatch import RollingSettings, minimum_energy_kwh, rolling_dispatch, station_share
+from chisan.plan.dispatch import RollingSettings, minimum_energy_kwh, rolling_dispatch, station_share, unreachable_needs
 from chisan.plan.inputs import Capacity
 from tests.factories import hand_inputs
 
@@ -121,3 +121,35 @@ def test_two_stage_names_a_trip_beyond_the_battery_before_sizing():
     inputs = hand_inputs(hours=48, trip_energy_kwh=trip, capacities={"pv_kw": Capacity(annual_cost_per_unit=1e3)})
     with pytest.raises(SolverError, match=r"car car .* more energy than the battery holds"):
         solve_plan(inputs, method="two-stage", n_typical_days=2)
+
+
+def test_bookings_no_charging_can_serve_are_given_back_before_planning(monkeypatch):
+    # The example scaled to 167 bases (1,002 cars), as issue 11 ran it: the fleet assignment, charging each car as
+    # soon as it is back, gave car Base 126-01 a chain of bookings the plan's whole-step charging cannot serve
+    # (19.2 kWh needed after 2025-12-31 15:00, 19.0 kWh usable), and the dispatch stopped. Without the repair the
+    # need is still there; with it that car's next booking is unserved and every need fits its battery.
+    import sys
+    import warnings
+    from pathlib import Path
+
+    import chisan.plan.prepare as prepare
+    from chisan.scenario.load import scenario_from_dict
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_large_towns import scaled_example
+
+    scenario = scenario_from_dict(scaled_example(167), source="scaled-167.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # thousands of bookings find no free car in a town this size
+        monkeypatch.setattr(prepare, "UNREACHABLE_REPAIR_PASSES", 0)
+        raw = prepare.prepare_inputs(scenario)
+        monkeypatch.undo()
+        repaired = prepare.prepare_inputs(scenario)
+    why = unreachable_needs(raw.inputs, minimum_energy_kwh(raw.inputs, cyclic=True))
+    assert why is not None and "Base 126-01" in why and "19.0 kWh" in why
+    assert unreachable_needs(repaired.inputs, minimum_energy_kwh(repaired.inputs, cyclic=True)) is None
+    before, after = raw.assignment.bookings, repaired.assignment.bookings
+    given_back = before["vehicle_id"].notna() & after["vehicle_id"].isna()
+    assert given_back.sum() >= 1
+    assert (after.loc[given_back, "unserved_reason"] == "not_enough_time_to_charge").all()
+    assert "Base 126-01" in set(before.loc[given_back, "vehicle_id"].astype(str))

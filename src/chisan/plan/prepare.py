@@ -9,6 +9,7 @@ per-vehicle plug-in availability and trip energy on the time index.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -479,6 +480,60 @@ def depot_inputs(
     return merged, stations, vehicles, site_fields
 
 
+UNREACHABLE_REPAIR_PASSES = 20
+"""Most bookings taken back from over-committed cars (each pass takes back one booking per such car)."""
+
+
+def unserve_unreachable_bookings(
+    inputs: PlanInputs, assignment: FleetAssignment, snapshots: pd.DatetimeIndex, dt: float
+) -> tuple[PlanInputs, FleetAssignment]:
+    """Take back the bookings a car cannot serve on the plan's charging, and count them unserved.
+
+    The fleet assignment charges each car as soon as it is back; the plan's per-vehicle model counts a car's
+    charging in whole steps, so a tight chain of bookings may need more energy than the battery holds
+    (:func:`chisan.plan.dispatch.minimum_energy_kwh` above ``usable_kwh``): no plan could serve it, and the
+    dispatch would stop. For each such car the first booking that departs at or after the step where the need
+    first exceeds the battery is given back (``unserved_reason = "not_enough_time_to_charge"``), and the car's
+    series are rebuilt; repeated until every need fits (at most :data:`UNREACHABLE_REPAIR_PASSES` passes).
+    """
+    from chisan.plan.dispatch import minimum_energy_kwh
+
+    if inputs.fleet_mode != "vehicle" or not len(inputs.vehicles):
+        return inputs, assignment
+    bookings = assignment.bookings
+    for _ in range(UNREACHABLE_REPAIR_PASSES):
+        need = minimum_energy_kwh(inputs, cyclic=True)
+        usable = inputs.vehicles["usable_kwh"].reindex(need.columns).to_numpy(float)
+        over = need.to_numpy(float) > usable[None, :] + 1e-6
+        cars = np.flatnonzero(over.any(axis=0))
+        if not len(cars):
+            break
+        start_step = snapshots.searchsorted(pd.DatetimeIndex(bookings["start"]).tz_convert(snapshots.tz))
+        vid = bookings["vehicle_id"].astype(object).where(bookings["vehicle_id"].notna(), None).astype(str)
+        bookings = bookings.copy()
+        for j in cars:  # a few cars at most: one booking each per pass
+            first = int(np.argmax(over[:, j]))
+            car = (vid == str(need.columns[j])).to_numpy(bool)
+            mine = np.flatnonzero(car & (start_step >= first))
+            if not len(mine):
+                mine = np.flatnonzero(car)
+            if not len(mine):
+                continue
+            k = bookings.index[mine[np.argmin(start_step[mine])]]
+            bookings.loc[k, "vehicle_id"] = pd.NA
+            bookings.loc[k, "unserved_reason"] = "not_enough_time_to_charge"
+            if "energy_at_start_kwh" in bookings:
+                bookings.loc[k, "energy_at_start_kwh"] = np.nan
+        assignment = dataclasses.replace(assignment, bookings=bookings)
+        series = vehicle_timeseries(assignment, snapshots, dt)
+        inputs = dataclasses.replace(
+            inputs,
+            plugged=series.plugged.reindex(columns=inputs.vehicles.index),
+            trip_energy_kwh=series.trip_energy_kwh.reindex(columns=inputs.vehicles.index),
+        )
+    return inputs, assignment
+
+
 def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> PreparedPlan:
     """Build the model inputs of a scenario (weather, resources, bookings, fleet, prices, factors)."""
     say = progress or (lambda msg: None)
@@ -616,6 +671,7 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         )
     except ChisanError:
         raise
+    inputs, assignment = unserve_unreachable_bookings(inputs, assignment, snapshots, dt)
     return PreparedPlan(
         scenario=scenario,
         inputs=inputs,
