@@ -86,7 +86,7 @@ def test_every_entry_has_a_source_and_a_known_calibre():
 def test_fy2013_set_is_the_sweeps_set_for_all_ten_areas():
     assert set(area_factors(2013, "basic")) == set(AREAS)
     assert factor_set("fy2013") == GRID_EMISSION_FACTORS["fy2013"]
-    with pytest.raises(ScenarioError, match="allowed: \\['fy2013'\\]"):
+    with pytest.raises(ScenarioError, match="allowed: \\['fy2013', 'fy2016', 'latest'\\]"):
         factor_set("fy2099")
 
 
