@@ -28,7 +28,7 @@ OPTIONS = DeriveOptions(weather="template", grid_factors="latest", prices="tarif
 @pytest.mark.parametrize(
     ("code", "area", "factor_name", "tariff"),
     [
-        ("011002", "hokkaido", "JP-hokkaido:2013:basic", AREA_TARIFFS["hokkaido"][1]),
+        ("011002", "hokkaido", "JP-hokkaido:2020:basic", AREA_TARIFFS["hokkaido"][1]),
         ("271004", "kansai", "JP-kansai:2018:basic", "kansai_high_voltage_business"),
         ("472018", "okinawa", "JP-okinawa:2013:basic", "okinawa_high_voltage_business"),
     ],

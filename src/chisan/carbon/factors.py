@@ -40,11 +40,15 @@ FACTOR_SETS: dict[str, tuple[int, str]] = {"fy2013": (2013, "basic"), "fy2016": 
 """Named sets of the ten Japanese areas' factors → (fiscal year, calibre), each complete for all ten areas.
 
 ``fy2013``: the official FY2013 list (basic). ``fy2016``: a secondary copy of the FY2016 list (adjusted, see the
-rows' notes). ``latest`` (:data:`LATEST_SET`, not a fixed year): each area's most recent basic factor in the
-registry, whatever its year (:func:`latest_area_factors`) — the sweep's default."""
+rows' notes). ``latest`` and ``latest-adjusted`` (:data:`LATEST_SETS`, not a fixed year): each area's most recent
+basic (adjusted) factor in the registry, whatever its year (:func:`latest_area_factors`); ``latest`` is the
+sweep's default."""
 
 LATEST_SET = "latest"
 """Name of the set of each area's most recent basic factor (:func:`latest_area_factors`)."""
+
+LATEST_SETS: dict[str, str] = {LATEST_SET: "basic", "latest-adjusted": "adjusted"}
+"""Sets of each area's most recent factor of a calibre, whatever its year → calibre."""
 
 
 @dataclass(frozen=True)
@@ -188,10 +192,10 @@ def area_factor_set(name: str) -> dict[str, GridFactor]:
         An unknown set name, listing the allowed ones.
     """
     key = str(name).strip().lower()
-    if key == LATEST_SET:
-        return latest_area_factors("basic")
+    if key in LATEST_SETS:
+        return latest_area_factors(LATEST_SETS[key])
     if key not in FACTOR_SETS:
-        allowed = sorted([*FACTOR_SETS, LATEST_SET])
+        allowed = sorted([*FACTOR_SETS, *LATEST_SETS])
         raise ScenarioError(f"unknown grid emission factor set {name!r}; allowed: {allowed}")
     year, calibre = FACTOR_SETS[key]
     return area_factors(year, calibre)

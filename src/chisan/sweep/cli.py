@@ -114,7 +114,7 @@ def sweep(
         typer.Option(
             "--grid-factors",
             help="Grid emission factors by area: latest (each area's most recent basic factor of the registry), "
-            "fy2016 (adjusted), fy2013 (basic), or template.",
+            "latest-adjusted, fy2016 (adjusted), fy2013 (basic), or template.",
         ),
     ] = "latest",
     prices: Annotated[

@@ -23,7 +23,8 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
         "Emission factor (--grid-factors)",
         "latest (default): the most recent basic factor in chisan's registry of the service area of the town's "
         "former general electricity utility (prefecture → area; a border town can be moved with area_by_code) — "
-        "the year differs by area (FY2013 to FY2024) and every row names it with its source. fy2016: the FY2016 "
+        "the year differs by area (FY2013 to FY2024) and every row names it with its source; latest-adjusted: the "
+        "same for the adjusted factor. fy2016: the FY2016 "
         "adjusted factors (a secondary copy of the official list); fy2013: the FY2013 basic factors (Ministry of "
         "the Environment). template: the template's factor everywhere.",
     ),
@@ -35,7 +36,9 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
         "dated or illustrative (7 of the 20 were read in a source, 13 are illustrative). "
         "area: the template's flat and time-of-use import prices × the area's residential price index relative "
         "to the template's area (a [grid.tariff] of the template is kept unchanged: the index is not applied to "
-        "it); template: unchanged. The export price is the template's everywhere.",
+        "it); template: unchanged. With area and template the export price is the template's everywhere; with "
+        "tariff it is the tariff's (TEPCO EP's 8.50 JPY/kWh surplus purchase in every area, illustrative outside "
+        "Kanto).",
     ),
     (
         "Meters",
