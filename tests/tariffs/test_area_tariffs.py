@@ -55,7 +55,7 @@ def test_an_unsourced_tariff_says_so_in_its_name_title_and_notes(name):
 
 def test_the_provenance_count_is_the_one_reported():
     counts = pd.Series([load_tariff(n).provenance for n in NAMES]).value_counts().to_dict()
-    assert counts == {"illustrative": 13, "dated": 3, "sourced": 4}
+    assert counts == {"illustrative": 10, "dated": 6, "sourced": 4}
 
 
 def test_below_50_kw_a_town_gets_the_low_voltage_tariff_with_its_contract_rounded_up():

@@ -33,7 +33,7 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
         "tariff (default): the area's business tariff of chisan's library — low voltage (低圧電力, contract fixed "
         "at the town's installed charging power) below 50 kW of chargers × charger kW, else high voltage "
         "(業務用電力, basic charge on the year's peak demand); each tariff says whether its prices are sourced, "
-        "dated or illustrative (7 of the 20 were read in a source, 13 are illustrative). "
+        "dated or illustrative (10 of the 20 were read in a source: 4 sourced, 6 dated; 10 are illustrative). "
         "area: the template's flat and time-of-use import prices × the area's residential price index relative "
         "to the template's area (a [grid.tariff] of the template is kept unchanged: the index is not applied to "
         "it); template: unchanged. With area and template the export price is the template's everywhere; with "
