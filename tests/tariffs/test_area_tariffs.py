@@ -86,3 +86,20 @@ def test_a_flat_load_bills_the_hand_computed_month_on_okinawa_high_voltage():
     october = pd.date_range("2025-10-01", periods=744, freq="h", tz="Asia/Tokyo")
     compiled = compile_tariff(load_tariff("okinawa_high_voltage_business"), october)
     assert compiled.import_price_jpy_per_kwh.to_numpy() == pytest.approx(15.38 + 3.98)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.endswith("_illustrative")])
+def test_an_illustrative_tariff_is_tepcos_times_the_area_price_index_as_its_file_says(name):
+    # The derivation its comments state: TEPCO EP's unit prices × AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX["tepco"]
+    # (low voltage: tepco_low_voltage_power; high voltage: tepco_high_voltage_business, FY2024), rounded to 0.01.
+    from chisan.sweep.derive import AREA_PRICE_INDEX
+
+    t = load_tariff(name)
+    area = name.split("_")[0]
+    base = load_tariff("tepco_low_voltage_power" if t.voltage == "low" else "tepco_high_voltage_business")
+    r = AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX["tepco"]
+    assert t.basic_charge_jpy_per_kw_month == pytest.approx(round(base.basic_charge_jpy_per_kw_month * r, 2))
+    by_month = {m: s.bands[0].price_jpy_per_kwh for s in t.seasons for m in s.months}
+    base_by_month = {m: s.bands[0].price_jpy_per_kwh for s in base.seasons for m in s.months}
+    for month in range(1, 13):
+        assert by_month[month] == pytest.approx(round(base_by_month[month] * r, 2)), month
