@@ -82,3 +82,30 @@ def test_tariffs_need_a_yen_template(template):
     cny = template.model_copy(update={"finance": template.finance.model_copy(update={"currency": "CNY"})})
     with pytest.raises(ScenarioError, match="prices = 'tariff' gives Japanese tariffs in JPY"):
         OPTIONS.check(cny)
+
+
+def test_a_template_with_its_own_tariff_keeps_it(template):
+    own = template.model_copy(update={"grid": template.grid.model_copy(update={"tariff": None})})
+    data = own.model_dump(mode="python", exclude={"base_dir"})
+    data["grid"].update(tariff="kansai_high_voltage_business", import_tou=[])
+    from chisan.scenario.load import scenario_from_dict
+
+    with_tariff = scenario_from_dict(data, source="t.toml", base_dir=template.base_dir)
+    scenario = derive_scenario(with_tariff, "472018", ROWS["472018"], OPTIONS)  # Naha, in Okinawa's area
+    assert scenario.grid.tariff == "kansai_high_voltage_business"
+    facts = derivation_facts(with_tariff, scenario, OPTIONS)
+    assert "kept" in facts["tariff_source"] and facts["tariff"] == "kansai_high_voltage_business"
+
+
+def test_a_template_with_a_meter_per_base_keeps_the_price_index_and_says_why(template):
+    # the reduced sweep plan bills a basic charge behind one meter only (chisan.sweep.lp.solve_aggregate)
+    data = template.model_dump(mode="python", exclude={"base_dir"})
+    data["grid"]["topology"] = "per_site"
+    from chisan.scenario.load import scenario_from_dict
+
+    metered = scenario_from_dict(data, source="t.toml", base_dir=template.base_dir)
+    scenario = derive_scenario(metered, "472018", ROWS["472018"], OPTIONS)
+    assert scenario.grid.tariff is None and scenario.grid.topology == "per_site"
+    assert scenario.grid.import_price_per_kwh == pytest.approx(28.0 * 28.49 / 26.48)  # Okinawa's index over TEPCO's
+    facts = derivation_facts(metered, scenario, OPTIONS)
+    assert "a meter per base" in facts["tariff_source"] and facts["import_price_index"] == pytest.approx(28.49 / 26.48)

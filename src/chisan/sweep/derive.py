@@ -41,7 +41,8 @@ Region → grid emission factor and prices
     business tariff (:func:`chisan.tariffs.areas.area_tariff`) — low voltage (低圧電力, contract fixed at the
     town's installed charging power, rounded up) when that power (Σ chargers × charger kW, capped by the
     grid connection limit) is below 50 kW, else high voltage (業務用電力, basic charge on the year's peak
-    demand); the template's flat and time-of-use prices are replaced, export is the tariff's.
+    demand); the template's flat and time-of-use prices are replaced, export is the tariff's. A template that
+    brings its own ``[grid.tariff]`` keeps it (as a template that sets its meters keeps them).
     ``prices="area"``: import prices (flat and time-of-use bands) = the template's × the area's price index
     (:data:`AREA_PRICE_INDEX`) relative to the template's own area; export price unchanged (a national
     post-FIT sale price).
@@ -355,10 +356,10 @@ class DeriveOptions:
         bundled monthly figures.
     grid_factors : str
         A set of :data:`GRID_EMISSION_FACTORS` (``fy2013``) or of the factor registry (``fy2016``, ``latest``), or
-        ``"template"`` to keep the template's grid factor everywhere (``chisan sweep`` defaults to ``latest``).
+        ``"template"`` to keep the template's grid factor everywhere (default ``latest``).
     prices : {"area", "tariff", "template"}
         Scale the template's import prices by the area price index, give each town its area's low- or
-        high-voltage tariff (module docstring; ``chisan sweep``'s default), or keep them everywhere.
+        high-voltage tariff (module docstring; the default), or keep them everywhere.
     template_area : str, optional
         The area whose prices the template's tariff is; default the area of the template's prefecture, else
         ``"tepco"`` (the bundled example lies in Ibaraki).
@@ -368,8 +369,8 @@ class DeriveOptions:
 
     weather: Literal["municipality", "template", "japan"] = "japan"
     data_dir: str | None = None
-    grid_factors: str = "fy2013"
-    prices: Literal["area", "tariff", "template"] = "area"
+    grid_factors: str = "latest"
+    prices: Literal["area", "tariff", "template"] = "tariff"
     template_area: str | None = None
     area_by_code: Mapping[str, str] = field(default_factory=dict)
 
@@ -420,6 +421,27 @@ class DeriveOptions:
         if template.municipality.prefecture:
             return grid_area(template.municipality.prefecture)
         return "tepco"
+
+
+def price_rule(template: Scenario, options: DeriveOptions) -> str:
+    """How a town's prices are derived: ``"tariff"`` (the area tariff), ``"area"`` (the template's × the area price
+    index), ``"template"`` (unchanged) or ``"template-tariff"`` (the template's own ``[grid.tariff]``, kept).
+
+    ``prices="tariff"`` gives the area tariff only behind one meter (the sweep's screening default): the reduced
+    plan bills a basic charge on one meter (:func:`chisan.sweep.lp.solve_aggregate`), so a template that keeps a
+    meter per base gets the price-index rule instead, and its rows say so.
+    """
+    if options.prices == "template":
+        return "template"
+    if template.grid.tariff is not None:
+        return "template-tariff"
+    if options.prices == "area":
+        return "area"
+    explicit = "topology" in template.grid.model_fields_set or template.sites or template.grid.links
+    one_meter = not explicit or (
+        template.grid.topology == "single_meter" and not template.sites and not template.grid.links
+    )
+    return "tariff" if one_meter else "area"
 
 
 def template_members(template: Scenario) -> int:
@@ -520,12 +542,13 @@ def derive_scenario(
         data["grid"]["emission_factor_kg_per_kwh"] = grid_emission_factors(options.grid_factors)[area]
         data["grid"]["emission_factor"] = registered.name if registered is not None else None
         data["grid"]["emission_factor_path"] = None
-    if options.prices == "area":
+    rule = price_rule(template, options)
+    if rule == "area":
         index = AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)]
         data["grid"]["import_price_per_kwh"] *= index
         for band in data["grid"]["import_tou"]:
             band["price_per_kwh"] *= index
-    if options.prices == "tariff":  # the area's LV or HV tariff (module docstring, "Region")
+    if rule == "tariff":  # the area's low- or high-voltage tariff (module docstring, "Region")
         from chisan.tariffs.areas import LOW_VOLTAGE_LIMIT_KW, area_tariff
 
         power = charging_power_kw(scenario_from_dict(data, source=f"{where} (fleet)", base_dir=template.base_dir))
@@ -586,9 +609,8 @@ def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOpti
         )
     else:
         weather_source = f"the template's weather unchanged ({template.weather.source})"
-    index = (
-        AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if options.prices == "area" else 1.0
-    )
+    rule = price_rule(template, options)
+    index = AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if rule == "area" else 1.0
     return {
         "weather_source": weather_source,
         "area": area,
@@ -597,7 +619,7 @@ def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOpti
         "grid_emission_factor_kg_per_kwh": float(scenario.grid.emission_factor_kg_per_kwh),
         "grid_factor_source": _factor_source(scenario, options, area),
         "import_price_index": index,
-        "tariff_source": _tariff_source(scenario, options, area, index),
+        "tariff_source": _tariff_source(scenario, options, area, index, rule=rule),
         **_tariff_facts(scenario, options),
     }
 
@@ -632,10 +654,11 @@ def _tariff_facts(scenario: Scenario, options: DeriveOptions) -> dict[str, Any]:
     }
 
 
-def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float) -> str:
-    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it)."""
+def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float, *, rule: str) -> str:
+    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it under ``rule``,
+    :func:`price_rule`)."""
     grid = scenario.grid
-    if grid.tariff is not None and options.prices == "tariff" and not isinstance(grid.tariff, str):
+    if rule == "tariff" and grid.tariff is not None and not isinstance(grid.tariff, str):
         t = grid.tariff
         power = charging_power_kw(scenario)
         shown = "open fleet" if power is None else f"{power:.0f} kW"
@@ -649,13 +672,22 @@ def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index:
             f"{'<' if t.voltage == 'low' else '≥'} 50 kW; {contract}; basic {t.basic_charge_jpy_per_kw_month:,.2f} "
             f"JPY/kW/month; source {t.source})"
         )
+    if grid.tariff is not None and options.prices == "tariff":
+        name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
+        return f"the template's tariff {name}, kept (a template's [grid.tariff] is not replaced by the {area} tariff)"
+    fallback = (
+        "; the template keeps a meter per base, and the reduced plan bills a basic charge behind one meter only, "
+        "so the area price index stands in for the area tariff"
+        if options.prices == "tariff" and rule == "area"
+        else ""
+    )
     if grid.tariff is not None:
         name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
         return (
             f"the template's tariff {name}, unchanged (the area price index {index:.3f} of {area} is not applied "
             "to a [grid.tariff])"
         )
-    scaled = "" if options.prices != "area" else f" (template × {area} price index {index:.3f})"
+    scaled = "" if rule != "area" else f" (template × {area} price index {index:.3f}{fallback})"
     bands = ", ".join(f"{b.start_hour:02d}–{b.end_hour:02d} h {b.price_per_kwh:.2f}" for b in grid.import_tou)
     tou = f"; time-of-use {bands}" if bands else ""
     unit = f"{scenario.finance.currency}/kWh"
