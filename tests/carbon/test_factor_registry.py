@@ -16,6 +16,7 @@ import pytest
 
 from chisan.carbon.factors import (
     CALIBRES,
+    area_factor_set,
     area_factors,
     factor_registry,
     factor_set,
@@ -86,7 +87,7 @@ def test_every_entry_has_a_source_and_a_known_calibre():
 def test_fy2013_set_is_the_sweeps_set_for_all_ten_areas():
     assert set(area_factors(2013, "basic")) == set(AREAS)
     assert factor_set("fy2013") == GRID_EMISSION_FACTORS["fy2013"]
-    with pytest.raises(ScenarioError, match="allowed: \\['fy2013'\\]"):
+    with pytest.raises(ScenarioError, match="allowed: \\['fy2013', 'fy2016', 'latest', 'latest-adjusted'\\]"):
         factor_set("fy2099")
 
 
@@ -121,3 +122,19 @@ def test_old_scenarios_with_a_number_still_work():
     sc = _example(emission_factor_kg_per_kwh=0.4535)
     assert sc.grid.emission_factor is None and sc.grid.emission_factor_kg_per_kwh == 0.4535
     assert factor_source_text(sc.grid) == "constant"
+
+
+def test_every_named_set_covers_all_ten_areas_and_latest_takes_each_areas_newest_year():
+    for name in ("fy2013", "fy2016", "latest", "latest-adjusted"):
+        assert set(factor_set(name)) == set(AREAS), name
+    latest = area_factor_set("latest")
+    # newest basic factors read (grid_factors.csv): Shikoku FY2024 0.457, Kyushu FY2022 0.399, Hokkaido FY2020 0.565
+    assert latest["shikoku"].name == "JP-shikoku:2024:basic" and latest["shikoku"].kg_co2_per_kwh == 0.457
+    assert latest["kyushu"].name == "JP-kyushu:2022:basic" and latest["kyushu"].kg_co2_per_kwh == 0.399
+    assert latest["hokkaido"].name == "JP-hokkaido:2020:basic" and latest["hokkaido"].kg_co2_per_kwh == 0.565
+    for area, f in latest.items():  # no area has a newer basic factor in the registry than the one chosen
+        newer = [g for g in factor_registry() if g.jurisdiction == f"JP-{area}" and g.calibre == "basic"]
+        assert f.year == max(g.year for g in newer)
+    assert area_factor_set("latest-adjusted")["hokuriku"].name == "JP-hokuriku:2023:adjusted"
+    # the FY2016 adjusted list agrees with Kansai's own FY2016 press release (0.493) — the reason for its calibre
+    assert factor_set("fy2016")["kansai"] == 0.493

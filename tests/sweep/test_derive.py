@@ -80,9 +80,10 @@ def test_template_population_gives_the_template(template):
     assert sc.technologies.pv.max_kw == pytest.approx(200.0)
     # the default weather: the town's own Japanese climate (bundled figures when no data folder is given)
     assert sc.weather.source == "japan" and sc.weather.path is None
-    # Ibaraki is in TEPCO's area, the template's own: price index 1, FY2013 TEPCO factor 0.530 kg/kWh
-    assert sc.grid.import_price_per_kwh == pytest.approx(28.0)
-    assert sc.grid.emission_factor_kg_per_kwh == 0.530
+    # Ibaraki is in TEPCO's area: the latest TEPCO basic factor of the registry (FY2015, 0.500 kg/kWh) and, with
+    # 30 chargers × 6 kW = 180 kW ≥ 50 kW, TEPCO's high-voltage tariff (the defaults: latest + tariff)
+    assert sc.grid.emission_factor == "JP-tepco:2015:basic" and sc.grid.emission_factor_kg_per_kwh == 0.500
+    assert sc.grid.tariff.name == "tepco_high_voltage_business_2025" and sc.grid.import_tou == []
     # screened behind one meter (the template does not set grid.topology); a template that does keeps it
     assert sc.grid.topology == "single_meter" and template.grid.topology == "per_site"
     metered = scenario_from_dict(
@@ -135,13 +136,14 @@ def test_prefecture_to_area(prefecture, area):
 
 
 def test_area_sets_factor_and_price(template):
-    sc = derive_scenario(template, "473022", _row(prefecture="Okinawa", pref_code="47", latitude_deg=26.7))
+    old = DeriveOptions(grid_factors="fy2013", prices="area")  # the index rules (the default is latest + tariff)
+    sc = derive_scenario(template, "473022", _row(prefecture="Okinawa", pref_code="47", latitude_deg=26.7), old)
     # Okinawa: FY2013 factor 0.858 kg/kWh; price index 28.49 / 26.48 (TEPCO, the template's area) = 1.07591
     assert sc.grid.emission_factor_kg_per_kwh == 0.858
     assert sc.grid.import_price_per_kwh == pytest.approx(28.0 * 28.49 / 26.48)
     assert [b.price_per_kwh for b in sc.grid.import_tou] == pytest.approx([21.0 * 28.49 / 26.48] * 2)
     assert sc.grid.export_price_per_kwh == template.grid.export_price_per_kwh
-    facts = derivation_facts(template, sc, DeriveOptions())
+    facts = derivation_facts(template, sc, old)
     assert facts["area"] == "okinawa" and facts["import_price_index"] == pytest.approx(28.49 / 26.48)
     kept = derive_scenario(
         template, "473022", _row(prefecture="Okinawa"), DeriveOptions(grid_factors="template", prices="template")
@@ -149,7 +151,10 @@ def test_area_sets_factor_and_price(template):
     assert kept.grid.emission_factor_kg_per_kwh == template.grid.emission_factor_kg_per_kwh
     assert kept.grid.import_price_per_kwh == 28.0
     override = derive_scenario(
-        template, "222054", _row(prefecture="Shizuoka"), DeriveOptions(area_by_code={"222054": "tepco"})
+        template,
+        "222054",
+        _row(prefecture="Shizuoka"),
+        DeriveOptions(grid_factors="fy2013", area_by_code={"222054": "tepco"}),
     )
     assert override.grid.emission_factor_kg_per_kwh == 0.530  # eastern Shizuoka, served by TEPCO
 

@@ -150,7 +150,8 @@ def test_summary_states_how_each_town_was_derived(results, tmp_path, shared_data
 def test_derivation_facts_say_where_the_climate_comes_from(template, municipalities):
     code = "012092"  # Yūbari, Hokkaido: climate region 2 (Iwamizawa, 30 km away)
     row = municipalities.loc[code].to_dict()
-    own = derivation_facts(template, derive_scenario(template, code, row), DeriveOptions())
+    old = DeriveOptions(grid_factors="fy2013", prices="area")  # the default is latest + tariff (test_area_prices)
+    own = derivation_facts(template, derive_scenario(template, code, row, old), old)
     assert "region 2 (Iwamizawa)" in own["weather_source"]
     assert own["grid_factor_source"] == "fy2013 basic factor of the hokkaido area: 0.678 kg CO2/kWh"
     # 28.0 JPY/kWh × 30.26 / 26.48 (Hokkaido's price index over TEPCO's) = 32.00 JPY/kWh

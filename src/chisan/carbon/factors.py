@@ -36,8 +36,19 @@ from chisan.units import G_PER_KG
 CALIBRES: tuple[str, ...] = ("location", "basic", "adjusted", "market", "carbon_market", "green")
 """Kinds of factor in the registry (see the module docstring)."""
 
-FACTOR_SETS: dict[str, tuple[int, str]] = {"fy2013": (2013, "basic")}
-"""Named sets of the ten Japanese areas' factors → (fiscal year, calibre); ``fy2013`` is the sweep's set."""
+FACTOR_SETS: dict[str, tuple[int, str]] = {"fy2013": (2013, "basic"), "fy2016": (2016, "adjusted")}
+"""Named sets of the ten Japanese areas' factors → (fiscal year, calibre), each complete for all ten areas.
+
+``fy2013``: the official FY2013 list (basic). ``fy2016``: a secondary copy of the FY2016 list (adjusted, see the
+rows' notes). ``latest`` and ``latest-adjusted`` (:data:`LATEST_SETS`, not a fixed year): each area's most recent
+basic (adjusted) factor in the registry, whatever its year (:func:`latest_area_factors`); ``latest`` is the
+sweep's default."""
+
+LATEST_SET = "latest"
+"""Name of the set of each area's most recent basic factor (:func:`latest_area_factors`)."""
+
+LATEST_SETS: dict[str, str] = {LATEST_SET: "basic", "latest-adjusted": "adjusted"}
+"""Sets of each area's most recent factor of a calibre, whatever its year → calibre."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +168,23 @@ def area_factors(year: int, calibre: str = "basic") -> dict[str, GridFactor]:
     }
 
 
-def factor_set(name: str) -> dict[str, float]:
-    """A named set of :data:`FACTOR_SETS` as area → factor [kg CO2/kWh] (``fy2013``: all ten areas).
+def latest_area_factors(calibre: str = "basic") -> dict[str, GridFactor]:
+    """Each Japanese area's most recent factor of one calibre in the registry, by area short name.
+
+    The years differ between areas (e.g. Shikoku FY2024, Kyushu FY2022, Kansai FY2017, Tohoku FY2013 for the basic
+    factor): every factor names its year, so a report can say which one a town used.
+    """
+    latest: dict[str, GridFactor] = {}
+    for f in factor_registry():
+        if f.jurisdiction.startswith("JP-") and f.calibre == calibre:
+            area = f.jurisdiction.removeprefix("JP-")
+            if area not in latest or f.year > latest[area].year:
+                latest[area] = f
+    return latest
+
+
+def area_factor_set(name: str) -> dict[str, GridFactor]:
+    """A named set (:data:`FACTOR_SETS` or ``latest``) as area → registry factor.
 
     Raises
     ------
@@ -166,10 +192,24 @@ def factor_set(name: str) -> dict[str, float]:
         An unknown set name, listing the allowed ones.
     """
     key = str(name).strip().lower()
+    if key in LATEST_SETS:
+        return latest_area_factors(LATEST_SETS[key])
     if key not in FACTOR_SETS:
-        raise ScenarioError(f"unknown grid emission factor set {name!r}; allowed: {sorted(FACTOR_SETS)}")
+        allowed = sorted([*FACTOR_SETS, *LATEST_SETS])
+        raise ScenarioError(f"unknown grid emission factor set {name!r}; allowed: {allowed}")
     year, calibre = FACTOR_SETS[key]
-    return {area: f.kg_co2_per_kwh for area, f in area_factors(year, calibre).items()}
+    return area_factors(year, calibre)
+
+
+def factor_set(name: str) -> dict[str, float]:
+    """A named set (:func:`area_factor_set`) as area → factor [kg CO2/kWh] (every set covers all ten areas).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown set name, listing the allowed ones.
+    """
+    return {area: f.kg_co2_per_kwh for area, f in area_factor_set(name).items()}
 
 
 ELECTRICITYMAPS_TIME_COLUMN = "Datetime (UTC)"

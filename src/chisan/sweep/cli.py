@@ -110,11 +110,21 @@ def sweep(
         ),
     ] = None,
     grid_factors: Annotated[
-        str, typer.Option("--grid-factors", help="Grid emission factors by area: fy2013, or template.")
-    ] = "fy2013",
+        str,
+        typer.Option(
+            "--grid-factors",
+            help="Grid emission factors by area: latest (each area's most recent basic factor of the registry), "
+            "latest-adjusted, fy2016 (adjusted), fy2013 (basic), or template.",
+        ),
+    ] = "latest",
     prices: Annotated[
-        str, typer.Option("--prices", help="Import prices: area (scaled by area), or template.")
-    ] = "area",
+        str,
+        typer.Option(
+            "--prices",
+            help="Import prices: tariff (the area's low-voltage tariff below 50 kW of installed charging, else its "
+            "high-voltage one), area (the template's × an area index), or template.",
+        ),
+    ] = "tariff",
     code: Annotated[list[str] | None, typer.Option("--code", help="Only this municipality code (repeatable).")] = None,
     prefecture: Annotated[
         list[str] | None, typer.Option("--prefecture", help="Only this prefecture (repeatable; name or JIS code).")

@@ -34,8 +34,16 @@ Region → grid emission factor and prices
     Prefecture → the service area of its former general electricity utility (:data:`PREFECTURE_AREAS`);
     border municipalities served by a neighbouring utility (eastern Shizuoka by TEPCO, Reinan in Fukui by
     Kansai, …) take their prefecture's area unless ``area_by_code`` says otherwise. Grid factor = the area's
-    factor of :data:`GRID_EMISSION_FACTORS` (the hourly factor file of the template, if any, is dropped: it
-    describes one area). Import prices (flat and time-of-use bands) = the template's × the area's price index
+    factor of :data:`GRID_EMISSION_FACTORS` (``fy2013``), or of a registry set
+    (:func:`chisan.carbon.factors.area_factor_set`: ``fy2016``, ``latest`` = each area's most recent basic
+    factor, whose name the scenario then carries in ``grid.emission_factor``); the hourly factor file of the
+    template, if any, is dropped: it describes one area. Prices, ``prices="tariff"``: the area's bundled
+    business tariff (:func:`chisan.tariffs.areas.area_tariff`) — low voltage (低圧電力, contract fixed at the
+    town's installed charging power, rounded up) when that power (Σ chargers × charger kW, capped by the
+    grid connection limit) is below 50 kW, else high voltage (業務用電力, basic charge on the year's peak
+    demand); the template's flat and time-of-use prices are replaced, export is the tariff's. A template that
+    brings its own ``[grid.tariff]`` keeps it (as a template that sets its meters keeps them).
+    ``prices="area"``: import prices (flat and time-of-use bands) = the template's × the area's price index
     (:data:`AREA_PRICE_INDEX`) relative to the template's own area; export price unchanged (a national
     post-FIT sale price).
 
@@ -299,11 +307,38 @@ def grid_area(prefecture: str | int) -> str:
 
 
 def grid_emission_factors(name: str) -> dict[str, float]:
-    """A named set of grid emission factors by area [kg CO2/kWh] (:data:`GRID_EMISSION_FACTORS`)."""
+    """A named set of grid emission factors by area [kg CO2/kWh] (:data:`GRID_EMISSION_FACTORS`, or a set of the
+    factor registry, :func:`chisan.carbon.factors.area_factor_set`)."""
     key = str(name).strip().lower()
-    if key not in GRID_EMISSION_FACTORS:
-        raise ScenarioError(f"unknown grid emission factor set {name!r}; allowed: {sorted(GRID_EMISSION_FACTORS)}")
-    return GRID_EMISSION_FACTORS[key]
+    if key in GRID_EMISSION_FACTORS:
+        return GRID_EMISSION_FACTORS[key]
+    from chisan.carbon.factors import area_factor_set
+
+    return {area: f.kg_co2_per_kwh for area, f in area_factor_set(key).items()}
+
+
+def registry_factor(name: str, area: str):
+    """The registry factor (:class:`chisan.carbon.factors.GridFactor`) of ``area`` in a registry set, or None for
+    :data:`GRID_EMISSION_FACTORS`' own sets."""
+    key = str(name).strip().lower()
+    if key in GRID_EMISSION_FACTORS:
+        return None
+    from chisan.carbon.factors import area_factor_set
+
+    return area_factor_set(key)[area]
+
+
+def charging_power_kw(scenario: Scenario) -> float | None:
+    """Installed charging power of a town [kW]: Σ stations' chargers × charger kW (chargers default to one per
+    vehicle), capped by ``grid.connection_limit_kw``; None when a station leaves its fleet open."""
+    total = 0.0
+    for st in scenario.stations:
+        n = st.chargers if st.chargers is not None else st.vehicles
+        if n is None:
+            return None
+        total += n * st.charger_kw
+    limit = scenario.grid.connection_limit_kw
+    return min(total, limit) if limit is not None else total
 
 
 @dataclass(frozen=True)
@@ -320,9 +355,11 @@ class DeriveOptions:
         ``weather="japan"``: data folder with the regional hourly years; default ``$CHISAN_DATA``, else the
         bundled monthly figures.
     grid_factors : str
-        A set of :data:`GRID_EMISSION_FACTORS`, or ``"template"`` to keep the template's grid factor everywhere.
-    prices : {"area", "template"}
-        Scale the template's import prices by the area price index, or keep them everywhere.
+        A set of :data:`GRID_EMISSION_FACTORS` (``fy2013``) or of the factor registry (``fy2016``, ``latest``), or
+        ``"template"`` to keep the template's grid factor everywhere (default ``latest``).
+    prices : {"area", "tariff", "template"}
+        Scale the template's import prices by the area price index, give each town its area's low- or
+        high-voltage tariff (module docstring; the default), or keep them everywhere.
     template_area : str, optional
         The area whose prices the template's tariff is; default the area of the template's prefecture, else
         ``"tepco"`` (the bundled example lies in Ibaraki).
@@ -332,8 +369,8 @@ class DeriveOptions:
 
     weather: Literal["municipality", "template", "japan"] = "japan"
     data_dir: str | None = None
-    grid_factors: str = "fy2013"
-    prices: Literal["area", "template"] = "area"
+    grid_factors: str = "latest"
+    prices: Literal["area", "tariff", "template"] = "tariff"
     template_area: str | None = None
     area_by_code: Mapping[str, str] = field(default_factory=dict)
 
@@ -349,8 +386,13 @@ class DeriveOptions:
             from chisan.resources.japan_climate import regional_climates, resolve_data_dir
 
             regional_climates(resolve_data_dir(self.data_dir))  # a bad folder fails once, before any municipality
-        if self.prices not in ("area", "template"):
-            raise ScenarioError(f"prices = {self.prices!r}; allowed: area, template")
+        if self.prices not in ("area", "tariff", "template"):
+            raise ScenarioError(f"prices = {self.prices!r}; allowed: area, tariff, template")
+        if self.prices == "tariff" and template.finance.currency != "JPY":
+            raise ScenarioError(
+                f"prices = 'tariff' gives Japanese tariffs in JPY, but the template's finance.currency = "
+                f"{template.finance.currency!r}; use prices = 'template'"
+            )
         if self.grid_factors != "template":
             grid_emission_factors(self.grid_factors)
         if self.weather == "municipality" and template.weather.source != "synthetic":
@@ -379,6 +421,27 @@ class DeriveOptions:
         if template.municipality.prefecture:
             return grid_area(template.municipality.prefecture)
         return "tepco"
+
+
+def price_rule(template: Scenario, options: DeriveOptions) -> str:
+    """How a town's prices are derived: ``"tariff"`` (the area tariff), ``"area"`` (the template's × the area price
+    index), ``"template"`` (unchanged) or ``"template-tariff"`` (the template's own ``[grid.tariff]``, kept).
+
+    ``prices="tariff"`` gives the area tariff only behind one meter (the sweep's screening default): the reduced
+    plan bills a basic charge on one meter (:func:`chisan.sweep.lp.solve_aggregate`), so a template that keeps a
+    meter per base gets the price-index rule instead, and its rows say so.
+    """
+    if options.prices == "template":
+        return "template"
+    if template.grid.tariff is not None:
+        return "template-tariff"
+    if options.prices == "area":
+        return "area"
+    explicit = "topology" in template.grid.model_fields_set or template.sites or template.grid.links
+    one_meter = not explicit or (
+        template.grid.topology == "single_meter" and not template.sites and not template.grid.links
+    )
+    return "tariff" if one_meter else "area"
 
 
 def template_members(template: Scenario) -> int:
@@ -475,13 +538,23 @@ def derive_scenario(
             data["policy"][key] *= f
 
     if options.grid_factors != "template":
+        registered = registry_factor(options.grid_factors, area)
         data["grid"]["emission_factor_kg_per_kwh"] = grid_emission_factors(options.grid_factors)[area]
+        data["grid"]["emission_factor"] = registered.name if registered is not None else None
         data["grid"]["emission_factor_path"] = None
-    if options.prices == "area":
+    rule = price_rule(template, options)
+    if rule == "area":
         index = AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)]
         data["grid"]["import_price_per_kwh"] *= index
         for band in data["grid"]["import_tou"]:
             band["price_per_kwh"] *= index
+    if rule == "tariff":  # the area's low- or high-voltage tariff (module docstring, "Region")
+        from chisan.tariffs.areas import LOW_VOLTAGE_LIMIT_KW, area_tariff
+
+        power = charging_power_kw(scenario_from_dict(data, source=f"{where} (fleet)", base_dir=template.base_dir))
+        tariff = area_tariff(area, power if power is not None else LOW_VOLTAGE_LIMIT_KW)
+        data["grid"]["tariff"] = tariff.model_dump(mode="python")
+        data["grid"]["import_tou"] = []
     explicit = "topology" in template.grid.model_fields_set or template.sites or template.grid.links
     if not explicit:  # screening: the town behind one meter (module docstring, "Meters")
         data["grid"]["topology"] = "single_meter"
@@ -536,9 +609,8 @@ def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOpti
         )
     else:
         weather_source = f"the template's weather unchanged ({template.weather.source})"
-    index = (
-        AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if options.prices == "area" else 1.0
-    )
+    rule = price_rule(template, options)
+    index = AREA_PRICE_INDEX[area] / AREA_PRICE_INDEX[options.reference_area(template)] if rule == "area" else 1.0
     return {
         "weather_source": weather_source,
         "area": area,
@@ -547,7 +619,8 @@ def derivation_facts(template: Scenario, scenario: Scenario, options: DeriveOpti
         "grid_emission_factor_kg_per_kwh": float(scenario.grid.emission_factor_kg_per_kwh),
         "grid_factor_source": _factor_source(scenario, options, area),
         "import_price_index": index,
-        "tariff_source": _tariff_source(scenario, options, area, index),
+        "tariff_source": _tariff_source(scenario, options, area, index, rule=rule),
+        **_tariff_facts(scenario, options),
     }
 
 
@@ -558,19 +631,63 @@ def _factor_source(scenario: Scenario, options: DeriveOptions, area: str) -> str
         if scenario.grid.emission_factor_path is not None:
             return f"the template's hourly factor file {scenario.grid.emission_factor_path}"
         return f"the template's factor {factor:.3f} kg CO2/kWh"
+    registered = registry_factor(options.grid_factors, area)
+    if registered is not None:
+        return f"{options.grid_factors} factor of the {area} area: {registered.source}"
     return f"{options.grid_factors} basic factor of the {area} area: {factor:.3f} kg CO2/kWh"
 
 
-def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float) -> str:
-    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it)."""
+def _tariff_facts(scenario: Scenario, options: DeriveOptions) -> dict[str, Any]:
+    """Tariff name, voltage, provenance and contract of a derived scenario (empty without a tariff)."""
+    tariff = scenario.grid.tariff
+    if tariff is None:
+        return {}
+    if isinstance(tariff, str):
+        from chisan.tariffs.library import load_tariff
+
+        tariff = load_tariff(tariff)
+    return {
+        "tariff": tariff.name,
+        "tariff_voltage": tariff.voltage,
+        "tariff_provenance": tariff.provenance,
+        "charging_power_kw": charging_power_kw(scenario),
+    }
+
+
+def _tariff_source(scenario: Scenario, options: DeriveOptions, area: str, index: float, *, rule: str) -> str:
+    """The import price of a derived scenario, in words (what :func:`derive_scenario` did to it under ``rule``,
+    :func:`price_rule`)."""
     grid = scenario.grid
+    if rule == "tariff" and grid.tariff is not None and not isinstance(grid.tariff, str):
+        t = grid.tariff
+        power = charging_power_kw(scenario)
+        shown = "open fleet" if power is None else f"{power:.0f} kW"
+        contract = (
+            f"contract fixed at {t.contract.contract_kw:.0f} kW"
+            if t.contract.kind == "fixed"
+            else "basic charge on the year's peak 30-minute demand"
+        )
+        return (
+            f"{area} area {t.voltage}-voltage tariff {t.name} ({t.provenance}; installed charging {shown} "
+            f"{'<' if t.voltage == 'low' else '≥'} 50 kW; {contract}; basic {t.basic_charge_jpy_per_kw_month:,.2f} "
+            f"JPY/kW/month; source {t.source})"
+        )
+    if grid.tariff is not None and options.prices == "tariff":
+        name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
+        return f"the template's tariff {name}, kept (a template's [grid.tariff] is not replaced by the {area} tariff)"
+    fallback = (
+        "; the template keeps a meter per base, and the reduced plan bills a basic charge behind one meter only, "
+        "so the area price index stands in for the area tariff"
+        if options.prices == "tariff" and rule == "area"
+        else ""
+    )
     if grid.tariff is not None:
         name = grid.tariff if isinstance(grid.tariff, str) else grid.tariff.name
         return (
             f"the template's tariff {name}, unchanged (the area price index {index:.3f} of {area} is not applied "
             "to a [grid.tariff])"
         )
-    scaled = "" if options.prices != "area" else f" (template × {area} price index {index:.3f})"
+    scaled = "" if rule != "area" else f" (template × {area} price index {index:.3f}{fallback})"
     bands = ", ".join(f"{b.start_hour:02d}–{b.end_hour:02d} h {b.price_per_kwh:.2f}" for b in grid.import_tou)
     tou = f"; time-of-use {bands}" if bands else ""
     unit = f"{scenario.finance.currency}/kWh"

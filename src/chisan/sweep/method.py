@@ -21,15 +21,26 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Emission factor (--grid-factors)",
-        "fy2013: the FY2013 basic factor (Ministry of the Environment) of the service area of the town's former "
-        "general electricity utility (prefecture → area; a border town can be moved with area_by_code). "
-        "template: the template's factor everywhere.",
+        "latest (default): the most recent basic factor in chisan's registry of the service area of the town's "
+        "former general electricity utility (prefecture → area; a border town can be moved with area_by_code) — "
+        "the year differs by area (FY2013 to FY2024) and every row names it with its source; latest-adjusted: the "
+        "same for the adjusted factor. fy2016: the FY2016 "
+        "adjusted factors (a secondary copy of the official list); fy2013: the FY2013 basic factors (Ministry of "
+        "the Environment). template: the template's factor everywhere.",
     ),
     (
         "Tariff (--prices)",
+        "tariff (default): the area's business tariff of chisan's library — low voltage (低圧電力, contract fixed "
+        "at the town's installed charging power) below 50 kW of chargers × charger kW, else high voltage "
+        "(業務用電力, basic charge on the year's peak demand); each tariff says whether its prices are sourced, "
+        "dated or illustrative (10 of the 20 were read in a source: 4 sourced, 6 dated; 10 are illustrative); a "
+        "template with its own [grid.tariff] keeps it, and one that keeps a meter per base gets the area price "
+        "index instead (the reduced plan bills a basic charge behind one meter only). "
         "area: the template's flat and time-of-use import prices × the area's residential price index relative "
         "to the template's area (a [grid.tariff] of the template is kept unchanged: the index is not applied to "
-        "it); template: unchanged. The export price is the template's everywhere.",
+        "it); template: unchanged. With area and template the export price is the template's everywhere; with "
+        "tariff it is the tariff's (TEPCO EP's 8.50 JPY/kWh surplus purchase in every area, illustrative outside "
+        "Kanto).",
     ),
     (
         "Meters",

@@ -148,6 +148,11 @@ class Tariff(_Part):
     source: str = Field(default="", description="Page the unit prices come from.")
     accessed: dt.date | None = None
     notes: str = Field(default="", description="Approximations and what is left out.")
+    provenance: Literal["sourced", "dated", "illustrative"] = Field(
+        default="sourced",
+        description="'sourced': unit prices read on the supplier's page; 'dated': read in a source, but older or "
+        "second-hand (the notes say which); 'illustrative': not read anywhere, derived as the notes say.",
+    )
     seasons: list[Season] = Field(default_factory=list)
     tiers: list[EnergyTier] = Field(
         default_factory=list,
