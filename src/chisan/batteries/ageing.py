@@ -332,7 +332,9 @@ class FadeState:
         return cls(np.zeros(n_packs), np.zeros(n_packs), np.zeros(n_packs))
 
     def relative_capacity(self, model: AgeingModel, fade_scale: float = 1.0) -> np.ndarray:
-        """Relative capacity [fraction]: ``1 - s (q_cal + q_cyc)``, limited by LAM where the model has it (Smith et al. 2017, see :mod:`chisan.batteries.cell_models`).
+        """Relative capacity [fraction]: ``1 - s (q_cal + q_cyc)``, limited by LAM where the model has it.
+
+        (The LAM limit is Smith et al. 2017's, see :mod:`chisan.batteries.cell_models`.)
 
         ``fade_scale`` ``s`` gives the capacity of packs aged with the calendar and cycling rates × ``s`` under
         the same stress (exact: the power-law updates are homogeneous in the rate); 1 = this state.
