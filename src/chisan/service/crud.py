@@ -99,14 +99,24 @@ def get_municipality_by_slug(session: Session, *, slug: str) -> models.Municipal
     return obj
 
 
-def _new_key(session: Session, *, municipality_id: int, name: str) -> tuple[models.ApiKey, str]:
+def api_key_row(*, municipality_id: int, name: str, **columns) -> tuple[models.ApiKey, str]:
+    """A new (unsaved) API key of the town and its secret; only the secret's hash and prefix are stored.
+
+    ``columns`` are further :class:`~chisan.service.models.ApiKey` columns (scopes, expiry).
+    """
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     key = models.ApiKey(
         municipality_id=municipality_id,
         name=name,
         prefix=secret[: len(API_KEY_PREFIX) + 6],
         key_hash=hash_api_key(secret),
+        **columns,
     )
+    return key, secret
+
+
+def _new_key(session: Session, *, municipality_id: int, name: str) -> tuple[models.ApiKey, str]:
+    key, secret = api_key_row(municipality_id=municipality_id, name=name)
     session.add(key)
     session.flush()
     return key, secret
