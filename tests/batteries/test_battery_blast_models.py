@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from blast_profiles import fine_rows, replayed_capacity
 
 from chisan.batteries.ageing import AGEING_MODELS, ageing_model, capacity_fade, simulate_capacity, step_stress
 from chisan.roadmap.schema import roadmap_from_dict
@@ -34,7 +34,6 @@ CYCLE = {
 }
 LEAF_CYCLE = (7.58e-5, 1.08)  # q_cyc = qcyc_A EFC^qcyc_p, no stress dependence
 
-FINE = Path("battery_reference") / "blast_lite_1.1_fine_profiles.csv"
 BLAST_NAMES = {"Nmc811_GrSi_LGMJ1_4Ah_Battery": "nmc811_lgmj1", "Nca_Gr_Panasonic3Ah_Battery": "nca_panasonic"}
 
 
@@ -116,46 +115,18 @@ def test_nissan_leaf_second_life_cycle_fade_is_throughput_only() -> None:
     assert AGEING_MODELS["lmo_nissan_leaf"].chemistry == "LMO"
 
 
-def _fine_rows() -> list[pd.Series]:
-    from conftest import _shared_data_dir
-
-    folder = _shared_data_dir()
-    if folder is None:  # the shared_data fixture fails the tests loudly in that case
-        return [pd.Series({"model": "missing"})]
-    frame = pd.read_csv(folder / FINE)
-    return [row for _, row in frame.iterrows() if row["model"] in BLAST_NAMES]
-
-
-def _day(soc_max: float, depth: float, c_rate: float, dt_hours: float) -> np.ndarray:
-    """The README's day: discharge by ``depth`` at ``c_rate``, charge back at the same rate, rest at ``soc_max``."""
-    hours = np.arange(round(24 / dt_hours)) * dt_hours
-    ramp = depth / c_rate if depth > 0 else 0.0
-    soc = np.full(hours.size, soc_max)
-    down = hours <= ramp
-    up = (hours > ramp) & (hours <= 2 * ramp)
-    soc[down] = soc_max - c_rate * hours[down]
-    soc[up] = soc_max - depth + c_rate * (hours[up] - ramp)
-    return soc
-
-
 @pytest.mark.shared_data
 @pytest.mark.parametrize(
     "row",
-    _fine_rows(),
+    fine_rows(BLAST_NAMES),
     ids=lambda r: f"{r.get('model')}-{r.get('case')}-{r.get('temperature_c')}C-soc{r.get('soc_max')}",
 )
 def test_reproduces_blast_lite_fine_profiles(row: pd.Series, shared_data: Path) -> None:
     # BLAST-Lite 1.1.1's own output for the LG MJ1 and Panasonic NCA cells (../shared/data/battery_reference/README.md),
     # one day repeated for 8 years. Measured: within 2.3e-4 relative capacity in all 30 values; bound 0.001.
-    model = BLAST_NAMES[row["model"]]
-    dt_hours = float(row["profile_step_minutes"]) / 60.0
-    depth = float(row["depth_of_discharge"])
-    soc = _day(float(row["soc_max"]), depth, float(row["c_rate"]) if depth > 0 else 1.0, dt_hours)
-    stress, _ = step_stress(pd.Series(soc), float(row["temperature_c"]), model, dt_hours=dt_hours, step="1D")
-    year = pd.DataFrame({name: np.tile(value[0], 365 * 8) for name, value in stress.items()})
-    capacity = capacity_fade(year, model)["relative_capacity"].to_numpy()
-    for years, column in ((1, "q_1y"), (3, "q_3y"), (8, "q_8y")):
-        assert capacity[365 * years - 1] == pytest.approx(row[column], abs=0.001), column
+    capacity = replayed_capacity(row, BLAST_NAMES[row["model"]], step="1D")
+    for value, column in zip(capacity, ("q_1y", "q_3y", "q_8y"), strict=True):
+        assert value == pytest.approx(row[column], abs=0.001), column
 
 
 @pytest.mark.parametrize("name", ["nmc811_lgmj1", "NCA_Panasonic", "lmo_nissan_leaf"])

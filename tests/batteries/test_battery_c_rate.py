@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from blast_profiles import fine_rows, readme_day, replayed_capacity
 
-from chisan.batteries.ageing import capacity_fade, step_stress
 from chisan.batteries.cycles import C_RATE_DEFINITIONS, stress_factors
 from chisan.exceptions import ScenarioError
 
-FINE = Path("battery_reference") / "blast_lite_1.1_fine_profiles.csv"
 BLAST_NAMES = {
     "Nmc622_Gr_DENSO50Ah_Battery": "nmc622_denso",
     "Nmc111_Gr_Kokam75Ah_Battery": "nmc111_kokam",
@@ -22,22 +21,10 @@ BLAST_NAMES = {
 }
 
 
-def _day(soc_max: float, depth: float, c_rate: float, dt_hours: float) -> np.ndarray:
-    """The README's day: discharge by ``depth`` at ``c_rate``, charge back at the same rate, rest at ``soc_max``."""
-    hours = np.arange(round(24 / dt_hours)) * dt_hours
-    ramp = depth / c_rate if depth > 0 else 0.0
-    soc = np.full(hours.size, soc_max)
-    down = hours <= ramp
-    up = (hours > ramp) & (hours <= 2 * ramp)
-    soc[down] = soc_max - c_rate * hours[down]
-    soc[up] = soc_max - depth + c_rate * (hours[up] - ramp)
-    return soc
-
-
 def test_both_definitions_by_hand() -> None:
     # 0.5 SOC down at 0.5 C (1 h), back up at 0.5 C (1 h), 22 h rest, sampled every 6 min: throughput 1.0 SOC.
     # While cycling: 1.0 / 2 h = 0.5 /h. Time average: 1.0 / 24 h = 0.041667 /h.
-    soc = pd.Series(np.tile(_day(0.8, 0.5, 0.5, 0.1), 2))
+    soc = pd.Series(np.tile(readme_day(0.8, 0.5, 0.5, 0.1), 2))
     cycling = stress_factors(soc, 25.0, dt_hours=0.1)
     average = stress_factors(soc, 25.0, dt_hours=0.1, c_rate_definition="time_average")
     assert cycling["c_rate"].to_numpy() == pytest.approx([0.5, 0.5], rel=1e-9)
@@ -53,38 +40,19 @@ def test_both_definitions_by_hand() -> None:
 
 
 def test_unknown_definition_is_one_clear_message() -> None:
-    soc = pd.Series(_day(0.8, 0.5, 0.5, 0.1))
+    soc = pd.Series(readme_day(0.8, 0.5, 0.5, 0.1))
     with pytest.raises(ScenarioError, match=r"c_rate_definition = 'daily'.*allowed: 'while_cycling', 'time_average'"):
         stress_factors(soc, 25.0, dt_hours=0.1, c_rate_definition="daily")
 
 
-def _fine_rows() -> list[pd.Series]:
-    from conftest import _shared_data_dir
-
-    folder = _shared_data_dir()
-    if folder is None:  # the shared_data fixture fails the tests loudly in that case
-        return [pd.Series({"model": "missing"})]
-    frame = pd.read_csv(folder / FINE)
-    return [row for _, row in frame.iterrows() if row["model"] in BLAST_NAMES]
-
-
 def _capacity(row: pd.Series, definition: str) -> np.ndarray:
-    model = BLAST_NAMES[row["model"]]
-    dt_hours = float(row["profile_step_minutes"]) / 60.0
-    depth = float(row["depth_of_discharge"])
-    soc = _day(float(row["soc_max"]), depth, float(row["c_rate"]) if depth > 0 else 1.0, dt_hours)
-    stress, _ = step_stress(
-        pd.Series(soc), float(row["temperature_c"]), model, dt_hours=dt_hours, c_rate_definition=definition
-    )
-    years = pd.DataFrame({name: np.tile(value[0], 365 * 8) for name, value in stress.items()})
-    capacity = capacity_fade(years, model)["relative_capacity"].to_numpy()
-    return np.array([capacity[365 * y - 1] for y in (1, 3, 8)])
+    return replayed_capacity(row, BLAST_NAMES[row["model"]], c_rate_definition=definition)
 
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize(
     "row",
-    _fine_rows(),
+    fine_rows(BLAST_NAMES),
     ids=lambda r: f"{r.get('model')}-{r.get('case')}-{r.get('temperature_c')}C-dod{r.get('depth_of_discharge')}",
 )
 def test_time_average_reproduces_blast_lite_on_fine_profiles(row: pd.Series, shared_data: Path) -> None:
@@ -130,7 +98,7 @@ def test_the_roadmap_passes_the_definition_on() -> None:
     from chisan.roadmap.health import PlanOperation, year_stress
 
     index = pd.date_range("2025-01-01", periods=24 * 10 * 10, freq="6min")
-    soc = pd.DataFrame({"car": np.tile(_day(0.8, 0.5, 0.5, 0.1), 10)}, index=index)
+    soc = pd.DataFrame({"car": np.tile(readme_day(0.8, 0.5, 0.5, 0.1), 10)}, index=index)
     operation = PlanOperation(
         vehicle_soc=soc, storage_soc=None, storage_kwh=0.0, temp_c=pd.Series(25.0, index=index), dt_hours=0.1
     )

@@ -145,8 +145,8 @@ def test_depot_cost_per_km_and_diesel_comparison(depot_run):
     assert site["pv_kw"] == 0.0 and site["storage_kwh"] == 0.0
     bill = site["import_kwh_per_year"] * 30.0 + site["contract_kw"] * 1500.0 * 12
     assert row["electricity_jpy_per_year"] == pytest.approx(bill, rel=1e-6)
-    # diesel: 30 l/100 km (rigid_26t) at the cited default ¥124.3/l
-    assert row["diesel_fuel_jpy_per_year"] == pytest.approx(km * 30.0 / 100.0 * 124.3, rel=1e-9)
+    # diesel: 30 l/100 km (rigid_26t) at the cited default ¥146.0/l (ANRE survey of 2025-12-15)
+    assert row["diesel_fuel_jpy_per_year"] == pytest.approx(km * 30.0 / 100.0 * 146.0, rel=1e-9)
     assert row["bev_jpy_per_km"] == pytest.approx(row["bev_total_jpy_per_year"] / km, rel=1e-12)
     assert row["saving_jpy_per_year"] == pytest.approx(
         row["diesel_total_jpy_per_year"] - row["bev_total_jpy_per_year"], rel=1e-12
@@ -187,7 +187,7 @@ def test_report_has_one_depot_section_with_the_diesel_comparison(depot_run):
     assert html.count("<h2>Depots against diesel") == 1
     section = html.split("<h2>Depots against diesel", 1)[1].split("<h2>", 1)[0]
     assert "<td>Depot</td><td>rigid_26t</td>" in section
-    assert '<td class="n">124.3</td>' in section  # the cited default diesel price [JPY/l]
+    assert '<td class="n">146</td>' in section  # the cited default diesel price, 146.0 JPY/l shown as :g
 
 
 def test_car_sharing_figures_leave_out_the_depot(depot_run):

@@ -9,12 +9,10 @@ Hand-derived supply from A's two cars at 80 % SOC (the latest telemetry):
 
 from __future__ import annotations
 
-import subprocess
-
 import httpx
 import pytest
+from dashboard_helpers import dashboard_dom
 from service_helpers import NOW, jst, make_client, make_town, settings_for
-from test_service_dashboard import CHROMIUM_FLAGS, Dom
 
 from chisan.service.disaster import hours_left_h
 from chisan.service.main import create_app
@@ -183,24 +181,7 @@ def test_dashboard_shows_hours_of_shelter_supply_left(tmp_path, chromium):
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
         town = disaster_town(client)
         town.post(town.path, {"shelters": [SHELTER], "called_station_ids": [town.station_a]}, expect=200)
-        out = subprocess.run(
-            [
-                chromium,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-                f"{server.base_url}/dashboard#key={town.key}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert out.returncode == 0, out.stderr[-2000:]
-    dom = Dom()
-    dom.feed(out.stdout)
-    body = next(e for e in dom.elements if e["tag"] == "body")
-    assert body["attrs"].get("data-state") == "ready", (dom.by_id("error")["text"], out.stderr[-2000:])
+        dom = dashboard_dom(chromium, server.base_url, town.key, tmp_path / "profile")
     section = dom.by_id("disaster")
     assert "hidden" not in section["attrs"]
     assert "Hours of shelter supply left: 10.8 h" in " ".join(section["text"].split())

@@ -8,66 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-from html.parser import HTMLParser
 
 import httpx
 import pytest
+from dashboard_helpers import CHROMIUM_FLAGS, dashboard_dom, dashboard_url, page_state, rendered
 from service_helpers import NOW, jst, make_town, settings_for
 
 from chisan.service import models
 from chisan.service.main import create_app
 from chisan.service.testing import ServerThread
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-)
 
-
-class Dom(HTMLParser):
-    """Elements by id / class, with their attributes and text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.elements: list[dict] = []
-        self._stack: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        el = {
-            "tag": tag,
-            "attrs": dict(attrs),
-            "text": "",
-            "parents": [e["tag"] for e in self._stack],
-            "ids": [e["attrs"].get("id") for e in self._stack],
-        }
-        self.elements.append(el)
-        if tag not in ("meta", "input", "br", "img", "link"):
-            self._stack.append(el)
-
-    def handle_endtag(self, tag):
-        while self._stack:
-            if self._stack.pop()["tag"] == tag:
-                break
-
-    def handle_data(self, data):
-        for el in self._stack:
-            el["text"] += data
-
-    def by_id(self, ident: str) -> dict:
-        return next(e for e in self.elements if e["attrs"].get("id") == ident)
-
-    def rows(self, table_id: str) -> list[dict]:
-        return [e for e in self.elements if e["tag"] == "tr" and table_id in e["ids"] and "tbody" in e["parents"]]
+def book(town, vehicle_id: int, start, end, distance_km: float) -> dict:
+    """Book ``vehicle_id`` from ``start`` to ``end`` for ``distance_km`` [km]; the booking as the API returns it."""
+    body = {"vehicle_id": vehicle_id, "start_at": start.isoformat(), "end_at": end.isoformat()}
+    return town.post("/api/v1/bookings", {**body, "distance_km": distance_km}).json()
 
 
 def test_dashboard_in_headless_chromium(tmp_path, chromium):
-    browser = chromium
     url = f"sqlite:///{tmp_path / 'chisan.db'}"
     app = create_app(settings_for(url), clock=lambda: NOW, start_ocpp=False, start_scheduler=False)
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
@@ -77,53 +35,12 @@ def test_dashboard_in_headless_chromium(tmp_path, chromium):
             {"soc_fraction": 0.25, "measured_at": NOW.isoformat()},
             200,
         )
-        b1 = town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[0],
-                "start_at": jst(13).isoformat(),
-                "end_at": jst(15).isoformat(),
-                "distance_km": 30,
-            },
-        ).json()
-        b2 = town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[2],
-                "start_at": jst(18).isoformat(),
-                "end_at": jst(19).isoformat(),
-                "distance_km": 10,
-            },
-        ).json()
-        town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[3],
-                "start_at": jst(10, day=3).isoformat(),
-                "end_at": jst(11, day=3).isoformat(),
-                "distance_km": 10,
-            },
-        )  # tomorrow
+        b1 = book(town, town.vehicles[0], jst(13), jst(15), 30)
+        b2 = book(town, town.vehicles[2], jst(18), jst(19), 10)
+        book(town, town.vehicles[3], jst(10, day=3), jst(11, day=3), 10)  # tomorrow
         client.put("/api/v1/forecast/pv", headers=town.headers, json={"start_at": NOW.isoformat(), "pv_kw": [5.0] * 16})
         schedule = town.post("/api/v1/schedules").json()
-        out = subprocess.run(
-            [
-                browser,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-                f"{server.base_url}/dashboard#key={town.key}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert out.returncode == 0, out.stderr[-2000:]
-    dom = Dom()
-    dom.feed(out.stdout)
-    body = next(e for e in dom.elements if e["tag"] == "body")
-    assert body["attrs"].get("data-state") == "ready", (dom.by_id("error")["text"], out.stderr[-2000:])
+        dom = dashboard_dom(chromium, server.base_url, town.key, tmp_path / "profile")
     assert "Niji" in dom.by_id("town")["text"]
     # stations: both, with their 2 chargers and 2 cars
     stations = dom.rows("stations")
@@ -203,33 +120,9 @@ def test_dashboard_alerts_for_late_returns_and_overdraw(tmp_path, chromium):
     )
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
         town = make_town(client, "niji", stations=1, vehicles_per_station=3, chargers_per_station=1)
-        late = town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[0],
-                "start_at": jst(9.5).isoformat(),
-                "end_at": jst(10).isoformat(),
-                "distance_km": 10,
-            },
-        ).json()
-        back = town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[1],
-                "start_at": jst(9.5).isoformat(),
-                "end_at": jst(10).isoformat(),
-                "distance_km": 10,
-            },
-        ).json()
-        town.post(
-            "/api/v1/bookings",
-            {
-                "vehicle_id": town.vehicles[2],
-                "start_at": jst(12).isoformat(),
-                "end_at": jst(13).isoformat(),
-                "distance_km": 10,
-            },
-        )  # not due yet
+        late = book(town, town.vehicles[0], jst(9.5), jst(10), 10)
+        back = book(town, town.vehicles[1], jst(9.5), jst(10), 10)
+        book(town, town.vehicles[2], jst(12), jst(13), 10)  # not due yet
         clock["now"] = jst(10.75).astimezone(dt.UTC)  # 10:45 JST: 45 min after both ends
         town.post(f"/api/v1/bookings/{back['id']}/return", {"returned_at": jst(10.1).isoformat()}, 200)
         pv = [min(6.0, 0.5 * k) for k in range(24)]  # a PV ramp over the first 6 h [kW]
@@ -260,37 +153,21 @@ def test_dashboard_alerts_for_late_returns_and_overdraw(tmp_path, chromium):
                     ),
                 ]
             )
-        out = subprocess.run(
-            [
-                browser_run := chromium,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-                f"{server.base_url}/dashboard#key={town.key}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        dom = dashboard_dom(chromium, server.base_url, town.key, tmp_path / "profile")
         subprocess.run(
             [
-                browser_run,
+                chromium,
                 *CHROMIUM_FLAGS,
                 f"--user-data-dir={tmp_path / 'profile2'}",
                 "--virtual-time-budget=15000",
                 "--window-size=1200,1900",
                 f"--screenshot={tmp_path / 'dashboard.png'}",
-                f"{server.base_url}/dashboard#key={town.key}",
+                dashboard_url(server.base_url, town.key),
             ],
             capture_output=True,
             timeout=120,
         )
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
-    dom = Dom()
-    dom.feed(out.stdout)
-    body = next(e for e in dom.elements if e["tag"] == "body")
-    assert body["attrs"].get("data-state") == "ready", (dom.by_id("error")["text"], out.stderr[-2000:])
     lates = [e for e in dom.elements if e["tag"] == "li" and "late-returns" in e["ids"]]
     assert [(e["attrs"].get("data-booking-id"), e["attrs"].get("data-late-minutes")) for e in lates] == [
         (str(late["id"]), "45")
@@ -303,26 +180,10 @@ def test_dashboard_alerts_for_late_returns_and_overdraw(tmp_path, chromium):
 
 
 def test_dashboard_asks_for_a_key_without_one(tmp_path, chromium):
-    browser = chromium
     app = create_app(
         settings_for(f"sqlite:///{tmp_path / 'c.db'}"), clock=lambda: NOW, start_ocpp=False, start_scheduler=False
     )
     with ServerThread(app) as server:
-        out = subprocess.run(
-            [
-                browser,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
-                "--virtual-time-budget=5000",
-                "--dump-dom",
-                f"{server.base_url}/dashboard",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    dom = Dom()
-    dom.feed(out.stdout)
-    body = next(e for e in dom.elements if e["tag"] == "body")
-    assert body["attrs"].get("data-state") == "login"
+        dom, _ = rendered(chromium, f"{server.base_url}/dashboard", tmp_path / "profile", budget_ms=5000)
+    assert page_state(dom) == "login"
     assert "hidden" not in dom.by_id("login")["attrs"]

@@ -24,12 +24,15 @@ from chisan.exceptions import ScenarioError
 from chisan.plan.tariff_constraints import basic_charge_per_kw
 from chisan.units import capital_recovery_factor
 
-DIESEL_PRICE_JPY_PER_L = 124.3
-"""Japanese national average retail price of diesel (軽油), taxes included [JPY/l], survey of 2012-01-23.
+DIESEL_PRICE_JPY_PER_L = 146.0
+"""Japanese national average retail price of diesel (軽油), taxes included [JPY/l], survey of 2025-12-15.
 
-Oil Information Center weekly retail survey for the Agency for Natural Resources and Energy, as reported by
-Market News International on 2012-01-25 (https://www.forexlive.com/news/!/japan-average-gasoline-price-posts-1st-rise-in-8-weeks-20120125).
-An old figure: set ``depots[].diesel_price_per_l`` to the current one.
+The Agency for Natural Resources and Energy's weekly retail survey (石油製品価格調査, 店頭現金小売価格), as reported
+by trucknews.biz on 2025-12-19 (https://www.trucknews.biz/article/r121936): 146.0 JPY/l, 0.5 down
+on the week; the government's fuel subsidy was 17.1 JPY/l from 2025-11-27 (same source). The previous weeks for
+comparison: 149.2 JPY/l on 2025-11-25 (https://www.trucknews.biz/article/r112737), 164.6 JPY/l on 2025-03-31
+(https://www.trucknews.biz/article/r040337). Prices move every week: set ``depots[].diesel_price_per_l`` to the
+current one.
 """
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from chisan.service import models
 from chisan.service.core.db import SQLITE_BUSY_TIMEOUT_MS
-from chisan.service.crud import API_KEY_PREFIX, hash_api_key
+from chisan.service.crud import api_key_row, hash_api_key
 from chisan.service.errors import ConflictError, FieldError, NotFoundError
 
 LOGGER = logging.getLogger("chisan.service.api_keys")
@@ -274,15 +273,7 @@ def create_key(
         raise FieldError(
             f"expires_at: {expires_at.isoformat()} is not in the future (now is {now.isoformat()})", field="expires_at"
         )
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = models.ApiKey(
-        municipality_id=municipality_id,
-        name=name,
-        prefix=secret[: len(API_KEY_PREFIX) + 6],
-        key_hash=hash_api_key(secret),
-        scopes=_stored(scopes),
-        expires_at=expires_at,
-    )
+    key, secret = api_key_row(municipality_id=municipality_id, name=name, scopes=_stored(scopes), expires_at=expires_at)
     session.add(key)
     session.commit()
     return key, secret

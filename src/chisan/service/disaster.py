@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from chisan.resilience.outage import OutageSources, simulate_outages
 from chisan.service import models, schemas
 from chisan.service.errors import BookingRefusedError, FieldError, NotFoundError
+from chisan.service.vehicles import energies_now_kwh
 
 STEP_HOURS = 1.0 / 60.0
 """Step of the supply simulation [h] (hours left are whole minutes)."""
@@ -205,10 +206,8 @@ def status(session: Session, *, municipality: models.Municipality, now: dt.datet
     )
     if not row.active:
         return out
-    from chisan.service import crud  # crud imports this module (the booking check)
-
     cars = _called_vehicles(session, row)
-    energies = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
+    energies = energies_now_kwh(session, municipality_id=municipality.id, now=now)
     energy = np.array([energies[v.id] for v in cars], float)
     usable = np.array([v.usable_kwh for v in cars], float)
     above = np.clip(energy - row.reserve_soc_fraction * usable, 0.0, None)  # as chisan.resilience.plan

@@ -22,41 +22,44 @@ Pipeline of one run, :func:`compute_schedule`:
    booking. A schedule that fails (or a solver that fails or runs out of time) is replaced by the
    least-laxity-first schedule of :mod:`chisan.service.fallback`, which is verified in turn; the reason is
    logged and kept with the schedule.
+
+The steps live in their own modules: reading the town in :mod:`chisan.service.schedule_state`, the inputs in
+:mod:`chisan.service.schedule_inputs`, the verification in :mod:`chisan.service.schedule_verify`; this module
+solves and stores, and re-exports their public names.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import time
-import zoneinfo
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from chisan.mobility.availability import vehicle_timeseries
-from chisan.mobility.fleet import FleetAssignment
 from chisan.plan.dispatch import minimum_energy_kwh
-from chisan.plan.inputs import Capacity, PlanInputs
-from chisan.service import crud, disaster, models
+from chisan.plan.inputs import PlanInputs
+from chisan.service import models
 from chisan.service.charging_lp import ChargingProblem, solve_charging
 from chisan.service.fallback import least_laxity_first
-from chisan.service.forecast import scenario_weather, weather_on
+from chisan.service.schedule_inputs import attainable_trips as attainable_trips
+from chisan.service.schedule_inputs import booking_series as booking_series
+from chisan.service.schedule_inputs import plan_inputs as plan_inputs
+from chisan.service.schedule_inputs import terminal_need_kwh as terminal_need_kwh
+from chisan.service.schedule_state import LOOKAHEAD_HOURS as LOOKAHEAD_HOURS
+from chisan.service.schedule_state import FleetState as FleetState
+from chisan.service.schedule_state import load_state as load_state
+from chisan.service.schedule_state import schedule_start as schedule_start
+from chisan.service.schedule_state import with_pv as with_pv
+from chisan.service.schedule_verify import TOLERANCE_KW as TOLERANCE_KW
+from chisan.service.schedule_verify import TOLERANCE_KWH as TOLERANCE_KWH
+from chisan.service.schedule_verify import Verification as Verification
+from chisan.service.schedule_verify import bookings_at_risk
+from chisan.service.schedule_verify import verify as verify
 
 LOGGER = logging.getLogger("chisan.service.scheduler")
-
-LOOKAHEAD_HOURS = 24.0
-"""Bookings this long after the horizon set the energy each car must hold at its end [h]."""
-
-TOLERANCE_KWH = 1e-3
-"""Energy tolerance of the verification [kWh] (solver feasibility tolerance × horizon, rounded up)."""
-
-TOLERANCE_KW = 1e-3
-"""Power tolerance of the verification [kW]."""
 
 BOOKING_PRIORITY = 10.0
 """A kWh missing from a booking weighs this many times a kWh missing from another session or the next day [-]."""
@@ -75,89 +78,6 @@ on this project's 2-core machine, with a 2× margin [s]."""
 
 WORKERS = 2
 """Threads solving the independent groups' LPs (HiGHS releases the GIL) [-]."""
-
-
-@dataclass
-class FleetState:
-    """Everything one schedule needs, read from the database (or built by hand in tests).
-
-    Attributes
-    ----------
-    snapshots : pd.DatetimeIndex
-        Step starts of the horizon, tz-aware, regular.
-    dt_hours : float
-        Step [h].
-    stations : pd.DataFrame
-        Index station id (str): ``chargers`` [-], ``charger_kw`` [kW], ``connection_limit_kw`` [kW] (NaN = none).
-    vehicles : pd.DataFrame
-        Index vehicle id (str): ``station`` (str), ``usable_kwh``, ``reserve_kwh`` [kWh], ``max_charge_kw`` [kW]
-        (car and charger), ``charge_efficiency`` [-], ``energy_kwh`` (now) [kWh].
-    bookings : pd.DataFrame
-        ``booking_id`` (int), ``vehicle`` (str), ``start``, ``end`` (tz-aware; a late return extends the end),
-        ``trip_energy_kwh`` [kWh]; bookings under way have their start before the first step. Optional
-        ``is_booking`` (bool, default True): False for a session without a booking (served after bookings).
-    pv_kw : pd.Series
-        PV output available on the snapshots [kW].
-    import_price_per_kwh : pd.Series
-        [currency/kWh].
-    emission_factor_kg_per_kwh : pd.Series
-        [kg CO2e/kWh].
-    carbon_price_per_kg : float
-        [currency/kg CO2e].
-    grid_connection_limit_kw : float or None
-        Town's import limit [kW].
-    storage_kwh, storage_kw : float
-        Stationary storage [kWh], [kW] (0 = none).
-    pv_credit_per_kwh : float
-        Preference for PV [currency/kWh].
-    called_vehicles : frozenset of str
-        Vehicle ids called to the shelters by the town's disaster mode (:mod:`chisan.service.disaster`): the
-        schedule charges them to full by its end (their terminal energy is their usable energy, as far as
-        attainable).
-    """
-
-    snapshots: pd.DatetimeIndex
-    dt_hours: float
-    stations: pd.DataFrame
-    vehicles: pd.DataFrame
-    bookings: pd.DataFrame
-    pv_kw: pd.Series
-    import_price_per_kwh: pd.Series
-    emission_factor_kg_per_kwh: pd.Series
-    carbon_price_per_kg: float = 0.0
-    grid_connection_limit_kw: float | None = None
-    storage_kwh: float = 0.0
-    storage_kw: float = 0.0
-    pv_credit_per_kwh: float = 1.0
-    pv_source: str = "none"
-    called_vehicles: frozenset[str] = frozenset()
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.snapshots)
-
-
-@dataclass
-class Verification:
-    """What :func:`verify` found.
-
-    Attributes
-    ----------
-    limits_ok : bool
-        No car charges while away or above its limit, no station above its chargers or connection, the town
-        within its grid limit, no battery above its usable energy.
-    violations : list of str
-        One line per broken limit (first few).
-    at_risk : dict[int, float]
-        Booking id → energy missing at its start [kWh].
-    energy_kwh : np.ndarray
-        Each car's energy after each step rebuilt from the charging powers [kWh], (steps, cars).
-    """
-
-    limits_ok: bool
-    violations: list[str]
-    at_risk: dict[int, float]
-    energy_kwh: np.ndarray
 
 
 @dataclass
@@ -206,395 +126,6 @@ class ScheduleResult:
     """Bookings the optimal schedule cannot serve because shared limits bind, with their shortfall [kWh]."""
     groups: int = 0
     """Independent LPs solved (stations when nothing town-wide couples them, else 1)."""
-
-
-# --- reading the town
-
-
-def schedule_start(now: dt.datetime, step_minutes: int, timezone: str) -> pd.Timestamp:
-    """First step of a schedule computed at ``now``: the step boundary at or before it, on the town's clock."""
-    return pd.Timestamp(now).tz_convert(zoneinfo.ZoneInfo(timezone)).floor(f"{step_minutes}min")
-
-
-def _pv_series(
-    session: Session, municipality: models.Municipality, snapshots: pd.DatetimeIndex, dt_hours: float
-) -> tuple[pd.Series, str]:
-    """PV output forecast on the snapshots [kW]: supplied values where given, else the scenario's weather."""
-    utc = snapshots.tz_convert("UTC")
-    supplied = crud.get_pv_forecast(
-        session,
-        municipality_id=municipality.id,
-        start=utc[0].to_pydatetime(),
-        end=(utc[-1] + pd.Timedelta(hours=dt_hours)).to_pydatetime(),
-    )
-    pv = pd.Series(np.nan, index=snapshots, name="pv_kw")
-    source = []
-    if len(supplied):
-        pv[:] = supplied.reindex(utc, method="ffill", tolerance=pd.Timedelta(hours=dt_hours) * 0.999).to_numpy()
-        source.append("supplied")
-    if pv.isna().any() and municipality.scenario_path and municipality.pv_kw > 0:
-        per_kw = weather_on(scenario_weather(municipality.scenario_path), snapshots)["pv_kw_per_kw"]
-        pv = pv.fillna(per_kw * municipality.pv_kw)
-        source.append("scenario weather")
-    if pv.isna().any():
-        source.append("none (0 kW)" if pv.isna().all() else "0 kW where missing")
-    return pv.fillna(0.0), " + ".join(source)
-
-
-def load_state(
-    session: Session,
-    *,
-    municipality: models.Municipality,
-    now: dt.datetime,
-    step_minutes: int = 15,
-    horizon_hours: float = 36.0,
-    pv_credit_per_kwh: float = 1.0,
-) -> FleetState:
-    """The town's state for a schedule starting at the step containing ``now``."""
-    dt_hours = step_minutes / 60.0
-    n = round(horizon_hours / dt_hours)
-    start = schedule_start(now, step_minutes, municipality.timezone)
-    snapshots = pd.date_range(start, periods=n, freq=f"{step_minutes}min")
-    stations = crud.list_stations(session, municipality_id=municipality.id)
-    chargers = dict(
-        session.execute(
-            sa.select(models.Charger.station_id, sa.func.count())
-            .where(models.Charger.municipality_id == municipality.id)
-            .group_by(models.Charger.station_id)
-        ).all()
-    )
-    st = pd.DataFrame(
-        {
-            "chargers": [int(chargers.get(s.id, 0)) for s in stations],
-            "charger_kw": [s.charger_kw for s in stations],
-            "connection_limit_kw": [
-                np.nan if s.connection_limit_kw is None else s.connection_limit_kw for s in stations
-            ],
-        },
-        index=pd.Index([str(s.id) for s in stations], name="station"),
-    )
-    cars = [v for v in crud.list_vehicles(session, municipality_id=municipality.id) if not v.is_disabled]
-    energy = crud.energies_now_kwh(session, municipality_id=municipality.id, now=now)
-    charger_kw = {str(s.id): s.charger_kw for s in stations}
-    veh = pd.DataFrame(
-        {
-            "station": [str(v.station_id) for v in cars],
-            "usable_kwh": [v.usable_kwh for v in cars],
-            "reserve_kwh": [v.reserve_kwh for v in cars],
-            "max_charge_kw": [
-                min(v.max_charge_kw, charger_kw[str(v.station_id)]) if chargers.get(v.station_id, 0) else 0.0
-                for v in cars
-            ],
-            "charge_efficiency": [v.charge_efficiency for v in cars],
-            "energy_kwh": [energy[v.id] for v in cars],
-        },
-        index=pd.Index([str(v.id) for v in cars], name="vehicle"),
-    )
-    horizon_end = snapshots[-1] + pd.Timedelta(hours=dt_hours + LOOKAHEAD_HOURS)
-    rows = session.execute(
-        sa.select(
-            models.Booking.id,
-            models.Booking.vehicle_id,
-            models.Booking.start_at,
-            models.Booking.end_at,
-            models.Booking.expected_return_at,
-            models.Booking.trip_energy_kwh,
-        ).where(
-            models.Booking.municipality_id == municipality.id,
-            models.Booking.status == "confirmed",
-            models.Booking.start_at < horizon_end.to_pydatetime(),
-            sa.or_(models.Booking.end_at > now, models.Booking.expected_return_at > now),
-        )
-    ).all()
-    bookings = pd.DataFrame(
-        [
-            {
-                "booking_id": r[0],
-                "vehicle": str(r[1]),
-                "start": pd.Timestamp(r[2]),
-                "end": pd.Timestamp(max(r[3], r[4] or r[3])),
-                "trip_energy_kwh": float(r[5]),
-            }
-            for r in rows
-            if str(r[1]) in veh.index
-        ],
-        columns=["booking_id", "vehicle", "start", "end", "trip_energy_kwh"],
-    )
-    for c in ("start", "end"):
-        bookings[c] = pd.to_datetime(bookings[c], utc=True).dt.tz_convert(snapshots.tz)
-    pv, source = _pv_series(session, municipality, snapshots, dt_hours)
-    price = pd.Series(municipality.import_price_per_kwh, index=snapshots, name="import_price_per_kwh", dtype=float)
-    if municipality.scenario_path:
-        from chisan.plan.tariffs import import_price_series
-        from chisan.scenario.load import load_scenario
-
-        grid = load_scenario(municipality.scenario_path).grid
-        price = import_price_series(snapshots, municipality.import_price_per_kwh, grid.import_tou)
-    ef = pd.Series(municipality.emission_factor_kg_per_kwh, index=snapshots, name="emission_factor_kg_per_kwh")
-    held = disaster.called_cars(session, municipality_id=municipality.id)
-    return FleetState(
-        snapshots=snapshots,
-        dt_hours=dt_hours,
-        stations=st,
-        vehicles=veh,
-        bookings=bookings,
-        pv_kw=pv,
-        import_price_per_kwh=price,
-        emission_factor_kg_per_kwh=ef.astype(float),
-        carbon_price_per_kg=municipality.carbon_price_per_kg,
-        grid_connection_limit_kw=municipality.grid_connection_limit_kw,
-        storage_kwh=municipality.storage_kwh,
-        storage_kw=municipality.storage_kw,
-        pv_credit_per_kwh=pv_credit_per_kwh,
-        pv_source=source,
-        called_vehicles=frozenset() if held is None else frozenset(str(v) for v in held.names) & set(veh.index),
-    )
-
-
-# --- from the state to the model's inputs
-
-
-def booking_series(state: FleetState, snapshots: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Plug-in mask and trip energy of every car on ``snapshots`` (the mobility code's own availability rules).
-
-    Bookings under way (started before the first step) keep their car away until they end; their energy has
-    already left the battery (it is in the car's energy now).
-    """
-    b = state.bookings.copy()
-    for column in ("start", "end"):  # also gives an empty frame datetime columns
-        b[column] = pd.to_datetime(b[column], utc=True).dt.tz_convert(snapshots.tz)
-    b["trip_energy_kwh"] = b["trip_energy_kwh"].astype(float)
-    under_way = b["start"] < snapshots[0]
-    b.loc[under_way, "trip_energy_kwh"] = 0.0
-    b.loc[under_way, "start"] = snapshots[0]
-    b = b[b["end"] > snapshots[0]]
-    assignment = FleetAssignment(
-        bookings=b.rename(columns={"vehicle": "vehicle_id"}),
-        vehicles=pd.DataFrame({"vehicle_id": state.vehicles.index, "station": state.vehicles["station"].to_numpy()}),
-        usable_kwh=np.nan,
-        reserve_kwh=np.nan,
-        charge_power_kw=np.nan,
-        charge_efficiency=np.nan,
-        turnaround_min=0.0,
-        dt_hours=state.dt_hours,
-    )
-    series = vehicle_timeseries(assignment, snapshots, state.dt_hours)
-    return series.plugged.reindex(columns=state.vehicles.index), series.trip_energy_kwh.reindex(
-        columns=state.vehicles.index
-    )
-
-
-def _min_inputs(state: FleetState, snapshots, vehicles, plugged, trips) -> PlanInputs:
-    zeros = pd.Series(0.0, index=snapshots)
-    return PlanInputs(
-        snapshots=snapshots,
-        dt_hours=state.dt_hours,
-        pv_kw_per_kw=zeros,
-        wind_kw_per_kw=zeros,
-        import_price_per_kwh=zeros,
-        export_price_per_kwh=zeros,
-        emission_factor_kg_per_kwh=zeros,
-        stations=state.stations,
-        vehicles=vehicles,
-        plugged=plugged,
-        trip_energy_kwh=trips,
-        capacities={},
-        annualise=False,
-    )
-
-
-def terminal_need_kwh(state: FleetState) -> pd.Series:
-    """Energy each car must hold after the horizon so that the next day's bookings can start [kWh].
-
-    The least-energy recursion (:func:`minimum_energy_kwh`, non-cyclic) over the horizon and
-    :data:`LOOKAHEAD_HOURS` after it, read at the last step of the horizon.
-    """
-    n = state.n_steps
-    extra = round(LOOKAHEAD_HOURS / state.dt_hours)
-    longer = pd.date_range(state.snapshots[0], periods=n + extra, freq=pd.Timedelta(hours=state.dt_hours))
-    plugged, trips = booking_series(state, longer)
-    need = minimum_energy_kwh(_min_inputs(state, longer, state.vehicles, plugged, trips), cyclic=False)
-    return need.iloc[n - 1]
-
-
-def attainable_trips(
-    state: FleetState, plugged: pd.DataFrame, trips: pd.DataFrame, terminal_kwh: pd.Series
-) -> tuple[pd.DataFrame, pd.Series, pd.Series, dict[int, float]]:
-    """Trips, reserves and terminal energies that each car can meet on its own, and the bookings it cannot.
-
-    Each car charges as soon as possible at its full power (the most energy it can have at every step); a
-    trip that would leave less than the reserve is cut to what is there, and its booking is returned with the
-    missing energy. A car below its reserve now keeps its present energy as reserve. The result makes the
-    model feasible for each car alone; only shared limits can still make it infeasible.
-
-    Returns
-    -------
-    trips, reserve_kwh, terminal_kwh : the attainable values
-    unavoidable : dict[int, float]
-        Booking id → missing energy [kWh].
-    """
-    veh = state.vehicles
-    usable = veh["usable_kwh"].to_numpy(float)
-    e = np.clip(veh["energy_kwh"].to_numpy(float), 0.0, usable)
-    reserve = np.minimum(veh["reserve_kwh"].to_numpy(float), e)
-    gain = plugged.to_numpy(float) * (veh["charge_efficiency"] * veh["max_charge_kw"]).to_numpy(float) * state.dt_hours
-    trip = trips.to_numpy(float)
-    served = trip.copy()
-    for t in range(len(trip)):
-        e = np.minimum(usable, e + gain[t])
-        served[t] = np.minimum(trip[t], np.maximum(0.0, e - reserve))
-        e = e - served[t]
-    short = trip - served
-    unavoidable: dict[int, float] = {}
-    if (short > TOLERANCE_KWH).any():
-        steps, cars = np.nonzero(short > TOLERANCE_KWH)
-        b = state.bookings
-        for t, v in zip(steps, cars, strict=True):
-            vid = veh.index[v]
-            start = state.snapshots[t]
-            hit = b[
-                (b["vehicle"] == vid)
-                & (b["start"] >= start)
-                & (b["start"] < start + pd.Timedelta(hours=state.dt_hours))
-            ]
-            for bid in hit["booking_id"]:
-                unavoidable[int(bid)] = float(short[t, v])
-    terminal = np.minimum(np.maximum(terminal_kwh.to_numpy(float), reserve), e)
-    return (
-        pd.DataFrame(served, index=trips.index, columns=trips.columns),
-        pd.Series(reserve, index=veh.index),
-        pd.Series(terminal, index=veh.index),
-        unavoidable,
-    )
-
-
-def plan_inputs(state: FleetState) -> tuple[PlanInputs, dict[int, float]]:
-    """The planning model's inputs for the schedule, and the bookings no schedule can serve."""
-    plugged, trips = booking_series(state, state.snapshots)
-    terminal = terminal_need_kwh(state)
-    if state.called_vehicles:
-        # disaster mode: the called cars end the horizon full (capped below at what they can reach on their own),
-        # ahead of the other cars' needs through the terminal shortfall cost
-        called = terminal.index.isin(list(state.called_vehicles))
-        terminal = terminal.where(~called, state.vehicles["usable_kwh"].reindex(terminal.index))
-    trips, reserve, terminal, unavoidable = attainable_trips(state, plugged, trips, terminal)
-    vehicles = state.vehicles[["station", "usable_kwh", "reserve_kwh", "max_charge_kw", "charge_efficiency"]].copy()
-    vehicles["reserve_kwh"] = reserve
-    pv_cap = float(state.pv_kw.max())
-    capacities = {"pv_kw": Capacity(fixed_units=pv_cap) if pv_cap > 0 else Capacity(enabled=False)}
-    storage = state.storage_kwh > 0 and state.storage_kw > 0
-    if storage:
-        capacities["storage_kwh"] = Capacity(fixed_units=state.storage_kwh)
-        capacities["storage_kw"] = Capacity(fixed_units=state.storage_kw)
-    zeros = pd.Series(0.0, index=state.snapshots)
-    energy0 = state.vehicles["energy_kwh"].clip(lower=0.0, upper=state.vehicles["usable_kwh"])
-    inputs = PlanInputs(
-        snapshots=state.snapshots,
-        dt_hours=state.dt_hours,
-        pv_kw_per_kw=(state.pv_kw / pv_cap) if pv_cap > 0 else zeros,
-        wind_kw_per_kw=zeros,
-        import_price_per_kwh=state.import_price_per_kwh,
-        export_price_per_kwh=zeros,
-        emission_factor_kg_per_kwh=state.emission_factor_kg_per_kwh,
-        stations=state.stations,
-        vehicles=vehicles,
-        plugged=plugged,
-        trip_energy_kwh=trips,
-        capacities=capacities,
-        initial_energy_kwh=energy0,
-        initial_storage_kwh=0.5 * state.storage_kwh if storage else None,
-        terminal_energy_kwh=terminal,
-        terminal_storage_target_kwh=0.5 * state.storage_kwh if storage else None,
-        terminal_shortfall_cost_per_kwh=float(state.import_price_per_kwh.max()) + 1.0,
-        grid_connection_limit_kw=state.grid_connection_limit_kw,
-        allow_export=False,
-        carbon_price_per_kg=state.carbon_price_per_kg,
-        renewable_credit_per_kwh=state.pv_credit_per_kwh,
-        annualise=False,
-        mask_unplugged=True,
-    )
-    return inputs, unavoidable
-
-
-# --- verification
-
-
-def verify(state: FleetState, inputs: PlanInputs, charge_kw: np.ndarray, storage_net_kw: np.ndarray) -> Verification:
-    """Check a schedule from its charging powers alone (independently of how it was computed).
-
-    Rebuilds each car's energy e_t = e_{t−1} + η ch_t Δt − served_t, where a booking takes its trip energy
-    (as in ``inputs``: cut to what the car alone can reach, see :func:`attainable_trips`) but at most what the
-    car holds above its reserve, served_t = min(trip_t, max(0, e_{t−1} + η ch_t Δt − reserve)); the rest is the
-    booking's shortfall. Checks:
-    no charging while away or above the car's limit, each station within chargers × charger power and its
-    connection, the town's import (charging + storage − PV) within its grid limit, no battery above its usable
-    energy, and every booking starting with its trip energy plus the reserve (else it is at risk).
-
-    Parameters
-    ----------
-    charge_kw : np.ndarray, (steps, cars)
-        Charging power at the plug [kW].
-    storage_net_kw : np.ndarray, (steps,)
-        Storage charge − discharge [kW].
-    """
-    tol = TOLERANCE_KW
-    veh = inputs.vehicles
-    plug = inputs.plugged.to_numpy(bool)
-    violations: list[str] = []
-
-    def report(mask: np.ndarray, what: str, names: pd.Index | None = None) -> None:
-        if mask.any():
-            where = np.argwhere(mask)[0]
-            who = f" ({names[where[1]]})" if names is not None and mask.ndim == 2 else ""
-            violations.append(f"{what} at {state.snapshots[where[0]]}{who}, {int(mask.sum())} time(s)")
-
-    cars, stations = veh.index, inputs.stations
-    report(charge_kw < -tol, "negative charging of vehicle", cars)
-    report((~plug) & (charge_kw > tol), "charging while away of vehicle", cars)
-    report(charge_kw > veh["max_charge_kw"].to_numpy(float)[None, :] + tol, "charging above the limit of vehicle", cars)
-    onehot = (veh["station"].to_numpy()[:, None] == stations.index.to_numpy()[None, :]).astype(float)
-    per_station = charge_kw @ onehot
-    cap = (stations["chargers"] * stations["charger_kw"]).to_numpy(float)
-    conn = stations["connection_limit_kw"].astype(float).fillna(np.inf).to_numpy()
-    report(per_station > cap[None, :] + tol, "chargers' power exceeded at station", stations.index)
-    report(per_station > conn[None, :] + tol, "connection limit exceeded at station", stations.index)
-    grid = charge_kw.sum(axis=1) + storage_net_kw - state.pv_kw.to_numpy(float)
-    if state.grid_connection_limit_kw is not None:
-        report(grid > state.grid_connection_limit_kw + tol, "town import above the grid limit")
-    eta = veh["charge_efficiency"].to_numpy(float)
-    trips = inputs.trip_energy_kwh.to_numpy(float)
-    energy0 = inputs.initial_energy_kwh.to_numpy(float)
-    reserve = veh["reserve_kwh"].to_numpy(float)
-    gain = eta[None, :] * charge_kw * state.dt_hours
-    energy = np.empty_like(gain)
-    short = np.zeros_like(gain)
-    e = energy0.copy()
-    for t in range(len(gain)):  # vectorised over cars; the min() makes it a recursion
-        before = e + gain[t]
-        served = np.minimum(trips[t], np.maximum(0.0, before - reserve))
-        short[t] = trips[t] - served
-        e = before - served
-        energy[t] = e
-    report(
-        energy > veh["usable_kwh"].to_numpy(float)[None, :] + TOLERANCE_KWH, "usable energy exceeded of vehicle", cars
-    )
-    at_risk = _bookings_at(state, short, TOLERANCE_KWH)
-    return Verification(limits_ok=not violations, violations=violations, at_risk=at_risk, energy_kwh=energy)
-
-
-def _bookings_at(state: FleetState, short_kwh: np.ndarray, tolerance_kwh: float) -> dict[int, float]:
-    """Booking id → shortfall [kWh] for the (step, car) cells of ``short_kwh`` above the tolerance."""
-    out: dict[int, float] = {}
-    if not (short_kwh > tolerance_kwh).any():
-        return out
-    b = state.bookings
-    step = pd.Timedelta(hours=state.dt_hours)
-    for t, j in np.argwhere(short_kwh > tolerance_kwh):
-        start = state.snapshots[t]
-        hit = b[(b["vehicle"] == state.vehicles.index[j]) & (b["start"] >= start) & (b["start"] < start + step)]
-        for bid in hit["booking_id"]:
-            out[int(bid)] = float(short_kwh[t, j])
-    return out
 
 
 # --- solving
@@ -751,7 +282,7 @@ def compute_schedule(
         storage_ch = values.get("Storage-charge_kw", np.zeros(n))
         storage_dis = values.get("Storage-discharge_kw", np.zeros(n))
         groups = int(values.get("groups", 1))
-        shortfall = _bookings_at(state, values.get("shortfall_kwh", np.zeros((n, v))), TOLERANCE_KWH)
+        shortfall = bookings_at_risk(state, values.get("shortfall_kwh", np.zeros((n, v))), TOLERANCE_KWH)
         check = verify(state, inputs, charge, storage_ch - storage_dis)
         avoidable = set(check.at_risk) - set(unavoidable) - set(shortfall)
         if not check.limits_ok or avoidable:
@@ -910,8 +441,3 @@ def run_schedule(
         result.message,
     )
     return store_schedule(session, municipality_id=municipality.id, state=state, result=result, now=now)
-
-
-def with_pv(state: FleetState, pv_kw: pd.Series) -> FleetState:
-    """A copy of ``state`` with another PV forecast [kW]."""
-    return dataclasses.replace(state, pv_kw=pv_kw)
