@@ -730,9 +730,11 @@ def _autonomous_reachable(inputs: PlanInputs, autonomous) -> None:
     need = minimum_energy_kwh(inputs, cyclic=True)
     problem = unreachable_needs(inputs, need)
     if problem is not None:
+        days = len(inputs.snapshots) * inputs.dt_hours / 24
         raise ScenarioError(
-            f"fleet.kind = 'autonomous': {problem}. The simulated cars park at their chargers for the windows "
-            f"the plan may charge in; on {inputs.dt_hours * 60:g}-minute plan steps (horizon.step_minutes) these "
-            f"windows are too short over the {autonomous.simulated_days} simulated day(s) repeated over the year: "
-            "try horizon.step_minutes = 15, more fleet.autonomous.simulated_days, or fleet.autonomous.cars larger"
+            f"fleet.kind = 'autonomous': {problem}. The plan may charge a simulated car only in the steps it is "
+            f"parked at its charger for the whole step; over fleet.autonomous.simulated_days = "
+            f"{autonomous.simulated_days} repeated over the {days:g} planned days these windows do not give it back "
+            "what it drives. Try simulated_days dividing the planned days, horizon.step_minutes = 15, another "
+            "fleet.autonomous.seed, or more fleet.autonomous.cars"
         )
