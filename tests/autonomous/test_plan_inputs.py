@@ -202,3 +202,12 @@ def test_plan_of_a_small_autonomous_town_passes_its_checks():
     driven = run.prepared.assignment.bookings["trip_energy_kwh"].sum()
     into_batteries = (ch.sum() + run.prepared.inputs.other_load_kw.sum()) * dt * 0.9
     assert into_batteries == pytest.approx(driven, rel=0.02)
+    # the report's figures: the fleet, and the planned charging split into re-optimised and kept
+    from chisan.report.render import _autonomous_html, autonomous_table
+
+    t = autonomous_table(run.prepared, run.results)["value"]
+    assert t["fleet_cars"] == 3 and t["fleet_size_from"] == "fixed"
+    assert t["charging_planned_kwh"] == pytest.approx(t["charging_reoptimised_kwh"] + t["charging_kept_kwh"])
+    assert t["charging_reoptimised_kwh"] == pytest.approx(ch.sum() * dt)
+    html = _autonomous_html(run.prepared, run.results)
+    assert "3 cars, fixed by fleet.autonomous.cars" in html and "re-optimised" in html

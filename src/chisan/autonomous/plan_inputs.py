@@ -233,6 +233,8 @@ class PlanFleet:
         Fleet sizes tried and their service level (one row when ``cars`` is fixed).
     max_wait_min, service_level_target : float
         The service asked (wait limit [min], share picked up within it [-]).
+    cars_fixed : bool
+        True when ``fleet.autonomous.cars`` fixed the size, False when the service level sized it.
     simulated_days : int
     repeated_days : tuple[int, int]
         First and last day (1-based, of the simulated days run :data:`REPETITIONS` times in a row) the plan repeats.
@@ -254,6 +256,7 @@ class PlanFleet:
     search: pd.DataFrame
     max_wait_min: float
     service_level_target: float
+    cars_fixed: bool
     simulated_days: int
     repeated_days: tuple[int, int]
     vehicles: pd.DataFrame
@@ -424,6 +427,7 @@ def plan_fleet(scenario: Scenario, snapshots: pd.DatetimeIndex, dt_hours: float)
         search=search,
         max_wait_min=a.max_wait_min,
         service_level_target=a.service_level_fraction,
+        cars_fixed=a.cars is not None,
         simulated_days=a.simulated_days,
         repeated_days=(best * a.simulated_days + 1, (best + 1) * a.simulated_days),
         vehicles=vehicles,
@@ -434,3 +438,73 @@ def plan_fleet(scenario: Scenario, snapshots: pd.DatetimeIndex, dt_hours: float)
         fixed_charge_kw=repeat_over(_per_station(steps.fixed_charge_kw, station_of, names), snapshots),
         simulated_charge_kw=repeat_over(_per_station(steps.simulated_charge_kw, station_of, names), snapshots),
     )
+
+
+def plan_summary(fleet: PlanFleet, inputs, vehicle_charge_kw: pd.DataFrame, pv_kw_built: float) -> pd.DataFrame:
+    """The autonomous fleet in a solved plan: its size and service, and its charging as planned and as simulated.
+
+    Energies are over the planned period [kWh]. Both charging profiles (the plan's, re-optimised within the
+    windows plus the kept charging, and the simulation's own, repeated the same way) are set against the plan's
+    PV at its built capacity and priced at the grid import price for what the PV does not cover:
+    ``Σ_t min(PV_t, charging_t)`` is the charging the PV could feed in step t, and the cost is
+    ``Σ_t (charging_t − min(PV_t, charging_t)) × price_t × Δt`` (no storage, no other load: a like-for-like
+    comparison of the two schedules, not the plan's bill).
+
+    Parameters
+    ----------
+    fleet : PlanFleet
+    inputs : chisan.plan.inputs.PlanInputs
+    vehicle_charge_kw : pd.DataFrame
+        The plan's charging, steps × vehicles [kW at the plug]
+        (:attr:`chisan.plan.results.PlanResults.vehicle_charge_kw`).
+    pv_kw_built : float
+        PV the plan builds [kW].
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``figure``; columns ``value``, ``unit``.
+    """
+    dt = inputs.dt_hours
+    s = fleet.summary["value"]
+    cars = list(fleet.vehicles.index)
+    flexible_kw = vehicle_charge_kw.reindex(columns=cars).fillna(0.0).to_numpy(float).sum(axis=1)
+    kept_kw = fleet.fixed_charge_kw.to_numpy(float).sum(axis=1)
+    planned_kw = flexible_kw + kept_kw
+    simulated_kw = fleet.simulated_charge_kw.to_numpy(float).sum(axis=1)
+    pv_kw = float(pv_kw_built) * inputs.pv_kw_per_kw.to_numpy(float)
+    price = inputs.import_price_per_kwh.to_numpy(float)
+
+    def pv_and_cost(kw: np.ndarray) -> tuple[float, float]:
+        fed = np.minimum(pv_kw, kw)
+        return float(fed.sum() * dt), float(((kw - fed) * price).sum() * dt)
+
+    plan_pv, plan_cost = pv_and_cost(planned_kw)
+    sim_pv, sim_cost = pv_and_cost(simulated_kw)
+    plan_kwh, sim_kwh = float(planned_kw.sum() * dt), float(simulated_kw.sum() * dt)
+    cur = inputs.currency
+    sized = "fixed" if fleet.cars_fixed else "service level"
+    rows = [
+        ("fleet_cars", len(cars), "cars"),
+        ("fleet_size_from", sized, "-"),
+        ("service_level_target_fraction", fleet.service_level_target, "-"),
+        ("picked_up_within_max_wait_fraction", float(s["picked_up_within_max_wait_fraction"]), "-"),
+        ("max_wait_min", fleet.max_wait_min, "min"),
+        ("empty_distance_fraction", float(s["empty_distance_fraction"]), "-"),
+        ("simulated_days", fleet.simulated_days, "days"),
+        ("repeated_days", f"{fleet.repeated_days[0]}-{fleet.repeated_days[1]}", "-"),
+        ("energy_driven_kwh", float(fleet.assignment.bookings["trip_energy_kwh"].sum()), "kWh"),
+        ("charging_planned_kwh", plan_kwh, "kWh"),
+        ("charging_reoptimised_kwh", float(flexible_kw.sum() * dt), "kWh"),
+        ("charging_kept_kwh", float(kept_kw.sum() * dt), "kWh"),
+        ("charging_reoptimised_fraction", float(flexible_kw.sum()) / plan_kwh if plan_kwh else 0.0, "-"),
+        ("charging_simulated_kwh", sim_kwh, "kWh"),
+        ("charging_planned_pv_fraction", plan_pv / plan_kwh if plan_kwh else 0.0, "-"),
+        ("charging_simulated_pv_fraction", sim_pv / sim_kwh if sim_kwh else 0.0, "-"),
+        ("charging_planned_grid_cost", plan_cost, cur),
+        ("charging_simulated_grid_cost", sim_cost, cur),
+        ("charging_planned_grid_cost_per_kwh", plan_cost / plan_kwh if plan_kwh else 0.0, f"{cur}/kWh"),
+        ("charging_simulated_grid_cost_per_kwh", sim_cost / sim_kwh if sim_kwh else 0.0, f"{cur}/kWh"),
+        ("chargers", int(fleet.chargers.sum()), "chargers"),
+    ]
+    return pd.DataFrame(rows, columns=["figure", "value", "unit"]).set_index("figure")
