@@ -211,3 +211,19 @@ def test_plan_of_a_small_autonomous_town_passes_its_checks():
     assert t["charging_reoptimised_kwh"] == pytest.approx(ch.sum() * dt)
     html = _autonomous_html(run.prepared, run.results)
     assert "3 cars, fixed by fleet.autonomous.cars" in html and "re-optimised" in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "topology"), [("two-stage", "single_meter"), ("full", "per_site")])
+def test_autonomous_town_two_stage_and_per_site_pass_their_checks(method, topology):
+    from chisan.plan.pipeline import plan_scenario
+
+    data = _autonomous(cars=3, simulated_days=5, seed=1)
+    data["grid"]["topology"] = topology
+    run = plan_scenario(scenario_from_dict(data), method=method)
+    assert run.checks.passed and run.results.method["method"] == method
+    if topology == "per_site":  # the kept charging is each site's own load
+        kept = run.prepared.autonomous.fixed_charge_kw.sum()
+        site_load = run.prepared.inputs.site_other_load_kw.sum()
+        assert site_load["Town Hall"] == pytest.approx(kept["Town Hall"])
+        assert site_load["Hospital"] == pytest.approx(kept["Hospital"])
