@@ -22,7 +22,12 @@ With ``fleet.kind = "autonomous"`` the plan's preparation (:func:`chisan.plan.pr
      running low (:func:`stretch_draws`), and gets the rest back in the next whole parked step (a negative
      ``trip_energy_kwh`` there). The plan's view of a battery is thus never above the real one within a stretch
      and equal to it at the stretch's end, so a departure the plan serves is served.
-3. repeats the simulated days over the planned period when it is longer (whole days, from the first day).
+3. repeats the simulated days over the planned period, step by step from its first step. What is repeated is
+   not the simulation's fresh start (every car at its site, 80-100 % charged) but a later run of the same days:
+   the days are simulated :data:`REPETITIONS` times in a row (same requests, PV and prices), the first is a
+   warm-up, and the first later run whose windows give every car back, when repeated, what it drives (checked
+   with :func:`cyclic_shortfall_kwh`) is the one the plan repeats (the closest one if none does). Give
+   ``simulated_days`` dividing the planned days (365 = 73 × 5) so that the repetition closes on itself.
 
 The simulated charging itself is one schedule inside these windows that serves every dispatched trip (the
 simulation never lets a car below its reserve), so the plan re-optimises the charging *within* the windows;
