@@ -10,10 +10,11 @@ import pytest
 
 from chisan.autonomous import FleetConfig, Requests, TravelModel, ZoneGrid, simulate
 from chisan.autonomous.charging import ChargingPolicy
-from chisan.autonomous.plan_inputs import step_inputs, stretch_draws
+from chisan.autonomous.plan_inputs import cyclic_shortfall_kwh, step_inputs, stretch_draws
 from chisan.autonomous.simulate import SimulationResult
 from chisan.exceptions import ScenarioError
 from chisan.plan.check import check_solution
+from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.solve import solve_plan
 from chisan.scenario.load import scenario_from_dict
 from tests.factories import hand_inputs, small_scenario_dict
@@ -121,8 +122,8 @@ def test_stretch_draws_is_the_running_low():
     np.testing.assert_allclose(back, [0.8, 0.8, 0.8, 0.0, 0.0], atol=1e-12)
 
 
-def test_simulated_two_zone_fleet_plans_with_every_trip_served():
-    """Two cars, two zones, rides every half hour between them: the plan serves every away period."""
+def test_simulated_two_zone_fleet_draws_every_kwh_driven_in_the_plan():
+    """Two cars, two zones, rides every half hour between them: every kWh driven is drawn or met by kept charging."""
     flat = TravelModel(circuity=1.0, speed_kmh_by_hour=(30.0,) * 24)  # 1 km takes 2 min
     grid = ZoneGrid(36.0, 140.0, 1.0, 2, 1)
     sites = pd.DataFrame({"x_km": [0.5], "y_km": [0.5]}, index=["A"])
@@ -144,6 +145,16 @@ def test_simulated_two_zone_fleet_plans_with_every_trip_served():
     # every kWh driven is drawn in the plan or met by kept charging, less what is given back
     assert s.trip_energy_kwh.to_numpy().sum() == pytest.approx(driven - kept, rel=1e-9)
     assert s.plugged.to_numpy().any()
+
+
+def test_cyclic_shortfall_agrees_with_the_plans_minimum_energy():
+    rng = np.random.default_rng(4)
+    plugged = rng.random(48) < 0.4
+    trips = np.where(~plugged & (rng.random(48) < 0.3), rng.uniform(0.0, 6.0, 48), 0.0)
+    inputs = hand_inputs(hours=48, plugged=plugged, trip_energy_kwh=trips)
+    need = minimum_energy_kwh(inputs, cyclic=True).to_numpy()[:, 0]
+    over = cyclic_shortfall_kwh(trips[:, None], plugged[:, None], 3.0 * 0.9, 20.0, 2.0)[0]
+    assert over == pytest.approx(need.max() - 20.0)
 
 
 def _autonomous(**fleet) -> dict:
