@@ -35,6 +35,11 @@ the after-solve checks (:mod:`chisan.plan.check`) verify every away period start
 reserve. On a repeated period the plan's horizon is cyclic, so a car must also get back, within its windows,
 the energy the simulated days drained from it; :func:`chisan.plan.prepare.prepare_inputs` names the first car
 that cannot, before any solve.
+
+Limits: the repeated days are a sample of the year (the plan's PV, prices and weather are the year's own; the
+demand is the sample's); the away periods' energy is the simulation's (consumption × km, no temperature factor);
+within a stretch the plan counts kept charging as if the battery had room for it, which holds when the car starts
+the stretch no fuller than the simulation had it (a fuller start only makes the real energy higher).
 """
 
 from __future__ import annotations
