@@ -141,6 +141,14 @@ def test_example_prints_the_bundled_scenario():
     assert tomllib.loads(result.output)["municipality"]["name"] == "Example Town"
 
 
+def test_example_autonomous_prints_the_self_driving_variant():
+    result = runner.invoke(app, ["example", "--autonomous"])
+    assert result.exit_code == 0
+    data = tomllib.loads(result.stdout)
+    assert data["fleet"]["kind"] == "autonomous" and data["fleet"]["autonomous"]["simulated_days"] == 5
+    assert all("vehicles" not in st for st in data["stations"])
+
+
 BAD_INPUTS = {
     "missing field": ({"municipality": {"population": None}}, "missing field 'municipality.population'"),
     "wrong unit": ({"stations": [{"name": "A", "charger_w": 6000}]}, "did you mean 'charger_kw'"),

@@ -96,11 +96,18 @@ def economics_table(economics, title: str) -> Table:
 
 
 @app.command()
-def example() -> None:
+def example(
+    autonomous: Annotated[
+        bool, typer.Option("--autonomous", help="The same town served by a simulated self-driving shared fleet.")
+    ] = False,
+) -> None:
     """Print the bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
     from chisan.scenario.load import example_path
 
-    sys.stdout.write(example_path().read_text(encoding="utf-8"))
+    path = example_path()
+    if autonomous:
+        path = path.with_name("autonomous_town.toml")
+    sys.stdout.write(path.read_text(encoding="utf-8"))
 
 
 @app.command()
@@ -183,6 +190,19 @@ def plan(
     console.print(kpi_table(run.results, f"{run.prepared.scenario.municipality.name} — key figures"))
     if run.economics is not None:
         console.print(economics_table(run.economics, "Against business as usual (the same town on the grid only)"))
+    if run.prepared.autonomous is not None:
+        from chisan.report.render import autonomous_table
+
+        v = autonomous_table(run.prepared, run.results)["value"]
+        console.print(
+            f"Autonomous fleet: {int(v['fleet_cars'])} cars ({v['fleet_size_from']}), "
+            f"{v['empty_distance_fraction']:.0%} of km empty; charging {v['charging_planned_kwh']:,.0f} kWh, "
+            f"{v['charging_reoptimised_fraction']:.0%} re-optimised by the plan; at the planned PV "
+            f"{v['charging_planned_pv_fraction']:.0%} PV-fed, {v['charging_planned_grid_cost_per_kwh']:.1f} "
+            f"{run.prepared.inputs.currency}/kWh from the grid (the simulation's own charging: "
+            f"{v['charging_simulated_pv_fraction']:.0%}, {v['charging_simulated_grid_cost_per_kwh']:.1f}). "
+            "Table: autonomous.csv"
+        )
     console.print(
         f"[green]done[/] in {time.perf_counter() - t_start:.1f} s ({run.results.method['method']} method; "
         f"all {len(run.checks.rows)} after-solve checks passed). Report: [bold]{out_dir / 'report.html'}[/]"

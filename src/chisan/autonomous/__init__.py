@@ -4,7 +4,8 @@ Pipeline: requests (:mod:`.requests`) on a zone grid (:mod:`.zones`) with a trav
 a per-minute fleet simulation vectorised over cars (:mod:`.simulate`) with batch dispatch by assignment
 (:mod:`.dispatch`), the zone rebalancing LP of Pavone et al. (2012) (:mod:`.rebalancing`) and PV- and
 price-aware charging (:mod:`.charging`) → figures for a planner (:mod:`.metrics`, :mod:`.figures`) and each
-car's energy use and charging windows in the plan's vehicle-availability shape (:mod:`.export`).
+car's energy use and charging windows in the plan's vehicle-availability shape (:mod:`.export`), laid on the plan's
+steps for ``fleet.kind = "autonomous"`` in ``chisan plan`` (:mod:`.plan_inputs`).
 """
 
 from chisan.autonomous.export import away_periods, charging_windows, vehicle_series

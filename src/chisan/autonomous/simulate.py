@@ -150,6 +150,10 @@ class SimulationResult:
         Energy into each car's battery over the run [kWh].
     rebalancing_solves : int
         Times the LP was solved.
+    charges : pd.DataFrame or None
+        One row per car and step it charged in: ``car``, ``step`` (row; the charge is added during
+        ``[step · step_min, (step + 1) · step_min)``), ``energy_kwh`` [kWh, battery side]; sums to
+        :attr:`charged_kwh` per car.
     """
 
     config: FleetConfig
@@ -170,6 +174,7 @@ class SimulationResult:
     min_energy_kwh: float
     charged_kwh: np.ndarray
     rebalancing_solves: int = 0
+    charges: pd.DataFrame | None = None
 
     @property
     def n_steps(self) -> int:
@@ -327,6 +332,7 @@ def simulate(
     rec_charge = np.zeros((n_steps, n_sites))
     min_energy = float(energy.min())
     legs: list[tuple[np.ndarray, ...]] = []
+    gains: list[tuple[np.ndarray, ...]] = []  # (step, car, kWh) of every charging car in every step
     report_every = max(1, n_steps // 20)
 
     def start_leg(cars: np.ndarray, t0: float, km: np.ndarray, kind: int, request: np.ndarray | None = None):
@@ -368,6 +374,7 @@ def simulate(
             add = np.minimum(plug_kw_per_car * cfg.charge_efficiency * dt / 60.0, np.maximum(usable - energy[ch], 0))
             energy[ch] += add
             charged[ch] += add
+            gains.append((np.full(len(ch), k), ch, add))
             rec_charge[k] = np.bincount(car_site[ch], weights=add / cfg.charge_efficiency / (dt / 60.0),
                                         minlength=n_sites)  # fmt: skip
             surplus_kw = pv[k] - rec_charge[k].sum()
@@ -538,4 +545,11 @@ def simulate(
         min_energy_kwh=min_energy,
         charged_kwh=charged,
         rebalancing_solves=solves,
+        charges=pd.DataFrame(
+            {
+                "car": np.concatenate([g[1] for g in gains]).astype(np.int64) if gains else np.zeros(0, np.int64),
+                "step": np.concatenate([g[0] for g in gains]).astype(np.int64) if gains else np.zeros(0, np.int64),
+                "energy_kwh": np.concatenate([g[2] for g in gains]) if gains else np.zeros(0),
+            }
+        ),
     )

@@ -103,7 +103,8 @@ class PlanInputs:
     plugged : pd.DataFrame
         True where the vehicle is at its station for the whole step (may charge).
     trip_energy_kwh : pd.DataFrame
-        Energy leaving each battery in the step a booking starts [kWh].
+        Energy leaving each battery in the step a booking starts [kWh]; negative where energy enters it outside
+        the plan's control (a simulated autonomous car's kept charging, :mod:`chisan.autonomous.plan_inputs`).
     initial_energy_kwh : pd.Series or None
         Vehicle energy before the first step [kWh]; None = cyclic (end equals start).
     initial_storage_kwh : float or None
@@ -355,8 +356,8 @@ def check_inputs(inputs: PlanInputs, n: int) -> None:
     unknown = set(inputs.vehicles["station"]) - set(inputs.stations.index)
     if unknown:
         raise ScenarioError(f"vehicles at unknown stations: {sorted(unknown)}")
-    if inputs.trip_energy_kwh is not None and (inputs.trip_energy_kwh.to_numpy() < 0).any():
-        raise ScenarioError("trip energy must be ≥ 0 kWh")
+    if inputs.trip_energy_kwh is not None and not np.isfinite(inputs.trip_energy_kwh.to_numpy(float)).all():
+        raise ScenarioError("trip energy must be finite [kWh]")
     if inputs.fleet_mode not in ("vehicle", "station"):
         raise ScenarioError(f"fleet_mode must be 'vehicle' or 'station', got {inputs.fleet_mode!r}")
     if inputs.renewable_share_basis not in ("annual", "hourly"):

@@ -56,6 +56,8 @@ class PreparedPlan:
         Bookings with vehicle, trip energy and unserved reason; the vehicles of each station.
     timings : dict[str, float]
         Seconds spent per stage.
+    autonomous : chisan.autonomous.plan_inputs.PlanFleet or None
+        The simulated fleet when ``fleet.kind = "autonomous"`` (its away periods are ``assignment``'s bookings).
     """
 
     scenario: Scenario
@@ -65,6 +67,7 @@ class PreparedPlan:
     vehicle: VehicleModel
     assignment: FleetAssignment
     timings: dict[str, float] = field(default_factory=dict)
+    autonomous: object | None = None
 
 
 def plan_index(scenario: Scenario) -> pd.DatetimeIndex:
@@ -594,12 +597,20 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
     t = time.perf_counter()
     say("bookings and fleet")
     vehicle = resolve_vehicle(scenario)
-    bookings = load_bookings(scenario, snapshots, dt)
-    trips = _trip_energy(scenario, vehicle, bookings, weather["temp_air"])
-    assignment = assign_fleet(scenario, vehicle, bookings, trips, snapshots, dt)
+    autonomous = None
+    if scenario.fleet.kind == "autonomous":  # a simulated self-driving fleet (chisan.autonomous.plan_inputs)
+        from chisan.autonomous.plan_inputs import plan_fleet
+
+        say("simulating the autonomous fleet")
+        autonomous = plan_fleet(scenario, snapshots, dt)
+        assignment = autonomous.assignment
+    else:
+        bookings = load_bookings(scenario, snapshots, dt)
+        trips = _trip_energy(scenario, vehicle, bookings, weather["temp_air"])
+        assignment = assign_fleet(scenario, vehicle, bookings, trips, snapshots, dt)
 
     f = scenario.fleet
-    counts = assignment.vehicles_per_station
+    counts = assignment.vehicles_per_station if autonomous is None else autonomous.chargers
     stations = pd.DataFrame(
         {
             "chargers": [
@@ -625,6 +636,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         index=veh.index,
     )
     vehicles.index.name = "vehicle"
+    if autonomous is not None:
+        vehicles = autonomous.vehicles
     site_fields = metered_sites(scenario, snapshots)
     if site_fields:
         stations["site"] = [s.site or s.name for s in scenario.stations]
@@ -632,6 +645,11 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         scenario, snapshots, dt, assignment, stations, vehicles, site_fields
     )
     series = vehicle_timeseries(assignment, snapshots, dt)
+    plugged = series.plugged.reindex(columns=vehicles.index)
+    trip_energy = series.trip_energy_kwh.reindex(columns=vehicles.index)
+    loads = {}
+    if autonomous is not None:
+        plugged, trip_energy, loads = _autonomous_series(autonomous, plugged, trip_energy, stations, site_fields)
     timings["mobility_s"] = time.perf_counter() - t
     policy = scenario.policy
     try:
@@ -647,8 +665,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             market_emission_factor_kg_per_kwh=market_ef,
             stations=stations,
             vehicles=vehicles,
-            plugged=series.plugged.reindex(columns=vehicles.index),
-            trip_energy_kwh=series.trip_energy_kwh.reindex(columns=vehicles.index),
+            plugged=plugged,
+            trip_energy_kwh=trip_energy,
             capacities=capacities(scenario),
             storage_charge_efficiency=tech.storage.charge_efficiency_fraction,
             storage_discharge_efficiency=tech.storage.discharge_efficiency_fraction,
@@ -668,10 +686,14 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             basic_charge_per_kw_month=prices.basic_charge_per_kw_month,
             contract_kw_fixed=prices.contract_kw_fixed,
             **site_fields,
+            **loads,
         )
     except ChisanError:
         raise
-    inputs, assignment = unserve_unreachable_bookings(inputs, assignment, snapshots, dt)
+    if autonomous is None:
+        inputs, assignment = unserve_unreachable_bookings(inputs, assignment, snapshots, dt)
+    else:
+        _autonomous_reachable(inputs, autonomous)
     return PreparedPlan(
         scenario=scenario,
         inputs=inputs,
@@ -680,4 +702,39 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         vehicle=vehicle,
         assignment=assignment,
         timings=timings,
+        autonomous=autonomous,
     )
+
+
+def _autonomous_series(autonomous, plugged, trip_energy, stations, site_fields):
+    """The simulated cars' windows and energy in the plan's frames, and their kept charging as a fixed load."""
+    cars = autonomous.vehicles.index
+    plugged = plugged.copy()
+    trip_energy = trip_energy.copy()
+    plugged.loc[:, cars] = autonomous.plugged.reindex(columns=cars).to_numpy(bool)
+    trip_energy.loc[:, cars] = autonomous.trip_energy_kwh.reindex(columns=cars).to_numpy(float)
+    fixed = autonomous.fixed_charge_kw  # [kW] per station
+    total = pd.Series(fixed.to_numpy(float).sum(axis=1), index=fixed.index, name="other_load_kw")
+    if not site_fields:
+        return plugged, trip_energy, {"other_load_kw": total}
+    site_of = stations["site"].astype(str)
+    per_site = fixed.T.groupby(site_of.reindex(fixed.columns).to_numpy()).sum().T
+    per_site = per_site.reindex(columns=site_fields["sites"].index, fill_value=0.0)
+    return plugged, trip_energy, {"other_load_kw": total, "site_other_load_kw": per_site}
+
+
+def _autonomous_reachable(inputs: PlanInputs, autonomous) -> None:
+    """Raise ScenarioError naming the first simulated car the plan's windows cannot keep charged."""
+    from chisan.plan.dispatch import minimum_energy_kwh, unreachable_needs
+
+    need = minimum_energy_kwh(inputs, cyclic=True)
+    problem = unreachable_needs(inputs, need)
+    if problem is not None:
+        days = len(inputs.snapshots) * inputs.dt_hours / 24
+        raise ScenarioError(
+            f"fleet.kind = 'autonomous': {problem}. The plan may charge a simulated car only in the steps it is "
+            f"parked at its charger for the whole step; over fleet.autonomous.simulated_days = "
+            f"{autonomous.simulated_days} repeated over the {days:g} planned days these windows do not give it back "
+            "what it drives. Try simulated_days dividing the planned days, horizon.step_minutes = 15, another "
+            "fleet.autonomous.seed, or more fleet.autonomous.cars"
+        )

@@ -315,6 +315,50 @@ def _depot_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     ]
 
 
+def autonomous_table(prepared: PreparedPlan, results: PlanResults) -> pd.DataFrame | None:
+    """The autonomous fleet's figures in the plan (:func:`chisan.autonomous.plan_inputs.plan_summary`), or None."""
+    if prepared.autonomous is None:
+        return None
+    from chisan.autonomous.plan_inputs import plan_summary
+
+    return plan_summary(
+        prepared.autonomous, prepared.inputs, results.vehicle_charge_kw, float(results.capacities["pv_kw"])
+    )
+
+
+def _autonomous_html(prepared: PreparedPlan, results: PlanResults) -> str:
+    """The report's paragraph on an autonomous fleet ('' for station-based car-sharing)."""
+    t = autonomous_table(prepared, results)
+    if t is None:
+        return ""
+    v = t["value"]
+    cur = prepared.inputs.currency
+    sized = (
+        f"the fewest cars that pick up {v['service_level_target_fraction']:.0%} of the requests within "
+        f"{v['max_wait_min']:g} min ({v['picked_up_within_max_wait_fraction']:.1%} reached)"
+        if v["fleet_size_from"] == "service level"
+        else f"fixed by fleet.autonomous.cars ({v['picked_up_within_max_wait_fraction']:.1%} of the requests picked "
+        f"up within {v['max_wait_min']:g} min)"
+    )
+    return (
+        '<h2>Autonomous fleet</h2><p>The shared cars drive themselves (<code>fleet.kind = "autonomous"</code>): '
+        f"{int(v['fleet_cars'])} cars, {sized}, simulated minute by minute over {int(v['simulated_days'])} days "
+        f"(days {v['repeated_days']} of the days run in a row repeated over the planned period); "
+        f"{v['empty_distance_fraction']:.0%} of their kilometres are driven empty; {int(v['chargers'])} chargers "
+        "(the most cars the simulation had parked at each base at once). The plan re-optimised the cars' charging "
+        f"within the windows they stand at their chargers: {num(v['charging_reoptimised_kwh'])} kWh "
+        f"({v['charging_reoptimised_fraction']:.0%}) scheduled by the plan, {num(v['charging_kept_kwh'])} kWh kept "
+        "as simulated (charging in steps the car is parked for only part of), for "
+        f"{num(v['energy_driven_kwh'])} kWh driven. Against the plan's {num(results.capacities['pv_kw'], 1)} kW of "
+        f"PV, the planned charging could take {v['charging_planned_pv_fraction']:.0%} from the PV and costs "
+        f"{num(v['charging_planned_grid_cost'])} {cur} at the grid price for the rest "
+        f"({v['charging_planned_grid_cost_per_kwh']:.1f} {cur}/kWh); the simulation's own charging "
+        f"({num(v['charging_simulated_kwh'])} kWh) {v['charging_simulated_pv_fraction']:.0%} and "
+        f"{num(v['charging_simulated_grid_cost'])} {cur} ({v['charging_simulated_grid_cost_per_kwh']:.1f} "
+        f"{cur}/kWh). Table: <code>autonomous.csv</code>.</p>"
+    )
+
+
 def render_report(
     prepared: PreparedPlan,
     results: PlanResults,
@@ -507,6 +551,7 @@ def render_report(
         stations=stations,
         sites=sites,
         depots=depots,
+        autonomous_html=_autonomous_html(prepared, results),
         links_text=links_text,
         bookings_text=bookings_text,
         reserve_pct=f"{sc.fleet.reserve_fraction * 100:.0f}",
@@ -577,6 +622,8 @@ def write_outputs(
         results.vehicle_energy_kwh.to_parquet(tmp / "vehicle_energy_kwh.parquet")
         results.vehicle_charge_kw.to_parquet(tmp / "vehicle_charge_kw.parquet")
         prepared.assignment.bookings.to_csv(tmp / "bookings.csv", index=False)
+        if prepared.autonomous is not None:
+            autonomous_table(prepared, results).to_csv(tmp / "autonomous.csv")
         checks.table().to_csv(tmp / "checks.csv", index=False)
         if economics is not None and bau is not None:
             economics.figures.to_csv(tmp / "economics.csv")

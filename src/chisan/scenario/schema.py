@@ -213,9 +213,47 @@ class Depot(_Section):
         return value
 
 
+class AutonomousFleet(_Section):
+    """A self-driving shared fleet simulated minute by minute (chisan.autonomous), for fleet.kind = 'autonomous'."""
+
+    cars: int | None = Field(
+        default=None, ge=1, le=100_000, description="Fleet size; omit for the fewest cars that meet the service level."
+    )
+    service_level_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.95,
+        description="Share of requests picked up within max_wait_min (sizes the fleet when cars is omitted).",
+    )
+    max_wait_min: Positive = Field(default=10.0, le=120, description="Wait limit of the service level [min].")
+    simulated_days: int = Field(
+        default=7,
+        ge=1,
+        le=31,
+        description="Days simulated from the start of the planned period; repeated over a longer period.",
+    )
+    seed: int = Field(default=0, description="Seed of the door-to-door requests and of the cars' starting charge.")
+    requests_path: Path | None = Field(
+        default=None,
+        description="CSV of requests (time + origin/destination lat/lon or zones); omit to turn the bookings into "
+        "door-to-door trips. Relative to the scenario.",
+    )
+    pv_kw: NonNegative | None = Field(
+        default=None,
+        description="PV the simulation's charging rule sees at the chargers [kWp]; omit for technologies.pv.fixed_kw, "
+        "else 10 kWp per station (the plan then sizes the PV itself).",
+    )
+
+
 class Fleet(_Section):
     """The shared vehicles."""
 
+    kind: Literal["station", "autonomous"] = Field(
+        default="station",
+        description="'station' = round-trip car-sharing serving the bookings at the stations; 'autonomous' = a "
+        "self-driving fleet simulated by chisan.autonomous ([fleet.autonomous]) charging at the stations.",
+    )
+    autonomous: AutonomousFleet | None = Field(
+        default=None, description="Settings of the simulated fleet when kind = 'autonomous' (defaults if omitted)."
+    )
     vehicle_model: str = Field(default="nissan_sakura", description="Catalogue key, or 'custom'.")
     battery_kwh: Positive | None = Field(default=None, description="custom: gross battery [kWh].")
     usable_kwh: Positive | None = Field(default=None, description="custom: usable battery [kWh].")
@@ -253,6 +291,14 @@ class Fleet(_Section):
     cooling_increase_per_c: NonNegative | None = Field(
         default=None, description="Consumption increase per °C above threshold [fraction/°C]; None = default."
     )
+
+    @model_validator(mode="after")
+    def _autonomous_settings_need_the_kind(self) -> Fleet:
+        if self.autonomous is not None and self.kind != "autonomous":
+            raise ValueError(
+                f"[fleet.autonomous] is given but fleet.kind = {self.kind!r}; set kind = 'autonomous' or remove it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _custom_needs_figures(self) -> Fleet:
@@ -726,6 +772,23 @@ class Scenario(_Section):
                 )
         if self.grid.topology == "single_meter" and (self.sites or self.grid.links):
             raise ValueError("grid.topology = 'single_meter' has one meter: remove [[sites]] and grid.links")
+        return self
+
+    @model_validator(mode="after")
+    def _autonomous_fleet_is_simulated(self) -> Scenario:
+        if self.fleet.kind != "autonomous":
+            return self
+        for i, s in enumerate(self.stations):
+            if s.vehicles is not None:
+                raise ValueError(
+                    f"stations[{i}].vehicles = {s.vehicles}: with fleet.kind = 'autonomous' the simulation sizes and "
+                    "homes the fleet; remove vehicles (fix the size with fleet.autonomous.cars)"
+                )
+        if not any(s.latitude_deg is not None and s.longitude_deg is not None for s in self.stations):
+            raise ValueError(
+                "fleet.kind = 'autonomous' charges its cars at the stations: give latitude_deg and longitude_deg "
+                "of at least one station"
+            )
         return self
 
     @model_validator(mode="after")
