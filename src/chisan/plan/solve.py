@@ -41,7 +41,7 @@ from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.site_dispatch import parallel_rolling_dispatch
-from chisan.plan.site_groups import group_sites, split_group_pv
+from chisan.plan.site_groups import group_sites, split_group_pv, split_group_storage
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -68,12 +68,15 @@ class Solution:
         Solver termination condition (``"optimal"``).
     initial_energy_kwh : pd.Series or None
         Vehicle energy before the first step [kWh]; None when the horizon is cyclic.
-    initial_storage_kwh : float or None
-        Storage energy before the first step [kWh]; None when cyclic.
+    initial_storage_kwh : float, pd.Series or None
+        Storage energy before the first step [kWh] (per storage site with metered sites); None when cyclic.
     details : dict
         Method details for the report: typical days, windows, shadow prices, passes, timings [s].
     site_pv_kw : pd.Series or None
         PV installed at each metered site [kW] (sums to ``capacities["pv_kw"]``); None with one town meter.
+    site_storage : pd.DataFrame or None
+        Storage at each metered site, columns ``storage_kwh`` [kWh] and ``storage_kw`` [kW] (sum to the
+        capacities); None with one town meter.
     """
 
     capacities: dict[str, float]
@@ -81,9 +84,10 @@ class Solution:
     method: str
     status: str
     initial_energy_kwh: pd.Series | None = None
-    initial_storage_kwh: float | None = None
+    initial_storage_kwh: float | pd.Series | None = None
     details: dict = field(default_factory=dict)
     site_pv_kw: pd.Series | None = None
+    site_storage: pd.DataFrame | None = None
 
 
 def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict | None = None) -> dict:
@@ -125,6 +129,25 @@ def site_pv_of(m: linopy.Model, inputs: PlanInputs, total_kw: float | None = Non
     if total_kw is not None and split.sum() > 0:
         split = split * (float(total_kw) / float(split.sum()))
     return split.rename("pv_kw")
+
+
+def site_storage_of(m: linopy.Model, inputs: PlanInputs) -> pd.DataFrame | None:
+    """Storage energy [kWh] and power [kW] at each metered site of a solved model; None with one meter."""
+    if not inputs.per_site:
+        return None
+    out = pd.DataFrame(0.0, index=inputs.sites.index.astype(str), columns=["storage_kwh", "storage_kw"])
+    if "Site-storage_kwh" in m.variables:
+        si = inputs.storage_sites
+        out.loc[si, "storage_kwh"] = np.maximum(m.variables["Site-storage_kwh"].solution.to_numpy(), 0.0)
+        out.loc[si, "storage_kw"] = np.maximum(m.variables["Site-storage_kw"].solution.to_numpy(), 0.0)
+    elif inputs.site_storage_fixed_kwh is not None and inputs.site_storage_fixed_kw is not None:
+        out["storage_kwh"] = inputs.site_storage_fixed_kwh.reindex(out.index).fillna(0.0).to_numpy(float)
+        out["storage_kw"] = inputs.site_storage_fixed_kw.reindex(out.index).fillna(0.0).to_numpy(float)
+    elif "Site-storage_energy_kwh" in m.variables:  # one storage site holding the town's fixed capacity
+        caps = capacities_of(m)
+        out.loc[inputs.storage_sites, ["storage_kwh", "storage_kw"]] = [caps["storage_kwh"], caps["storage_kw"]]
+    out.index.name = "site"
+    return out
 
 
 def _scaled(split: pd.Series | None, total_kw: float | None, roof_kw: pd.Series | None = None) -> pd.Series | None:
@@ -287,6 +310,7 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
     return Solution(
         capacities=capacities_of(m),
         site_pv_kw=site_pv_of(m, inputs),
+        site_storage=site_storage_of(m, inputs),
         values=values_of(m),
         method="full",
         status=condition,
@@ -399,16 +423,21 @@ def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
 
 
 def aggregate_year(
-    inputs: PlanInputs, capacities: dict[str, float], options: dict, site_pv_kw: pd.Series | None = None
+    inputs: PlanInputs,
+    capacities: dict[str, float],
+    options: dict,
+    site_pv_kw: pd.Series | None = None,
+    site_storage: pd.DataFrame | None = None,
 ) -> tuple[linopy.Model, str]:
     """Dispatch the town's fleet as one battery over the whole year at fixed capacities, with the policy rows.
 
     A relaxation of the per-vehicle dispatch at the same capacities, so its cost is a lower bound of it; its
     hourly energy trajectory guides the per-vehicle windows (:func:`chisan.plan.dispatch.rolling_dispatch`).
     With metered sites, one battery per site, and the PV of each site fixed at ``site_pv_kw`` (the sizing's
-    split): a free split couples every hour of every site and makes this LP ten times slower to solve.
+    split): a free split couples every hour of every site and makes this LP ten times slower to solve; the
+    storage of each site likewise at ``site_storage``.
     """
-    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities, site_pv_kw)
+    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities, site_pv_kw, site_storage)
     m = build_model(agg)
     return m, _solve(m, options)
 
@@ -433,8 +462,9 @@ def _size(
             _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
         caps = capacities_of(m1)
         site_pv = site_pv_of(m1, reduction.inputs)
+        site_storage = site_storage_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
-        m2, condition = aggregate_year(inputs, caps, options, site_pv)
+        m2, condition = aggregate_year(inputs, caps, options, site_pv, site_storage)
         history.append(
             {
                 "pass": len(history) + 1,
@@ -444,10 +474,12 @@ def _size(
             }
         )
         if condition == "optimal":
-            return m1, reduction, caps, m2, site_pv
+            return m1, reduction, caps, m2, site_pv, site_storage
         if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
             _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
-        shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv), options)
+        shortfalls = _policy_shortfalls(
+            aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv, site_storage), options
+        )
         history[-1]["shortfalls"] = shortfalls
         if attempt == max_passes or not shortfalls:
             raise diagnose_infeasibility(aggregate_fleet(inputs), options)
@@ -465,6 +497,7 @@ def _dispatch_pass(
     attempt: int,
     site_pv: pd.Series | None = None,
     year_inputs: PlanInputs | None = None,
+    site_storage: pd.DataFrame | None = None,
 ):
     """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices).
 
@@ -478,11 +511,21 @@ def _dispatch_pass(
     )
     if "Storage-energy_kwh" in m2.variables:
         targets["storage"] = m2.variables["Storage-energy_kwh"].solution.to_numpy()
+    if "Site-storage_energy_kwh" in m2.variables and site_storage is not None:  # each real site's share
+        energy = m2.variables["Site-storage_energy_kwh"].solution.to_numpy()
+        group_e = year_inputs.sites.index.astype(str)
+        of_year = pd.Series(group_e, index=group_e) if year_inputs is inputs else None
+        for site in inputs.storage_sites:
+            year_site = site if of_year is not None else _group_of(year_inputs, inputs, site)
+            col = list(year_inputs.storage_sites).index(year_site) if year_site in year_inputs.storage_sites else -1
+            total = float(site_storage.reindex(_members(year_inputs, inputs, year_site))["storage_kwh"].sum())
+            share = float(site_storage.at[site, "storage_kwh"]) / total if total > 0 else 0.0
+            targets[f"storage:{site}"] = energy[:, col] * share if col >= 0 else 0.0
     penalty = prices["import_penalty_per_kwh"]
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
     per_site = inputs.per_site
     fixed = dataclasses.replace(
-        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs))),
+        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs)), site_storage),
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
@@ -512,6 +555,21 @@ def _dispatch_pass(
     )
     prices["dispatch_parts"] = parts
     return dispatch, prices
+
+
+def _group_of(year_inputs: PlanInputs, inputs: PlanInputs, site: str) -> str:
+    """The site of ``year_inputs`` (a sizing group) that a real site of ``inputs`` belongs to, by its stations."""
+    station = inputs.stations.index[inputs.stations["site"].astype(str) == site]
+    if len(station):
+        return str(year_inputs.stations.at[station[0], "site"])
+    return site  # a site without stations keeps its name when not grouped
+
+
+def _members(year_inputs: PlanInputs, inputs: PlanInputs, year_site: str) -> list[str]:
+    """The real sites of ``inputs`` within the site (group) ``year_site`` of ``year_inputs``."""
+    if year_inputs is inputs:
+        return [year_site]
+    return [x for x in inputs.sites.index.astype(str) if _group_of(year_inputs, inputs, x) == year_site]
 
 
 def _site_fleet_kwh(m2: linopy.Model, inputs: PlanInputs, year_inputs: PlanInputs) -> pd.DataFrame | None:
@@ -583,6 +641,8 @@ def resize_supply(
         other_load_kw=pd.Series(load, index=inputs.snapshots),
         site_other_load_kw=site_load,
         site_pv_fixed_kw=None,
+        site_storage_fixed_kwh=None,
+        site_storage_fixed_kw=None,
         capacities=caps,
         initial_storage_kwh=None,
         v2g=False,
@@ -609,10 +669,14 @@ def resize_supply(
         )
         if name in m.variables
     }
+    for name in ("Site-storage_energy_kwh", "Site-storage_charge_kw", "Site-storage_discharge_kw"):
+        if name in m.variables:
+            system[name] = np.nan_to_num(m.variables[name].solution.to_numpy())
     for name in ("Grid-export_kw", "Storage-energy_kwh", "Storage-charge_kw", "Storage-discharge_kw"):
         system.setdefault(name, zeros.copy())
     if inputs.per_site:
         system["_site_pv_kw"] = site_pv_of(m, supply)
+        system["_site_storage"] = site_storage_of(m, supply)
     return capacities_of(m), system
 
 
@@ -638,22 +702,27 @@ def _solve_two_stage(
     sizing_inputs = year
     resize = True
     m1 = reduction = m2 = None
-    sized_split = site_pv = None
+    sized_split = site_pv = site_storage = None
     lower_bound = float("nan")
     caps: dict[str, float] = {}
     for attempt in range(1, max_passes + 1):
         t0 = time.perf_counter()
         if resize:
-            m1, reduction, caps, m2, sized_split = _size(
+            m1, reduction, caps, m2, sized_split, year_storage = _size(
                 sizing_inputs, year, n_days, options, max_passes, report, history
             )
-            if grouping is not None:  # the groups' PV onto their real sites
+            site_storage = year_storage
+            if grouping is not None:  # the groups' PV and storage onto their real sites
                 sized_split = split_group_pv(grouping, sized_split, inputs.sites["pv_max_kw"])
+                if year_storage is not None:
+                    site_storage = split_group_storage(grouping, year_storage, inputs.sites["storage_max_kwh"])
             caps = _annual_margin(year, aggregate_fleet(year), m2, caps)
             lower_bound = float(m2.objective.value)
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
-        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split, year)
+        dispatch, prices = _dispatch_pass(
+            inputs, caps, m2, options, rolling, report, attempt, sized_split, year, site_storage
+        )
         site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
@@ -691,6 +760,7 @@ def _solve_two_stage(
         except InfeasibleError as err:
             raise _no_supply_for_the_dispatch(inputs, year, dispatch.values, options, err) from None
         site_pv = system.pop("_site_pv_kw", site_pv)
+        site_storage = system.pop("_site_storage", site_storage)
         timings["supply_resize_s"] = time.perf_counter() - t2
         dispatch.values.update(system)
         dispatch.initial_storage_kwh = None  # the re-sized storage runs cyclically over the year
@@ -700,6 +770,7 @@ def _solve_two_stage(
     return Solution(
         capacities=caps,
         site_pv_kw=site_pv,
+        site_storage=site_storage,
         values=dispatch.values,
         method="two-stage",
         status="optimal",
@@ -807,7 +878,7 @@ def _no_supply_for_the_dispatch(
             f"{bound.target} = {_fmt(bound.target, bound.required)} cannot be met by any plan: the year with each "
             f"site's cars pooled into one battery (a relaxation) reaches at most {_fmt(bound.target, bound.achievable)}"
             f"; the per-vehicle dispatch reached {reached:.1%} (local renewable share of charging, hour by hour). "
-            "Storage sits behind one site's meter (technologies.storage.site); a lower target, more PV roof or "
+            "A lower target, more PV roof or storage (sites.storage_max_kwh, technologies.storage.max_kwh) or "
             "grid.topology = 'single_meter' for one meter make it reachable",
             target=bound.target,
             required=bound.required,
