@@ -81,7 +81,8 @@ class PlanResults:
         How the plan was solved (method, typical days, windows, gap bounds, timings).
     sites : pd.DataFrame or None
         Per metered site (``grid.topology = "per_site"``): stations, vehicles, roof limit and PV [kW], storage
-        limit and storage [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute demand and contract [kW].
+        limit and storage [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute
+        demand and contract [kW].
         None with one town meter.
     """
 
