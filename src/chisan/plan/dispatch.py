@@ -320,7 +320,7 @@ def rolling_dispatch(
         raise ValueError("rolling_dispatch needs the PV of each site fixed (with_capacities_fixed(caps, site_pv_kw))")
     if (
         len(inputs.storage_sites) > 1
-        and inputs.capacities["storage_kwh"].enabled
+        and inputs.capacities["storage_kwh"].upper > 0
         and inputs.site_storage_fixed_kwh is None
     ):
         raise ValueError(

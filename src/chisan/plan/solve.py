@@ -42,6 +42,7 @@ from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.site_dispatch import parallel_rolling_dispatch
 from chisan.plan.site_groups import group_sites, split_group_pv, split_group_storage
+from chisan.plan.slack import Shortfall, build_elastic_model, describe, short_days, shortfalls
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -451,14 +452,23 @@ def _size(
     report: Progress,
     history: list[dict],
 ):
-    """Sizing on typical days, then the year-long aggregate dispatch with the real targets; when the aggregate year
-    cannot meet a target at the sized capacities, size again with the target tightened by the shortfall."""
+    """Sizing on typical days, then the year-long aggregate dispatch with the real targets.
+
+    When the aggregate year cannot run at the sized capacities, its elastic version (:mod:`chisan.plan.slack`)
+    says where and when it runs short: those days join the sizing set as typical days of their own (at most
+    :data:`KEPT_DAYS_PER_PASS` a pass) and a missed target is tightened by its shortfall, and sizing is repeated.
+    """
+    keep: list[int] = []
+    day0 = inputs.snapshots[0].normalize()
     for attempt in range(1, max_passes + 1):
-        report(f"sizing on {n_days} typical days (pass {len(history) + 1})", 0.0)
-        reduction = typical_days(sizing_inputs, n_days)
+        extra = f", {len(keep)} days kept as they are" if keep else ""
+        report(f"sizing on {n_days} typical days{extra} (pass {len(history) + 1})", 0.0)
+        reduction = typical_days(sizing_inputs, n_days, keep_days=keep)
         m1 = build_model(reduction.inputs)
         condition = _solve(m1, options)
         if condition != "optimal":
+            if condition in ("infeasible", "infeasible_or_unbounded"):
+                raise diagnose_infeasibility(reduction.inputs, options, days=_typical_dates(reduction, inputs))
             _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
         caps = capacities_of(m1)
         site_pv = site_pv_of(m1, reduction.inputs)
@@ -471,20 +481,81 @@ def _size(
                 "capacities": dict(caps),
                 "sizing_objective": float(m1.objective.value),
                 "aggregate_year": condition,
+                "kept_days": len(keep),
             }
         )
         if condition == "optimal":
             return m1, reduction, caps, m2, site_pv, site_storage
-        if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
+        if condition not in ("infeasible", "infeasible_or_unbounded"):
             _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
-        shortfalls = _policy_shortfalls(
-            aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv, site_storage), options
-        )
-        history[-1]["shortfalls"] = shortfalls
-        if attempt == max_passes or not shortfalls:
-            raise diagnose_infeasibility(aggregate_fleet(inputs), options)
-        sizing_inputs = _tightened(sizing_inputs, shortfalls)
+        fixed = aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv, site_storage)
+        found, load_kwh = _elastic_shortfalls(fixed, options)
+        history[-1]["short"] = describe(found, fixed, fixed.opex_scale)
+        days = [int((d - day0).days) for d in short_days(found, fixed)]
+        new = [d for d in days if d not in keep][:KEPT_DAYS_PER_PASS]
+        policy = _target_shortfalls(found, fixed, load_kwh)
+        if attempt == max_passes or (not new and not policy):
+            raise _named_infeasibility(inputs, options, found, fixed, attempt)
+        keep += new
+        sizing_inputs = _tightened(sizing_inputs, policy) if policy else sizing_inputs
     raise AssertionError("unreachable")
+
+
+KEPT_DAYS_PER_PASS = 7
+"""Most days a sizing pass adds to the typical days when the year ran short (the worst first)."""
+
+
+def _typical_dates(reduction, inputs: PlanInputs) -> pd.DatetimeIndex:
+    """A calendar date for each step of a reduced year: the first day its typical day stands for."""
+    red = reduction.inputs
+    steps_per_day = max(1, round(24.0 / red.dt_hours))
+    first_day = reduction.day_of_cluster.reset_index().groupby("cluster")["day"].min()
+    period = np.asarray(red.period, dtype=int)
+    day = first_day.reindex(period).fillna(0).to_numpy(int)
+    step = np.arange(len(period)) % steps_per_day
+    start = inputs.snapshots[0].normalize()
+    return pd.DatetimeIndex(start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(step * red.dt_hours, unit="h"))
+
+
+def _elastic_shortfalls(
+    inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None
+) -> tuple[list[Shortfall], float]:
+    """Solve the elastic model of ``inputs``: its shortfalls and the charging + other load it served [kWh]."""
+    m = build_elastic_model(inputs)
+    condition = _solve(m, options)
+    if condition != "optimal":
+        raise SolverError(f"the elastic model (every row with a priced slack) ended {condition!r}")
+    wdt = inputs.weight.to_numpy(float) * inputs.dt_hours
+    load = float((_charging(m) * wdt).sum() + (inputs.other_load_kw.to_numpy(float) * wdt).sum())
+    return shortfalls(m, inputs, days), load
+
+
+def _target_shortfalls(found: list[Shortfall], inputs: PlanInputs, load_kwh: float) -> dict[str, float]:
+    """The policy shortfalls of an elastic solve, in the targets' units (as :func:`_policy_shortfalls`)."""
+    out = {}
+    for s in found:
+        if s.family == "hourly renewable target" or s.family == "policy.renewable_share_min_fraction":
+            out["policy.renewable_share_min_fraction"] = s.kwh / max(load_kwh, 1e-9)
+        elif s.family.startswith("policy."):
+            out[s.family] = s.kwh * inputs.opex_scale
+    return out
+
+
+def _named_infeasibility(
+    inputs: PlanInputs, options: dict, found: list[Shortfall], fixed: PlanInputs, passes: int
+) -> InfeasibleError:
+    """Why the two-stage sizing gave up: the proof over the year with capacities free when there is one, else
+    what the year lacked at the last sized capacities (family, site, week, kWh)."""
+    proof = diagnose_infeasibility(aggregate_fleet(inputs), options)
+    if proof.target not in ("unknown", ""):
+        return proof
+    short = describe(found, fixed, fixed.opex_scale) or "no row (a numerical failure)"
+    return InfeasibleError(
+        f"the year with each site's cars pooled and every capacity free meets every target and limit, but after "
+        f"{passes} sizing passes on typical days (the short days kept as they are) the sized capacities still "
+        f"leave {short}; plan with more typical days (solver.typical_days) or solver.method = 'full'",
+        target="sizing",
+    )
 
 
 def _dispatch_pass(
@@ -894,18 +965,22 @@ def _no_supply_for_the_dispatch(
     )
 
 
-def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError:
+def diagnose_infeasibility(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None) -> InfeasibleError:
     """Find which requirement makes ``inputs`` infeasible and how far it can be met.
 
     The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
     how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
-    physical (bookings, station or grid limits).
+    physical (bookings, station or grid limits): the elastic model (:mod:`chisan.plan.slack`) names the meter,
+    the week and the kWh missing; so it does when no single target explains it. ``days`` are the calendar
+    dates of the steps (for typical days).
     """
     m = build_model(without_policy(inputs))
     if _solve(m, options) != "optimal":
+        where = _elastic_text(without_policy(inputs), options, days)
         return InfeasibleError(
-            "no plan can serve the bookings within the station and grid limits, even without policy targets: "
-            "check grid.connection_limit_kw, stations[].connection_limit_kw and the capacity limits (max_kw)",
+            "no plan can serve the bookings within the station and grid limits, even without policy targets"
+            f"{where}: check grid.connection_limit_kw, sites[].connection_limit_kw, "
+            "stations[].connection_limit_kw and the capacity limits (max_kw)",
             target="physical limits",
         )
     for target, trial in policy_trials(inputs):
@@ -920,7 +995,18 @@ def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError
                 required=required,
                 achievable=best,
             )
-    return InfeasibleError("the plan is infeasible, but no single policy target explains it", target="unknown")
+    where = _elastic_text(inputs, options, days)
+    return InfeasibleError(f"the plan is infeasible, but no single policy target explains it{where}", target="unknown")
+
+
+def _elastic_text(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None) -> str:
+    """ ", <what the elastic model finds short>" for a message, or "" when it finds nothing (or fails)."""
+    try:
+        found, _ = _elastic_shortfalls(inputs, options, days)
+    except (SolverError, KeyError, ValueError):
+        return ""
+    text = describe(found, inputs, inputs.opex_scale)
+    return f" ({text})" if text else ""
 
 
 def _fmt(target: str, value: float) -> str:
