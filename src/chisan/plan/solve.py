@@ -292,9 +292,10 @@ def solve_plan(
 def _raise_unsolved(m: linopy.Model, inputs: PlanInputs, condition: str, options: dict, stage: str) -> None:
     if condition in ("infeasible", "infeasible_or_unbounded"):
         raise diagnose_infeasibility(inputs, options)
+    hint = "raise solver.time_limit_s" + (" or use solver.method = 'two-stage'" if stage.startswith("full") else "")
     raise SolverError(
-        f"{stage}: HiGHS stopped with {condition!r} (time limit {options.get('time_limit', 'none')} s); "
-        "raise solver.time_limit_s or use solver.method = 'two-stage'"
+        f"{stage}: HiGHS stopped with {condition!r} (time limit {options.get('time_limit', 'none')} s, "
+        f"wall clock); {hint}"
     )
 
 
