@@ -110,6 +110,28 @@ def test_two_sites_with_roof_limits_and_self_wheeling_as_pypsa(small_week_inputs
     )
 
 
+def test_two_sites_with_storage_at_both_as_pypsa(small_week_inputs):
+    # Cheap storage (¥1,500/kWh/year annualised) and an evening price peak make storage worth having at both
+    # sites (≈ 1.5 kWh at the first unbounded); a storage limit of 1 kWh there binds. PyPSA: a Store
+    # ``storage:<site>`` with its charger and discharger per site, the limit as e_nom_max; chisan: Site-storage_*
+    # summing to Capacity-storage_*.
+    caps = dict(small_week_inputs.capacities)
+    caps["storage_kwh"] = dataclasses.replace(caps["storage_kwh"], annual_cost_per_unit=1500.0)
+    price = small_week_inputs.import_price_per_kwh.copy()
+    price[(price.index.hour >= 17) & (price.index.hour < 21)] = 60.0
+    sites = small_week_inputs.sites.assign(storage_max_kwh=[1.0, np.inf])
+    a, b = sites.index
+    inputs = dataclasses.replace(small_week_inputs, capacities=caps, import_price_per_kwh=price, sites=sites)
+    ours = solve_plan(inputs, method="full")
+    n = _solve_pypsa(inputs)
+    assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
+    stores = n.stores.e_nom_opt[[f"storage:{x}" for x in sites.index]]
+    assert ours.site_storage.loc[a, "storage_kwh"] == pytest.approx(1.0, abs=1e-4)
+    assert float(stores[f"storage:{a}"]) == pytest.approx(1.0, abs=1e-4)
+    assert ours.site_storage.loc[b, "storage_kwh"] > 0.1  # storage at both sites
+    assert ours.capacities["storage_kwh"] == pytest.approx(float(stores.sum()), rel=1e-3)
+
+
 def test_same_optimum_with_v2g_and_holding_cost(small_week_inputs):
     inputs = dataclasses.replace(small_week_inputs, v2g=True, v2g_cost_per_kwh=2.0, vehicle_holding_cost_per_kwh_h=0.16)
     ours = solve_plan(inputs, method="full")

@@ -68,7 +68,7 @@ def test_both_plans_pass_every_check(month, solved):
 def test_rolling_dispatch_close_to_the_monolithic_dispatch(month, solved):
     # Same fixed capacities: one LP over the month (cyclic) vs weekly windows with 2-day look-ahead.
     _, two = solved
-    fixed = month.with_capacities_fixed(two.capacities, two.site_pv_kw)  # each site's PV as sized
+    fixed = month.with_capacities_fixed(two.capacities, two.site_pv_kw, two.site_storage)  # each site's as sized
     m = build_model(fixed)
     assert _solve(m, _highs_options(None, None)) == "optimal"
     mono = float(m.objective.value)
@@ -80,6 +80,7 @@ def test_rolling_dispatch_close_to_the_monolithic_dispatch(month, solved):
         status="optimal",
         initial_energy_kwh=rolled.initial_energy_kwh,
         initial_storage_kwh=rolled.initial_storage_kwh,
+        site_storage=two.site_storage,
     )
     check_solution(fixed, sol).raise_if_failed()
     rolled_obj = evaluate_objective(fixed, sol)

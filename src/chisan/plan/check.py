@@ -176,7 +176,8 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
     if "Storage-energy_kwh" in v:
         keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
         soc = v["Storage-energy_kwh"]
-        start = soc[-1] if solution.initial_storage_kwh is None else float(solution.initial_storage_kwh)
+        initial = solution.initial_storage_kwh
+        start = soc[-1] if initial is None else float(np.sum(initial))  # a Series per site: the town's sum
         prev = np.r_[start, soc[:-1]]
         rebuilt = (
             keep * prev
@@ -247,8 +248,13 @@ def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, ch
         ch = charging_by_vehicle - v.get("Vehicle-discharge_kw", np.zeros_like(charging_by_vehicle))
         net = ch @ onehot
     supply = v["Site-import_kw"] + v.get("Site-pv_output_kw", zeros) + at("Wind-output_kw", inputs.wind_site)
-    supply = supply + at("Storage-discharge_kw", inputs.storage_site)
-    demand = net + v.get("Site-export_kw", zeros) + at("Storage-charge_kw", inputs.storage_site)
+    stored = inputs.sites.index.astype(str).get_indexer(inputs.storage_sites)
+    site_dis, site_ch = zeros.copy(), zeros.copy()
+    if "Site-storage_discharge_kw" in v:
+        site_dis[:, stored] = v["Site-storage_discharge_kw"]
+        site_ch[:, stored] = v["Site-storage_charge_kw"]
+    supply = supply + site_dis
+    demand = net + v.get("Site-export_kw", zeros) + site_ch
     demand = demand + inputs.site_other_load_kw.to_numpy(float)
     if "Link-forward_kw" in v and inputs.links is not None:
         to = (inputs.links["site1"].astype(str).to_numpy()[:, None] == sites[None, :]).astype(float)
@@ -277,6 +283,41 @@ def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, ch
             POWER_TOL_KW,
             "kW",
         )
+    if "Site-storage_energy_kwh" in v and solution.site_storage is not None:
+        _check_site_storage(report, inputs, solution, stored)
     limit = inputs.sites["connection_limit_kw"].astype(float).fillna(np.inf).to_numpy()[None, :]
     flow = np.maximum(v["Site-import_kw"], v.get("Site-export_kw", zeros))
     report.add("each site within its meter's limit", (flow - limit).max(initial=0.0), POWER_TOL_KW, "kW")
+
+
+def _check_site_storage(report: CheckReport, inputs: PlanInputs, solution: Solution, stored: np.ndarray) -> None:
+    """Each site's storage rebuilt step by step from its own flows, within its energy, power and site limit."""
+    v = solution.values
+    dt = inputs.dt_hours
+    soc = v["Site-storage_energy_kwh"]
+    names = inputs.storage_sites
+    initial = solution.initial_storage_kwh
+    if initial is None:
+        start = soc[-1]
+    elif isinstance(initial, pd.Series):
+        start = initial.reindex(names).fillna(0.0).to_numpy(float)
+    else:
+        start = np.full(len(names), float(initial) / max(1, len(names)))
+    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
+    rebuilt = (
+        keep * np.vstack([start, soc[:-1]])
+        + inputs.storage_charge_efficiency * v["Site-storage_charge_kw"] * dt
+        - v["Site-storage_discharge_kw"] * dt / inputs.storage_discharge_efficiency
+    )
+    report.add("each site's storage rebuilt step by step", np.abs(rebuilt - soc).max(), ENERGY_TOL_KWH, "kWh")
+    split = solution.site_storage.reindex(names).fillna(0.0)
+    over_e = (soc - split["storage_kwh"].to_numpy(float)[None, :]).max(initial=0.0)
+    room = (split["storage_kwh"] - inputs.sites["storage_max_kwh"].reindex(names)).max()
+    report.add("each site's storage within its capacity and site limit", max(over_e, room), ENERGY_TOL_KWH, "kWh")
+    pw = np.maximum(v["Site-storage_charge_kw"], v["Site-storage_discharge_kw"])
+    report.add(
+        "each site's storage within its power",
+        (pw - split["storage_kw"].to_numpy(float)[None, :]).max(initial=0.0),
+        POWER_TOL_KW,
+        "kW",
+    )

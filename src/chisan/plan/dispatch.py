@@ -44,6 +44,9 @@ DISPATCH_VARIABLES = (
     "Site-import_kw",
     "Site-export_kw",
     "Site-pv_output_kw",
+    "Site-storage_energy_kwh",
+    "Site-storage_charge_kw",
+    "Site-storage_discharge_kw",
     "Link-forward_kw",
     "Link-backward_kw",
     "Vehicle-energy_kwh",
@@ -220,18 +223,20 @@ class Dispatch:
         Time spent in HiGHS (diff, in-place update and run) [s].
     initial_energy_kwh : pd.Series
         Vehicle energy at the start of the horizon [kWh] (the year ends with at least as much).
-    initial_storage_kwh : float
-        Storage energy at the start of the horizon [kWh].
+    initial_storage_kwh : float or pd.Series
+        Storage energy at the start of the horizon [kWh]; per storage site with metered sites.
     """
 
     values: dict[str, np.ndarray]
     windows: int
     solve_seconds: float
     initial_energy_kwh: pd.Series
-    initial_storage_kwh: float
+    initial_storage_kwh: float | pd.Series
 
 
-def _window(inputs: PlanInputs, positions: np.ndarray, e0: pd.Series, s0: float, terminal: pd.Series) -> PlanInputs:
+def _window(
+    inputs: PlanInputs, positions: np.ndarray, e0: pd.Series, s0: float | pd.Series, terminal: pd.Series
+) -> PlanInputs:
     """The inputs of one window: the steps at ``positions`` (wrapping around the year), non-cyclic."""
     snaps = inputs.snapshots[positions[0]] + pd.to_timedelta(np.arange(len(positions)) * inputs.dt_hours, unit="h")
 
@@ -313,6 +318,14 @@ def rolling_dispatch(
             raise ValueError(f"rolling_dispatch needs fixed capacities; {name} is free")
     if inputs.per_site and inputs.capacities["pv_kw"].enabled and inputs.site_pv_fixed_kw is None:
         raise ValueError("rolling_dispatch needs the PV of each site fixed (with_capacities_fixed(caps, site_pv_kw))")
+    if (
+        len(inputs.storage_sites) > 1
+        and inputs.capacities["storage_kwh"].upper > 0
+        and inputs.site_storage_fixed_kwh is None
+    ):
+        raise ValueError(
+            "rolling_dispatch needs the storage of each site fixed (with_capacities_fixed(..., site_storage))"
+        )
     n = len(inputs.snapshots)
     commit_steps, lookahead_steps = settings.steps(inputs.dt_hours)
     commit = min(commit_steps, n)
@@ -328,7 +341,11 @@ def rolling_dispatch(
     e_start = need.iloc[-1].copy()
     if start_fleet_kwh is not None:
         e_start = _spread(e_start, inputs.vehicles["usable_kwh"], start_fleet_kwh)
-    s_start = 0.0 if inputs.initial_storage_kwh is None else float(inputs.initial_storage_kwh)
+    s_start = 0.0 if inputs.initial_storage_kwh is None else inputs.initial_storage_kwh
+    if inputs.per_site and not isinstance(s_start, pd.Series):  # one state per storage site
+        s_start = pd.Series(float(s_start) if len(inputs.storage_sites) == 1 else 0.0, index=inputs.storage_sites)
+    elif not inputs.per_site:
+        s_start = float(s_start)
     e0, s0 = e_start.copy(), s_start
     values: dict[str, np.ndarray] = {}
     solver: Solver | None = None
@@ -402,7 +419,9 @@ def rolling_dispatch(
             peak_kw = max(peak_kw, float(demand_kw(values["Grid-import_kw"][start : start + keep], win.dt_hours).max()))
         if "Vehicle-energy_kwh" in values:
             e0 = pd.Series(values["Vehicle-energy_kwh"][start + keep - 1], index=inputs.vehicles.index)
-        if "Storage-energy_kwh" in values:
+        if "Site-storage_energy_kwh" in values:
+            s0 = pd.Series(values["Site-storage_energy_kwh"][start + keep - 1], index=inputs.storage_sites)
+        elif "Storage-energy_kwh" in values:
             s0 = float(values["Storage-energy_kwh"][start + keep - 1])
         if on_window is not None:
             on_window(k + 1, n_windows)

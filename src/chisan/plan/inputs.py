@@ -107,8 +107,9 @@ class PlanInputs:
         the plan's control (a simulated autonomous car's kept charging, :mod:`chisan.autonomous.plan_inputs`).
     initial_energy_kwh : pd.Series or None
         Vehicle energy before the first step [kWh]; None = cyclic (end equals start).
-    initial_storage_kwh : float or None
-        Storage energy before the first step [kWh]; None = cyclic.
+    initial_storage_kwh : float, pd.Series or None
+        Storage energy before the first step [kWh]; None = cyclic. With metered sites, a Series per storage site
+        (a float is the energy of the only storage site, or 0 at every site).
     capacities : dict[str, Capacity]
         ``pv_kw``, ``wind_kw``, ``storage_kwh``, ``storage_kw``.
     vehicle_holding_cost_per_kwh_h : float
@@ -145,15 +146,22 @@ class PlanInputs:
         horizon's share of 12 otherwise (see :func:`chisan.plan.tariff_constraints.billed_months`).
     sites : pd.DataFrame or None
         Sites behind their own meters (``grid.topology = "per_site"``), index site name: ``pv_max_kw`` [kW]
-        (roof/carport limit, inf = none) and ``connection_limit_kw`` [kW] (NaN = none). Each station then names
+        (roof/carport limit, inf = none), ``connection_limit_kw`` [kW] (NaN = none) and ``storage_max_kwh``
+        [kWh] (stationary storage the site can take; inf = no limit, 0 = none). Each station then names
         its site in ``stations["site"]``. None = one town bus behind one meter (``"single_meter"``).
     site_other_load_kw : pd.DataFrame or None
         Other load per site [kW], snapshots × sites; ``other_load_kw`` is its row sum. Defaults to all of
         ``other_load_kw`` at the first site.
     site_pv_fixed_kw : pd.Series or None
         PV installed per site [kW] when fixed (the dispatch stage after sizing); None = optimised.
-    storage_site, wind_site : str or None
-        Site whose meter the stationary storage / the wind turbine is behind (default: the first site).
+    storage_site : str or None
+        The only site that may have stationary storage (``technologies.storage.site``); None = every site
+        within its ``storage_max_kwh``. Encoded into ``sites["storage_max_kwh"]`` (0 at the other sites).
+    wind_site : str or None
+        Site whose meter the wind turbine is behind (default: the first site).
+    site_storage_fixed_kwh, site_storage_fixed_kw : pd.Series or None
+        Storage energy [kWh] and power [kW] installed per site when fixed (the dispatch stage after sizing);
+        None = the split between sites is optimised.
     links : pd.DataFrame or None
         Private lines between sites, index link name: ``site0``, ``site1``, ``fee_per_kwh`` [currency/kWh]
         (0 for a private network, the wheeling fee for 自己託送) and ``limit_kw`` [kW] (inf = none).
@@ -180,7 +188,7 @@ class PlanInputs:
     other_load_kw: pd.Series | None = None
     market_emission_factor_kg_per_kwh: float | None = None
     initial_energy_kwh: pd.Series | None = None
-    initial_storage_kwh: float | None = None
+    initial_storage_kwh: float | pd.Series | None = None
     storage_charge_efficiency: float = 0.95
     storage_discharge_efficiency: float = 0.95
     storage_self_discharge_per_hour: float = 0.0
@@ -217,6 +225,8 @@ class PlanInputs:
     site_pv_fixed_kw: pd.Series | None = None
     storage_site: str | None = None
     wind_site: str | None = None
+    site_storage_fixed_kwh: pd.Series | None = None
+    site_storage_fixed_kw: pd.Series | None = None
     links: pd.DataFrame | None = None
     contract_kw_min_by_site: pd.Series | None = None
     extra: dict = field(default_factory=dict)
@@ -252,17 +262,35 @@ class PlanInputs:
         """True when every site has its own meter (a bus per site), False for one town bus."""
         return self.sites is not None
 
-    def with_capacities_fixed(self, values: dict[str, float], site_pv_kw: pd.Series | None = None) -> PlanInputs:
+    def with_capacities_fixed(
+        self,
+        values: dict[str, float],
+        site_pv_kw: pd.Series | None = None,
+        site_storage: pd.DataFrame | None = None,
+    ) -> PlanInputs:
         """A copy with the given capacities fixed (e.g. the sizing result), others unchanged.
 
         ``site_pv_kw`` fixes the PV of each site [kW] as well (metered sites); without it the sizing's town
-        total is fixed and the split between sites stays free.
+        total is fixed and the split between sites stays free. ``site_storage`` (columns ``storage_kwh``,
+        ``storage_kw``, index site) fixes each site's storage [kWh, kW] in the same way.
         """
         caps = {k: (c.fixed_at(values[k]) if k in values and c.enabled else c) for k, c in self.capacities.items()}
         changes: dict = {"capacities": caps}
         if site_pv_kw is not None and self.per_site:
             changes["site_pv_fixed_kw"] = site_pv_kw.reindex(self.sites.index).fillna(0.0).astype(float)
+        if site_storage is not None and self.per_site:
+            split = site_storage.reindex(self.sites.index).fillna(0.0).astype(float)
+            changes["site_storage_fixed_kwh"] = split["storage_kwh"]
+            changes["site_storage_fixed_kw"] = split["storage_kw"]
         return dataclasses.replace(self, **changes)
+
+    @property
+    def storage_sites(self) -> pd.Index:
+        """Metered sites that may hold stationary storage (``storage_max_kwh`` > 0), in site order."""
+        if not self.per_site:
+            return pd.Index([], name="site")
+        allowed = self.sites["storage_max_kwh"].to_numpy(float) > 0
+        return pd.Index(self.sites.index.astype(str)[allowed], name="site")
 
 
 def _complete_sites(inputs: PlanInputs) -> None:
@@ -275,9 +303,11 @@ def _complete_sites(inputs: PlanInputs) -> None:
         sites["pv_max_kw"] = np.inf
     if "connection_limit_kw" not in sites:
         sites["connection_limit_kw"] = np.nan
+    if "storage_max_kwh" not in sites:
+        sites["storage_max_kwh"] = np.inf
     sites["pv_max_kw"] = sites["pv_max_kw"].astype(float).fillna(np.inf)
     sites["connection_limit_kw"] = sites["connection_limit_kw"].astype(float)
-    inputs.sites = sites
+    sites["storage_max_kwh"] = sites["storage_max_kwh"].astype(float).fillna(np.inf)
     if "site" not in inputs.stations:
         inputs.stations = inputs.stations.assign(site=inputs.stations.index.astype(str))
     unknown = sorted(set(inputs.stations["site"].astype(str)) - set(sites.index))
@@ -287,9 +317,13 @@ def _complete_sites(inputs: PlanInputs) -> None:
     for name in ("storage_site", "wind_site"):
         value = getattr(inputs, name)
         if value is None:
-            setattr(inputs, name, first)
+            if name == "wind_site":
+                setattr(inputs, name, first)
         elif str(value) not in sites.index:
             raise ScenarioError(f"{name} = {value!r} is not a site; the sites are {list(sites.index)}")
+    if inputs.storage_site is not None:  # storage "only there": no storage behind the other meters
+        sites.loc[sites.index != str(inputs.storage_site), "storage_max_kwh"] = 0.0
+    inputs.sites = sites
     frame = inputs.site_other_load_kw
     if frame is not None and not frame.index.equals(inputs.snapshots):
         # a copy on other steps (a slice of the year): take the same steps, or drop an all-zero frame

@@ -15,10 +15,12 @@ stations s; Δt = ``dt_hours`` [h]; w_t = steps of the year step t stands for; a
 - ``Station-connection``: |Σ_{v∈s} (ch − dis)_{v,t}| ≤ limit_s.
 - ``Bus-balance``: PV + wind + storage out + import + V2G = Σ charging + storage in + export + other load.
   With metered sites (``inputs.sites``) one ``Site-balance`` per (step, site) instead: the site's PV, import,
-  V2G and link inflow = its cars' charging, export, link outflow and other load; storage and wind at their
-  site; town ``PV-output_kw``, ``Grid-import_kw``, ``Grid-export_kw`` are the sums over sites
+  V2G, storage out and link inflow = its cars' charging, storage in, export, link outflow and other load;
+  wind at its site; town ``PV-output_kw``, ``Grid-import_kw``, ``Grid-export_kw`` are the sums over sites
   (``PV-site_sum``, ``Grid-site_import_sum``, ``Grid-site_export_sum``) so policies and costs read them as before.
 - ``Site-pv_*``: Σ_s pv_s = PV capacity, pv_s ≤ roof limit_s, output_{s,t} ≤ pv_s · cf_t.
+- ``Site-storage_*``: storage behind each site's meter, Σ_s E_s = E, Σ_s P_s = P, E_s ≤ storage limit_s, the
+  storage energy balance per site; town ``Storage-*`` are the sums over sites.
 - ``Link-*``: flows between sites on a private line (fee 0) or self-wheeling (fee per kWh), both directions.
 - ``Grid-connection``: import, export ≤ limit.
 - ``Policy-renewable_share``: annual: Σ w (PV + wind) Δt ≥ target · Σ w load Δt;
@@ -104,7 +106,9 @@ def _previous(var: linopy.Variable, inputs: PlanInputs, cyclic: bool) -> linopy.
     return var.shift({SNAPSHOT: 1}).fillna(0)
 
 
-def define_inter_period_linking(m: linopy.Model, inputs: PlanInputs, family: str, lower, upper) -> None:
+def define_inter_period_linking(
+    m: linopy.Model, inputs: PlanInputs, family: str, lower, upper, prefix: str | None = None
+) -> None:
     """Link an energy state across the real periods of a reduced year (``<family>-inter_*``).
 
     With typical periods, ``<family>-energy_kwh`` holds the change of energy since its period began (δ). The
@@ -116,34 +120,38 @@ def define_inter_period_linking(m: linopy.Model, inputs: PlanInputs, family: str
     Parameters
     ----------
     family : str
-        ``"Storage"`` or ``"Fleet"``.
+        ``"Storage"`` or ``"Fleet"`` (``"Site-storage"`` for the storage of metered sites).
     lower, upper : float, DataArray or linopy expression
         Bounds of the energy [kWh] (per station for fleets; the storage capacity variable for storage).
+    prefix : str, optional
+        Start of the variable and constraint names (default ``f"{family}-"``; ``"Site-storage_"`` gives
+        ``Site-storage_energy_kwh``, ``Site-storage_inter_energy_kwh`` …).
     """
-    intra = m.variables[f"{family}-energy_kwh"]
+    pre = f"{family}-" if prefix is None else prefix
+    intra = m.variables[f"{pre}energy_kwh"]
     order = np.asarray(inputs.period_order, dtype=int)
     labels = np.asarray(inputs.period, dtype=int)
     periods = pd.Index(np.unique(labels), name="period")
     days = pd.Index(np.arange(len(order)), name="day")
     extra = [d for d in intra.dims if d != SNAPSHOT]
     extra_coords = [intra.indexes[d] for d in extra]
-    inter = m.add_variables(coords=[days, *extra_coords], name=f"{family}-inter_energy_kwh")
-    hi = m.add_variables(lower=0, coords=[periods, *extra_coords], name=f"{family}-intra_max_kwh")
-    lo = m.add_variables(upper=0, coords=[periods, *extra_coords], name=f"{family}-intra_min_kwh")
+    inter = m.add_variables(coords=[days, *extra_coords], name=f"{pre}inter_energy_kwh")
+    hi = m.add_variables(lower=0, coords=[periods, *extra_coords], name=f"{pre}intra_max_kwh")
+    lo = m.add_variables(upper=0, coords=[periods, *extra_coords], name=f"{pre}intra_min_kwh")
     per_step = xr.DataArray(np.searchsorted(periods.to_numpy(), labels), dims=SNAPSHOT)
     t = _t(inputs)
-    m.add_constraints(intra - hi.isel(period=per_step).assign_coords({SNAPSHOT: t}) <= 0, name=f"{family}-intra_max")
-    m.add_constraints(intra - lo.isel(period=per_step).assign_coords({SNAPSHOT: t}) >= 0, name=f"{family}-intra_min")
+    m.add_constraints(intra - hi.isel(period=per_step).assign_coords({SNAPSHOT: t}) <= 0, name=f"{pre}intra_max")
+    m.add_constraints(intra - lo.isel(period=per_step).assign_coords({SNAPSHOT: t}) >= 0, name=f"{pre}intra_min")
     last_step = np.array([np.flatnonzero(labels == p)[-1] for p in periods])
     pos = np.searchsorted(periods.to_numpy(), order)
     delta_last = intra.isel({SNAPSHOT: xr.DataArray(last_step[pos], dims="day")}).assign_coords(day=days)
     nxt = xr.DataArray((np.arange(len(order)) + 1) % len(order), dims="day")
     inter_next = inter.isel(day=nxt).assign_coords(day=days)
-    m.add_constraints(inter_next - inter - delta_last == 0, name=f"{family}-inter_balance")
+    m.add_constraints(inter_next - inter - delta_last == 0, name=f"{pre}inter_balance")
     hi_d = hi.isel(period=xr.DataArray(pos, dims="day")).assign_coords(day=days)
     lo_d = lo.isel(period=xr.DataArray(pos, dims="day")).assign_coords(day=days)
-    m.add_constraints(inter + hi_d - upper <= 0, name=f"{family}-inter_upper")
-    m.add_constraints(inter + lo_d - lower >= 0, name=f"{family}-inter_lower")
+    m.add_constraints(inter + hi_d - upper <= 0, name=f"{pre}inter_upper")
+    m.add_constraints(inter + lo_d - lower >= 0, name=f"{pre}inter_lower")
 
 
 def _first_step_constant(inputs: PlanInputs, value: np.ndarray | float) -> xr.DataArray:
@@ -192,11 +200,41 @@ def vehicle_balance_rhs_kwh(inputs: PlanInputs) -> xr.DataArray:
 
 
 def storage_balance_rhs_kwh(inputs: PlanInputs) -> xr.DataArray | float:
-    """Right-hand side of ``Storage-energy_balance`` [kWh]: the kept initial energy at the first step."""
+    """Right-hand side of ``Storage-energy_balance`` [kWh]: the kept initial energy at the first step.
+
+    With metered sites, of ``Site-storage_balance``: (snapshot, site) over the storage sites.
+    """
     if inputs.initial_storage_kwh is None:
         return 0.0
     keep = (1.0 - inputs.storage_self_discharge_per_hour) ** inputs.dt_hours
+    if inputs.per_site:
+        return _first_step_constant(inputs, keep * site_initial_storage_kwh(inputs))
     return _first_step_constant(inputs, keep * float(inputs.initial_storage_kwh))
+
+
+def storage_site_index(inputs: PlanInputs) -> pd.Index:
+    """The metered sites that may hold stationary storage, as the ``site`` dimension of ``Site-storage_*``."""
+    return pd.Index(inputs.storage_sites, name=SITE)
+
+
+def site_initial_storage_kwh(inputs: PlanInputs) -> xr.DataArray:
+    """Storage energy of each storage site before the first step [kWh] (0 when cyclic or not given).
+
+    A float is the energy of the only storage site, or 0 at every site.
+    """
+    si = storage_site_index(inputs)
+    value = inputs.initial_storage_kwh
+    if isinstance(value, pd.Series):
+        arr = value.reindex(si).fillna(0.0).to_numpy(float)
+    elif value is None or float(value) == 0.0:
+        arr = np.zeros(len(si))
+    elif len(si) == 1:
+        arr = np.array([float(value)])
+    else:
+        raise ValueError(
+            f"initial_storage_kwh = {float(value):g} kWh for {len(si)} storage sites: give a Series per site"
+        )
+    return xr.DataArray(arr, coords=[si])
 
 
 def define_capacity_variables(m: linopy.Model, inputs: PlanInputs) -> None:
@@ -321,9 +359,9 @@ def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
         lhs = lhs + m.variables["Site-pv_output_kw"]
     if "Wind-output_kw" in m.variables:
         lhs = lhs + _at_site(m.variables["Wind-output_kw"], inputs.wind_site, inputs)
-    if "Storage-discharge_kw" in m.variables:
-        lhs = lhs + _at_site(m.variables["Storage-discharge_kw"], inputs.storage_site, inputs)
-        lhs = lhs - _at_site(m.variables["Storage-charge_kw"], inputs.storage_site, inputs)
+    if "Site-storage_discharge_kw" in m.variables:
+        net = m.variables["Site-storage_discharge_kw"] - m.variables["Site-storage_charge_kw"]
+        lhs = lhs + net.reindex({SITE: site_index(inputs)}).fillna(0)
     if (net := site_net_charge(m, inputs)) is not None:
         lhs = lhs - net
     if "Link-forward_kw" in m.variables:
@@ -339,6 +377,9 @@ def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
 def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     """Stationary storage: energy balance, energy and power limits, c-rate (``Storage-*``)."""
     if not (_has(m, "storage_kwh") and _has(m, "storage_kw")):
+        return
+    if inputs.per_site:
+        define_site_storage_constraints(m, inputs)
         return
     t = _t(inputs)
     dt = inputs.dt_hours
@@ -373,6 +414,81 @@ def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Storage-energy_balance")
     if linked:
         define_inter_period_linking(m, inputs, "Storage", 0.0, energy_cap)
+
+
+def _site_storage_fixed(inputs: PlanInputs) -> tuple[xr.DataArray | None, xr.DataArray | None]:
+    """Each storage site's fixed energy [kWh] and power [kW], or (None, None) when the split is optimised.
+
+    A town capacity fixed with a single storage site fixes that site's.
+    """
+    si = storage_site_index(inputs)
+    e, p = inputs.site_storage_fixed_kwh, inputs.site_storage_fixed_kw
+    if e is not None and p is not None:
+        return (
+            xr.DataArray(e.reindex(si).fillna(0.0).to_numpy(float), coords=[si]),
+            xr.DataArray(p.reindex(si).fillna(0.0).to_numpy(float), coords=[si]),
+        )
+    fe, fp = _fixed(inputs, "storage_kwh"), _fixed(inputs, "storage_kw")
+    if len(si) == 1 and fe is not None and fp is not None:
+        return xr.DataArray([fe], coords=[si]), xr.DataArray([fp], coords=[si])
+    return None, None
+
+
+def define_site_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
+    """Stationary storage behind each metered site's meter (``Site-storage_*``), summing to the town's ``Storage-*``.
+
+    Per storage site s: E_s ≤ storage_max_s, Σ_s E_s = E and Σ_s P_s = P (``Site-storage_total_*``, so the
+    capacity costs and every reader of the town totals are unchanged), P_s ≤ c-rate · E_s, and the same energy
+    balance as the town's storage, soc_{s,t} = (1 − σ)^Δt soc_{s,t−1} + η_c ch_{s,t} Δt − dis_{s,t} Δt / η_d,
+    cyclic within each period (or linked across a reduced year). ``Storage-energy_kwh``, ``-charge_kw`` and
+    ``-discharge_kw`` are the sums over sites (``Storage-site_sum_*``). At fixed site capacities (the dispatch
+    after sizing) the limits are bounds, so the data of a rolling dispatch stay in bounds.
+    """
+    si = storage_site_index(inputs)
+    if not len(si):
+        return
+    t, dt = _t(inputs), inputs.dt_hours
+    fixed_e, fixed_p = _site_storage_fixed(inputs)
+    linked = inputs.period_order is not None
+    cap_e = cap_p = None
+    if fixed_e is None:
+        room = xr.DataArray(inputs.sites["storage_max_kwh"].reindex(si).to_numpy(float), coords=[si])
+        cap_e = m.add_variables(lower=0, upper=room, coords=[si], name="Site-storage_kwh")
+        cap_p = m.add_variables(lower=0, coords=[si], name="Site-storage_kw")
+        m.add_constraints(cap_e.sum(SITE) - m.variables["Capacity-storage_kwh"] == 0, name="Site-storage_total_kwh")
+        m.add_constraints(cap_p.sum(SITE) - m.variables["Capacity-storage_kw"] == 0, name="Site-storage_total_kw")
+        m.add_constraints(cap_p - inputs.storage_max_c_rate_per_h * cap_e <= 0, name="Site-storage_c_rate")
+    soc = m.add_variables(
+        lower=-np.inf if linked else 0,
+        upper=np.inf if (fixed_e is None or linked) else fixed_e,
+        coords=[t, si],
+        name="Site-storage_energy_kwh",
+    )
+    p_up = np.inf if fixed_p is None else fixed_p
+    ch = m.add_variables(lower=0, upper=p_up, coords=[t, si], name="Site-storage_charge_kw")
+    dis = m.add_variables(lower=0, upper=p_up, coords=[t, si], name="Site-storage_discharge_kw")
+    if cap_e is not None:
+        if not linked:
+            m.add_constraints(soc - cap_e <= 0, name="Site-storage_energy_limit")
+        m.add_constraints(ch - cap_p <= 0, name="Site-storage_charge_limit")
+        m.add_constraints(dis - cap_p <= 0, name="Site-storage_discharge_limit")
+    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
+    cyclic = inputs.initial_storage_kwh is None
+    lhs = (
+        soc
+        - keep * _previous(soc, inputs, cyclic)
+        - inputs.storage_charge_efficiency * dt * ch
+        + (dt / inputs.storage_discharge_efficiency) * dis
+    )
+    m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Site-storage_balance")
+    if linked:
+        define_inter_period_linking(
+            m, inputs, "Site-storage", 0.0, fixed_e if cap_e is None else cap_e, "Site-storage_"
+        )
+    for what, var, lower in (("energy", soc, -np.inf if linked else 0), ("charge", ch, 0), ("discharge", dis, 0)):
+        unit = "kwh" if what == "energy" else "kw"
+        town = m.add_variables(lower=lower, coords=[t], name=f"Storage-{what}_{unit}")
+        m.add_constraints(town - var.sum(SITE) == 0, name=f"Storage-site_sum_{what}")
 
 
 def _vehicle_array(inputs: PlanInputs, column: str) -> xr.DataArray:
@@ -760,8 +876,9 @@ def update_model_data(m: linopy.Model, inputs: PlanInputs) -> None:
         if "Vehicle-discharge_kw" in m.variables:
             _write(m.variables["Vehicle-discharge_kw"].upper, p_up)
         _write(m.constraints["Vehicle-energy_balance"].rhs, vehicle_balance_rhs_kwh(inputs))
-    if "Storage-energy_balance" in m.constraints:
-        _write(m.constraints["Storage-energy_balance"].rhs, storage_balance_rhs_kwh(inputs))
+    for name in ("Storage-energy_balance", "Site-storage_balance"):
+        if name in m.constraints:
+            _write(m.constraints[name].rhs, storage_balance_rhs_kwh(inputs))
     if "Terminal-fleet_energy" in m.constraints:
         _write(m.constraints["Terminal-fleet_energy"].rhs, float(inputs.terminal_fleet_target_kwh or 0.0))
     if "Terminal-storage_energy" in m.constraints:

@@ -328,7 +328,8 @@ def metered_sites(scenario: Scenario, snapshots: pd.DatetimeIndex) -> dict:
     """The ``PlanInputs`` fields of a town whose sites have their own meters (empty for ``single_meter``).
 
     Sites are the declared ``[[sites]]`` and every station not behind one of them (a station is its own site);
-    roof limits [kW] and meter limits [kW] per site; storage and wind at their named site (default: the first);
+    roof limits [kW], meter limits [kW] and storage limits [kWh] per site; storage at every site, or only at
+    ``technologies.storage.site``; wind at its named site (default: the first);
     links with their fee [currency/kWh] (0 for a private line).
     """
     if scenario.grid.topology == "single_meter":
@@ -345,8 +346,16 @@ def metered_sites(scenario: Scenario, snapshots: pd.DatetimeIndex) -> dict:
         value = declared[name].connection_limit_kw if name in declared else None
         return np.nan if value is None else float(value)
 
+    def storage_room(name: str) -> float:
+        value = getattr(declared[name] if name in declared else own[name], "storage_max_kwh", None)
+        return np.inf if value is None else float(value)
+
     sites = pd.DataFrame(
-        {"pv_max_kw": [roof(x) for x in names], "connection_limit_kw": [meter(x) for x in names]},
+        {
+            "pv_max_kw": [roof(x) for x in names],
+            "connection_limit_kw": [meter(x) for x in names],
+            "storage_max_kwh": [storage_room(x) for x in names],
+        },
         index=pd.Index(names, name="site"),
     )
     tech = scenario.technologies

@@ -21,7 +21,9 @@ Mapping (PyPSA 1.x component names):
 - metered sites (``inputs.sites``): one bus ``site:<name>`` per site instead of ``town``, each with its own PV
   generator (``p_nom_max`` = roof limit), grid import/export generators and other load; a vehicle's charger hangs
   on its station's site bus, storage and wind on theirs; a private line or self-wheeling is a pair of one-way
-  ``Link``\\ s with the fee as marginal cost (PyPSA's Link, as DESIGN.md §14 maps it).
+  ``Link``\\ s with the fee as marginal cost (PyPSA's Link, as DESIGN.md §14 maps it); stationary storage as
+  one Store ``storage:<site>`` with its charger and discharger per storage site, the town's capacity bounds on
+  the sum (extra functionality).
 
 PyPSA is not a dependency of chisan; install it to use this module (``pip install pypsa``).
 """
@@ -139,39 +141,8 @@ def to_pypsa(inputs: PlanInputs):
                 )
     e_cap, p_cap = inputs.capacities["storage_kwh"], inputs.capacities["storage_kw"]
     if e_cap.enabled and p_cap.enabled:
-        n.add("Bus", "storage")
-        n.add(
-            "Store",
-            "storage",
-            bus="storage",
-            e_nom_extendable=e_cap.lower != e_cap.upper,
-            e_nom=e_cap.lower,
-            e_nom_min=e_cap.lower,
-            e_nom_max=e_cap.upper,
-            capital_cost=e_cap.annual_cost_per_unit,
-            e_cyclic=True,
-            standing_loss=inputs.storage_self_discharge_per_hour,
-        )
-        n.add(
-            "Link",
-            "storage_charger",
-            bus0=bus_of(inputs.storage_site),
-            bus1="storage",
-            efficiency=inputs.storage_charge_efficiency,
-            p_nom_extendable=p_cap.lower != p_cap.upper,
-            p_nom=p_cap.lower,
-            p_nom_min=p_cap.lower,
-            p_nom_max=p_cap.upper,
-            capital_cost=p_cap.annual_cost_per_unit,
-        )
-        n.add(
-            "Link",
-            "storage_discharger",
-            bus0="storage",
-            bus1=bus_of(inputs.storage_site),
-            efficiency=inputs.storage_discharge_efficiency,
-            p_nom_extendable=True,
-        )
+        for site in list(inputs.storage_sites) if inputs.per_site else [None]:
+            _add_storage(n, inputs, site, bus_of(site))
     veh = inputs.vehicles
     plugged = inputs.plugged.to_numpy(float)
     trips = inputs.trip_energy_kwh.to_numpy(float)
@@ -217,6 +188,64 @@ def to_pypsa(inputs: PlanInputs):
     return n
 
 
+def _storage_names(site: str | None) -> tuple[str, str, str]:
+    """Names of the store, its charger and its discharger (``storage``… with one meter, ``storage:<site>``…)."""
+    suffix = "" if site is None else f":{site}"
+    return f"storage{suffix}", f"storage_charger{suffix}", f"storage_discharger{suffix}"
+
+
+def _add_storage(n, inputs: PlanInputs, site: str | None, home: str) -> None:
+    """Stationary storage as a Store on its own bus with a charger and a discharger Link from ``home``.
+
+    With metered sites, one per storage site: its energy bounded by the site's ``storage_max_kwh`` (or fixed at
+    ``site_storage_fixed_kwh``), the town's capacity bounds applied to the sum in extra functionality.
+    """
+    e_cap, p_cap = inputs.capacities["storage_kwh"], inputs.capacities["storage_kw"]
+    store, charger, discharger = _storage_names(site)
+    e_lo, e_hi, p_lo, p_hi = e_cap.lower, e_cap.upper, p_cap.lower, p_cap.upper
+    if site is not None:
+        fixed_e, fixed_p = inputs.site_storage_fixed_kwh, inputs.site_storage_fixed_kw
+        if fixed_e is not None and fixed_p is not None:
+            e_lo = e_hi = float(fixed_e.get(site, 0.0))
+            p_lo = p_hi = float(fixed_p.get(site, 0.0))
+        elif len(inputs.storage_sites) > 1 or e_lo != e_hi:
+            e_lo, p_lo, p_hi = 0.0, 0.0, np.inf
+            e_hi = min(float(inputs.sites.at[site, "storage_max_kwh"]), e_cap.upper)
+    n.add("Bus", store)
+    n.add(
+        "Store",
+        store,
+        bus=store,
+        e_nom_extendable=e_lo != e_hi,
+        e_nom=e_lo,
+        e_nom_min=e_lo,
+        e_nom_max=e_hi,
+        capital_cost=e_cap.annual_cost_per_unit,
+        e_cyclic=True,
+        standing_loss=inputs.storage_self_discharge_per_hour,
+    )
+    n.add(
+        "Link",
+        charger,
+        bus0=home,
+        bus1=store,
+        efficiency=inputs.storage_charge_efficiency,
+        p_nom_extendable=p_lo != p_hi,
+        p_nom=p_lo,
+        p_nom_min=p_lo,
+        p_nom_max=p_hi,
+        capital_cost=p_cap.annual_cost_per_unit,
+    )
+    n.add(
+        "Link",
+        discharger,
+        bus0=store,
+        bus1=home,
+        efficiency=inputs.storage_discharge_efficiency,
+        p_nom_extendable=True,
+    )
+
+
 def pypsa_extra_functionality(inputs: PlanInputs):
     """The rows PyPSA has no component for: storage ratings, station limits, policy targets (a callable for
     ``Network.optimize(extra_functionality=...)``)."""
@@ -224,18 +253,37 @@ def pypsa_extra_functionality(inputs: PlanInputs):
     def extra(n, snapshots) -> None:
         m = n.model
         links = n.links.index
-        if "storage_charger" in links:
+        stores = list(inputs.storage_sites) if inputs.per_site else [None]
+        extendable_links = n.links.index[n.links.p_nom_extendable]
+        extendable_stores = n.stores.index[n.stores.e_nom_extendable]
+        chargers, e_noms = [], []
+        for site in stores:
+            store, name, dis = _storage_names(site)
+            if name not in links:
+                continue
             p_nom = m.variables["Link-p_nom"]
-            charger = (
-                p_nom.sel(name="storage_charger")
-                if "storage_charger" in n.links.index[n.links.p_nom_extendable]
-                else n.links.at["storage_charger", "p_nom"]
+            charger = p_nom.sel(name=name) if name in extendable_links else n.links.at[name, "p_nom"]
+            discharger = p_nom.sel(name=dis)
+            m.add_constraints(
+                discharger * inputs.storage_discharge_efficiency - charger == 0, name=f"storage-power_tie{store[7:]}"
             )
-            discharger = p_nom.sel(name="storage_discharger")
-            m.add_constraints(discharger * inputs.storage_discharge_efficiency - charger == 0, name="storage-power_tie")
-            if "storage" in n.stores.index[n.stores.e_nom_extendable]:
-                e_nom = m.variables["Store-e_nom"].sel(name="storage")
-                m.add_constraints(charger - inputs.storage_max_c_rate_per_h * e_nom <= 0, name="storage-c_rate")
+            if store in extendable_stores:
+                e_nom = m.variables["Store-e_nom"].sel(name=store)
+                m.add_constraints(
+                    charger - inputs.storage_max_c_rate_per_h * e_nom <= 0, name=f"storage-c_rate{store[7:]}"
+                )
+                chargers.append(name)
+                e_noms.append(store)
+        if inputs.per_site and e_noms:  # the town's capacity bounds on the sum over sites
+            for names, var, cap in (
+                (e_noms, "Store-e_nom", inputs.capacities["storage_kwh"]),
+                (chargers, "Link-p_nom", inputs.capacities["storage_kw"]),
+            ):
+                total = m.variables[var].sel(name=names).sum("name")
+                if cap.lower > 0:
+                    m.add_constraints(total >= cap.lower, name=f"{var}-storage_total_min")
+                if np.isfinite(cap.upper):
+                    m.add_constraints(total <= cap.upper, name=f"{var}-storage_total_max")
         site_pv = [g for g in n.generators.index[n.generators.p_nom_extendable] if g.startswith("pv:")]
         pv_cap = inputs.capacities["pv_kw"]
         if site_pv and (pv_cap.lower > 0 or np.isfinite(pv_cap.upper)):  # bounds of the town's PV total

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,14 @@ def _features(inputs: PlanInputs) -> pd.DataFrame:
     return frame
 
 
-def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bool | None = None) -> Reduction:
+def typical_days(
+    inputs: PlanInputs,
+    n_days: int,
+    *,
+    link: bool = True,
+    town: bool | None = None,
+    keep_days: Sequence[int] = (),
+) -> Reduction:
     """Reduce a chronological year to ``n_days`` typical days with aggregated fleets.
 
     Parameters
@@ -156,6 +164,11 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
         day is cyclic on its own.
     town : bool, optional
         See :func:`aggregate_fleet`.
+    keep_days : sequence of int, optional
+        Days of the horizon (0 = the first) kept as they are, each a typical day of its own with weight 1, and
+        left out of the clustering — the extreme periods of tsam (Hoffmann et al. 2022,
+        doi:10.1016/j.apenergy.2022.119029), chosen here by where the year ran short (:mod:`chisan.plan.slack`).
+        The other days are clustered into ``n_days``.
     """
     agg = aggregate_fleet(inputs, town=town)
     steps_per_day = round(24.0 / agg.dt_hours)
@@ -163,11 +176,16 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
     if n % steps_per_day:
         raise ScenarioError(f"a reduced year needs whole days; {n} steps of {agg.dt_hours} h are not")
     total_days = n // steps_per_day
-    n_days = min(n_days, total_days)
+    kept = sorted({int(d) for d in keep_days if 0 <= int(d) < total_days})
+    rest = np.setdiff1d(np.arange(total_days), kept)
+    if not len(rest):  # every day kept: nothing to cluster, keep the first one clustered
+        kept, rest = kept[1:], np.array([kept[0]])
+    n_days = min(n_days, len(rest))
     features = _features(agg)
     varying = [c for c in features if features[c].std() > 1e-12]  # constant series come back unchanged
-    clustered_in = features[varying].copy()
-    clustered_in.index = pd.date_range("2001-01-01", periods=n, freq=pd.Timedelta(hours=agg.dt_hours))
+    day_of_step = np.arange(n) // steps_per_day
+    clustered_in = features[varying][np.isin(day_of_step, rest)].copy()
+    clustered_in.index = pd.date_range("2001-01-01", periods=len(clustered_in), freq=pd.Timedelta(hours=agg.dt_hours))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tsam warns when rescaling leaves a value beyond the original range
         result = tsam.aggregate(
@@ -185,6 +203,13 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
     for c in features.columns:
         if c not in reduced:
             reduced[c] = float(features[c].iloc[0])
+    if kept:  # the kept days as they are, after the clusters
+        rows = features[np.isin(day_of_step, kept)][list(reduced.columns)].to_numpy(float)
+        reduced = pd.concat([reduced, pd.DataFrame(rows, columns=reduced.columns)], ignore_index=True)
+    weights = np.r_[counts.to_numpy(float), np.ones(len(kept))]
+    order = np.empty(total_days, dtype=int)
+    order[rest] = np.searchsorted(clusters, np.asarray(result.cluster_assignments))
+    order[kept] = len(clusters) + np.arange(len(kept))
     snaps = agg.snapshots[0] + pd.to_timedelta(np.arange(len(reduced)) * agg.dt_hours, unit="h")
     reduced.index = snaps
     stations = agg.stations.index
@@ -204,9 +229,9 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
             index=snaps,
         ),
         temp_air_c=None,
-        weight=pd.Series(np.repeat(counts.to_numpy(float), steps_per_day), index=snaps, name="weight"),
-        period=pd.Series(np.repeat(np.arange(len(clusters)), steps_per_day), index=snaps, name="period"),
-        period_order=np.searchsorted(clusters, np.asarray(result.cluster_assignments)) if link else None,
+        weight=pd.Series(np.repeat(weights, steps_per_day), index=snaps, name="weight"),
+        period=pd.Series(np.repeat(np.arange(len(weights)), steps_per_day), index=snaps, name="period"),
+        period_order=order if link else None,
         station_available_kw=pd.DataFrame(
             {s: reduced[f"available:{s}"].clip(lower=0).to_numpy() for s in stations}, index=snaps
         ),
@@ -216,7 +241,5 @@ def typical_days(inputs: PlanInputs, n_days: int, *, link: bool = True, town: bo
         initial_storage_kwh=None,
         station_min_energy_kwh=None,
     )
-    day_of_cluster = pd.Series(
-        np.asarray(result.cluster_assignments), index=pd.RangeIndex(total_days, name="day"), name="cluster"
-    )
-    return Reduction(inputs=red, n_days=len(clusters), day_of_cluster=day_of_cluster, rmse=result.accuracy.rmse)
+    day_of_cluster = pd.Series(order, index=pd.RangeIndex(total_days, name="day"), name="cluster")
+    return Reduction(inputs=red, n_days=len(weights), day_of_cluster=day_of_cluster, rmse=result.accuracy.rmse)

@@ -81,7 +81,8 @@ class PlanResults:
         How the plan was solved (method, typical days, windows, gap bounds, timings).
     sites : pd.DataFrame or None
         Per metered site (``grid.topology = "per_site"``): stations, vehicles, roof limit and PV [kW], storage
-        [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute demand and contract [kW].
+        limit and storage [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute
+        demand and contract [kW].
         None with one town meter.
     """
 
@@ -135,6 +136,9 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
             values = v.get(var, np.zeros((n, len(sites))))
             for j, site in enumerate(sites):
                 table[f"{col}:{site}"] = values[:, j]
+        if "Site-storage_energy_kwh" in v:  # each storage site's energy [kWh]
+            for j, site in enumerate(inputs.storage_sites):
+                table[f"site_storage_energy_kwh:{site}"] = v["Site-storage_energy_kwh"][:, j]
     if "Link-forward_kw" in v and inputs.links is not None:  # power carried on each link, either direction
         for j, name in enumerate(inputs.links.index.astype(str)):
             table[f"link_kw:{name}"] = v["Link-forward_kw"][:, j] - v["Link-backward_kw"][:, j]
@@ -604,14 +608,20 @@ def site_table(
 
     pv = solution.site_pv_kw.reindex(names).fillna(0.0) if solution.site_pv_kw is not None else 0.0
     caps = solution.capacities
+    if solution.site_storage is not None:
+        storage = solution.site_storage.reindex(names).fillna(0.0)
+    else:  # one storage site holds the town's storage
+        one = [caps["storage_kwh"] if x in set(inputs.storage_sites[:1]) else 0.0 for x in names]
+        storage = pd.DataFrame({"storage_kwh": one, "storage_kw": np.sign(one) * caps["storage_kw"]}, index=names)
     table = pd.DataFrame(
         {
             "stations": [", ".join(station_site.index[station_site == x].astype(str)) for x in names],
             "vehicles": pd.Series(veh_site).value_counts().reindex(names).fillna(0).astype(int).to_numpy(),
             "pv_max_kw": inputs.sites["pv_max_kw"].to_numpy(float),
             "pv_kw": pv,
-            "storage_kwh": [caps["storage_kwh"] if x == inputs.storage_site else 0.0 for x in names],
-            "storage_kw": [caps["storage_kw"] if x == inputs.storage_site else 0.0 for x in names],
+            "storage_max_kwh": inputs.sites["storage_max_kwh"].to_numpy(float),
+            "storage_kwh": storage["storage_kwh"].to_numpy(float),
+            "storage_kw": storage["storage_kw"].to_numpy(float),
             "wind_kw": [caps["wind_kw"] if x == inputs.wind_site else 0.0 for x in names],
             "pv_kwh_per_year": per_year("site_pv_kw"),
             "import_kwh_per_year": per_year("site_import_kw"),

@@ -4,8 +4,8 @@ With a meter per site and no line between sites, the windows of :func:`chisan.pl
 share no row across sites: each site balances on its own meter, pays its own contract, and the annual policy
 targets reach the windows only as shadow prices. Only the soft end-of-window target of the whole fleet couples
 them; it is split by the aggregate year's energy per site. So the sites are dealt into parts of about equal
-numbers of vehicles, each part dispatched as its own town (its sites, cars, PV; the storage and the wind turbine
-with the part of their site), on separate processes, and the values are put back together. The result is the
+numbers of vehicles, each part dispatched as its own town (its sites, cars, PV and storage; the wind turbine
+with the part of its site), on separate processes, and the values are put back together. The result is the
 same set of per-site problems the joint dispatch solves, and the after-solve checks run on the whole town.
 """
 
@@ -62,7 +62,7 @@ def dispatch_parts(inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, work
 
 
 def part_inputs(inputs: PlanInputs, sites: list[str]) -> PlanInputs:
-    """The town reduced to ``sites``: their stations, vehicles, PV and other load; storage and wind if theirs."""
+    """The town reduced to ``sites``: their stations, vehicles, PV, storage and other load; wind if theirs."""
     stations = inputs.stations[inputs.stations["site"].astype(str).isin(sites)]
     keep = inputs.vehicles["station"].isin(stations.index).to_numpy()
     vehicles = inputs.vehicles[keep]
@@ -70,8 +70,15 @@ def part_inputs(inputs: PlanInputs, sites: list[str]) -> PlanInputs:
     site_pv = inputs.site_pv_fixed_kw.reindex(sites) if inputs.site_pv_fixed_kw is not None else None
     if caps["pv_kw"].enabled and site_pv is not None:
         caps["pv_kw"] = caps["pv_kw"].fixed_at(float(site_pv.sum()))
-    if str(inputs.storage_site) not in sites:
+    stored = [x for x in inputs.storage_sites if x in sites]
+    if not stored:
         caps["storage_kwh"] = caps["storage_kw"] = Capacity(enabled=False)
+    elif inputs.site_storage_fixed_kwh is not None:  # the part's own storage total
+        caps["storage_kwh"] = caps["storage_kwh"].fixed_at(float(inputs.site_storage_fixed_kwh.reindex(stored).sum()))
+        caps["storage_kw"] = caps["storage_kw"].fixed_at(float(inputs.site_storage_fixed_kw.reindex(stored).sum()))
+    initial = inputs.initial_storage_kwh
+    if isinstance(initial, pd.Series):
+        initial = initial.reindex(stored)
     if str(inputs.wind_site) not in sites:
         caps["wind_kw"] = Capacity(enabled=False)
     carried = inputs.contract_kw_min_by_site
@@ -87,10 +94,12 @@ def part_inputs(inputs: PlanInputs, sites: list[str]) -> PlanInputs:
         sites=inputs.sites.loc[sites],
         site_other_load_kw=inputs.site_other_load_kw[sites],
         site_pv_fixed_kw=site_pv,
-        storage_site=inputs.storage_site if str(inputs.storage_site) in sites else sites[0],
+        storage_site=None,  # already in sites["storage_max_kwh"]
         wind_site=inputs.wind_site if str(inputs.wind_site) in sites else sites[0],
         contract_kw_min_by_site=None if carried is None else carried.reindex(sites),
-        initial_storage_kwh=inputs.initial_storage_kwh if str(inputs.storage_site) in sites else None,
+        site_storage_fixed_kwh=None if inputs.site_storage_fixed_kwh is None else inputs.site_storage_fixed_kwh[sites],
+        site_storage_fixed_kw=None if inputs.site_storage_fixed_kw is None else inputs.site_storage_fixed_kw[sites],
+        initial_storage_kwh=initial if stored else None,
     )
 
 
@@ -138,7 +147,10 @@ def parallel_rolling_dispatch(
     for sites in parts:
         sub = part_inputs(inputs, sites)
         part_targets = pd.DataFrame({"vehicle": site_fleet_kwh[sites].sum(axis=1).to_numpy()}, index=targets.index)
-        if "storage" in targets and str(inputs.storage_site) in sites:
+        own = [f"storage:{x}" for x in inputs.storage_sites if x in sites]
+        if own and all(c in targets for c in own):  # the part's storage sites' energy in the aggregate year
+            part_targets["storage"] = targets[own].sum(axis=1).to_numpy()
+        elif "storage" in targets and own:
             part_targets["storage"] = targets["storage"].to_numpy()
         jobs.append(
             (
@@ -177,19 +189,24 @@ def merge_dispatches(inputs: PlanInputs, subs: list[PlanInputs], results: list[D
     for sub, res in zip(subs, results, strict=True):
         v_pos = vehicles.get_indexer(sub.vehicles.index)
         s_pos = sites.get_indexer(sub.sites.index.astype(str))
+        st_pos = inputs.storage_sites.get_indexer(sub.storage_sites)
         for name, arr in res.values.items():
             if arr.ndim == 2 and name.startswith("Vehicle-"):
                 values.setdefault(name, np.zeros((n, len(vehicles))))[:, v_pos] = arr
+            elif arr.ndim == 2 and name.startswith("Site-storage_"):  # over the storage sites only
+                values.setdefault(name, np.zeros((n, len(inputs.storage_sites))))[:, st_pos] = arr
             elif arr.ndim == 2 and name.startswith("Site-"):
                 values.setdefault(name, np.zeros((n, len(sites))))[:, s_pos] = arr
             else:
                 values[name] = values.get(name, np.zeros(n)) + arr
     initial = pd.concat([r.initial_energy_kwh for r in results]).reindex(vehicles)
     storage = [r.initial_storage_kwh for s, r in zip(subs, results, strict=True) if s.capacities["storage_kwh"].enabled]
+    per_site = [x for x in storage if isinstance(x, pd.Series)]
+    start = pd.concat(per_site).reindex(inputs.storage_sites).fillna(0.0) if per_site else 0.0
     return Dispatch(
         values=values,
         windows=max(r.windows for r in results),
         solve_seconds=sum(r.solve_seconds for r in results),
         initial_energy_kwh=initial,
-        initial_storage_kwh=storage[0] if storage else 0.0,
+        initial_storage_kwh=start,
     )

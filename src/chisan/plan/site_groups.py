@@ -10,10 +10,10 @@ merged into at most ``k`` groups for sizing only:
 
 - groups by k-means on each site's mean daily profile of charging power available and trip energy (the features
   the typical days cluster on), scaled to the town's largest value, seeded (scipy's ``kmeans2``);
-- a group is one bus: its stations, the sum of its roofs [kW] and meter limits [kW], its other load; storage and
-  wind sit in the group of their site;
-- each group's PV [kW] is then split over its sites in proportion to the trip energy of their cars, within each
-  roof, before the per-vehicle dispatch runs on the real sites.
+- a group is one bus: its stations, the sum of its roofs [kW], storage limits [kWh] and meter limits [kW], its
+  other load; wind sits in the group of its site;
+- each group's PV [kW] (and storage [kWh, kW]) is then split over its sites in proportion to the trip energy of
+  their cars, within each roof (storage limit), before the per-vehicle dispatch runs on the real sites.
 
 Merging sites lets PV on one roof serve another site's cars inside the group during sizing, so the sizing is a
 relaxation of the metered town; the per-vehicle dispatch, the after-solve checks and the reported costs are those
@@ -97,7 +97,11 @@ def group_sites(inputs: PlanInputs, k: int = MAX_SIZING_GROUPS, seed: int = 0) -
     if inputs.sites["connection_limit_kw"].isna().any():  # a site without a limit leaves its group unlimited
         unlimited = group[inputs.sites["connection_limit_kw"].isna().to_numpy()].unique()
         meter[unlimited] = np.nan
-    sites = pd.DataFrame({"pv_max_kw": roof, "connection_limit_kw": meter.reindex(group_names)}, index=group_names)
+    storage_room = inputs.sites["storage_max_kwh"].groupby(group.to_numpy()).sum().reindex(group_names)
+    sites = pd.DataFrame(
+        {"pv_max_kw": roof, "connection_limit_kw": meter.reindex(group_names), "storage_max_kwh": storage_room},
+        index=group_names,
+    )
     other = inputs.site_other_load_kw.T.groupby(group.to_numpy()).sum().T.reindex(columns=group_names)
     stations = inputs.stations.assign(site=group.reindex(inputs.stations["site"].astype(str)).to_numpy())
     _, trips = station_aggregates(inputs)
@@ -108,7 +112,9 @@ def group_sites(inputs: PlanInputs, k: int = MAX_SIZING_GROUPS, seed: int = 0) -
         sites=sites,
         site_other_load_kw=other,
         site_pv_fixed_kw=None,
-        storage_site=group[str(inputs.storage_site)],
+        storage_site=None,  # each group may hold the storage its sites may (sites["storage_max_kwh"])
+        site_storage_fixed_kwh=None,
+        site_storage_fixed_kw=None,
         wind_site=group[str(inputs.wind_site)],
         contract_kw_min_by_site=None,
     )
@@ -143,3 +149,13 @@ def split_group_pv(grouping: SiteGrouping, group_pv_kw: pd.Series, roof_kw: pd.S
             share[free] += excess * w / w.sum()
         out[members] = share.to_numpy()
     return out
+
+
+def split_group_storage(grouping: SiteGrouping, group_storage: pd.DataFrame, room_kwh: pd.Series) -> pd.DataFrame:
+    """Each real site's storage energy [kWh] and power [kW]: its group's, split as the PV is (:func:`split_group_pv`)
+    within each site's ``storage_max_kwh``; the power follows the energy (same c-rate within a group)."""
+    energy = split_group_pv(grouping, group_storage["storage_kwh"], room_kwh)
+    group_e = group_storage["storage_kwh"].reindex(grouping.group_of_site.to_numpy()).to_numpy(float)
+    group_p = group_storage["storage_kw"].reindex(grouping.group_of_site.to_numpy()).to_numpy(float)
+    share = np.divide(energy.to_numpy(float), group_e, out=np.zeros(len(energy)), where=group_e > 0)
+    return pd.DataFrame({"storage_kwh": energy.to_numpy(float), "storage_kw": share * group_p}, index=energy.index)

@@ -41,7 +41,8 @@ from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.site_dispatch import parallel_rolling_dispatch
-from chisan.plan.site_groups import group_sites, split_group_pv
+from chisan.plan.site_groups import group_sites, split_group_pv, split_group_storage
+from chisan.plan.slack import Shortfall, build_elastic_model, describe, short_days, shortfalls
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -68,12 +69,15 @@ class Solution:
         Solver termination condition (``"optimal"``).
     initial_energy_kwh : pd.Series or None
         Vehicle energy before the first step [kWh]; None when the horizon is cyclic.
-    initial_storage_kwh : float or None
-        Storage energy before the first step [kWh]; None when cyclic.
+    initial_storage_kwh : float, pd.Series or None
+        Storage energy before the first step [kWh] (per storage site with metered sites); None when cyclic.
     details : dict
         Method details for the report: typical days, windows, shadow prices, passes, timings [s].
     site_pv_kw : pd.Series or None
         PV installed at each metered site [kW] (sums to ``capacities["pv_kw"]``); None with one town meter.
+    site_storage : pd.DataFrame or None
+        Storage at each metered site, columns ``storage_kwh`` [kWh] and ``storage_kw`` [kW] (sum to the
+        capacities); None with one town meter.
     """
 
     capacities: dict[str, float]
@@ -81,9 +85,10 @@ class Solution:
     method: str
     status: str
     initial_energy_kwh: pd.Series | None = None
-    initial_storage_kwh: float | None = None
+    initial_storage_kwh: float | pd.Series | None = None
     details: dict = field(default_factory=dict)
     site_pv_kw: pd.Series | None = None
+    site_storage: pd.DataFrame | None = None
 
 
 def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict | None = None) -> dict:
@@ -125,6 +130,25 @@ def site_pv_of(m: linopy.Model, inputs: PlanInputs, total_kw: float | None = Non
     if total_kw is not None and split.sum() > 0:
         split = split * (float(total_kw) / float(split.sum()))
     return split.rename("pv_kw")
+
+
+def site_storage_of(m: linopy.Model, inputs: PlanInputs) -> pd.DataFrame | None:
+    """Storage energy [kWh] and power [kW] at each metered site of a solved model; None with one meter."""
+    if not inputs.per_site:
+        return None
+    out = pd.DataFrame(0.0, index=inputs.sites.index.astype(str), columns=["storage_kwh", "storage_kw"])
+    if "Site-storage_kwh" in m.variables:
+        si = inputs.storage_sites
+        out.loc[si, "storage_kwh"] = np.maximum(m.variables["Site-storage_kwh"].solution.to_numpy(), 0.0)
+        out.loc[si, "storage_kw"] = np.maximum(m.variables["Site-storage_kw"].solution.to_numpy(), 0.0)
+    elif inputs.site_storage_fixed_kwh is not None and inputs.site_storage_fixed_kw is not None:
+        out["storage_kwh"] = inputs.site_storage_fixed_kwh.reindex(out.index).fillna(0.0).to_numpy(float)
+        out["storage_kw"] = inputs.site_storage_fixed_kw.reindex(out.index).fillna(0.0).to_numpy(float)
+    elif "Site-storage_energy_kwh" in m.variables:  # one storage site holding the town's fixed capacity
+        caps = capacities_of(m)
+        out.loc[inputs.storage_sites, ["storage_kwh", "storage_kw"]] = [caps["storage_kwh"], caps["storage_kw"]]
+    out.index.name = "site"
+    return out
 
 
 def _scaled(split: pd.Series | None, total_kw: float | None, roof_kw: pd.Series | None = None) -> pd.Series | None:
@@ -268,9 +292,10 @@ def solve_plan(
 def _raise_unsolved(m: linopy.Model, inputs: PlanInputs, condition: str, options: dict, stage: str) -> None:
     if condition in ("infeasible", "infeasible_or_unbounded"):
         raise diagnose_infeasibility(inputs, options)
+    hint = "raise solver.time_limit_s" + (" or use solver.method = 'two-stage'" if stage.startswith("full") else "")
     raise SolverError(
-        f"{stage}: HiGHS stopped with {condition!r} (time limit {options.get('time_limit', 'none')} s); "
-        "raise solver.time_limit_s or use solver.method = 'two-stage'"
+        f"{stage}: HiGHS stopped with {condition!r} (time limit {options.get('time_limit', 'none')} s, "
+        f"wall clock); {hint}"
     )
 
 
@@ -287,6 +312,7 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
     return Solution(
         capacities=capacities_of(m),
         site_pv_kw=site_pv_of(m, inputs),
+        site_storage=site_storage_of(m, inputs),
         values=values_of(m),
         method="full",
         status=condition,
@@ -399,16 +425,21 @@ def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
 
 
 def aggregate_year(
-    inputs: PlanInputs, capacities: dict[str, float], options: dict, site_pv_kw: pd.Series | None = None
+    inputs: PlanInputs,
+    capacities: dict[str, float],
+    options: dict,
+    site_pv_kw: pd.Series | None = None,
+    site_storage: pd.DataFrame | None = None,
 ) -> tuple[linopy.Model, str]:
     """Dispatch the town's fleet as one battery over the whole year at fixed capacities, with the policy rows.
 
     A relaxation of the per-vehicle dispatch at the same capacities, so its cost is a lower bound of it; its
     hourly energy trajectory guides the per-vehicle windows (:func:`chisan.plan.dispatch.rolling_dispatch`).
     With metered sites, one battery per site, and the PV of each site fixed at ``site_pv_kw`` (the sizing's
-    split): a free split couples every hour of every site and makes this LP ten times slower to solve.
+    split): a free split couples every hour of every site and makes this LP ten times slower to solve; the
+    storage of each site likewise at ``site_storage``.
     """
-    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities, site_pv_kw)
+    agg = aggregate_fleet(inputs).with_capacities_fixed(capacities, site_pv_kw, site_storage)
     m = build_model(agg)
     return m, _solve(m, options)
 
@@ -422,37 +453,110 @@ def _size(
     report: Progress,
     history: list[dict],
 ):
-    """Sizing on typical days, then the year-long aggregate dispatch with the real targets; when the aggregate year
-    cannot meet a target at the sized capacities, size again with the target tightened by the shortfall."""
+    """Sizing on typical days, then the year-long aggregate dispatch with the real targets.
+
+    When the aggregate year cannot run at the sized capacities, its elastic version (:mod:`chisan.plan.slack`)
+    says where and when it runs short: those days join the sizing set as typical days of their own (at most
+    :data:`KEPT_DAYS_PER_PASS` a pass) and a missed target is tightened by its shortfall, and sizing is repeated.
+    """
+    keep: list[int] = []
+    day0 = inputs.snapshots[0].normalize()
     for attempt in range(1, max_passes + 1):
-        report(f"sizing on {n_days} typical days (pass {len(history) + 1})", 0.0)
-        reduction = typical_days(sizing_inputs, n_days)
+        extra = f", {len(keep)} days kept as they are" if keep else ""
+        report(f"sizing on {n_days} typical days{extra} (pass {len(history) + 1})", 0.0)
+        reduction = typical_days(sizing_inputs, n_days, keep_days=keep)
         m1 = build_model(reduction.inputs)
         condition = _solve(m1, options)
         if condition != "optimal":
+            if condition in ("infeasible", "infeasible_or_unbounded"):
+                raise diagnose_infeasibility(reduction.inputs, options, days=_typical_dates(reduction, inputs))
             _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
         caps = capacities_of(m1)
         site_pv = site_pv_of(m1, reduction.inputs)
+        site_storage = site_storage_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
-        m2, condition = aggregate_year(inputs, caps, options, site_pv)
+        m2, condition = aggregate_year(inputs, caps, options, site_pv, site_storage)
         history.append(
             {
                 "pass": len(history) + 1,
                 "capacities": dict(caps),
                 "sizing_objective": float(m1.objective.value),
                 "aggregate_year": condition,
+                "kept_days": len(keep),
             }
         )
         if condition == "optimal":
-            return m1, reduction, caps, m2, site_pv
-        if condition not in ("infeasible", "infeasible_or_unbounded") or not _has_policy(inputs):
+            return m1, reduction, caps, m2, site_pv, site_storage
+        if condition not in ("infeasible", "infeasible_or_unbounded"):
             _raise_unsolved(m2, inputs, condition, options, "year-long aggregate dispatch")
-        shortfalls = _policy_shortfalls(aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv), options)
-        history[-1]["shortfalls"] = shortfalls
-        if attempt == max_passes or not shortfalls:
-            raise diagnose_infeasibility(aggregate_fleet(inputs), options)
-        sizing_inputs = _tightened(sizing_inputs, shortfalls)
+        fixed = aggregate_fleet(inputs).with_capacities_fixed(caps, site_pv, site_storage)
+        found, load_kwh = _elastic_shortfalls(fixed, options)
+        history[-1]["short"] = describe(found, fixed, fixed.opex_scale)
+        days = [int((d - day0).days) for d in short_days(found, fixed)]
+        new = [d for d in days if d not in keep][:KEPT_DAYS_PER_PASS]
+        policy = _target_shortfalls(found, fixed, load_kwh)
+        if attempt == max_passes or (not new and not policy):
+            raise _named_infeasibility(inputs, options, found, fixed, attempt)
+        keep += new
+        sizing_inputs = _tightened(sizing_inputs, policy) if policy else sizing_inputs
     raise AssertionError("unreachable")
+
+
+KEPT_DAYS_PER_PASS = 7
+"""Most days a sizing pass adds to the typical days when the year ran short (the worst first)."""
+
+
+def _typical_dates(reduction, inputs: PlanInputs) -> pd.DatetimeIndex:
+    """A calendar date for each step of a reduced year: the first day its typical day stands for."""
+    red = reduction.inputs
+    steps_per_day = max(1, round(24.0 / red.dt_hours))
+    first_day = reduction.day_of_cluster.reset_index().groupby("cluster")["day"].min()
+    period = np.asarray(red.period, dtype=int)
+    day = first_day.reindex(period).fillna(0).to_numpy(int)
+    step = np.arange(len(period)) % steps_per_day
+    start = inputs.snapshots[0].normalize()
+    return pd.DatetimeIndex(start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(step * red.dt_hours, unit="h"))
+
+
+def _elastic_shortfalls(
+    inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None
+) -> tuple[list[Shortfall], float]:
+    """Solve the elastic model of ``inputs``: its shortfalls and the charging + other load it served [kWh]."""
+    m = build_elastic_model(inputs)
+    condition = _solve(m, options)
+    if condition != "optimal":
+        raise SolverError(f"the elastic model (every row with a priced slack) ended {condition!r}")
+    wdt = inputs.weight.to_numpy(float) * inputs.dt_hours
+    load = float((_charging(m) * wdt).sum() + (inputs.other_load_kw.to_numpy(float) * wdt).sum())
+    return shortfalls(m, inputs, days), load
+
+
+def _target_shortfalls(found: list[Shortfall], inputs: PlanInputs, load_kwh: float) -> dict[str, float]:
+    """The policy shortfalls of an elastic solve, in the targets' units (as :func:`_policy_shortfalls`)."""
+    out = {}
+    for s in found:
+        if s.family == "hourly renewable target" or s.family == "policy.renewable_share_min_fraction":
+            out["policy.renewable_share_min_fraction"] = s.kwh / max(load_kwh, 1e-9)
+        elif s.family.startswith("policy."):
+            out[s.family] = s.kwh * inputs.opex_scale
+    return out
+
+
+def _named_infeasibility(
+    inputs: PlanInputs, options: dict, found: list[Shortfall], fixed: PlanInputs, passes: int
+) -> InfeasibleError:
+    """Why the two-stage sizing gave up: the proof over the year with capacities free when there is one, else
+    what the year lacked at the last sized capacities (family, site, week, kWh)."""
+    proof = diagnose_infeasibility(aggregate_fleet(inputs), options)
+    if proof.target not in ("unknown", ""):
+        return proof
+    short = describe(found, fixed, fixed.opex_scale) or "no row (a numerical failure)"
+    return InfeasibleError(
+        f"the year with each site's cars pooled and every capacity free meets every target and limit, but after "
+        f"{passes} sizing passes on typical days (the short days kept as they are) the sized capacities still "
+        f"leave {short}; plan with more typical days (solver.typical_days) or solver.method = 'full'",
+        target="sizing",
+    )
 
 
 def _dispatch_pass(
@@ -465,6 +569,7 @@ def _dispatch_pass(
     attempt: int,
     site_pv: pd.Series | None = None,
     year_inputs: PlanInputs | None = None,
+    site_storage: pd.DataFrame | None = None,
 ):
     """The per-vehicle year at ``caps``, guided by the aggregate year ``m2`` (targets and shadow prices).
 
@@ -478,11 +583,21 @@ def _dispatch_pass(
     )
     if "Storage-energy_kwh" in m2.variables:
         targets["storage"] = m2.variables["Storage-energy_kwh"].solution.to_numpy()
+    if "Site-storage_energy_kwh" in m2.variables and site_storage is not None:  # each real site's share
+        energy = m2.variables["Site-storage_energy_kwh"].solution.to_numpy()
+        group_e = year_inputs.sites.index.astype(str)
+        of_year = pd.Series(group_e, index=group_e) if year_inputs is inputs else None
+        for site in inputs.storage_sites:
+            year_site = site if of_year is not None else _group_of(year_inputs, inputs, site)
+            col = list(year_inputs.storage_sites).index(year_site) if year_site in year_inputs.storage_sites else -1
+            total = float(site_storage.reindex(_members(year_inputs, inputs, year_site))["storage_kwh"].sum())
+            share = float(site_storage.at[site, "storage_kwh"]) / total if total > 0 else 0.0
+            targets[f"storage:{site}"] = energy[:, col] * share if col >= 0 else 0.0
     penalty = prices["import_penalty_per_kwh"]
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
     per_site = inputs.per_site
     fixed = dataclasses.replace(
-        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs))),
+        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs)), site_storage),
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
@@ -512,6 +627,21 @@ def _dispatch_pass(
     )
     prices["dispatch_parts"] = parts
     return dispatch, prices
+
+
+def _group_of(year_inputs: PlanInputs, inputs: PlanInputs, site: str) -> str:
+    """The site of ``year_inputs`` (a sizing group) that a real site of ``inputs`` belongs to, by its stations."""
+    station = inputs.stations.index[inputs.stations["site"].astype(str) == site]
+    if len(station):
+        return str(year_inputs.stations.at[station[0], "site"])
+    return site  # a site without stations keeps its name when not grouped
+
+
+def _members(year_inputs: PlanInputs, inputs: PlanInputs, year_site: str) -> list[str]:
+    """The real sites of ``inputs`` within the site (group) ``year_site`` of ``year_inputs``."""
+    if year_inputs is inputs:
+        return [year_site]
+    return [x for x in inputs.sites.index.astype(str) if _group_of(year_inputs, inputs, x) == year_site]
 
 
 def _site_fleet_kwh(m2: linopy.Model, inputs: PlanInputs, year_inputs: PlanInputs) -> pd.DataFrame | None:
@@ -583,6 +713,8 @@ def resize_supply(
         other_load_kw=pd.Series(load, index=inputs.snapshots),
         site_other_load_kw=site_load,
         site_pv_fixed_kw=None,
+        site_storage_fixed_kwh=None,
+        site_storage_fixed_kw=None,
         capacities=caps,
         initial_storage_kwh=None,
         v2g=False,
@@ -609,10 +741,14 @@ def resize_supply(
         )
         if name in m.variables
     }
+    for name in ("Site-storage_energy_kwh", "Site-storage_charge_kw", "Site-storage_discharge_kw"):
+        if name in m.variables:
+            system[name] = np.nan_to_num(m.variables[name].solution.to_numpy())
     for name in ("Grid-export_kw", "Storage-energy_kwh", "Storage-charge_kw", "Storage-discharge_kw"):
         system.setdefault(name, zeros.copy())
     if inputs.per_site:
         system["_site_pv_kw"] = site_pv_of(m, supply)
+        system["_site_storage"] = site_storage_of(m, supply)
     return capacities_of(m), system
 
 
@@ -638,22 +774,27 @@ def _solve_two_stage(
     sizing_inputs = year
     resize = True
     m1 = reduction = m2 = None
-    sized_split = site_pv = None
+    sized_split = site_pv = site_storage = None
     lower_bound = float("nan")
     caps: dict[str, float] = {}
     for attempt in range(1, max_passes + 1):
         t0 = time.perf_counter()
         if resize:
-            m1, reduction, caps, m2, sized_split = _size(
+            m1, reduction, caps, m2, sized_split, year_storage = _size(
                 sizing_inputs, year, n_days, options, max_passes, report, history
             )
-            if grouping is not None:  # the groups' PV onto their real sites
+            site_storage = year_storage
+            if grouping is not None:  # the groups' PV and storage onto their real sites
                 sized_split = split_group_pv(grouping, sized_split, inputs.sites["pv_max_kw"])
+                if year_storage is not None:
+                    site_storage = split_group_storage(grouping, year_storage, inputs.sites["storage_max_kwh"])
             caps = _annual_margin(year, aggregate_fleet(year), m2, caps)
             lower_bound = float(m2.objective.value)
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
-        dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split, year)
+        dispatch, prices = _dispatch_pass(
+            inputs, caps, m2, options, rolling, report, attempt, sized_split, year, site_storage
+        )
         site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
@@ -691,6 +832,7 @@ def _solve_two_stage(
         except InfeasibleError as err:
             raise _no_supply_for_the_dispatch(inputs, year, dispatch.values, options, err) from None
         site_pv = system.pop("_site_pv_kw", site_pv)
+        site_storage = system.pop("_site_storage", site_storage)
         timings["supply_resize_s"] = time.perf_counter() - t2
         dispatch.values.update(system)
         dispatch.initial_storage_kwh = None  # the re-sized storage runs cyclically over the year
@@ -700,6 +842,7 @@ def _solve_two_stage(
     return Solution(
         capacities=caps,
         site_pv_kw=site_pv,
+        site_storage=site_storage,
         values=dispatch.values,
         method="two-stage",
         status="optimal",
@@ -807,7 +950,7 @@ def _no_supply_for_the_dispatch(
             f"{bound.target} = {_fmt(bound.target, bound.required)} cannot be met by any plan: the year with each "
             f"site's cars pooled into one battery (a relaxation) reaches at most {_fmt(bound.target, bound.achievable)}"
             f"; the per-vehicle dispatch reached {reached:.1%} (local renewable share of charging, hour by hour). "
-            "Storage sits behind one site's meter (technologies.storage.site); a lower target, more PV roof or "
+            "A lower target, more PV roof or storage (sites.storage_max_kwh, technologies.storage.max_kwh) or "
             "grid.topology = 'single_meter' for one meter make it reachable",
             target=bound.target,
             required=bound.required,
@@ -823,18 +966,22 @@ def _no_supply_for_the_dispatch(
     )
 
 
-def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError:
+def diagnose_infeasibility(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None) -> InfeasibleError:
     """Find which requirement makes ``inputs`` infeasible and how far it can be met.
 
     The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
     how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
-    physical (bookings, station or grid limits).
+    physical (bookings, station or grid limits): the elastic model (:mod:`chisan.plan.slack`) names the meter,
+    the week and the kWh missing; so it does when no single target explains it. ``days`` are the calendar
+    dates of the steps (for typical days).
     """
     m = build_model(without_policy(inputs))
     if _solve(m, options) != "optimal":
+        where = _elastic_text(without_policy(inputs), options, days)
         return InfeasibleError(
-            "no plan can serve the bookings within the station and grid limits, even without policy targets: "
-            "check grid.connection_limit_kw, stations[].connection_limit_kw and the capacity limits (max_kw)",
+            "no plan can serve the bookings within the station and grid limits, even without policy targets"
+            f"{where}: check grid.connection_limit_kw, sites[].connection_limit_kw, "
+            "stations[].connection_limit_kw and the capacity limits (max_kw)",
             target="physical limits",
         )
     for target, trial in policy_trials(inputs):
@@ -849,7 +996,18 @@ def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError
                 required=required,
                 achievable=best,
             )
-    return InfeasibleError("the plan is infeasible, but no single policy target explains it", target="unknown")
+    where = _elastic_text(inputs, options, days)
+    return InfeasibleError(f"the plan is infeasible, but no single policy target explains it{where}", target="unknown")
+
+
+def _elastic_text(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None) -> str:
+    """ ", <what the elastic model finds short>" for a message, or "" when it finds nothing (or fails)."""
+    try:
+        found, _ = _elastic_shortfalls(inputs, options, days)
+    except (SolverError, KeyError, ValueError):
+        return ""
+    text = describe(found, inputs, inputs.opex_scale)
+    return f" ({text})" if text else ""
 
 
 def _fmt(target: str, value: float) -> str:

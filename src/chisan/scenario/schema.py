@@ -136,6 +136,10 @@ class Station(_Section):
     pv_max_kw: NonNegative | None = Field(
         default=None, description="Roof/carport PV the station's own site can take [kW]; omit for no limit."
     )
+    storage_max_kwh: NonNegative | None = Field(
+        default=None,
+        description="Stationary storage the station's own site can take [kWh]; omit for no limit, 0 for none.",
+    )
 
 
 class Site(_Section):
@@ -144,6 +148,9 @@ class Site(_Section):
     name: str = Field(min_length=1)
     pv_max_kw: NonNegative | None = Field(default=None, description="Roof/carport PV limit [kW]; omit for none.")
     connection_limit_kw: Positive | None = Field(default=None, description="The meter's import/export limit [kW].")
+    storage_max_kwh: NonNegative | None = Field(
+        default=None, description="Stationary storage behind this meter [kWh]; omit for no limit, 0 for none."
+    )
 
 
 class SiteLink(_Section):
@@ -392,7 +399,11 @@ class Storage(_Section):
     self_discharge_per_hour_fraction: Annotated[float, Field(ge=0, lt=0.1)] = 0.0
     max_c_rate_per_h: Positive = Field(default=1.0, description="Power ≤ c-rate × energy [1/h].")
     embodied_kg_per_kwh: NonNegative = 0.0
-    site: str | None = Field(default=None, description="Site whose meter the storage is behind (default: the first).")
+    site: str | None = Field(
+        default=None,
+        description="The only site whose meter storage may be behind; omit for every site (within its "
+        "storage_max_kwh).",
+    )
 
 
 class Chargers(_Section):
@@ -769,6 +780,11 @@ class Scenario(_Section):
                 raise ValueError(
                     f"stations[{i}].pv_max_kw is set but station {s.name!r} is behind site {s.site!r}: "
                     "give the roof limit as sites.pv_max_kw"
+                )
+            if s.site is not None and s.storage_max_kwh is not None:
+                raise ValueError(
+                    f"stations[{i}].storage_max_kwh is set but station {s.name!r} is behind site {s.site!r}: "
+                    "give the storage limit as sites.storage_max_kwh"
                 )
         if self.grid.topology == "single_meter" and (self.sites or self.grid.links):
             raise ValueError("grid.topology = 'single_meter' has one meter: remove [[sites]] and grid.links")
