@@ -397,18 +397,22 @@ def _submit_all(
     n_workers: int | None,
     arrived: Callable[[dict[str, Any]], None],
 ) -> None:
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     try:
         if scheduler is None:
-            cluster = LocalCluster(
-                n_workers=n_workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            # no statistical profiler in the workers (it samples the task's stack every 10 ms for a dashboard the
+            # sweep does not open): a task's CPU time fell from 1.78 to 1.68 s median on eight realistic towns
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = LocalCluster(
+                    n_workers=n_workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
         else:
             if not str(scheduler).startswith(("tcp://", "tls://", "inproc://", "ucx://")):
