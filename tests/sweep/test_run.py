@@ -35,7 +35,7 @@ KPI_COLUMNS = (
 
 
 def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    skip = {"seconds", "worker_peak_rss_mb"}
+    skip = {"seconds", "cpu_seconds", "worker_peak_rss_mb"}
     cols = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
     return frame.set_index("code")[cols].sort_index()
 

@@ -248,6 +248,11 @@ def _flows(inputs: PlanInputs, solution: AggregateSolution) -> dict[str, np.ndar
     values = {col: solution.values.get(var, np.zeros(n)) for var, col in FLOW_VARIABLES.items()}
     for var, col in (("Fleet-charge_kw", "charging_kw"), ("Fleet-discharge_kw", "v2g_kw")):
         values[col] = solution.values[var].sum(axis=1) if var in solution.values else np.zeros(n)
+    if inputs.period_order is None and "Fleet-energy_kwh" in solution.values:
+        # the fleet's energy on a chronological (or unlinked) horizon is absolute, so the cost table can bill the
+        # battery holding cost on it as chisan plan does (Σ_t w_t Δt k × energy_t × cost, results.cost_table);
+        # on linked typical days it is an offset from each day's start, and the line says it is not in the dispatch
+        values["fleet_energy_kwh"] = solution.values["Fleet-energy_kwh"].sum(axis=1)
     return values
 
 
@@ -382,6 +387,8 @@ def typical_dispatch(inputs: PlanInputs, caps: dict[str, float], values: dict[st
     table["wind_available_kw"] = caps["wind_kw"] * inputs.wind_kw_per_kw.to_numpy(float)
     for col in (*FLOW_VARIABLES.values(), "charging_kw", "v2g_kw"):
         table[col] = values[col]
+    if "fleet_energy_kwh" in values:
+        table["fleet_energy_kwh"] = values["fleet_energy_kwh"]
     table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
     table["curtailed_kw"] = (
         table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]

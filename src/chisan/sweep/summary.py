@@ -243,7 +243,7 @@ def prefecture_table(results: pd.DataFrame) -> pd.DataFrame:
 
 def numeric_kpis(results: pd.DataFrame) -> list[str]:
     """Columns that can colour the map."""
-    skip = {"seconds", "worker_peak_rss_mb", "latitude_deg", "longitude_deg"}
+    skip = {"seconds", "cpu_seconds", "worker_peak_rss_mb", "latitude_deg", "longitude_deg"}
     return [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
 
 
