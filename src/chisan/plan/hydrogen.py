@@ -625,3 +625,136 @@ def build_hydrogen_inputs(
     )
     check_refuelling_windows(h, snapshots, dt_hours)
     return h
+
+
+# --- from the scenario --------------------------------------------------------------------------------------------
+
+
+def hydrogen_capacities(scenario) -> dict[str, Capacity]:
+    """Annualised cost and bounds of electrolyser [kW], store [kWh LHV] and dispenser [kW LHV] of a scenario.
+
+    Electrolyser: capex × (1 + stack share × :func:`stack_replacement_factor`) × CRF(r, life) + fixed O&M [per kW];
+    store and dispenser: capex × CRF + O&M, per kg or kg/h turned into per kWh or kW of LHV (÷ 33.33).
+    """
+    from chisan.units import capital_recovery_factor
+
+    r = scenario.finance.discount_rate_fraction
+    tech = scenario.technologies
+    el, st, dp = tech.electrolyser, tech.hydrogen_storage, tech.hydrogen_dispenser
+
+    def bound(value, per_kg: bool) -> float | None:
+        return None if value is None else float(value) * (LHV_KWH_PER_KG if per_kg else 1.0)
+
+    def cap(annual: float, lo: float, hi: float | None, fixed: float | None, enabled: bool) -> Capacity:
+        return Capacity(
+            annual_cost_per_unit=annual,
+            min_units=lo,
+            max_units=np.inf if hi is None else hi,
+            fixed_units=fixed,
+            enabled=enabled,
+        )
+
+    stack = el.stack_cost_fraction * stack_replacement_factor(r, el.lifetime_years, el.stack_lifetime_years)
+    el_annual = (
+        el.capex_per_kw * (1.0 + stack) * capital_recovery_factor(r, el.lifetime_years) + el.fixed_om_per_kw_year
+    )
+    st_annual = (
+        st.capex_per_kg * capital_recovery_factor(r, st.lifetime_years) + st.fixed_om_per_kg_year
+    ) / LHV_KWH_PER_KG
+    dp_annual = (
+        dp.capex_per_kg_per_h * capital_recovery_factor(r, dp.lifetime_years) + dp.fixed_om_per_kg_per_h_year
+    ) / LHV_KWH_PER_KG
+    return {
+        "electrolyser_kw": cap(el_annual, el.min_kw, el.max_kw, el.fixed_kw, el.enabled),
+        "h2_storage_kwh": cap(st_annual, 0.0, bound(st.max_kg, True), bound(st.fixed_kg, True), st.enabled),
+        "h2_dispenser_kw": cap(dp_annual, 0.0, bound(dp.max_kg_per_h, True), bound(dp.fixed_kg_per_h, True), True),
+    }
+
+
+def fuel_cell_duties(scenario, snapshots: pd.DatetimeIndex) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Duties and vehicles of the scenario's fuel-cell fleets.
+
+    Each vehicle-day of a fleet's duty file is one vehicle (``<fleet>:<vehicle_day_id>``) that runs its shifts on
+    every working day of the period; a shift's hydrogen [kg] = distance [km] × kg/100 km / 100.
+
+    Returns
+    -------
+    duties, vehicles : pandas.DataFrame
+        Duties: ``vehicle``, ``start``, ``end``, ``distance_km``, ``hydrogen_kg``; vehicles (index id):
+        ``fleet``, ``vehicle_class``, ``tank_kg``, ``max_fill_kg_per_h``.
+    """
+    from chisan.catalogue.fuel_cell_classes import fuel_cell_class
+    from chisan.depots.duties import read_nrel_vehicle_days
+    from chisan.depots.schedule import lay_vehicle_days, read_shift_csv, working_days
+
+    duty_rows, vehicle_rows = [], []
+    for i, fleet in enumerate(scenario.hydrogen.fleets):
+        cls = fuel_cell_class(fleet.vehicle_class, field=f"hydrogen.fleets[{i}].vehicle_class")
+        path = scenario.resolve(fleet.path)
+        shifts = read_nrel_vehicle_days(path) if fleet.duties == "nrel" else read_shift_csv(path)
+        laid = lay_vehicle_days(
+            shifts, working_days(snapshots, fleet.working_days), per_day=None, seed=0, station=fleet.name
+        )
+        vehicle = fleet.name + ":" + laid["vehicle_day_id"].astype(str)
+        duty_rows.append(
+            pd.DataFrame(
+                {
+                    "vehicle": vehicle.to_numpy(),
+                    "start": laid["start"].to_numpy(),
+                    "end": laid["end"].to_numpy(),
+                    "distance_km": laid["distance_km"].to_numpy(float),
+                    "hydrogen_kg": laid["distance_km"].to_numpy(float) * cls.kg_per_100km / 100.0,  # [kg]
+                }
+            )
+        )
+        ids = pd.unique(fleet.name + ":" + shifts["vehicle_day_id"].astype(str))
+        vehicle_rows.append(
+            pd.DataFrame(
+                {
+                    "fleet": fleet.name,
+                    "vehicle_class": cls.vehicle_class,
+                    "tank_kg": cls.tank_kg,
+                    "max_fill_kg_per_h": cls.max_fill_kg_per_h,
+                },
+                index=pd.Index(ids, name="vehicle"),
+            )
+        )
+    duties = pd.concat(duty_rows, ignore_index=True)
+    duties["start"] = pd.DatetimeIndex(duties["start"]).tz_convert(snapshots.tz)
+    duties["end"] = pd.DatetimeIndex(duties["end"]).tz_convert(snapshots.tz)
+    return duties, pd.concat(vehicle_rows)
+
+
+def hydrogen_inputs(
+    scenario, snapshots: pd.DatetimeIndex, dt_hours: float, sites: pd.DataFrame | None
+) -> HydrogenInputs | None:
+    """The :class:`HydrogenInputs` of a scenario's ``[hydrogen]`` table (None without one).
+
+    Raises
+    ------
+    ScenarioError
+        ``hydrogen.site`` is not a site, or a duty cannot be refuelled in its window (names vehicle and day).
+    """
+    if scenario.hydrogen is None:
+        return None
+    h2 = scenario.hydrogen
+    site = None
+    if sites is not None:
+        names = [str(x) for x in sites.index]
+        site = h2.site or names[0]
+        if site not in names:
+            raise ScenarioError(f"hydrogen.site = {site!r} is not a site; the sites are {', '.join(names)}")
+    duties, vehicles = fuel_cell_duties(scenario, snapshots)
+    tech = scenario.technologies
+    return build_hydrogen_inputs(
+        duties,
+        vehicles,
+        snapshots,
+        dt_hours,
+        site=site,
+        capacities=hydrogen_capacities(scenario),
+        electrolyser_kwh_per_kg=tech.electrolyser.kwh_per_kg,
+        compressor_kwh_per_kg=tech.compressor.kwh_per_kg,
+        min_load_fraction=tech.electrolyser.min_load_fraction,
+        bought_price_per_kg=h2.bought_price_per_kg,
+    )

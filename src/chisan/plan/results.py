@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
 from chisan.plan.tariff_constraints import (
@@ -83,6 +84,8 @@ class PlanResults:
         Per metered site (``grid.topology = "per_site"``): stations, vehicles, roof limit and PV [kW], storage
         [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute demand and contract [kW].
         None with one town meter.
+    hydrogen : chisan.plan.hydrogen_results.HydrogenResults or None
+        Electrolyser operation, hydrogen made / bought / dispensed [kg], its cost per kg and renewable share.
     """
 
     capacities: pd.Series
@@ -96,6 +99,7 @@ class PlanResults:
     emissions: pd.Series
     method: dict = field(default_factory=dict)
     sites: pd.DataFrame | None = None
+    hydrogen: HydrogenResults | None = None
 
     def kpi(self, name: str) -> float:
         """The value of one KPI."""
@@ -169,6 +173,7 @@ def cost_table(
     dispatch: pd.DataFrame,
     n_vehicles: int,
     n_chargers: int,
+    hydrogen_costs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Annualised cost by component [currency/year]: investment (annuity) + fixed O&M, and operation.
 
@@ -281,6 +286,8 @@ def cost_table(
     v2g_kwh = float((dispatch["v2g_kw"].to_numpy(float) * w).sum() * dt * scale) if "v2g_kw" in dispatch else 0.0
     add("V2G wear", 0.0, 0.0, v2g_kwh * inputs.v2g_cost_per_kwh, f"{v2g_kwh:,.0f} kWh × {inputs.v2g_cost_per_kwh:g}")
     table = pd.DataFrame(rows).set_index("component")
+    if hydrogen_costs is not None:  # electrolyser, store, dispenser, hydrogen bought (chisan.plan.hydrogen_results)
+        table = pd.concat([table, hydrogen_costs.drop(columns="total_per_year")])
     table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
     return table
 
@@ -316,6 +323,7 @@ def key_figures(
     n_vehicles: int,
     n_chargers: int,
     mobility: dict[str, float],
+    hydrogen_costs: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
     """Costs, energy balance, emissions and KPIs of a dispatch, with the definitions of this module's docstring.
 
@@ -341,7 +349,7 @@ def key_figures(
     dt = inputs.dt_hours
     scale = inputs.opex_scale
     w = _weights(dispatch)
-    costs = cost_table(scenario, inputs, caps, dispatch, n_vehicles, n_chargers)
+    costs = cost_table(scenario, inputs, caps, dispatch, n_vehicles, n_chargers, hydrogen_costs)
 
     def year(col: str) -> float:
         return float((dispatch[col].to_numpy(float) * w).sum() * dt * scale)
@@ -553,6 +561,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
     # every charger, depots' included, is costed (chisan.economics.diesel compares the depots with diesel)
     cars = stations.index.isin([s.name for s in scenario.stations])
     bookings = assignment.bookings[assignment.bookings["station"].isin(stations.index[cars])]
+    hydrogen = hydrogen_results(inputs, solution)
     costs, balance, emissions, kpis = key_figures(
         scenario,
         inputs,
@@ -561,6 +570,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         int(stations.loc[cars, "vehicles"].sum()),
         int(stations["chargers"].sum()),
         mobility_per_year(bookings, scale),
+        hydrogen_costs=None if hydrogen is None else hydrogen.costs,
     )
     sites = site_table(inputs, solution, dispatch, charge)
     method = {
@@ -580,6 +590,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         emissions=emissions,
         method=method,
         sites=sites,
+        hydrogen=hydrogen,
     )
 
 
