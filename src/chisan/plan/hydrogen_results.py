@@ -39,7 +39,7 @@ class HydrogenResults:
     costs : pandas.DataFrame
         Cost lines in the layout of :func:`chisan.plan.results.cost_table` [currency/year].
     vehicles : pandas.DataFrame
-        Per fuel-cell vehicle: fleet, duties, km and kg per year, tank [kg].
+        Per fuel-cell vehicle: fleet, duties in the horizon, km and kg per year, tank [kg].
     """
 
     hourly: pd.DataFrame
@@ -124,7 +124,7 @@ def hydrogen_results(inputs, solution) -> HydrogenResults | None:
     currency = inputs.currency
     cost_rows = []
     for component, name, basis in (
-        ("Electrolyser", "electrolyser_kw", f"{cap_kw:,.1f} kW, {flh:,.0f} full-load h/year"),
+        ("Electrolyser", "electrolyser_kw", f"{cap_kw:,.1f} kW, {flh:,.0f} full-load h/year, stack replacements in"),
         ("Hydrogen store", "h2_storage_kwh", f"{caps.get('h2_storage_kwh', 0.0) / LHV_KWH_PER_KG:,.1f} kg"),
         ("Hydrogen dispenser", "h2_dispenser_kw", f"{caps.get('h2_dispenser_kw', 0.0) / LHV_KWH_PER_KG:,.1f} kg/h"),
     ):
@@ -134,7 +134,7 @@ def hydrogen_results(inputs, solution) -> HydrogenResults | None:
                 "investment_per_year": h.capacities[name].annual_cost_per_unit * caps.get(name, 0.0),
                 "fixed_om_per_year": 0.0,
                 "operation_per_year": 0.0,
-                "basis": basis + " (annuity with O&M and stack replacements)",
+                "basis": basis,
                 "in_objective": True,
             }
         )
@@ -191,7 +191,7 @@ def hydrogen_results(inputs, solution) -> HydrogenResults | None:
     vehicles["tank_kg"] = vehicles["tank_kwh"] / LHV_KWH_PER_KG
     if h.duties is not None and len(h.duties):
         by = h.duties.groupby(h.duties["vehicle"].astype(str))
-        vehicles["duties"] = by.size().reindex(vehicles.index).fillna(0).astype(int)
+        vehicles["duties_in_horizon"] = by.size().reindex(vehicles.index).fillna(0).astype(int)
         if "distance_km" in h.duties:
             vehicles["km_per_year"] = by["distance_km"].sum().reindex(vehicles.index).fillna(0.0) * inputs.opex_scale
         vehicles["hydrogen_kg_per_year"] = by["hydrogen_kg"].sum().reindex(vehicles.index).fillna(0.0) * (

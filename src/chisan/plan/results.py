@@ -562,6 +562,8 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
     cars = stations.index.isin([s.name for s in scenario.stations])
     bookings = assignment.bookings[assignment.bookings["station"].isin(stations.index[cars])]
     hydrogen = hydrogen_results(inputs, solution)
+    if hydrogen is not None:  # a load on the bus next to the charging (chisan.plan.hydrogen)
+        dispatch["hydrogen_electricity_kw"] = hydrogen.hourly["electricity_kw"].to_numpy()
     costs, balance, emissions, kpis = key_figures(
         scenario,
         inputs,
