@@ -96,11 +96,24 @@ def economics_table(economics, title: str) -> Table:
 
 
 @app.command()
-def example() -> None:
-    """Print the bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
+def example(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Which example: example_town (default), shanghai_district, hydrogen_town (shared cars, an e-van "
+            "depot and a fuel-cell bus line; its duty CSVs sit next to it: see --path)."
+        ),
+    ] = None,
+    path: Annotated[bool, typer.Option("--path", help="Print where the example file is instead of its text.")] = False,
+) -> None:
+    """Print a bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
     from chisan.scenario.load import example_path
 
-    sys.stdout.write(example_path().read_text(encoding="utf-8"))
+    try:
+        file = example_path(name)
+    except ChisanError as err:
+        fail(err)
+    sys.stdout.write(f"{file}\n" if path else file.read_text(encoding="utf-8"))
 
 
 @app.command()

@@ -189,3 +189,79 @@ def test_stack_replacement_factor_hand_derived():
     assert stack_replacement_factor(0.03, 20, 7) == pytest.approx(1.03**-7 + 1.03**-14, rel=1e-12)
     assert stack_replacement_factor(0.03, 20, 10) == pytest.approx(1.03**-10, rel=1e-12)  # year 20 is the end
     assert stack_replacement_factor(0.03, 20, 25) == 0.0
+
+
+@pytest.fixture(scope="module")
+def hydrogen_town_run():
+    from chisan.plan.pipeline import plan_scenario
+    from chisan.scenario.load import example_path, load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
+        return plan_scenario(load_scenario(example_path("hydrogen_town")))
+
+
+def test_hydrogen_town_example_plans_end_to_end(hydrogen_town_run):
+    run = hydrogen_town_run
+    assert run.solution.method == "full"  # 'auto' picks the full co-optimisation for hydrogen
+    assert run.checks.passed
+    names = set(run.checks.table()["check"])
+    assert (
+        "hydrogen balance closes at every step" in names
+        and "every site's meter balances at every step (5 sites)" in names
+    )
+    h2 = run.results.hydrogen
+    # hand-derived from hydrogen_town_bus_blocks.csv: (85 + 100) + (55 + 95) + 170 = 505 km a day, every day, at
+    # the fc_bus_12m class's 8.0 kg/100 km = 40.4 kg/day; a year = 365 × 40.4 = 14,746 kg
+    assert h2.figure("hydrogen_dispensed_kg_per_year") == pytest.approx(14_746.0, rel=1e-9)
+    made, bought = h2.figure("hydrogen_produced_kg_per_year"), h2.figure("hydrogen_bought_kg_per_year")
+    assert made + bought == pytest.approx(14_746.0, rel=1e-5)  # the store is cyclic: made + bought = dispensed
+    assert 0.0 <= h2.figure("hydrogen_renewable_share_fraction") <= 1.0
+    assert h2.figure("hydrogen_from_local_renewables_kg_per_year") <= made + 1e-6
+    assert h2.figure("electrolyser_kw") > 0 and 0 < h2.figure("electrolyser_full_load_hours") <= 8760
+    # the levelised cost lies between the electricity alone (55 + 3 kWh/kg at 0 … the dearest tariff hour) and
+    # everything the plan spends; and the bought price caps what the last kg may cost, not the average
+    assert 0 < h2.figure("levelised_cost_of_hydrogen_per_kg") < 10 * 1200.0
+    # the cost table's optimised lines, hydrogen included, sum to the objective
+    costs = run.results.costs
+    assert {"Electrolyser", "Hydrogen store", "Hydrogen dispenser", "Hydrogen bought"} <= set(costs.index)
+    optimised = float(costs.loc[costs["in_objective"], "total_per_year"].sum())
+    assert optimised == pytest.approx(run.solution.details["objective"], rel=1e-6)
+
+
+def test_hydrogen_town_report_has_the_hydrogen_section(hydrogen_town_run, tmp_path):
+    from chisan.report.render import write_outputs
+
+    run = hydrogen_town_run
+    out = write_outputs(
+        tmp_path / "out",
+        run.prepared,
+        run.results,
+        run.checks,
+        scenario_text="",
+        scenario_name="hydrogen_town.toml",
+        solve_seconds=run.seconds["solve"],
+    )
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Hydrogen" in html and "Electrolyser operation and hydrogen stock" in html
+    hourly = pd.read_csv(out / "hydrogen.csv", index_col=0)
+    assert len(hourly) == len(run.prepared.inputs.snapshots)
+    assert hourly["stock_kg"].max() <= run.results.hydrogen.figure("hydrogen_storage_kg") + 1e-6
+
+
+def test_two_stage_and_the_sweep_refuse_hydrogen(hydrogen_town_run):
+    from chisan.plan.reduce import aggregate_fleet
+    from chisan.sweep.lp import solve_aggregate
+
+    inputs = hydrogen_town_run.prepared.inputs
+    with pytest.raises(ScenarioError, match=r"solver.method = 'two-stage' is not allowed with \[hydrogen\]"):
+        solve_plan(inputs, method="two-stage")
+    with pytest.raises(NotImplementedError, match=r"does not model hydrogen.*\[hydrogen\] table"):
+        solve_aggregate(aggregate_fleet(inputs))
+
+
+def test_unknown_example_is_named():
+    from chisan.scenario.load import example_path
+
+    with pytest.raises(ScenarioError, match="the examples are example_town, shanghai_district, hydrogen_town"):
+        example_path("nope")
