@@ -265,3 +265,15 @@ def test_unknown_example_is_named():
 
     with pytest.raises(ScenarioError, match="the examples are example_town, shanghai_district, hydrogen_town"):
         example_path("nope")
+
+
+def test_cli_prints_the_hydrogen_example():
+    from typer.testing import CliRunner
+
+    from chisan.cli import app
+
+    result = CliRunner().invoke(app, ["example", "hydrogen_town"])
+    assert result.exit_code == 0
+    assert "[hydrogen]" in result.stdout and 'vehicle_class = "fc_bus_12m"' in result.stdout
+    bad = CliRunner().invoke(app, ["example", "nope"])
+    assert bad.exit_code != 0 and "the examples are" in bad.output
