@@ -47,7 +47,12 @@ def _run(path: Path, out: Path) -> tuple[float, float, float]:
     code = "from chisan.cli import app; app()"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, "plan", str(path), "-o", str(out), "-q"], check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-c", code, "plan", str(path), "-o", str(out), "-q"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -277,3 +277,29 @@ def test_cli_prints_the_hydrogen_example():
     assert "[hydrogen]" in result.stdout and 'vehicle_class = "fc_bus_12m"' in result.stdout
     bad = CliRunner().invoke(app, ["example", "nope"])
     assert bad.exit_code != 0 and "the examples are" in bad.output
+
+
+def test_levelised_cost_with_a_flat_grid_price_hand_derived(week_inputs):
+    # grid only (no PV, wind or storage) at a flat 30 /kWh: the electricity's marginal value is 30 /kWh in every
+    # step, so LCOH = (hydrogen capacity costs + bought + 30 × electricity [kWh/year]) / kg dispensed per year
+    from chisan.plan.hydrogen_results import hydrogen_results
+
+    flat = pd.Series(30.0, index=week_inputs.snapshots)
+    off = {k: Capacity(enabled=False) for k in ("pv_kw", "wind_kw", "storage_kwh", "storage_kw")}
+    inputs = dataclasses.replace(
+        week_inputs, import_price_per_kwh=flat, capacities=off, basic_charge_per_kw_month=0.0, contract_kw_fixed=None
+    )
+    inputs = _with_hydrogen(inputs)
+    ours = solve_plan(inputs, method="full")
+    h2 = hydrogen_results(inputs, ours)
+    assert np.allclose(h2.hourly["electricity_value_per_kwh"], 30.0, rtol=1e-6)
+    assert h2.figure("hydrogen_renewable_share_fraction") == 0.0  # all from the grid
+    # 16.7 kg a day × 7 days, annualised by 8760 h / 168 h = 16.7 × 365 = 6,095.5 kg a year
+    assert h2.figure("hydrogen_dispensed_kg_per_year") == pytest.approx(6_095.5, rel=1e-9)
+    expected = (h2.costs["total_per_year"].sum() + 30.0 * h2.figure("hydrogen_electricity_kwh_per_year")) / (
+        h2.figure("hydrogen_dispensed_kg_per_year")
+    )
+    assert h2.figure("levelised_cost_of_hydrogen_per_kg") == pytest.approx(expected, rel=1e-6)
+    # and the electricity part alone is 30 × (55 + 3) kWh/kg = 1,740 per kg made
+    made = h2.figure("hydrogen_produced_kg_per_year")
+    assert h2.figure("hydrogen_electricity_kwh_per_year") == pytest.approx(made * 58.0, rel=1e-6)

@@ -765,6 +765,8 @@ def update_model_data(m: linopy.Model, inputs: PlanInputs) -> None:
     """
     if inputs.mask_unplugged:
         raise ValueError("update_model_data needs inputs built with mask_unplugged=False")
+    if inputs.hydrogen is not None:
+        raise NotImplementedError("the rolling dispatch does not model hydrogen yet; plan it with method='full'")
     for tech, label in (("pv", "PV"), ("wind", "Wind")):
         if tech == "pv" and inputs.per_site:
             if "Site-pv_output_kw" in m.variables and inputs.site_pv_fixed_kw is not None:
