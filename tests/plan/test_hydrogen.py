@@ -303,3 +303,18 @@ def test_levelised_cost_with_a_flat_grid_price_hand_derived(week_inputs):
     # and the electricity part alone is 30 × (55 + 3) kWh/kg = 1,740 per kg made
     made = h2.figure("hydrogen_produced_kg_per_year")
     assert h2.figure("hydrogen_electricity_kwh_per_year") == pytest.approx(made * 58.0, rel=1e-6)
+
+
+def test_no_hydrogen_source_is_reported():
+    idx = pd.date_range("2025-07-01", periods=48, freq="h", tz="Asia/Tokyo")
+    duties = _duties(idx.normalize().unique(), [("mirai-1", 8.0, 20.0, 2.0)])
+    with pytest.raises(ScenarioError, match=r"no source: technologies.electrolyser is disabled.*bought_price_per_kg"):
+        build_hydrogen_inputs(
+            duties,
+            FLEET.loc[["mirai-1"]],
+            idx,
+            1.0,
+            site=None,
+            capacities={"electrolyser_kw": Capacity(enabled=False)},
+            electrolyser_kwh_per_kg=55.0,
+        )

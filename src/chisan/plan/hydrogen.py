@@ -624,6 +624,13 @@ def build_hydrogen_inputs(
         duties=table,
     )
     check_refuelling_windows(h, snapshots, dt_hours)
+    el = h.capacities["electrolyser_kw"]
+    if h.draw_kwh.to_numpy().any() and (not el.enabled or el.upper <= 0) and h.bought_price_per_kwh is None:
+        raise ScenarioError(
+            "the fuel-cell fleets need hydrogen but the station has no source: technologies.electrolyser is disabled "
+            "or limited to 0 kW and hydrogen.bought_price_per_kg is not given; allowed: enable the electrolyser "
+            "(max_kw > 0) or give a price for delivered hydrogen"
+        )
     return h
 
 
