@@ -24,6 +24,9 @@ from chisan.plan.pypsa_network import pypsa_extra_functionality, to_pypsa
 from chisan.plan.solve import solve_plan
 from tests.factories import small_scenario
 
+DAYS = 4
+"""Days of the small problems (short: the PyPSA comparisons solve each twice)."""
+
 FLEET = pd.DataFrame(
     {"fleet": ["bus", "car"], "tank_kg": [37.5, 5.6], "max_fill_kg_per_h": [120.0, 60.0]},
     index=pd.Index(["bus-1", "mirai-1"], name="vehicle"),
@@ -44,10 +47,10 @@ SHIFTS = [("bus-1", 7.0, 12.0, 8.0), ("bus-1", 13.5, 19.0, 6.4), ("mirai-1", 9.0
 
 @pytest.fixture(scope="module")
 def week_inputs():
-    # one week of the small example town (2 stations × 3 cars, two metered sites), real pipeline inputs
+    # the first DAYS days of the small example town (2 stations × 3 cars, two metered sites), real pipeline inputs
     sc = small_scenario(horizon={"months": 1, "start_month": 7})
     inputs = prepare_inputs(sc).inputs
-    week = slice(0, 7 * 24)
+    week = slice(0, DAYS * 24)
     return dataclasses.replace(
         inputs,
         snapshots=inputs.snapshots[week],
@@ -151,17 +154,17 @@ def test_hydrogen_balance_check_finds_a_broken_balance(week_inputs):
 
 
 def test_each_duty_refuelled_in_its_window_and_hydrogen_counts(week_inputs):
-    # hand-derived: a week of 7 days × (8.0 + 6.4 + 2.3) kg = 116.9 kg dispensed; made at 55 kWh/kg + 3 kWh/kg
+    # hand-derived: DAYS days × (8.0 + 6.4 + 2.3) kg = DAYS × 16.7 kg dispensed, made at 55 kWh/kg
     inputs = _with_hydrogen(week_inputs)
     ours = solve_plan(inputs, method="full")
     fill = ours.values["Hydrogen-dispense_kw"]
-    assert fill.sum() * inputs.dt_hours / LHV_KWH_PER_KG == pytest.approx(7 * 16.7, rel=1e-6)
+    assert fill.sum() * inputs.dt_hours / LHV_KWH_PER_KG == pytest.approx(DAYS * 16.7, rel=1e-6)
     # the bus's afternoon block is refuelled in the one whole step it stands at the depot (12:00-13:00)
     bus = inputs.hydrogen.vehicles.index.get_loc("bus-1")
     noon = inputs.snapshots.hour == 12
-    assert fill[noon, bus].sum() * inputs.dt_hours / LHV_KWH_PER_KG == pytest.approx(7 * 6.4, rel=1e-6)
+    assert fill[noon, bus].sum() * inputs.dt_hours / LHV_KWH_PER_KG == pytest.approx(DAYS * 6.4, rel=1e-6)
     el_kwh = ours.values["Hydrogen-electrolyser_kw"].sum() * inputs.dt_hours
-    assert el_kwh == pytest.approx(7 * 16.7 * 55.0, rel=1e-6)
+    assert el_kwh == pytest.approx(DAYS * 16.7 * 55.0, rel=1e-6)
 
 
 def test_an_infeasible_refuelling_window_names_the_vehicle_and_the_day(week_inputs):
@@ -294,7 +297,7 @@ def test_levelised_cost_with_a_flat_grid_price_hand_derived(week_inputs):
     h2 = hydrogen_results(inputs, ours)
     assert np.allclose(h2.hourly["electricity_value_per_kwh"], 30.0, rtol=1e-6)
     assert h2.figure("hydrogen_renewable_share_fraction") == 0.0  # all from the grid
-    # 16.7 kg a day × 7 days, annualised by 8760 h / 168 h = 16.7 × 365 = 6,095.5 kg a year
+    # 16.7 kg a day × DAYS days, annualised by 8760 h / (DAYS × 24 h) = 16.7 × 365 = 6,095.5 kg a year
     assert h2.figure("hydrogen_dispensed_kg_per_year") == pytest.approx(6_095.5, rel=1e-9)
     expected = (h2.costs["total_per_year"].sum() + 30.0 * h2.figure("hydrogen_electricity_kwh_per_year")) / (
         h2.figure("hydrogen_dispensed_kg_per_year")
