@@ -9,7 +9,9 @@ Every solution — full LP or two-stage — goes through :func:`check_solution` 
 4. the bus balance closes at every step to 1e-6 of the largest flow;
 5. the storage energy is rebuilt from its charge and discharge;
 6. renewable output never exceeds capacity × availability;
-7. the policy targets hold on the year.
+7. the policy targets hold on the year;
+8. with hydrogen (:func:`check_hydrogen`): the hydrogen balance closes at every step to 1e-6, store and tanks
+   rebuilt, every fuel-cell duty leaves with its hydrogen, fills only at the station within the dispenser.
 
 Tolerances: HiGHS solves to a primal feasibility tolerance of 1e-7 (absolute, per row); a rebuilt energy sums
 up to 8,760 such errors, so energies are compared to 1e-3 kWh (1 Wh) and balances to 1e-6 relative.
