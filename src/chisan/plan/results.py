@@ -3,8 +3,9 @@
 Definitions (the report prints them next to the figures):
 
 - net annual renewable balance (``renewable_share_annual``) = (PV + wind output, used or exported) / energy drawn
-  for charging: a balance of volumes over the year, not a share; it exceeds 100 % when the town produces more
-  than its cars draw, and it is what the annual target (``renewable_share_basis = "annual"``) constrains.
+  for charging (and by electrolyser and compressor, with hydrogen): a balance of volumes over the year, not a
+  share; it exceeds 100 % when the town produces more than its cars draw, and it is what the annual target
+  (``renewable_share_basis = "annual"``) constrains.
 - local renewable share of charging = Σ_t min(charging_t, local supply used in the town_t) / Σ_t charging_t,
   hour by hour, with local supply used = PV + wind − export − storage charging + storage discharge (≥ 0):
   the share of the cars' charging really met by local renewables, never above 100 %.
@@ -17,9 +18,9 @@ Definitions (the report prints them next to the figures):
 - CO2 avoided = shared km × private gasoline car [g/km] − location-based scope 2 of charging; and, when
   ``baseline.private_car_km_per_year`` is set, the private cars not bought (vehicles × substitution factor)
   × their annual km × [g/km] instead of the shared km. It is split in two: by car-sharing = the baseline −
-  the same consumption charged from the grid, Σ_t (charging_t + other load_t) × grid factor_t (EVs on grid
-  power instead of private gasoline cars); by local renewables = that grid-only figure − location-based
-  scope 2 (grid import avoided).
+  the same consumption charged from the grid, Σ_t (charging_t + other load_t [+ hydrogen's electricity_t]) ×
+  grid factor_t (EVs on grid power instead of private gasoline cars); by local renewables = that grid-only
+  figure − location-based scope 2 (grid import avoided).
 """
 
 from __future__ import annotations
@@ -373,6 +374,9 @@ def key_figures(
     )
     renewable = balance["pv_kwh"] + balance["wind_kwh"]
     load = balance["charging_kwh"] + balance["other_load_kwh"]
+    if "hydrogen_electricity_kw" in dispatch:  # electrolyser + compressor: load, as in the policy row and its check
+        balance["hydrogen_electricity_kwh"] = year("hydrogen_electricity_kw")
+        load += balance["hydrogen_electricity_kwh"]
     km = mobility["km"]
     n_served = mobility["bookings_served"]
     ef = dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
@@ -387,6 +391,8 @@ def key_figures(
         baseline_basis = "shared km driven by private gasoline cars instead"
     baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
     consumption_kw = dispatch["charging_kw"].to_numpy(float) + dispatch["other_load_kw"].to_numpy(float)
+    if "hydrogen_electricity_kw" in dispatch:
+        consumption_kw = consumption_kw + dispatch["hydrogen_electricity_kw"].to_numpy(float)
     grid_only_kg = float((consumption_kw * ef * w).sum() * dt * scale)
     charging_kw = dispatch["charging_kw"].to_numpy(float)
     local_kw = np.clip(
@@ -440,10 +446,11 @@ def key_figures(
         ),
         (
             "renewable_share_annual",
-            safe(renewable, balance["charging_kwh"]),
+            safe(renewable, balance["charging_kwh"] + balance.get("hydrogen_electricity_kwh", 0.0)),
             "fraction",
             "Net annual renewable balance: local PV + wind output over the year (used or exported) / energy drawn "
-            "for charging; above 100 % when the town produces more than its cars draw",
+            "for charging (and by the electrolyser, with hydrogen); above 100 % when the town produces more than "
+            "its cars draw",
         ),
         (
             "renewable_share_hourly_matched",
