@@ -97,17 +97,26 @@ def economics_table(economics, title: str) -> Table:
 
 @app.command()
 def example(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="Which example: example_town (default), shanghai_district, hydrogen_town (shared cars, an e-van "
+            "depot and a fuel-cell bus line; its duty CSVs sit next to it: see --path), autonomous_town."
+        ),
+    ] = None,
+    path: Annotated[bool, typer.Option("--path", help="Print where the example file is instead of its text.")] = False,
     autonomous: Annotated[
         bool, typer.Option("--autonomous", help="The same town served by a simulated self-driving shared fleet.")
     ] = False,
 ) -> None:
-    """Print the bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
+    """Print a bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
     from chisan.scenario.load import example_path
 
-    path = example_path()
-    if autonomous:
-        path = path.with_name("autonomous_town.toml")
-    sys.stdout.write(path.read_text(encoding="utf-8"))
+    try:
+        file = example_path("autonomous_town" if autonomous and name is None else name)
+    except ChisanError as err:
+        fail(err)
+    sys.stdout.write(f"{file}\n" if path else file.read_text(encoding="utf-8"))
 
 
 @app.command()

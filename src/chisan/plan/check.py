@@ -9,7 +9,9 @@ Every solution — full LP or two-stage — goes through :func:`check_solution` 
 4. the bus balance closes at every step to 1e-6 of the largest flow;
 5. the storage energy is rebuilt from its charge and discharge;
 6. renewable output never exceeds capacity × availability;
-7. the policy targets hold on the year.
+7. the policy targets hold on the year;
+8. with hydrogen (:func:`check_hydrogen`): the hydrogen balance closes at every step to 1e-6, store and tanks
+   rebuilt, every fuel-cell duty leaves with its hydrogen, fills only at the station within the dispenser.
 
 Tolerances: HiGHS solves to a primal feasibility tolerance of 1e-7 (absolute, per row); a rebuilt energy sums
 up to 8,760 such errors, so energies are compared to 1e-3 kWh (1 Wh) and balances to 1e-6 relative.
@@ -23,6 +25,12 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import CheckError
+from chisan.plan.hydrogen import (
+    LHV_KWH_PER_KG,
+    electricity_drawn_kw,
+    hydrogen_balance_residual_kw,
+    refuelling_windows,
+)
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution
 
@@ -160,6 +168,7 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
     v2g = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else zeros
     supply = get("PV-output_kw") + get("Wind-output_kw") + get("Storage-discharge_kw") + get("Grid-import_kw") + v2g
     demand = charging + get("Storage-charge_kw") + get("Grid-export_kw") + inputs.other_load_kw.to_numpy(float)
+    demand = demand + electricity_drawn_kw(inputs, v)  # electrolyser and compressor (chisan.plan.hydrogen)
     scale = np.maximum(1.0, np.maximum(supply, demand))
     report.add("bus balance closes at every step", (np.abs(supply - demand) / scale).max(), BALANCE_TOL_REL, "relative")
     if inputs.per_site and "Site-import_kw" in v:
@@ -188,7 +197,7 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
         report.add("storage within its capacity", (soc - caps["storage_kwh"]).max(initial=0.0), ENERGY_TOL_KWH, "kWh")
         pw = np.maximum(v["Storage-charge_kw"], v["Storage-discharge_kw"])
         report.add("storage within its power", (pw - caps["storage_kw"]).max(initial=0.0), POWER_TOL_KW, "kW")
-    load_kwh = float((charging + inputs.other_load_kw.to_numpy(float)).sum() * dt)
+    load_kwh = float((charging + inputs.other_load_kw.to_numpy(float) + electricity_drawn_kw(inputs, v)).sum() * dt)
     if inputs.renewable_share_min:
         target = inputs.renewable_share_min
         if inputs.renewable_share_basis == "annual":
@@ -221,7 +230,76 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
             BALANCE_TOL_REL * max(1.0, inputs.max_emissions_kg),
             "kg CO2e",
         )
+    if inputs.hydrogen is not None:
+        check_hydrogen(report, inputs, solution)
     return report
+
+
+def check_hydrogen(report: CheckReport, inputs: PlanInputs, solution: Solution) -> None:
+    """The hydrogen station and its fuel-cell vehicles, rebuilt from the dispatch alone.
+
+    1. the hydrogen balance closes at every step to 1e-6 of the step's largest flow (made + bought + from the store
+       = to the store + dispensed);
+    2. the store's energy rebuilt step by step (cyclic) equals the plan's, within its capacity;
+    3. each tank rebuilt from its fills and draws, never below 0 or above the tank; every duty leaves with its
+       hydrogen: the fills in its refuelling window sum to its need (to 1 Wh);
+    4. no vehicle is filled away from the site or above its fill rate, the dispenser within its capacity, the
+       electrolyser within its capacity and above its minimum load.
+    """
+    h = inputs.hydrogen
+    v = solution.values
+    dt = inputs.dt_hours
+    n = len(inputs.snapshots)
+    caps = solution.hydrogen_capacities or {}
+    residual, scale = hydrogen_balance_residual_kw(inputs, v)
+    worst = np.abs(residual) / np.maximum(1.0, scale)
+    k = int(worst.argmax()) if n else 0
+    detail = f"at {inputs.snapshots[k]}" if n and worst[k] > BALANCE_TOL_REL else ""
+    report.add("hydrogen balance closes at every step", worst.max(initial=0.0), BALANCE_TOL_REL, "relative", detail)
+    if "Hydrogen-store_energy_kwh" in v:
+        e = v["Hydrogen-store_energy_kwh"]
+        rebuilt = np.r_[e[-1], e[:-1]] + dt * (v["Hydrogen-store_charge_kw"] - v["Hydrogen-store_discharge_kw"])
+        report.add("hydrogen store rebuilt step by step", np.abs(rebuilt - e).max(), ENERGY_TOL_KWH, "kWh")
+        over = (e - caps.get("h2_storage_kwh", 0.0)).max(initial=0.0)
+        report.add("hydrogen store within its capacity", over, ENERGY_TOL_KWH, "kWh")
+    if "Hydrogen-dispense_kw" in v and len(h.vehicles):
+        fill = v["Hydrogen-dispense_kw"]
+        draw = h.draw_kwh.to_numpy(float)
+        tank = v["Hydrogen-tank_kwh"]
+        rebuilt = tank[-1][None, :] + np.cumsum(fill * dt - draw, axis=0)
+        report.add("fuel-cell tanks rebuilt from fills and duties", np.abs(rebuilt - tank).max(), ENERGY_TOL_KWH, "kWh")
+        size = h.vehicles["tank_kwh"].to_numpy(float)[None, :]
+        worst_tank = max(float((-rebuilt).max()), float((rebuilt - size).max()))
+        report.add("fuel-cell tanks within 0 and their size", worst_tank, ENERGY_TOL_KWH, "kWh")
+        # every duty: the tank just before its departure step holds its need (and is empty after it)
+        windows = refuelling_windows(h, dt)
+        cols = h.vehicles.index.astype(str).get_indexer(windows["vehicle"].astype(str))
+        steps = windows["step"].to_numpy(int)
+        before = rebuilt[(steps - 1) % n, cols] + fill[steps, cols] * dt
+        short = np.abs(before - windows["need_kwh"].to_numpy(float))
+        detail = ""
+        if short.size and short.max() > ENERGY_TOL_KWH:
+            j = int(short.argmax())
+            detail = f"vehicle {windows['vehicle'].iloc[j]} leaving {inputs.snapshots[steps[j]]}"
+        report.add(
+            f"every fuel-cell duty leaves with its hydrogen ({len(windows):,} duties, "
+            f"{windows['need_kwh'].sum() / LHV_KWH_PER_KG:,.1f} kg)",
+            short.max(initial=0.0),
+            ENERGY_TOL_KWH,
+            "kWh",
+            detail,
+        )
+        at = h.at_site.to_numpy(bool)
+        rate = h.vehicles["max_fill_kw"].to_numpy(float)[None, :]
+        report.add("no refuelling away from the station", np.abs(fill[~at]).max(initial=0.0), POWER_TOL_KW, "kW")
+        report.add("refuelling ≤ vehicle fill rate", (fill - rate).max(initial=0.0), POWER_TOL_KW, "kW")
+        over = (fill.sum(axis=1) - caps.get("h2_dispenser_kw", 0.0)).max(initial=0.0)
+        report.add("dispenser within its capacity", over, POWER_TOL_KW, "kW")
+    if "Hydrogen-electrolyser_kw" in v:
+        p = v["Hydrogen-electrolyser_kw"]
+        cap = caps.get("electrolyser_kw", 0.0)
+        worst_el = max(float((p - cap).max(initial=0.0)), float((h.min_load_fraction * cap - p).max(initial=0.0)))
+        report.add("electrolyser within its capacity and minimum load", worst_el, POWER_TOL_KW, "kW")
 
 
 def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, charging_by_vehicle) -> None:
@@ -237,7 +315,9 @@ def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, ch
 
     def at(name: str, site: str) -> np.ndarray:
         out = zeros.copy()
-        if name in v:
+        if name == "_h2":  # electricity of electrolyser and compressor
+            out[:, sites == str(site)] = electricity_drawn_kw(inputs, v).reshape(n, 1)
+        elif name in v:
             out[:, sites == site] = np.asarray(v[name]).reshape(n, 1)
         return out
 
@@ -256,6 +336,8 @@ def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, ch
     supply = supply + site_dis
     demand = net + v.get("Site-export_kw", zeros) + site_ch
     demand = demand + inputs.site_other_load_kw.to_numpy(float)
+    if inputs.hydrogen is not None:
+        demand = demand + at("_h2", inputs.hydrogen.site)
     if "Link-forward_kw" in v and inputs.links is not None:
         to = (inputs.links["site1"].astype(str).to_numpy()[:, None] == sites[None, :]).astype(float)
         frm = (inputs.links["site0"].astype(str).to_numpy()[:, None] == sites[None, :]).astype(float)

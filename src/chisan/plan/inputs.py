@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from chisan.exceptions import ScenarioError
+
+if TYPE_CHECKING:
+    from chisan.plan.hydrogen import HydrogenInputs
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,8 @@ class PlanInputs:
         (0 for a private network, the wheeling fee for 自己託送) and ``limit_kw`` [kW] (inf = none).
     contract_kw_min_by_site : pd.Series or None
         Per-site least contract kW [kW] (the peak carried into a rolling window), when sites are metered.
+    hydrogen : chisan.plan.hydrogen.HydrogenInputs or None
+        The hydrogen station and its fuel-cell vehicles (:mod:`chisan.plan.hydrogen`); None = no hydrogen.
     """
 
     snapshots: pd.DatetimeIndex
@@ -229,6 +235,7 @@ class PlanInputs:
     site_storage_fixed_kw: pd.Series | None = None
     links: pd.DataFrame | None = None
     contract_kw_min_by_site: pd.Series | None = None
+    hydrogen: HydrogenInputs | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -44,6 +44,12 @@ import pandas as pd
 import xarray as xr
 from linopy.constants import TERM_DIM
 
+from chisan.plan.hydrogen import (
+    define_hydrogen_constraints,
+    hydrogen_electricity_kw,
+    hydrogen_objective_costs,
+    hydrogen_site_electricity_kw,
+)
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tariff_peak_constraints
 
@@ -371,6 +377,8 @@ def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
         fwd, bwd = m.variables["Link-forward_kw"].to_linexpr(), m.variables["Link-backward_kw"].to_linexpr()
         lhs = lhs + _on_sites(fwd, to, inputs) - _on_sites(fwd, frm, inputs)
         lhs = lhs + _on_sites(bwd, frm, inputs) - _on_sites(bwd, to, inputs)
+    if (h2 := hydrogen_site_electricity_kw(m, inputs, site_index(inputs))) is not None:
+        lhs = lhs - h2  # electrolyser and compressor behind the hydrogen site's meter (chisan.plan.hydrogen)
     m.add_constraints(lhs == site_other_load(inputs), name="Site-balance")
 
 
@@ -689,7 +697,7 @@ def define_bus_balance(m: linopy.Model, inputs: PlanInputs) -> None:
             supply = supply + m.variables[name]
     if (v2g := vehicle_discharge(m)) is not None:
         supply = supply + v2g
-    demand = charging_load(m)
+    demand = _with_hydrogen(charging_load(m), m, inputs)
     for name in ("Storage-charge_kw", "Grid-export_kw"):
         if name in m.variables:
             demand = m.variables[name].to_linexpr() if demand is None else demand + m.variables[name]
@@ -700,6 +708,14 @@ def define_bus_balance(m: linopy.Model, inputs: PlanInputs) -> None:
         m.add_constraints(supply - demand == other, name="Bus-balance")
 
 
+def _with_hydrogen(load, m: linopy.Model, inputs: PlanInputs):
+    """``load`` [kW] plus the electricity of electrolyser and compressor (chisan.plan.hydrogen), if any."""
+    h2 = hydrogen_electricity_kw(m, inputs)
+    if h2 is None:
+        return load
+    return h2 if load is None else load + h2
+
+
 def _weighted_energy(inputs: PlanInputs) -> xr.DataArray:
     """w_t · Δt [h] per step: turns power [kW] into energy represented [kWh]."""
     return _series(inputs, inputs.weight.to_numpy(float) * inputs.dt_hours)
@@ -708,7 +724,7 @@ def _weighted_energy(inputs: PlanInputs) -> xr.DataArray:
 def define_policy_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     """Renewable-share target, grid-import and emission caps (``Policy-*``)."""
     wdt = _weighted_energy(inputs)
-    load = charging_load(m)
+    load = _with_hydrogen(charging_load(m), m, inputs)  # the hydrogen's electricity is load too
     other_kwh = float((inputs.other_load_kw * inputs.weight).sum() * inputs.dt_hours)
     imp = m.variables["Grid-import_kw"]
     target = inputs.renewable_share_min
@@ -781,6 +797,7 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         for name in ("Vehicle-discharge_kw", "Fleet-discharge_kw"):
             if name in m.variables:
                 costs[name] = (wdt * inputs.v2g_cost_per_kwh)[:, None]
+    costs.update(hydrogen_objective_costs(m, inputs))
     return costs
 
 
@@ -829,6 +846,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
             define_terminal_targets(m, inputs)
         else:
             define_fleet_aggregate_constraints(m, inputs)
+        define_hydrogen_constraints(m, inputs)
         define_grid_variables(m, inputs)
         define_link_variables(m, inputs)
         define_bus_balance(m, inputs)
@@ -863,6 +881,8 @@ def update_model_data(m: linopy.Model, inputs: PlanInputs) -> None:
     """
     if inputs.mask_unplugged:
         raise ValueError("update_model_data needs inputs built with mask_unplugged=False")
+    if inputs.hydrogen is not None:
+        raise NotImplementedError("the rolling dispatch does not model hydrogen yet; plan it with method='full'")
     for tech, label in (("pv", "PV"), ("wind", "Wind")):
         if tech == "pv" and inputs.per_site:
             if "Site-pv_output_kw" in m.variables and inputs.site_pv_fixed_kw is not None:

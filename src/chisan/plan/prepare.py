@@ -27,6 +27,7 @@ from chisan.mobility.availability import vehicle_timeseries
 from chisan.mobility.bookings import generate_bookings, read_bookings_csv
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.mobility.fleet import FleetAssignment, assign_bookings
+from chisan.plan.hydrogen import hydrogen_inputs
 from chisan.plan.inputs import Capacity, PlanInputs
 from chisan.plan.tariffs import grid_prices
 from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
@@ -694,6 +695,7 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
             currency=scenario.finance.currency,
             basic_charge_per_kw_month=prices.basic_charge_per_kw_month,
             contract_kw_fixed=prices.contract_kw_fixed,
+            hydrogen=hydrogen_inputs(scenario, snapshots, dt, site_fields.get("sites")),
             **site_fields,
             **loads,
         )

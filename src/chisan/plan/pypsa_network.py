@@ -18,6 +18,8 @@ Mapping (PyPSA 1.x component names):
   ``Link`` back, and a ``Load`` taking the trip energy in the step a booking starts;
 - snapshot weightings: objective = w_t Δt × annualisation, stores = Δt;
 - policy targets: extra functionality on the same terms as chisan's ``Policy-*`` rows.
+- hydrogen (``inputs.hydrogen``): :func:`chisan.plan.hydrogen.add_hydrogen_to_pypsa` (electrolyser and compressor
+  as one ``Link`` with ``bus2``, ``Store`` for the station's store and each vehicle's tank);
 - metered sites (``inputs.sites``): one bus ``site:<name>`` per site instead of ``town``, each with its own PV
   generator (``p_nom_max`` = roof limit), grid import/export generators and other load; a vehicle's charger hangs
   on its station's site bus, storage and wind on theirs; a private line or self-wheeling is a pair of one-way
@@ -184,6 +186,10 @@ def to_pypsa(inputs: PlanInputs):
             )
         if trips[:, j].any():
             n.add("Load", f"trips:{vid}", bus=bus, p_set=series(trips[:, j] / inputs.dt_hours))
+    if inputs.hydrogen is not None:  # the hydrogen station at its site (chisan.plan.hydrogen)
+        from chisan.plan.hydrogen import add_hydrogen_to_pypsa
+
+        add_hydrogen_to_pypsa(n, inputs, bus_of(inputs.hydrogen.site))
     n.sanitize()  # declares the carriers the components use (PyPSA warns about undeclared ones otherwise)
     return n
 
@@ -295,6 +301,9 @@ def pypsa_extra_functionality(inputs: PlanInputs):
         w = pd.Series(inputs.weight.to_numpy(float) * inputs.dt_hours, index=n.snapshots)
         chargers = [f"charger:{v}" for v in inputs.vehicles.index]
         charging = (m.variables["Link-p"].sel(name=chargers).sum("name") * w).sum()
+        if "electrolyser" in links:  # its electricity, compressor included, is load too
+            electrolyser = m.variables["Link-p"].sel(name="electrolyser")
+            charging = charging + inputs.hydrogen.electricity_per_kw * (electrolyser * w).sum()
         other_kwh = float((inputs.other_load_kw.to_numpy(float) * w.to_numpy()).sum())
         imports = [g for g in n.generators.index if g.startswith("grid_import")]
         imp = (m.variables["Generator-p"].sel(name=imports).sum("name") * w).sum()

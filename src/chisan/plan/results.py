@@ -3,8 +3,9 @@
 Definitions (the report prints them next to the figures):
 
 - net annual renewable balance (``renewable_share_annual``) = (PV + wind output, used or exported) / energy drawn
-  for charging: a balance of volumes over the year, not a share; it exceeds 100 % when the town produces more
-  than its cars draw, and it is what the annual target (``renewable_share_basis = "annual"``) constrains.
+  for charging (and by electrolyser and compressor, with hydrogen): a balance of volumes over the year, not a
+  share; it exceeds 100 % when the town produces more than its cars draw, and it is what the annual target
+  (``renewable_share_basis = "annual"``) constrains.
 - local renewable share of charging = Σ_t min(charging_t, local supply used in the town_t) / Σ_t charging_t,
   hour by hour, with local supply used = PV + wind − export − storage charging + storage discharge (≥ 0):
   the share of the cars' charging really met by local renewables, never above 100 %.
@@ -17,9 +18,9 @@ Definitions (the report prints them next to the figures):
 - CO2 avoided = shared km × private gasoline car [g/km] − location-based scope 2 of charging; and, when
   ``baseline.private_car_km_per_year`` is set, the private cars not bought (vehicles × substitution factor)
   × their annual km × [g/km] instead of the shared km. It is split in two: by car-sharing = the baseline −
-  the same consumption charged from the grid, Σ_t (charging_t + other load_t) × grid factor_t (EVs on grid
-  power instead of private gasoline cars); by local renewables = that grid-only figure − location-based
-  scope 2 (grid import avoided).
+  the same consumption charged from the grid, Σ_t (charging_t + other load_t [+ hydrogen's electricity_t]) ×
+  grid factor_t (EVs on grid power instead of private gasoline cars); by local renewables = that grid-only
+  figure − location-based scope 2 (grid import avoided).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
 from chisan.plan.tariff_constraints import (
@@ -84,6 +86,8 @@ class PlanResults:
         limit and storage [kWh, kW], import, export, PV output and charging [kWh/year], highest 30-minute
         demand and contract [kW].
         None with one town meter.
+    hydrogen : chisan.plan.hydrogen_results.HydrogenResults or None
+        Electrolyser operation, hydrogen made / bought / dispensed [kg], its cost per kg and renewable share.
     """
 
     capacities: pd.Series
@@ -97,6 +101,7 @@ class PlanResults:
     emissions: pd.Series
     method: dict = field(default_factory=dict)
     sites: pd.DataFrame | None = None
+    hydrogen: HydrogenResults | None = None
 
     def kpi(self, name: str) -> float:
         """The value of one KPI."""
@@ -173,6 +178,7 @@ def cost_table(
     dispatch: pd.DataFrame,
     n_vehicles: int,
     n_chargers: int,
+    hydrogen_costs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Annualised cost by component [currency/year]: investment (annuity) + fixed O&M, and operation.
 
@@ -285,6 +291,8 @@ def cost_table(
     v2g_kwh = float((dispatch["v2g_kw"].to_numpy(float) * w).sum() * dt * scale) if "v2g_kw" in dispatch else 0.0
     add("V2G wear", 0.0, 0.0, v2g_kwh * inputs.v2g_cost_per_kwh, f"{v2g_kwh:,.0f} kWh × {inputs.v2g_cost_per_kwh:g}")
     table = pd.DataFrame(rows).set_index("component")
+    if hydrogen_costs is not None:  # electrolyser, store, dispenser, hydrogen bought (chisan.plan.hydrogen_results)
+        table = pd.concat([table, hydrogen_costs.drop(columns="total_per_year")])
     table["total_per_year"] = table[["investment_per_year", "fixed_om_per_year", "operation_per_year"]].sum(axis=1)
     return table
 
@@ -320,6 +328,7 @@ def key_figures(
     n_vehicles: int,
     n_chargers: int,
     mobility: dict[str, float],
+    hydrogen_costs: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
     """Costs, energy balance, emissions and KPIs of a dispatch, with the definitions of this module's docstring.
 
@@ -345,7 +354,7 @@ def key_figures(
     dt = inputs.dt_hours
     scale = inputs.opex_scale
     w = _weights(dispatch)
-    costs = cost_table(scenario, inputs, caps, dispatch, n_vehicles, n_chargers)
+    costs = cost_table(scenario, inputs, caps, dispatch, n_vehicles, n_chargers, hydrogen_costs)
 
     def year(col: str) -> float:
         return float((dispatch[col].to_numpy(float) * w).sum() * dt * scale)
@@ -369,6 +378,9 @@ def key_figures(
     )
     renewable = balance["pv_kwh"] + balance["wind_kwh"]
     load = balance["charging_kwh"] + balance["other_load_kwh"]
+    if "hydrogen_electricity_kw" in dispatch:  # electrolyser + compressor: load, as in the policy row and its check
+        balance["hydrogen_electricity_kwh"] = year("hydrogen_electricity_kw")
+        load += balance["hydrogen_electricity_kwh"]
     km = mobility["km"]
     n_served = mobility["bookings_served"]
     ef = dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
@@ -383,6 +395,8 @@ def key_figures(
         baseline_basis = "shared km driven by private gasoline cars instead"
     baseline_kg = baseline_km * base.ice_emission_g_per_km / 1000.0
     consumption_kw = dispatch["charging_kw"].to_numpy(float) + dispatch["other_load_kw"].to_numpy(float)
+    if "hydrogen_electricity_kw" in dispatch:
+        consumption_kw = consumption_kw + dispatch["hydrogen_electricity_kw"].to_numpy(float)
     grid_only_kg = float((consumption_kw * ef * w).sum() * dt * scale)
     charging_kw = dispatch["charging_kw"].to_numpy(float)
     local_kw = np.clip(
@@ -436,10 +450,11 @@ def key_figures(
         ),
         (
             "renewable_share_annual",
-            safe(renewable, balance["charging_kwh"]),
+            safe(renewable, balance["charging_kwh"] + balance.get("hydrogen_electricity_kwh", 0.0)),
             "fraction",
             "Net annual renewable balance: local PV + wind output over the year (used or exported) / energy drawn "
-            "for charging; above 100 % when the town produces more than its cars draw",
+            "for charging (and by the electrolyser, with hydrogen); above 100 % when the town produces more than "
+            "its cars draw",
         ),
         (
             "renewable_share_hourly_matched",
@@ -557,6 +572,9 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
     # every charger, depots' included, is costed (chisan.economics.diesel compares the depots with diesel)
     cars = stations.index.isin([s.name for s in scenario.stations])
     bookings = assignment.bookings[assignment.bookings["station"].isin(stations.index[cars])]
+    hydrogen = hydrogen_results(inputs, solution)
+    if hydrogen is not None:  # a load on the bus next to the charging (chisan.plan.hydrogen)
+        dispatch["hydrogen_electricity_kw"] = hydrogen.hourly["electricity_kw"].to_numpy()
     costs, balance, emissions, kpis = key_figures(
         scenario,
         inputs,
@@ -565,6 +583,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         int(stations.loc[cars, "vehicles"].sum()),
         int(stations["chargers"].sum()),
         mobility_per_year(bookings, scale),
+        hydrogen_costs=None if hydrogen is None else hydrogen.costs,
     )
     sites = site_table(inputs, solution, dispatch, charge)
     method = {
@@ -584,6 +603,7 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         emissions=emissions,
         method=method,
         sites=sites,
+        hydrogen=hydrogen,
     )
 
 

@@ -34,9 +34,10 @@ import linopy
 import numpy as np
 import pandas as pd
 
-from chisan.exceptions import InfeasibleError, SolverError
+from chisan.exceptions import InfeasibleError, ScenarioError, SolverError
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
 from chisan.plan.highs import quiet_highs
+from chisan.plan.hydrogen import hydrogen_capacities_of, hydrogen_cost, hydrogen_values_of
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
@@ -78,6 +79,8 @@ class Solution:
     site_storage : pd.DataFrame or None
         Storage at each metered site, columns ``storage_kwh`` [kWh] and ``storage_kw`` [kW] (sum to the
         capacities); None with one town meter.
+    hydrogen_capacities : dict[str, float] or None
+        ``electrolyser_kw`` [kW], ``h2_storage_kwh`` [kWh LHV], ``h2_dispenser_kw`` [kW LHV]; None without hydrogen.
     """
 
     capacities: dict[str, float]
@@ -89,6 +92,7 @@ class Solution:
     details: dict = field(default_factory=dict)
     site_pv_kw: pd.Series | None = None
     site_storage: pd.DataFrame | None = None
+    hydrogen_capacities: dict[str, float] | None = None
 
 
 def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict | None = None) -> dict:
@@ -235,6 +239,7 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
         total += float((wdt[:, None] * carried * inputs.links["fee_per_kwh"].to_numpy(float)[None, :]).sum())
     if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
         total += basic_charge_per_kw(inputs) * contract_kw(inputs, v["Site-import_kw"] if inputs.per_site else imp)
+    total += hydrogen_cost(inputs, solution.hydrogen_capacities or {}, v)
     return total
 
 
@@ -242,6 +247,8 @@ def choose_method(inputs: PlanInputs, method: str) -> str:
     """Resolve ``method="auto"`` by the size of the per-vehicle model."""
     if method != "auto":
         return method
+    if inputs.hydrogen is not None:
+        return "full"  # hydrogen is planned by the full co-optimisation only (chisan.plan.hydrogen)
     vehicle_steps = len(inputs.snapshots) * max(1, len(inputs.vehicles))
     return "full" if vehicle_steps <= AUTO_FULL_MAX_VEHICLE_STEPS else "two-stage"
 
@@ -272,6 +279,11 @@ def solve_plan(
     options = _highs_options(time_limit_s, threads)
     if method == "full":
         return _solve_full(inputs, options, report)
+    if method == "two-stage" and inputs.hydrogen is not None:
+        raise ScenarioError(
+            "solver.method = 'two-stage' is not allowed with [hydrogen]: the typical-day sizing and the rolling "
+            "dispatch do not model the hydrogen station yet; use solver.method = 'full' or 'auto'"
+        )
     if method == "two-stage":
         # a booking chain no charging can serve fails the per-vehicle dispatch: say so before minutes of sizing
         per_vehicle = inputs.fleet_mode == "vehicle" and len(inputs.vehicles)
@@ -313,7 +325,8 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
         capacities=capacities_of(m),
         site_pv_kw=site_pv_of(m, inputs),
         site_storage=site_storage_of(m, inputs),
-        values=values_of(m),
+        values={**values_of(m), **hydrogen_values_of(m, inputs)},
+        hydrogen_capacities=hydrogen_capacities_of(m) if inputs.hydrogen is not None else None,
         method="full",
         status=condition,
         initial_energy_kwh=inputs.initial_energy_kwh,

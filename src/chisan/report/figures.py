@@ -20,6 +20,7 @@ COLOURS = {
     "grid_export_kw": "#c9c9c9",
     "curtailed_kw": "#ffe08a",
     "other_load_kw": "#6d597a",
+    "hydrogen_electricity_kw": "#1f77b4",
 }
 LABELS = {
     "pv_kw": "PV",
@@ -32,9 +33,10 @@ LABELS = {
     "grid_export_kw": "Grid export",
     "curtailed_kw": "Curtailed",
     "other_load_kw": "Other load",
+    "hydrogen_electricity_kw": "Electrolyser + compressor",
 }
 SUPPLY = ["pv_kw", "wind_kw", "storage_discharge_kw", "v2g_kw", "grid_import_kw"]
-DEMAND = ["charging_kw", "storage_charge_kw", "grid_export_kw", "other_load_kw"]
+DEMAND = ["charging_kw", "storage_charge_kw", "grid_export_kw", "other_load_kw", "hydrogen_electricity_kw"]
 
 
 def _layout(fig: go.Figure, title: str, yaxis: str, xaxis: str = "") -> go.Figure:

@@ -24,6 +24,7 @@ from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
+from chisan.report.hydrogen import hydrogen_context
 from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
 from chisan.resilience.outage import OutageResult
@@ -568,6 +569,7 @@ def render_report(
         scaled=scaled,
         **_economics_context(economics, bau, cur),
         **resilience_context(resilience, sc.resilience),
+        **hydrogen_context(results, inp),
         **figs,
         **week_texts,
     )
@@ -618,6 +620,10 @@ def write_outputs(
             depot_tco(prepared.scenario, prepared.inputs, results, prepared.assignment).to_csv(tmp / "depots.csv")
         write_plan_workbook(tmp / "plan.xlsx", results, economics if bau is not None else None)
         results.dispatch.to_csv(tmp / "dispatch.csv")
+        if results.hydrogen is not None:  # chisan.plan.hydrogen_results
+            results.hydrogen.hourly.to_csv(tmp / "hydrogen.csv")
+            results.hydrogen.figures.to_csv(tmp / "hydrogen_kpis.csv")
+            results.hydrogen.vehicles.to_csv(tmp / "fuel_cell_vehicles.csv")
         results.dispatch.to_parquet(tmp / "dispatch.parquet")
         results.vehicle_energy_kwh.to_parquet(tmp / "vehicle_energy_kwh.parquet")
         results.vehicle_charge_kw.to_parquet(tmp / "vehicle_charge_kw.parquet")

@@ -24,9 +24,27 @@ EXAMPLE_NAME = "example_town.toml"
 """The bundled example scenario (a town of 5 car-sharing bases and 30 shared EVs)."""
 
 
-def example_path() -> Path:
-    """Path of the bundled example scenario, shipped inside the package."""
-    return Path(str(resources.files("chisan.scenario").joinpath("examples", EXAMPLE_NAME)))
+EXAMPLES: dict[str, str] = {
+    "example_town": "a town of 5 car-sharing bases and 30 shared EVs (the default)",
+    "shanghai_district": "a Shanghai district, 30 shared cars at 5 bases, in CNY",
+    "hydrogen_town": "12 shared cars, an e-van depot and a fuel-cell bus line with its electrolyser (one month)",
+    "autonomous_town": "the example town served by a simulated self-driving shared fleet (fleet.kind = 'autonomous')",
+}
+"""The bundled examples by name (``chisan example NAME``); files ``examples/<name>.toml``."""
+
+
+def example_path(name: str | None = None) -> Path:
+    """Path of a bundled example scenario, shipped inside the package (default: :data:`EXAMPLE_NAME`).
+
+    Raises
+    ------
+    ScenarioError
+        When ``name`` is not one of :data:`EXAMPLES`.
+    """
+    if name is not None and name.removesuffix(".toml") not in EXAMPLES:
+        raise ScenarioError(f"example {name!r} is not bundled; the examples are {', '.join(EXAMPLES)}")
+    file = EXAMPLE_NAME if name is None else f"{name.removesuffix('.toml')}.toml"
+    return Path(str(resources.files("chisan.scenario").joinpath("examples", file)))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -414,11 +414,116 @@ class Chargers(_Section):
     lifetime_years: Annotated[float, Field(gt=0, le=100)] = 10.0
 
 
+class Electrolyser(_Section):
+    """Electrolyser of the hydrogen station (used only with a [hydrogen] table; chisan.plan.hydrogen).
+
+    Defaults: US DOE Hydrogen and Fuel Cell Technologies Office, technical targets for liquid alkaline electrolysis
+    (2022 status: system 55 kWh/kg, uninstalled system $500/kW of which the stack $250/kW, stack life 60,000 h;
+    https://www.energy.gov/eere/fuelcells/technical-targets-liquid-alkaline-electrolysis). Costs are 0 by default:
+    give them in the scenario's currency.
+    """
+
+    enabled: bool = True
+    capex_per_kw: NonNegative = Field(default=0.0, description="Installed system per kW electric [currency/kW].")
+    fixed_om_per_kw_year: NonNegative = Field(default=0.0, description="Fixed O&M [currency/kW/year].")
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 20.0
+    stack_lifetime_years: Annotated[float, Field(gt=0, le=100)] = Field(
+        default=10.0,
+        description="Years between stack replacements (DOE 2022 status 60,000 h ≈ 7 years at 8,760 h/year; a "
+        "PV-driven stack runs fewer hours; assumption).",
+    )
+    stack_cost_fraction: Fraction = Field(
+        default=0.5, description="Stack share of capex_per_kw, paid again at each replacement (DOE: $250 of $500)."
+    )
+    kwh_per_kg: Annotated[float, Field(ge=33.33, le=200)] = Field(
+        default=55.0, description="System electricity per kg of hydrogen [kWh/kg] (DOE 2022 status, 61 % LHV)."
+    )
+    min_load_fraction: Fraction = Field(
+        default=0.0,
+        description="Least load as a fraction of the capacity [-]; linear (no on/off): above 0 it never stops.",
+    )
+    min_kw: NonNegative = 0.0
+    max_kw: NonNegative | None = None
+    fixed_kw: NonNegative | None = None
+
+
+class Compressor(_Section):
+    """Compression of the hydrogen made on site, electricity drawn at the station's site."""
+
+    kwh_per_kg: Annotated[float, Field(ge=0, le=20)] = Field(
+        default=3.0,
+        description="Electricity per kg compressed [kWh/kg]; 1.5-6 kWh/kg depending on the pressure "
+        "(Renewable Hydrogen Alliance, renewableh2.org). Delivered hydrogen arrives compressed.",
+    )
+
+
+class HydrogenStorage(_Section):
+    """Hydrogen store of the station, in kg (kWh of LHV inside the model)."""
+
+    enabled: bool = True
+    capex_per_kg: NonNegative = Field(default=0.0, description="Installed store per kg [currency/kg].")
+    fixed_om_per_kg_year: NonNegative = 0.0
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 20.0
+    max_kg: NonNegative | None = None
+    fixed_kg: NonNegative | None = None
+
+
+class HydrogenDispenser(_Section):
+    """Dispenser capacity of the station [kg/h]."""
+
+    capex_per_kg_per_h: NonNegative = Field(default=0.0, description="Installed per kg/h [currency/(kg/h)].")
+    fixed_om_per_kg_per_h_year: NonNegative = 0.0
+    lifetime_years: Annotated[float, Field(gt=0, le=100)] = 10.0
+    max_kg_per_h: NonNegative | None = None
+    fixed_kg_per_h: NonNegative | None = None
+
+
 class Technologies(_Section):
     pv: PV = PV()
     wind: Wind = Wind()
     storage: Storage = Storage()
     chargers: Chargers = Chargers()
+    electrolyser: Electrolyser = Electrolyser()
+    compressor: Compressor = Compressor()
+    hydrogen_storage: HydrogenStorage = HydrogenStorage()
+    hydrogen_dispenser: HydrogenDispenser = HydrogenDispenser()
+
+
+class FuelCellFleet(_Section):
+    """A fleet of fuel-cell vehicles and their duties, refuelled at the hydrogen station.
+
+    Every vehicle-day of the duty file (NREL fleet schedule or a CSV of shifts with ``vehicle_day_id, start_h,
+    end_h, distance_km``) is one vehicle that runs its shifts on every working day; each shift's hydrogen is
+    distance × the class's kg/100 km, dispensed in the hours the vehicle stands at the station before the shift.
+    """
+
+    name: str = Field(min_length=1)
+    vehicle_class: str = Field(description="A class of chisan/catalogue/fuel_cell_classes.csv.")
+    duties: Literal["nrel", "csv"] = Field(default="csv", description="Format of the duty file.")
+    path: Path = Field(description="CSV of shifts, or an NREL fleet folder (or its veh_schedules.csv).")
+    working_days: Literal["weekdays", "all"] = Field(default="all", description="Days the fleet runs.")
+
+    @field_validator("vehicle_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        from chisan.catalogue.fuel_cell_classes import fuel_cell_classes
+
+        known = fuel_cell_classes()
+        if value not in known:
+            raise ValueError(f"{value!r} is not a fuel-cell class; the classes are {', '.join(known)}")
+        return value
+
+
+class Hydrogen(_Section):
+    """A hydrogen station at one site and the fuel-cell fleets it refuels (chisan.plan.hydrogen)."""
+
+    site: str | None = Field(
+        default=None, description="Site, station or depot whose meter the electrolyser is behind (default: first)."
+    )
+    bought_price_per_kg: NonNegative | None = Field(
+        default=None, description="Hydrogen delivered to the station [currency/kg]; omit for none bought."
+    )
+    fleets: list[FuelCellFleet] = Field(min_length=1, description="Fuel-cell fleets refuelled at the station.")
 
 
 class TimeOfUse(_Section):
@@ -729,6 +834,9 @@ class Scenario(_Section):
     baseline: Baseline = Baseline()
     solver: Solver = Solver()
     batteries: Batteries = Batteries()
+    hydrogen: Hydrogen | None = Field(
+        default=None, description="A hydrogen station and its fuel-cell fleets (none = no hydrogen)."
+    )
     resilience: Resilience | None = Field(
         default=None, description="Shelters and outage to simulate after the plan solves (none = not simulated)."
     )

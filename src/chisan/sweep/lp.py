@@ -208,6 +208,11 @@ def solve_aggregate(
     """
     if inputs.fleet_mode != "station":
         raise NotImplementedError("solve_aggregate needs fleet_mode='station' (aggregate_fleet)")
+    if inputs.hydrogen is not None:
+        raise NotImplementedError(
+            "solve_aggregate does not model hydrogen: the scenario has a [hydrogen] table (electrolyser and "
+            "fuel-cell fleets); remove it from the sweep's template, or plan the town with `chisan plan`"
+        )
     if any(
         x is not None
         for x in (inputs.initial_storage_kwh, inputs.terminal_fleet_target_kwh, inputs.terminal_storage_target_kwh)
