@@ -19,6 +19,8 @@ stations s; Δt = ``dt_hours`` [h]; w_t = steps of the year step t stands for; a
   site; town ``PV-output_kw``, ``Grid-import_kw``, ``Grid-export_kw`` are the sums over sites
   (``PV-site_sum``, ``Grid-site_import_sum``, ``Grid-site_export_sum``) so policies and costs read them as before.
 - ``Site-pv_*``: Σ_s pv_s = PV capacity, pv_s ≤ roof limit_s, output_{s,t} ≤ pv_s · cf_t.
+- ``SecondLife-*``: retired car packs offered back as storage, a family of its own (:mod:`chisan.plan.second_life`);
+  its discharge − charge joins the balance of its site (or the town bus).
 - ``Link-*``: flows between sites on a private line (fee 0) or self-wheeling (fee per kWh), both directions.
 - ``Grid-connection``: import, export ≤ limit.
 - ``Policy-renewable_share``: annual: Σ w (PV + wind) Δt ≥ target · Σ w load Δt;
@@ -42,6 +44,7 @@ import pandas as pd
 import xarray as xr
 from linopy.constants import TERM_DIM
 
+from chisan.plan import second_life
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tariff_peak_constraints
 
@@ -326,6 +329,8 @@ def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
         lhs = lhs - _at_site(m.variables["Storage-charge_kw"], inputs.storage_site, inputs)
     if (net := site_net_charge(m, inputs)) is not None:
         lhs = lhs - net
+    if (reused := second_life.net_output(m, inputs)) is not None:  # SecondLife-* (plan/second_life.py)
+        lhs = lhs + reused
     if "Link-forward_kw" in m.variables:
         li = pd.Index(inputs.links.index.astype(str), name=LINK)
         to = xr.DataArray(inputs.links["site1"].astype(str).to_numpy(), coords=[li], name=SITE)
@@ -573,6 +578,8 @@ def define_bus_balance(m: linopy.Model, inputs: PlanInputs) -> None:
             supply = supply + m.variables[name]
     if (v2g := vehicle_discharge(m)) is not None:
         supply = supply + v2g
+    if (reused := second_life.net_output(m, inputs)) is not None:  # SecondLife-* (plan/second_life.py)
+        supply = supply + reused
     demand = charging_load(m)
     for name in ("Storage-charge_kw", "Grid-export_kw"):
         if name in m.variables:
@@ -665,6 +672,7 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         for name in ("Vehicle-discharge_kw", "Fleet-discharge_kw"):
             if name in m.variables:
                 costs[name] = (wdt * inputs.v2g_cost_per_kwh)[:, None]
+    costs.update(second_life.objective_costs(m, inputs))
     return costs
 
 
@@ -707,6 +715,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         define_renewable_constraints(m, inputs)
         define_site_pv_constraints(m, inputs)
         define_storage_constraints(m, inputs)
+        second_life.define_second_life_constraints(m, inputs)
         if inputs.fleet_mode == "vehicle":
             define_vehicle_constraints(m, inputs)
             define_station_constraints(m, inputs)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import InfeasibleError, SolverError
+from chisan.plan import second_life
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
 from chisan.plan.highs import quiet_highs
 from chisan.plan.inputs import CAPACITIES, PlanInputs
@@ -162,7 +163,7 @@ def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
     """Hourly values of the dispatch variables of a solved per-vehicle model (NaN of masked slots → 0)."""
     return {
         name: np.nan_to_num(m.variables[name].solution.to_numpy()) for name in DISPATCH_VARIABLES if name in m.variables
-    }
+    } | second_life.values_of(m)
 
 
 def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
@@ -211,6 +212,8 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
         total += float((wdt[:, None] * carried * inputs.links["fee_per_kwh"].to_numpy(float)[None, :]).sum())
     if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
         total += basic_charge_per_kw(inputs) * contract_kw(inputs, v["Site-import_kw"] if inputs.per_site else imp)
+    if (offer := second_life.offer_of(inputs)) is not None and solution.details.get("second_life"):
+        total += offer.annual_cost_per_kwh * solution.details["second_life"]["used_kwh"]
     return total
 
 
@@ -298,6 +301,7 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
             "constraints": int(m.ncons),
             "build_s": t_build,
             "solve_s": time.perf_counter() - t0 - t_build,
+            "second_life": second_life.break_even(m, inputs),
         },
     )
 
@@ -491,6 +495,7 @@ def _dispatch_pass(
         else inputs.contract_kw_min,
         contract_kw_min_by_site=site_contract_of(m2, inputs) if year_inputs is inputs else None,
     )
+    fixed, reused = second_life.fold_into_load(fixed, m2)  # the aggregate year's second-life schedule, as a load
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
     shortfall_cost /= eta_min
@@ -511,6 +516,7 @@ def _dispatch_pass(
         on_window=on_window,
     )
     prices["dispatch_parts"] = parts
+    dispatch.values.update({k: v for k, v in reused.items() if not k.startswith("_")})
     return dispatch, prices
 
 
@@ -717,6 +723,7 @@ def _solve_two_stage(
             "shadow_prices": prices,
             "dispatch_passes": passes,
             "clustering_rmse": reduction.rmse.to_dict(),
+            "second_life": second_life.break_even(m2, year),
             **timings,
         },
     )

@@ -603,6 +603,24 @@ class Resilience(_Section):
     )
 
 
+class SecondLife(_Section):
+    """Retired car packs offered to the plan as stationary storage (chisan.plan.second_life; issue 12)."""
+
+    offered_kwh: NonNegative = Field(description="Usable energy offered [kWh] (nominal × SOH × derate).")
+    price_per_kwh: NonNegative = Field(description="Price of one usable kWh, up front [currency/kWh].")
+    lifetime_years: Annotated[float, Field(gt=0, le=50)] = Field(
+        default=8.0, description="Years of second life the price is annualised over."
+    )
+    fixed_om_per_kwh_year: NonNegative = Field(default=0.0, description="Fixed O&M [currency/kWh/year].")
+    site: str = Field(
+        default="any", min_length=1, description="Site the packs go to, or 'any' (the plan chooses the sites)."
+    )
+    round_trip_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.85, description="Battery in → battery out; charge and discharge each its square root."
+    )
+    max_c_rate_per_h: Positive = Field(default=0.5, le=10, description="Power ≤ c-rate × energy [1/h].")
+
+
 class Solver(_Section):
     """How the plan is solved."""
 
@@ -678,6 +696,9 @@ class Scenario(_Section):
     sensitivity: Sensitivity | None = Field(
         default=None, description="Inputs varied by `chisan compare` (`chisan plan` ignores them)."
     )
+    second_life: SecondLife | None = Field(
+        default=None, description="Second-life storage offered to the plan (none = not offered)."
+    )
     roadmap: dict[str, Any] | None = Field(
         default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
     )
@@ -713,6 +734,8 @@ class Scenario(_Section):
         named = [(f"stations[{i}].site", s.site) for i, s in enumerate(self.stations)]
         named += [("technologies.storage.site", self.technologies.storage.site)]
         named += [("technologies.wind.site", self.technologies.wind.site)]
+        if self.second_life is not None and self.second_life.site != "any":
+            named += [("second_life.site", self.second_life.site)]
         for i, link in enumerate(self.grid.links):
             named += [(f"grid.links[{i}].from_site", link.from_site), (f"grid.links[{i}].to_site", link.to_site)]
         for where, name in named:

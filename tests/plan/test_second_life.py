@@ -1,0 +1,61 @@
+"""Second-life storage (``SecondLife-*``, :mod:`chisan.plan.second_life`) on a day solvable by hand.
+
+One day of 24 h, ``annualise=False`` (objective = cost of the day), 1 kW of other load every hour, import at 10
+from 00:00 to 08:00 and 30 after; one car that never leaves (draws nothing). A 1-kWh store with round trip
+0.81 (0.9 each way) and c-rate 0.5/h charges 1 / 0.9 kWh at 10 and gives back 0.9 kWh at 30 once a day (the
+cheap hours are contiguous): V = 0.9 × 30 − 10 / 0.9 = 15.889 per kWh and day — the break-even price with a CRF
+of 1. The cost without storage is 8 × 10 + 16 × 30 = 560.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chisan.plan.check import check_solution
+from chisan.plan.second_life import SecondLifeOffer, with_offer
+from chisan.plan.solve import evaluate_objective, solve_plan
+from tests.factories import hand_inputs
+
+HOURS = np.arange(24)
+V_HAND = 0.9 * 30.0 - 10.0 / 0.9
+
+
+def _inputs(price_per_kwh: float, offered_kwh: float = 5.0):
+    inputs = hand_inputs(import_price=np.where(HOURS < 8, 10.0, 30.0), other_load_kw=np.ones(24), annualise=False)
+    offer = SecondLifeOffer(
+        offered_kwh=offered_kwh,
+        price_per_kwh=price_per_kwh,
+        lifetime_years=1.0,
+        crf_per_year=1.0,
+        round_trip_efficiency=0.81,
+        max_c_rate_per_h=0.5,
+    )
+    return with_offer(inputs, offer)
+
+
+def test_break_even_below_price_leaves_second_life_unused_with_the_hand_value():
+    inputs = _inputs(price_per_kwh=20.0)
+    sol = solve_plan(inputs, method="full")
+    sl = sol.details["second_life"]
+    assert sl["used_kwh"] == pytest.approx(0.0, abs=1e-6)
+    assert sl["break_even_price_per_kwh"] == pytest.approx(V_HAND, rel=1e-6)
+    assert sl["break_even_price_per_kwh"] < sl["price_per_kwh"]
+    assert not sl["used"] and sl["reason"].startswith("not used")
+    assert sol.details["objective"] == pytest.approx(560.0, rel=1e-9)
+    check_solution(inputs, sol).raise_if_failed()
+
+
+def test_break_even_above_price_uses_the_whole_offer_and_saves_the_hand_amount():
+    # 5 kWh used: the day costs 560 − 5 × 15.889 + 5 × 10 = 530.556; the offer's dual is V − price = 5.889.
+    inputs = _inputs(price_per_kwh=10.0)
+    sol = solve_plan(inputs, method="full")
+    sl = sol.details["second_life"]
+    assert sl["used_kwh"] == pytest.approx(5.0, abs=1e-6)
+    assert sol.details["objective"] == pytest.approx(560.0 - 5 * V_HAND + 5 * 10.0, rel=1e-9)
+    assert sl["offer_dual_per_kwh_year"] == pytest.approx(V_HAND - 10.0, rel=1e-6)
+    assert evaluate_objective(inputs, sol) == pytest.approx(sol.details["objective"], rel=1e-9)
+    report = check_solution(inputs, sol)
+    report.raise_if_failed()
+    # the store's energy is rebuilt step by step by the check and never exceeds 5 kWh
+    assert sol.values["SecondLife-energy_kwh"].max() == pytest.approx(5.0, abs=1e-6)
