@@ -37,7 +37,12 @@ def test_sankey_carries_the_stock_flow(result) -> None:
     flows = result.lifecycle.flows
     # kWh into the cars = every new pack's capacity; into recycling = the flows' total to "recycled".
     assert into["In cars"] == pytest.approx(result.packs["capacity_kwh"].sum())
-    assert into["Recycle"] == pytest.approx(flows.loc[flows["target"] == "recycled", "capacity_kwh"].sum())
+    whole = flows.loc[flows["target"] == "recycled", "capacity_kwh"].sum()
+    assert into["Recycle: whole packs"] == pytest.approx(whole)
+    # the bad modules of refabricated packs are a node of their own, with kWh and no packs
+    modules = flows[flows["target"] == "recycled_modules"]
+    assert len(modules) and (modules["packs"] == 0).all()
+    assert into["Recycle: bad modules of rebuilt packs (no pack)"] == pytest.approx(modules["capacity_kwh"].sum())
 
 
 def test_emissions_figure_plots_the_net_path(result) -> None:

@@ -146,17 +146,18 @@ def test_packs_retire_at_the_threshold_are_replaced_and_come_back_as_storage() -
 
     # The loop closes: in 2036 the plan is offered the reused packs, 3 × 20 kWh × SOH × 0.9 derate.
     offered_2036 = 3 * 20 * (1 - k45 * math.sqrt(3650)) * 0.9
-    year_2036 = next(sc for sc in planner.seen if sc.technologies.storage.enabled)
-    assert year_2036.technologies.storage.max_kwh == pytest.approx(offered_2036, rel=1e-12)
+    year_2036 = next(sc for sc in planner.seen if sc.second_life is not None)
+    assert not year_2036.technologies.storage.enabled  # reused packs are the second-life family, not new storage
+    assert year_2036.second_life.offered_kwh == pytest.approx(offered_2036, rel=1e-12)
     assert result.years.loc[2036, "second_life_offered_kwh"] == pytest.approx(offered_2036, rel=1e-12)
     assert result.years.loc[2036, "storage_kwh"] == pytest.approx(offered_2036, rel=1e-12)
-    assert year_2036.technologies.storage.capex_per_kwh == 12_500  # 4R Energy: ¥300,000 / 24 kWh
+    assert year_2036.second_life.price_per_kwh == 12_500  # 4R Energy: ¥300,000 / 24 kWh
     # Second life at the storage's SOC 0.5 and 45 °C continues the same √t law (virtual time), so a pack
     # reaches the 60 % end threshold at total age (0.4 / k45)^2 days = 37.1 years -> recycled in 2026 + 38.
     t60_years = (0.4 / k45) ** 2 / 365
     assert first["end_year"].to_numpy() == pytest.approx(np.full(3, 2026 + math.floor(t60_years) + 1))
     # Before 2036 nothing is offered and the plan gets no storage at all.
-    assert not planner.seen[0].technologies.storage.enabled
+    assert not planner.seen[0].technologies.storage.enabled and planner.seen[0].second_life is None
     # Health table: in 2040 the first packs are in second life, the second ones in cars.
     h = result.health[result.health["year"] == 2040].set_index("pack_id")
     assert h.loc["car001-p1", "state"] == "second_life"
@@ -179,6 +180,9 @@ def _balances(result) -> None:
     content = pack_materials(packs["chemistry"], packs["capacity_kwh"]).sum()
     sent = materials.groupby("material")["mass_in_kg"].sum().reindex(content.index, fill_value=0.0)
     kwh_outside_recycling = stocks.iloc[-1][[f"{s}_kwh" for s in STATES if s != "recycled"]].sum()
+    # kWh balance: every pack's capacity is in a state, or recycled as a whole pack or as bad modules
+    total_kwh = stocks.iloc[-1][[f"{s}_kwh" for s in STATES]].sum() + stocks.iloc[-1]["recycled_modules_kwh"]
+    assert total_kwh == pytest.approx(packs["capacity_kwh"].sum(), rel=1e-12)
     per_kwh = content / packs["capacity_kwh"].sum()
     assert np.allclose(sent + per_kwh * kwh_outside_recycling, content, rtol=1e-12)
 

@@ -317,7 +317,9 @@ def render_roadmap(result: RoadmapResult, scenario: Scenario, *, scenario_name: 
             f"{int(stocks[f'{st}_packs'].iloc[-1])} {figures.STATE_LABELS[st].split(':')[0].lower()}"
             for st in ("in_car", "second_life", "resold", "refabricated", "recycled")
         )
-        + ". The bad modules of refabricated packs go to recycling at once (0 packs, their kWh)."
+        + f" ({num(stocks['recycled_kwh'].iloc[-1])} kWh of whole packs)"
+        + f"; and {num(stocks['recycled_modules_kwh'].iloc[-1])} kWh of bad modules of refabricated packs "
+        "recycled at their rebuild (kWh, not packs: counted apart from the packs recycled)."
     )
     eu = result.lifecycle.eu_targets
     short = eu[~eu["meets_target"].astype(bool)] if len(eu) else eu

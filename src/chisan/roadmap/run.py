@@ -68,7 +68,7 @@ from chisan.batteries.lifecycle import StockFlowResult, route_retired_packs, sto
 from chisan.exceptions import ChisanError
 from chisan.roadmap import health
 from chisan.roadmap.schema import ResolvedRoadmap, RoadmapSettings, resolve
-from chisan.scenario.schema import Scenario
+from chisan.scenario.schema import Scenario, SecondLife
 
 Progress = Callable[[str, float], None]
 """``f(message, fraction_of_the_roadmap_done)``."""
@@ -121,6 +121,7 @@ class PlannedYear:
     export_shape: float
     operation: health.PlanOperation
     seconds: float = 0.0
+    second_life: dict | None = None
 
 
 Planner = Callable[[Scenario, Progress | None], PlannedYear]
@@ -145,8 +146,12 @@ def plan_year(scenario: Scenario, progress: Progress | None = None) -> PlannedYe
     results = run.results
     dispatch = results.dispatch
     factor = dispatch["emission_factor_kg_per_kwh"]
+    reused = results.method.get("second_life")
+    capacities = {k: float(v) for k, v in results.capacities.items()}
+    if reused is not None:  # the roadmap's storage is the second-life family
+        capacities["storage_kwh"] = float(reused["used_kwh"])
     return PlannedYear(
-        capacities={k: float(v) for k, v in results.capacities.items()},
+        capacities=capacities,
         energy_kwh={k: float(results.energy_balance[k]) for k in ENERGY_COLUMNS},
         km=results.kpi("km_per_year"),
         cost_per_year=results.kpi("total_cost_per_year"),
@@ -154,6 +159,7 @@ def plan_year(scenario: Scenario, progress: Progress | None = None) -> PlannedYe
         export_shape=_shape(dispatch["grid_export_kw"], factor),
         operation=health.plan_operation(run),
         seconds=time.perf_counter() - t0,
+        second_life=reused,
     )
 
 
@@ -232,21 +238,19 @@ def year_scenario(
         return t.model_copy(update={"min_kw": floor})
 
     st = tech.storage
+    # the reused packs are the plan's second-life family (chisan.plan.second_life), new storage is not offered
+    storage = st.model_copy(update={"enabled": False, "fixed_kwh": None, "fixed_kw": None})
+    reused = None
     if second_life_kwh > 1e-6:
         limit = second_life_kwh if st.max_kwh is None else min(second_life_kwh, st.max_kwh)
-        storage = st.model_copy(
-            update={
-                "enabled": True,
-                "capex_per_kwh": second_life_price_per_kwh,
-                "lifetime_years": second_life_lifetime_years,
-                "max_kwh": limit,
-                "fixed_kwh": None,
-                "fixed_kw": None,
-                "embodied_kg_per_kwh": 0.0,
-            }
+        reused = SecondLife(
+            offered_kwh=limit,
+            price_per_kwh=second_life_price_per_kwh,
+            lifetime_years=second_life_lifetime_years,
+            site=st.site or "any",
+            round_trip_efficiency_fraction=st.charge_efficiency_fraction * st.discharge_efficiency_fraction,
+            max_c_rate_per_h=st.max_c_rate_per_h,
         )
-    else:
-        storage = st.model_copy(update={"enabled": False, "fixed_kwh": None, "fixed_kw": None})
     technologies = tech.model_copy(
         update={"pv": floored(tech.pv, pv_floor_kw), "wind": floored(tech.wind, wind_floor_kw), "storage": storage}
     )
@@ -257,7 +261,13 @@ def year_scenario(
     if bookings.source == "generated":
         bookings = bookings.model_copy(update={"members": int(members)})
     return scenario.model_copy(
-        update={"stations": stations, "technologies": technologies, "grid": grid, "bookings": bookings}
+        update={
+            "stations": stations,
+            "technologies": technologies,
+            "grid": grid,
+            "bookings": bookings,
+            "second_life": reused,
+        }
     )
 
 
@@ -540,6 +550,9 @@ def run_roadmap(
                 raise type(err)(f"roadmap year {y}: {err}") from err
             plans[y] = plan
             timings[f"plan_{y}"] = plan.seconds
+            if plan.second_life is not None:  # why the plan uses the reused packs or not (plan/second_life.py)
+                row["second_life_break_even_price_per_kwh"] = plan.second_life["break_even_price_per_kwh"]
+                row["second_life_reason"] = plan.second_life["reason"]
             for tech in ("pv_kw", "wind_kw"):
                 built[tech] = max(built[tech], plan.capacities[tech])
             t0 = time.perf_counter()
