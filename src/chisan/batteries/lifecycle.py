@@ -100,7 +100,8 @@ class StockFlowResult:
         Index ``year``; for each state ``{state}_packs`` [count] and ``{state}_kwh`` (nominal capacity [kWh] of
         those packs; a refabricated pack counts its good modules under ``refabricated_kwh``, and under
         ``recycled_kwh`` when it is recycled in the end), ``recycled_modules_kwh`` (the bad modules of
-        refabricated packs, sent to recycling at the rebuild: kWh without packs), ``second_life_usable_kwh`` (capacity × SOH × derate [kWh], storage available at
+        refabricated packs, sent to recycling at the rebuild: kWh without packs),
+        ``second_life_usable_kwh`` (capacity × SOH × derate [kWh], storage available at
         the stations) and ``total_packs``.
     flows : pandas.DataFrame
         Columns ``year, source, target, packs, capacity_kwh``: packs and nominal capacity [kWh] moving
