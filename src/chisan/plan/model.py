@@ -21,6 +21,8 @@ stations s; Δt = ``dt_hours`` [h]; w_t = steps of the year step t stands for; a
 - ``Site-pv_*``: Σ_s pv_s = PV capacity, pv_s ≤ roof limit_s, output_{s,t} ≤ pv_s · cf_t.
 - ``SecondLife-*``: retired car packs offered back as storage, a family of its own (:mod:`chisan.plan.second_life`);
   its discharge − charge joins the balance of its site (or the town bus).
+- ``Survival-*``: energy kept for the shelters at chosen outage starts ≥ their load over the outage
+  (:mod:`chisan.plan.survival`, ``[resilience] require_survival``).
 - ``Link-*``: flows between sites on a private line (fee 0) or self-wheeling (fee per kWh), both directions.
 - ``Grid-connection``: import, export ≤ limit.
 - ``Policy-renewable_share``: annual: Σ w (PV + wind) Δt ≥ target · Σ w load Δt;
@@ -44,7 +46,7 @@ import pandas as pd
 import xarray as xr
 from linopy.constants import TERM_DIM
 
-from chisan.plan import second_life
+from chisan.plan import second_life, survival
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tariff_peak_constraints
 
@@ -727,6 +729,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         define_bus_balance(m, inputs)
         define_policy_constraints(m, inputs)
         define_tariff_peak_constraints(m, inputs)
+        survival.define_survival_constraints(m, inputs)
         if extra_functionality is not None:
             extra_functionality(m, inputs)
         define_objective(m, inputs)

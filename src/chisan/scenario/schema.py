@@ -601,6 +601,16 @@ class Resilience(_Section):
     storage_share_fraction: Fraction = Field(
         default=1.0, description="Share of the plan's stationary storage that feeds the shelters when islanded."
     )
+    require_survival: bool = Field(
+        default=False,
+        description="Require the plan to keep enough energy in storage and the counted cars to supply the shelters "
+        "for the whole outage (chisan.plan.survival; needs solver.method = 'full'); the report gives its cost.",
+    )
+    survival_start_hours: Literal["all"] | Annotated[int, Field(ge=1)] = Field(
+        default="all",
+        description="Outage starts the requirement holds at: 'all' steps, or the N worst starts of the outage "
+        "simulation, repeated with the new worst starts (up to 3 passes).",
+    )
 
 
 class SecondLife(_Section):
