@@ -3,7 +3,8 @@
 For every chosen outage start step s (set ``S``), the energy the shelters can draw when the grid fails at the
 start of s must cover their critical load over the outage of n = outage_h / Δt steps, less the PV they get::
 
-    η_d σ_st soc_{s−1} + η_sl σ_st Σ_j sl_{j,s−1} + η_v2h Σ_{v ∈ C_s} (e_{v,s−1} − r_v)  ≥  Σ_{k=0}^{n−1} u_{(s+k) mod n_T} Δt
+    η_d σ_st soc_{s−1} + η_sl σ_st Σ_j sl_{j,s−1} + η_v2h Σ_{v ∈ C_s} (e_{v,s−1} − r_v)
+        ≥  Σ_{k=0}^{n−1} u_{(s+k) mod n_T} Δt                                         (Survival-energy)
     u_t ≥ L_t − σ_pv · cf_t · P_pv ,  u_t ≥ 0                                     (Survival-deficit)
 
 with soc the stationary storage (``Storage-energy_kwh``) and sl the second-life storage after step s − 1, η_d and
