@@ -66,3 +66,31 @@ def test_one_called_car_keeps_its_reserve_plus_load_times_hours_over_efficiency(
     extra = (keep - 2.0) * 24 * 0.16
     assert with_.details["objective"] - without.details["objective"] == pytest.approx(extra, rel=1e-6)
     check_solution(required, with_).raise_if_failed()
+
+
+@pytest.mark.slow
+def test_plan_requiring_survival_costs_more_and_survives_every_start():
+    # The small example town (one month, 2 bases × 3 cars), a 1 kW shelter at the Town Hall base, a 12 h outage
+    # from every start step, every base's cars may be called at once: the plan with the requirement costs more
+    # than the plan without it (solved both), and the outage simulation then survives every start. Two full
+    # one-month plans: ≈ 24 s wall on the shared machine (8 s + 14 s), hence slow.
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    scenario = small_scenario(
+        solver={"method": "full"},
+        resilience={
+            "shelters": [{"name": "Town Hall gym", "station": "Town Hall", "critical_load_kw": 1.0}],
+            "outage_h": 12,
+            "called_stations": "all",
+            "call_delay_h": 0,
+            "require_survival": True,
+        },
+    )
+    run = plan_scenario(scenario)
+    s = run.survival
+    assert s["start_steps"] == len(run.prepared.inputs.snapshots)
+    assert s["cost_per_year"] > 0
+    assert s["cost_with_per_year"] == pytest.approx(run.results.kpi("total_cost_per_year"), rel=1e-12)
+    assert s["full_outage_probability_with"] == pytest.approx(1.0)
+    assert s["full_outage_probability_with"] > s["full_outage_probability_without"]

@@ -124,6 +124,7 @@ def _require_survival(run: PlanRun, method: str, say: Stage) -> None:
         "full_outage_probability_with": float(outage.full_outage_probability_fraction),
         "kept_kwh_min": float(kept.min()),
     }
+    results.method["survival"] = run.survival
 
 
 def _worst_starts(outage: OutageResult, count: int, already: np.ndarray) -> np.ndarray:

@@ -86,12 +86,21 @@ def with_requirement(inputs: PlanInputs, requirement: SurvivalRequirement | None
     return dataclasses.replace(inputs, extra=extra)
 
 
+def _at(x, pos: xr.DataArray):
+    """``x`` at the steps ``pos`` (on the dimension of ``pos``), without the ``snapshot`` coordinate left behind."""
+    taken = x.isel({SNAPSHOT: pos})
+    if isinstance(taken, xr.DataArray):
+        return taken.drop_vars(SNAPSHOT, errors="ignore")
+    expr = taken.to_linexpr() if isinstance(taken, linopy.Variable) else taken
+    return linopy.LinearExpression(expr.data.drop_vars(SNAPSHOT, errors="ignore"), expr.model)
+
+
 def _window_sum(x, n_total: int, starts: np.ndarray, n: int, start_index: pd.Index):
     """Σ_{k<n} x_{(s+k) mod n_T} for each start s, on the ``outage_start`` dimension (x: DataArray or Variable)."""
     total = None
     for k in range(n):  # a loop over the outage's steps (≤ 720), not over the year
         pos = xr.DataArray((starts + k) % n_total, coords=[start_index])
-        term = x.isel({SNAPSHOT: pos})
+        term = _at(x, pos)
         total = term if total is None else total + term
     return total
 
@@ -126,16 +135,16 @@ def define_survival_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     kept = []
     if "Storage-energy_kwh" in m.variables:
         eta = inputs.storage_discharge_efficiency * req.storage_share
-        kept.append(eta * m.variables["Storage-energy_kwh"].isel({SNAPSHOT: before}))
+        kept.append(eta * _at(m.variables["Storage-energy_kwh"], before))
     if "SecondLife-energy_kwh" in m.variables:
         offer = second_life.offer_of(inputs)
-        soc = m.variables["SecondLife-energy_kwh"].isel({SNAPSHOT: before})
+        soc = _at(m.variables["SecondLife-energy_kwh"], before)
         kept.append((offer.efficiency * req.storage_share) * soc.sum(second_life.PLACE))
     reserve_const = 0.0
     if "Vehicle-energy_kwh" in m.variables and req.counted.any():
         vi = pd.Index(inputs.vehicles.index.astype(str), name=VEHICLE)
         mask = xr.DataArray(req.counted[starts].astype(float), coords=[si, vi])
-        energy = m.variables["Vehicle-energy_kwh"].isel({SNAPSHOT: before})
+        energy = _at(m.variables["Vehicle-energy_kwh"], before)
         kept.append((req.v2h_efficiency * mask * energy).sum(VEHICLE))
         reserve = (req.counted[starts] * np.asarray(req.car_reserve_kwh, float)[None, :]).sum(axis=1)
         reserve_const = xr.DataArray(req.v2h_efficiency * reserve, coords=[si])
