@@ -59,3 +59,26 @@ def test_break_even_above_price_uses_the_whole_offer_and_saves_the_hand_amount()
     report.raise_if_failed()
     # the store's energy is rebuilt step by step by the check and never exceeds 5 kWh
     assert sol.values["SecondLife-energy_kwh"].max() == pytest.approx(5.0, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_bundled_case_with_a_basic_charge_uses_second_life():
+    # examples/second_life_peak_shaving.toml: two bases behind high-voltage meters (basic charge 3,030 JPY/kW/month)
+    # offered 60 kWh of retired packs at 12,500 JPY/kWh over 8 years (a = 12,500 × CRF(3 %, 8) = 1,780.7 /kWh/year).
+    # The plan uses some (≈ 9.5 kWh), so at the optimum one more kWh is worth exactly its annual cost: V = a.
+    # One month, full co-optimisation: ≈ 30 s wall on the shared machine, hence slow.
+    from chisan.plan.pipeline import plan_scenario
+    from chisan.scenario.load import example_path, load_scenario
+    from chisan.units import capital_recovery_factor
+
+    run = plan_scenario(load_scenario(example_path().parent / "second_life_peak_shaving.toml"))
+    sl = run.results.method["second_life"]
+    a = 12_500 * capital_recovery_factor(0.03, 8.0)
+    assert sl["annual_cost_per_kwh"] == pytest.approx(a, rel=1e-12)
+    assert sl["used"] and sl["used_kwh"] > 1.0
+    assert sl["value_per_kwh_year"] == pytest.approx(a, rel=1e-4)
+    assert set(sl["used_kwh_by_site"]) == {"Town Hall", "Hospital"}
+    assert run.results.costs.loc["Second-life storage", "investment_per_year"] == pytest.approx(
+        a * sl["used_kwh"], rel=1e-9
+    )
+    assert "second_life_energy_kwh" in run.results.dispatch
