@@ -182,6 +182,14 @@ class RoadmapSettings(BaseModel):
             "nca_panasonic, lmo_nissan_leaf); default by chemistry."
         ),
     )
+    second_life_ageing_model: str = Field(
+        default="lmo_nissan_leaf",
+        description=(
+            "Ageing model of reused packs in second life (SOH = SOH at retirement × its relative capacity): "
+            "lmo_nissan_leaf (NREL BLAST-Lite fit to used Nissan Leaf modules, Braco et al.) or any model name; "
+            "'car' = the car's model runs on."
+        ),
+    )
     battery_temperature_offset_c: float = Field(
         default=0.0, ge=-20, le=40, description="Cell temperature above the air temperature [°C]."
     )
@@ -256,6 +264,16 @@ class RoadmapSettings(BaseModel):
         key = value.strip().lower()
         if key not in AGEING_MODELS:
             raise ValueError(f"unknown ageing model {value!r}; allowed: {', '.join(sorted(AGEING_MODELS))}")
+        return key
+
+    @field_validator("second_life_ageing_model")
+    @classmethod
+    def _second_life_model(cls, value: str) -> str:
+        key = value.strip().lower()
+        if key != "car" and key not in AGEING_MODELS:
+            raise ValueError(
+                f"unknown second-life ageing model {value!r}; allowed: car, {', '.join(sorted(AGEING_MODELS))}"
+            )
         return key
 
     @field_validator("grid_emission_factor_kg_per_kwh")
