@@ -95,6 +95,13 @@ class FakePlanner:
                 temp_c=pd.Series(self.temp_c, index=index),
                 dt_hours=1.0,
             ),
+            second_life=None
+            if offer is None
+            else {
+                "used_kwh": storage_kwh,
+                "break_even_price_per_kwh": 9_000.0,
+                "reason": f"stand-in: {storage_kwh:.1f} of {offer.offered_kwh:.1f} kWh used",
+            },
         )
 
 

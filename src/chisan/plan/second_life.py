@@ -256,10 +256,16 @@ def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
     v = float(value.max())
     breakeven = (v - offer.fixed_om_per_kwh_year) / offer.crf_per_year
     is_used = total > 1e-3
-    if is_used:
+    if is_used and lam > 1e-9 * max(1.0, offer.annual_cost_per_kwh):
         reason = (
-            f"used: {total:,.0f} of {offer.offered_kwh:,.0f} kWh offered; one more kWh is worth "
+            f"used in full: {total:,.1f} of {offer.offered_kwh:,.1f} kWh offered; one more kWh would be worth "
             f"{offer.annual_cost_per_kwh + lam:,.0f} /kWh/year against its cost of {offer.annual_cost_per_kwh:,.0f}"
+        )
+    elif is_used:
+        reason = (
+            f"used in part: {total:,.1f} of {offer.offered_kwh:,.1f} kWh offered, up to where one more kWh is worth "
+            f"no more than its cost of {offer.annual_cost_per_kwh:,.0f} /kWh/year (V = {v:,.0f}: break-even price "
+            f"= the offered {offer.price_per_kwh:,.0f} /kWh)"
         )
     else:
         reason = (
