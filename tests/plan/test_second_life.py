@@ -108,3 +108,25 @@ def test_example_town_leaves_second_life_unused_above_its_break_even_and_uses_it
     assert sl["reason"].startswith("not used") and f"{sl['break_even_price_per_kwh']:,.0f}" in sl["reason"]
     below = offered(0.95 * sl["break_even_price_per_kwh"])
     assert below["used"] and below["used_kwh"] > 0.01
+
+
+@pytest.mark.slow
+def test_two_stage_plan_dispatches_second_life_from_the_aggregate_year_and_passes_its_checks():
+    # The two-stage method decides the second-life store's year in the year-long aggregate dispatch and gives
+    # its schedule to the per-vehicle windows as a load; the after-solve check rebuilds every meter's balance and
+    # the store's energy with it. Same town as the bundled case (basic charge), 8 typical days. ≈ 50 s wall.
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    run = plan_scenario(
+        small_scenario(
+            solver={"method": "two-stage", "typical_days": 8},
+            grid={"tariff": "tepco_high_voltage_business_2025", "import_tou": [], "import_price_per_kwh": 0.0},
+            second_life={"offered_kwh": 60.0, "price_per_kwh": 12_500.0, "lifetime_years": 8.0},
+        )
+    )
+    sl = run.results.method["second_life"]
+    assert run.checks.passed
+    assert sl["used"] and 0 < sl["used_kwh"] < 60.0
+    assert run.results.dispatch["second_life_discharge_kw"].sum() > 0
+    assert run.results.dispatch["second_life_energy_kwh"].max() <= sl["used_kwh"] + 1e-6

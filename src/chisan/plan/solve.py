@@ -563,6 +563,7 @@ def resize_supply(
     zeros = np.zeros(n)
     load = inputs.other_load_kw.to_numpy(float) + values["Vehicle-charge_kw"].sum(axis=1)
     load = load - values.get("Vehicle-discharge_kw", np.zeros((n, 1))).sum(axis=1)
+    load = load - second_life.town_net_output(values, n)  # the second-life schedule stays as it is, as a load
     caps = {
         k: (
             dataclasses.replace(c, min_units=max(c.min_units, capacities.get(k, 0.0)))
@@ -581,8 +582,10 @@ def resize_supply(
         site_load = inputs.site_other_load_kw + pd.DataFrame(
             net @ onehot, index=inputs.snapshots, columns=inputs.site_other_load_kw.columns
         )
+        if (reused := second_life.site_terms(inputs, values)) is not None:
+            site_load = site_load - reused
     supply = dataclasses.replace(
-        inputs,
+        second_life.with_offer(inputs, None),
         vehicles=inputs.vehicles.iloc[:0],
         plugged=inputs.plugged.iloc[:, :0],
         trip_energy_kwh=inputs.trip_energy_kwh.iloc[:, :0],
