@@ -115,6 +115,13 @@ def define_survival_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
         return
     t = _t(inputs)
     n_total = len(t)
+    if len(req.critical_load_kw) != n_total or inputs.period_order is not None:
+        from chisan.exceptions import ScenarioError
+
+        raise ScenarioError(
+            "resilience.require_survival holds on the plan's chronological horizon only: plan with "
+            "solver.method = 'full' (typical days and week-by-week windows cannot carry a 72 h outage)"
+        )
     dt = inputs.dt_hours
     starts = np.asarray(req.start_steps, dtype=int)
     si = pd.Index(starts, name=START)
