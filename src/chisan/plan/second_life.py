@@ -110,6 +110,14 @@ def with_offer(inputs: PlanInputs, offer: SecondLifeOffer | None) -> PlanInputs:
     return dataclasses.replace(inputs, extra=extra)
 
 
+def with_fixed_capacity(inputs: PlanInputs, kwh_by_place: dict[str, float]) -> PlanInputs:
+    """A copy of ``inputs`` whose offer is fixed at ``kwh_by_place`` [kWh] (a sizing's choice); unchanged without."""
+    offer = offer_of(inputs)
+    if offer is None:
+        return inputs
+    return with_offer(inputs, dataclasses.replace(offer, fixed_kwh=dict(kwh_by_place)))
+
+
 def places(inputs: PlanInputs, offer: SecondLifeOffer) -> list[str]:
     """Where the offer may go: the named site, every site (``any``), or the town bus with one meter."""
     if not inputs.per_site:

@@ -438,7 +438,9 @@ def _size(
         caps = capacities_of(m1)
         site_pv = site_pv_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
-        m2, condition = aggregate_year(inputs, caps, options, site_pv)
+        # second life fixed at the sizing's kWh, like the other capacities (free, it couples the whole year)
+        sized = second_life.with_fixed_capacity(inputs, second_life.capacity_of(m1))
+        m2, condition = aggregate_year(sized, caps, options, site_pv)
         history.append(
             {
                 "pass": len(history) + 1,
