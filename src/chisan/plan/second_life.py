@@ -269,11 +269,19 @@ def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
             f"used in full: {total:,.1f} of {offer.offered_kwh:,.1f} kWh offered; one more kWh would be worth "
             f"{offer.annual_cost_per_kwh + lam:,.0f} /kWh/year against its cost of {offer.annual_cost_per_kwh:,.0f}"
         )
-    elif is_used:
+    elif is_used and abs(v - offer.annual_cost_per_kwh) <= 0.01 * max(1.0, offer.annual_cost_per_kwh):
         reason = (
             f"used in part: {total:,.1f} of {offer.offered_kwh:,.1f} kWh offered, up to where one more kWh is worth "
-            f"no more than its cost of {offer.annual_cost_per_kwh:,.0f} /kWh/year (V = {v:,.0f}: break-even price "
-            f"= the offered {offer.price_per_kwh:,.0f} /kWh)"
+            f"its cost of {offer.annual_cost_per_kwh:,.0f} /kWh/year (V = {v:,.0f}: break-even price = the offered "
+            f"{offer.price_per_kwh:,.0f} /kWh)"
+        )
+    elif is_used:  # a size chosen elsewhere (the typical-day sizing of a two-stage plan), valued on this year
+        side = "more" if v > offer.annual_cost_per_kwh else "less"
+        reason = (
+            f"used in part: {total:,.1f} of {offer.offered_kwh:,.1f} kWh offered (the size chosen on typical days); "
+            f"on the full year one more kWh would be worth {v:,.0f} /kWh/year, {side} than its cost of "
+            f"{offer.annual_cost_per_kwh:,.0f} (break-even price {breakeven:,.0f} /kWh against "
+            f"{offer.price_per_kwh:,.0f} offered)"
         )
     else:
         reason = (
