@@ -86,6 +86,7 @@ vehicle_service_years = 10               # assumption: shared cars replaced afte
 retire_soh_fraction = 0.8                # a pack leaves its car at 80 % SOH (NREL: 70-80 %)
 second_life_end_soh_fraction = 0.6       # and is recycled from stationary storage at 60 % (NREL)
 second_life_price_per_kwh = 12500        # 4R Energy: refabricated 24 kWh Leaf pack ¥300,000
+second_life_ageing_model = "lmo_nissan_leaf"  # NREL's fit to used Leaf modules (BLAST-Lite), from the retirement SOH
 recycling_process = "hydrometallurgy"
 
 [roadmap.grid_emission_factor_kg_per_kwh]
