@@ -216,7 +216,8 @@ def balance_prices(m: linopy.Model, inputs: PlanInputs, where: list[str]) -> pd.
 def unit_store_value(prices: pd.DataFrame, inputs: PlanInputs, offer: SecondLifeOffer) -> pd.Series:
     """V_j = max Σ_t π_{j,t} (dis − ch) of a 1-kWh store at each place [currency/kWh/year] (module docstring).
 
-    Cyclic over each period of ``inputs`` (the year, or each typical day).
+    Cyclic over each period of ``inputs`` (the year, or each typical day: on linked typical days this keeps the
+    unit store within a day, so V is then a lower bound of the value the sizing sees).
     """
     from chisan.plan.model import previous_step
 

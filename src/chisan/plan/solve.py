@@ -728,7 +728,9 @@ def _solve_two_stage(
             "shadow_prices": prices,
             "dispatch_passes": passes,
             "clustering_rmse": reduction.rmse.to_dict(),
-            "second_life": second_life.break_even(m2, year),
+            # the sizing decides second life: its duals give the break-even (m2 has the kWh fixed, and its PV
+            # fixed under the policy rows values storage differently)
+            "second_life": second_life.break_even(m1, reduction.inputs),
             **timings,
         },
     )
