@@ -69,8 +69,8 @@ class FakePlanner:
         self.seen.append(scenario)
         n = sum(s.vehicles for s in scenario.stations)
         index = pd.date_range("2025-06-01", periods=HOURS, freq="h", tz="Asia/Tokyo")
-        st = scenario.technologies.storage
-        storage_kwh = float(st.max_kwh) if (st.enabled and self.use_storage) else 0.0
+        offer = scenario.second_life  # the reused packs, offered as the plan's second-life family
+        storage_kwh = float(offer.offered_kwh) if (offer is not None and self.use_storage) else 0.0
         vehicle_soc = pd.DataFrame(self.vehicle_soc, index=index, columns=[f"v{i}" for i in range(n)], dtype=float)
         storage_soc = pd.Series(self.storage_soc, index=index) if storage_kwh > 0 else None
         energy = dict.fromkeys(ENERGY_COLUMNS, 0.0)
@@ -95,6 +95,13 @@ class FakePlanner:
                 temp_c=pd.Series(self.temp_c, index=index),
                 dt_hours=1.0,
             ),
+            second_life=None
+            if offer is None
+            else {
+                "used_kwh": storage_kwh,
+                "break_even_price_per_kwh": 9_000.0,
+                "reason": f"stand-in: {storage_kwh:.1f} of {offer.offered_kwh:.1f} kWh used",
+            },
         )
 
 

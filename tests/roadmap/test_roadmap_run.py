@@ -131,6 +131,7 @@ def test_packs_retire_at_the_threshold_are_replaced_and_come_back_as_storage() -
         plan_years=[2036, 2040, 2046],
         route_shares={"reuse": 1.0},
         second_life_derate_fraction=0.9,
+        second_life_ageing_model="car",  # the car's model runs on in second life (virtual time)
     )
     result = run_roadmap(town((2, 1)), settings, planner=planner)
     packs = result.packs.set_index("pack_id")
@@ -146,17 +147,18 @@ def test_packs_retire_at_the_threshold_are_replaced_and_come_back_as_storage() -
 
     # The loop closes: in 2036 the plan is offered the reused packs, 3 × 20 kWh × SOH × 0.9 derate.
     offered_2036 = 3 * 20 * (1 - k45 * math.sqrt(3650)) * 0.9
-    year_2036 = next(sc for sc in planner.seen if sc.technologies.storage.enabled)
-    assert year_2036.technologies.storage.max_kwh == pytest.approx(offered_2036, rel=1e-12)
+    year_2036 = next(sc for sc in planner.seen if sc.second_life is not None)
+    assert not year_2036.technologies.storage.enabled  # reused packs are the second-life family, not new storage
+    assert year_2036.second_life.offered_kwh == pytest.approx(offered_2036, rel=1e-12)
     assert result.years.loc[2036, "second_life_offered_kwh"] == pytest.approx(offered_2036, rel=1e-12)
     assert result.years.loc[2036, "storage_kwh"] == pytest.approx(offered_2036, rel=1e-12)
-    assert year_2036.technologies.storage.capex_per_kwh == 12_500  # 4R Energy: ¥300,000 / 24 kWh
+    assert year_2036.second_life.price_per_kwh == 12_500  # 4R Energy: ¥300,000 / 24 kWh
     # Second life at the storage's SOC 0.5 and 45 °C continues the same √t law (virtual time), so a pack
     # reaches the 60 % end threshold at total age (0.4 / k45)^2 days = 37.1 years -> recycled in 2026 + 38.
     t60_years = (0.4 / k45) ** 2 / 365
     assert first["end_year"].to_numpy() == pytest.approx(np.full(3, 2026 + math.floor(t60_years) + 1))
     # Before 2036 nothing is offered and the plan gets no storage at all.
-    assert not planner.seen[0].technologies.storage.enabled
+    assert not planner.seen[0].technologies.storage.enabled and planner.seen[0].second_life is None
     # Health table: in 2040 the first packs are in second life, the second ones in cars.
     h = result.health[result.health["year"] == 2040].set_index("pack_id")
     assert h.loc["car001-p1", "state"] == "second_life"
@@ -179,6 +181,9 @@ def _balances(result) -> None:
     content = pack_materials(packs["chemistry"], packs["capacity_kwh"]).sum()
     sent = materials.groupby("material")["mass_in_kg"].sum().reindex(content.index, fill_value=0.0)
     kwh_outside_recycling = stocks.iloc[-1][[f"{s}_kwh" for s in STATES if s != "recycled"]].sum()
+    # kWh balance: every pack's capacity is in a state, or recycled as a whole pack or as bad modules
+    total_kwh = stocks.iloc[-1][[f"{s}_kwh" for s in STATES]].sum() + stocks.iloc[-1]["recycled_modules_kwh"]
+    assert total_kwh == pytest.approx(packs["capacity_kwh"].sum(), rel=1e-12)
     per_kwh = content / packs["capacity_kwh"].sum()
     assert np.allclose(sent + per_kwh * kwh_outside_recycling, content, rtol=1e-12)
 
@@ -233,3 +238,25 @@ def test_a_pack_named_by_ageing_model_ages_with_that_blast_lite_fit() -> None:
     k = 0.0353 * math.exp(-1030 / 298.15) * math.exp(57.7 * 0.5 / 298.15)
     assert k == pytest.approx(1.2288e-3, rel=1e-4)
     assert np.allclose(soh.to_numpy()[:2], 1 - k * (365.0 * np.arange(1, 3)) ** 0.743, rtol=0, atol=1e-12)
+
+
+def test_reused_packs_age_with_the_second_life_leaf_model_from_their_retirement_soh() -> None:
+    # As above (45 °C, SOC 0.5, the 2026 packs leave their cars at the start of 2036 with SOH
+    # s_r = 1 - k45 √3650), but in second life they age with NREL's fit to used Nissan Leaf modules (the
+    # default): SOH = s_r (1 - k_cal t^p), k_cal = A exp(B/T) exp(C SOC/T) (BLAST-Lite), and the constant SOC
+    # adds no cycling. At 45 °C k_cal = 0.0188 /day^0.464, so after 365 days the modules keep 70.9 % of their
+    # capacity: SOH 0.79 × 0.709 = 0.56 < 0.6 -> recycled at the start of 2037.
+    from chisan.batteries.ageing import LMO_NISSAN_LEAF_PARAMETERS, blast_soc_calendar_rate
+
+    k45 = naumann_k_per_sqrt_day(45.0)
+    s_r = 1 - k45 * math.sqrt(3650)
+    p = LMO_NISSAN_LEAF_PARAMETERS
+    k_cal = float(blast_soc_calendar_rate(45.0, 0.5, p))
+    settings = _settings(start_year=2026, end_year=2040, plan_years=[2036, 2040], route_shares={"reuse": 1.0})
+    result = run_roadmap(town((2, 1)), settings, planner=FakePlanner(temp_c=45.0))
+    h = result.health[(result.health["year"] == 2036) & (result.health["state"] == "second_life")]
+    assert len(h) == 3
+    expected = s_r * (1 - k_cal * 365.0 ** p["qcal_p"])
+    assert h["soh"].to_numpy() == pytest.approx(np.full(3, expected), rel=1e-9)
+    first = result.packs.set_index("pack_id").loc[["car001-p1", "car002-p1", "car003-p1"]]
+    assert (first["end_year"] == 2037).all()

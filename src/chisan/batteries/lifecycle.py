@@ -80,6 +80,10 @@ DEFAULT_GOOD_MODULE_SHARE: float = 0.8
 """Illustrative share of a refabricated pack's modules that are healthy enough to rebuild a pack [fraction];
 not a published figure."""
 
+MODULES_RECYCLED: str = "recycled_modules"
+"""Flow target of the bad modules of refabricated packs: kWh sent to recycling, 0 packs (not a pack's state, so
+pack counts and kWh are counted apart: the modules of a rebuilt pack are not "packs recycled")."""
+
 STATE_CODE: Mapping[str, int] = MappingProxyType({"absent": -1, **{s: i for i, s in enumerate(STATES)}})
 
 
@@ -93,14 +97,16 @@ class StockFlowResult:
         One row per pack: the input columns plus ``route``, ``end_year`` (year it is recycled; NaN if not
         within the horizon) and ``fade_per_year`` [fraction/year] after retirement.
     stocks : pandas.DataFrame
-        Index ``year``; for each state ``{state}_packs`` [count] and ``{state}_kwh`` (nominal capacity [kWh];
-        a refabricated pack counts its good modules under ``refabricated_kwh`` and the rest under
-        ``recycled_kwh``), ``second_life_usable_kwh`` (capacity × SOH × derate [kWh], storage available at
+        Index ``year``; for each state ``{state}_packs`` [count] and ``{state}_kwh`` (nominal capacity [kWh] of
+        those packs; a refabricated pack counts its good modules under ``refabricated_kwh``, and under
+        ``recycled_kwh`` when it is recycled in the end), ``recycled_modules_kwh`` (the bad modules of
+        refabricated packs, sent to recycling at the rebuild: kWh without packs),
+        ``second_life_usable_kwh`` (capacity × SOH × derate [kWh], storage available at
         the stations) and ``total_packs``.
     flows : pandas.DataFrame
         Columns ``year, source, target, packs, capacity_kwh``: packs and nominal capacity [kWh] moving
         between states during the year (``source = "new"`` for packs entering service; the bad modules of a
-        refabricated pack as ``in_car -> recycled`` with 0 packs), ready for a Sankey diagram. Both packs
+        refabricated pack as ``in_car -> recycled_modules`` with 0 packs), ready for a Sankey diagram. Both packs
         and capacity balance the stocks exactly.
     materials : pandas.DataFrame
         Columns ``year, process, material, mass_in_kg, recovered_kg, lost_kg, recovery_fraction`` [kg].
@@ -389,8 +395,9 @@ def stock_flow(
     previous = np.vstack([_states(years_arr[:1] - 1, entry, retire, end_year, route), state[:-1]])
     y = years_arr[:, None].astype(float)
 
-    # Stocks. A refabricated pack keeps its good modules (share g of its capacity) in service; the other
-    # (1 - g) counts as recycled capacity from its rebuild on, so capacity balances like the pack counts.
+    # Stocks. A refabricated pack keeps its good modules (share g of its capacity) in service, and is recycled
+    # with them; the other (1 - g) counts as recycled modules from its rebuild on (kWh, no pack), so capacity
+    # balances like the pack counts and "packs recycled" counts whole packs only.
     capacity = table["capacity_kwh"].astype(float).to_numpy()
     refab = route == "refabricate"
     kept_kwh = np.where(refab, capacity * good_module_share, capacity)
@@ -399,9 +406,9 @@ def stock_flow(
     for s in STATES:
         here = state == STATE_CODE[s]
         stocks[f"{s}_packs"] = here.sum(axis=1)
-        stocks[f"{s}_kwh"] = (here * (kept_kwh if s == "refabricated" else capacity)).sum(axis=1)
-    rebuilt = state == STATE_CODE["refabricated"]
-    stocks["recycled_kwh"] += (rebuilt * modules_kwh).sum(axis=1)
+        stocks[f"{s}_kwh"] = (here * (kept_kwh if s in ("refabricated", "recycled") else capacity)).sum(axis=1)
+    rebuilt_by_now = (state == STATE_CODE["refabricated"]) | ((state == STATE_CODE["recycled"]) & refab[None, :])
+    stocks["recycled_modules_kwh"] = (rebuilt_by_now * modules_kwh).sum(axis=1)
     soh_now = soh_ret - table["fade_per_year"].fillna(0.0).to_numpy() * (y - retire)
     second = state == STATE_CODE["second_life"]
     usable = np.where(second, capacity * soh_now * second_life_derate, 0.0)
@@ -432,7 +439,7 @@ def stock_flow(
             modules = pd.DataFrame(
                 {
                     "source": source[into_refab],
-                    "target": "recycled",
+                    "target": MODULES_RECYCLED,
                     "packs": 0,
                     "capacity_kwh": modules_kwh[moved][into_refab],
                 }

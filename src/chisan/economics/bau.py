@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from chisan.plan.inputs import PlanInputs
+from chisan.plan.second_life import with_offer
 
 
 def bau_inputs(inputs: PlanInputs) -> PlanInputs:
@@ -31,6 +32,7 @@ def bau_inputs(inputs: PlanInputs) -> PlanInputs:
         A copy for the business-as-usual solve.
     """
     caps = {name: cap.fixed_at(cap.min_units) if cap.enabled else cap for name, cap in inputs.capacities.items()}
+    inputs = with_offer(inputs, None)  # no second-life storage bought either
     return dataclasses.replace(
         inputs,
         capacities=caps,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import CheckError
+from chisan.plan import second_life
 from chisan.plan.hydrogen import (
     LHV_KWH_PER_KG,
     electricity_drawn_kw,
@@ -167,6 +168,7 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
     charging = v["Vehicle-charge_kw"].sum(axis=1) if "Vehicle-charge_kw" in v else zeros
     v2g = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else zeros
     supply = get("PV-output_kw") + get("Wind-output_kw") + get("Storage-discharge_kw") + get("Grid-import_kw") + v2g
+    supply = supply + second_life.town_net_output(v, n)  # second-life storage (dis − ch), plan/second_life.py
     demand = charging + get("Storage-charge_kw") + get("Grid-export_kw") + inputs.other_load_kw.to_numpy(float)
     demand = demand + electricity_drawn_kw(inputs, v)  # electrolyser and compressor (chisan.plan.hydrogen)
     scale = np.maximum(1.0, np.maximum(supply, demand))
@@ -182,6 +184,10 @@ def check_solution(inputs: PlanInputs, solution: Solution, assignment=None) -> C
             POWER_TOL_KW,
             "kW",
         )
+    if "SecondLife-energy_kwh" in v:
+        used = (solution.details.get("second_life") or {}).get("used_kwh_by_site", {})
+        err = second_life.energy_error_kwh(inputs, v, used)
+        report.add("second-life storage rebuilt step by step, within its energy and power", err, ENERGY_TOL_KWH, "kWh")
     if "Storage-energy_kwh" in v:
         keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
         soc = v["Storage-energy_kwh"]
@@ -334,6 +340,8 @@ def _check_sites(report: CheckReport, inputs: PlanInputs, solution: Solution, ch
         site_dis[:, stored] = v["Site-storage_discharge_kw"]
         site_ch[:, stored] = v["Site-storage_charge_kw"]
     supply = supply + site_dis
+    if (reused := second_life.site_terms(inputs, v)) is not None:
+        supply = supply + reused
     demand = net + v.get("Site-export_kw", zeros) + site_ch
     demand = demand + inputs.site_other_load_kw.to_numpy(float)
     if inputs.hydrogen is not None:

@@ -21,6 +21,10 @@ stations s; Δt = ``dt_hours`` [h]; w_t = steps of the year step t stands for; a
 - ``Site-pv_*``: Σ_s pv_s = PV capacity, pv_s ≤ roof limit_s, output_{s,t} ≤ pv_s · cf_t.
 - ``Site-storage_*``: storage behind each site's meter, Σ_s E_s = E, Σ_s P_s = P, E_s ≤ storage limit_s, the
   storage energy balance per site; town ``Storage-*`` are the sums over sites.
+- ``SecondLife-*``: retired car packs offered back as storage, a family of its own (:mod:`chisan.plan.second_life`);
+  its discharge − charge joins the balance of its site (or the town bus).
+- ``Survival-*``: energy kept for the shelters at chosen outage starts ≥ their load over the outage
+  (:mod:`chisan.plan.survival`, ``[resilience] require_survival``).
 - ``Link-*``: flows between sites on a private line (fee 0) or self-wheeling (fee per kWh), both directions.
 - ``Grid-connection``: import, export ≤ limit.
 - ``Policy-renewable_share``: annual: Σ w (PV + wind) Δt ≥ target · Σ w load Δt;
@@ -44,6 +48,7 @@ import pandas as pd
 import xarray as xr
 from linopy.constants import TERM_DIM
 
+from chisan.plan import second_life, survival
 from chisan.plan.hydrogen import (
     define_hydrogen_constraints,
     hydrogen_electricity_kw,
@@ -370,6 +375,8 @@ def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
         lhs = lhs + net.reindex({SITE: site_index(inputs)}).fillna(0)
     if (net := site_net_charge(m, inputs)) is not None:
         lhs = lhs - net
+    if (reused := second_life.net_output(m, inputs)) is not None:  # SecondLife-* (plan/second_life.py)
+        lhs = lhs + reused
     if "Link-forward_kw" in m.variables:
         li = pd.Index(inputs.links.index.astype(str), name=LINK)
         to = xr.DataArray(inputs.links["site1"].astype(str).to_numpy(), coords=[li], name=SITE)
@@ -697,6 +704,8 @@ def define_bus_balance(m: linopy.Model, inputs: PlanInputs) -> None:
             supply = supply + m.variables[name]
     if (v2g := vehicle_discharge(m)) is not None:
         supply = supply + v2g
+    if (reused := second_life.net_output(m, inputs)) is not None:  # SecondLife-* (plan/second_life.py)
+        supply = supply + reused
     demand = _with_hydrogen(charging_load(m), m, inputs)
     for name in ("Storage-charge_kw", "Grid-export_kw"):
         if name in m.variables:
@@ -798,6 +807,7 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
             if name in m.variables:
                 costs[name] = (wdt * inputs.v2g_cost_per_kwh)[:, None]
     costs.update(hydrogen_objective_costs(m, inputs))
+    costs.update(second_life.objective_costs(m, inputs))
     return costs
 
 
@@ -840,6 +850,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         define_renewable_constraints(m, inputs)
         define_site_pv_constraints(m, inputs)
         define_storage_constraints(m, inputs)
+        second_life.define_second_life_constraints(m, inputs)
         if inputs.fleet_mode == "vehicle":
             define_vehicle_constraints(m, inputs)
             define_station_constraints(m, inputs)
@@ -852,6 +863,7 @@ def build_model(inputs: PlanInputs, extra_functionality: ExtraFunctionality | No
         define_bus_balance(m, inputs)
         define_policy_constraints(m, inputs)
         define_tariff_peak_constraints(m, inputs)
+        survival.define_survival_constraints(m, inputs)
         if extra_functionality is not None:
             extra_functionality(m, inputs)
         define_objective(m, inputs)

@@ -9,13 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from chisan.economics.appraisal import Economics, appraise
 from chisan.economics.bau import bau_inputs
+from chisan.exceptions import ScenarioError
+from chisan.plan import survival
 from chisan.plan.check import CheckReport, check_solution
 from chisan.plan.dispatch import RollingSettings
 from chisan.plan.prepare import PreparedPlan, prepare_inputs
 from chisan.plan.results import PlanResults, build_results
-from chisan.plan.solve import Solution, solve_plan
+from chisan.plan.solve import Solution, choose_method, solve_plan
 from chisan.resilience.outage import OutageResult
 from chisan.resilience.plan import simulate_plan
 from chisan.scenario.sanity import warn_implausible
@@ -48,6 +52,11 @@ class PlanRun:
         The plan appraised against ``bau``.
     resilience : OutageResult or None
         Outage survival of the shelters over every start step (scenarios with a ``[resilience]`` table).
+    survival : dict or None
+        With ``[resilience] require_survival``: the plan is the one that keeps the shelters supplied
+        (:mod:`chisan.plan.survival`); ``cost_without_per_year``, ``cost_with_per_year``, ``cost_per_year``
+        (their difference) [currency/year], ``start_steps``, ``passes``, ``full_outage_probability_without`` and
+        ``_with`` [fraction], ``kept_kwh_min`` and ``need_kwh_max`` [kWh]; None otherwise.
     """
 
     prepared: PreparedPlan
@@ -58,6 +67,72 @@ class PlanRun:
     bau: PlanResults | None = None
     economics: Economics | None = None
     resilience: OutageResult | None = None
+    survival: dict | None = None
+
+
+SURVIVAL_PASSES = 3
+"""Most plans solved with the N worst outage starts added (``survival_start_hours = N``)."""
+
+
+def _require_survival(run: PlanRun, method: str, say: Stage) -> None:
+    """Re-plan with the survival constraint (:mod:`chisan.plan.survival`) and compare with the plan without it.
+
+    ``run`` holds the plan without the constraint; afterwards it holds the plan with it and ``run.survival`` the
+    comparison. Start steps: all, or the N worst starts of the outage simulation, with the new worst starts of each
+    plan added, until every simulated start survives or :data:`SURVIVAL_PASSES` plans.
+    """
+    scenario = run.prepared.scenario
+    res = scenario.resilience
+    inputs = run.prepared.inputs
+    if choose_method(inputs, method) != "full":
+        raise ScenarioError(
+            "resilience.require_survival = true needs solver.method = 'full' (the two-stage plan cannot carry the "
+            "outage constraint into its week-by-week dispatch yet); this town would be planned in two stages"
+        )
+    base_cost = run.results.kpi("total_cost_per_year")
+    base_probability = run.resilience.full_outage_probability_fraction
+    n = len(inputs.snapshots)
+    if res.survival_start_hours == "all":
+        starts = np.arange(n)
+    else:
+        starts = _worst_starts(run.resilience, res.survival_start_hours, np.empty(0, dtype=int))
+    passes = 0
+    while True:
+        passes += 1
+        say(f"planning with the shelters' survival required at {len(starts)} outage starts (pass {passes})", 0.0)
+        required = survival.with_requirement(inputs, survival.requirement_for(scenario, inputs, starts))
+        solution = solve_plan(required, method="full", time_limit_s=scenario.solver.time_limit_s)
+        checks = check_solution(required, solution, run.prepared.assignment)
+        checks.raise_if_failed()
+        results = build_results(scenario, required, solution, run.prepared.assignment)
+        outage = simulate_plan(scenario, required, results)
+        if res.survival_start_hours == "all" or passes >= SURVIVAL_PASSES:
+            break
+        new = _worst_starts(outage, res.survival_start_hours, starts)
+        if not len(new):
+            break
+        starts = np.union1d(starts, new)
+    kept = survival.kept_energy_kwh(required, solution.values)
+    run.solution, run.checks, run.results, run.resilience = solution, checks, results, outage
+    run.survival = {
+        "cost_without_per_year": base_cost,
+        "cost_with_per_year": results.kpi("total_cost_per_year"),
+        "cost_per_year": results.kpi("total_cost_per_year") - base_cost,
+        "start_steps": len(starts),
+        "passes": passes,
+        "full_outage_probability_without": float(base_probability),
+        "full_outage_probability_with": float(outage.full_outage_probability_fraction),
+        "kept_kwh_min": float(kept.min()),
+    }
+    results.method["survival"] = run.survival
+
+
+def _worst_starts(outage: OutageResult, count: int, already: np.ndarray) -> np.ndarray:
+    """Positions of the ``count`` starts that survive the fewest hours (below the full outage), not in ``already``."""
+    hours = outage.survival["hours_survived_h"].to_numpy(float)
+    order = np.argsort(hours, kind="stable")
+    failing = [i for i in order if hours[i] < outage.outage_h - 1e-9 and i not in set(already.tolist())]
+    return np.asarray(failing[:count], dtype=int)
 
 
 def plan_scenario(
@@ -124,6 +199,10 @@ def plan_scenario(
         say("simulating outages from every start hour", 0.0)
         run.resilience = simulate_plan(scenario, prepared.inputs, results)
         seconds["resilience"] = time.perf_counter() - t
+        if scenario.resilience.require_survival:
+            t = time.perf_counter()
+            _require_survival(run, method or scenario.solver.method, say)
+            seconds["survival"] = time.perf_counter() - t
     if business_as_usual:
         t = time.perf_counter()
         say("business as usual: the same town without new PV, wind or storage", 0.0)

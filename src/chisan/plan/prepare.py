@@ -29,6 +29,7 @@ from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.mobility.fleet import FleetAssignment, assign_bookings
 from chisan.plan.hydrogen import hydrogen_inputs
 from chisan.plan.inputs import Capacity, PlanInputs
+from chisan.plan.second_life import SecondLifeOffer, with_offer
 from chisan.plan.tariffs import grid_prices
 from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
 from chisan.resources.solar import pv_output_per_kw
@@ -547,6 +548,23 @@ def unserve_unreachable_bookings(
     return inputs, assignment
 
 
+def second_life_offer(scenario: Scenario) -> SecondLifeOffer | None:
+    """The ``[second_life]`` table as the plan's offer (price annualised at the scenario's discount rate)."""
+    sl = scenario.second_life
+    if sl is None:
+        return None
+    return SecondLifeOffer(
+        offered_kwh=sl.offered_kwh,
+        price_per_kwh=sl.price_per_kwh,
+        lifetime_years=sl.lifetime_years,
+        crf_per_year=capital_recovery_factor(scenario.finance.discount_rate_fraction, sl.lifetime_years),
+        fixed_om_per_kwh_year=sl.fixed_om_per_kwh_year,
+        site=sl.site,
+        round_trip_efficiency=sl.round_trip_efficiency_fraction,
+        max_c_rate_per_h=sl.max_c_rate_per_h,
+    )
+
+
 def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> PreparedPlan:
     """Build the model inputs of a scenario (weather, resources, bookings, fleet, prices, factors)."""
     say = progress or (lambda msg: None)
@@ -701,6 +719,7 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         )
     except ChisanError:
         raise
+    inputs = with_offer(inputs, second_life_offer(scenario))
     if autonomous is None:
         inputs, assignment = unserve_unreachable_bookings(inputs, assignment, snapshots, dt)
     else:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from chisan.plan import second_life
 from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
@@ -123,6 +124,10 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
     table["v2g_kw"] = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else 0.0
     table["fleet_energy_kwh"] = v["Vehicle-energy_kwh"].sum(axis=1) if "Vehicle-energy_kwh" in v else 0.0
     table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
+    if "SecondLife-charge_kw" in v:  # second-life storage summed over its sites (plan/second_life.py)
+        columns = ("second_life_energy_kwh", "second_life_charge_kw", "second_life_discharge_kw")
+        for var, col in zip(second_life.VARIABLES, columns, strict=True):
+            table[col] = v[var].sum(axis=1)
     table["curtailed_kw"] = (
         table["pv_available_kw"] + table["wind_available_kw"] - table["pv_kw"] - table["wind_kw"]
     ).clip(lower=0)
@@ -236,6 +241,15 @@ def cost_table(
         0.0,
         f"{caps['storage_kwh']:.1f} kWh / {caps['storage_kw']:.1f} kW",
     )
+    if (offer := second_life.offer_of(inputs)) is not None:  # SecondLife-kwh × (price × CRF + O&M)
+        kwh = float(caps.get("second_life_kwh", 0.0))
+        add(
+            "Second-life storage",
+            offer.price_per_kwh * offer.crf_per_year * kwh,
+            offer.fixed_om_per_kwh_year * kwh,
+            0.0,
+            f"{kwh:.1f} of {offer.offered_kwh:.1f} kWh offered",
+        )
     ch = tech.chargers
     add(
         "Chargers",
@@ -575,10 +589,11 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
     hydrogen = hydrogen_results(inputs, solution)
     if hydrogen is not None:  # a load on the bus next to the charging (chisan.plan.hydrogen)
         dispatch["hydrogen_electricity_kw"] = hydrogen.hourly["electricity_kw"].to_numpy()
+    reused = solution.details.get("second_life") or {}
     costs, balance, emissions, kpis = key_figures(
         scenario,
         inputs,
-        solution.capacities,
+        {**solution.capacities, "second_life_kwh": float(reused.get("used_kwh", 0.0))},
         dispatch,
         int(stations.loc[cars, "vehicles"].sum()),
         int(stations["chargers"].sum()),

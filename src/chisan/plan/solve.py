@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import InfeasibleError, ScenarioError, SolverError
+from chisan.plan import second_life
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
 from chisan.plan.highs import quiet_highs
 from chisan.plan.hydrogen import hydrogen_capacities_of, hydrogen_cost, hydrogen_values_of
@@ -190,7 +191,7 @@ def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
     """Hourly values of the dispatch variables of a solved per-vehicle model (NaN of masked slots → 0)."""
     return {
         name: np.nan_to_num(m.variables[name].solution.to_numpy()) for name in DISPATCH_VARIABLES if name in m.variables
-    }
+    } | second_life.values_of(m)
 
 
 def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
@@ -240,6 +241,8 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
     if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
         total += basic_charge_per_kw(inputs) * contract_kw(inputs, v["Site-import_kw"] if inputs.per_site else imp)
     total += hydrogen_cost(inputs, solution.hydrogen_capacities or {}, v)
+    if (offer := second_life.offer_of(inputs)) is not None and solution.details.get("second_life"):
+        total += offer.annual_cost_per_kwh * solution.details["second_life"]["used_kwh"]
     return total
 
 
@@ -337,6 +340,7 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
             "constraints": int(m.ncons),
             "build_s": t_build,
             "solve_s": time.perf_counter() - t0 - t_build,
+            "second_life": second_life.break_even(m, inputs),
         },
     )
 
@@ -488,7 +492,9 @@ def _size(
         site_pv = site_pv_of(m1, reduction.inputs)
         site_storage = site_storage_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
-        m2, condition = aggregate_year(inputs, caps, options, site_pv, site_storage)
+        # second life fixed at the sizing's kWh, like the other capacities (free, it couples the whole year)
+        sized = second_life.with_fixed_capacity(inputs, second_life.capacity_of(m1))
+        m2, condition = aggregate_year(sized, caps, options, site_pv, site_storage)
         history.append(
             {
                 "pass": len(history) + 1,
@@ -619,6 +625,7 @@ def _dispatch_pass(
         else inputs.contract_kw_min,
         contract_kw_min_by_site=site_contract_of(m2, inputs) if year_inputs is inputs else None,
     )
+    fixed, reused = second_life.fold_into_load(fixed, m2)  # the aggregate year's second-life schedule, as a load
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
     shortfall_cost /= eta_min
@@ -639,6 +646,7 @@ def _dispatch_pass(
         on_window=on_window,
     )
     prices["dispatch_parts"] = parts
+    dispatch.values.update({k: v for k, v in reused.items() if not k.startswith("_")})
     return dispatch, prices
 
 
@@ -700,6 +708,7 @@ def resize_supply(
     zeros = np.zeros(n)
     load = inputs.other_load_kw.to_numpy(float) + values["Vehicle-charge_kw"].sum(axis=1)
     load = load - values.get("Vehicle-discharge_kw", np.zeros((n, 1))).sum(axis=1)
+    load = load - second_life.town_net_output(values, n)  # the second-life schedule stays as it is, as a load
     caps = {
         k: (
             dataclasses.replace(c, min_units=max(c.min_units, capacities.get(k, 0.0)))
@@ -718,8 +727,10 @@ def resize_supply(
         site_load = inputs.site_other_load_kw + pd.DataFrame(
             net @ onehot, index=inputs.snapshots, columns=inputs.site_other_load_kw.columns
         )
+        if (reused := second_life.site_terms(inputs, values)) is not None:
+            site_load = site_load - reused
     supply = dataclasses.replace(
-        inputs,
+        second_life.with_offer(inputs, None),
         vehicles=inputs.vehicles.iloc[:0],
         plugged=inputs.plugged.iloc[:, :0],
         trip_energy_kwh=inputs.trip_energy_kwh.iloc[:, :0],
@@ -873,6 +884,9 @@ def _solve_two_stage(
             "shadow_prices": prices,
             "dispatch_passes": passes,
             "clustering_rmse": reduction.rmse.to_dict(),
+            # the sizing decides second life: its duals give the break-even (m2 has the kWh fixed, and its PV
+            # fixed under the policy rows values storage differently)
+            "second_life": second_life.break_even(m1, reduction.inputs),
             **timings,
         },
     )

@@ -424,6 +424,13 @@ def render_report(
             else ""
         )
     )
+    if (reused := results.method.get("second_life")) is not None:  # chisan.plan.second_life
+        summary += (
+            f" Second-life storage ({num(reused['offered_kwh'])} kWh of retired packs offered at "
+            f"{num(reused['price_per_kwh'])} {cur}/kWh): {reused['reason']}. Break-even price = (V − O&M) / CRF, "
+            f"V = the most one kWh of it earns a year against the duals of the sites' balances "
+            f"(chisan.plan.second_life)."
+        )
     cards = [
         {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
         {
@@ -568,7 +575,7 @@ def render_report(
         total_cost=num(k["total_cost_per_year"]),
         scaled=scaled,
         **_economics_context(economics, bau, cur),
-        **resilience_context(resilience, sc.resilience),
+        **resilience_context(resilience, sc.resilience, survival=results.method.get("survival")),
         **hydrogen_context(results, inp),
         **figs,
         **week_texts,

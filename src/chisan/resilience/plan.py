@@ -7,6 +7,7 @@ import pandas as pd
 
 from chisan.exceptions import DataError, ScenarioError
 from chisan.plan.inputs import PlanInputs
+from chisan.plan.prepare import second_life_offer
 from chisan.plan.results import PlanResults
 from chisan.resilience.outage import OutageResult, OutageSources, outage_result
 from chisan.scenario.schema import Resilience, Scenario, Shelter
@@ -57,7 +58,8 @@ def outage_sources(scenario: Scenario, inputs: PlanInputs, results: PlanResults)
     """What supplies the shelters for an outage starting in each step of the solved plan.
 
     PV is what the built PV could produce (the plan's ``pv_available_kw``, curtailment included) times
-    ``pv_share_fraction``; storage starts with the plan's energy at the end of the step before. A car counts when it
+    ``pv_share_fraction``; storage (new and second-life, pooled, at the storage's efficiencies) starts with the
+    plan's energy at the end of the step before. A car counts when it
     is plugged in at a shelter's base at the start (at once) or belongs to a base that may be called (after the
     delay), with its energy at the end of the step before, less its reserve (``reserve_soc_fraction`` × usable).
     """
@@ -86,12 +88,18 @@ def outage_sources(scenario: Scenario, inputs: PlanInputs, results: PlanResults)
     callable_ = veh["station"].isin(_called_stations(res, list(inputs.stations.index))).to_numpy()[None, :] & ~parked
     storage_start = np.roll(d["storage_energy_kwh"].to_numpy(float), 1) if "storage_energy_kwh" in d else 0.0
     share = res.storage_share_fraction
+    storage_kwh, storage_kw = float(caps.get("storage_kwh", 0.0)), float(caps.get("storage_kw", 0.0))
+    reused = results.method.get("second_life")
+    if reused is not None and "second_life_energy_kwh" in d:  # second-life packs feed the shelters like storage
+        storage_start = storage_start + np.roll(d["second_life_energy_kwh"].to_numpy(float), 1)
+        storage_kwh += reused["used_kwh"]
+        storage_kw += reused["used_kwh"] * second_life_offer(scenario).max_c_rate_per_h
     return OutageSources(
         critical_load_kw=np.asarray(load, float),
         pv_kw=d["pv_available_kw"].to_numpy(float) * res.pv_share_fraction,
         storage_start_kwh=np.broadcast_to(np.asarray(storage_start, float) * share, len(d)).copy(),
-        storage_kwh=float(caps.get("storage_kwh", 0.0)) * share,
-        storage_kw=float(caps.get("storage_kw", 0.0)) * share,
+        storage_kwh=storage_kwh * share,
+        storage_kw=storage_kw * share,
         storage_charge_efficiency_fraction=st.charge_efficiency_fraction,
         storage_discharge_efficiency_fraction=st.discharge_efficiency_fraction,
         parked_kwh=(above_kwh * parked).sum(axis=1),

@@ -43,8 +43,9 @@ def survival_figure(result: OutageResult) -> go.Figure:
     return fig
 
 
-def resilience_context(result: OutageResult | None, settings: Resilience | None) -> dict:
-    """Template values of the section (``resilience`` is None when the scenario has no ``[resilience]``)."""
+def resilience_context(result: OutageResult | None, settings: Resilience | None, survival: dict | None = None) -> dict:
+    """Template values of the section (``resilience`` is None when the scenario has no ``[resilience]``);
+    ``survival`` is :attr:`chisan.plan.pipeline.PlanRun.survival` when the plan requires survival."""
     if result is None or settings is None:
         return {"resilience": None}
     k = result.summary()["value"]
@@ -67,6 +68,17 @@ def resilience_context(result: OutageResult | None, settings: Resilience | None)
         "then the cars, step by step, until the load is first not met; the year wraps around. Tables: "
         "outage_survival.csv (every start) and outage_probabilities.csv (each outage length)."
     )
+    if survival is not None:
+        text += (
+            f" This plan is required to survive the full outage (chisan.plan.survival) at {survival['start_steps']} "
+            f"start steps ({survival['passes']} plan(s)): it costs {num(survival['cost_with_per_year'])} a year, "
+            f"{num(survival['cost_per_year'])} more than the plan without the requirement "
+            f"({num(survival['cost_without_per_year'])}); the full outage is survived from "
+            f"{survival['full_outage_probability_with'] * 100:.1f} % of the start steps instead of "
+            f"{survival['full_outage_probability_without'] * 100:.1f} %. In the requirement the cars are pooled, PV "
+            "counts hour by hour against the load only, and the call delay and V2H power are not modelled "
+            "(the simulation above applies them)."
+        )
     rows = [{"name": name, "value": num(r.value, 3 if r.unit == "fraction" else 1), "unit": r.unit,
              "definition": r.definition} for name, r in result.summary().iterrows()]  # fmt: skip
     return {"resilience": {"text": text, "fig": fig_html(survival_figure(result)), "rows": rows}}

@@ -18,6 +18,7 @@ STATE_COLOURS = {
     "resold": "#2e8b57",
     "refabricated": "#e07b39",
     "recycled": "#8c8c8c",
+    "recycled_modules": "#b3b3b3",
 }
 STATE_LABELS = {
     "new": "New packs",
@@ -25,7 +26,8 @@ STATE_LABELS = {
     "second_life": "Reuse: storage at the bases",
     "resold": "Resell: replacement packs",
     "refabricated": "Refabricate: rebuilt packs",
-    "recycled": "Recycle",
+    "recycled": "Recycle: whole packs",
+    "recycled_modules": "Recycle: bad modules of rebuilt packs (no pack)",
 }
 EMISSION_PARTS = {
     "scope2_kg": ("Grid electricity (scope 2)", COLOURS["grid_import_kw"]),

@@ -73,9 +73,14 @@ def plan_operation(run, *, temp_offset_c: float = 0.0) -> PlanOperation:
     inputs = run.prepared.inputs
     vehicle_soc = soc_from_energy(results.vehicle_energy_kwh, inputs.vehicles["usable_kwh"])
     storage_kwh = float(results.capacities["storage_kwh"])
+    energy = results.dispatch["storage_energy_kwh"] if storage_kwh > 1e-6 else None
+    reused = (getattr(results, "method", None) or {}).get("second_life")
+    if reused is not None and reused["used_kwh"] > 1e-6:  # second-life packs (chisan.plan.second_life)
+        storage_kwh = float(reused["used_kwh"])
+        energy = results.dispatch["second_life_energy_kwh"]
     storage_soc = None
-    if storage_kwh > 1e-6:
-        storage_soc = soc_from_energy(results.dispatch["storage_energy_kwh"], storage_kwh).rename("storage")
+    if energy is not None:
+        storage_soc = soc_from_energy(energy, storage_kwh).rename("storage")
     weather = run.prepared.weather
     temp = weather["temp_air"].reindex(vehicle_soc.index) + temp_offset_c
     ghi = weather["ghi"].reindex(vehicle_soc.index).fillna(0.0) if "ghi" in weather else None

@@ -317,7 +317,9 @@ def render_roadmap(result: RoadmapResult, scenario: Scenario, *, scenario_name: 
             f"{int(stocks[f'{st}_packs'].iloc[-1])} {figures.STATE_LABELS[st].split(':')[0].lower()}"
             for st in ("in_car", "second_life", "resold", "refabricated", "recycled")
         )
-        + ". The bad modules of refabricated packs go to recycling at once (0 packs, their kWh)."
+        + f" ({num(stocks['recycled_kwh'].iloc[-1])} kWh of whole packs)"
+        + f"; and {num(stocks['recycled_modules_kwh'].iloc[-1])} kWh of bad modules of refabricated packs "
+        "recycled at their rebuild (kWh, not packs: counted apart from the packs recycled)."
     )
     eu = result.lifecycle.eu_targets
     short = eu[~eu["meets_target"].astype(bool)] if len(eu) else eu
@@ -340,8 +342,16 @@ def render_roadmap(result: RoadmapResult, scenario: Scenario, *, scenario_name: 
     capacity_text = (
         "PV and wind in service (a plan may add capacity, never remove it), the second-life storage offered to "
         "each plan and the part it chose to use, and the fleet. Storage is used when the value of shifting local "
-        "energy exceeds the second-life price."
+        "energy exceeds the second-life price: the plan's break-even price is (V − O&M) / CRF, with V the most one "
+        "kWh of second-life storage earns a year against the duals of the sites' balances (chisan.plan.second_life)."
     )
+    if "second_life_reason" in y:
+        reasons = y["second_life_reason"].dropna()
+        capacity_text += "".join(
+            f" {year}: {reason} (break-even {num(y.loc[year, 'second_life_break_even_price_per_kwh'])} "
+            f"{scenario.finance.currency}/kWh against {num(cfg.second_life_price_per_kwh)} offered)."
+            for year, reason in reasons.items()
+        )
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("chisan.report", "templates"), autoescape=False, undefined=jinja2.StrictUndefined
     )

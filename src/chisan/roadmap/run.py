@@ -63,12 +63,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chisan.batteries.ageing import FadeState, advance_state, calibrated
+from chisan.batteries.ageing import FadeState, advance_state, ageing_model, calibrated
 from chisan.batteries.lifecycle import StockFlowResult, route_retired_packs, stock_flow
 from chisan.exceptions import ChisanError
 from chisan.roadmap import health
 from chisan.roadmap.schema import ResolvedRoadmap, RoadmapSettings, resolve
-from chisan.scenario.schema import Scenario
+from chisan.scenario.schema import Scenario, SecondLife
 
 Progress = Callable[[str, float], None]
 """``f(message, fraction_of_the_roadmap_done)``."""
@@ -121,6 +121,7 @@ class PlannedYear:
     export_shape: float
     operation: health.PlanOperation
     seconds: float = 0.0
+    second_life: dict | None = None
 
 
 Planner = Callable[[Scenario, Progress | None], PlannedYear]
@@ -145,8 +146,12 @@ def plan_year(scenario: Scenario, progress: Progress | None = None) -> PlannedYe
     results = run.results
     dispatch = results.dispatch
     factor = dispatch["emission_factor_kg_per_kwh"]
+    reused = results.method.get("second_life")
+    capacities = {k: float(v) for k, v in results.capacities.items()}
+    if reused is not None:  # the roadmap's storage is the second-life family
+        capacities["storage_kwh"] = float(reused["used_kwh"])
     return PlannedYear(
-        capacities={k: float(v) for k, v in results.capacities.items()},
+        capacities=capacities,
         energy_kwh={k: float(results.energy_balance[k]) for k in ENERGY_COLUMNS},
         km=results.kpi("km_per_year"),
         cost_per_year=results.kpi("total_cost_per_year"),
@@ -154,6 +159,7 @@ def plan_year(scenario: Scenario, progress: Progress | None = None) -> PlannedYe
         export_shape=_shape(dispatch["grid_export_kw"], factor),
         operation=health.plan_operation(run),
         seconds=time.perf_counter() - t0,
+        second_life=reused,
     )
 
 
@@ -232,21 +238,19 @@ def year_scenario(
         return t.model_copy(update={"min_kw": floor})
 
     st = tech.storage
+    # the reused packs are the plan's second-life family (chisan.plan.second_life), new storage is not offered
+    storage = st.model_copy(update={"enabled": False, "fixed_kwh": None, "fixed_kw": None})
+    reused = None
     if second_life_kwh > 1e-6:
         limit = second_life_kwh if st.max_kwh is None else min(second_life_kwh, st.max_kwh)
-        storage = st.model_copy(
-            update={
-                "enabled": True,
-                "capex_per_kwh": second_life_price_per_kwh,
-                "lifetime_years": second_life_lifetime_years,
-                "max_kwh": limit,
-                "fixed_kwh": None,
-                "fixed_kw": None,
-                "embodied_kg_per_kwh": 0.0,
-            }
+        reused = SecondLife(
+            offered_kwh=limit,
+            price_per_kwh=second_life_price_per_kwh,
+            lifetime_years=second_life_lifetime_years,
+            site=st.site or "any",
+            round_trip_efficiency_fraction=st.charge_efficiency_fraction * st.discharge_efficiency_fraction,
+            max_c_rate_per_h=st.max_c_rate_per_h,
         )
-    else:
-        storage = st.model_copy(update={"enabled": False, "fixed_kwh": None, "fixed_kw": None})
     technologies = tech.model_copy(
         update={"pv": floored(tech.pv, pv_floor_kw), "wind": floored(tech.wind, wind_floor_kw), "storage": storage}
     )
@@ -257,7 +261,13 @@ def year_scenario(
     if bookings.source == "generated":
         bookings = bookings.model_copy(update={"members": int(members)})
     return scenario.model_copy(
-        update={"stations": stations, "technologies": technologies, "grid": grid, "bookings": bookings}
+        update={
+            "stations": stations,
+            "technologies": technologies,
+            "grid": grid,
+            "bookings": bookings,
+            "second_life": reused,
+        }
     )
 
 
@@ -290,6 +300,7 @@ class _Packs:
         self.route = np.empty(0, dtype=object)
         self.reason = np.empty(0, dtype=object)
         self.fade = FadeState.new(0)
+        self.sl_fade = FadeState.new(0)  # fade in second life, relative to the SOH it began with
         self.soh = np.empty(0)
         self.leave_projected = np.empty(0)
         self.last_stress: dict[str, np.ndarray] = {}
@@ -318,12 +329,25 @@ class _Packs:
             np.append(self.fade.cycle, np.zeros(n)),
             np.append(self.fade.lam, np.zeros(n)),
         )
+        self.sl_fade = FadeState(
+            np.append(self.sl_fade.calendar, np.zeros(n)),
+            np.append(self.sl_fade.cycle, np.zeros(n)),
+            np.append(self.sl_fade.lam, np.zeros(n)),
+        )
         self.soh = np.append(self.soh, np.ones(n))
         self.leave_projected = np.append(self.leave_projected, np.full(n, np.nan))
         return np.arange(first, first + n)
 
     def state_of(self, rows: np.ndarray) -> FadeState:
         return FadeState(self.fade.calendar[rows], self.fade.cycle[rows], self.fade.lam[rows])
+
+    def sl_state_of(self, rows: np.ndarray) -> FadeState:
+        return FadeState(self.sl_fade.calendar[rows], self.sl_fade.cycle[rows], self.sl_fade.lam[rows])
+
+    def set_sl_state(self, rows: np.ndarray, state: FadeState) -> None:
+        self.sl_fade.calendar[rows] = state.calendar
+        self.sl_fade.cycle[rows] = state.cycle
+        self.sl_fade.lam[rows] = state.lam
 
     def set_state(self, rows: np.ndarray, state: FadeState) -> None:
         self.fade.calendar[rows] = state.calendar
@@ -480,6 +504,10 @@ def run_roadmap(
     )
     s = cfg.settings
     model = calibrated(cfg.ageing_model, cfg.field_factors["central"])  # a car pack, not a lab cell
+    # reused packs age with the second-life model (NREL's fit to used Nissan Leaf modules by default), not calibrated
+    # to car use; "car" keeps the car's model running on (virtual time)
+    sl_model = None if s.second_life_ageing_model == "car" else ageing_model(s.second_life_ageing_model)
+    sl_stress: health.YearStress | None = None
     car_pack = scenario.batteries
     all_years = cfg.years
     last = all_years[-1]
@@ -540,6 +568,9 @@ def run_roadmap(
                 raise type(err)(f"roadmap year {y}: {err}") from err
             plans[y] = plan
             timings[f"plan_{y}"] = plan.seconds
+            if plan.second_life is not None:  # why the plan uses the reused packs or not (plan/second_life.py)
+                row["second_life_break_even_price_per_kwh"] = plan.second_life["break_even_price_per_kwh"]
+                row["second_life_reason"] = plan.second_life["reason"]
             for tech in ("pv_kw", "wind_kw"):
                 built[tech] = max(built[tech], plan.capacities[tech])
             t0 = time.perf_counter()
@@ -554,6 +585,13 @@ def run_roadmap(
                 sun_offset_c=car_pack.sun_offset_c,
                 charging_offset_c=car_pack.charging_offset_c,
             )
+            if sl_model is not None:
+                sl_stress = health.year_stress(
+                    operation,
+                    sl_model,
+                    idle_soc=s.second_life_idle_soc_fraction,
+                    c_rate_definition=car_pack.c_rate_definition,
+                )
             used_kwh = plan.capacities["storage_kwh"] if stress.storage is not None else 0.0
             t_ageing += time.perf_counter() - t0
         else:
@@ -562,14 +600,14 @@ def run_roadmap(
 
         t0 = time.perf_counter()
         assert stress is not None
-        _age_one_year(packs, slots.pack, y, stress, used_kwh, model, cfg)
-        health_rows.append(_health_rows(packs, y, model, cfg.field_factors))
+        _age_one_year(packs, slots.pack, y, stress, used_kwh, model, cfg, sl_model, sl_stress)
+        health_rows.append(_health_rows(packs, y, model, cfg.field_factors, sl_model))
         t_ageing += time.perf_counter() - t0
         rows[y] = row
 
     t0 = time.perf_counter()
     _route(packs, last + 1, cfg)  # packs that reached the threshold in the last year
-    _project_beyond(packs, slots, last, stress, used_kwh, model, cfg)
+    _project_beyond(packs, slots, last, stress, used_kwh, model, cfg, sl_model, sl_stress)
     t_ageing += time.perf_counter() - t0
     timings["ageing"] = t_ageing
 
@@ -683,7 +721,7 @@ def _stress_groups(
     # Healthiest reused packs first, up to the storage the plan used; the rest idle.
     order = second[np.argsort(-packs.soh[second], kind="stable")]
     usable = packs.capacity_kwh * packs.soh[order] * derate
-    before = np.concatenate([[0.0], np.cumsum(usable)[:-1]])
+    before = np.cumsum(usable) - usable  # usable kWh of the healthier packs ahead of each one
     active = order[(before < used_kwh - 1e-9)] if stress.storage is not None else order[:0]
     idle = np.setdiff1d(order, active)
     parts = [health.take_rows(stress.vehicles, car_slots % n_plan)]
@@ -704,15 +742,36 @@ def _age_one_year(
     used_kwh: float,
     model,
     cfg: ResolvedRoadmap,
+    sl_model=None,
+    sl_stress: health.YearStress | None = None,
 ) -> None:
-    """Advance every pack in the town through year ``y``; mark retirements (cars) and ends (second life)."""
+    """Advance every pack in the town through year ``y``; mark retirements (cars) and ends (second life).
+
+    With ``sl_model`` (the second-life ageing model) reused packs age on their own fade state, relative to the
+    SOH they left the car with (SOH = SOH at retirement × the model's relative capacity), under ``sl_stress``.
+    """
     s = cfg.settings
     rows, year_stress, in_car = _stress_groups(packs, slot_pack, stress, used_kwh, s.second_life_derate_fraction)
     if rows.size == 0:
         return
     before = packs.soh[rows].copy()
-    state, capacity = advance_state(packs.state_of(rows), year_stress, model)
-    packs.set_state(rows, state)
+    if sl_model is None:
+        state, capacity = advance_state(packs.state_of(rows), year_stress, model)
+        packs.set_state(rows, state)
+    else:
+        capacity = np.empty((rows.size, next(iter(year_stress.values())).shape[1]))
+        if in_car.any():
+            car_stress = {k: v[in_car] for k, v in year_stress.items()}
+            state, capacity[in_car] = advance_state(packs.state_of(rows[in_car]), car_stress, model)
+            packs.set_state(rows[in_car], state)
+        if (~in_car).any():
+            _, sl_all, _ = _stress_groups(packs, slot_pack, sl_stress, used_kwh, s.second_life_derate_fraction)
+            reused = rows[~in_car]
+            state, relative = advance_state(
+                packs.sl_state_of(reused), {k: v[~in_car] for k, v in sl_all.items()}, sl_model
+            )
+            packs.set_sl_state(reused, state)
+            capacity[~in_car] = packs.soh_retire[reused][:, None] * relative
     packs.soh[rows] = capacity[:, -1]
     packs.last_stress = {"rows": rows, **year_stress}
     # Cars: reaching the retirement threshold during the year -> out of the car at the start of the next.
@@ -729,12 +788,13 @@ def _age_one_year(
     packs.end_year[second[~np.isnan(frac2)]] = y + 1
 
 
-def _health_rows(packs: _Packs, y: int, model, factors) -> pd.DataFrame:
+def _health_rows(packs: _Packs, y: int, model, factors, sl_model=None) -> pd.DataFrame:
     """SOH of the packs in use at the end of year ``y``, with the low/high band of the field calibration.
 
     The band packs age under the same stress with the low and high factors; since the calendar and cycling
     fades are homogeneous in the rate, their fade is the central fade × factor / central factor, exactly
-    (:class:`chisan.batteries.ageing.AgeingModel`).
+    (:class:`chisan.batteries.ageing.AgeingModel`). With a second-life model the band of a reused pack is its
+    band when it left the car × its central second-life relative capacity (the field calibration is of car use).
     """
     here = np.flatnonzero((packs.where == _CAR) | (packs.where == _SECOND))
     state = packs.state_of(here)
@@ -742,6 +802,11 @@ def _health_rows(packs: _Packs, y: int, model, factors) -> pd.DataFrame:
         f"soh_{name}": state.relative_capacity(model, fade_scale=factors[name] / factors["central"])
         for name in ("low", "high")
     }
+    if sl_model is not None:
+        reused = packs.where[here] == _SECOND
+        relative = packs.sl_state_of(here[reused]).relative_capacity(sl_model)
+        for name in band:
+            band[name][reused] = band[name][reused] * relative
     return pd.DataFrame(
         {
             "year": y,
@@ -764,6 +829,8 @@ def _project_beyond(
     used_kwh: float,
     model,
     cfg: ResolvedRoadmap,
+    sl_model=None,
+    sl_stress: health.YearStress | None = None,
 ) -> None:
     """Repeat the last year's stress to find when packs still in cars retire and reused packs end."""
     if stress is None or not packs.last_stress:
@@ -788,7 +855,23 @@ def _project_beyond(
         packs.leave_projected[car] = leave
     # Reused packs without an end year (including those routed to reuse at the end of the roadmap).
     second = np.flatnonzero((packs.where == _SECOND) & np.isnan(packs.end_year))
-    if second.size:
+    if second.size and sl_model is not None:  # SOH = SOH at retirement × the second-life model's capacity
+        use = sl_stress.storage if (sl_stress.storage is not None and used_kwh > 0) else sl_stress.idle
+        sub = health.take_rows(use, np.zeros(second.size, dtype=int))
+        start = packs.soh_retire[second]
+        state, current = packs.sl_state_of(second), packs.soh[second]
+        crossing = np.full(second.size, np.nan)
+        for k in range(PROJECTION_YEARS):
+            state, relative = advance_state(state, sub, sl_model)
+            soh = start[:, None] * relative
+            frac = health.first_crossing(soh, s.second_life_end_soh_fraction, current)
+            new = np.isnan(crossing) & ~np.isnan(frac)
+            crossing[new] = k + frac[new]
+            current = soh[:, -1]
+            if not np.isnan(crossing).any():
+                break
+        packs.end_year[second] = np.where(np.isnan(crossing), np.inf, last + 1 + np.floor(crossing) + 1)
+    elif second.size:
         use = stress.storage if (stress.storage is not None and used_kwh > 0) else stress.idle
         sub = health.take_rows(use, np.zeros(second.size, dtype=int))
         _, crossing = health.project(

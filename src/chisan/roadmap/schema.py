@@ -86,6 +86,7 @@ vehicle_service_years = 10               # assumption: shared cars replaced afte
 retire_soh_fraction = 0.8                # a pack leaves its car at 80 % SOH (NREL: 70-80 %)
 second_life_end_soh_fraction = 0.6       # and is recycled from stationary storage at 60 % (NREL)
 second_life_price_per_kwh = 12500        # 4R Energy: refabricated 24 kWh Leaf pack ¥300,000
+second_life_ageing_model = "lmo_nissan_leaf"  # NREL's fit to used Leaf modules (BLAST-Lite), from the retirement SOH
 recycling_process = "hydrometallurgy"
 
 [roadmap.grid_emission_factor_kg_per_kwh]
@@ -182,6 +183,14 @@ class RoadmapSettings(BaseModel):
             "nca_panasonic, lmo_nissan_leaf); default by chemistry."
         ),
     )
+    second_life_ageing_model: str = Field(
+        default="lmo_nissan_leaf",
+        description=(
+            "Ageing model of reused packs in second life (SOH = SOH at retirement × its relative capacity): "
+            "lmo_nissan_leaf (NREL BLAST-Lite fit to used Nissan Leaf modules, Braco et al.) or any model name; "
+            "'car' = the car's model runs on."
+        ),
+    )
     battery_temperature_offset_c: float = Field(
         default=0.0, ge=-20, le=40, description="Cell temperature above the air temperature [°C]."
     )
@@ -256,6 +265,16 @@ class RoadmapSettings(BaseModel):
         key = value.strip().lower()
         if key not in AGEING_MODELS:
             raise ValueError(f"unknown ageing model {value!r}; allowed: {', '.join(sorted(AGEING_MODELS))}")
+        return key
+
+    @field_validator("second_life_ageing_model")
+    @classmethod
+    def _second_life_model(cls, value: str) -> str:
+        key = value.strip().lower()
+        if key != "car" and key not in AGEING_MODELS:
+            raise ValueError(
+                f"unknown second-life ageing model {value!r}; allowed: car, {', '.join(sorted(AGEING_MODELS))}"
+            )
         return key
 
     @field_validator("grid_emission_factor_kg_per_kwh")

@@ -763,6 +763,34 @@ class Resilience(_Section):
     storage_share_fraction: Fraction = Field(
         default=1.0, description="Share of the plan's stationary storage that feeds the shelters when islanded."
     )
+    require_survival: bool = Field(
+        default=False,
+        description="Require the plan to keep enough energy in storage and the counted cars to supply the shelters "
+        "for the whole outage (chisan.plan.survival; needs solver.method = 'full'); the report gives its cost.",
+    )
+    survival_start_hours: Literal["all"] | Annotated[int, Field(ge=1)] = Field(
+        default="all",
+        description="Outage starts the requirement holds at: 'all' steps, or the N worst starts of the outage "
+        "simulation, repeated with the new worst starts (up to 3 passes).",
+    )
+
+
+class SecondLife(_Section):
+    """Retired car packs offered to the plan as stationary storage (chisan.plan.second_life; issue 12)."""
+
+    offered_kwh: NonNegative = Field(description="Usable energy offered [kWh] (nominal × SOH × derate).")
+    price_per_kwh: NonNegative = Field(description="Price of one usable kWh, up front [currency/kWh].")
+    lifetime_years: Annotated[float, Field(gt=0, le=50)] = Field(
+        default=8.0, description="Years of second life the price is annualised over."
+    )
+    fixed_om_per_kwh_year: NonNegative = Field(default=0.0, description="Fixed O&M [currency/kWh/year].")
+    site: str = Field(
+        default="any", min_length=1, description="Site the packs go to, or 'any' (the plan chooses the sites)."
+    )
+    round_trip_efficiency_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.85, description="Battery in → battery out; charge and discharge each its square root."
+    )
+    max_c_rate_per_h: Positive = Field(default=0.5, le=10, description="Power ≤ c-rate × energy [1/h].")
 
 
 class Solver(_Section):
@@ -843,6 +871,9 @@ class Scenario(_Section):
     sensitivity: Sensitivity | None = Field(
         default=None, description="Inputs varied by `chisan compare` (`chisan plan` ignores them)."
     )
+    second_life: SecondLife | None = Field(
+        default=None, description="Second-life storage offered to the plan (none = not offered)."
+    )
     roadmap: dict[str, Any] | None = Field(
         default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
     )
@@ -878,6 +909,8 @@ class Scenario(_Section):
         named = [(f"stations[{i}].site", s.site) for i, s in enumerate(self.stations)]
         named += [("technologies.storage.site", self.technologies.storage.site)]
         named += [("technologies.wind.site", self.technologies.wind.site)]
+        if self.second_life is not None and self.second_life.site != "any":
+            named += [("second_life.site", self.second_life.site)]
         for i, link in enumerate(self.grid.links):
             named += [(f"grid.links[{i}].from_site", link.from_site), (f"grid.links[{i}].to_site", link.to_site)]
         for where, name in named:
