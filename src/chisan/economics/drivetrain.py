@@ -300,3 +300,34 @@ def choice_markdown(result: DrivetrainChoiceResult) -> str:
             f"{'yes' if row['meets_target'] else 'no'} | {'**chosen**' if row['chosen'] else ''} |"
         )
     return "\n".join(lines) + f"\n\nChosen: {result.why}.\n"
+
+
+def shares_in_year(path: dict[int, dict[str, float]], year: int) -> dict[str, float]:
+    """The drivetrain shares of ``year`` on a yearly ``path`` (roadmap ``depot_drivetrain_shares``).
+
+    A year's shares hold until the next year given (a step path); years before the first given take the first.
+    Every drivetrain of :data:`DRIVETRAINS` is in the answer (0 when not given).
+    """
+    given = sorted(path)
+    key = max((y for y in given if y <= year), default=given[0])
+    return {d: float(path[key].get(d, 0.0)) for d in DRIVETRAINS}
+
+
+def depot_year_scenario(scenario: Scenario, shares: dict[str, float]) -> Scenario:
+    """The scenario with each depot running only its battery-electric share of its vehicle-days [-].
+
+    Each depot of ``V`` vehicle-days a day runs ``round(battery_electric x V)`` of them on the plan (vehicles and
+    chargers sized from the duties when fewer than ``V``); a depot with none is left out. The fuel-cell and
+    diesel vehicle-days run off the electricity system.
+    """
+    depots = []
+    for d in scenario.depots:
+        path = scenario.resolve(d.path)
+        shifts = read_nrel_vehicle_days(path) if d.duties == "nrel" else read_shift_csv(path)
+        v = d.vehicle_days_per_day or int(pd.unique(shifts["vehicle_day_id"].astype(str)).size)
+        k_b = round(shares["battery_electric"] * v)
+        if k_b == v:
+            depots.append(d)
+        elif k_b > 0:
+            depots.append(d.model_copy(update={"vehicle_days_per_day": k_b, "vehicles": None, "chargers": None}))
+    return scenario.model_copy(update={"depots": depots})
