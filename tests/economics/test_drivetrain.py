@@ -137,3 +137,17 @@ def test_candidate_shares_in_quarters_sum_to_one():
     assert len(mixes) == 15  # compositions of 4 quarters into 3 parts: C(6, 2)
     assert all(abs(sum(m.values()) - 1.0) < 1e-12 for m in mixes)
     assert {"battery_electric": 0.5, "fuel_cell": 0.25, "diesel": 0.25} in mixes
+
+
+def test_cli_without_a_choice_table_is_one_clear_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from chisan.cli import app
+    from chisan.scenario.load import example_path
+
+    path = tmp_path / "town.toml"
+    path.write_text(example_path().read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["drivetrain", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "the scenario has no [drivetrain_choice] table" in result.output
+    assert not (tmp_path / "out").exists()
