@@ -34,6 +34,10 @@ def _crf(r: float, n: float) -> float:
     return r * (1 + r) ** n / ((1 + r) ** n - 1)
 
 
+def plan_stations(run) -> list[str]:
+    return list(run.results.stations.index)
+
+
 def _scenario(**choice):
     data = small_scenario_dict()
     data["grid"] = {"tariff": TARIFF}
@@ -77,9 +81,9 @@ def test_two_candidates_cost_what_the_hand_formulas_give(two_candidates):
     assert diesel["co2_kg_per_year"] == pytest.approx(litres * 2.62, rel=1e-12)
     assert DIESEL_CO2_KG_PER_L == 2.62
     # battery-electric: ¥45,000,000 over 10 years and ¥15/km per truck, the bill, the chargers' annuity and O&M
-    from chisan.plan.pipeline import plan_scenario
-
-    plan = plan_scenario(scenario.model_copy(update={"drivetrain_choice": None}), method="full")
+    plan = result.runs[4]  # the plan of the depot's 4 vehicle-days a day, all battery-electric
+    assert plan.checks.passed and sorted(result.runs) == [0, 4]
+    assert "Depot" not in plan_stations(result.runs[0])
     site = plan.results.sites.loc["Depot"]
     assert site["pv_kw"] == 0.0 and site["storage_kwh"] == 0.0
     n = int(plan.results.stations.loc["Depot", "vehicles"])

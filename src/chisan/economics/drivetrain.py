@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -72,11 +72,14 @@ class DrivetrainChoiceResult:
         The chosen candidate's name.
     why : str
         One sentence: why it was chosen.
+    runs : dict[int, PlanRun]
+        The plans by battery-electric vehicle-days a day (0: the scenario without the depot).
     """
 
     candidates: pd.DataFrame
     chosen: str
     why: str
+    runs: dict = field(default_factory=dict)
 
 
 def candidate_shares(drivetrains: list[str], step: float) -> list[dict[str, float]]:
@@ -142,6 +145,7 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
         )
 
     plans: dict[int, dict] = {}
+    runs: dict = {}
 
     def electric(k_b: int) -> dict:
         """The plan of the depot with ``k_b`` battery-electric vehicle-days a day: its costs, km and CO2."""
@@ -157,6 +161,7 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run = plan_scenario(variant, method=method, business_as_usual=False)
+        runs[k_b] = run
         inputs = run.prepared.inputs
         days = working_days(inputs.snapshots, depot.working_days)
         everyone = lay_vehicle_days(shifts, days, per_day=v, seed=depot.seed, station=depot.name)
@@ -233,7 +238,9 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
         )
         rows[_name(shares)] = row
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("candidate")
-    return pick_candidate(table, choice.max_co2_kg_per_year)
+    result = pick_candidate(table, choice.max_co2_kg_per_year)
+    result.runs = runs
+    return result
 
 
 def pick_candidate(table: pd.DataFrame, target: float | None) -> DrivetrainChoiceResult:
