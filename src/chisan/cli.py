@@ -372,6 +372,10 @@ from chisan.roadmap.cli import roadmap  # noqa: E402
 
 app.command()(roadmap)
 
+from chisan.economics.drivetrain_cli import drivetrain  # noqa: E402
+
+app.command()(drivetrain)
+
 from chisan.sweep.cli import sweep  # noqa: E402
 
 app.command()(sweep)

@@ -65,6 +65,7 @@ import pandas as pd
 
 from chisan.batteries.ageing import FadeState, advance_state, ageing_model, calibrated
 from chisan.batteries.lifecycle import StockFlowResult, route_retired_packs, stock_flow
+from chisan.economics.drivetrain import depot_year_scenario, shares_in_year
 from chisan.exceptions import ChisanError
 from chisan.roadmap import health
 from chisan.roadmap.schema import ResolvedRoadmap, RoadmapSettings, resolve
@@ -546,6 +547,9 @@ def run_roadmap(
             "members": round(m0 * n_y / n0),
             "second_life_offered_kwh": offered_kwh,
         }
+        if s.depot_drivetrain_shares:
+            shares = shares_in_year(s.depot_drivetrain_shares, y)
+            row.update({f"depot_{d}_share": x for d, x in shares.items()})
 
         if y in cfg.planned_years:
             done = sum(1 for p in cfg.planned_years if p < y)
@@ -560,6 +564,8 @@ def run_roadmap(
                 second_life_lifetime_years=s.second_life_lifetime_years,
                 grid_factor_kg_per_kwh=float(cfg.grid_factor_kg_per_kwh.loc[y]),
             )
+            if s.depot_drivetrain_shares:
+                year_sc = depot_year_scenario(year_sc, shares)
 
             say(f"{y}: planning ({done + 1}/{n_planned})", done / n_planned)
             try:

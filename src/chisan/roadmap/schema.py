@@ -204,6 +204,12 @@ class RoadmapSettings(BaseModel):
     export_credit: bool = Field(
         default=False, description="Subtract exported renewable energy × grid factor from net emissions."
     )
+    depot_drivetrain_shares: dict[int, dict[str, float]] | None = Field(
+        default=None,
+        description="Drivetrain shares of the depots' vehicle-days by year, e.g. {2026 = {diesel = 1.0}, 2031 = "
+        "{diesel = 0.5, battery_electric = 0.5}, 2036 = {battery_electric = 1.0}} (diesel retiring at a 10-year "
+        "vehicle life); a year's shares hold until the next year given. Only the battery-electric share is planned.",
+    )
 
     @field_validator(
         "retire_soh_fraction",
@@ -215,6 +221,21 @@ class RoadmapSettings(BaseModel):
     def _threshold(cls, value: float) -> float:
         if not (0.0 < value <= 1.0):
             raise ValueError("allowed: a fraction in (0, 1], e.g. 0.8 for 80 % of nominal capacity")
+        return value
+
+    @field_validator("depot_drivetrain_shares")
+    @classmethod
+    def _drivetrain_shares(cls, value: dict[int, dict[str, float]] | None) -> dict[int, dict[str, float]] | None:
+        if value is None:
+            return value
+        allowed = ("battery_electric", "fuel_cell", "diesel")
+        for year, shares in value.items():
+            unknown = sorted(set(shares) - set(allowed))
+            if unknown:
+                raise ValueError(f"year {year}: unknown drivetrain(s) {unknown}; allowed: {', '.join(allowed)}")
+            total = sum(shares.values())
+            if any(not 0.0 <= x <= 1.0 for x in shares.values()) or abs(total - 1.0) > 1e-9:
+                raise ValueError(f"year {year}: shares {shares} are not allowed; allowed: fractions summing to 1")
         return value
 
     @field_validator("route_shares")

@@ -526,6 +526,51 @@ class Hydrogen(_Section):
     fleets: list[FuelCellFleet] = Field(min_length=1, description="Fuel-cell fleets refuelled at the station.")
 
 
+class DrivetrainChoice(_Section):
+    """The cheapest drivetrain mix for one depot's fleet within a carbon target (:mod:`chisan.economics.drivetrain`).
+
+    Candidates are the shares of the depot's vehicle-days per day run battery-electric, fuel-cell and diesel, in
+    steps of ``step_fraction`` over ``drivetrains``; each is planned (battery-electric part) and costed per year.
+    Fuel-cell vehicles run on hydrogen bought delivered at ``hydrogen_price_per_kg``.
+    """
+
+    depot: str = Field(min_length=1, description="Name of the depot of [[depots]] whose fleet is chosen.")
+    drivetrains: list[Literal["battery_electric", "fuel_cell", "diesel"]] = Field(
+        default=["battery_electric", "fuel_cell", "diesel"], min_length=1, description="Drivetrains to mix."
+    )
+    step_fraction: Literal[0.25, 0.5, 1.0] = Field(default=0.25, description="Step of the shares [-].")
+    max_co2_kg_per_year: NonNegative | None = Field(
+        default=None, description="Carbon target of the depot fleet [kg CO2/year]; omit for none."
+    )
+    fuel_cell_class: str = Field(
+        default="fc_truck_rigid", description="A class of chisan/catalogue/fuel_cell_classes.csv."
+    )
+    fuel_cell_capex_jpy: Positive | None = Field(default=None, description="Price of one fuel-cell vehicle [JPY].")
+    fuel_cell_maintenance_jpy_per_km: NonNegative | None = Field(
+        default=None, description="Fuel-cell vehicle maintenance [JPY/km]."
+    )
+    fuel_cell_lifetime_years: Positive | None = Field(default=None, description="Fuel-cell vehicle life [years].")
+    hydrogen_price_per_kg: NonNegative | None = Field(default=None, description="Delivered hydrogen [JPY/kg].")
+    hydrogen_co2_kg_per_kg: NonNegative | None = Field(
+        default=None, description="CO2 of the delivered hydrogen [kg CO2/kg H2] (0 for renewable hydrogen)."
+    )
+
+    @model_validator(mode="after")
+    def _fuel_cell_figures(self) -> DrivetrainChoice:
+        if "fuel_cell" in self.drivetrains:
+            keys = (
+                "fuel_cell_capex_jpy",
+                "fuel_cell_maintenance_jpy_per_km",
+                "fuel_cell_lifetime_years",
+                "hydrogen_price_per_kg",
+                "hydrogen_co2_kg_per_kg",
+            )
+            missing = [k for k in keys if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"drivetrains include 'fuel_cell': give {', '.join(missing)} (chisan has no default)")
+        return self
+
+
 class TimeOfUse(_Section):
     """A time-of-use price band: applies from ``start_hour`` (inclusive) to ``end_hour`` (exclusive)."""
 
@@ -864,6 +909,9 @@ class Scenario(_Section):
     batteries: Batteries = Batteries()
     hydrogen: Hydrogen | None = Field(
         default=None, description="A hydrogen station and its fuel-cell fleets (none = no hydrogen)."
+    )
+    drivetrain_choice: DrivetrainChoice | None = Field(
+        default=None, description="The cheapest drivetrain mix of one depot's fleet (`chisan drivetrain`)."
     )
     resilience: Resilience | None = Field(
         default=None, description="Shelters and outage to simulate after the plan solves (none = not simulated)."
