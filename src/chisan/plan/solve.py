@@ -35,13 +35,17 @@ import numpy as np
 import pandas as pd
 
 from chisan.exceptions import InfeasibleError, SolverError
+from chisan.plan.diagnose import _fmt, _policy_shortfalls, diagnose_infeasibility
+from chisan.plan.diagnose import policy_trials as policy_trials  # re-exported: the names moved with the split
+from chisan.plan.diagnose import without_policy as without_policy
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
-from chisan.plan.highs import quiet_highs
+from chisan.plan.highs import solve_model
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.site_dispatch import parallel_rolling_dispatch
 from chisan.plan.site_groups import group_sites, split_group_pv
+from chisan.plan.site_split import roofs, scaled_site_pv, site_contract_of, site_fleet_kwh, site_pv_of
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -96,11 +100,7 @@ def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict 
     return opts
 
 
-def _solve(m: linopy.Model, options: dict) -> str:
-    """Solve with HiGHS through linopy's direct interface and return the termination condition."""
-    with quiet_highs():
-        _, condition = m.solve(solver_name="highs", io_api="direct", **options)
-    return str(condition)
+_solve = solve_model  # the old private name, kept for callers
 
 
 def capacities_of(m: linopy.Model) -> dict[str, float]:
@@ -110,52 +110,6 @@ def capacities_of(m: linopy.Model) -> dict[str, float]:
         var = f"Capacity-{name}"
         out[name] = max(0.0, float(m.variables[var].solution)) if var in m.variables else 0.0
     return out
-
-
-def site_pv_of(m: linopy.Model, inputs: PlanInputs, total_kw: float | None = None) -> pd.Series | None:
-    """PV of each metered site of a solved model [kW], scaled to ``total_kw`` when given; None with one meter."""
-    if not inputs.per_site:
-        return None
-    if "Site-pv_kw" in m.variables:
-        split = pd.Series(np.maximum(m.variables["Site-pv_kw"].solution.to_numpy(), 0.0), index=inputs.sites.index)
-    elif inputs.site_pv_fixed_kw is not None:
-        split = inputs.site_pv_fixed_kw.astype(float)
-    else:
-        split = pd.Series(0.0, index=inputs.sites.index)
-    if total_kw is not None and split.sum() > 0:
-        split = split * (float(total_kw) / float(split.sum()))
-    return split.rename("pv_kw")
-
-
-def _scaled(split: pd.Series | None, total_kw: float | None, roof_kw: pd.Series | None = None) -> pd.Series | None:
-    """A per-site PV split [kW] scaled to a new town total [kW] (capacities raised after sizing).
-
-    Sites at their roof limit [kW] keep it; what they cannot take goes to the others in proportion to their
-    room left.
-    """
-    if split is None or total_kw is None or split.sum() <= 0:
-        return split
-    new = split * (float(total_kw) / float(split.sum()))
-    if roof_kw is None:
-        return new
-    roof = roof_kw.reindex(new.index).astype(float)
-    excess = float((new - roof).clip(lower=0).sum())
-    new = new.clip(upper=roof)
-    room = (roof - new).replace(np.inf, 1e12)
-    if excess > 0 and room.sum() > 0:
-        new = new + excess * room / room.sum()
-    return new
-
-
-def _roofs(inputs: PlanInputs) -> pd.Series | None:
-    return inputs.sites["pv_max_kw"] if inputs.per_site else None
-
-
-def site_contract_of(m: linopy.Model, inputs: PlanInputs) -> pd.Series | None:
-    """Contract kW of each metered site in a solved model [kW]; None with one meter or no basic charge."""
-    if not inputs.per_site or PEAK not in m.variables:
-        return None
-    return pd.Series(m.variables[PEAK].solution.to_numpy(), index=inputs.sites.index)
 
 
 def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
@@ -353,51 +307,6 @@ def _tightened(inputs: PlanInputs, shortfalls: dict[str, float]) -> PlanInputs:
     return dataclasses.replace(inputs, **changes)
 
 
-def without_policy(inputs: PlanInputs) -> PlanInputs:
-    """``inputs`` with every policy target removed."""
-    return dataclasses.replace(inputs, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
-
-
-def policy_trials(inputs: PlanInputs) -> list[tuple[str, PlanInputs]]:
-    """One variant of ``inputs`` per policy target, carrying only that target: ``(scenario field, inputs)``."""
-    base = without_policy(inputs)
-    trials = []
-    if inputs.renewable_share_min:
-        trials.append(
-            (
-                "policy.renewable_share_min_fraction",
-                dataclasses.replace(
-                    base,
-                    renewable_share_min=inputs.renewable_share_min,
-                    renewable_share_basis=inputs.renewable_share_basis,
-                ),
-            )
-        )
-    if inputs.max_grid_import_kwh is not None:
-        trials.append(
-            (
-                "policy.max_grid_import_kwh_per_year",
-                dataclasses.replace(base, max_grid_import_kwh=inputs.max_grid_import_kwh),
-            )
-        )
-    if inputs.max_emissions_kg is not None:
-        trials.append(
-            ("policy.max_emissions_kg_per_year", dataclasses.replace(base, max_emissions_kg=inputs.max_emissions_kg))
-        )
-    return trials
-
-
-def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
-    """How far each policy target of ``agg`` (capacities fixed) misses, from elastic re-solves."""
-    out = {}
-    for target, trial in policy_trials(agg):
-        res = _best_achievable(trial, target, options)
-        if res is not None:
-            required, achievable = res
-            out[target] = abs(required - achievable)
-    return out
-
-
 def aggregate_year(
     inputs: PlanInputs, capacities: dict[str, float], options: dict, site_pv_kw: pd.Series | None = None
 ) -> tuple[linopy.Model, str]:
@@ -482,7 +391,7 @@ def _dispatch_pass(
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
     per_site = inputs.per_site
     fixed = dataclasses.replace(
-        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs))),
+        inputs.with_capacities_fixed(caps, scaled_site_pv(site_pv, caps.get("pv_kw"), roofs(inputs))),
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
@@ -506,37 +415,12 @@ def _dispatch_pass(
         rolling,
         solver_options=options,
         targets=targets,
-        site_fleet_kwh=_site_fleet_kwh(m2, inputs, year_inputs),
+        site_fleet_kwh=site_fleet_kwh(m2, inputs, year_inputs),
         shortfall_cost_per_kwh=shortfall_cost,
         on_window=on_window,
     )
     prices["dispatch_parts"] = parts
     return dispatch, prices
-
-
-def _site_fleet_kwh(m2: linopy.Model, inputs: PlanInputs, year_inputs: PlanInputs) -> pd.DataFrame | None:
-    """The aggregate year's fleet energy per real site [kWh] (snapshots × sites), None with one meter.
-
-    ``m2`` has one fleet per site of ``year_inputs`` (or per station); a group's energy is shared among its
-    real sites in proportion to the usable energy of their cars.
-    """
-    if not inputs.per_site or "Fleet-energy_kwh" not in m2.variables:
-        return None
-    agg = aggregate_fleet(year_inputs)
-    energy = pd.DataFrame(
-        m2.variables["Fleet-energy_kwh"].solution.to_numpy(), index=inputs.snapshots, columns=agg.stations.index
-    )
-    by_year_site = energy.T.groupby(agg.stations["site"].astype(str).to_numpy()).sum().T
-    real_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
-    year_site = year_inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
-    usable = pd.DataFrame({"real": real_site, "year": year_site, "kwh": inputs.vehicles["usable_kwh"].to_numpy()})
-    per_real = usable.groupby(["real", "year"])["kwh"].sum().reset_index()
-    per_real["share"] = per_real["kwh"] / per_real.groupby("year")["kwh"].transform("sum")
-    out = pd.DataFrame(0.0, index=inputs.snapshots, columns=inputs.sites.index.astype(str))
-    for row in per_real.itertuples():
-        if row.year in by_year_site:
-            out[row.real] = by_year_site[row.year].to_numpy() * row.share
-    return out
 
 
 def resize_supply(
@@ -654,7 +538,7 @@ def _solve_two_stage(
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
         dispatch, prices = _dispatch_pass(inputs, caps, m2, options, rolling, report, attempt, sized_split, year)
-        site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
+        site_pv = scaled_site_pv(sized_split, caps.get("pv_kw"), roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
         short = _renewable_share_shortfall_kwh(inputs, dispatch.values) if annual else -np.inf
@@ -821,88 +705,3 @@ def _no_supply_for_the_dispatch(
         required=getattr(err, "required", None),
         achievable=getattr(err, "achievable", None),
     )
-
-
-def diagnose_infeasibility(inputs: PlanInputs, options: dict) -> InfeasibleError:
-    """Find which requirement makes ``inputs`` infeasible and how far it can be met.
-
-    The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
-    how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
-    physical (bookings, station or grid limits).
-    """
-    m = build_model(without_policy(inputs))
-    if _solve(m, options) != "optimal":
-        return InfeasibleError(
-            "no plan can serve the bookings within the station and grid limits, even without policy targets: "
-            "check grid.connection_limit_kw, stations[].connection_limit_kw and the capacity limits (max_kw)",
-            target="physical limits",
-        )
-    for target, trial in policy_trials(inputs):
-        achievable = _best_achievable(trial, target, options)
-        if achievable is not None:
-            required, best = achievable
-            return InfeasibleError(
-                f"{target} = {_fmt(target, required)} cannot be met: at most {_fmt(target, best)} is achievable "
-                "with the "
-                "capacity limits (technologies.*.max_kw / max_kwh) and the grid and station limits",
-                target=target,
-                required=required,
-                achievable=best,
-            )
-    return InfeasibleError("the plan is infeasible, but no single policy target explains it", target="unknown")
-
-
-def _fmt(target: str, value: float) -> str:
-    """A target value with its unit, for messages."""
-    if target.endswith("fraction"):
-        return f"{value:.1%}"
-    return f"{value:,.0f} {'kWh' if 'import' in target else 'kg CO2e'}"
-
-
-def _best_achievable(trial: PlanInputs, target: str, options: dict) -> tuple[float, float] | None:
-    """Re-solve with the target's row made elastic; return (required, achievable) when the row was the cause."""
-
-    def elastic(m: linopy.Model, inputs: PlanInputs) -> None:
-        slack = m.add_variables(lower=0, name="Policy-slack")
-        name = {
-            "policy.renewable_share_min_fraction": "Policy-renewable_share",
-            "policy.max_grid_import_kwh_per_year": "Policy-grid_import",
-            "policy.max_emissions_kg_per_year": "Policy-emissions",
-        }[target]
-        con = m.constraints[name]
-        lhs = con.lhs
-        sign = str(con.sign.item()) if hasattr(con.sign, "item") else str(con.sign)
-        rhs = float(con.rhs)
-        m.remove_constraints(name)
-        if sign == ">=":
-            m.add_constraints(lhs + slack >= rhs, name=name)
-        else:
-            m.add_constraints(lhs - slack <= rhs, name=name)
-        m.parameters["slack_name"] = "Policy-slack"
-
-    m = build_model(trial, extra_functionality=elastic)
-    m.add_objective(1.0 * m.variables["Policy-slack"], overwrite=True)
-    if _solve(m, options) != "optimal":
-        return None
-    slack = float(m.variables["Policy-slack"].solution)
-    if slack <= 1e-6:
-        return None
-    wdt = trial.weight.to_numpy(float) * trial.dt_hours
-    if target == "policy.renewable_share_min_fraction":
-        load = float((_charging(m) * wdt).sum() + (trial.other_load_kw.to_numpy(float) * wdt).sum())
-        required = float(trial.renewable_share_min)
-        return required, max(0.0, required - slack / max(load, 1e-9))
-    if target == "policy.max_grid_import_kwh_per_year":
-        required = float(trial.max_grid_import_kwh)
-        return required, required + slack
-    required = float(trial.max_emissions_kg)
-    return required, required + slack
-
-
-def _charging(m: linopy.Model) -> np.ndarray | float:
-    """Charging of the model's vehicles per step [kW]; 0 when it has none (their charging is then other load)."""
-    for name in ("Vehicle-charge_kw", "Fleet-charge_kw"):
-        if name in m.variables:
-            sol = np.nan_to_num(m.variables[name].solution.to_numpy())
-            return sol.sum(axis=1)
-    return 0.0
