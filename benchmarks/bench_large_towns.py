@@ -4,7 +4,8 @@ Prints one table. Each town is the example with ``n`` bases of 6 Nissan Sakura a
 PV limit and storage limit in proportion to the bases; members share the bases equally), planned over the year
 with the default two-stage method and ``grid.topology = "per_site"``. Columns: cars, sites, end-to-end seconds
 (median of ``--runs``), CPU seconds of the run and its worker processes, seconds in sizing and in the per-vehicle
-dispatch, peak memory of the run [MB], whether every after-solve check passed; then the growth exponent b of time ∝ cars^b fitted over the rows.
+dispatch, peak memory of the run [MB], whether every after-solve check passed;
+then the growth exponent b of time ∝ cars^b fitted over the rows.
 
 Targets (issue 11): 300 cars (50 sites) ≤ 60 s and 1,000 cars ≤ 5 min end to end, ≤ 4 GB.
 
