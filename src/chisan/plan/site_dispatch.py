@@ -52,7 +52,7 @@ def _vehicles_per_site(inputs: PlanInputs, sites: list[str]) -> pd.Series:
 
 
 def dispatch_parts(
-    inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, workers: int, block_vehicles: int = BLOCK_VEHICLES
+    inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, workers: int, block_vehicles: int | None = None
 ) -> list[list[list[str]]]:
     """The sites dealt into processes and, within each, into blocks dispatched one after another.
 
@@ -65,8 +65,8 @@ def dispatch_parts(
         be split and the dispatch stays whole.
     workers : int
         Processes available.
-    block_vehicles : int
-        About how many vehicles each block holds (:data:`BLOCK_VEHICLES`).
+    block_vehicles : int, optional
+        About how many vehicles each block holds (default :data:`BLOCK_VEHICLES`).
 
     Returns
     -------
@@ -83,6 +83,7 @@ def dispatch_parts(
     if coupled or len(sites) < 2:
         return [[sites]]
     count = _vehicles_per_site(inputs, sites)
+    block_vehicles = BLOCK_VEHICLES if block_vehicles is None else block_vehicles
     n_procs = max(1, min(workers, len(sites), len(inputs.vehicles) // MIN_VEHICLES_PER_PART))
     n_blocks = min(len(sites), max(n_procs, round(len(inputs.vehicles) / max(1, block_vehicles))))
     if n_blocks < 2:

@@ -322,6 +322,15 @@ def aggregate_year(
     return m, _solve(m, options)
 
 
+def _nothing_to_size(inputs: PlanInputs) -> bool:
+    """Every capacity is off or fixed at 0 units (the business-as-usual town): no sizing LP is needed."""
+    return all(not c.enabled or c.fixed_units == 0 for c in inputs.capacities.values())
+
+
+def _objective(m: linopy.Model | None) -> float:
+    return float("nan") if m is None else float(m.objective.value)
+
+
 def _size(
     sizing_inputs: PlanInputs,
     inputs: PlanInputs,
@@ -334,21 +343,26 @@ def _size(
     """Sizing on typical days, then the year-long aggregate dispatch with the real targets; when the aggregate year
     cannot meet a target at the sized capacities, size again with the target tightened by the shortfall."""
     for attempt in range(1, max_passes + 1):
-        report(f"sizing on {n_days} typical days (pass {len(history) + 1})", 0.0)
-        reduction = typical_days(sizing_inputs, n_days)
-        m1 = build_model(reduction.inputs)
-        condition = _solve(m1, options)
-        if condition != "optimal":
-            _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
-        caps = capacities_of(m1)
-        site_pv = site_pv_of(m1, reduction.inputs)
+        if _nothing_to_size(sizing_inputs):  # business as usual: the typical days would return the zeros
+            m1 = reduction = None
+            caps = dict.fromkeys(CAPACITIES, 0.0)
+            site_pv = pd.Series(0.0, index=sizing_inputs.sites.index, name="pv_kw") if inputs.per_site else None
+        else:
+            report(f"sizing on {n_days} typical days (pass {len(history) + 1})", 0.0)
+            reduction = typical_days(sizing_inputs, n_days)
+            m1 = build_model(reduction.inputs)
+            condition = _solve(m1, options)
+            if condition != "optimal":
+                _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
+            caps = capacities_of(m1)
+            site_pv = site_pv_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
         m2, condition = aggregate_year(inputs, caps, options, site_pv)
         history.append(
             {
                 "pass": len(history) + 1,
                 "capacities": dict(caps),
-                "sizing_objective": float(m1.objective.value),
+                "sizing_objective": _objective(m1),
                 "aggregate_year": condition,
             }
         )
@@ -590,9 +604,9 @@ def _solve_two_stage(
         initial_energy_kwh=dispatch.initial_energy_kwh,
         initial_storage_kwh=dispatch.initial_storage_kwh,
         details={
-            "typical_days": reduction.n_days,
+            "typical_days": 0 if reduction is None else reduction.n_days,
             "sizing_site_groups": None if grouping is None else len(grouping.inputs.sites),
-            "sizing_objective": float(m1.objective.value),
+            "sizing_objective": _objective(m1),
             "sizing_passes": history,
             "aggregate_lower_bound": lower_bound,
             "windows": dispatch.windows,
@@ -600,7 +614,7 @@ def _solve_two_stage(
             "lookahead_hours": rolling.lookahead_hours,
             "shadow_prices": prices,
             "dispatch_passes": passes,
-            "clustering_rmse": reduction.rmse.to_dict(),
+            "clustering_rmse": {} if reduction is None else reduction.rmse.to_dict(),
             **timings,
         },
     )
