@@ -30,9 +30,9 @@ MIN_VEHICLES_PER_PART = 60
 
 BLOCK_VEHICLES = 50
 """About this many vehicles per rolling dispatch. HiGHS's time for a window grows faster than the window: measured
-on the 300-car example town (2 cores, warm-started windows, CPU seconds per window per car) about 2 ms at 60 cars,
-4 ms at 150 and 7 ms at 300, while below ≈ 30 cars the fixed cost of each window (update, diff, read-back
-≈ 0.1 s) dominates. So a part's sites are dispatched in blocks of about this size, one after another."""
+on the 300-car example town (2 cores under other load, warm-started windows, CPU seconds per window per car) about
+2 ms at 60 cars, 4 ms at 150 and 7 ms at 300, while below ≈ 30 cars the fixed cost of each window (update, diff,
+read-back ≈ 0.1 s) dominates. So a part's sites are dispatched in blocks of about this size, one after another."""
 
 
 def _deal(count: pd.Series, n: int) -> list[list[str]]:
