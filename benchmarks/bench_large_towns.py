@@ -3,8 +3,9 @@
 Prints one table. Each town is the example with ``n`` bases of 6 Nissan Sakura and 6 chargers each (population,
 PV limit and storage limit in proportion to the bases; members share the bases equally), planned over the year
 with the default two-stage method and ``grid.topology = "per_site"``. Columns: cars, sites, end-to-end seconds
-(median of ``--runs``), seconds in sizing and in the per-vehicle dispatch, peak memory of the run [MB], whether
-every after-solve check passed; then the growth exponent b of time ∝ cars^b fitted over the rows.
+(median of ``--runs``), CPU seconds of the run and its worker processes, seconds in sizing and in the per-vehicle
+dispatch, peak memory of the run [MB], whether every after-solve check passed;
+then the growth exponent b of time ∝ cars^b fitted over the rows.
 
 Targets (issue 11): 300 cars (50 sites) ≤ 60 s and 1,000 cars ≤ 5 min end to end, ≤ 4 GB.
 
@@ -56,6 +57,12 @@ def scaled_example(n_sites: int) -> dict:
     return data
 
 
+def _cpu_s() -> float:
+    """CPU seconds [s] of this process and its finished children (the dispatch's worker processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_one(n_sites: int, workers: int) -> dict:
     """Plan one scaled town in this process; return its timings (called in a subprocess)."""
     import time
@@ -67,13 +74,16 @@ def run_one(n_sites: int, workers: int) -> dict:
     warnings.simplefilter("ignore")
     scenario = scenario_from_dict(scaled_example(n_sites), source=f"scaled-{n_sites}.toml")
     t0 = time.perf_counter()
+    c0 = _cpu_s()
     run = plan_scenario(scenario, method="two-stage")
     total = time.perf_counter() - t0
+    cpu = _cpu_s() - c0
     d = run.results.method
     return {
         "cars": len(run.prepared.inputs.vehicles),
         "sites": n_sites,
         "total_s": total,
+        "cpu_s": cpu,
         "sizing_s": d.get("sizing_s", float("nan")),
         "dispatch_s": d.get("dispatch_s", float("nan")),
         "checks": bool(run.checks.passed),
@@ -106,17 +116,17 @@ def main() -> None:
                 raise SystemExit(f"{cars} cars failed:\n{out.stderr[-3000:]}")
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         row = dict(runs[0])
-        for key in ("total_s", "sizing_s", "dispatch_s", "peak_mb"):
+        for key in ("total_s", "cpu_s", "sizing_s", "dispatch_s", "peak_mb"):
             row[key] = statistics.median(r[key] for r in runs)
         rows.append(row)
     print(
-        f"{'cars':>6} {'sites':>6} {'end to end [s]':>15} {'sizing [s]':>11} {'dispatch [s]':>13} "
+        f"{'cars':>6} {'sites':>6} {'end to end [s]':>15} {'CPU [s]':>8} {'sizing [s]':>11} {'dispatch [s]':>13} "
         f"{'peak [MB]':>10} {'checks':>7}"
     )
     for r in rows:
         print(
-            f"{r['cars']:>6} {r['sites']:>6} {r['total_s']:>15.1f} {r['sizing_s']:>11.1f} {r['dispatch_s']:>13.1f} "
-            f"{r['peak_mb']:>10.0f} {'pass' if r['checks'] else 'FAIL':>7}"
+            f"{r['cars']:>6} {r['sites']:>6} {r['total_s']:>15.1f} {r['cpu_s']:>8.1f} {r['sizing_s']:>11.1f} "
+            f"{r['dispatch_s']:>13.1f} {r['peak_mb']:>10.0f} {'pass' if r['checks'] else 'FAIL':>7}"
         )
     if len(rows) >= 2:
         cars = np.log([r["cars"] for r in rows])

@@ -113,3 +113,32 @@ def test_variants_on_the_local_dask_cluster_equal_one_after_another():
     for p, s in zip(parallel, serial, strict=True):
         assert p.name == s.name and not p.error
         pd.testing.assert_series_equal(p.figures["value"], s.figures["value"], rtol=1e-9)
+
+
+def test_variants_share_the_solves_their_inputs_allow(monkeypatch):
+    # The lease of a car is a cost after the solve (the LP never sees it) and business as usual builds no PV (the
+    # price of PV does not change it): 3 variants need 3 solves, not 6, and give what each planned alone gives.
+    import chisan.economics.compare as cmp
+
+    calls = []
+    real = cmp._solve
+
+    def counting(prepared, variant, method, bau):
+        calls.append((variant.name, bau))
+        return real(prepared, variant, method, bau)
+
+    monkeypatch.setattr(cmp, "_solve", counting)
+    variants = [
+        Variant("base", small_scenario()),
+        Variant("lease", small_scenario(fleet={"lease_per_vehicle_year": 900_000})),
+        Variant("cheap PV", small_scenario(technologies={"pv": {"capex_per_kw": 150_000}})),
+    ]
+    results = run_variants(variants, scheduler="synchronous")
+    assert sorted(calls) == [("base", False), ("base", True), ("cheap PV", False)]
+    for v, r in zip(variants[1:], results[1:], strict=True):
+        alone = plan_variant(v)
+        pd.testing.assert_series_equal(r.figures["value"], alone.figures["value"], rtol=1e-9)
+    # the same plan, a dearer lease: the same PV, a higher cost per km
+    figures = {r.name: r.figures["value"] for r in results}
+    assert figures["lease"]["pv_kw"] == figures["base"]["pv_kw"]
+    assert figures["lease"]["cost_per_km"] > figures["base"]["cost_per_km"]

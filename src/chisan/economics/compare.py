@@ -8,8 +8,11 @@ process per core, as ``chisan sweep``), or one after another (``scheduler="synch
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
 import logging
 import os
+import pickle
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,17 +91,20 @@ class VariantResult:
     sites: pd.DataFrame | None = None
 
 
-def plan_variant(variant: Variant, method: str | None = None) -> VariantResult:
-    """Plan one variant with business as usual and its appraisal; a chisan error is returned, not raised."""
+def plan_variant(variant: Variant, method: str | None = None, **done) -> VariantResult:
+    """Plan one variant with business as usual and its appraisal; a chisan error is returned, not raised.
+
+    ``done`` passes work already done (``prepared``, ``solution``, ``bau_solution``) to
+    :func:`chisan.plan.pipeline.plan_scenario`.
+    """
     from chisan.plan.pipeline import plan_scenario
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = plan_scenario(variant.scenario, method=method, business_as_usual=True)
+            run = plan_scenario(variant.scenario, method=method, business_as_usual=True, **done)
     except ChisanError as err:
-        empty = pd.DataFrame(columns=["value", "unit"])
-        return VariantResult(variant.name, empty, pd.Series(dtype=float), pd.Series(dtype=float), str(err))
+        return _failed_result(variant.name, str(err))
     econ = run.economics
     kpis = run.results.kpis[["value", "unit"]]
     figures = pd.concat([kpis, econ.figures[["value", "unit"]].drop(index=kpis.index, errors="ignore")])
@@ -181,6 +187,85 @@ def sensitivity_variants(scenario: Scenario, name: str = "base") -> list[tuple[s
     return out
 
 
+@dataclass
+class _Failed:
+    """A chisan error met while preparing or solving, carried to the variants that depend on it."""
+
+    message: str
+
+
+def _failed_result(name: str, message: str) -> VariantResult:
+    empty = pd.DataFrame(columns=["value", "unit"])
+    return VariantResult(name, empty, pd.Series(dtype=float), pd.Series(dtype=float), message)
+
+
+def _prepare(variant: Variant):
+    """The prepared inputs of a variant (weather, PV per kW, bookings, fleet), or the error that stopped it."""
+    from chisan.plan.prepare import prepare_inputs
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return prepare_inputs(variant.scenario)
+    except ChisanError as err:
+        return _Failed(str(err))
+
+
+def _fingerprint(obj: Any) -> str:
+    """A digest of ``obj``'s pickle: equal digests, equal objects (a different pickle only costs a second solve)."""
+    return hashlib.sha256(pickle.dumps(obj, protocol=5)).hexdigest()
+
+
+def _without_idle_costs(inputs):
+    """``inputs`` with the cost of every capacity fixed at 0 units set to 0 (it multiplies nothing), so that
+    business-as-usual towns differing only in the price of what they do not build share one solve."""
+    caps = {
+        k: dataclasses.replace(c, annual_cost_per_unit=0.0) if c.fixed_units == 0 or not c.enabled else c
+        for k, c in inputs.capacities.items()
+    }
+    return dataclasses.replace(inputs, capacities=caps)
+
+
+def solve_keys(prepared, variant: Variant, method: str | None) -> tuple[str, str] | None:
+    """Digests of the plan's and the business-as-usual solve of a variant (inputs and solver settings); None when
+    its preparation failed. Variants with equal digests solve the same LPs: ``chisan compare`` solves them once."""
+    from chisan.economics.bau import bau_inputs
+    from chisan.plan.pipeline import solve_settings
+
+    if isinstance(prepared, _Failed):
+        return None
+    settings = solve_settings(variant.scenario, method=method)
+    return (
+        _fingerprint((prepared.inputs, settings)),
+        _fingerprint((_without_idle_costs(bau_inputs(prepared.inputs)), settings)),
+    )
+
+
+def _solve(prepared, variant: Variant, method: str | None, bau: bool):
+    """The plan (or business-as-usual) solution of a prepared variant, or the error that stopped it."""
+    from chisan.economics.bau import bau_inputs
+    from chisan.plan.pipeline import solve_settings
+    from chisan.plan.solve import solve_plan
+
+    if isinstance(prepared, _Failed):
+        return prepared
+    inputs = bau_inputs(prepared.inputs) if bau else prepared.inputs
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return solve_plan(inputs, **solve_settings(variant.scenario, method=method))
+    except ChisanError as err:
+        return _Failed(str(err))
+
+
+def _finish(variant: Variant, prepared, solution, bau_solution, method: str | None) -> VariantResult:
+    """Check, tabulate and appraise a variant from its (possibly shared) prepared inputs and solutions."""
+    for part in (prepared, solution, bau_solution):
+        if isinstance(part, _Failed):
+            return _failed_result(variant.name, part.message)
+    return plan_variant(variant, method, prepared=prepared, solution=solution, bau_solution=bau_solution)
+
+
 def run_variants(
     variants: list[Variant],
     *,
@@ -190,16 +275,31 @@ def run_variants(
     on_done: Callable[[VariantResult], None] | None = None,
 ) -> list[VariantResult]:
     """Plan every variant: on a local Dask cluster (default; ``n_workers`` processes, one per core), or one after
-    another in this process (``scheduler="synchronous"``). Results are in the order of ``variants``."""
+    another in this process (``scheduler="synchronous"``). Results are in the order of ``variants``.
+
+    Work is shared: each variant is prepared once, and variants whose prepared inputs are equal (a sensitivity
+    of an input the LP does not see, such as the lease of a car or the emissions of the cars it replaces) solve
+    the plan once; the business-as-usual solve is shared as well (it builds no PV, so the price of PV does not
+    change it). Each variant is then checked, tabulated and appraised on its own scenario.
+    """
     done = on_done or (lambda r: None)
+    if scheduler not in (None, "synchronous"):
+        raise ScenarioError(f"scheduler = {scheduler!r}; allowed: 'synchronous' or none (a local Dask cluster)")
     if scheduler == "synchronous" or len(variants) <= 1:
         results = []
+        solved: dict[str, Any] = {}
         for v in variants:
-            results.append(plan_variant(v, method))
+            prepared = _prepare(v)
+            keys = solve_keys(prepared, v, method)
+            if keys is None:
+                results.append(_finish(v, prepared, None, None, method))
+            else:
+                for key, bau in zip(keys, (False, True), strict=True):
+                    if key not in solved:
+                        solved[key] = _solve(prepared, v, method, bau)
+                results.append(_finish(v, prepared, solved[keys[0]], solved[keys[1]], method))
             done(results[-1])
         return results
-    if scheduler is not None:
-        raise ScenarioError(f"scheduler = {scheduler!r}; allowed: 'synchronous' or none (a local Dask cluster)")
     from distributed import Client, LocalCluster, as_completed
 
     quiet = logging.getLogger("distributed")
@@ -216,11 +316,25 @@ def run_variants(
             ) as cluster,
             Client(cluster) as client,
         ):
-            futures = {client.submit(plan_variant, v, method, pure=False): i for i, v in enumerate(variants)}
+            # prepared inputs stay on the workers; only their digests come back to decide what to solve
+            prepared = [client.submit(_prepare, v, pure=False) for v in variants]
+            keys = client.gather(
+                [client.submit(solve_keys, p, v, method, pure=False) for p, v in zip(prepared, variants, strict=True)]
+            )
+            solved: dict[str, Any] = {}
+            finish = {}
+            for i, (v, p, k) in enumerate(zip(variants, prepared, keys, strict=True)):
+                sols = [None, None]
+                if k is not None:
+                    for j, (key, bau) in enumerate(zip(k, (False, True), strict=True)):
+                        if key not in solved:
+                            solved[key] = client.submit(_solve, p, v, method, bau, pure=False)
+                        sols[j] = solved[key]
+                finish[client.submit(_finish, v, p, sols[0], sols[1], method, pure=False)] = i
             results: list[VariantResult | None] = [None] * len(variants)
-            for future in as_completed(futures):
+            for future in as_completed(finish):
                 result = future.result()
-                results[futures[future]] = result
+                results[finish[future]] = result
                 done(result)
     finally:
         quiet.setLevel(level)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import highspy
+import linopy
 
 
 class QuietHighs(highspy.Highs):
@@ -42,3 +43,10 @@ def quiet_highs() -> Iterator[None]:
     finally:
         highspy.Highs = original
         log.setLevel(level)
+
+
+def solve_model(m: linopy.Model, options: dict) -> str:
+    """Solve with HiGHS through linopy's direct interface and return the termination condition."""
+    with quiet_highs():
+        _, condition = m.solve(solver_name="highs", io_api="direct", **options)
+    return str(condition)

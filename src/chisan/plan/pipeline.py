@@ -135,6 +135,23 @@ def _worst_starts(outage: OutageResult, count: int, already: np.ndarray) -> np.n
     return np.asarray(failing[:count], dtype=int)
 
 
+def solve_settings(
+    scenario: Scenario,
+    *,
+    method: str | None = None,
+    n_typical_days: int | None = None,
+    rolling: RollingSettings | None = None,
+) -> dict:
+    """The keyword arguments of :func:`chisan.plan.solve.solve_plan` for ``scenario`` (the overrides first)."""
+    return {
+        "method": method or scenario.solver.method,
+        "n_typical_days": n_typical_days or scenario.solver.typical_days,
+        "rolling": rolling,
+        "time_limit_s": scenario.solver.time_limit_s,
+        "threads": scenario.solver.threads,
+    }
+
+
 def plan_scenario(
     scenario: Scenario,
     *,
@@ -144,6 +161,9 @@ def plan_scenario(
     rolling: RollingSettings | None = None,
     progress: Stage | None = None,
     business_as_usual: bool = False,
+    prepared: PreparedPlan | None = None,
+    solution: Solution | None = None,
+    bau_solution: Solution | None = None,
 ) -> PlanRun:
     """Plan one scenario and check the plan.
 
@@ -164,6 +184,9 @@ def plan_scenario(
         Also solve and check the business-as-usual case (:func:`chisan.economics.bau.bau_inputs`) with the same
         method and appraise the plan against it (``chisan plan`` does unless ``--no-bau``; the sweep and the
         roadmap do not need it and skip it by default).
+    prepared, solution, bau_solution : optional
+        Work already done for this scenario (``chisan compare`` prepares and solves each distinct set of inputs
+        once and shares it between variants that differ only after the solve): used as given, then checked.
 
     Raises
     ------
@@ -173,19 +196,13 @@ def plan_scenario(
     warn_implausible(scenario)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    prepared = prepare_inputs(scenario, progress=lambda msg: say(msg, 0.0))
+    if prepared is None:
+        prepared = prepare_inputs(scenario, progress=lambda msg: say(msg, 0.0))
     seconds["prepare"] = time.perf_counter() - t
     t = time.perf_counter()
-    solution = solve_plan(
-        prepared.inputs,
-        method=method or scenario.solver.method,
-        n_typical_days=n_typical_days or scenario.solver.typical_days,
-        rolling=rolling,
-        time_limit_s=scenario.solver.time_limit_s,
-        threads=scenario.solver.threads,
-        lower_bound=lower_bound,
-        progress=say,
-    )
+    settings = solve_settings(scenario, method=method, n_typical_days=n_typical_days, rolling=rolling)
+    if solution is None:
+        solution = solve_plan(prepared.inputs, **settings, lower_bound=lower_bound, progress=say)
     seconds["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     say("checking the plan", 0.0)
@@ -207,15 +224,10 @@ def plan_scenario(
         t = time.perf_counter()
         say("business as usual: the same town without new PV, wind or storage", 0.0)
         bau = bau_inputs(prepared.inputs)
-        bau_solution = solve_plan(
-            bau,
-            method=method or scenario.solver.method,
-            n_typical_days=n_typical_days or scenario.solver.typical_days,
-            rolling=rolling,
-            time_limit_s=scenario.solver.time_limit_s,
-            threads=scenario.solver.threads,
-            progress=lambda msg, frac: say(f"business as usual: {msg}", frac),
-        )
+        if bau_solution is None:
+            bau_solution = solve_plan(
+                bau, **settings, progress=lambda msg, frac: say(f"business as usual: {msg}", frac)
+            )
         check_solution(bau, bau_solution, prepared.assignment).raise_if_failed()
         run.bau = build_results(scenario, bau, bau_solution, prepared.assignment)
         run.economics = appraise(scenario, results, run.bau)

@@ -3,15 +3,17 @@
 With a meter per site and no line between sites, the windows of :func:`chisan.plan.dispatch.rolling_dispatch`
 share no row across sites: each site balances on its own meter, pays its own contract, and the annual policy
 targets reach the windows only as shadow prices. Only the soft end-of-window target of the whole fleet couples
-them; it is split by the aggregate year's energy per site. So the sites are dealt into parts of about equal
-numbers of vehicles, each part dispatched as its own town (its sites, cars, PV and storage; the wind turbine
-with the part of its site), on separate processes, and the values are put back together. The result is the
+them; it is split by the aggregate year's energy per site. So the sites are dealt into blocks of about
+:data:`BLOCK_VEHICLES` vehicles (HiGHS's time per window grows faster than the window), each block dispatched as
+its own town (its sites, cars, PV and storage; the wind turbine with the block of its site), the blocks dealt
+onto separate processes of about equal numbers of vehicles, and the values are put back together. The result is the
 same set of per-site problems the joint dispatch solves, and the after-solve checks run on the whole town.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -24,11 +26,35 @@ from chisan.plan.dispatch import Dispatch, RollingSettings, rolling_dispatch
 from chisan.plan.inputs import Capacity, PlanInputs
 
 MIN_VEHICLES_PER_PART = 60
-"""Fewer vehicles than this per part and one process is faster than starting another (import ≈ 3 s)."""
+"""Fewer vehicles than this per process and one process is faster than starting another (import ≈ 3 s)."""
+
+BLOCK_VEHICLES = 50
+"""About this many vehicles per rolling dispatch. HiGHS's time for a window grows faster than the window: measured
+on the 300-car example town (2 cores under other load, warm-started windows, CPU seconds per window per car) about
+2 ms at 60 cars, 4 ms at 150 and 7 ms at 300, while below ≈ 30 cars the fixed cost of each window (update, diff,
+read-back ≈ 0.1 s) dominates. So a part's sites are dispatched in blocks of about this size, one after another."""
 
 
-def dispatch_parts(inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, workers: int) -> list[list[str]]:
-    """Sites dealt into at most ``workers`` parts of about equal vehicle counts; one part when not decomposable.
+def _deal(count: pd.Series, n: int) -> list[list[str]]:
+    """Sites dealt into ``n`` lists of about equal vehicle counts (largest first onto the lightest)."""
+    parts: list[list[str]] = [[] for _ in range(n)]
+    load = np.zeros(n)
+    for site in count.sort_values(ascending=False, kind="stable").index:
+        j = int(load.argmin())
+        parts[j].append(site)
+        load[j] += count[site]
+    return [p for p in parts if p]
+
+
+def _vehicles_per_site(inputs: PlanInputs, sites: list[str]) -> pd.Series:
+    site_of_vehicle = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy())
+    return site_of_vehicle.value_counts().reindex(sites).fillna(0)
+
+
+def dispatch_parts(
+    inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, workers: int, block_vehicles: int | None = None
+) -> list[list[list[str]]]:
+    """The sites dealt into processes and, within each, into blocks dispatched one after another.
 
     Parameters
     ----------
@@ -39,6 +65,13 @@ def dispatch_parts(inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, work
         be split and the dispatch stays whole.
     workers : int
         Processes available.
+    block_vehicles : int, optional
+        About how many vehicles each block holds (default :data:`BLOCK_VEHICLES`).
+
+    Returns
+    -------
+    list of list of list of str
+        Per process, its blocks of sites; ``[[sites]]`` (one block in this process) when not decomposable.
     """
     sites = list(inputs.sites.index.astype(str)) if inputs.per_site else []
     coupled = (
@@ -47,18 +80,17 @@ def dispatch_parts(inputs: PlanInputs, site_fleet_kwh: pd.DataFrame | None, work
         or inputs.grid_connection_limit_kw is not None
         or site_fleet_kwh is None
     )
-    n_parts = min(workers, len(sites), len(inputs.vehicles) // MIN_VEHICLES_PER_PART)
-    if coupled or n_parts < 2:
-        return [sites]
-    site_of_vehicle = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy())
-    count = site_of_vehicle.value_counts().reindex(sites).fillna(0)
-    parts: list[list[str]] = [[] for _ in range(n_parts)]
-    load = np.zeros(n_parts)
-    for site in count.sort_values(ascending=False).index:  # largest first onto the lightest part
-        j = int(load.argmin())
-        parts[j].append(site)
-        load[j] += count[site]
-    return [p for p in parts if p]
+    if coupled or len(sites) < 2:
+        return [[sites]]
+    count = _vehicles_per_site(inputs, sites)
+    block_vehicles = BLOCK_VEHICLES if block_vehicles is None else block_vehicles
+    n_procs = max(1, min(workers, len(sites), len(inputs.vehicles) // MIN_VEHICLES_PER_PART))
+    n_blocks = min(len(sites), max(n_procs, round(len(inputs.vehicles) / max(1, block_vehicles))))
+    if n_blocks < 2:
+        return [[sites]]
+    blocks = _deal(count, n_blocks)
+    sizes = pd.Series([count[b].sum() for b in blocks], index=range(len(blocks)))
+    return [[blocks[i] for i in proc] for proc in _deal(sizes, n_procs)]
 
 
 def part_inputs(inputs: PlanInputs, sites: list[str]) -> PlanInputs:
@@ -115,6 +147,11 @@ def _run_part(args: tuple) -> Dispatch:
     )
 
 
+def _run_blocks(jobs: list[tuple]) -> list[Dispatch]:
+    """The blocks of one process, one after another."""
+    return [_run_part(job) for job in jobs]
+
+
 def parallel_rolling_dispatch(
     inputs: PlanInputs,
     settings: RollingSettings,
@@ -126,13 +163,13 @@ def parallel_rolling_dispatch(
     workers: int | None = None,
     on_window: Callable[[int, int], None] | None = None,
 ) -> tuple[Dispatch, int]:
-    """:func:`rolling_dispatch` of ``inputs``, split into independent parts on ``workers`` processes.
+    """:func:`rolling_dispatch` of ``inputs``, split into independent blocks of sites on ``workers`` processes.
 
-    Returns the dispatch of the whole town and the number of parts (1 = the joint dispatch was run).
+    Returns the dispatch of the whole town and the number of blocks (1 = the joint dispatch was run).
     """
     workers = workers or min(2, os.cpu_count() or 1)
-    parts = dispatch_parts(inputs, site_fleet_kwh, workers)
-    if len(parts) == 1:
+    procs = dispatch_parts(inputs, site_fleet_kwh, workers)
+    if len(procs) == 1 and len(procs[0]) == 1:
         dispatch = rolling_dispatch(
             inputs,
             settings,
@@ -143,31 +180,43 @@ def parallel_rolling_dispatch(
             start_fleet_kwh=float(targets["vehicle"].iloc[-1]),
         )
         return dispatch, 1
-    jobs, subs = [], []
-    for sites in parts:
-        sub = part_inputs(inputs, sites)
-        part_targets = pd.DataFrame({"vehicle": site_fleet_kwh[sites].sum(axis=1).to_numpy()}, index=targets.index)
-        own = [f"storage:{x}" for x in inputs.storage_sites if x in sites]
-        if own and all(c in targets for c in own):  # the part's storage sites' energy in the aggregate year
-            part_targets["storage"] = targets[own].sum(axis=1).to_numpy()
-        elif "storage" in targets and own:
-            part_targets["storage"] = targets["storage"].to_numpy()
-        jobs.append(
-            (
-                sub,
-                settings,
-                solver_options,
-                part_targets,
-                shortfall_cost_per_kwh,
-                float(part_targets["vehicle"].iloc[-1]),
+    jobs: list[list[tuple]] = []
+    subs: list[PlanInputs] = []
+    for blocks in procs:
+        jobs.append([])
+        for sites in blocks:
+            sub = part_inputs(inputs, sites)
+            block_targets = pd.DataFrame({"vehicle": site_fleet_kwh[sites].sum(axis=1).to_numpy()}, index=targets.index)
+            own = [f"storage:{x}" for x in inputs.storage_sites if x in sites]
+            if own and all(c in targets for c in own):  # the block's storage sites' energy in the aggregate year
+                block_targets["storage"] = targets[own].sum(axis=1).to_numpy()
+            elif "storage" in targets and own:
+                block_targets["storage"] = targets["storage"].to_numpy()
+            start = float(block_targets["vehicle"].iloc[-1])
+            jobs[-1].append((sub, settings, solver_options, block_targets, shortfall_cost_per_kwh, start))
+            subs.append(sub)
+    if len(jobs) == 1:  # one process: its blocks here, with progress
+        results = []
+        n_windows = len(jobs[0]) * math.ceil(len(inputs.snapshots) / settings.steps(inputs.dt_hours)[0])
+        for i, (sub, sett, opts, tgt, cost, start) in enumerate(jobs[0]):
+            done = i * n_windows // len(jobs[0])
+            results.append(
+                rolling_dispatch(
+                    sub,
+                    sett,
+                    solver_options=opts,
+                    targets=tgt,
+                    shortfall_cost_per_kwh=cost,
+                    start_fleet_kwh=start,
+                    on_window=None if on_window is None else (lambda k, n, d=done: on_window(d + k, n_windows)),
+                )
             )
-        )
-        subs.append(sub)
+        return merge_dispatches(inputs, subs, results), len(subs)
     # spawn: a fresh interpreter per worker (forking a process that has run HiGHS threads is not safe)
-    pool = ProcessPoolExecutor(max_workers=len(parts), mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = [pool.submit(_run_part, job) for job in jobs]
-        results = [f.result() for f in futures]  # the first part's error is raised as soon as it is known
+        futures = [pool.submit(_run_blocks, job) for job in jobs]
+        results = [d for f in futures for d in f.result()]  # the first part's error is raised as soon as known
     except BaseException:
         workers = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
@@ -177,7 +226,7 @@ def parallel_rolling_dispatch(
     pool.shutdown(wait=True)
     if on_window is not None:
         on_window(results[0].windows, results[0].windows)
-    return merge_dispatches(inputs, subs, results), len(parts)
+    return merge_dispatches(inputs, subs, results), len(subs)
 
 
 def merge_dispatches(inputs: PlanInputs, subs: list[PlanInputs], results: list[Dispatch]) -> Dispatch:

@@ -36,15 +36,26 @@ import pandas as pd
 
 from chisan.exceptions import InfeasibleError, ScenarioError, SolverError
 from chisan.plan import second_life
+from chisan.plan.diagnose import _elastic_shortfalls, _fmt, diagnose_infeasibility
+from chisan.plan.diagnose import policy_trials as policy_trials  # re-exported: the names moved with the split
+from chisan.plan.diagnose import without_policy as without_policy
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
-from chisan.plan.highs import quiet_highs
+from chisan.plan.highs import solve_model
 from chisan.plan.hydrogen import hydrogen_capacities_of, hydrogen_cost, hydrogen_values_of
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.site_dispatch import parallel_rolling_dispatch
 from chisan.plan.site_groups import group_sites, split_group_pv, split_group_storage
-from chisan.plan.slack import Shortfall, build_elastic_model, describe, short_days, shortfalls
+from chisan.plan.site_split import (
+    roofs,
+    scaled_site_pv,
+    site_contract_of,
+    site_fleet_kwh,
+    site_pv_of,
+    site_storage_of,
+)
+from chisan.plan.slack import Shortfall, describe, short_days
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
@@ -106,11 +117,7 @@ def _highs_options(time_limit_s: float | None, threads: int | None, extra: dict 
     return opts
 
 
-def _solve(m: linopy.Model, options: dict) -> str:
-    """Solve with HiGHS through linopy's direct interface and return the termination condition."""
-    with quiet_highs():
-        _, condition = m.solve(solver_name="highs", io_api="direct", **options)
-    return str(condition)
+_solve = solve_model  # the old private name, kept for callers
 
 
 def capacities_of(m: linopy.Model) -> dict[str, float]:
@@ -120,71 +127,6 @@ def capacities_of(m: linopy.Model) -> dict[str, float]:
         var = f"Capacity-{name}"
         out[name] = max(0.0, float(m.variables[var].solution)) if var in m.variables else 0.0
     return out
-
-
-def site_pv_of(m: linopy.Model, inputs: PlanInputs, total_kw: float | None = None) -> pd.Series | None:
-    """PV of each metered site of a solved model [kW], scaled to ``total_kw`` when given; None with one meter."""
-    if not inputs.per_site:
-        return None
-    if "Site-pv_kw" in m.variables:
-        split = pd.Series(np.maximum(m.variables["Site-pv_kw"].solution.to_numpy(), 0.0), index=inputs.sites.index)
-    elif inputs.site_pv_fixed_kw is not None:
-        split = inputs.site_pv_fixed_kw.astype(float)
-    else:
-        split = pd.Series(0.0, index=inputs.sites.index)
-    if total_kw is not None and split.sum() > 0:
-        split = split * (float(total_kw) / float(split.sum()))
-    return split.rename("pv_kw")
-
-
-def site_storage_of(m: linopy.Model, inputs: PlanInputs) -> pd.DataFrame | None:
-    """Storage energy [kWh] and power [kW] at each metered site of a solved model; None with one meter."""
-    if not inputs.per_site:
-        return None
-    out = pd.DataFrame(0.0, index=inputs.sites.index.astype(str), columns=["storage_kwh", "storage_kw"])
-    if "Site-storage_kwh" in m.variables:
-        si = inputs.storage_sites
-        out.loc[si, "storage_kwh"] = np.maximum(m.variables["Site-storage_kwh"].solution.to_numpy(), 0.0)
-        out.loc[si, "storage_kw"] = np.maximum(m.variables["Site-storage_kw"].solution.to_numpy(), 0.0)
-    elif inputs.site_storage_fixed_kwh is not None and inputs.site_storage_fixed_kw is not None:
-        out["storage_kwh"] = inputs.site_storage_fixed_kwh.reindex(out.index).fillna(0.0).to_numpy(float)
-        out["storage_kw"] = inputs.site_storage_fixed_kw.reindex(out.index).fillna(0.0).to_numpy(float)
-    elif "Site-storage_energy_kwh" in m.variables:  # one storage site holding the town's fixed capacity
-        caps = capacities_of(m)
-        out.loc[inputs.storage_sites, ["storage_kwh", "storage_kw"]] = [caps["storage_kwh"], caps["storage_kw"]]
-    out.index.name = "site"
-    return out
-
-
-def _scaled(split: pd.Series | None, total_kw: float | None, roof_kw: pd.Series | None = None) -> pd.Series | None:
-    """A per-site PV split [kW] scaled to a new town total [kW] (capacities raised after sizing).
-
-    Sites at their roof limit [kW] keep it; what they cannot take goes to the others in proportion to their
-    room left.
-    """
-    if split is None or total_kw is None or split.sum() <= 0:
-        return split
-    new = split * (float(total_kw) / float(split.sum()))
-    if roof_kw is None:
-        return new
-    roof = roof_kw.reindex(new.index).astype(float)
-    excess = float((new - roof).clip(lower=0).sum())
-    new = new.clip(upper=roof)
-    room = (roof - new).replace(np.inf, 1e12)
-    if excess > 0 and room.sum() > 0:
-        new = new + excess * room / room.sum()
-    return new
-
-
-def _roofs(inputs: PlanInputs) -> pd.Series | None:
-    return inputs.sites["pv_max_kw"] if inputs.per_site else None
-
-
-def site_contract_of(m: linopy.Model, inputs: PlanInputs) -> pd.Series | None:
-    """Contract kW of each metered site in a solved model [kW]; None with one meter or no basic charge."""
-    if not inputs.per_site or PEAK not in m.variables:
-        return None
-    return pd.Series(m.variables[PEAK].solution.to_numpy(), index=inputs.sites.index)
 
 
 def values_of(m: linopy.Model) -> dict[str, np.ndarray]:
@@ -396,51 +338,6 @@ def _tightened(inputs: PlanInputs, shortfalls: dict[str, float]) -> PlanInputs:
     return dataclasses.replace(inputs, **changes)
 
 
-def without_policy(inputs: PlanInputs) -> PlanInputs:
-    """``inputs`` with every policy target removed."""
-    return dataclasses.replace(inputs, renewable_share_min=None, max_grid_import_kwh=None, max_emissions_kg=None)
-
-
-def policy_trials(inputs: PlanInputs) -> list[tuple[str, PlanInputs]]:
-    """One variant of ``inputs`` per policy target, carrying only that target: ``(scenario field, inputs)``."""
-    base = without_policy(inputs)
-    trials = []
-    if inputs.renewable_share_min:
-        trials.append(
-            (
-                "policy.renewable_share_min_fraction",
-                dataclasses.replace(
-                    base,
-                    renewable_share_min=inputs.renewable_share_min,
-                    renewable_share_basis=inputs.renewable_share_basis,
-                ),
-            )
-        )
-    if inputs.max_grid_import_kwh is not None:
-        trials.append(
-            (
-                "policy.max_grid_import_kwh_per_year",
-                dataclasses.replace(base, max_grid_import_kwh=inputs.max_grid_import_kwh),
-            )
-        )
-    if inputs.max_emissions_kg is not None:
-        trials.append(
-            ("policy.max_emissions_kg_per_year", dataclasses.replace(base, max_emissions_kg=inputs.max_emissions_kg))
-        )
-    return trials
-
-
-def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
-    """How far each policy target of ``agg`` (capacities fixed) misses, from elastic re-solves."""
-    out = {}
-    for target, trial in policy_trials(agg):
-        res = _best_achievable(trial, target, options)
-        if res is not None:
-            required, achievable = res
-            out[target] = abs(required - achievable)
-    return out
-
-
 def aggregate_year(
     inputs: PlanInputs,
     capacities: dict[str, float],
@@ -461,6 +358,15 @@ def aggregate_year(
     return m, _solve(m, options)
 
 
+def _nothing_to_size(inputs: PlanInputs) -> bool:
+    """Every capacity is off or fixed at 0 units (the business-as-usual town): no sizing LP is needed."""
+    return all(not c.enabled or c.fixed_units == 0 for c in inputs.capacities.values())
+
+
+def _objective(m: linopy.Model | None) -> float:
+    return float("nan") if m is None else float(m.objective.value)
+
+
 def _size(
     sizing_inputs: PlanInputs,
     inputs: PlanInputs,
@@ -479,27 +385,37 @@ def _size(
     keep: list[int] = []
     day0 = inputs.snapshots[0].normalize()
     for attempt in range(1, max_passes + 1):
-        extra = f", {len(keep)} days kept as they are" if keep else ""
-        report(f"sizing on {n_days} typical days{extra} (pass {len(history) + 1})", 0.0)
-        reduction = typical_days(sizing_inputs, n_days, keep_days=keep)
-        m1 = build_model(reduction.inputs)
-        condition = _solve(m1, options)
-        if condition != "optimal":
-            if condition in ("infeasible", "infeasible_or_unbounded"):
-                raise diagnose_infeasibility(reduction.inputs, options, days=_typical_dates(reduction, inputs))
-            _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
-        caps = capacities_of(m1)
-        site_pv = site_pv_of(m1, reduction.inputs)
-        site_storage = site_storage_of(m1, reduction.inputs)
+        if _nothing_to_size(sizing_inputs):  # business as usual: the typical days would return the zeros
+            m1 = reduction = None
+            caps = dict.fromkeys(CAPACITIES, 0.0)
+            site_pv = pd.Series(0.0, index=sizing_inputs.sites.index, name="pv_kw") if inputs.per_site else None
+            site_storage = (
+                pd.DataFrame(0.0, index=sizing_inputs.sites.index.astype(str), columns=["storage_kwh", "storage_kw"])
+                if inputs.per_site
+                else None
+            )
+        else:
+            extra = f", {len(keep)} days kept as they are" if keep else ""
+            report(f"sizing on {n_days} typical days{extra} (pass {len(history) + 1})", 0.0)
+            reduction = typical_days(sizing_inputs, n_days, keep_days=keep)
+            m1 = build_model(reduction.inputs)
+            condition = _solve(m1, options)
+            if condition != "optimal":
+                if condition in ("infeasible", "infeasible_or_unbounded"):
+                    raise diagnose_infeasibility(reduction.inputs, options, days=_typical_dates(reduction, inputs))
+                _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
+            caps = capacities_of(m1)
+            site_pv = site_pv_of(m1, reduction.inputs)
+            site_storage = site_storage_of(m1, reduction.inputs)
         report("year-long dispatch of the aggregate fleet", 0.05)
         # second life fixed at the sizing's kWh, like the other capacities (free, it couples the whole year)
-        sized = second_life.with_fixed_capacity(inputs, second_life.capacity_of(m1))
+        sized = second_life.with_fixed_capacity(inputs, {} if m1 is None else second_life.capacity_of(m1))
         m2, condition = aggregate_year(sized, caps, options, site_pv, site_storage)
         history.append(
             {
                 "pass": len(history) + 1,
                 "capacities": dict(caps),
-                "sizing_objective": float(m1.objective.value),
+                "sizing_objective": _objective(m1),
                 "aggregate_year": condition,
                 "kept_days": len(keep),
             }
@@ -535,19 +451,6 @@ def _typical_dates(reduction, inputs: PlanInputs) -> pd.DatetimeIndex:
     step = np.arange(len(period)) % steps_per_day
     start = inputs.snapshots[0].normalize()
     return pd.DatetimeIndex(start + pd.to_timedelta(day, unit="D") + pd.to_timedelta(step * red.dt_hours, unit="h"))
-
-
-def _elastic_shortfalls(
-    inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None
-) -> tuple[list[Shortfall], float]:
-    """Solve the elastic model of ``inputs``: its shortfalls and the charging + other load it served [kWh]."""
-    m = build_elastic_model(inputs)
-    condition = _solve(m, options)
-    if condition != "optimal":
-        raise SolverError(f"the elastic model (every row with a priced slack) ended {condition!r}")
-    wdt = inputs.weight.to_numpy(float) * inputs.dt_hours
-    load = float((_charging(m) * wdt).sum() + (inputs.other_load_kw.to_numpy(float) * wdt).sum())
-    return shortfalls(m, inputs, days), load
 
 
 def _target_shortfalls(found: list[Shortfall], inputs: PlanInputs, load_kwh: float) -> dict[str, float]:
@@ -616,7 +519,7 @@ def _dispatch_pass(
     carbon = inputs.carbon_price_per_kg + prices["carbon_adder_per_kg"]
     per_site = inputs.per_site
     fixed = dataclasses.replace(
-        inputs.with_capacities_fixed(caps, _scaled(site_pv, caps.get("pv_kw"), _roofs(inputs)), site_storage),
+        inputs.with_capacities_fixed(caps, scaled_site_pv(site_pv, caps.get("pv_kw"), roofs(inputs)), site_storage),
         renewable_credit_per_kwh=prices["renewable_credit_per_kwh"],
         import_penalty_per_kwh=penalty,
         carbon_price_per_kg=carbon,
@@ -641,7 +544,7 @@ def _dispatch_pass(
         rolling,
         solver_options=options,
         targets=targets,
-        site_fleet_kwh=_site_fleet_kwh(m2, inputs, year_inputs),
+        site_fleet_kwh=site_fleet_kwh(m2, inputs, year_inputs),
         shortfall_cost_per_kwh=shortfall_cost,
         on_window=on_window,
     )
@@ -663,31 +566,6 @@ def _members(year_inputs: PlanInputs, inputs: PlanInputs, year_site: str) -> lis
     if year_inputs is inputs:
         return [year_site]
     return [x for x in inputs.sites.index.astype(str) if _group_of(year_inputs, inputs, x) == year_site]
-
-
-def _site_fleet_kwh(m2: linopy.Model, inputs: PlanInputs, year_inputs: PlanInputs) -> pd.DataFrame | None:
-    """The aggregate year's fleet energy per real site [kWh] (snapshots × sites), None with one meter.
-
-    ``m2`` has one fleet per site of ``year_inputs`` (or per station); a group's energy is shared among its
-    real sites in proportion to the usable energy of their cars.
-    """
-    if not inputs.per_site or "Fleet-energy_kwh" not in m2.variables:
-        return None
-    agg = aggregate_fleet(year_inputs)
-    energy = pd.DataFrame(
-        m2.variables["Fleet-energy_kwh"].solution.to_numpy(), index=inputs.snapshots, columns=agg.stations.index
-    )
-    by_year_site = energy.T.groupby(agg.stations["site"].astype(str).to_numpy()).sum().T
-    real_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
-    year_site = year_inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
-    usable = pd.DataFrame({"real": real_site, "year": year_site, "kwh": inputs.vehicles["usable_kwh"].to_numpy()})
-    per_real = usable.groupby(["real", "year"])["kwh"].sum().reset_index()
-    per_real["share"] = per_real["kwh"] / per_real.groupby("year")["kwh"].transform("sum")
-    out = pd.DataFrame(0.0, index=inputs.snapshots, columns=inputs.sites.index.astype(str))
-    for row in per_real.itertuples():
-        if row.year in by_year_site:
-            out[row.real] = by_year_site[row.year].to_numpy() * row.share
-    return out
 
 
 def resize_supply(
@@ -819,7 +697,7 @@ def _solve_two_stage(
         dispatch, prices = _dispatch_pass(
             inputs, caps, m2, options, rolling, report, attempt, sized_split, year, site_storage
         )
-        site_pv = _scaled(sized_split, caps.get("pv_kw"), _roofs(inputs))
+        site_pv = scaled_site_pv(sized_split, caps.get("pv_kw"), roofs(inputs))
         timings["dispatch_s"] += time.perf_counter() - t1
         annual = bool(inputs.renewable_share_min) and inputs.renewable_share_basis == "annual"
         short = _renewable_share_shortfall_kwh(inputs, dispatch.values) if annual else -np.inf
@@ -873,9 +751,9 @@ def _solve_two_stage(
         initial_energy_kwh=dispatch.initial_energy_kwh,
         initial_storage_kwh=dispatch.initial_storage_kwh,
         details={
-            "typical_days": reduction.n_days,
+            "typical_days": 0 if reduction is None else reduction.n_days,
             "sizing_site_groups": None if grouping is None else len(grouping.inputs.sites),
-            "sizing_objective": float(m1.objective.value),
+            "sizing_objective": _objective(m1),
             "sizing_passes": history,
             "aggregate_lower_bound": lower_bound,
             "windows": dispatch.windows,
@@ -883,10 +761,10 @@ def _solve_two_stage(
             "lookahead_hours": rolling.lookahead_hours,
             "shadow_prices": prices,
             "dispatch_passes": passes,
-            "clustering_rmse": reduction.rmse.to_dict(),
+            "clustering_rmse": {} if reduction is None else reduction.rmse.to_dict(),
             # the sizing decides second life: its duals give the break-even (m2 has the kWh fixed, and its PV
             # fixed under the policy rows values storage differently)
-            "second_life": second_life.break_even(m1, reduction.inputs),
+            "second_life": None if m1 is None else second_life.break_even(m1, reduction.inputs),
             **timings,
         },
     )
@@ -991,103 +869,3 @@ def _no_supply_for_the_dispatch(
         required=getattr(err, "required", None),
         achievable=getattr(err, "achievable", None),
     )
-
-
-def diagnose_infeasibility(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None) -> InfeasibleError:
-    """Find which requirement makes ``inputs`` infeasible and how far it can be met.
-
-    The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
-    how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
-    physical (bookings, station or grid limits): the elastic model (:mod:`chisan.plan.slack`) names the meter,
-    the week and the kWh missing; so it does when no single target explains it. ``days`` are the calendar
-    dates of the steps (for typical days).
-    """
-    m = build_model(without_policy(inputs))
-    if _solve(m, options) != "optimal":
-        where = _elastic_text(without_policy(inputs), options, days)
-        return InfeasibleError(
-            "no plan can serve the bookings within the station and grid limits, even without policy targets"
-            f"{where}: check grid.connection_limit_kw, sites[].connection_limit_kw, "
-            "stations[].connection_limit_kw and the capacity limits (max_kw)",
-            target="physical limits",
-        )
-    for target, trial in policy_trials(inputs):
-        achievable = _best_achievable(trial, target, options)
-        if achievable is not None:
-            required, best = achievable
-            return InfeasibleError(
-                f"{target} = {_fmt(target, required)} cannot be met: at most {_fmt(target, best)} is achievable "
-                "with the "
-                "capacity limits (technologies.*.max_kw / max_kwh) and the grid and station limits",
-                target=target,
-                required=required,
-                achievable=best,
-            )
-    where = _elastic_text(inputs, options, days)
-    return InfeasibleError(f"the plan is infeasible, but no single policy target explains it{where}", target="unknown")
-
-
-def _elastic_text(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None) -> str:
-    """ ", <what the elastic model finds short>" for a message, or "" when it finds nothing (or fails)."""
-    try:
-        found, _ = _elastic_shortfalls(inputs, options, days)
-    except (SolverError, KeyError, ValueError):
-        return ""
-    text = describe(found, inputs, inputs.opex_scale)
-    return f" ({text})" if text else ""
-
-
-def _fmt(target: str, value: float) -> str:
-    """A target value with its unit, for messages."""
-    if target.endswith("fraction"):
-        return f"{value:.1%}"
-    return f"{value:,.0f} {'kWh' if 'import' in target else 'kg CO2e'}"
-
-
-def _best_achievable(trial: PlanInputs, target: str, options: dict) -> tuple[float, float] | None:
-    """Re-solve with the target's row made elastic; return (required, achievable) when the row was the cause."""
-
-    def elastic(m: linopy.Model, inputs: PlanInputs) -> None:
-        slack = m.add_variables(lower=0, name="Policy-slack")
-        name = {
-            "policy.renewable_share_min_fraction": "Policy-renewable_share",
-            "policy.max_grid_import_kwh_per_year": "Policy-grid_import",
-            "policy.max_emissions_kg_per_year": "Policy-emissions",
-        }[target]
-        con = m.constraints[name]
-        lhs = con.lhs
-        sign = str(con.sign.item()) if hasattr(con.sign, "item") else str(con.sign)
-        rhs = float(con.rhs)
-        m.remove_constraints(name)
-        if sign == ">=":
-            m.add_constraints(lhs + slack >= rhs, name=name)
-        else:
-            m.add_constraints(lhs - slack <= rhs, name=name)
-        m.parameters["slack_name"] = "Policy-slack"
-
-    m = build_model(trial, extra_functionality=elastic)
-    m.add_objective(1.0 * m.variables["Policy-slack"], overwrite=True)
-    if _solve(m, options) != "optimal":
-        return None
-    slack = float(m.variables["Policy-slack"].solution)
-    if slack <= 1e-6:
-        return None
-    wdt = trial.weight.to_numpy(float) * trial.dt_hours
-    if target == "policy.renewable_share_min_fraction":
-        load = float((_charging(m) * wdt).sum() + (trial.other_load_kw.to_numpy(float) * wdt).sum())
-        required = float(trial.renewable_share_min)
-        return required, max(0.0, required - slack / max(load, 1e-9))
-    if target == "policy.max_grid_import_kwh_per_year":
-        required = float(trial.max_grid_import_kwh)
-        return required, required + slack
-    required = float(trial.max_emissions_kg)
-    return required, required + slack
-
-
-def _charging(m: linopy.Model) -> np.ndarray | float:
-    """Charging of the model's vehicles per step [kW]; 0 when it has none (their charging is then other load)."""
-    for name in ("Vehicle-charge_kw", "Fleet-charge_kw"):
-        if name in m.variables:
-            sol = np.nan_to_num(m.variables[name].solution.to_numpy())
-            return sol.sum(axis=1)
-    return 0.0
