@@ -5,6 +5,7 @@ Run::
     .venv/bin/python benchmarks/bench_sweep.py                        # 100 municipalities, light template
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 20      # the realistic template (below)
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy 3   # sweep rows vs chisan plan
+    .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes five   # five climates
 
 Templates: the light one is the bundled example (5 bases, flat + night tariff, annual 100 % target); the realistic
 one (:func:`realistic_template`, issue 13 point 7) has 8 bases, a high-voltage time-of-use tariff with a basic
@@ -171,15 +172,32 @@ def speed(
         console.print(res.loc[res["status"] != "ok", ["code", "name", "error_type", "error"]].to_string())
 
 
-def accuracy(n: int, seed: int, console: Console, template_path: str | None = None, realistic: bool = False) -> None:
-    """The sweep's reduced plan against ``chisan plan`` (two-stage) on the same derived scenario, N towns."""
+FIVE_CLIMATES = ("016349", "013030", "133051", "273228", "473481")
+"""Shikaoi and Tōbetsu (Hokkaido, Sapporo's area), Hinode (Tokyo), Nose (Osaka), Yonabaru (Okinawa, Naha's area):
+five climate regions, small enough for chisan plan in one to two minutes each (``--accuracy-codes five``)."""
+
+
+def accuracy(
+    n: int,
+    seed: int,
+    console: Console,
+    template_path: str | None = None,
+    realistic: bool = False,
+    codes: list[str] | None = None,
+) -> None:
+    """The sweep's reduced plan against ``chisan plan`` (two-stage) on the same derived scenario, N towns (or the
+    towns of ``codes``)."""
     from chisan.plan.pipeline import plan_scenario
     from chisan.sweep.derive import derive_scenario, read_municipalities
     from chisan.sweep.reduced import compare_with_full, plan_reduced
 
     template = _template(template_path, realistic)
     table = read_municipalities(shared_csv())
-    small = table[table["population"] <= 45_000].sample(n=n, random_state=seed)
+    if codes:
+        small = table.loc[codes]
+        n = len(codes)
+    else:
+        small = table[table["population"] <= 45_000].sample(n=n, random_state=seed)
     frames, times, stages = [], [], []
     for code, row in small.iterrows():
         scenario = derive_scenario(template, code, row.to_dict())
@@ -193,10 +211,17 @@ def accuracy(n: int, seed: int, console: Console, template_path: str | None = No
         times.append((t1 - t0, t2 - t1))
         stages.append({k: v for k, v in reduced.details.items() if k.endswith("_s")})
         frames.append(compare_with_full(reduced, full.results)["relative_error"].rename(code))
+        err = frames[-1]
+        console.print(
+            f"{code} {row['name']}: total cost {err['total_cost_per_year']:+.2%}, hourly-matched share "
+            f"{err['renewable_share_hourly_matched']:+.2%}, annual share {err['renewable_share_annual']:+.2%}",
+            markup=False,
+        )
     errors = pd.concat(frames, axis=1)
     t = Table(
         title=f"reduced plan vs chisan plan (two-stage, per vehicle, full year) on {n} municipalities "
-        f"≤ 45,000 residents (seed {seed}, {'realistic' if realistic else 'light'} template): relative error "
+        + (f"({', '.join(codes)}, " if codes else f"≤ 45,000 residents (seed {seed}, ")
+        + f"{'realistic' if realistic else 'light'} template): relative error "
         "(target: total cost and renewable figures within 2 %)"
     )
     for col in ("KPI", "mean |error|", "max |error|", "mean error"):
@@ -223,14 +248,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--accuracy", type=int, default=0, help="municipalities in the accuracy sample (0: skip)")
+    parser.add_argument(
+        "--accuracy-codes",
+        default=None,
+        help="comma-separated municipality codes for the accuracy table instead of a sample ('five': FIVE_CLIMATES)",
+    )
     parser.add_argument("--template", default=None, help="template scenario TOML (default: the bundled example)")
     parser.add_argument("--realistic", action="store_true", help="the realistic template (8 bases, ToU, V2G, hourly)")
     args = parser.parse_args()
     console = Console()
     if args.n:
         speed(args.n, args.workers, args.seed, console, args.template, args.realistic)
-    if args.accuracy:
-        accuracy(args.accuracy, args.seed, console, args.template, args.realistic)
+    codes = None
+    if args.accuracy_codes:
+        codes = list(FIVE_CLIMATES) if args.accuracy_codes == "five" else args.accuracy_codes.split(",")
+    if args.accuracy or codes:
+        accuracy(args.accuracy, args.seed, console, args.template, args.realistic, codes)
 
 
 if __name__ == "__main__":
