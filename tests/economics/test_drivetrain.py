@@ -73,10 +73,11 @@ def test_two_candidates_cost_what_the_hand_formulas_give(two_candidates):
     km = bev["km_per_year"]
     assert km > 0 and diesel["km_per_year"] == pytest.approx(km, rel=1e-9)
     r = scenario.finance.discount_rate_fraction
-    # diesel rigid_26t (catalogue): ¥18,000,000 over 10 years, ¥22/km, 30 l/100 km at the cited ¥124.3/l; 4 trucks
+    # diesel rigid_26t (catalogue): ¥18,000,000 over 10 years, ¥22/km, 30 l/100 km at the cited ¥146.0/l
+    # (ANRE weekly survey of 2025-12-15, chisan.economics.diesel); 4 trucks
     litres = km * 30.0 / 100.0
     assert diesel["total_jpy_per_year"] == pytest.approx(
-        4 * 18_000_000 * _crf(r, 10) + km * 22.0 + litres * 124.3, rel=1e-9
+        4 * 18_000_000 * _crf(r, 10) + km * 22.0 + litres * 146.0, rel=1e-9
     )
     assert diesel["co2_kg_per_year"] == pytest.approx(litres * 2.62, rel=1e-12)
     assert DIESEL_CO2_KG_PER_L == 2.62

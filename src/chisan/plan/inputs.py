@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from chisan.plan.hydrogen import HydrogenInputs
 
 
+KEPT_CHARGING = "kept_charging_kw"
+"""Key in ``PlanInputs.extra``: charging the plan does not control, inside ``other_load_kw`` [kW per step] (a
+simulated autonomous car's charging in steps it is parked for only part of, :mod:`chisan.autonomous.plan_inputs`)."""
+
+
 @dataclass(frozen=True)
 class Capacity:
     """A sizable technology (PV, wind, storage energy, storage power).

@@ -28,7 +28,7 @@ from chisan.mobility.bookings import generate_bookings, read_bookings_csv
 from chisan.mobility.energy import booking_temperature_c, trip_energy_kwh
 from chisan.mobility.fleet import FleetAssignment, assign_bookings
 from chisan.plan.hydrogen import hydrogen_inputs
-from chisan.plan.inputs import Capacity, PlanInputs
+from chisan.plan.inputs import KEPT_CHARGING, Capacity, PlanInputs
 from chisan.plan.second_life import SecondLifeOffer, with_offer
 from chisan.plan.tariffs import grid_prices
 from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
@@ -724,6 +724,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
         inputs, assignment = unserve_unreachable_bookings(inputs, assignment, snapshots, dt)
     else:
         _autonomous_reachable(inputs, autonomous)
+        # the simulated cars' kept charging rides in other_load_kw for the balance; results count it as charging
+        inputs.extra[KEPT_CHARGING] = loads["other_load_kw"].to_numpy(float)
     return PreparedPlan(
         scenario=scenario,
         inputs=inputs,

@@ -33,7 +33,7 @@ import pandas as pd
 
 from chisan.plan import second_life
 from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
-from chisan.plan.inputs import PlanInputs
+from chisan.plan.inputs import KEPT_CHARGING, PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
 from chisan.plan.tariff_constraints import (
     basic_charge_per_kw,
@@ -124,6 +124,9 @@ def dispatch_table(inputs: PlanInputs, solution: Solution) -> pd.DataFrame:
     table["v2g_kw"] = v["Vehicle-discharge_kw"].sum(axis=1) if "Vehicle-discharge_kw" in v else 0.0
     table["fleet_energy_kwh"] = v["Vehicle-energy_kwh"].sum(axis=1) if "Vehicle-energy_kwh" in v else 0.0
     table["other_load_kw"] = inputs.other_load_kw.to_numpy(float)
+    if (kept := inputs.extra.get(KEPT_CHARGING)) is not None:  # kept charging is charging, not other load
+        table["charging_kw"] = table["charging_kw"] + kept
+        table["other_load_kw"] = table["other_load_kw"] - kept
     if "SecondLife-charge_kw" in v:  # second-life storage summed over its sites (plan/second_life.py)
         columns = ("second_life_energy_kwh", "second_life_charge_kw", "second_life_discharge_kw")
         for var, col in zip(second_life.VARIABLES, columns, strict=True):
