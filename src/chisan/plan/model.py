@@ -53,124 +53,35 @@ from chisan.plan.hydrogen import (
     define_hydrogen_constraints,
     hydrogen_electricity_kw,
     hydrogen_objective_costs,
-    hydrogen_site_electricity_kw,
 )
 from chisan.plan.inputs import PlanInputs, station_aggregates
+from chisan.plan.model_parts import (
+    SITE,
+    SNAPSHOT,
+    STATION,
+    VEHICLE,
+    _first_step_constant,
+    _fixed,
+    _has,
+    _previous,
+    _series,
+    _t,
+    define_inter_period_linking,
+    site_index,
+)
+from chisan.plan.model_parts import _on_sites as _on_sites  # re-exported: chisan.plan.second_life
+from chisan.plan.model_parts import previous_step as previous_step  # re-exported: second_life, sweep.lp
+from chisan.plan.site_constraints import (
+    define_link_variables,
+    define_site_balance,
+    define_site_pv_constraints,
+    site_other_load,
+    site_pv_upper_kw,
+)
+from chisan.plan.storage import define_storage_constraints, storage_balance_rhs_kwh
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, define_tariff_peak_constraints
 
-SNAPSHOT = "snapshot"
-VEHICLE = "vehicle"
-STATION = "station"
-SITE = "site"
-LINK = "link"
-
 ExtraFunctionality = Callable[[linopy.Model, PlanInputs], None]
-
-
-def _t(inputs: PlanInputs) -> pd.Index:
-    return pd.Index(np.arange(len(inputs.snapshots)), name=SNAPSHOT)
-
-
-def _series(inputs: PlanInputs, values: pd.Series | np.ndarray) -> xr.DataArray:
-    """A time series as a DataArray on the integer snapshot dimension."""
-    return xr.DataArray(np.asarray(values, dtype=float), coords=[_t(inputs)])
-
-
-def previous_step(period: pd.Series) -> np.ndarray:
-    """Position of the step before each step, wrapping around within its period (cyclic blocks).
-
-    Parameters
-    ----------
-    period : pd.Series
-        Block label of each step; steps of one block are contiguous.
-
-    Returns
-    -------
-    np.ndarray
-        ``prev[i]`` = i − 1, except at the first step of a block where it is the block's last step.
-    """
-    labels = np.asarray(period)
-    n = len(labels)
-    prev = np.arange(n) - 1
-    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
-    ends = np.r_[starts[1:], n] - 1
-    prev[starts] = ends
-    return prev
-
-
-def _previous(var: linopy.Variable, inputs: PlanInputs, cyclic: bool) -> linopy.LinearExpression:
-    """``var`` at the previous step.
-
-    Cyclic within periods; or, for typical periods linked across the year (``period_order``), 0 at the first step
-    of each period (the variable then holds the change since the period started); or absent (→ 0) at the first
-    step when not cyclic.
-    """
-    if cyclic and inputs.period_order is not None:
-        prev = previous_step(inputs.period)
-        starts = prev >= np.arange(len(prev))  # a period's first step wraps forward to its last
-        keep = xr.DataArray((~starts).astype(float), coords=[_t(inputs)])
-        shifted = var.isel({SNAPSHOT: xr.DataArray(prev, dims=SNAPSHOT)}).assign_coords({SNAPSHOT: _t(inputs)})
-        return shifted * keep
-    if cyclic:
-        prev = xr.DataArray(previous_step(inputs.period), dims=SNAPSHOT)
-        return var.isel({SNAPSHOT: prev}).assign_coords({SNAPSHOT: _t(inputs)}).to_linexpr()
-    return var.shift({SNAPSHOT: 1}).fillna(0)
-
-
-def define_inter_period_linking(
-    m: linopy.Model, inputs: PlanInputs, family: str, lower, upper, prefix: str | None = None
-) -> None:
-    """Link an energy state across the real periods of a reduced year (``<family>-inter_*``).
-
-    With typical periods, ``<family>-energy_kwh`` holds the change of energy since its period began (δ). The
-    energy at the start of real period d is E_d, with E_{d+1} = E_d + δ(c_d, last step) (cyclic over the year),
-    and lower ≤ E_d + min_t δ(c_d, t), E_d + max_t δ(c_d, t) ≤ upper bound it within the period — the
-    inter-period formulation of Kotzur et al. 2018 (doi:10.1016/j.apenergy.2018.01.023, Eqs. 17–21), with
-    self-discharge neglected inside a period.
-
-    Parameters
-    ----------
-    family : str
-        ``"Storage"`` or ``"Fleet"`` (``"Site-storage"`` for the storage of metered sites).
-    lower, upper : float, DataArray or linopy expression
-        Bounds of the energy [kWh] (per station for fleets; the storage capacity variable for storage).
-    prefix : str, optional
-        Start of the variable and constraint names (default ``f"{family}-"``; ``"Site-storage_"`` gives
-        ``Site-storage_energy_kwh``, ``Site-storage_inter_energy_kwh`` …).
-    """
-    pre = f"{family}-" if prefix is None else prefix
-    intra = m.variables[f"{pre}energy_kwh"]
-    order = np.asarray(inputs.period_order, dtype=int)
-    labels = np.asarray(inputs.period, dtype=int)
-    periods = pd.Index(np.unique(labels), name="period")
-    days = pd.Index(np.arange(len(order)), name="day")
-    extra = [d for d in intra.dims if d != SNAPSHOT]
-    extra_coords = [intra.indexes[d] for d in extra]
-    inter = m.add_variables(coords=[days, *extra_coords], name=f"{pre}inter_energy_kwh")
-    hi = m.add_variables(lower=0, coords=[periods, *extra_coords], name=f"{pre}intra_max_kwh")
-    lo = m.add_variables(upper=0, coords=[periods, *extra_coords], name=f"{pre}intra_min_kwh")
-    per_step = xr.DataArray(np.searchsorted(periods.to_numpy(), labels), dims=SNAPSHOT)
-    t = _t(inputs)
-    m.add_constraints(intra - hi.isel(period=per_step).assign_coords({SNAPSHOT: t}) <= 0, name=f"{pre}intra_max")
-    m.add_constraints(intra - lo.isel(period=per_step).assign_coords({SNAPSHOT: t}) >= 0, name=f"{pre}intra_min")
-    last_step = np.array([np.flatnonzero(labels == p)[-1] for p in periods])
-    pos = np.searchsorted(periods.to_numpy(), order)
-    delta_last = intra.isel({SNAPSHOT: xr.DataArray(last_step[pos], dims="day")}).assign_coords(day=days)
-    nxt = xr.DataArray((np.arange(len(order)) + 1) % len(order), dims="day")
-    inter_next = inter.isel(day=nxt).assign_coords(day=days)
-    m.add_constraints(inter_next - inter - delta_last == 0, name=f"{pre}inter_balance")
-    hi_d = hi.isel(period=xr.DataArray(pos, dims="day")).assign_coords(day=days)
-    lo_d = lo.isel(period=xr.DataArray(pos, dims="day")).assign_coords(day=days)
-    m.add_constraints(inter + hi_d - upper <= 0, name=f"{pre}inter_upper")
-    m.add_constraints(inter + lo_d - lower >= 0, name=f"{pre}inter_lower")
-
-
-def _first_step_constant(inputs: PlanInputs, value: np.ndarray | float) -> xr.DataArray:
-    """A constant that is ``value`` at the first step and 0 elsewhere (initial conditions)."""
-    n = len(inputs.snapshots)
-    first = np.zeros(n)
-    first[0] = 1.0
-    return xr.DataArray(first, coords=[_t(inputs)]) * value
 
 
 # --- data of the model: every number that changes between windows of a rolling dispatch comes from one of
@@ -210,59 +121,11 @@ def vehicle_balance_rhs_kwh(inputs: PlanInputs) -> xr.DataArray:
     return rhs
 
 
-def storage_balance_rhs_kwh(inputs: PlanInputs) -> xr.DataArray | float:
-    """Right-hand side of ``Storage-energy_balance`` [kWh]: the kept initial energy at the first step.
-
-    With metered sites, of ``Site-storage_balance``: (snapshot, site) over the storage sites.
-    """
-    if inputs.initial_storage_kwh is None:
-        return 0.0
-    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** inputs.dt_hours
-    if inputs.per_site:
-        return _first_step_constant(inputs, keep * site_initial_storage_kwh(inputs))
-    return _first_step_constant(inputs, keep * float(inputs.initial_storage_kwh))
-
-
-def storage_site_index(inputs: PlanInputs) -> pd.Index:
-    """The metered sites that may hold stationary storage, as the ``site`` dimension of ``Site-storage_*``."""
-    return pd.Index(inputs.storage_sites, name=SITE)
-
-
-def site_initial_storage_kwh(inputs: PlanInputs) -> xr.DataArray:
-    """Storage energy of each storage site before the first step [kWh] (0 when cyclic or not given).
-
-    A float is the energy of the only storage site, or 0 at every site.
-    """
-    si = storage_site_index(inputs)
-    value = inputs.initial_storage_kwh
-    if isinstance(value, pd.Series):
-        arr = value.reindex(si).fillna(0.0).to_numpy(float)
-    elif value is None or float(value) == 0.0:
-        arr = np.zeros(len(si))
-    elif len(si) == 1:
-        arr = np.array([float(value)])
-    else:
-        raise ValueError(
-            f"initial_storage_kwh = {float(value):g} kWh for {len(si)} storage sites: give a Series per site"
-        )
-    return xr.DataArray(arr, coords=[si])
-
-
 def define_capacity_variables(m: linopy.Model, inputs: PlanInputs) -> None:
     """Capacity variables [kW or kWh] with their bounds (``Capacity-*``); fixed ones have lower = upper."""
     for name, cap in inputs.capacities.items():
         if cap.enabled:
             m.add_variables(lower=cap.lower, upper=cap.upper, name=f"Capacity-{name}")
-
-
-def _has(m: linopy.Model, name: str) -> bool:
-    return f"Capacity-{name}" in m.variables
-
-
-def _fixed(inputs: PlanInputs, name: str) -> float | None:
-    """The fixed value of a capacity [kW or kWh], or None when it is optimised."""
-    cap = inputs.capacities[name]
-    return cap.upper if cap.enabled and cap.lower == cap.upper else None
 
 
 def define_renewable_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
@@ -281,229 +144,6 @@ def define_renewable_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
         out = m.add_variables(lower=0, coords=[t], name=f"{label}-output_kw")
         cap = m.variables[f"Capacity-{tech}_kw"]
         m.add_constraints(out - cap * _series(inputs, cf) <= 0, name=f"{label}-availability")
-
-
-def site_index(inputs: PlanInputs) -> pd.Index:
-    """The metered sites, as the ``site`` dimension."""
-    return pd.Index(inputs.sites.index.astype(str), name=SITE)
-
-
-def site_pv_upper_kw(inputs: PlanInputs) -> xr.DataArray:
-    """Upper bound of each site's PV output at fixed site capacities [kW]: pv_s × output per kW."""
-    fixed = xr.DataArray(inputs.site_pv_fixed_kw.to_numpy(float), coords=[site_index(inputs)])
-    return _series(inputs, inputs.pv_kw_per_kw.to_numpy(float)) * fixed
-
-
-def site_other_load(inputs: PlanInputs) -> xr.DataArray:
-    """Other load of each site [kW], (snapshot, site): the right-hand side of ``Site-balance``."""
-    return xr.DataArray(inputs.site_other_load_kw.to_numpy(float), coords=[_t(inputs), site_index(inputs)])
-
-
-def _on_sites(expr: linopy.LinearExpression, groups: xr.DataArray, inputs: PlanInputs) -> linopy.LinearExpression:
-    """Sum ``expr`` over the dimension of ``groups`` into the sites its labels name; absent sites get 0."""
-    return expr.groupby(groups).sum().reindex({SITE: site_index(inputs)}).fillna(0)
-
-
-def _at_site(var: linopy.Variable, site: str, inputs: PlanInputs) -> linopy.LinearExpression:
-    """A per-step variable placed at one site, (snapshot, site), with no terms at the others."""
-    one = xr.DataArray(np.array([site], dtype=object), coords=[pd.Index(["_"], name="_at")], name=SITE)
-    return _on_sites(var.to_linexpr().expand_dims(_at=["_"]), one, inputs)
-
-
-def define_site_pv_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
-    """PV of each metered site within its roof limit, summing to the PV capacity (``Site-pv_*``).
-
-    At fixed site capacities (the dispatch after sizing) the limit is a bound of ``Site-pv_output_kw``, so the
-    data of a rolling dispatch stay in bounds.
-    """
-    if not inputs.per_site or not _has(m, "pv_kw"):
-        return
-    t, si = _t(inputs), site_index(inputs)
-    if inputs.site_pv_fixed_kw is not None:
-        out = m.add_variables(lower=0, upper=site_pv_upper_kw(inputs), coords=[t, si], name="Site-pv_output_kw")
-    else:
-        roof = xr.DataArray(inputs.sites["pv_max_kw"].to_numpy(float), coords=[si])
-        cap = m.add_variables(lower=0, upper=roof, coords=[si], name="Site-pv_kw")
-        m.add_constraints(cap.sum(SITE) - m.variables["Capacity-pv_kw"] == 0, name="Site-pv_total")
-        out = m.add_variables(lower=0, coords=[t, si], name="Site-pv_output_kw")
-        m.add_constraints(out - cap * _series(inputs, inputs.pv_kw_per_kw) <= 0, name="Site-pv_availability")
-    town = m.add_variables(lower=0, coords=[t], name="PV-output_kw")
-    m.add_constraints(town - out.sum(SITE) == 0, name="PV-site_sum")
-
-
-def define_link_variables(m: linopy.Model, inputs: PlanInputs) -> None:
-    """Flows on private lines between sites, each direction ≥ 0 and ≤ the line's limit (``Link-*``)."""
-    if not inputs.per_site or inputs.links is None or not len(inputs.links):
-        return
-    t = _t(inputs)
-    li = pd.Index(inputs.links.index.astype(str), name=LINK)
-    limit = xr.DataArray(inputs.links["limit_kw"].astype(float).fillna(np.inf).to_numpy(), coords=[li])
-    m.add_variables(lower=0, upper=limit, coords=[t, li], name="Link-forward_kw")
-    m.add_variables(lower=0, upper=limit, coords=[t, li], name="Link-backward_kw")
-
-
-def site_net_charge(m: linopy.Model, inputs: PlanInputs) -> linopy.LinearExpression | None:
-    """Σ over each site's vehicles of charge − discharge [kW], (snapshot, site)."""
-    if "Vehicle-charge_kw" in m.variables:
-        veh_site = inputs.stations["site"].astype(str).reindex(inputs.vehicles["station"].to_numpy()).to_numpy()
-        groups = xr.DataArray(veh_site, coords=[pd.Index(inputs.vehicles.index.astype(str), name=VEHICLE)], name=SITE)
-        net = m.variables["Vehicle-charge_kw"].fillna(0)
-        if "Vehicle-discharge_kw" in m.variables:
-            net = net - m.variables["Vehicle-discharge_kw"].fillna(0)
-        return _on_sites(net, groups, inputs)
-    if "Fleet-charge_kw" in m.variables:
-        st = pd.Index(inputs.stations.index.astype(str), name=STATION)
-        groups = xr.DataArray(inputs.stations["site"].astype(str).to_numpy(), coords=[st], name=SITE)
-        net = m.variables["Fleet-charge_kw"].to_linexpr()
-        if "Fleet-discharge_kw" in m.variables:
-            net = net - m.variables["Fleet-discharge_kw"]
-        return _on_sites(net, groups, inputs)
-    return None
-
-
-def define_site_balance(m: linopy.Model, inputs: PlanInputs) -> None:
-    """Supply equals demand behind every site's meter at every step (``Site-balance``)."""
-    lhs = m.variables["Site-import_kw"].to_linexpr()
-    if "Site-export_kw" in m.variables:
-        lhs = lhs - m.variables["Site-export_kw"]
-    if "Site-pv_output_kw" in m.variables:
-        lhs = lhs + m.variables["Site-pv_output_kw"]
-    if "Wind-output_kw" in m.variables:
-        lhs = lhs + _at_site(m.variables["Wind-output_kw"], inputs.wind_site, inputs)
-    if "Site-storage_discharge_kw" in m.variables:
-        net = m.variables["Site-storage_discharge_kw"] - m.variables["Site-storage_charge_kw"]
-        lhs = lhs + net.reindex({SITE: site_index(inputs)}).fillna(0)
-    if (net := site_net_charge(m, inputs)) is not None:
-        lhs = lhs - net
-    if (reused := second_life.net_output(m, inputs)) is not None:  # SecondLife-* (plan/second_life.py)
-        lhs = lhs + reused
-    if "Link-forward_kw" in m.variables:
-        li = pd.Index(inputs.links.index.astype(str), name=LINK)
-        to = xr.DataArray(inputs.links["site1"].astype(str).to_numpy(), coords=[li], name=SITE)
-        frm = xr.DataArray(inputs.links["site0"].astype(str).to_numpy(), coords=[li], name=SITE)
-        fwd, bwd = m.variables["Link-forward_kw"].to_linexpr(), m.variables["Link-backward_kw"].to_linexpr()
-        lhs = lhs + _on_sites(fwd, to, inputs) - _on_sites(fwd, frm, inputs)
-        lhs = lhs + _on_sites(bwd, frm, inputs) - _on_sites(bwd, to, inputs)
-    if (h2 := hydrogen_site_electricity_kw(m, inputs, site_index(inputs))) is not None:
-        lhs = lhs - h2  # electrolyser and compressor behind the hydrogen site's meter (chisan.plan.hydrogen)
-    m.add_constraints(lhs == site_other_load(inputs), name="Site-balance")
-
-
-def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
-    """Stationary storage: energy balance, energy and power limits, c-rate (``Storage-*``)."""
-    if not (_has(m, "storage_kwh") and _has(m, "storage_kw")):
-        return
-    if inputs.per_site:
-        define_site_storage_constraints(m, inputs)
-        return
-    t = _t(inputs)
-    dt = inputs.dt_hours
-    energy_cap = m.variables["Capacity-storage_kwh"]
-    power_cap = m.variables["Capacity-storage_kw"]
-    fixed_e, fixed_p = _fixed(inputs, "storage_kwh"), _fixed(inputs, "storage_kw")
-    linked = inputs.period_order is not None
-    soc = m.add_variables(
-        lower=-np.inf if linked else 0,
-        upper=np.inf if (fixed_e is None or linked) else fixed_e,
-        coords=[t],
-        name="Storage-energy_kwh",
-    )
-    p_up = np.inf if fixed_p is None else fixed_p
-    ch = m.add_variables(lower=0, upper=p_up, coords=[t], name="Storage-charge_kw")
-    dis = m.add_variables(lower=0, upper=p_up, coords=[t], name="Storage-discharge_kw")
-    if fixed_e is None and not linked:
-        m.add_constraints(soc - energy_cap <= 0, name="Storage-energy_limit")
-    if fixed_p is None:
-        m.add_constraints(ch - power_cap <= 0, name="Storage-charge_limit")
-        m.add_constraints(dis - power_cap <= 0, name="Storage-discharge_limit")
-    if fixed_e is None or fixed_p is None:
-        m.add_constraints(power_cap - inputs.storage_max_c_rate_per_h * energy_cap <= 0, name="Storage-c_rate")
-    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
-    cyclic = inputs.initial_storage_kwh is None
-    lhs = (
-        soc
-        - keep * _previous(soc, inputs, cyclic)
-        - inputs.storage_charge_efficiency * dt * ch
-        + (dt / inputs.storage_discharge_efficiency) * dis
-    )
-    m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Storage-energy_balance")
-    if linked:
-        define_inter_period_linking(m, inputs, "Storage", 0.0, energy_cap)
-
-
-def _site_storage_fixed(inputs: PlanInputs) -> tuple[xr.DataArray | None, xr.DataArray | None]:
-    """Each storage site's fixed energy [kWh] and power [kW], or (None, None) when the split is optimised.
-
-    A town capacity fixed with a single storage site fixes that site's.
-    """
-    si = storage_site_index(inputs)
-    e, p = inputs.site_storage_fixed_kwh, inputs.site_storage_fixed_kw
-    if e is not None and p is not None:
-        return (
-            xr.DataArray(e.reindex(si).fillna(0.0).to_numpy(float), coords=[si]),
-            xr.DataArray(p.reindex(si).fillna(0.0).to_numpy(float), coords=[si]),
-        )
-    fe, fp = _fixed(inputs, "storage_kwh"), _fixed(inputs, "storage_kw")
-    if len(si) == 1 and fe is not None and fp is not None:
-        return xr.DataArray([fe], coords=[si]), xr.DataArray([fp], coords=[si])
-    return None, None
-
-
-def define_site_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
-    """Stationary storage behind each metered site's meter (``Site-storage_*``), summing to the town's ``Storage-*``.
-
-    Per storage site s: E_s ≤ storage_max_s, Σ_s E_s = E and Σ_s P_s = P (``Site-storage_total_*``, so the
-    capacity costs and every reader of the town totals are unchanged), P_s ≤ c-rate · E_s, and the same energy
-    balance as the town's storage, soc_{s,t} = (1 − σ)^Δt soc_{s,t−1} + η_c ch_{s,t} Δt − dis_{s,t} Δt / η_d,
-    cyclic within each period (or linked across a reduced year). ``Storage-energy_kwh``, ``-charge_kw`` and
-    ``-discharge_kw`` are the sums over sites (``Storage-site_sum_*``). At fixed site capacities (the dispatch
-    after sizing) the limits are bounds, so the data of a rolling dispatch stay in bounds.
-    """
-    si = storage_site_index(inputs)
-    if not len(si):
-        return
-    t, dt = _t(inputs), inputs.dt_hours
-    fixed_e, fixed_p = _site_storage_fixed(inputs)
-    linked = inputs.period_order is not None
-    cap_e = cap_p = None
-    if fixed_e is None:
-        room = xr.DataArray(inputs.sites["storage_max_kwh"].reindex(si).to_numpy(float), coords=[si])
-        cap_e = m.add_variables(lower=0, upper=room, coords=[si], name="Site-storage_kwh")
-        cap_p = m.add_variables(lower=0, coords=[si], name="Site-storage_kw")
-        m.add_constraints(cap_e.sum(SITE) - m.variables["Capacity-storage_kwh"] == 0, name="Site-storage_total_kwh")
-        m.add_constraints(cap_p.sum(SITE) - m.variables["Capacity-storage_kw"] == 0, name="Site-storage_total_kw")
-        m.add_constraints(cap_p - inputs.storage_max_c_rate_per_h * cap_e <= 0, name="Site-storage_c_rate")
-    soc = m.add_variables(
-        lower=-np.inf if linked else 0,
-        upper=np.inf if (fixed_e is None or linked) else fixed_e,
-        coords=[t, si],
-        name="Site-storage_energy_kwh",
-    )
-    p_up = np.inf if fixed_p is None else fixed_p
-    ch = m.add_variables(lower=0, upper=p_up, coords=[t, si], name="Site-storage_charge_kw")
-    dis = m.add_variables(lower=0, upper=p_up, coords=[t, si], name="Site-storage_discharge_kw")
-    if cap_e is not None:
-        if not linked:
-            m.add_constraints(soc - cap_e <= 0, name="Site-storage_energy_limit")
-        m.add_constraints(ch - cap_p <= 0, name="Site-storage_charge_limit")
-        m.add_constraints(dis - cap_p <= 0, name="Site-storage_discharge_limit")
-    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
-    cyclic = inputs.initial_storage_kwh is None
-    lhs = (
-        soc
-        - keep * _previous(soc, inputs, cyclic)
-        - inputs.storage_charge_efficiency * dt * ch
-        + (dt / inputs.storage_discharge_efficiency) * dis
-    )
-    m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Site-storage_balance")
-    if linked:
-        define_inter_period_linking(
-            m, inputs, "Site-storage", 0.0, fixed_e if cap_e is None else cap_e, "Site-storage_"
-        )
-    for what, var, lower in (("energy", soc, -np.inf if linked else 0), ("charge", ch, 0), ("discharge", dis, 0)):
-        unit = "kwh" if what == "energy" else "kw"
-        town = m.add_variables(lower=lower, coords=[t], name=f"Storage-{what}_{unit}")
-        m.add_constraints(town - var.sum(SITE) == 0, name=f"Storage-site_sum_{what}")
 
 
 def _vehicle_array(inputs: PlanInputs, column: str) -> xr.DataArray:
