@@ -378,7 +378,14 @@ def metered_sites(scenario: Scenario, snapshots: pd.DatetimeIndex) -> dict:
             },
             index=pd.Index([x.name for x in scenario.grid.links], name="link"),
         )
-    return {"sites": sites, "storage_site": tech.storage.site, "wind_site": tech.wind.site, "links": links}
+    # Storage behind every meter only when the scenario gives a site's storage limit: free at every site it
+    # roughly doubles the year-long LPs (a 40-car, 8-base town's supply re-sizing went past 600 s), so by default
+    # it sits behind the first site's meter, as before storage per site.
+    limits = [x.storage_max_kwh for x in scenario.sites] + [s.storage_max_kwh for s in scenario.stations]
+    storage_site = tech.storage.site
+    if storage_site is None and all(v is None for v in limits):
+        storage_site = names[0]
+    return {"sites": sites, "storage_site": storage_site, "wind_site": tech.wind.site, "links": links}
 
 
 def depot_inputs(

@@ -36,7 +36,8 @@ class Station(_Section):
     )
     storage_max_kwh: NonNegative | None = Field(
         default=None,
-        description="Stationary storage the station's own site can take [kWh]; omit for no limit, 0 for none.",
+        description="Stationary storage the station's own site can take [kWh]; omit for no limit, 0 for none (when no "
+        "site gives one, storage sits behind the first site's meter).",
     )
 
 
@@ -47,7 +48,9 @@ class Site(_Section):
     pv_max_kw: NonNegative | None = Field(default=None, description="Roof/carport PV limit [kW]; omit for none.")
     connection_limit_kw: Positive | None = Field(default=None, description="The meter's import/export limit [kW].")
     storage_max_kwh: NonNegative | None = Field(
-        default=None, description="Stationary storage behind this meter [kWh]; omit for no limit, 0 for none."
+        default=None,
+        description="Stationary storage behind this meter [kWh]; omit for no limit, 0 for none (when no site gives "
+        "one, storage sits behind the first site's meter).",
     )
 
 

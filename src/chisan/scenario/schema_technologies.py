@@ -69,8 +69,8 @@ class Storage(_Section):
     embodied_kg_per_kwh: NonNegative = 0.0
     site: str | None = Field(
         default=None,
-        description="The only site whose meter storage may be behind; omit for every site (within its "
-        "storage_max_kwh).",
+        description="The only site whose meter storage may be behind; omit for every site that gives a "
+        "storage_max_kwh (sites / stations), or, when none does, the first site.",
     )
 
 
