@@ -121,7 +121,9 @@ def test_two_sites_with_storage_at_both_as_pypsa(small_week_inputs):
     price[(price.index.hour >= 17) & (price.index.hour < 21)] = 60.0
     sites = small_week_inputs.sites.assign(storage_max_kwh=[1.0, np.inf])
     a, b = sites.index
-    inputs = dataclasses.replace(small_week_inputs, capacities=caps, import_price_per_kwh=price, sites=sites)
+    inputs = dataclasses.replace(
+        small_week_inputs, capacities=caps, import_price_per_kwh=price, sites=sites, storage_site=None
+    )
     ours = solve_plan(inputs, method="full")
     n = _solve_pypsa(inputs)
     assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
