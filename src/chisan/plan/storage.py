@@ -69,7 +69,6 @@ def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
         define_site_storage_constraints(m, inputs)
         return
     t = _t(inputs)
-    dt = inputs.dt_hours
     energy_cap = m.variables["Capacity-storage_kwh"]
     power_cap = m.variables["Capacity-storage_kw"]
     fixed_e, fixed_p = _fixed(inputs, "storage_kwh"), _fixed(inputs, "storage_kw")
@@ -90,14 +89,7 @@ def define_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
         m.add_constraints(dis - power_cap <= 0, name="Storage-discharge_limit")
     if fixed_e is None or fixed_p is None:
         m.add_constraints(power_cap - inputs.storage_max_c_rate_per_h * energy_cap <= 0, name="Storage-c_rate")
-    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
-    cyclic = inputs.initial_storage_kwh is None
-    lhs = (
-        soc
-        - keep * _previous(soc, inputs, cyclic)
-        - inputs.storage_charge_efficiency * dt * ch
-        + (dt / inputs.storage_discharge_efficiency) * dis
-    )
+    lhs = storage_balance_lhs(soc, ch, dis, inputs)
     m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Storage-energy_balance")
     if linked:
         define_inter_period_linking(m, inputs, "Storage", 0.0, energy_cap)
@@ -134,7 +126,7 @@ def define_site_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None
     si = storage_site_index(inputs)
     if not len(si):
         return
-    t, dt = _t(inputs), inputs.dt_hours
+    t = _t(inputs)
     fixed_e, fixed_p = _site_storage_fixed(inputs)
     linked = inputs.period_order is not None
     cap_e = cap_p = None
@@ -159,14 +151,7 @@ def define_site_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None
             m.add_constraints(soc - cap_e <= 0, name="Site-storage_energy_limit")
         m.add_constraints(ch - cap_p <= 0, name="Site-storage_charge_limit")
         m.add_constraints(dis - cap_p <= 0, name="Site-storage_discharge_limit")
-    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
-    cyclic = inputs.initial_storage_kwh is None
-    lhs = (
-        soc
-        - keep * _previous(soc, inputs, cyclic)
-        - inputs.storage_charge_efficiency * dt * ch
-        + (dt / inputs.storage_discharge_efficiency) * dis
-    )
+    lhs = storage_balance_lhs(soc, ch, dis, inputs)
     m.add_constraints(lhs == storage_balance_rhs_kwh(inputs), name="Site-storage_balance")
     if linked:
         define_inter_period_linking(
@@ -176,3 +161,20 @@ def define_site_storage_constraints(m: linopy.Model, inputs: PlanInputs) -> None
         unit = "kwh" if what == "energy" else "kw"
         town = m.add_variables(lower=lower, coords=[t], name=f"Storage-{what}_{unit}")
         m.add_constraints(town - var.sum(SITE) == 0, name=f"Storage-site_sum_{what}")
+
+
+def storage_balance_lhs(soc, ch, dis, inputs: PlanInputs) -> linopy.LinearExpression:
+    """Left side of the storage energy balance [kWh], the town's or each site's (one formulation for both).
+
+    e_t − (1 − σ)^Δt · e_{t−1} − η_ch · Δt · ch_t + Δt / η_dis · dis_t (= the right side: 0, or the initial energy
+    in the first step), cyclic when ``initial_storage_kwh`` is None (PyPSA ``define_store_constraints``).
+    """
+    dt = inputs.dt_hours
+    keep = (1.0 - inputs.storage_self_discharge_per_hour) ** dt
+    cyclic = inputs.initial_storage_kwh is None
+    return (
+        soc
+        - keep * _previous(soc, inputs, cyclic)
+        - inputs.storage_charge_efficiency * dt * ch
+        + (dt / inputs.storage_discharge_efficiency) * dis
+    )
