@@ -181,6 +181,20 @@ def test_a_bad_autonomous_setting_names_the_field(fleet, message):
         scenario_from_dict(_autonomous(**fleet))
 
 
+def test_town_inputs_names_the_callers_field_in_its_errors():
+    """Called from the plan, a bad value is named by its scenario field, not by the CLI's option."""
+    from chisan.autonomous.town import town_inputs
+
+    sc = scenario_from_dict(_autonomous())
+    names = ("fleet.autonomous.simulated_days", "fleet.autonomous.pv_kw")
+    with pytest.raises(ScenarioError, match=r"^fleet\.autonomous\.simulated_days = 0 must be a whole number"):
+        town_inputs(sc, days=0, names=names)
+    with pytest.raises(ScenarioError, match=r"^fleet\.autonomous\.pv_kw = -1\.0 must be a number ≥ 0"):
+        town_inputs(sc, days=1, pv_kwp=-1.0, names=names)
+    with pytest.raises(ScenarioError, match=r"^--days = 0"):
+        town_inputs(sc, days=0)
+
+
 def test_autonomous_settings_without_the_kind_and_station_vehicles_are_refused():
     data = _autonomous()
     data["fleet"]["kind"] = "station"

@@ -338,8 +338,9 @@ def plan_fleet(scenario: Scenario, snapshots: pd.DatetimeIndex, dt_hours: float)
     a = scenario.fleet.autonomous or AutonomousFleet()
     where = "fleet.autonomous"
     town = town_inputs(
-        scenario, days=a.simulated_days, requests_csv=scenario.resolve(a.requests_path), seed=a.seed, pv_kwp=a.pv_kw
-    )
+        scenario, days=a.simulated_days, requests_csv=scenario.resolve(a.requests_path), seed=a.seed,
+        pv_kwp=a.pv_kw, names=(f"{where}.simulated_days", f"{where}.pv_kw"),
+    )  # fmt: skip
     if len(town.requests) == 0:
         raise ScenarioError(
             f"fleet.kind = 'autonomous': no request falls in the {a.simulated_days} simulated day(s); raise "

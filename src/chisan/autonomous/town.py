@@ -60,6 +60,7 @@ def town_inputs(
     seed: int = 0,
     pv_kwp: float | None = None,
     step_min: float = 1.0,
+    names: tuple[str, str] = ("--days", "--pv-kw"),
 ) -> TownInputs:
     """Build a town's simulation inputs from its scenario (see the module docstring).
 
@@ -76,6 +77,9 @@ def town_inputs(
         PV at the chargers [kWp]; see the module docstring for the default.
     step_min : float
         Batch length [min].
+    names : tuple of str
+        What the caller calls ``days`` and ``pv_kwp`` in its error messages (the CLI's options, or the
+        scenario's fields).
 
     Raises
     ------
@@ -87,7 +91,7 @@ def town_inputs(
     from chisan.resources.solar import pv_output_per_kw
 
     if not (isinstance(days, int) and 1 <= days <= 31):
-        raise ScenarioError(f"--days = {days!r} must be a whole number of days from 1 to 31")
+        raise ScenarioError(f"{names[0]} = {days!r} must be a whole number of days from 1 to 31")
     muni = scenario.municipality
     tz = muni.timezone
     placed = [s for s in scenario.stations if s.latitude_deg is not None and s.longitude_deg is not None]
@@ -134,7 +138,7 @@ def town_inputs(
     if pv_kwp is None:
         pv_kwp = tech.pv.fixed_kw if tech.pv.fixed_kw is not None else DEFAULT_PV_KW_PER_SITE * len(placed)
     if not (math.isfinite(pv_kwp) and pv_kwp >= 0):
-        raise ScenarioError(f"--pv-kw = {pv_kwp} must be a number ≥ 0 [kWp]")
+        raise ScenarioError(f"{names[1]} = {pv_kwp} must be a number ≥ 0 [kWp]")
     per_hour = round(60 / step_min)
     if pv_kwp > 0:
         weather, _ = load_weather(scenario)
