@@ -12,10 +12,14 @@ either: the fuel-cell fleet buys all its hydrogen delivered at ``hydrogen.bought
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from chisan.exceptions import ScenarioError
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.second_life import with_offer
+
+if TYPE_CHECKING:
+    from chisan.plan.hydrogen import HydrogenInputs
 
 
 def bau_inputs(inputs: PlanInputs) -> PlanInputs:
@@ -46,7 +50,7 @@ def bau_inputs(inputs: PlanInputs) -> PlanInputs:
     )
 
 
-def bau_hydrogen(h):
+def bau_hydrogen(h: HydrogenInputs | None) -> HydrogenInputs | None:
     """The hydrogen station of business as usual: no new electrolyser or store; all hydrogen bought delivered.
 
     The electrolyser and the store are fixed at their lower bound (existing capacity, ``min_kw``; 0 by default).
