@@ -15,11 +15,13 @@ import pandas as pd
 from chisan.economics.cashflows import (
     Component,
     component_flows,
+    part_replacement_years,
     project_cash_flows,
     pv_output_factor,
     replacement_years,
-    salvage_fraction,
+    salvage_value,
 )
+from chisan.economics.hydrogen import hydrogen_capacities_of, hydrogen_components
 from chisan.economics.metrics import irr, levelised_cost, npv, payback_years
 from chisan.plan.results import PlanResults
 from chisan.scenario.schema import Scenario
@@ -27,6 +29,7 @@ from chisan.scenario.schema import Scenario
 ENERGY_LINES = ("Grid import", "Grid export")
 CARBON_LINES = ("Carbon price",)
 AGEING_LINES = ("Battery holding (calendar ageing)", "V2G wear")
+HYDROGEN_LINES = ("Hydrogen bought",)
 
 
 @dataclass
@@ -106,17 +109,26 @@ def components(
 
 
 def investment_table(comps: list[Component], life_years: int, salvage: bool, currency: str) -> pd.DataFrame:
-    """One row per component: what, capex, lifetime, replacement years, salvage value at the end."""
+    """One row per component: what, capex, lifetime, replacement years (a part's, e.g. the electrolyser's stack,
+    after ``;``), salvage value at the end."""
     cur = currency.lower()
+
+    def when(c: Component) -> str:
+        text = ", ".join(str(y) for y in replacement_years(c.lifetime_years, life_years)) or "none"
+        parts = part_replacement_years(c, life_years) if c.part_capex > 0 else []
+        if parts:
+            text += f"; stack ({c.part_capex:,.0f} {currency}): " + ", ".join(str(y) for y in parts)
+        return text
+
     rows = [
         {
             "component": c.name,
             "basis": c.basis,
             f"capex_{cur}": c.capex,
             "lifetime_years": c.lifetime_years,
-            "replacement_years": ", ".join(str(y) for y in replacement_years(c.lifetime_years, life_years)) or "none",
+            "replacement_years": when(c),
             f"fixed_om_{cur}_per_year": c.fixed_om_per_year,
-            f"salvage_{cur}": c.capex * salvage_fraction(c.lifetime_years, life_years) if salvage else 0.0,
+            f"salvage_{cur}": salvage_value(c, life_years) if salvage else 0.0,
         }
         for c in comps
     ]
@@ -142,10 +154,12 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     caps = dict(plan.capacities)
     base = dict(bau.capacities)
     comps = components(scenario, caps, base)
+    comps += hydrogen_components(scenario, hydrogen_capacities_of(plan), hydrogen_capacities_of(bau))
     savings = {
         "energy": _lines(bau.costs, ENERGY_LINES) - _lines(plan.costs, ENERGY_LINES),
         "carbon": _lines(bau.costs, CARBON_LINES) - _lines(plan.costs, CARBON_LINES),
         "battery_ageing": _lines(bau.costs, AGEING_LINES) - _lines(plan.costs, AGEING_LINES),
+        "hydrogen": _lines(bau.costs, HYDROGEN_LINES) - _lines(plan.costs, HYDROGEN_LINES),
     }
     bal = plan.energy_balance
     local = bal["pv_kwh"] + bal["wind_kwh"]
@@ -191,12 +205,19 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
 
     pk, bk = plan.kpis["value"], bau.kpis["value"]
     rows = [
-        ("investment", invest, cur, "Investment beyond business as usual in year 0 (PV, wind, storage)"),
+        (
+            "investment",
+            invest,
+            cur,
+            "Investment beyond business as usual in year 0 (PV, wind, storage; electrolyser, hydrogen store and "
+            "dispenser)",
+        ),
         (
             "annual_savings_first_year",
             first_year,
             f"{cur}/year",
-            "Grid bill, carbon price and battery ageing saved against business as usual, less the new fixed O&M",
+            "Grid bill, carbon price, battery ageing and delivered hydrogen saved against business as usual, less "
+            "the new fixed O&M",
         ),
         ("simple_payback_years", payback_years(net), "years", "Years until the cumulative cash flow reaches 0"),
         (
@@ -205,7 +226,12 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "years",
             f"Years until the cumulative cash flow discounted at {r:.1%} reaches 0",
         ),
-        ("npv", npv(r, net), cur, f"Net present value over {n} years at {r:.1%} (replacements, salvage, PV ageing)"),
+        (
+            "npv",
+            npv(r, net),
+            cur,
+            f"Net present value over {n} years at {r:.1%} (replacements and stacks, salvage, PV ageing)",
+        ),
         ("irr", irr(net), "fraction", "Discount rate at which the NPV is 0 (none when the project never pays back)"),
         ("lcoe_pv_per_kwh", lcoe_pv, f"{cur}/kWh", "Levelised cost of the local PV's output (costs ÷ kWh, discounted)"),
         (

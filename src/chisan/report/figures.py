@@ -217,6 +217,7 @@ CASH_FLOW_COLUMNS = {
     "energy_savings": ("Grid bill saved", "#f2b705"),
     "carbon_savings": ("Carbon price saved", "#2e8b57"),
     "battery_ageing_savings": ("Battery ageing saved", "#c06c84"),
+    "hydrogen_savings": ("Delivered hydrogen saved", "#4a90a4"),
     "salvage": ("Salvage value", "#8c8c8c"),
 }
 """Cash-flow columns (without the currency suffix) → label and colour."""

@@ -296,6 +296,7 @@ def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
 def _depot_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     """Rows of the report's depot section: peak, energy, cost per km and the yearly cost against diesel."""
     tco = depot_tco(prepared.scenario, prepared.inputs, results, prepared.assignment)
+    c = prepared.inputs.currency.lower()  # money columns carry the scenario's currency (economics.diesel)
     return [
         {
             "name": name,
@@ -304,13 +305,13 @@ def _depot_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             "km": num(r.km_per_year),
             "charging": num(r.charging_kwh_per_year),
             "peak": num(r.peak_charging_kw, 1),
-            "electricity": num(r.electricity_jpy_per_year),
-            "bev": num(r.bev_total_jpy_per_year),
-            "bev_km": num(r.bev_jpy_per_km, 1),
-            "diesel": num(r.diesel_total_jpy_per_year),
-            "diesel_km": num(r.diesel_jpy_per_km, 1),
-            "price": f"{r.diesel_price_jpy_per_l:g}",
-            "saving": num(r.saving_jpy_per_year),
+            "electricity": num(r[f"electricity_{c}_per_year"]),
+            "bev": num(r[f"bev_total_{c}_per_year"]),
+            "bev_km": num(r[f"bev_{c}_per_km"], 1),
+            "diesel": num(r[f"diesel_total_{c}_per_year"]),
+            "diesel_km": num(r[f"diesel_{c}_per_km"], 1),
+            "price": f"{r[f'diesel_price_{c}_per_l']:g}",
+            "saving": num(r[f"saving_{c}_per_year"]),
         }
         for name, r in tco.iterrows()
     ]

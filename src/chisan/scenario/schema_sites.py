@@ -107,7 +107,9 @@ class Depot(_Section):
         default=0.9, description="Plug-to-battery efficiency [-] (chisan assumption, as for the cars)."
     )
     diesel_price_per_l: Positive | None = Field(
-        default=None, description="Diesel price for the comparison [JPY/l]; omit for chisan's cited default."
+        default=None,
+        description="Diesel price for the comparison [currency/l, finance.currency]; omit for chisan's cited default "
+        "of the currency (JPY, CNY).",
     )
 
     @field_validator("vehicle_class")
