@@ -15,13 +15,18 @@ while away, and the sizing LP was infeasible (checked against the previous code)
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from chisan.plan.diagnose import diagnose_infeasibility
 from chisan.plan.highs import solve_model
 from chisan.plan.inputs import Capacity
 from chisan.plan.model import build_model
-from chisan.plan.reduce import _cyclic_need_kwh, typical_days
+from chisan.plan.reduce import _cyclic_need_kwh, aggregate_fleet, typical_days
+from chisan.plan.slack import build_elastic_model, shortfalls
 from tests.factories import hand_inputs
 
 DAYS = 10
@@ -89,3 +94,32 @@ def test_cyclic_need_by_hand():
     # before step 1 0, before step 0 3 again (a fixed point). The most is 4 (3 without the wrap).
     need = _cyclic_need_kwh(np.array([[3.0], [0.0], [3.0]]), np.array([[0.0], [4.0], [2.0]]))
     assert need[0] == pytest.approx(4.0)
+
+
+def test_the_elastic_diagnosis_names_a_fleet_that_cannot_drive_its_days():
+    # four days, each its own period of a linked reduced year (so the linked fleet rows of the sizing model, the
+    # ones that failed on the benchmark's typical days): on day 1 the van leaves at 08:00 on a 25 kWh round, and
+    # no charging can give it more than usable - reserve = 20 - 2 = 18 kWh for it: 7 kWh are missing, which the
+    # elastic model's fleet slack must show (before, it had no slack there and the diagnosis named nothing)
+    hours = 24 * 4
+    plugged = np.ones(hours, bool)
+    trips = np.zeros(hours)
+    plugged[24 + 8 : 24 + 14] = False
+    trips[24 + 8] = 25.0
+    agg = aggregate_fleet(hand_inputs(hours=hours, plugged=plugged, trip_energy_kwh=trips))
+    steps = agg.snapshots
+    linked = dataclasses.replace(
+        agg,
+        period=pd.Series(np.arange(hours) // 24, index=steps),
+        period_order=np.arange(4),
+        weight=pd.Series(1.0, index=steps),
+        station_min_energy_kwh=None,
+    )
+    m = build_elastic_model(linked)
+    assert solve_model(m, {"output_flag": False}) == "optimal"
+    (found,) = shortfalls(m, linked)
+    assert found.family == "fleet energy"
+    assert found.kwh == pytest.approx(25.0 - (USABLE_KWH - RESERVE_KWH), abs=1e-6)
+    assert found.by_site_day["day"].iloc[0] == steps[24].normalize()
+    err = diagnose_infeasibility(linked, {"output_flag": False})
+    assert "fleet energy" in str(err) and "week of 2025-06-02" in str(err)
