@@ -133,7 +133,9 @@ def _drivable_fleet_days(
     become ``medoid + λ (rescaled − medoid)``, the largest λ ∈ [0, 1] (by bisection) for which the typical days
     in calendar order leave the station's fleet drivable at full charging power (:func:`_cyclic_need_kwh` ≤
     usable − reserve); λ = 1 is tsam's result, λ = 0 the medoid's real day. Below that (never met so far: real
-    days in another order), the medoid's trips are scaled down.
+    days in another order), the medoid's trips are scaled down. The trip energy of the year the pulled-back days
+    lack is then added back in proportion to the clustered days' available power (trips recharged while plugged
+    in), the largest share κ ∈ [0, 1] that keeps the days drivable, so the sizing still sees the year's driving.
     """
     stations = [c[len("trips:") :] for c in reduced.columns if c.startswith("trips:")]
     if not stations:
@@ -179,7 +181,29 @@ def _drivable_fleet_days(
         low = np.where(fits, mid, low)
         high = np.where(fits, high, mid)
     trips, avail = at(low)
-    reduced[trip_cols] = trips
+    # the year's trip energy that the pulled-back days no longer carry, as far as the days stay drivable: spread
+    # over the clustered days' plugged-in power (trips the fleet recharges as it is plugged in, as tsam's fill did)
+    weight = np.repeat(np.bincount(order, minlength=len(reduced) // steps), steps).astype(float)
+    year = features[trip_cols].to_numpy(float).sum(axis=0)
+    missing = year - (trips * weight[:, None]).sum(axis=0)  # [kWh] over the horizon
+    plugged = avail * (np.arange(len(reduced)) < n_clustered)[:, None]
+    per_kw = (plugged * weight[:, None]).sum(axis=0)  # [kW] x days represented
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.where(per_kw > 0, np.maximum(missing, 0.0) / per_kw, 0.0)[None, :] * plugged
+
+    def fits(kappa: np.ndarray) -> np.ndarray:
+        gain = avail * eta[None, :] * agg.dt_hours
+        return _cyclic_need_kwh((trips + kappa[None, :] * spread)[rows], gain[rows]) <= room + 1e-9
+
+    low_k, high_k = np.zeros(len(stations)), np.ones(len(stations))
+    whole = fits(high_k)
+    low_k[whole] = 1.0
+    for _ in range(DRIVABLE_BISECTIONS if not whole.all() else 0):
+        mid = 0.5 * (low_k + high_k)
+        ok_mid = fits(mid)
+        low_k = np.where(ok_mid, mid, low_k)
+        high_k = np.where(ok_mid, high_k, mid)
+    reduced[trip_cols] = trips + low_k[None, :] * spread
     reduced[avail_cols] = avail
 
 
