@@ -4,7 +4,8 @@ Cause, found with HiGHS's irreducible infeasible subsystem on the benchmark's ye
 tsam's typical days, and tsam keeps each column's annual mean by a water-fill that adds energy to every hour of
 the typical days in proportion to its headroom (``tsam.pipeline.rescale``). On the fleet's trip energy this put
 trips in hours the vehicle is plugged in and lengthened its longest trip chain beyond what its battery holds
-(there: the one shared car's 15.1 kWh booking became 22.4 kWh on a 17.1 kWh usable-minus-reserve span), so the
+(there: the one shared car's rescaled trips in one absence, 15.05 + 7.37 kWh and water-filled hours, added up to
+22.4 kWh on its 17.1 kWh usable-minus-reserve span: HiGHS's IIS named those rows), so the
 sizing LP — and with it the calendar year — was infeasible, although every real day can be driven.
 
 The case below is one delivery van (20 kWh usable, 2 kWh reserve, 3 kW charger, 90 % charging efficiency) over

@@ -129,7 +129,7 @@ def _drivable_fleet_days(
     hour of the typical days in proportion to its headroom: trip energy appears while the cars are plugged in, and
     a day can ask more of a fleet than its batteries hold. The linked sizing model (Kotzur et al. 2018) then has no
     solution although the year has one (the calendar year of ``benchmarks/bench_depot.py`` failed so: a one-car
-    station's longest booking, 15.1 kWh, grew to 22.4 kWh on a 17.1 kWh span). Per station the fleet columns
+    station's rescaled trips in one absence added up to 22.4 kWh on a 17.1 kWh span). Per station the fleet columns
     become ``medoid + λ (rescaled − medoid)``, the largest λ ∈ [0, 1] (by bisection) for which the typical days
     in calendar order leave the station's fleet drivable at full charging power (:func:`_cyclic_need_kwh` ≤
     usable − reserve); λ = 1 is tsam's result, λ = 0 the medoid's real day. Below that (never met so far: real
