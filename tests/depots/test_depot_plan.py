@@ -208,3 +208,37 @@ def test_outputs_carry_depots_csv(depot_run, tmp_path):
     assert table.loc["Depot", "peak_charging_kw"] == pytest.approx(
         run.results.stations.loc["Depot", "peak_charging_kw"]
     )
+
+
+def test_depot_figure_sums_are_the_plans(depot_run):
+    from chisan.report.depot import depot_figures, depot_sites
+
+    run = depot_run
+    assert depot_sites(run.prepared) == {"Depot": ["Depot"]}  # the depot is its own site (no sites.toml entry)
+    ((week, month),) = depot_figures(run.prepared, run.results)
+    bars = {trace.name: np.asarray(trace.y, float) for trace in month.data}
+    assert list(month.data[0].x) == ["Jun 2025"]  # the one month of the horizon
+    scale = run.prepared.inputs.opex_scale  # the per-year columns are the horizon's energy times this
+    site = run.results.sites.loc["Depot"]
+    station = run.results.stations.loc["Depot"]
+    # [MWh] x 1000 = [kWh] over the horizon = the results' kWh per year / scale
+    assert bars["Grid import"].sum() * 1000 == pytest.approx(site["import_kwh_per_year"] / scale, rel=1e-9)
+    assert bars["Vehicle charging"].sum() * 1000 == pytest.approx(station["charging_kwh_per_year"] / scale, rel=1e-9)
+    assert bars["PV"].sum() * 1000 == pytest.approx(site["pv_kwh_per_year"] / scale, abs=1e-9)
+    # and the same from the per-vehicle charging and the site meter's column of the dispatch, summed by hand
+    cols = _depot_columns(run)
+    by_hand = run.results.vehicle_charge_kw[cols].to_numpy().sum() * run.prepared.inputs.dt_hours
+    assert bars["Vehicle charging"].sum() * 1000 == pytest.approx(by_hand, rel=1e-9)
+    imported = run.results.dispatch["site_import_kw:Depot"].to_numpy().sum() * run.prepared.inputs.dt_hours
+    assert bars["Grid import"].sum() * 1000 == pytest.approx(imported, rel=1e-9)
+    # the week: 7 x 24 hourly steps from a Monday, its charging the same hours of the plan
+    lines = {trace.name: trace for trace in week.data}
+    x = pd.DatetimeIndex(lines["Vehicle charging"].x)
+    assert len(x) == 7 * 24 and x[0].dayofweek == 0 and x[0].hour == 0
+    hours = run.results.vehicle_charge_kw.loc[x, cols].sum(axis=1).to_numpy()
+    assert np.allclose(np.asarray(lines["Vehicle charging"].y, float), hours)
+    # the figures are in the report, after the depot table
+    html = render_report(run.prepared, run.results, run.checks, scenario_name="t", solve_seconds=1.0)
+    section = html.split("<h2>Depots against diesel", 1)[1].split("<h2>", 1)[0]
+    assert "site Depot (Depot): monthly energy" in section
+    assert "site Depot (Depot): charging, PV and grid import" in section

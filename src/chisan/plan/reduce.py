@@ -34,6 +34,9 @@ from chisan.plan.inputs import PlanInputs, station_aggregates
 TOWN = "(town)"
 """Name of the single aggregate station when all stations' fleets are merged."""
 
+DRIVABLE_BISECTIONS = 30
+"""Halvings of the interval in :func:`_drivable_fleet_days` when tsam's rescaled fleet days cannot be driven."""
+
 
 def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInputs:
     """The same inputs with each station's fleet (or the town's) as one battery (``fleet_mode="station"``).
@@ -99,6 +102,109 @@ def aggregate_fleet(inputs: PlanInputs, *, town: bool | None = None) -> PlanInpu
         initial_energy_kwh=None,
         terminal_energy_kwh=None,
     )
+
+
+def _cyclic_need_kwh(trips_kwh: np.ndarray, gain_kwh: np.ndarray) -> np.ndarray:
+    """Most energy above the reserve each column needs over a cyclic sequence of steps [kWh], per column.
+
+    The backward recursion of :func:`chisan.plan.dispatch.minimum_energy_kwh`, f[t − 1] = max(0, f[t] + trip[t] −
+    gain[t]), is Lindley's recursion (Lindley 1952, doi:10.1017/S0305004100027638) over the reversed steps; its
+    closed form on the prefix sums S_n is W_n = S_n − min(−W_0, min_{j≤n} S_j), run twice so the need before the
+    first step is the need after the last (cyclic). Returns max_n W_n per column.
+    """
+    s = np.cumsum((trips_kwh - gain_kwh)[::-1], axis=0)
+    running_min = np.minimum(np.minimum.accumulate(s, axis=0), 0.0)
+    w = s - running_min  # W_0 = 0
+    w = s - np.minimum(running_min, -w[-1][None, :])
+    return w.max(axis=0)
+
+
+def _drivable_fleet_days(
+    reduced: pd.DataFrame, features: pd.DataFrame, agg: PlanInputs, order: np.ndarray, medoids: np.ndarray, steps: int
+) -> None:
+    """Bring each station's fleet days back towards their medoid's real day where tsam's rescaling made the
+    reduced year undrivable (in place on ``reduced``; unchanged where it is drivable).
+
+    tsam keeps each column's annual mean (``preserve_column_means``) by a water-fill that moves energy into every
+    hour of the typical days in proportion to its headroom: trip energy appears while the cars are plugged in, and
+    a day can ask more of a fleet than its batteries hold. The linked sizing model (Kotzur et al. 2018) then has no
+    solution although the year has one (the calendar year of ``benchmarks/bench_depot.py`` failed so: a one-car
+    station's rescaled trips in one absence added up to 22.4 kWh on a 17.1 kWh span). Per station the fleet columns
+    become ``medoid + λ (rescaled − medoid)``, the largest λ ∈ [0, 1] (by bisection) for which the typical days
+    in calendar order leave the station's fleet drivable at full charging power (:func:`_cyclic_need_kwh` ≤
+    usable − reserve); λ = 1 is tsam's result, λ = 0 the medoid's real day. Below that (never met so far: real
+    days in another order), the medoid's trips are scaled down. The trip energy of the year the pulled-back days
+    lack is then added back in proportion to the clustered days' available power (trips recharged while plugged
+    in), the largest share κ ∈ [0, 1] that keeps the days drivable, so the sizing still sees the year's driving.
+    """
+    stations = [c[len("trips:") :] for c in reduced.columns if c.startswith("trips:")]
+    if not stations:
+        return
+    veh = agg.vehicles.groupby(agg.vehicles["station"].astype(str))
+    room = (veh["usable_kwh"].sum() - veh["reserve_kwh"].sum()).reindex(stations).fillna(0.0).to_numpy(float)
+    eta = veh["charge_efficiency"].mean().reindex(stations).fillna(1.0).to_numpy(float)
+    trip_cols = [f"trips:{s}" for s in stations]
+    avail_cols = [f"available:{s}" for s in stations]
+    n_clustered = len(medoids) * steps
+    day_of_step = np.arange(len(features)) // steps
+    real = [features[np.isin(day_of_step, [d])] for d in medoids]  # one real day per cluster, in cluster order
+
+    def fleet(cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        rescaled = reduced[cols].to_numpy(float).clip(min=0)
+        medoid = rescaled.copy()
+        medoid[:n_clustered] = np.vstack([d[cols].to_numpy(float) for d in real]).clip(min=0)
+        return rescaled, medoid
+
+    trips_tsam, trips_real = fleet(trip_cols)
+    avail_tsam, avail_real = fleet(avail_cols)
+    rows = (order[:, None] * steps + np.arange(steps)[None, :]).ravel()  # the reduced rows in calendar order
+
+    def at(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fleet trips and available power at x ∈ [0, 2]: x − 1 = λ above 1, a scale of the medoid's trips below."""
+        lam = np.clip(x - 1.0, 0.0, 1.0)[None, :]
+        trips = trips_real * np.clip(x, 0.0, 1.0)[None, :] + lam * (trips_tsam - trips_real)
+        return trips, avail_real + lam * (avail_tsam - avail_real)
+
+    def drivable(x: np.ndarray) -> np.ndarray:
+        trips, avail = at(x)
+        gain = avail * eta[None, :] * agg.dt_hours  # [kWh] = [kW] x [-] x [h]
+        return _cyclic_need_kwh(trips[rows], gain[rows]) <= room + 1e-9
+
+    high = np.full(len(stations), 2.0)
+    ok = drivable(high)
+    if ok.all():
+        return
+    low = np.where(ok, high, 0.0)
+    for _ in range(DRIVABLE_BISECTIONS):
+        mid = 0.5 * (low + high)
+        fits = drivable(mid)
+        low = np.where(fits, mid, low)
+        high = np.where(fits, high, mid)
+    trips, avail = at(low)
+    # the year's trip energy that the pulled-back days no longer carry, as far as the days stay drivable: spread
+    # over the clustered days' plugged-in power (trips the fleet recharges as it is plugged in, as tsam's fill did)
+    weight = np.repeat(np.bincount(order, minlength=len(reduced) // steps), steps).astype(float)
+    year = features[trip_cols].to_numpy(float).sum(axis=0)
+    missing = year - (trips * weight[:, None]).sum(axis=0)  # [kWh] over the horizon
+    plugged = avail * (np.arange(len(reduced)) < n_clustered)[:, None]
+    per_kw = (plugged * weight[:, None]).sum(axis=0)  # [kW] x days represented
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.where(per_kw > 0, np.maximum(missing, 0.0) / per_kw, 0.0)[None, :] * plugged
+
+    def fits(kappa: np.ndarray) -> np.ndarray:
+        gain = avail * eta[None, :] * agg.dt_hours
+        return _cyclic_need_kwh((trips + kappa[None, :] * spread)[rows], gain[rows]) <= room + 1e-9
+
+    low_k, high_k = np.zeros(len(stations)), np.ones(len(stations))
+    whole = fits(high_k)
+    low_k[whole] = 1.0
+    for _ in range(DRIVABLE_BISECTIONS if not whole.all() else 0):
+        mid = 0.5 * (low_k + high_k)
+        ok_mid = fits(mid)
+        low_k = np.where(ok_mid, mid, low_k)
+        high_k = np.where(ok_mid, high_k, mid)
+    reduced[trip_cols] = trips + low_k[None, :] * spread
+    reduced[avail_cols] = avail
 
 
 @dataclass
@@ -210,6 +316,8 @@ def typical_days(
     order = np.empty(total_days, dtype=int)
     order[rest] = np.searchsorted(clusters, np.asarray(result.cluster_assignments))
     order[kept] = len(clusters) + np.arange(len(kept))
+    medoids = rest[np.asarray(result.clustering.cluster_centers, dtype=int)]  # the real day of each cluster
+    _drivable_fleet_days(reduced, features, agg, order, medoids, steps_per_day)
     snaps = agg.snapshots[0] + pd.to_timedelta(np.arange(len(reduced)) * agg.dt_hours, unit="h")
     reduced.index = snaps
     stations = agg.stations.index

@@ -13,6 +13,9 @@ Families with a slack:
   meter) — a meter or connection limit, or storage and PV too small for the charging behind it;
 - ``Slack-hourly_import_kw`` (snapshot, site): import above what the hourly-matched renewable target allows,
   at most the site's import in the step — where and when the target is missed;
+- ``Slack-fleet_kwh`` (snapshot, station): energy a pooled fleet lacks (``Fleet-energy_balance`` of the sizing
+  and aggregate models) — trips its batteries cannot drive on what they hold and can charge, e.g. a typical day
+  whose trip chain is longer than the station's usable energy;
 - ``Slack-policy`` (one per target row): the annual renewable target [kWh], the import cap [kWh] and the
   emission cap [kg].
 
@@ -29,7 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from chisan.plan.inputs import PlanInputs
-from chisan.plan.model import _t, build_model, site_index
+from chisan.plan.model import STATION, _t, build_model, site_index
 
 SLACK_PENALTY_PER_KWH = 1e6
 """Price of one kWh (or kg) of slack in the elastic model [currency/kWh]: above any shadow price a feasible plan has
@@ -44,6 +47,11 @@ POLICY_ROWS = {
 BALANCE_PENALTY_FACTOR = 10.0
 """A kWh missing at a meter costs this many times :data:`SLACK_PENALTY_PER_KWH`: a missed target (import beyond it)
 is cheaper than energy from nowhere, so the elastic model names the target when importing would serve the load."""
+
+FLEET_PENALTY_FACTOR = 10.0 * BALANCE_PENALTY_FACTOR
+"""A kWh put into a pooled fleet from nowhere costs this many times :data:`SLACK_PENALTY_PER_KWH`: more than a kWh
+missing at its meter over any charging efficiency ≥ 0.1, so a fleet is named only when no meter energy could
+charge it (its trips are longer than its batteries or its plugged-in hours allow)."""
 
 SLACK_TOL_KWH = 1e-3
 """Slack below this is solver noise [kWh]."""
@@ -73,6 +81,10 @@ def add_slack(m: linopy.Model, inputs: PlanInputs) -> None:
     else:
         short = m.add_variables(lower=0, coords=[t], name="Slack-balance_kw")
         _relax(m, "Bus-balance", short.to_linexpr())
+    if "Fleet-energy_balance" in m.constraints:  # energy from nowhere into a pooled fleet's batteries [kWh]
+        stations = pd.Index(inputs.stations.index.astype(str), name=STATION)
+        lacking = m.add_variables(lower=0, coords=[t, stations], name="Slack-fleet_kwh")
+        _relax(m, "Fleet-energy_balance", -1.0 * lacking)
     hourly = inputs.renewable_share_basis == "hourly" and "Policy-renewable_share" in m.constraints
     if hourly:
         imp = m.variables["Site-import_kw"] if inputs.per_site else m.variables["Grid-import_kw"]
@@ -96,6 +108,9 @@ def build_elastic_model(inputs: PlanInputs, penalty_per_kwh: float = SLACK_PENAL
         if name in m.variables:
             term = (m.variables[name] * (wdt * penalty_per_kwh * factor)).sum()
             extra = term if extra is None else extra + term
+    if "Slack-fleet_kwh" in m.variables:  # [kWh] per step already: weighted, not times the step length
+        weight = xr.DataArray(inputs.weight.to_numpy(float), coords=[t])
+        extra = extra + (m.variables["Slack-fleet_kwh"] * (weight * penalty_per_kwh * FLEET_PENALTY_FACTOR)).sum()
     for row in POLICY_ROWS:
         name = f"Slack-{row[len('Policy-') :]}"
         if name in m.variables:
@@ -137,14 +152,23 @@ def shortfalls(m: linopy.Model, inputs: PlanInputs, days: pd.DatetimeIndex | Non
     out = []
     w = inputs.weight.to_numpy(float) * inputs.dt_hours
     dates = (inputs.snapshots if days is None else days).normalize()
-    for name, family in (("Slack-balance_kw", "meter balance"), ("Slack-hourly_import_kw", "hourly renewable target")):
+    families = (
+        ("Slack-balance_kw", "meter balance"),
+        ("Slack-hourly_import_kw", "hourly renewable target"),
+        ("Slack-fleet_kwh", "fleet energy"),
+    )
+    for name, family in families:
         if name not in m.variables:
             continue
         sol = np.nan_to_num(m.variables[name].solution.to_numpy())
-        kwh = sol * (w[:, None] if sol.ndim == 2 else w)
+        per_step = inputs.weight.to_numpy(float) if family == "fleet energy" else w  # kWh already, or kW x h
+        kwh = sol * (per_step[:, None] if sol.ndim == 2 else per_step)
         if kwh.sum() <= SLACK_TOL_KWH:
             continue
-        sites = list(site_index(inputs)) if sol.ndim == 2 else ["town"]
+        if family == "fleet energy":
+            sites = list(inputs.stations.index.astype(str))
+        else:
+            sites = list(site_index(inputs)) if sol.ndim == 2 else ["town"]
         frame = pd.DataFrame(kwh.reshape(len(w), -1), columns=sites)
         frame["day"] = np.asarray(dates)
         per = frame.groupby("day").sum().stack().rename("kwh").reset_index()
@@ -177,6 +201,8 @@ def describe(found: list[Shortfall], inputs: PlanInputs, scale: float = 1.0) -> 
             what = f"the hourly {inputs.renewable_share_min:.0%} renewable target"
         elif s.family == "meter balance":
             what = "the meter balance (energy no import, PV or storage can bring within the limits)"
+        elif s.family == "fleet energy":
+            what = "the fleet energy (trips the pooled batteries cannot drive on what they hold and can charge)"
         else:
             what = s.family
         text = f"{what} is short by {amount}"
@@ -184,7 +210,8 @@ def describe(found: list[Shortfall], inputs: PlanInputs, scale: float = 1.0) -> 
             weeks = s.by_site_day.assign(week=[_week(d) for d in s.by_site_day["day"]])
             top = weeks.groupby(["site", "week"])["kwh"].sum().sort_values(ascending=False)
             (site, week), kwh = top.index[0], float(top.iloc[0])
-            text += f", most at site {site} in the week of {week} ({kwh * scale:,.0f} kWh"
+            place = "station" if s.family == "fleet energy" else "site"
+            text += f", most at {place} {site} in the week of {week} ({kwh * scale:,.0f} kWh"
             if len(top) > 1:
                 text += f"; {len(top)} site-weeks in all"
             text += ")"

@@ -24,6 +24,7 @@ from chisan.plan.check import CheckReport
 from chisan.plan.prepare import PreparedPlan
 from chisan.plan.results import PlanResults
 from chisan.report import figures
+from chisan.report.depot import depot_figures_html
 from chisan.report.hydrogen import hydrogen_context
 from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
@@ -560,6 +561,7 @@ def render_report(
         stations=stations,
         sites=sites,
         depots=depots,
+        depot_figures=depot_figures_html(prepared, results),
         autonomous_html=_autonomous_html(prepared, results),
         links_text=links_text,
         bookings_text=bookings_text,
