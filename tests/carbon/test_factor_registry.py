@@ -44,6 +44,12 @@ from chisan.sweep.derive import AREAS, GRID_EMISSION_FACTORS
         ("CN-SH:2022:location", 0.5849),
         ("CN-SH:2022:carbon_market", 0.42),
         ("CN-SH:2022:green", 0.0),
+        # MEE & NBS 2023 factors as reported by 光明日报 (https://www.163.com/dy/article/KIQVBKCG05567I2C.html)
+        ("CN:2023:location", 0.5306),
+        ("CN-North:2023:location", 0.6361),
+        ("CN-East:2023:location", 0.5500),
+        ("CN-South:2023:location", 0.4042),
+        ("CN-Southwest:2023:location", 0.2472),
     ],
 )
 def test_lookup_by_name_and_year(name, value):
@@ -138,3 +144,20 @@ def test_every_named_set_covers_all_ten_areas_and_latest_takes_each_areas_newest
     assert area_factor_set("latest-adjusted")["hokuriku"].name == "JP-hokuriku:2023:adjusted"
     # the FY2016 adjusted list agrees with Kansai's own FY2016 press release (0.493) — the reason for its calibre
     assert factor_set("fy2016")["kansai"] == 0.493
+
+
+def test_china_2023_factors_are_the_latest_and_agree_with_the_reported_changes_from_2022():
+    # Without a year the newest is taken: 2023 for the national grid and the regions, 2022 for Shanghai (the 2023
+    # provincial table was not read).
+    assert grid_factor("CN:location").name == "CN:2023:location"
+    assert grid_factor("CN-East:location").name == "CN-East:2023:location"
+    assert grid_factor("CN-SH:location").name == "CN-SH:2022:location"
+    # The report gives the change from 2022 in per cent (one decimal): national −1.1 %, East China −2.1 %.
+    # Recomputed from the two years in the registry, by hand: (0.5366 − 0.5306)/0.5366 = 1.12 %,
+    # (0.5617 − 0.5500)/0.5617 = 2.08 %; both round to the published figures, so the rows are not mixed up.
+    for jur, published_pct in (("CN", 1.1), ("CN-East", 2.1)):
+        old = grid_factor(f"{jur}:2022:location").kg_co2_per_kwh
+        new = grid_factor(f"{jur}:2023:location").kg_co2_per_kwh
+        assert round(100 * (old - new) / old, 1) == published_pct, jur
+    regions = [f for f in factor_registry() if f.year == 2023 and f.jurisdiction.startswith("CN-")]
+    assert len(regions) == 7  # the seven grid regions of the announcement

@@ -5,8 +5,9 @@ module, one row per factor with its publisher, document, page and date) is keyed
 calibre:
 
 - jurisdiction: ``JP-<area>`` for the former general utility of a Japanese area (``JP-tepco``, ``JP-kansai`` …,
-  the short names of :data:`chisan.sweep.derive.AREAS`), ``CN`` (national grid), ``CN-East`` (East China grid
-  region), ``CN-SH`` (Shanghai);
+  the short names of :data:`chisan.sweep.derive.AREAS`), ``CN`` (national grid), the seven Chinese grid regions
+  ``CN-North``, ``CN-Northeast``, ``CN-East``, ``CN-Central``, ``CN-Northwest``, ``CN-South``, ``CN-Southwest``
+  (华北, 东北, 华东, 华中, 西北, 南方, 西南), ``CN-SH`` (Shanghai);
 - year: Japanese fiscal year (April–March) for ``JP-*``, calendar year for ``CN*``;
 - calibre: ``location`` (grid average), ``basic`` (基礎排出係数, before 2016 実排出係数) and ``adjusted``
   (調整後排出係数) of Japan's mandatory reporting scheme, ``market`` (a supplier's contractual factor),
@@ -15,7 +16,8 @@ calibre:
 
 A factor is named ``"JURISDICTION:YEAR:CALIBRE"`` (``"JP-shikoku:2023:basic"``) or ``"JURISDICTION:CALIBRE"``
 for the latest year in the registry. Only factors read in a source are listed; the registry does not fill gaps
-(e.g. it has no FY2023 factor for TEPCO EP, see the module's CSV for what exists).
+(e.g. it has no FY2023 factor for TEPCO EP, and no 2023 provincial factor for Shanghai: ``CN-SH:location`` is
+2022 while ``CN:location`` is 2023; see the module's CSV for what exists).
 Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
 """
 

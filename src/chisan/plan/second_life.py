@@ -23,6 +23,19 @@ of the first kWh of second-life storage at site j is the most a 1-kWh store earn
 solution (LP sensitivity: the prices hold for a small enough store). The plan uses second life exactly when
 max_j V_j ≥ a; the break-even price per kWh (up front) is (max_j V_j − O&M) / CRF, compared with the offered
 price. When the offer is used to its limit the dual λ of ``SecondLife-offer`` adds the value above the price.
+
+**Degenerate duals.** When the balance rows have several optimal duals (a kink: e.g. the grid import at 0 and the
+new storage at its power limit in the same hours, so one more kW of load costs the grid price and one less saves
+only the storage's energy), V_j above is one of a range of values: each optimal π gives an upper bound of the true
+value of the first kWh (a Lagrangian bound: φ(δ) ≥ φ(0) + δ (a − V_j(π)) for the plan's cost φ with δ kWh forced
+in), and the true value is the low end of the range. The duals HiGHS returns may sit anywhere in it, and, rounded,
+just above a while the plan leaves the offer unused (issue 12 point 4: ¥1,809 against ¥1,781 measured), or far
+above the truth (a day whose PV exactly meets the load prices the midday kWh anywhere between 0 and the grid's).
+So when the offer is unused, the value is measured on the primal: the same model is solved again with
+δ = :data:`FORCED_KWH` forced in at a place, and V_j = a − (φ(δ) − φ(0)) / δ, the saving of that kWh — at most
+the true right derivative (φ is convex in δ), so never above a when the plan leaves the offer unused, and exact
+while the value stays the same over the first δ. Places are measured from the highest dual V_j down, until the
+next one's dual bound cannot beat the best measured; the others keep their dual V_j (an upper bound).
 """
 
 from __future__ import annotations
@@ -47,6 +60,10 @@ TOWN = "town"
 KEY = "second_life"
 VARIABLES = ("SecondLife-energy_kwh", "SecondLife-charge_kw", "SecondLife-discharge_kw")
 """Per-step variables of the family (snapshots × places)."""
+
+FORCED_KWH = 1.0
+"""Second-life energy forced in to measure the value of the first kWh on the primal [kWh] (less if less is
+offered)."""
 
 
 @dataclass(frozen=True)
@@ -240,8 +257,32 @@ def unit_store_value(prices: pd.DataFrame, inputs: PlanInputs, offer: SecondLife
     return pd.Series(earned.sum(SNAPSHOT).to_numpy(), index=list(pi), name="value_per_kwh_year")
 
 
+def forced_value(m: linopy.Model, inputs: PlanInputs, place: str, kwh: float = FORCED_KWH) -> float:
+    """Value of the first ``kwh`` of second life at ``place`` measured on the primal [currency/kWh/year].
+
+    ``m`` is the solved model of ``inputs`` (``build_model(inputs)``, as the plan solves it); the same model is
+    built again with ``kwh`` [kWh] fixed at ``place`` (0 elsewhere) and solved: the value is
+    a − (φ(kwh) − φ(0)) / kwh, the offer's annual cost less the cost the kWh adds (module docstring, degenerate
+    duals). NaN when that model does not solve to optimality.
+    """
+    from chisan.plan.model import build_model
+
+    offer = offer_of(inputs)
+    forced = with_fixed_capacity(inputs, {p: (kwh if p == place else 0.0) for p in places(inputs, offer)})
+    mf = build_model(forced)
+    with quiet_highs():
+        _, condition = mf.solve(solver_name="highs", io_api="direct", output_flag=False)
+    if str(condition) != "optimal":
+        return math.nan
+    added = (float(mf.objective.value) - float(m.objective.value)) / kwh
+    return offer.annual_cost_per_kwh - added
+
+
 def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
     """Why the plan uses the offer or not, from the duals of a solved model ``m`` (module docstring).
+
+    ``m`` must be ``build_model(inputs)`` solved: an unused offer is valued again on the primal
+    (:func:`forced_value`), with that model built and solved once more per place measured (module docstring).
 
     Returns
     -------
@@ -249,20 +290,40 @@ def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
         ``offered_kwh``, ``used_kwh``, ``used_kwh_by_site``, ``price_per_kwh`` (offered, up front),
         ``annual_cost_per_kwh`` (a), ``value_per_kwh_year_by_site`` (V_j), ``best_site``,
         ``value_per_kwh_year`` (max V_j), ``break_even_price_per_kwh`` ((max V − O&M) / CRF),
-        ``offer_dual_per_kwh_year`` (λ ≥ 0), ``used`` (bool), ``reason`` (one sentence); None without an offer.
+        ``offer_dual_per_kwh_year`` (λ ≥ 0), ``dual_value_per_kwh_year_by_site`` (V_j from the duals),
+        ``value_method`` (``"duals"``, or ``"1 kWh forced in at …"``: the places valued by the primal re-solve),
+        ``used`` (bool), ``reason`` (one sentence); None without an offer.
     """
     offer = offer_of(inputs)
     if offer is None or "SecondLife-kwh" not in m.variables:
         return None
     where = places(inputs, offer)
-    value = unit_store_value(balance_prices(m, inputs, where), inputs, offer)
+    dual_value = unit_store_value(balance_prices(m, inputs, where), inputs, offer)
+    value = dual_value.copy()
     used = capacity_of(m)
     total = float(sum(used.values()))
     lam = 0.0
     if "SecondLife-offer" in m.constraints:
         lam = max(0.0, -float(m.constraints["SecondLife-offer"].dual))
-    best = str(value.idxmax())
-    v = float(value.max())
+    method = "duals"
+    measured: dict[str, float] = {}
+    if total <= 1e-3:  # unused: the primal says what the first kWh saves (module docstring, degenerate duals)
+        kwh = min(FORCED_KWH, float(offer.offered_kwh))
+        for p in dual_value.sort_values(ascending=False).index:
+            # V_j from the duals bounds the value at j from above: a place that cannot beat the best found is skipped
+            if dual_value[p] <= 1e-9 * max(1.0, offer.annual_cost_per_kwh) or dual_value[p] <= max(
+                measured.values(), default=-math.inf
+            ):
+                break
+            primal = forced_value(m, inputs, str(p), kwh)
+            if math.isfinite(primal):
+                measured[str(p)] = max(0.0, min(float(dual_value[p]), primal))
+        if measured:
+            method = f"{kwh:g} kWh forced in at {', '.join(measured)}"
+            for p, x in measured.items():
+                value[p] = x
+    best = max(measured, key=measured.get) if measured else str(value.idxmax())
+    v = float(value[best])
     breakeven = (v - offer.fixed_om_per_kwh_year) / offer.crf_per_year
     is_used = total > 1e-3
     if is_used and lam > 1e-9 * max(1.0, offer.annual_cost_per_kwh):
@@ -291,6 +352,11 @@ def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
             f"{offer.annual_cost_per_kwh:,.0f} /kWh/year (offered at {offer.price_per_kwh:,.0f} /kWh over "
             f"{offer.lifetime_years:g} years)"
         )
+        if best in measured and v < float(dual_value[best]) - 1e-6 * max(1.0, offer.annual_cost_per_kwh):
+            reason += (
+                f"; measured with {min(FORCED_KWH, float(offer.offered_kwh)):g} kWh forced in, as the duals are "
+                f"degenerate there (they gave {float(dual_value[best]):,.0f})"
+            )
     return {
         "offered_kwh": float(offer.offered_kwh),
         "used_kwh": total,
@@ -302,6 +368,8 @@ def break_even(m: linopy.Model, inputs: PlanInputs) -> dict | None:
         "value_per_kwh_year": v,
         "break_even_price_per_kwh": float(breakeven),
         "offer_dual_per_kwh_year": lam,
+        "dual_value_per_kwh_year_by_site": {str(k): float(x) for k, x in dual_value.items()},
+        "value_method": method,
         "round_trip_efficiency": float(offer.round_trip_efficiency),
         "used": is_used,
         "reason": reason,

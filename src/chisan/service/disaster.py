@@ -9,10 +9,16 @@ An operator switches the mode on for a town with its shelters (critical load [kW
 - the status, and the dashboard, give the hours the shelters would stay supplied by the called cars from now.
 
 The hours are REopt's outage simulation as chisan implements it (:func:`chisan.resilience.outage.simulate_outages`),
-run for one start (now) in 1-minute steps, with the called cars connected at once and no PV or storage: the
-service does not know the storage's state of charge, and the outage is assumed to have cut the grid. For a
-constant load within the cars' V2H power this is (energy above reserve × V2H efficiency) / load, rounded down to
-the minute (REopt's rule: a step counts only when fully supplied).
+run for one start (now) in 1-minute steps, with the called cars connected at once, the town's stationary storage,
+and no PV (the outage is assumed to have cut the grid, and the service does not forecast PV for an island). The
+storage counts with :data:`STORAGE_STATE_FRACTION` of its energy, the state every rolling schedule starts and ends
+at (the service has no storage telemetry), the share of it at the shelters (the town's scenario's
+``[resilience] storage_share_fraction``, else all of it) and the discharge efficiency of the service's schedules;
+it discharges first, within its power, then the cars (as in the plan's outage simulation). For a constant load
+within the power of both this is (storage energy × its discharge efficiency + energy above reserve × V2H
+efficiency) / load, rounded down to the minute (REopt's rule: a step counts only when fully supplied).
+Second-life packs are not in the service's model of a town (``chisan serve --from-plan`` takes the plan's new
+storage only), so they are not counted here.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from chisan.plan.inputs import PlanInputs
 from chisan.resilience.outage import OutageSources, simulate_outages
 from chisan.service import models, schemas
 from chisan.service.errors import BookingRefusedError, FieldError, NotFoundError
@@ -34,6 +41,14 @@ STEP_HOURS = 1.0 / 60.0
 
 HORIZON_HOURS = 168.0
 """Longest supply the status looks at [h] (a week; ``hours_of_supply_left_h`` is capped there)."""
+
+STORAGE_STATE_FRACTION = 0.5
+"""Energy the town's stationary storage holds now, as the service assumes it [fraction of its energy]: every rolling
+schedule starts and ends with half of it (:func:`chisan.service.scheduler.charging_problem`,
+``storage_initial_kwh`` and ``storage_target_kwh``), as the service has no storage telemetry."""
+
+STORAGE_DISCHARGE_EFFICIENCY_FRACTION: float = PlanInputs.__dataclass_fields__["storage_discharge_efficiency"].default
+"""Discharge efficiency of the town's storage: the one the service's schedules use (``PlanInputs``' default)."""
 
 
 @dataclass(frozen=True)
@@ -158,22 +173,30 @@ def check_town(municipality: models.Municipality, town: str) -> None:
 
 
 def hours_left_h(
-    critical_load_kw: float, above_reserve_kwh: np.ndarray, v2h_kw_per_car: float, v2h_efficiency_fraction: float
+    critical_load_kw: float,
+    above_reserve_kwh: np.ndarray,
+    v2h_kw_per_car: float,
+    v2h_efficiency_fraction: float,
+    *,
+    storage_start_kwh: float = 0.0,
+    storage_kw: float = 0.0,
+    storage_discharge_efficiency_fraction: float = STORAGE_DISCHARGE_EFFICIENCY_FRACTION,
 ) -> float:
-    """Hours the shelters stay supplied by the called cars from now [h], at most :data:`HORIZON_HOURS`.
+    """Hours the shelters stay supplied by the storage and the called cars from now [h], at most :data:`HORIZON_HOURS`.
 
-    One start of :func:`chisan.resilience.outage.simulate_outages`: the cars connected at once with their
-    energy above reserve [kWh], no PV, no storage, a constant load [kW].
+    One start of :func:`chisan.resilience.outage.simulate_outages`: the cars connected at once with their energy
+    above reserve [kWh], the storage holding ``storage_start_kwh`` [kWh] (its capacity: it is not recharged, there
+    is no PV) within ``storage_kw`` [kW], a constant load [kW].
     """
     one = np.zeros(1)
     sources = OutageSources(
         critical_load_kw=np.array([critical_load_kw]),
         pv_kw=one,
-        storage_start_kwh=one,
-        storage_kwh=0.0,
-        storage_kw=0.0,
+        storage_start_kwh=np.array([storage_start_kwh]),
+        storage_kwh=storage_start_kwh,
+        storage_kw=storage_kw,
         storage_charge_efficiency_fraction=1.0,
-        storage_discharge_efficiency_fraction=1.0,
+        storage_discharge_efficiency_fraction=storage_discharge_efficiency_fraction,
         parked_kwh=np.array([float(np.sum(above_reserve_kwh))]),
         parked_cars=np.array([float(len(above_reserve_kwh))]),
         called_kwh=one,
@@ -185,8 +208,31 @@ def hours_left_h(
     return float(simulate_outages(sources, HORIZON_HOURS)[0])
 
 
+def storage_share_fraction(municipality: models.Municipality) -> float:
+    """Share of the town's storage that feeds the shelters: its scenario's ``[resilience]``, else 1 (all of it)."""
+    if not municipality.scenario_path:
+        return 1.0
+    from chisan.scenario.load import load_scenario
+
+    resilience = load_scenario(municipality.scenario_path).resilience
+    return 1.0 if resilience is None else float(resilience.storage_share_fraction)
+
+
+def storage_now(municipality: models.Municipality) -> tuple[float, float]:
+    """The town's stationary storage for the shelters now: energy held [kWh] and power [kW].
+
+    :data:`STORAGE_STATE_FRACTION` of its energy, times the share at the shelters (:func:`storage_share_fraction`);
+    none when the town has no storage energy or no storage power (as the schedules, which then leave it out).
+    """
+    if municipality.storage_kwh <= 0 or municipality.storage_kw <= 0:
+        return 0.0, 0.0
+    share = storage_share_fraction(municipality)
+    return STORAGE_STATE_FRACTION * municipality.storage_kwh * share, municipality.storage_kw * share
+
+
 def status(session: Session, *, municipality: models.Municipality, now: dt.datetime) -> schemas.DisasterOut:
-    """The town's disaster mode, its called cars with their energy now, and the hours of shelter supply left."""
+    """The town's disaster mode, its called cars with their energy now, its storage, and the hours of shelter supply
+    left."""
     row = _row(session, municipality.id)
     if row is None:
         return schemas.DisasterOut(town=municipality.slug, active=False, horizon_h=HORIZON_HOURS)
@@ -218,8 +264,18 @@ def status(session: Session, *, municipality: models.Municipality, now: dt.datet
         for v, e, a in zip(cars, energy, above, strict=True)
     ]
     out.usable_energy_kwh = round(float(above.sum()) * row.v2h_efficiency_fraction, 3)
+    storage_kwh, storage_kw = storage_now(municipality)
+    out.storage_energy_kwh = round(storage_kwh * STORAGE_DISCHARGE_EFFICIENCY_FRACTION, 3)
     out.hours_of_supply_left_h = round(
-        hours_left_h(out.critical_load_kw, above, row.v2h_kw_per_car, row.v2h_efficiency_fraction), 4
+        hours_left_h(
+            out.critical_load_kw,
+            above,
+            row.v2h_kw_per_car,
+            row.v2h_efficiency_fraction,
+            storage_start_kwh=storage_kwh,
+            storage_kw=storage_kw,
+        ),
+        4,
     )
     ids = [v.id for v in cars]
     if ids:

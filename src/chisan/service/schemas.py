@@ -478,11 +478,17 @@ class DisasterOut(BaseModel):
     usable_energy_kwh: float = Field(
         default=0.0, description="Energy the called cars can give the shelters: above reserve × V2H efficiency [kWh]."
     )
+    storage_energy_kwh: float = Field(
+        default=0.0,
+        description="Energy the town's stationary storage can give the shelters: half its energy (the state the "
+        "rolling schedules start and end at; the service has no storage telemetry) × the share at the shelters "
+        "(the scenario's [resilience] storage_share_fraction, else 1) × its discharge efficiency [kWh].",
+    )
     hours_of_supply_left_h: float | None = Field(
         default=None,
-        description="Hours the shelters stay supplied by the called cars from now (REopt's outage simulation, "
-        "chisan.resilience.outage, in 1-minute steps); capped at horizon_h. Stationary storage is not counted "
-        "(the service does not know its state of charge).",
+        description="Hours the shelters stay supplied by the town's storage and the called cars from now (REopt's "
+        "outage simulation, chisan.resilience.outage, in 1-minute steps, storage first, no PV); capped at "
+        "horizon_h.",
     )
     horizon_h: float = Field(default=0.0, description="Longest supply the simulation looks at [h].")
     conflicting_booking_ids: list[int] = Field(
