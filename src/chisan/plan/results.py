@@ -35,7 +35,6 @@ from chisan.plan import second_life
 from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
 from chisan.plan.inputs import KEPT_CHARGING, PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
-from chisan.plan.tariffs import TOWN_PRICES, grid_energy_bill
 from chisan.plan.tariff_constraints import (
     basic_charge_cost,
     basic_charge_per_kw,
@@ -44,6 +43,7 @@ from chisan.plan.tariff_constraints import (
     has_tariff_peak,
     site_contract_kw,
 )
+from chisan.plan.tariffs import TOWN_PRICES, grid_energy_bill
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
 

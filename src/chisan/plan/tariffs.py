@@ -135,14 +135,15 @@ def site_price_fields(
     unknown = sorted(set(own) - set(names))
     if unknown:
         raise ScenarioError(f"tariffs given for unknown sites {unknown}; the sites are {names}")
-    prices = [own.get(x, town) for x in names]
-    imp = pd.DataFrame({x: p.import_price_per_kwh.to_numpy(float) for x, p in zip(names, prices)}, index=snapshots)
-    exp = pd.DataFrame({x: p.export_price_per_kwh.to_numpy(float) for x, p in zip(names, prices)}, index=snapshots)
+    prices = {x: own.get(x, town) for x in names}
+    imp = pd.DataFrame({x: p.import_price_per_kwh.to_numpy(float) for x, p in prices.items()}, index=snapshots)
+    exp = pd.DataFrame({x: p.export_price_per_kwh.to_numpy(float) for x, p in prices.items()}, index=snapshots)
+    fixed = [np.nan if p.contract_kw_fixed is None else float(p.contract_kw_fixed) for p in prices.values()]
     table = pd.DataFrame(
         {
-            "tariff": [p.tariff or TOWN_PRICES for p in prices],
-            "basic_charge_per_kw_month": [float(p.basic_charge_per_kw_month) for p in prices],
-            "contract_kw_fixed": [np.nan if p.contract_kw_fixed is None else float(p.contract_kw_fixed) for p in prices],
+            "tariff": [p.tariff or TOWN_PRICES for p in prices.values()],
+            "basic_charge_per_kw_month": [float(p.basic_charge_per_kw_month) for p in prices.values()],
+            "contract_kw_fixed": fixed,
         },
         index=pd.Index(names, name="site"),
     )

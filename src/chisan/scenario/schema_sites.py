@@ -30,6 +30,12 @@ def known_site_tariff(value: str | Tariff | None) -> str | Tariff | None:
     return value
 
 
+def has_site_tariffs(scenario) -> bool:
+    """True when some site, station or depot of the scenario names a tariff of its own (its meter's)."""
+    owners = [*scenario.sites, *scenario.stations, *(getattr(scenario, "depots", None) or [])]
+    return any(x.tariff is not None for x in owners)
+
+
 def site_tariff_problem(scenario) -> str | None:
     """What is wrong with the scenario's per-site tariffs, or None.
 
