@@ -657,7 +657,8 @@ def site_table(
     charge: pd.DataFrame,
     town_tariff: str = TOWN_PRICES,
 ) -> pd.DataFrame | None:
-    """What each metered site has and draws: PV, storage, energy per year, demand peak and contract [kW, kWh]."""
+    """What each metered site has, draws and pays: its tariff (``town_tariff`` unless it has its own), PV, storage,
+    energy per year, demand peak and contract [kW, kWh], and its bill (:func:`site_bills`) [currency/year]."""
     if not inputs.per_site:
         return None
     dt, scale = inputs.dt_hours, inputs.opex_scale
