@@ -237,13 +237,17 @@ def _site_cost(site, depot, inputs, results, dispatch, weight, dt, scale, r) -> 
         price = float(np.average(dispatch["import_price_per_kwh"].to_numpy(float), weights=weight))
         return float(charge * price)
     row = sites.loc[site]
-    imp = dispatch[f"site_import_kw:{site}"].to_numpy(float) * weight
-    exp_col = f"site_export_kw:{site}"
-    exp = dispatch[exp_col].to_numpy(float) * weight if exp_col in dispatch else np.zeros(len(dispatch))
-    energy = (imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale
-    energy -= (exp * dispatch["export_price_per_kwh"].to_numpy(float)).sum() * dt * scale
-    # the basic charge as the cost table bills it: contract kW x rate x months billed (tariff_constraints)
-    basic = float(row["contract_kw"]) * basic_charge_per_kw(inputs) if "contract_kw" in sites else 0.0
+    if "energy_charge_per_year" in sites:  # the site's bill at its own tariff (results.site_bills)
+        energy = float(row["energy_charge_per_year"]) - float(row["export_revenue_per_year"])
+        basic = float(row["basic_charge_per_year"])
+    else:
+        imp = dispatch[f"site_import_kw:{site}"].to_numpy(float) * weight
+        exp_col = f"site_export_kw:{site}"
+        exp = dispatch[exp_col].to_numpy(float) * weight if exp_col in dispatch else np.zeros(len(dispatch))
+        energy = (imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale
+        energy -= (exp * dispatch["export_price_per_kwh"].to_numpy(float)).sum() * dt * scale
+        # the basic charge as the cost table bills it: contract kW x rate x months billed (tariff_constraints)
+        basic = float(row["contract_kw"]) * basic_charge_per_kw(inputs) if "contract_kw" in sites else 0.0
     caps = inputs.capacities
     assets = sum(
         float(row[k]) * caps[k].annual_cost_per_unit for k in ("pv_kw", "wind_kw", "storage_kwh", "storage_kw")

@@ -256,6 +256,8 @@ def _window(
         emission_factor_kg_per_kwh=take(inputs.emission_factor_kg_per_kwh),
         other_load_kw=take(inputs.other_load_kw),
         site_other_load_kw=None if inputs.site_other_load_kw is None else take_frame(inputs.site_other_load_kw),
+        site_import_price_per_kwh=None if not inputs.site_priced else take_frame(inputs.site_import_price_per_kwh),
+        site_export_price_per_kwh=None if not inputs.site_priced else take_frame(inputs.site_export_price_per_kwh),
         temp_air_c=None,
         plugged=take_frame(inputs.plugged),
         trip_energy_kwh=take_frame(inputs.trip_energy_kwh),

@@ -176,6 +176,15 @@ class PlanInputs:
         (0 for a private network, the wheeling fee for 自己託送) and ``limit_kw`` [kW] (inf = none).
     contract_kw_min_by_site : pd.Series or None
         Per-site least contract kW [kW] (the peak carried into a rolling window), when sites are metered.
+    site_import_price_per_kwh, site_export_price_per_kwh : pd.DataFrame or None
+        Each metered site's own prices [currency/kWh], snapshots × sites, when some site has a tariff of its own
+        (``sites.tariff``); None = every site on the town's ``import_price_per_kwh`` / ``export_price_per_kwh``.
+        With them the objective prices ``Site-import_kw`` and ``Site-export_kw`` instead of the town's sums.
+    site_tariffs : pd.DataFrame or None
+        Given with the site prices, index site: ``tariff`` (name), ``basic_charge_per_kw_month``
+        [currency/kW/month] and ``contract_kw_fixed`` [kW] (NaN = the site's highest 30-minute demand): each
+        site's ``Tariff-peak_kw`` follows its own tariff instead of ``basic_charge_per_kw_month`` and
+        ``contract_kw_fixed``.
     hydrogen : chisan.plan.hydrogen.HydrogenInputs or None
         The hydrogen station and its fuel-cell vehicles (:mod:`chisan.plan.hydrogen`); None = no hydrogen.
     """
@@ -240,6 +249,9 @@ class PlanInputs:
     site_storage_fixed_kw: pd.Series | None = None
     links: pd.DataFrame | None = None
     contract_kw_min_by_site: pd.Series | None = None
+    site_import_price_per_kwh: pd.DataFrame | None = None
+    site_export_price_per_kwh: pd.DataFrame | None = None
+    site_tariffs: pd.DataFrame | None = None
     hydrogen: HydrogenInputs | None = None
     extra: dict = field(default_factory=dict)
 
@@ -257,6 +269,9 @@ class PlanInputs:
             self.capacities.setdefault(name, Capacity(enabled=False))
         if self.sites is not None:
             _complete_sites(self)
+            _align_site_prices(self)
+        elif self.site_priced:
+            raise ScenarioError("PlanInputs.site_import_price_per_kwh is given but there are no metered sites")
         check_inputs(self, n)
 
     @property
@@ -268,6 +283,11 @@ class PlanInputs:
     def opex_scale(self) -> float:
         """Factor turning operating cost over the snapshots into cost per year [-]."""
         return 8760.0 / self.hours_represented if self.annualise else 1.0
+
+    @property
+    def site_priced(self) -> bool:
+        """True when some metered site is billed on a tariff of its own (``site_import_price_per_kwh``)."""
+        return self.site_import_price_per_kwh is not None
 
     @property
     def per_site(self) -> bool:
@@ -361,6 +381,36 @@ def _complete_sites(inputs: PlanInputs) -> None:
             bad = sorted(set(inputs.links[col].astype(str)) - set(sites.index))
             if bad:
                 raise ScenarioError(f"links join unknown sites {bad}; the sites are {list(sites.index)}")
+
+
+def _align_site_prices(inputs: PlanInputs) -> None:
+    """Put the per-site prices on the snapshots and sites of ``inputs`` (a copy for a slice of the year or for
+    some of the sites takes their rows and columns); raise ScenarioError when they do not cover them."""
+    if not inputs.site_priced:
+        return
+    sites = list(inputs.sites.index)
+    for name in ("site_import_price_per_kwh", "site_export_price_per_kwh"):
+        frame = getattr(inputs, name)
+        if frame is None:
+            raise ScenarioError(f"PlanInputs.{name} is missing: give both site price frames and site_tariffs")
+        frame = frame.rename(columns=str)
+        missing = [x for x in sites if x not in frame.columns]
+        rows_ok = frame.index.equals(inputs.snapshots) or inputs.snapshots.isin(frame.index).all()
+        if missing or not rows_ok:
+            what = f"sites {missing}" if missing else "every snapshot"
+            raise ScenarioError(
+                f"PlanInputs.{name} does not cover {what}: a copy of the inputs on other steps or sites must carry "
+                "each site's prices on them"
+            )
+        if not frame.index.equals(inputs.snapshots):
+            frame = frame.reindex(inputs.snapshots)
+        setattr(inputs, name, frame[sites].astype(float))
+    table = inputs.site_tariffs
+    if table is None or any(x not in table.index.astype(str) for x in sites):
+        raise ScenarioError("PlanInputs.site_tariffs must have one row per site when the sites have their own prices")
+    table = table.copy()
+    table.index = table.index.astype(str)
+    inputs.site_tariffs = table.loc[sites]
 
 
 def check_inputs(inputs: PlanInputs, n: int) -> None:

@@ -414,8 +414,9 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         if _has(m, name) and cap.annual_cost_per_unit:
             costs[f"Capacity-{name}"] = np.array(cap.annual_cost_per_unit, dtype=float)
     wdt = inputs.weight.to_numpy(float) * inputs.dt_hours * inputs.opex_scale
+    site_priced = inputs.site_priced and "Site-import_kw" in m.variables  # each meter on its own tariff
     costs["Grid-import_kw"] = wdt * (
-        inputs.import_price_per_kwh.to_numpy(float)
+        (0.0 if site_priced else inputs.import_price_per_kwh.to_numpy(float))
         + inputs.carbon_price_per_kg * inputs.emission_factor_kg_per_kwh.to_numpy(float)
         + inputs.import_penalty_per_kwh
     )
@@ -423,6 +424,11 @@ def objective_costs(m: linopy.Model, inputs: PlanInputs) -> dict[str, np.ndarray
         costs[PEAK] = np.array(basic_charge_per_kw(inputs))
     if "Grid-export_kw" in m.variables:
         costs["Grid-export_kw"] = -wdt * inputs.export_price_per_kwh.to_numpy(float)
+    if site_priced:  # sites.tariff: the energy is priced at each meter (Site-import_kw, Site-export_kw)
+        costs["Site-import_kw"] = wdt[:, None] * inputs.site_import_price_per_kwh.to_numpy(float)
+        if "Site-export_kw" in m.variables:
+            costs.pop("Grid-export_kw", None)
+            costs["Site-export_kw"] = -wdt[:, None] * inputs.site_export_price_per_kwh.to_numpy(float)
     if inputs.renewable_credit_per_kwh:
         for name in ("PV-output_kw", "Wind-output_kw"):
             if name in m.variables:

@@ -30,7 +30,7 @@ from chisan.mobility.fleet import FleetAssignment, assign_bookings
 from chisan.plan.hydrogen import hydrogen_inputs
 from chisan.plan.inputs import KEPT_CHARGING, Capacity, PlanInputs
 from chisan.plan.second_life import SecondLifeOffer, with_offer
-from chisan.plan.tariffs import grid_prices
+from chisan.plan.tariffs import GridPrices, grid_prices, site_price_fields, tariff_prices
 from chisan.resources.climate import climate_at_site, monthly_climate, synthetic_weather_year
 from chisan.resources.solar import pv_output_per_kw
 from chisan.resources.weather import plan_year_index, read_epw, read_tmy3, read_weather_csv, to_plan_year
@@ -388,6 +388,26 @@ def metered_sites(scenario: Scenario, snapshots: pd.DatetimeIndex) -> dict:
     return {"sites": sites, "storage_site": storage_site, "wind_site": tech.wind.site, "links": links}
 
 
+def site_tariffs(scenario: Scenario, town: GridPrices, site_names: pd.Index, snapshots: pd.DatetimeIndex) -> dict:
+    """The ``PlanInputs`` fields of the sites that name a tariff of their own (``sites.tariff``, or ``tariff`` of
+    a station or depot that is its own site); empty when every site is on the town's prices (``town``).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown tariff name (the message lists the bundled ones), or a tariff priced in another currency than
+        ``finance.currency`` (naming both).
+    """
+    given = [(f"sites[{i}].tariff", x.name, x.tariff) for i, x in enumerate(scenario.sites)]
+    given += [(f"stations[{i}].tariff", x.name, x.tariff) for i, x in enumerate(scenario.stations) if x.site is None]
+    given += [(f"depots[{i}].tariff", x.name, x.tariff) for i, x in enumerate(scenario.depots) if x.site is None]
+    currency = scenario.finance.currency
+    own = {
+        name: tariff_prices(tariff, snapshots, currency, field) for field, name, tariff in given if tariff is not None
+    }
+    return site_price_fields(town, own, list(site_names.astype(str)), snapshots)
+
+
 def depot_inputs(
     scenario: Scenario,
     snapshots: pd.DatetimeIndex,
@@ -679,6 +699,8 @@ def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> P
     assignment, stations, vehicles, site_fields = depot_inputs(
         scenario, snapshots, dt, assignment, stations, vehicles, site_fields
     )
+    if site_fields:
+        site_fields.update(site_tariffs(scenario, prices, site_fields["sites"].index, snapshots))
     series = vehicle_timeseries(assignment, snapshots, dt)
     plugged = series.plugged.reindex(columns=vehicles.index)
     trip_energy = series.trip_energy_kwh.reindex(columns=vehicles.index)

@@ -107,6 +107,14 @@ def to_pypsa(inputs: PlanInputs):
     meters = sites or [None]
     for site in meters:
         suffix = "" if site is None else f":{site}"
+        export_price = inputs.export_price_per_kwh
+        if site is not None and inputs.site_priced:  # the meter's own tariff (sites.tariff): its own prices
+            import_cost = (
+                inputs.site_import_price_per_kwh[site].to_numpy(float)
+                + inputs.carbon_price_per_kg * inputs.emission_factor_kg_per_kwh.to_numpy(float)
+                + inputs.import_penalty_per_kwh
+            )
+            export_price = inputs.site_export_price_per_kwh[site]
         site_limit = limit
         if site is not None and np.isfinite(inputs.sites.at[site, "connection_limit_kw"]):
             site_limit = float(inputs.sites.at[site, "connection_limit_kw"])
@@ -121,7 +129,7 @@ def to_pypsa(inputs: PlanInputs):
                 p_nom=site_limit,
                 p_min_pu=-1.0,
                 p_max_pu=0.0,
-                marginal_cost=series(inputs.export_price_per_kwh),
+                marginal_cost=series(export_price),
             )
         load = inputs.other_load_kw if site is None else inputs.site_other_load_kw[site]
         if load.abs().sum() > 0:

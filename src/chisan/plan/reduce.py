@@ -243,10 +243,21 @@ def _features(inputs: PlanInputs) -> pd.DataFrame:
     if inputs.site_other_load_kw is not None:
         for site in inputs.site_other_load_kw.columns:
             frame[f"site_load:{site}"] = inputs.site_other_load_kw[site].to_numpy(float)
+    if inputs.site_priced:  # each meter's own prices (sites.tariff)
+        for site in inputs.site_import_price_per_kwh.columns:
+            frame[f"site_import_price:{site}"] = inputs.site_import_price_per_kwh[site].to_numpy(float)
+            frame[f"site_export_price:{site}"] = inputs.site_export_price_per_kwh[site].to_numpy(float)
     for s in available.columns:
         frame[f"available:{s}"] = available[s].to_numpy(float)
         frame[f"trips:{s}"] = trips[s].to_numpy(float)
     return frame
+
+
+def _site_frame(frame: pd.DataFrame | None, reduced: pd.DataFrame, key: str, snaps) -> pd.DataFrame | None:
+    """The typical days of a per-site frame (columns ``key:<site>`` of the reduced features), or None."""
+    if frame is None:
+        return None
+    return pd.DataFrame({c: reduced[f"{key}:{c}"].to_numpy(float) for c in frame.columns}, index=snaps)
 
 
 def typical_days(
@@ -336,6 +347,8 @@ def typical_days(
             {c: reduced[f"site_load:{c}"].clip(lower=0).to_numpy() for c in agg.site_other_load_kw.columns},
             index=snaps,
         ),
+        site_import_price_per_kwh=_site_frame(agg.site_import_price_per_kwh, reduced, "site_import_price", snaps),
+        site_export_price_per_kwh=_site_frame(agg.site_export_price_per_kwh, reduced, "site_export_price", snaps),
         temp_air_c=None,
         weight=pd.Series(np.repeat(weights, steps_per_day), index=snaps, name="weight"),
         period=pd.Series(np.repeat(np.arange(len(weights)), steps_per_day), index=snaps, name="period"),

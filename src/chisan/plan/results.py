@@ -36,12 +36,14 @@ from chisan.plan.hydrogen_results import HydrogenResults, hydrogen_results
 from chisan.plan.inputs import KEPT_CHARGING, PlanInputs
 from chisan.plan.solve import Solution, evaluate_objective
 from chisan.plan.tariff_constraints import (
+    basic_charge_cost,
     basic_charge_per_kw,
     contract_kw,
     demand_kw,
     has_tariff_peak,
     site_contract_kw,
 )
+from chisan.plan.tariffs import TOWN_PRICES, grid_energy_bill
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
 
@@ -169,6 +171,14 @@ def site_import_kw(inputs: PlanInputs, dispatch: pd.DataFrame) -> np.ndarray | N
     return dispatch[cols].to_numpy(float)
 
 
+def site_flow_kw(inputs: PlanInputs, dispatch: pd.DataFrame, prefix: str) -> np.ndarray | None:
+    """A flow of every metered site [kW], steps × sites, from the dispatch's ``<prefix>:<site>`` columns."""
+    if not inputs.per_site:
+        return None
+    cols = [f"{prefix}:{x}" for x in inputs.sites.index.astype(str)]
+    return dispatch[cols].to_numpy(float) if all(c in dispatch for c in cols) else None
+
+
 def billed_import_kw(inputs: PlanInputs, dispatch: pd.DataFrame) -> np.ndarray:
     """The import the basic charge is billed on: per site (steps × sites) when metered, else the town's [kW]."""
     per_site = site_import_kw(inputs, dispatch)
@@ -272,19 +282,32 @@ def cost_table(
     )
     imp = dispatch["grid_import_kw"].to_numpy(float) * w
     exp = dispatch["grid_export_kw"].to_numpy(float) * w
-    imp_cost = float((imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
-    exp_rev = float((exp * dispatch["export_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
+    if inputs.site_priced:  # every meter at its own tariff's prices (sites.tariff; plan/tariffs.py)
+        imp_cost, exp_rev = grid_energy_bill(
+            inputs,
+            w * dt * scale,
+            dispatch["grid_import_kw"].to_numpy(float),
+            dispatch["grid_export_kw"].to_numpy(float),
+            site_import_kw(inputs, dispatch),
+            site_flow_kw(inputs, dispatch, "site_export_kw"),
+        )
+    else:
+        imp_cost = float((imp * dispatch["import_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
+        exp_rev = float((exp * dispatch["export_price_per_kwh"].to_numpy(float)).sum() * dt * scale)
     carbon = float(
         (imp * dispatch["emission_factor_kg_per_kwh"].to_numpy(float)).sum() * dt * scale * inputs.carbon_price_per_kg
     )
     add("Grid import", 0.0, 0.0, imp_cost, f"{imp.sum() * dt * scale:,.0f} kWh")
     if has_tariff_peak(inputs):  # the basic charge on the contract kW, 12 months a year (tariff_constraints)
-        contract = contract_kw(inputs, billed_import_kw(inputs, dispatch))
+        billed = billed_import_kw(inputs, dispatch)
+        contract = contract_kw(inputs, billed)
         rate = inputs.basic_charge_per_kw_month
         basis = f"{contract:,.1f} kW × {rate:,.2f}/kW/month"
-        if inputs.per_site:
+        if inputs.site_priced:
+            basis = f"{contract:,.1f} kW over {len(inputs.sites)} meters, each at its own tariff's rate"
+        elif inputs.per_site:
             basis += f" (sum of {len(inputs.sites)} meters' contracts)"
-        add("Basic charge", 0.0, 0.0, basic_charge_per_kw(inputs) * contract, basis)
+        add("Basic charge", 0.0, 0.0, basic_charge_cost(inputs, billed), basis)
     add("Grid export", 0.0, 0.0, -exp_rev, f"{exp.sum() * dt * scale:,.0f} kWh")
     add("Carbon price", 0.0, 0.0, carbon, f"{scenario.policy.carbon_price_per_t:,.0f} per t CO2e")
     if inputs.per_site and inputs.links is not None and len(inputs.links):
@@ -603,7 +626,9 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         mobility_per_year(bookings, scale),
         hydrogen_costs=None if hydrogen is None else hydrogen.costs,
     )
-    sites = site_table(inputs, solution, dispatch, charge)
+    town = scenario.grid.tariff
+    town_tariff = TOWN_PRICES if town is None else (town if isinstance(town, str) else town.name)
+    sites = site_table(inputs, solution, dispatch, charge, town_tariff)
     method = {
         "method": solution.method,
         **solution.details,
@@ -626,9 +651,14 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
 
 
 def site_table(
-    inputs: PlanInputs, solution: Solution, dispatch: pd.DataFrame, charge: pd.DataFrame
+    inputs: PlanInputs,
+    solution: Solution,
+    dispatch: pd.DataFrame,
+    charge: pd.DataFrame,
+    town_tariff: str = TOWN_PRICES,
 ) -> pd.DataFrame | None:
-    """What each metered site has and draws: PV, storage, energy per year, demand peak and contract [kW, kWh]."""
+    """What each metered site has, draws and pays: its tariff (``town_tariff`` unless it has its own), PV, storage,
+    energy per year, demand peak and contract [kW, kWh], and its bill (:func:`site_bills`) [currency/year]."""
     if not inputs.per_site:
         return None
     dt, scale = inputs.dt_hours, inputs.opex_scale
@@ -669,9 +699,43 @@ def site_table(
         },
         index=names,
     )
+    table.insert(0, "tariff", inputs.site_tariffs["tariff"].to_numpy() if inputs.site_priced else town_tariff)
     if has_tariff_peak(inputs):
         table["contract_kw"] = site_contract_kw(inputs, imp)
+    table = table.join(site_bills(inputs, dispatch, imp))
     return table
+
+
+def site_bills(inputs: PlanInputs, dispatch: pd.DataFrame, site_import: np.ndarray) -> pd.DataFrame:
+    """Each metered site's grid bill [currency/year]: energy charge, basic charge, export remuneration.
+
+    Prices are the site's own tariff's (``sites.tariff``) or the town's; the energy is Σ_t w_t Δt k price_t ×
+    power_t at the meter, the basic charge the site's rate × months billed × its contract kW (tariff_constraints).
+    Their sums over the sites are the cost table's ``Grid import``, ``Basic charge`` and ``Grid export`` lines.
+    """
+    names = pd.Index(inputs.sites.index.astype(str), name="site")
+    hours = _weights(dispatch) * inputs.dt_hours * inputs.opex_scale
+    exp = site_flow_kw(inputs, dispatch, "site_export_kw")
+    if exp is None:
+        exp = np.zeros_like(site_import)
+    if inputs.site_priced:
+        imp_price = inputs.site_import_price_per_kwh.to_numpy(float)
+        exp_price = inputs.site_export_price_per_kwh.to_numpy(float)
+    else:
+        imp_price = inputs.import_price_per_kwh.to_numpy(float)[:, None]
+        exp_price = inputs.export_price_per_kwh.to_numpy(float)[:, None]
+    bills = pd.DataFrame(
+        {
+            "energy_charge_per_year": (hours[:, None] * site_import * imp_price).sum(axis=0),
+            "basic_charge_per_year": 0.0,
+            "export_revenue_per_year": (hours[:, None] * exp * exp_price).sum(axis=0),
+        },
+        index=names,
+    )
+    if has_tariff_peak(inputs):
+        rate = basic_charge_per_kw(inputs)
+        bills["basic_charge_per_year"] = np.broadcast_to(rate, len(names)) * site_contract_kw(inputs, site_import)
+    return bills
 
 
 def with_method(results: PlanResults, **extra) -> PlanResults:

@@ -17,7 +17,7 @@ merged into at most ``k`` groups for sizing only:
 
 Merging sites lets PV on one roof serve another site's cars inside the group during sizing, so the sizing is a
 relaxation of the metered town; the per-vehicle dispatch, the after-solve checks and the reported costs are those
-of the real sites. Towns with links between sites are not grouped.
+of the real sites. Towns with links between sites, or with sites on tariffs of their own, are not grouped.
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def group_sites(inputs: PlanInputs, k: int = MAX_SIZING_GROUPS, seed: int = 0) -
         Seed of the k-means initialisation (the grouping is reproducible).
     """
     if not inputs.per_site or len(inputs.sites) <= k or (inputs.links is not None and len(inputs.links)):
+        return None
+    if inputs.site_priced:  # sites on tariffs of their own are sized on their own meters, not merged
         return None
     names = inputs.sites.index.astype(str)
     features = site_features(inputs)

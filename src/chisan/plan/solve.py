@@ -58,7 +58,8 @@ from chisan.plan.site_split import (
     site_storage_of,
 )
 from chisan.plan.slack import Shortfall, describe, short_days
-from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, contract_kw, has_tariff_peak
+from chisan.plan.tariff_constraints import PEAK, basic_charge_cost, has_tariff_peak
+from chisan.plan.tariffs import grid_energy_bill
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
 """``method="auto"`` solves the full co-optimisation up to this many vehicle × steps."""
@@ -171,10 +172,9 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
     zeros = np.zeros(len(wdt))
     imp = v.get("Grid-import_kw", zeros)
     exp = v.get("Grid-export_kw", zeros)
-    price = inputs.import_price_per_kwh.to_numpy(float) + inputs.carbon_price_per_kg * (
-        inputs.emission_factor_kg_per_kwh.to_numpy(float)
-    )
-    total += float((wdt * (imp * price - exp * inputs.export_price_per_kwh.to_numpy(float))).sum())
+    total += float((wdt * imp * inputs.carbon_price_per_kg * inputs.emission_factor_kg_per_kwh.to_numpy(float)).sum())
+    cost, revenue = grid_energy_bill(inputs, wdt, imp, exp, v.get("Site-import_kw"), v.get("Site-export_kw"))
+    total += cost - revenue  # at each site's own tariff when the sites have one (plan/tariffs.py)
     if "Vehicle-discharge_kw" in v:
         total += float((wdt * v["Vehicle-discharge_kw"].sum(axis=1)).sum() * inputs.v2g_cost_per_kwh)
     if "Vehicle-energy_kwh" in v:
@@ -183,7 +183,7 @@ def evaluate_objective(inputs: PlanInputs, solution: Solution) -> float:
         carried = v["Link-forward_kw"] + v["Link-backward_kw"]
         total += float((wdt[:, None] * carried * inputs.links["fee_per_kwh"].to_numpy(float)[None, :]).sum())
     if has_tariff_peak(inputs):  # basic charge on the highest 30-minute demand (tariff_constraints)
-        total += basic_charge_per_kw(inputs) * contract_kw(inputs, v["Site-import_kw"] if inputs.per_site else imp)
+        total += basic_charge_cost(inputs, v["Site-import_kw"] if inputs.per_site else imp)
     total += hydrogen_cost(inputs, solution.hydrogen_capacities or {}, v)
     if (offer := second_life.offer_of(inputs)) is not None and solution.details.get("second_life"):
         total += offer.annual_cost_per_kwh * solution.details["second_life"]["used_kwh"]
@@ -532,7 +532,10 @@ def _dispatch_pass(
     )
     fixed, reused = second_life.fold_into_load(fixed, m2)  # the aggregate year's second-life schedule, as a load
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
-    shortfall_cost = float((fixed.import_price_per_kwh + penalty + carbon * fixed.emission_factor_kg_per_kwh).max())
+    top_price = fixed.import_price_per_kwh.to_numpy(float)
+    if fixed.site_priced:  # the dearest meter's tariff (sites.tariff)
+        top_price = np.maximum(top_price, fixed.site_import_price_per_kwh.to_numpy(float).max(axis=1))
+    shortfall_cost = float((top_price + penalty + carbon * fixed.emission_factor_kg_per_kwh.to_numpy(float)).max())
     shortfall_cost /= eta_min
 
     def on_window(done: int, total: int) -> None:

@@ -14,7 +14,9 @@ is annualised from — it is not multiplied by the annualisation of the energy c
 A low-voltage contract fixed in advance fixes P (the breaker then caps the demand at it).
 
 With metered sites every site has its own meter and contract: P_s ≥ the mean import of site s in every
-interval, and each P_s is billed.
+interval, and each P_s is billed — at the town's rate, or at its own tariff's rate and contract rule when the
+sites have tariffs of their own (``PlanInputs.site_tariffs``: a low-voltage base with a fixed contract next to a
+high-voltage depot billed on its peak).
 """
 
 from __future__ import annotations
@@ -52,7 +54,25 @@ def demand_kw(import_kw: np.ndarray, dt_hours: float) -> np.ndarray:
 
 def has_tariff_peak(inputs: PlanInputs) -> bool:
     """True when the tariff bills a contract kW (a basic charge, or a fixed contract that caps the demand)."""
+    if inputs.site_priced:
+        rate, fixed = site_basic_charge_per_kw_month(inputs), site_contract_fixed_kw(inputs)
+        return bool((rate > 0).any() or np.isfinite(fixed).any())
     return inputs.basic_charge_per_kw_month > 0 or inputs.contract_kw_fixed is not None
+
+
+def site_basic_charge_per_kw_month(inputs: PlanInputs) -> np.ndarray:
+    """Basic charge of each metered site's tariff [currency/kW/month], in site order (the town's by default)."""
+    if inputs.site_priced:
+        return inputs.site_tariffs["basic_charge_per_kw_month"].to_numpy(float)
+    return np.full(len(inputs.sites), float(inputs.basic_charge_per_kw_month))
+
+
+def site_contract_fixed_kw(inputs: PlanInputs) -> np.ndarray:
+    """Each metered site's contract fixed in advance [kW], NaN where the contract is the site's peak demand."""
+    if inputs.site_priced:
+        return inputs.site_tariffs["contract_kw_fixed"].to_numpy(float)
+    fixed = np.nan if inputs.contract_kw_fixed is None else float(inputs.contract_kw_fixed)
+    return np.full(len(inputs.sites), fixed)
 
 
 def billed_months(inputs: PlanInputs) -> float:
@@ -69,13 +89,23 @@ def billed_months(inputs: PlanInputs) -> float:
     return 12.0 * inputs.hours_represented / 8760.0
 
 
-def basic_charge_per_kw(inputs: PlanInputs) -> float:
-    """Objective coefficient of ``Tariff-peak_kw`` [currency/kW]: basic charge × months billed."""
+def basic_charge_per_kw(inputs: PlanInputs) -> float | np.ndarray:
+    """Objective coefficient of ``Tariff-peak_kw`` [currency/kW]: basic charge × months billed (per site, in site
+    order, when the sites have tariffs of their own)."""
+    if inputs.site_priced:
+        return site_basic_charge_per_kw_month(inputs) * billed_months(inputs)
     return inputs.basic_charge_per_kw_month * billed_months(inputs)
 
 
 def peak_lower_kw(inputs: PlanInputs) -> float | xr.DataArray:
     """Lower bound of the contract kW [kW]: the fixed contract, or the peak carried in (per site when metered)."""
+    if inputs.site_priced:
+        sites = pd.Index(inputs.sites.index.astype(str), name=SITE)
+        carried = np.zeros(len(sites))
+        if inputs.contract_kw_min_by_site is not None:
+            carried = inputs.contract_kw_min_by_site.reindex(sites).fillna(0.0).to_numpy(float)
+        fixed = site_contract_fixed_kw(inputs)
+        return xr.DataArray(np.where(np.isfinite(fixed), fixed, carried), coords=[sites])
     if inputs.contract_kw_fixed is not None:
         return float(inputs.contract_kw_fixed)
     if inputs.per_site and inputs.contract_kw_min_by_site is not None:
@@ -83,6 +113,15 @@ def peak_lower_kw(inputs: PlanInputs) -> float | xr.DataArray:
         carried = inputs.contract_kw_min_by_site.reindex(sites).fillna(0.0).to_numpy(float)
         return xr.DataArray(carried, coords=[sites])
     return float(inputs.contract_kw_min)
+
+
+def peak_upper_kw(inputs: PlanInputs) -> float | xr.DataArray:
+    """Upper bound of the contract kW [kW]: a fixed contract (the breaker caps the demand), inf otherwise."""
+    if inputs.site_priced:
+        sites = pd.Index(inputs.sites.index.astype(str), name=SITE)
+        fixed = site_contract_fixed_kw(inputs)
+        return xr.DataArray(np.where(np.isfinite(fixed), fixed, np.inf), coords=[sites])
+    return np.inf if inputs.contract_kw_fixed is None else float(inputs.contract_kw_fixed)
 
 
 def contract_kw(inputs: PlanInputs, import_kw: np.ndarray) -> float:
@@ -103,12 +142,24 @@ def contract_kw(inputs: PlanInputs, import_kw: np.ndarray) -> float:
 def site_contract_kw(inputs: PlanInputs, site_import_kw: np.ndarray) -> np.ndarray:
     """Contract kW of each metered site [kW]: fixed, or max(its highest 30-minute demand, its carried peak)."""
     imp = np.asarray(site_import_kw, dtype=float)
-    if inputs.contract_kw_fixed is not None:
-        return np.full(imp.shape[1], float(inputs.contract_kw_fixed))
     peak = np.array([demand_kw(imp[:, j], inputs.dt_hours).max() if len(imp) else 0.0 for j in range(imp.shape[1])])
     carried = peak_lower_kw(inputs)
     carried = carried.to_numpy() if isinstance(carried, xr.DataArray) else np.full(imp.shape[1], float(carried))
-    return np.maximum(peak, carried)
+    fixed = site_contract_fixed_kw(inputs)
+    return np.where(np.isfinite(fixed), fixed, np.maximum(peak, carried))
+
+
+def basic_charge_cost(inputs: PlanInputs, import_kw: np.ndarray) -> float:
+    """Basic charge of a dispatch [currency/year, or over the horizon]: Σ over meters of rate × months × contract.
+
+    ``import_kw`` is the town's import (steps,) or, with metered sites, every site's (steps × sites) [kW].
+    """
+    if not has_tariff_peak(inputs):
+        return 0.0
+    imp = np.asarray(import_kw, dtype=float)
+    if inputs.site_priced:
+        return float((basic_charge_per_kw(inputs) * site_contract_kw(inputs, imp)).sum())
+    return float(basic_charge_per_kw(inputs)) * contract_kw(inputs, imp)
 
 
 def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
@@ -120,8 +171,7 @@ def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
     """
     if not has_tariff_peak(inputs) or "Grid-import_kw" not in m.variables:
         return
-    fixed = inputs.contract_kw_fixed
-    upper = np.inf if fixed is None else float(fixed)
+    upper = peak_upper_kw(inputs)
     if inputs.per_site:
         sites = pd.Index(inputs.sites.index.astype(str), name=SITE)
         peak = m.add_variables(lower=peak_lower_kw(inputs), upper=upper, coords=[sites], name=PEAK)
@@ -141,7 +191,7 @@ def define_tariff_peak_constraints(m: linopy.Model, inputs: PlanInputs) -> None:
 
 def update_tariff_peak(m: linopy.Model, inputs: PlanInputs) -> None:
     """Write the carried peak into the lower bound of ``Tariff-peak_kw``, in place (rolling dispatch)."""
-    if PEAK in m.variables and inputs.contract_kw_fixed is None:
+    if PEAK in m.variables and (inputs.site_priced or inputs.contract_kw_fixed is None):
         lower = peak_lower_kw(inputs)
         bound = m.variables[PEAK].lower
         if isinstance(lower, xr.DataArray):  # one carried peak per site: a fresh array (the bound may be a view)

@@ -248,7 +248,7 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             f"{sc.fleet.heating_threshold_c} °C, cooling above {sc.fleet.cooling_threshold_c} °C); "
             f"{bk['trip_energy_kwh'].sum():,.0f} kWh over {len(bk):,} bookings",
         ),
-        ("Grid tariff", _tariff_text(sc, inp, tou)),
+        ("Grid tariff", _tariff_text(sc, inp, tou) + _site_tariffs_text(inp)),
         ("Grid emission factor", f"{ef_source}: mean {ef.mean() * 1000:.1f} g CO2e/kWh"),
         ("Policy", f"{target}; carbon price {sc.policy.carbon_price_per_t:,.0f} {inp.currency}/t"),
         (
@@ -465,6 +465,7 @@ def render_report(
             sites.append(
                 {
                     "name": name,
+                    "tariff": getattr(r, "tariff", ""),
                     "stations": r.stations or "(no station)",
                     "vehicles": int(r.vehicles),
                     "roof": "no limit" if not np.isfinite(r.pv_max_kw) else num(r.pv_max_kw, 1),
@@ -476,6 +477,9 @@ def render_report(
                     "exp": num(r.export_kwh_per_year),
                     "peak": num(r.peak_demand_kw, 1),
                     "contract": num(r.contract_kw, 1) if "contract_kw" in results.sites else "no basic charge",
+                    "energy_charge": num(getattr(r, "energy_charge_per_year", float("nan"))),
+                    "basic_charge": num(getattr(r, "basic_charge_per_year", float("nan"))),
+                    "export_revenue": num(getattr(r, "export_revenue_per_year", float("nan"))),
                 }
             )
     depots = _depot_rows(prepared, results)
@@ -708,6 +712,15 @@ def _tariff_text(sc, inp, tou: str) -> str:
         f"{inp.currency}/kWh by season, day type and hour (mean {imp.mean():.2f}), levies {levies:.2f} "
         f"{inp.currency}/kWh included; export {exp.min():.2f}–{exp.max():.2f} {inp.currency}/kWh{basic}{source}"
     )
+
+
+def _site_tariffs_text(inp) -> str:
+    """The sites on tariffs of their own, for the tariff row: '; per site: Base tepco_low_voltage_power, …'."""
+    if not inp.site_priced:
+        return ""
+    own = inp.site_tariffs["tariff"].astype(str)
+    listed = ", ".join(f"{site}: {name}" for site, name in own.items())
+    return f"; each meter on its own tariff ({listed}; the table of sites gives each one's bill)"
 
 
 def write_plan_workbook(path: Path, results, economics=None) -> None:

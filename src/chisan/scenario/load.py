@@ -111,7 +111,8 @@ def format_validation_error(err: ValidationError, *, source: str, text: str | No
         else:
             shown = _short(value)
             reason = e["msg"].removeprefix("Value error, ")
-            msg = f"{loc} = {shown}{where}: {reason}" + unit_slip_hint(loc, value)
+            # a check of the whole scenario (no loc) names the fields in its own message
+            msg = reason if not loc else f"{loc} = {shown}{where}: {reason}" + unit_slip_hint(loc, value)
         lines.append(msg)
     more = len(errors) - len(lines)
     head = f"{source}: invalid scenario"

@@ -56,6 +56,11 @@ def _default(field) -> str:
     return f"`{value!r}`"
 
 
+SHARED_SECTIONS = {"Tariff": "grid.tariff"}
+"""Models given in several places, documented once at this path: elsewhere a row points to it (a station's or a
+site's ``tariff`` is written as ``[grid.tariff]``)."""
+
+
 def markdown_reference() -> str:
     """Every section and field of a scenario file with its type, default and description (units included)."""
     lines = [
@@ -73,6 +78,13 @@ def markdown_reference() -> str:
             if name == "base_dir":
                 continue
             sub = _model_of(field.annotation)
+            home = SHARED_SECTIONS.get(sub.__name__) if sub is not None else None
+            here = f"{path}.{name}" if path else name
+            if home is not None and here != home:  # documented once, at its home
+                desc = (field.description or "").replace("|", "\\|")
+                kind = _type_name(field.annotation).replace(sub.__name__, f"[{home}] table")
+                rows.append(f"| `{name}` | {kind} | {_default(field)} | {desc.strip()} |")
+                continue
             if sub is not None:
                 children.append((sub, f"{path}.{name}" if path else name, typing.get_origin(field.annotation)))
                 continue

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from chisan.exceptions import ScenarioError
 from chisan.scenario.schema_base import Fraction, NonNegative, Positive, _Section
 from chisan.scenario.schema_fleets import AutonomousFleet, Bookings, Fleet, FuelCellFleet  # noqa: F401 -- re-exported
-from chisan.scenario.schema_sites import Depot, Site, SiteLink, Station
+from chisan.scenario.schema_sites import Depot, Site, SiteLink, Station, site_tariff_problem
 from chisan.scenario.schema_technologies import (  # noqa: F401 -- every model stays importable from here
     PV,
     Chargers,
@@ -584,6 +584,8 @@ class Scenario(_Section):
                 )
         if self.grid.topology == "single_meter" and (self.sites or self.grid.links):
             raise ValueError("grid.topology = 'single_meter' has one meter: remove [[sites]] and grid.links")
+        if (problem := site_tariff_problem(self)) is not None:
+            raise ValueError(problem)
         return self
 
     @model_validator(mode="after")

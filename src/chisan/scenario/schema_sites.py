@@ -10,6 +10,67 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from chisan.scenario.schema_base import Fraction, NonNegative, Positive, _Section
+from chisan.tariffs.schema import Tariff
+
+SITE_TARIFF_HELP = (
+    "The meter's own tariff: a bundled tariff by name (chisan.tariffs.tariff_names(), e.g. "
+    "'tepco_low_voltage_power') or an inline table as [grid.tariff]; omit for the town's (grid.tariff or the flat "
+    "grid prices)."
+)
+
+
+def known_site_tariff(value: str | Tariff | None) -> str | Tariff | None:
+    """A tariff name must be one of the bundled tariffs (the message lists them)."""
+    if isinstance(value, str):
+        from chisan.tariffs import tariff_names
+
+        names = tariff_names()
+        if value not in names:
+            raise ValueError(f"not a bundled tariff; choose one of {', '.join(names)}")
+    return value
+
+
+def has_site_tariffs(scenario) -> bool:
+    """True when some site, station or depot of the scenario names a tariff of its own (its meter's)."""
+    owners = [*scenario.sites, *scenario.stations, *(getattr(scenario, "depots", None) or [])]
+    return any(x.tariff is not None for x in owners)
+
+
+def site_tariff_problem(scenario) -> str | None:
+    """What is wrong with the scenario's per-site tariffs, or None.
+
+    A tariff belongs to a meter: a station or depot behind a declared site takes the site's, a town behind one
+    meter has only ``grid.tariff``, and every tariff is priced in ``finance.currency``.
+    """
+    owners = [(f"sites[{i}]", x) for i, x in enumerate(scenario.sites)]
+    owners += [(f"stations[{i}]", x) for i, x in enumerate(scenario.stations)]
+    owners += [(f"depots[{i}]", x) for i, x in enumerate(getattr(scenario, "depots", None) or [])]
+    for where, owner in owners:
+        tariff = owner.tariff
+        if tariff is None:
+            continue
+        name = tariff if isinstance(tariff, str) else tariff.name
+        if scenario.grid.topology == "single_meter":
+            return (
+                f"{where}.tariff = {name!r}: grid.topology = 'single_meter' has one meter and one tariff; "
+                "give it as grid.tariff"
+            )
+        if not where.startswith("sites") and owner.site is not None:
+            return (
+                f"{where}.tariff = {name!r} is set but {owner.name!r} is behind site {owner.site!r}: "
+                "give the tariff as sites.tariff"
+            )
+        if isinstance(tariff, str):
+            from chisan.tariffs import load_tariff
+
+            tariff = load_tariff(tariff)
+        currency = scenario.finance.currency
+        if tariff.currency != currency:
+            return (
+                f"{where}.tariff = {name!r} is priced in {tariff.currency} but finance.currency = {currency!r}; "
+                f"choose a tariff priced in {currency}"
+            )
+    return None
 
 
 class Station(_Section):
@@ -39,6 +100,12 @@ class Station(_Section):
         description="Stationary storage the station's own site can take [kWh]; omit for no limit, 0 for none (when no "
         "site gives one, storage sits behind the first site's meter).",
     )
+    tariff: str | Tariff | None = Field(default=None, description=SITE_TARIFF_HELP + " Only without site.")
+
+    @field_validator("tariff")
+    @classmethod
+    def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
+        return known_site_tariff(value)
 
 
 class Site(_Section):
@@ -52,6 +119,12 @@ class Site(_Section):
         description="Stationary storage behind this meter [kWh]; omit for no limit, 0 for none (when no site gives "
         "one, storage sits behind the first site's meter).",
     )
+    tariff: str | Tariff | None = Field(default=None, description=SITE_TARIFF_HELP)
+
+    @field_validator("tariff")
+    @classmethod
+    def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
+        return known_site_tariff(value)
 
 
 class SiteLink(_Section):
@@ -106,11 +179,17 @@ class Depot(_Section):
     charge_efficiency_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.9, description="Plug-to-battery efficiency [-] (chisan assumption, as for the cars)."
     )
+    tariff: str | Tariff | None = Field(default=None, description=SITE_TARIFF_HELP + " Only without site.")
     diesel_price_per_l: Positive | None = Field(
         default=None,
         description="Diesel price for the comparison [currency/l, finance.currency]; omit for chisan's cited default "
         "of the currency (JPY, CNY).",
     )
+
+    @field_validator("tariff")
+    @classmethod
+    def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
+        return known_site_tariff(value)
 
     @field_validator("vehicle_class")
     @classmethod

@@ -28,8 +28,10 @@ Population → members, bookings, fleet
 Meters
     A national sweep screens each town behind one meter (``grid.topology = "single_meter"``): with a meter per
     base the plan of a town takes about 6 × longer (24.8 s against 3.9 s for a 7-base town, measured). A template
-    that sets ``grid.topology`` (or declares ``[[sites]]`` or links) keeps its meters; ``chisan plan`` of a chosen
-    town gives every base its own meter by default.
+    that sets ``grid.topology`` (or declares ``[[sites]]``, links, or a tariff of a site or station) keeps its
+    meters; ``chisan plan`` of a chosen town gives every base its own meter by default. A town whose meters have
+    tariffs of their own is planned by ``chisan plan``'s two-stage method even in a reduced sweep
+    (:mod:`chisan.sweep.run`): the reduced plan's one-bus LP cannot bill each meter on its own tariff.
 Region → grid emission factor and prices
     Prefecture → the service area of its former general electricity utility (:data:`PREFECTURE_AREAS`);
     border municipalities served by a neighbouring utility (eastern Shizuoka by TEPCO, Reinan in Fukui by
@@ -71,6 +73,7 @@ import pandas as pd
 from chisan.exceptions import DataError, ScenarioError
 from chisan.scenario.load import scenario_from_dict
 from chisan.scenario.schema import Scenario
+from chisan.scenario.schema_sites import has_site_tariffs
 
 AREAS = ("hokkaido", "tohoku", "tepco", "hokuriku", "chubu", "kansai", "chugoku", "shikoku", "kyushu", "okinawa")
 """Service areas of the ten former general electricity utilities (一般電気事業者), by their short names."""
@@ -437,7 +440,12 @@ def price_rule(template: Scenario, options: DeriveOptions) -> str:
         return "template-tariff"
     if options.prices == "area":
         return "area"
-    explicit = "topology" in template.grid.model_fields_set or template.sites or template.grid.links
+    explicit = (
+        "topology" in template.grid.model_fields_set
+        or template.sites
+        or template.grid.links
+        or has_site_tariffs(template)  # a tariff per meter keeps the meters
+    )
     one_meter = not explicit or (
         template.grid.topology == "single_meter" and not template.sites and not template.grid.links
     )
@@ -555,7 +563,12 @@ def derive_scenario(
         tariff = area_tariff(area, power if power is not None else LOW_VOLTAGE_LIMIT_KW)
         data["grid"]["tariff"] = tariff.model_dump(mode="python")
         data["grid"]["import_tou"] = []
-    explicit = "topology" in template.grid.model_fields_set or template.sites or template.grid.links
+    explicit = (
+        "topology" in template.grid.model_fields_set
+        or template.sites
+        or template.grid.links
+        or has_site_tariffs(template)  # a tariff per meter keeps the meters
+    )
     if not explicit:  # screening: the town behind one meter (module docstring, "Meters")
         data["grid"]["topology"] = "single_meter"
     if options.weather == "municipality":

@@ -218,6 +218,11 @@ def solve_aggregate(
         for x in (inputs.initial_storage_kwh, inputs.terminal_fleet_target_kwh, inputs.terminal_storage_target_kwh)
     ):
         raise NotImplementedError("solve_aggregate covers cyclic horizons only (no initial or terminal energies)")
+    if inputs.site_priced:
+        raise NotImplementedError(
+            "solve_aggregate prices the town's import on one bus: its sites have tariffs of their own (sites.tariff); "
+            "plan the town with `chisan plan` (a sweep does, with --method two-stage)"
+        )
     if has_tariff_peak(inputs) and (inputs.per_site or steps_per_interval(inputs.dt_hours) != 1):
         raise NotImplementedError(
             "solve_aggregate bills a basic charge on one meter at hourly steps only; use chisan.plan.model"

@@ -33,6 +33,7 @@ import pandas as pd
 
 from chisan.exceptions import ChisanError, ScenarioError
 from chisan.scenario.schema import Scenario
+from chisan.scenario.schema_sites import has_site_tariffs
 from chisan.sweep.derive import DeriveOptions, derivation_facts, derive_scenario
 from chisan.sweep.reduced import DEFAULT_MAX_STATIONS
 from chisan.sweep.store import STATUS_FAILED, STATUS_OK, SweepStore
@@ -147,13 +148,18 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
     record: dict[str, Any] = {k: row.get(k) for k in IDENTITY_COLUMNS if k != "code"}
     record = {"code": str(code), **record}
     record["name"] = str(record.get("name") or code)
+    method = settings.method  # the method used (module docstring of chisan.sweep.derive, "Meters")
     try:
         with warnings.catch_warnings(record=True) as caught, _quiet_logs():
             warnings.simplefilter("always")
             scenario = derive_scenario(template, str(code), row, settings.derive)
             facts = derivation_facts(template, scenario, settings.derive)
             currency = scenario.finance.currency
-            if settings.method == "reduced":
+            if method == "reduced" and has_site_tariffs(scenario):
+                # meters on tariffs of their own: the reduced plan's one-bus LP cannot bill each on its own
+                # tariff (chisan.sweep.lp.solve_aggregate), chisan plan's two-stage method does
+                method = "two-stage"
+            if method == "reduced":
                 from chisan.sweep.reduced import plan_reduced
 
                 plan = plan_reduced(
@@ -169,7 +175,7 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
             else:
                 from chisan.plan.pipeline import plan_scenario
 
-                run = plan_scenario(scenario, method=settings.method, n_typical_days=settings.n_typical_days)
+                run = plan_scenario(scenario, method=method, n_typical_days=settings.n_typical_days)
                 kpis = run.results.kpis
                 balance = run.results.energy_balance
         record.update(facts)
@@ -187,7 +193,7 @@ def plan_municipality(template: Scenario, code: str, row: Mapping[str, Any], set
         record["warnings"] = _warning_text(caught)
     except Exception as err:  # any failure stays this municipality's: recorded, and the sweep goes on
         record.update(status=STATUS_FAILED, error_type=type(err).__name__, error=_error_text(err), warnings="")
-    record["method"] = settings.method
+    record["method"] = method
     record["seconds"] = time.perf_counter() - t0
     record["cpu_seconds"] = time.process_time() - c0
     record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
