@@ -5,7 +5,9 @@ PV limit and storage limit in proportion to the bases; members share the bases e
 with the default two-stage method and ``grid.topology = "per_site"``. Columns: cars, sites, end-to-end seconds
 (median of ``--runs``), CPU seconds of the run and its worker processes, seconds in sizing and in the per-vehicle
 dispatch, peak memory of the run [MB], whether every after-solve check passed;
-then the growth exponent b of time ∝ cars^b fitted over the rows.
+then the growth exponent b of time ∝ cars^b fitted over the rows. Peak memory is that of the run's process plus
+the largest worker's times the number of workers (the workers run side by side: an upper bound of the town's
+simultaneous use); the 1-minute load average is read before and after each run (the machine is shared).
 
 Targets (issue 11): 300 cars (50 sites) ≤ 60 s and 1,000 cars ≤ 5 min end to end, ≤ 4 GB.
 
@@ -65,13 +67,16 @@ def _cpu_s() -> float:
 
 def run_one(n_sites: int, workers: int) -> dict:
     """Plan one scaled town in this process; return its timings (called in a subprocess)."""
+    import functools
     import time
     import warnings
 
+    import chisan.plan.solve as solve
     from chisan.plan.pipeline import plan_scenario
     from chisan.scenario.load import scenario_from_dict
 
     warnings.simplefilter("ignore")
+    solve.parallel_rolling_dispatch = functools.partial(solve.parallel_rolling_dispatch, workers=workers)
     scenario = scenario_from_dict(scaled_example(n_sites), source=f"scaled-{n_sites}.toml")
     t0 = time.perf_counter()
     c0 = _cpu_s()
@@ -87,8 +92,22 @@ def run_one(n_sites: int, workers: int) -> dict:
         "sizing_s": d.get("sizing_s", float("nan")),
         "dispatch_s": d.get("dispatch_s", float("nan")),
         "checks": bool(run.checks.passed),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + workers * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        )
+        / 1024,
+        "parts": d.get("shadow_prices", {}).get("dispatch_parts", 1),
     }
+
+
+def _load_1min() -> float:
+    """The 1-minute load average (Linux ``/proc/loadavg``), NaN elsewhere."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return float(f.read().split()[0])
+    except OSError:
+        return float("nan")
 
 
 def main() -> None:
@@ -106,6 +125,7 @@ def main() -> None:
         n_sites = max(1, round(cars / CARS_PER_SITE))
         runs = []
         for _ in range(args.runs):
+            load_before = _load_1min()
             out = subprocess.run(
                 [sys.executable, __file__, "--one", str(n_sites), "--workers", str(args.workers)],
                 capture_output=True,
@@ -115,26 +135,27 @@ def main() -> None:
             if out.returncode != 0:
                 raise SystemExit(f"{cars} cars failed:\n{out.stderr[-3000:]}")
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            runs[-1]["load"] = max(load_before, _load_1min())
         row = dict(runs[0])
-        for key in ("total_s", "cpu_s", "sizing_s", "dispatch_s", "peak_mb"):
+        for key in ("total_s", "cpu_s", "sizing_s", "dispatch_s", "peak_mb", "load"):
             row[key] = statistics.median(r[key] for r in runs)
         rows.append(row)
     print(
         f"{'cars':>6} {'sites':>6} {'end to end [s]':>15} {'CPU [s]':>8} {'sizing [s]':>11} {'dispatch [s]':>13} "
-        f"{'peak [MB]':>10} {'checks':>7}"
+        f"{'blocks':>7} {'peak [MB]':>10} {'load':>5} {'checks':>7}"
     )
     for r in rows:
         print(
             f"{r['cars']:>6} {r['sites']:>6} {r['total_s']:>15.1f} {r['cpu_s']:>8.1f} {r['sizing_s']:>11.1f} "
-            f"{r['dispatch_s']:>13.1f} {r['peak_mb']:>10.0f} {'pass' if r['checks'] else 'FAIL':>7}"
+            f"{r['dispatch_s']:>13.1f} {r['parts']:>7} {r['peak_mb']:>10.0f} {r['load']:>5.1f} "
+            f"{'pass' if r['checks'] else 'FAIL':>7}"
         )
     if len(rows) >= 2:
         cars = np.log([r["cars"] for r in rows])
         secs = np.log([r["total_s"] for r in rows])
         b = np.polyfit(cars, secs, 1)[0]
         print(f"growth: end-to-end time ∝ cars^{b:.2f} (least squares over {len(rows)} towns)")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"(peak memory: max RSS of each run's process; {peak:.0f} MB at most)")
+    print("(peak: the run's max RSS + workers × the largest worker's; load: 1-minute load average, before or after)")
 
 
 if __name__ == "__main__":

@@ -48,3 +48,24 @@ def test_a_dispatch_in_blocks_in_one_process_equals_the_joint_dispatch(monkeypat
     total = {n: float(r.results.costs["total_per_year"].sum()) for n, r in (("joint", joint), ("blocks", blocks))}
     assert total["blocks"] == pytest.approx(total["joint"], rel=5e-3)
     assert list(blocks.results.vehicle_charge_kw.columns) == list(blocks.prepared.inputs.vehicles.index)
+
+
+def test_blocks_on_two_processes_equal_the_blocks_in_one_and_report_progress_block_by_block(monkeypatch):
+    # 2 metered sites × 3 cars, blocks of 3 cars → one block per site. On two processes each block is its own
+    # task (the heavier first); the results must land on their own cars (the same per-block LPs as in one
+    # process, so the same charging to solver precision) and the progress must move as each block finishes:
+    # 0.1 + 0.9 × 1/2 = 0.55 after the first block, 1.0 after the second (solve.py's on_window scale).
+    sc = small_scenario(horizon={"months": 1, "start_month": 3})
+    monkeypatch.setattr(site_dispatch, "BLOCK_VEHICLES", 3)
+    one = plan_scenario(sc, method="two-stage", n_typical_days=8)
+    monkeypatch.setattr(site_dispatch, "MIN_VEHICLES_PER_PART", 1)
+    seen: list[tuple[str, float]] = []
+    two = plan_scenario(sc, method="two-stage", n_typical_days=8, progress=lambda msg, frac: seen.append((msg, frac)))
+    assert two.results.method["shadow_prices"]["dispatch_parts"] == 2
+    assert two.checks.passed, two.checks.table()
+    pd.testing.assert_frame_equal(two.results.vehicle_charge_kw, one.results.vehicle_charge_kw, atol=1e-6, rtol=0)
+    passes: dict[str, list[float]] = {}
+    for msg, frac in seen:
+        if msg.startswith("dispatching every vehicle") and "window" in msg:  # "(pass 1, window 5/10)"
+            passes.setdefault(msg.split(",")[0], []).append(frac)
+    assert passes and all(fracs == pytest.approx([0.55, 1.0]) for fracs in passes.values()), passes
