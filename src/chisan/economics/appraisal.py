@@ -190,7 +190,9 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     ).to_numpy(float)
     lcoe_pv = levelised_cost(r, pv_costs, bal["pv_kwh"] * factor) if caps["pv_kw"] > 0 else float("nan")
 
-    # levelised cost of charging: the whole energy system, chargers and grid of the plan ÷ energy charged
+    # levelised cost of charging: the energy system, chargers and grid of the plan less the electricity the
+    # hydrogen station draws, at the value its levelised cost of hydrogen carries (chisan.plan.hydrogen_results) ÷
+    # energy charged
     n_chargers = int(plan.kpis.loc["chargers", "value"])
     system = components(scenario, caps, {}, n_chargers)
     capital = sum(
@@ -198,6 +200,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
         start=pd.Series(0.0, index=flows.index),
     ).to_numpy(float)
     operating = _lines(plan.costs, ENERGY_LINES + CARBON_LINES + AGEING_LINES)
+    if plan.hydrogen is not None:  # [currency/year]: charged to the hydrogen, not to the charging
+        operating -= plan.hydrogen.figure("hydrogen_electricity_value_per_year")
     lost = (savings["energy"] + savings["carbon"]) * phi * (1.0 - factor)  # bills grow as the PV degrades
     op_path = np.where(np.arange(n + 1) >= 1, operating + lost, 0.0)
     charging = np.where(np.arange(n + 1) >= 1, bal["charging_kwh"], 0.0)
@@ -238,7 +242,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "levelised_cost_of_charging_per_kwh",
             lcoc,
             f"{cur}/kWh",
-            "Energy system, chargers and grid over the project life ÷ energy charged, both discounted",
+            "Energy system, chargers and grid over the project life, less the hydrogen station's electricity (in "
+            "the levelised cost of hydrogen) ÷ energy charged, both discounted",
         ),
         ("total_cost_per_year", float(pk["total_cost_per_year"]), f"{cur}/year", "The plan's total annual cost"),
         (

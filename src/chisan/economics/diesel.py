@@ -30,6 +30,13 @@ from chisan.exceptions import ScenarioError
 from chisan.plan.tariff_constraints import basic_charge_per_kw
 from chisan.units import capital_recovery_factor
 
+DIESEL_CO2_KG_PER_L = 2.62
+"""Tailpipe CO2 of diesel [kg CO2/l] = 38.2 MJ/l x 0.0187 kg C/MJ x 44/12.
+
+Japan's Ministry of the Environment, 温室効果ガス総排出量算定方法ガイドライン (2007-03), as tabulated by 自交総連
+(http://jikosoren.jp/seisaku/co2/co2-3.html).
+"""
+
 DIESEL_PRICE_JPY_PER_L = 146.0
 """Japanese national average retail price of diesel (軽油), taxes included [JPY/l], survey of 2025-12-15.
 

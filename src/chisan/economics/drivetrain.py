@@ -43,17 +43,10 @@ from chisan.catalogue.fuel_cell_classes import fuel_cell_class
 from chisan.catalogue.vehicle_classes import vehicle_class
 from chisan.depots.duties import read_nrel_vehicle_days
 from chisan.depots.schedule import lay_vehicle_days, read_shift_csv, working_days
-from chisan.economics.diesel import DIESEL_PRICE_JPY_PER_L, depot_tco
+from chisan.economics.diesel import DIESEL_CO2_KG_PER_L, DIESEL_PRICE_JPY_PER_L, depot_tco
 from chisan.exceptions import ScenarioError
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
-
-DIESEL_CO2_KG_PER_L = 2.62
-"""Tailpipe CO2 of diesel [kg CO2/l] = 38.2 MJ/l x 0.0187 kg C/MJ x 44/12.
-
-Japan's Ministry of the Environment, 温室効果ガス総排出量算定方法ガイドライン (2007-03), as tabulated by 自交総連
-(http://jikosoren.jp/seisaku/co2/co2-3.html).
-"""
 
 DRIVETRAINS = ("battery_electric", "fuel_cell", "diesel")
 

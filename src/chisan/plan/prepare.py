@@ -22,6 +22,7 @@ from chisan.catalogue.vehicle_classes import vehicle_class
 from chisan.catalogue.vehicles import VehicleModel, custom_vehicle, vehicle_model
 from chisan.depots.duties import read_nrel_vehicle_days, shift_energy_kwh
 from chisan.depots.schedule import lay_vehicle_days, read_shift_csv, working_days
+from chisan.economics.diesel import check_depot_prices
 from chisan.exceptions import ChisanError, ScenarioError
 from chisan.mobility.availability import vehicle_timeseries
 from chisan.mobility.bookings import generate_bookings, read_bookings_csv
@@ -594,6 +595,7 @@ def second_life_offer(scenario: Scenario) -> SecondLifeOffer | None:
 
 def prepare_inputs(scenario: Scenario, *, progress: Progress | None = None) -> PreparedPlan:
     """Build the model inputs of a scenario (weather, resources, bookings, fleet, prices, factors)."""
+    check_depot_prices(scenario)  # a depot without prices in the currency is refused now, not after the solve
     say = progress or (lambda msg: None)
     timings: dict[str, float] = {}
     t = time.perf_counter()

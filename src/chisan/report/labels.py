@@ -32,6 +32,8 @@ KPI_LABELS = {
     "scope2_market_kg": "Scope 2, market-based",
     "co2_avoided_kg": "CO2e avoided",
     "co2_avoided_by_car_sharing_kg": "CO2e avoided by car-sharing (private cars replaced)",
+    "co2_avoided_by_depots_kg": "CO2e avoided by the depots' electric vehicles (diesel replaced)",
+    "co2_avoided_by_hydrogen_fleet_kg": "CO2e avoided by making hydrogen on site (delivered hydrogen replaced)",
     "co2_avoided_by_local_renewables_kg": "CO2e avoided by local renewables (grid avoided)",
     "private_cars_replaced": "Private cars replaced",
 }

@@ -33,6 +33,23 @@ from chisan.resilience.report import resilience_context
 from chisan.tariffs.library import load_tariff
 
 
+def co2_split(k: pd.Series) -> str:
+    """The CO2 avoided by cause, as a phrase [t CO2e/year]: car-sharing, depots and hydrogen (when there are
+    any) and local renewables (:func:`chisan.plan.results.key_figures`)."""
+    parts = [f"{k['co2_avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing (private gasoline cars replaced)"]
+    if k.get("co2_avoided_by_depots_kg", 0.0):
+        parts.append(
+            f"{k['co2_avoided_by_depots_kg'] / 1000:,.1f} t by the depots' electric vehicles (diesel replaced)"
+        )
+    if k.get("co2_avoided_by_hydrogen_fleet_kg", 0.0):
+        parts.append(
+            f"{k['co2_avoided_by_hydrogen_fleet_kg'] / 1000:,.1f} t by making hydrogen on site (delivered hydrogen "
+            "replaced)"
+        )
+    parts.append(f"{k['co2_avoided_by_local_renewables_kg'] / 1000:,.1f} t by local renewables (grid power avoided)")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
     m = results.method
     energy_cost = float(m.get("objective_evaluated", float("nan")))
@@ -417,9 +434,7 @@ def render_report(
         f"energy the cars draw (the net {'annual ' if not scaled else ''}balance, counting exports). "
         f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
         f"({num(k['cost_per_km'], 1)} {cur}/km; {num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
-        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year: "
-        f"{k['co2_avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing (private gasoline cars replaced) and "
-        f"{k['co2_avoided_by_local_renewables_kg'] / 1000:,.1f} t by local renewables (grid power avoided)."
+        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year: {co2_split(k)}."
         + (
             f" The plan covers {months} month{'s' if months > 1 else ''}; annual figures are scaled to a year."
             if scaled
@@ -522,11 +537,22 @@ def render_report(
         f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh"
         + (f", {grid_factor(sc.grid.market_emission_factor).source}" if sc.grid.market_emission_factor else "")
         + f"): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
-        f"The baseline is the same {k['km_per_year']:,.0f} km driven by private gasoline cars at "
-        f"{sc.baseline.ice_emission_g_per_km:g} g/km: {e['baseline_private_car_kg'] / 1000:,.1f} t; the difference, "
-        f"{e['avoided_kg'] / 1000:,.1f} t, is avoided: {e['avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing "
-        f"(the same charging from the grid instead of gasoline) and {e['avoided_by_local_renewables_kg'] / 1000:,.1f}"
-        " t by local renewables (grid import avoided). Each shared car also replaces about "
+        f"Without the plan, private gasoline cars at {sc.baseline.ice_emission_g_per_km:g} g/km would emit "
+        f"{e['baseline_private_car_kg'] / 1000:,.1f} t"
+        + "".join(
+            f"; {what} {e[key] / 1000:,.1f} t"
+            for key, what in (
+                ("baseline_depot_diesel_kg", "the depots' km on diesel"),
+                ("baseline_delivered_hydrogen_kg", "the hydrogen made here, delivered instead,"),
+                ("baseline_other_load_grid_kg", "the other load from the grid"),
+            )
+            if e.get(key, 0.0)
+        )
+        + f"; less the plan's location-based scope 2, {e['avoided_kg'] / 1000:,.1f} t is avoided: {co2_split(k)}. "
+        "Each line compares like with like: the "
+        "private cars against the shared cars' own charging from the grid, the depots' diesel against their "
+        "charging from the grid, delivered hydrogen against the electrolyser's grid power, and local renewables "
+        "by the grid import they avoid. Each shared car also replaces about "
         f"{sc.baseline.substitution_factor:g} private cars "
         f"({k['private_cars_replaced']:,.0f} in all; Martin, Shaheen & Lidicker 2010), whose manufacture is not "
         "counted here. Embodied emissions of PV, storage and the cars' batteries are in the roadmap."
