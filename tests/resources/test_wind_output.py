@@ -127,3 +127,20 @@ def test_wind_is_fast(epw_weather):
     start = time.perf_counter()
     wind_output_per_kw(epw_weather)  # density-corrected path, the slower one
     assert time.perf_counter() - start < 2.0
+
+
+def test_density_correction_without_the_loop_is_windpowerlib_s():
+    """The vectorised density-corrected curve gives windpowerlib's own per-step interpolation, points and gaps."""
+    from windpowerlib import power_output
+
+    from chisan.resources.wind import _library_turbine, density_corrected_power_w
+
+    turbine = _library_turbine("E-53/800", None)
+    speeds = turbine.power_curve["wind_speed"].to_numpy(float)
+    watts = turbine.power_curve["value"].to_numpy(float)
+    rng = np.random.default_rng(3)
+    v = np.r_[rng.uniform(0.0, 30.0, 5000), speeds, 0.0, 40.0]  # between points, on them, outside the curve
+    rho = rng.uniform(1.0, 1.35, len(v))
+    expected = np.asarray(power_output.power_curve_density_correction(v, speeds, watts, rho), dtype=float)
+    np.testing.assert_allclose(density_corrected_power_w(v, speeds, watts, rho), expected, rtol=0, atol=1e-6)
+    assert expected.max() > 0.9 * watts.max() and (expected == 0).sum() > 0  # the sample reaches both ends

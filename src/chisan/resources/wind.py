@@ -168,6 +168,13 @@ def _turbine(
         return WindTurbine(
             hub_height=float(hub_height_m), nominal_power=nominal_kw * W_PER_KW, power_curve=curve, path=None
         )
+    return _library_turbine(turbine_type, hub_height_m)
+
+
+@cache
+def _library_turbine(turbine_type: str, hub_height_m: float | None) -> WindTurbine:
+    """A turbine of windpowerlib's library, read once per process (windpowerlib reads its CSV files on every
+    ``WindTurbine``: ≈ 0.05 s, once per municipality of a sweep). ModelChain only reads it."""
     heights = turbine_hub_heights_m(turbine_type)
     if hub_height_m is None:
         if not heights:
@@ -260,6 +267,38 @@ def wind_output_per_kw(
         power_output_model="power_curve",
         density_correction=density_correction,
         obstacle_height=obstacle_height_m,
-    ).run_model(weather_df)
-    output = np.asarray(chain.power_output, dtype=float) / float(turbine.nominal_power)
+    )
+    hub = np.asarray(chain.wind_speed_hub(weather_df), dtype=float)
+    speeds = turbine.power_curve["wind_speed"].to_numpy(float)
+    watts = turbine.power_curve["value"].to_numpy(float)
+    if density_correction:
+        power_w = density_corrected_power_w(hub, speeds, watts, np.asarray(chain.density_hub(weather_df), float))
+    else:
+        power_w = np.interp(hub, speeds, watts, left=0.0, right=0.0)  # windpowerlib power_output.power_curve
+    output = power_w / float(turbine.nominal_power)
     return pd.Series(output, index=weather.index, name="wind_output_kw_per_kw")
+
+
+def density_corrected_power_w(
+    wind_speed_hub: np.ndarray, curve_wind_speed: np.ndarray, curve_power_w: np.ndarray, density_kg_per_m3: np.ndarray
+) -> np.ndarray:
+    """Power of a density-corrected power curve at each step [W], windpowerlib's correction without its loop.
+
+    The curve's wind speeds at site density are v_site = v_std (ρ0 / ρ)^p(v_std), p rising linearly from 1/3 at
+    7.5 m/s to 2/3 at 12.5 m/s, ρ0 = 1.225 kg/m³ (Svenningsen 2010, as ``windpowerlib.power_output.
+    power_curve_density_correction``); the output is the curve interpolated at each step's own v_site, 0 outside
+    it. windpowerlib calls ``np.interp`` once per step (≈ 0.15 s a year); here one search over all steps.
+    """
+    exponent = np.interp(curve_wind_speed, [7.5, 12.5], [1 / 3, 2 / 3])
+    site = (1.225 / density_kg_per_m3)[:, None] ** exponent[None, :] * curve_wind_speed[None, :]  # steps × points
+    v = np.asarray(wind_speed_hub, dtype=float)
+    m = site.shape[1]
+    j = np.clip((site <= v[:, None]).sum(axis=1) - 1, 0, m - 2)  # segment of each step
+    rows = np.arange(len(v))
+    x0, x1 = site[rows, j], site[rows, j + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(x1 > x0, (v - x0) / (x1 - x0), 0.0)
+    power = curve_power_w[j] + frac * (curve_power_w[j + 1] - curve_power_w[j])
+    inside = (v >= site[:, 0]) & (v <= site[:, -1])
+    power = np.where(v == site[:, -1], curve_power_w[-1], power)
+    return np.where(inside, power, 0.0)
