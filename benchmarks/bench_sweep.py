@@ -6,6 +6,7 @@ Run::
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 20      # the realistic template (below)
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy 3   # sweep rows vs chisan plan
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes five   # five climates
+    .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes five --split-parked
 
 Templates: the light one is the bundled example (5 bases, flat + night tariff, annual 100 % target); the realistic
 one (:func:`realistic_template`, issue 13 point 7) has 8 bases, a high-voltage time-of-use tariff with a basic
@@ -184,6 +185,7 @@ def accuracy(
     template_path: str | None = None,
     realistic: bool = False,
     codes: list[str] | None = None,
+    split_parked: bool = False,
 ) -> None:
     """The sweep's reduced plan against ``chisan plan`` (two-stage) on the same derived scenario, N towns (or the
     towns of ``codes``)."""
@@ -206,7 +208,7 @@ def accuracy(
             t0 = time.perf_counter()
             full = plan_scenario(scenario, method="two-stage")
             t1 = time.perf_counter()
-            reduced = plan_reduced(scenario)
+            reduced = plan_reduced(scenario, split_parked=split_parked)
             t2 = time.perf_counter()
         times.append((t1 - t0, t2 - t1))
         stages.append({k: v for k, v in reduced.details.items() if k.endswith("_s")})
@@ -253,6 +255,11 @@ def main() -> None:
         default=None,
         help="comma-separated municipality codes for the accuracy table instead of a sample ('five': FIVE_CLIMATES)",
     )
+    parser.add_argument(
+        "--split-parked",
+        action="store_true",
+        help="accuracy: the year's fleet as parked and on-road cars (chisan.sweep.parked) instead of one pool",
+    )
     parser.add_argument("--template", default=None, help="template scenario TOML (default: the bundled example)")
     parser.add_argument("--realistic", action="store_true", help="the realistic template (8 bases, ToU, V2G, hourly)")
     args = parser.parse_args()
@@ -263,7 +270,7 @@ def main() -> None:
     if args.accuracy_codes:
         codes = list(FIVE_CLIMATES) if args.accuracy_codes == "five" else args.accuracy_codes.split(",")
     if args.accuracy or codes:
-        accuracy(args.accuracy, args.seed, console, args.template, args.realistic, codes)
+        accuracy(args.accuracy, args.seed, console, args.template, args.realistic, codes, args.split_parked)
 
 
 if __name__ == "__main__":

@@ -168,10 +168,12 @@ def realistic_plans(municipalities):
 def test_reduced_plan_on_the_realistic_template(realistic_plans):
     """Total cost within 2 % of chisan plan, with the cars' battery holding cost billed as chisan plan bills it.
 
-    The hourly-matched share is the sweep's aggregate relaxation: a station's cars pool their energy, so the
-    reduced year imports less than chisan plan's per-vehicle dispatch, which moves energy from car to car by V2G
-    and imports where a car must charge for its own next trip (measured on five towns: +1.9 to +3.3 % where
-    chisan plan keeps its sized supply, within 0.3 % where it re-sizes it to the target).
+    Koumi's hourly-matched share is within 2 % of chisan plan's (−0.13 %: chisan plan re-sizes its supply to the
+    90 % target, and both sit on it). Where chisan plan keeps its sized supply the sweep's share is higher
+    (+1.9 to +3.3 % on three of five climates, benchmarks/bench_sweep.py --accuracy-codes five): the town's cars
+    pool their energy, so the reduced year imports less than any per-vehicle dispatch. That is the relaxation,
+    not chisan plan's week-by-week dispatch: Shikaoi's exact per-vehicle year LP at the same capacities imports
+    810 kWh, chisan plan 850 kWh, the pooled year 532 kWh.
     """
     _, full, reduced = realistic_plans
     errors = compare_with_full(reduced, full.results)["relative_error"]
@@ -183,5 +185,5 @@ def test_reduced_plan_on_the_realistic_template(realistic_plans):
     without = (reduced.kpi("total_cost_per_year") - hold) / full.results.kpi("total_cost_per_year") - 1.0
     assert abs(without) > abs(errors["total_cost_per_year"])  # leaving it out moved the total away from the plan
     assert reduced.kpi("renewable_share_hourly_matched") >= 0.9 - 1e-6  # the template's hourly target, met
-    assert abs(errors["renewable_share_hourly_matched"]) <= 0.035
+    assert abs(errors["renewable_share_hourly_matched"]) <= 0.02
     assert reduced.kpi("vehicles") == full.results.kpi("vehicles")

@@ -24,6 +24,7 @@ from chisan.plan.highs import QuietHighs
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.model import previous_step
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, has_tariff_peak, peak_lower_kw, steps_per_interval
+from chisan.sweep.parked import ParkedSplit
 
 
 @dataclass
@@ -190,6 +191,7 @@ def solve_aggregate(
     time_limit_s: float | None = None,
     threads: int = 1,
     policy_slack_cost: float | None = None,
+    split: ParkedSplit | None = None,
 ) -> AggregateSolution:
     """Solve the planning LP of aggregated ``inputs`` (``fleet_mode="station"``), as ``build_model`` would.
 
@@ -205,6 +207,10 @@ def solve_aggregate(
     policy_slack_cost : float, optional
         Make the policy rows elastic: each gets a slack ≥ 0 at this cost per unit [currency/kWh or /kg], and the
         solution reports how far each target is missed (``policy_shortfalls``) instead of being infeasible.
+    split : ParkedSplit, optional
+        Chronological horizons: each station's fleet as its parked and its on-road cars
+        (:mod:`chisan.sweep.parked`), a tighter relaxation of the per-vehicle model than one pool.
+        ``Fleet-energy_kwh`` is then the sum of both pools and ``Fleet-road_energy_kwh`` the on-road cars'.
     """
     if inputs.fleet_mode != "station":
         raise NotImplementedError("solve_aggregate needs fleet_mode='station' (aggregate_fleet)")
@@ -227,6 +233,8 @@ def solve_aggregate(
         raise NotImplementedError(
             "solve_aggregate bills a basic charge on one meter at hourly steps only; use chisan.plan.model"
         )
+    if split is not None and (inputs.period_order is not None or inputs.vehicles.empty):
+        raise NotImplementedError("solve_aggregate splits parked and on-road cars on chronological horizons only")
     b = _Builder()
     n = len(inputs.snapshots)
     dt = inputs.dt_hours
@@ -309,7 +317,15 @@ def solve_aggregate(
             lower_e = np.maximum(need.reindex(columns=inputs.stations.index).to_numpy(float), reserve[None, :])
         else:
             lower_e = reserve
-        energy = b.var((n, s), lower_e, np.inf if linked else usable)
+        if split is None:
+            energy = b.var((n, s), lower_e, np.inf if linked else usable)
+            pools = [energy]
+        else:  # the cars parked and the cars on the road (chisan.sweep.parked): energy moves with the cars
+            energy = b.var((n, s), split.parked_lower_kwh, split.parked_upper_kwh)
+            road = b.var((n, s), split.road_lower_kwh, split.road_upper_kwh)
+            leaving = b.var((n, s), 0.0, split.departing_upper_kwh)
+            back = b.var((n, s), 0.0, split.arriving_upper_kwh)
+            pools = [energy, road]
         charge = b.var((n, s), 0.0, avail)
         # e_t − e_prev(t) − η Δt ch_t (+ Δt/η dis_t) = −trips_t; the fleet wraps within each period
         # (define_fleet_aggregate_constraints), starting from 0 at the first step of a linked period
@@ -323,16 +339,24 @@ def solve_aggregate(
             discharge = b.var((n, s), 0.0, avail, wear)
             terms.append((discharge, np.tile(dt / eta, (n, 1))))
         rhs = -trips.to_numpy(float).ravel()
-        b.constrain(n * s, rhs, rhs, terms)
+        if split is None:
+            b.constrain(n * s, rhs, rhs, terms)
+        else:
+            # parked: … + departing − arriving = 0; road: road_t − road_prev − departing + arriving = −trips_t
+            b.constrain(n * s, 0.0, 0.0, [*terms, (leaving, 1.0), (back, -1.0)])
+            b.constrain(n * s, rhs, rhs, [(road, 1.0), (road[prev], -1.0), (leaving, -1.0), (back, 1.0)])
         hold = inputs.vehicle_holding_cost_per_kwh_h
         if linked:
             inter = _link(b, inputs, energy, reserve[None, :], usable[None, :])
             if hold:
                 b.add_cost(inter, hold * 24.0 * k_year)
         elif hold:
-            b.add_cost(energy, (wdt * hold * k_year)[:, None] * np.ones((1, s)))
+            for pool in pools:
+                b.add_cost(pool, (wdt * hold * k_year)[:, None] * np.ones((1, s)))
         out["Fleet-charge_kw"] = charge
         out["Fleet-energy_kwh"] = energy
+        if split is not None:
+            out["Fleet-road_energy_kwh"] = road
         if discharge is not None:
             out["Fleet-discharge_kw"] = discharge
 
@@ -426,6 +450,8 @@ def solve_aggregate(
     for name in ("pv_kw", "wind_kw", "storage_kwh", "storage_kw"):
         capacities.setdefault(name, 0.0)
     values = {name: x[idx] for name, idx in out.items()}
+    if "Fleet-road_energy_kwh" in values:
+        values["Fleet-energy_kwh"] = values["Fleet-energy_kwh"] + values["Fleet-road_energy_kwh"]
     shortfalls = {name: float(x[idx].sum()) for name, idx in slacks.items()}
     return AggregateSolution(
         status=status, objective=objective, capacities=capacities, values=values, policy_shortfalls=shortfalls
