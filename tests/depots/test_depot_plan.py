@@ -242,3 +242,41 @@ def test_depot_figure_sums_are_the_plans(depot_run):
     section = html.split("<h2>Depots against diesel", 1)[1].split("<h2>", 1)[0]
     assert "site Depot (Depot): monthly energy" in section
     assert "site Depot (Depot): charging, PV and grid import" in section
+
+
+def test_co2_avoided_compares_like_with_like(depot_run):
+    """Each avoided-CO2 line by hand from the dispatch: the shared cars against private cars, the depot against
+    diesel (its served km × the class's l/100 km × 2.62 kg CO2/l), local renewables as the grid avoided; the lines
+    sum to the total, and the car-sharing line does not carry the depot's charging."""
+    from chisan.economics.diesel import DIESEL_CO2_KG_PER_L
+
+    run = depot_run
+    inputs, res = run.prepared.inputs, run.results
+    scale, dt = inputs.opex_scale, inputs.dt_hours
+    ef = res.dispatch["emission_factor_kg_per_kwh"].to_numpy(float)
+    cols = _depot_columns(run)
+    depot_kw = res.vehicle_charge_kw[cols].sum(axis=1).to_numpy(float)
+    shared_kw = res.vehicle_charge_kw.drop(columns=cols).sum(axis=1).to_numpy(float)
+    kg = lambda kw: float((kw * ef).sum() * dt * scale)  # noqa: E731  [kg/year] = [kW] × [kg/kWh] × [h]
+    sc = run.prepared.scenario
+    base = sc.baseline
+    km_cars = res.kpis.loc["km_per_year", "value"]
+    if base.private_car_km_per_year > 0:  # the private cars not bought × their annual km
+        km_private = res.kpis.loc["vehicles", "value"] * base.substitution_factor * base.private_car_km_per_year
+    else:  # the shared km by private gasoline cars
+        km_private = km_cars
+    private_kg = km_private * base.ice_emission_g_per_km / 1000.0
+    bookings = run.prepared.assignment.bookings
+    depot_km = bookings[(bookings["station"] == "Depot") & bookings["vehicle_id"].notna()]["distance_km"].sum()
+    diesel_kg = depot_km * scale * vehicle_class("rigid_26t").diesel_l_per_100km / 100.0 * DIESEL_CO2_KG_PER_L
+    k = res.kpis["value"]
+    assert k["co2_avoided_by_car_sharing_kg"] == pytest.approx(private_kg - kg(shared_kw), rel=1e-9)
+    assert k["co2_avoided_by_depots_kg"] == pytest.approx(diesel_kg - kg(depot_kw), rel=1e-9)
+    assert k["co2_avoided_by_hydrogen_fleet_kg"] == 0.0
+    imported = res.dispatch["grid_import_kw"].to_numpy(float)
+    other = res.dispatch["other_load_kw"].to_numpy(float)
+    grid_only = kg(shared_kw) + kg(depot_kw) + kg(other)
+    assert k["co2_avoided_by_local_renewables_kg"] == pytest.approx(grid_only - kg(imported), rel=1e-9, abs=1e-6)
+    parts = [f"co2_avoided_by_{p}_kg" for p in ("car_sharing", "depots", "hydrogen_fleet", "local_renewables")]
+    assert sum(k[p] for p in parts) == pytest.approx(k["co2_avoided_kg"], rel=1e-12)
+    assert k["co2_avoided_by_car_sharing_kg"] > 0  # the depot's charging is no longer set against the shared cars

@@ -58,3 +58,8 @@ def test_the_scenario_is_checked_depot_by_depot(tmp_path):
     bad = small_scenario(tmp_path, finance={"currency": "CNY"}, depots=[{**depot, "vehicle_class": "rigid_26t"}])
     with pytest.raises(ScenarioError, match=r"depots\[0\]\.vehicle_class = 'rigid_26t'"):
         check_depot_prices(bad)
+    # and the plan refuses it while preparing its inputs, before any model is built or solved
+    from chisan.plan.prepare import prepare_inputs
+
+    with pytest.raises(ScenarioError, match=r"depots\[0\]\.vehicle_class = 'rigid_26t'"):
+        prepare_inputs(bad)
