@@ -8,7 +8,6 @@ check the formulation, not just the solver.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,23 +15,9 @@ import pypsa  # noqa: F401  (in the test extra: a missing PyPSA must fail the su
 import pytest
 
 from chisan.plan.prepare import prepare_inputs
-from chisan.plan.pypsa_network import pypsa_extra_functionality, to_pypsa
 from chisan.plan.solve import solve_plan
 from tests.factories import small_scenario
-
-
-def _solve_pypsa(inputs):
-    n = to_pypsa(inputs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _, condition = n.optimize(
-            solver_name="highs",
-            extra_functionality=pypsa_extra_functionality(inputs),
-            log_to_console=False,
-            solver_options={"output_flag": False},
-        )
-    assert condition == "optimal", condition
-    return n
+from tests.pypsa_reference import solve_pypsa
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +61,7 @@ def test_same_optimum_as_pypsa(small_week_inputs, policy, topology):
     if topology == "single_meter":
         inputs = dataclasses.replace(inputs, sites=None, site_other_load_kw=None)
     ours = solve_plan(inputs, method="full")
-    n = _solve_pypsa(inputs)
+    n = solve_pypsa(inputs)
     theirs = float(n.objective + n.objective_constant)
     assert ours.details["objective"] == pytest.approx(theirs, rel=1e-4)
     # the capacities agree too where the optimum is unique (PV sets the cost; tolerance 1e-3 kW)
@@ -101,7 +86,7 @@ def test_two_sites_with_roof_limits_and_self_wheeling_as_pypsa(small_week_inputs
     )
     inputs = dataclasses.replace(small_week_inputs, sites=sites, links=links)
     ours = solve_plan(inputs, method="full")
-    n = _solve_pypsa(inputs)
+    n = solve_pypsa(inputs)
     assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
     assert ours.site_pv_kw[a] <= 3.0 + 1e-6
     assert float(n.generators.at[f"pv:{a}", "p_nom_opt"]) <= 3.0 + 1e-6
@@ -125,7 +110,7 @@ def test_two_sites_with_storage_at_both_as_pypsa(small_week_inputs):
         small_week_inputs, capacities=caps, import_price_per_kwh=price, sites=sites, storage_site=None
     )
     ours = solve_plan(inputs, method="full")
-    n = _solve_pypsa(inputs)
+    n = solve_pypsa(inputs)
     assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
     stores = n.stores.e_nom_opt[[f"storage:{x}" for x in sites.index]]
     assert ours.site_storage.loc[a, "storage_kwh"] == pytest.approx(1.0, abs=1e-4)
@@ -137,6 +122,6 @@ def test_two_sites_with_storage_at_both_as_pypsa(small_week_inputs):
 def test_same_optimum_with_v2g_and_holding_cost(small_week_inputs):
     inputs = dataclasses.replace(small_week_inputs, v2g=True, v2g_cost_per_kwh=2.0, vehicle_holding_cost_per_kwh_h=0.16)
     ours = solve_plan(inputs, method="full")
-    n = _solve_pypsa(inputs)
+    n = solve_pypsa(inputs)
     assert ours.details["objective"] == pytest.approx(float(n.objective + n.objective_constant), rel=1e-4)
     assert np.isfinite(ours.details["objective"])

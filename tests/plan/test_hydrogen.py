@@ -20,9 +20,9 @@ from chisan.plan.check import check_solution
 from chisan.plan.hydrogen import LHV_KWH_PER_KG, build_hydrogen_inputs, stack_replacement_factor
 from chisan.plan.inputs import Capacity
 from chisan.plan.prepare import prepare_inputs
-from chisan.plan.pypsa_network import pypsa_extra_functionality, to_pypsa
 from chisan.plan.solve import solve_plan
 from tests.factories import small_scenario
+from tests.pypsa_reference import solve_pypsa
 
 DAYS = 4
 """Days of the small problems (short: the PyPSA comparisons solve each twice)."""
@@ -93,20 +93,6 @@ def _with_hydrogen(inputs, *, min_load=0.0, bought=None, shifts=SHIFTS, site="fi
     return dataclasses.replace(inputs, hydrogen=h)
 
 
-def _solve_pypsa(inputs):
-    n = to_pypsa(inputs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _, condition = n.optimize(
-            solver_name="highs",
-            extra_functionality=pypsa_extra_functionality(inputs),
-            log_to_console=False,
-            solver_options={"output_flag": False},
-        )
-    assert condition == "optimal", condition
-    return n
-
-
 @pytest.mark.parametrize(
     "case",
     [
@@ -123,7 +109,7 @@ def test_electricity_and_hydrogen_same_optimum_as_pypsa(week_inputs, case):
     inputs = dataclasses.replace(inputs, **case.get("policy", {}))
     inputs = _with_hydrogen(inputs, min_load=case.get("min_load", 0.0), bought=case.get("bought"))
     ours = solve_plan(inputs, method="full")
-    n = _solve_pypsa(inputs)
+    n = solve_pypsa(inputs)
     theirs = float(n.objective + n.objective_constant)
     assert ours.details["objective"] == pytest.approx(theirs, rel=1e-4)
     # the electrolyser made what PyPSA's Link made, and the fuel-cell vehicles took their duties' hydrogen
