@@ -161,3 +161,87 @@ def test_china_2023_factors_are_the_latest_and_agree_with_the_reported_changes_f
         assert round(100 * (old - new) / old, 1) == published_pct, jur
     regions = [f for f in factor_registry() if f.year == 2023 and f.jurisdiction.startswith("CN-")]
     assert len(regions) == 7  # the seven grid regions of the announcement
+
+
+# The Chinese factors of 2021 and the regional factors of 2022 (issue 13): read second-hand in the public
+# repository felix0220170/ghg-accounting (src/config/emissionConstants.js, commit c486077), values re-typed here
+# from that file (regions given there in t CO2/kWh, e.g. 0.0007120 = 0.7120 kg CO2/kWh).
+SECOND_HAND_URL = (
+    "https://github.com/felix0220170/ghg-accounting/blob/c48607728f0f105392b2d389b9aed2e6e6760c5a/"
+    "src/config/emissionConstants.js"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "document"),
+    [
+        ("CN-North:2021:location", 0.7120, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-Northeast:2021:location", 0.6012, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-East:2021:location", 0.5992, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-Central:2021:location", 0.5354, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-Northwest:2021:location", 0.5951, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-South:2021:location", 0.4326, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-Southwest:2021:location", 0.2113, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-SH:2021:location", 0.5834, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN-North:2022:location", 0.6776, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-Northeast:2022:location", 0.5564, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-Central:2022:location", 0.5395, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-Northwest:2022:location", 0.5857, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-South:2022:location", 0.3869, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-Southwest:2022:location", 0.2268, "关于发布2022年电力二氧化碳排放因子的公告"),
+    ],
+)
+def test_second_hand_chinese_factors_by_name_and_year_name_both_sources(name, value, document):
+    factor = grid_factor(name)
+    assert (factor.name, factor.kg_co2_per_kwh) == (name, value)
+    # the report line names the publisher's document and the copy it was read in; the note says second-hand
+    assert document in factor.source and SECOND_HAND_URL in factor.source
+    assert "Ministry of Ecology and Environment" in factor.source
+    assert factor.note.startswith("SECOND-HAND")
+    assert factor.published == ("2024-04-12" if factor.year == 2021 else "2024-12-20")
+
+
+def test_second_hand_2022_regional_factors_reproduce_the_published_changes_to_2023():
+    # 光明日报's report of the 2023 factors (the 2023 rows' notes) gives each region's change from 2022 in per cent,
+    # one decimal, computed from unrounded factors. From the registry's 4-decimal rows, by hand, e.g. North:
+    # (0.6361 − 0.6776)/0.6776 = −6.12 % → −6.1; Northeast (0.5122 − 0.5564)/0.5564 = −7.94 % against −8.0, inside
+    # the bound: 0.05 (the report's rounding) + 100·0.00005·(1/old + new/old²) (the rows' rounding) ≈ 0.067.
+    published_pct = {
+        "CN-North": -6.1,
+        "CN-Northeast": -8.0,
+        "CN-Central": -2.3,
+        "CN-Northwest": -5.4,
+        "CN-South": 4.5,
+        "CN-Southwest": 9.0,
+    }
+    for jur, pct in published_pct.items():
+        old = grid_factor(f"{jur}:2022:location").kg_co2_per_kwh
+        new = grid_factor(f"{jur}:2023:location").kg_co2_per_kwh
+        bound = 0.05 + 100 * 0.00005 * (1 / old + new / old**2)
+        assert abs(100 * (new - old) / old - pct) <= bound, jur
+    # with a digit mistyped the check fails: North 0.6676 instead of 0.6776 gives −4.7 %
+    assert abs(100 * (0.6361 - 0.6676) / 0.6676 - published_pct["CN-North"]) > 1.0
+    # all seven regions now have 2021, 2022 and 2023 rows, and the newest is still 2023
+    for jur in ("CN-North", "CN-Northeast", "CN-East", "CN-Central", "CN-Northwest", "CN-South", "CN-Southwest"):
+        years = sorted(f.year for f in factor_registry() if f.jurisdiction == jur and f.calibre == "location")
+        assert years == [2021, 2022, 2023], jur
+        assert grid_factor(f"{jur}:location").year == 2023
+
+
+def test_a_row_shifted_by_an_unquoted_comma_is_refused_by_name():
+    # The FY2016 rows once had an unquoted comma in their document field: every later field moved one column
+    # right (the URL read as the publication date) without an error. Such a row is now refused.
+    from chisan.carbon.factors import parse_factor_table
+    from chisan.exceptions import DataError
+
+    header = "jurisdiction,year,calibre,kg_co2_per_kwh,publisher,document,url,published,note"
+    good = f'{header}\nJP-tepco,2016,adjusted,0.474,MOE,"list (copy, quoting MOE)",https://x.example,2017-12,n\n'
+    (factor,) = parse_factor_table(good)
+    assert factor.document == "list (copy, quoting MOE)"
+    assert (factor.url, factor.published) == ("https://x.example", "2017-12")
+    bad = good.replace('"list (copy, quoting MOE)"', "list (copy, quoting MOE)")
+    with pytest.raises(DataError, match=r"row 2 \(JP-tepco:2016:adjusted\) has more or fewer fields than the header"):
+        parse_factor_table(bad)
+    # the bundled FY2016 rows read their URL and date where they belong
+    tepco = grid_factor("JP-tepco:2016:adjusted")
+    assert tepco.url == "https://denki.k-server.info/co2_haishutsu_keisuu/" and tepco.published == "2017-12"

@@ -17,7 +17,9 @@ calibre:
 A factor is named ``"JURISDICTION:YEAR:CALIBRE"`` (``"JP-shikoku:2023:basic"``) or ``"JURISDICTION:CALIBRE"``
 for the latest year in the registry. Only factors read in a source are listed; the registry does not fill gaps
 (e.g. it has no FY2023 factor for TEPCO EP, and no 2023 provincial factor for Shanghai: ``CN-SH:location`` is
-2022 while ``CN:location`` is 2023; see the module's CSV for what exists).
+2022 while ``CN:location`` is 2023; see the module's CSV for what exists). A factor read only in a copy (a public
+repository or a news report rather than the publisher's table) says so in its note: ``SECOND-HAND`` with both the
+copy (``url``) and the publisher's document, e.g. the Chinese regional factors of 2021 and 2022.
 Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
 """
 
@@ -97,15 +99,27 @@ class GridFactor:
 
 @functools.cache
 def factor_registry() -> tuple[GridFactor, ...]:
-    """All factors of the bundled registry (``grid_factors.csv``), in file order.
+    """All factors of the bundled registry (``grid_factors.csv``), in file order (see :func:`parse_factor_table`)."""
+    text = resources.files("chisan.carbon").joinpath("grid_factors.csv").read_text(encoding="utf-8")
+    return parse_factor_table(text)
+
+
+def parse_factor_table(text: str, *, name: str = "grid_factors.csv") -> tuple[GridFactor, ...]:
+    """The factors of a registry table in the layout of ``grid_factors.csv`` (its CSV text), in file order.
 
     Raises
     ------
     DataError
-        A row with an unknown calibre, a negative factor or a duplicate key (a broken package).
+        A row with more or fewer fields than the header (an unquoted comma), an unknown calibre, a negative
+        factor or a duplicate key (a broken package).
     """
-    text = resources.files("chisan.carbon").joinpath("grid_factors.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines()))
+    for i, r in enumerate(rows):
+        if None in r or None in r.values():  # an unquoted comma shifts every later field of the row
+            raise DataError(
+                f"{name} row {i + 2} ({r.get('jurisdiction')}:{r.get('year')}:{r.get('calibre')}) has more or "
+                "fewer fields than the header; quote a field that contains a comma"
+            )
     factors = tuple(
         GridFactor(
             jurisdiction=r["jurisdiction"],
@@ -123,7 +137,7 @@ def factor_registry() -> tuple[GridFactor, ...]:
     seen: set[str] = set()
     for i, f in enumerate(factors):
         if f.calibre not in CALIBRES or f.kg_co2_per_kwh < 0 or f.name in seen:
-            raise DataError(f"grid_factors.csv row {i + 2}: {f.name} = {f.kg_co2_per_kwh} is not a valid new entry")
+            raise DataError(f"{name} row {i + 2}: {f.name} = {f.kg_co2_per_kwh} is not a valid new entry")
         seen.add(f.name)
     return factors
 
@@ -173,7 +187,7 @@ def area_factors(year: int, calibre: str = "basic") -> dict[str, GridFactor]:
 def latest_area_factors(calibre: str = "basic") -> dict[str, GridFactor]:
     """Each Japanese area's most recent factor of one calibre in the registry, by area short name.
 
-    The years differ between areas (e.g. Shikoku FY2024, Kyushu FY2022, Kansai FY2017, Tohoku FY2013 for the basic
+    The years differ between areas (e.g. Shikoku FY2024, Kyushu FY2022, Kansai FY2018, Tohoku FY2013 for the basic
     factor): every factor names its year, so a report can say which one a town used.
     """
     latest: dict[str, GridFactor] = {}
