@@ -120,3 +120,23 @@ def test_the_pack_chemistry_selects_the_default_ageing_model():
     assert resolve(settings, scenario, chemistry="NMC622", pack_chemistry="LFP").ageing_model == "lfp_250ah"
     with pytest.raises(ScenarioError, match=r"no default ageing model for LMO packs; name one in ageing_model"):
         resolve(settings, scenario, chemistry="NMC622", pack_chemistry="LMO")
+
+
+def test_every_pack_chemistry_source_cites_a_manufacturer_page_and_no_magazine():
+    # Issue 12 point 1: the chemistry comes from manufacturer data (Nissan's EV-battery page, Toyota's battery
+    # roadmap on its UK media site), read 2026-12-04; a magazine is not a source for it.
+    manufacturer_page = {
+        "nissan_sakura": "https://www2.nissan-global.com/JP/INNOVATION/TECHNOLOGY/ARCHIVE/LI_ION_EV/",
+        "nissan_leaf_40": "https://www2.nissan-global.com/JP/INNOVATION/TECHNOLOGY/ARCHIVE/LI_ION_EV/",
+        "nissan_leaf_e_plus_62": "https://www2.nissan-global.com/JP/INNOVATION/TECHNOLOGY/ARCHIVE/LI_ION_EV/",
+        "toyota_bz4x": "https://media.toyota.co.uk/toyota-sets-out-advanced-battery-technology-roadmap/",
+    }
+    table = vehicle_models()
+    assert set(table.index) == set(manufacturer_page)  # a new model needs its manufacturer page here too
+    for model, page in manufacturer_page.items():
+        source = table.loc[model, "pack_chemistry_source"]
+        assert source.strip() and page in source, model
+        assert "ceoinsightsasia" not in source, model
+        # the makers publish "lithium-ion" and no Ni:Co:Mn ratio: NMC622 is flagged as chisan's assumption
+        assert "lithium-ion" in source.lower() or "リチウムイオン" in source, model
+        assert "NMC622" in source and "assumption" in source, model
