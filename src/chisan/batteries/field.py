@@ -7,9 +7,11 @@ A pack in a shared car differs in two ways this module makes explicit and visibl
 a parked car (the pack under the floor warms with the body and the road surface) and the heat of charging.
 Nissan's owner's manual for the LEAF names both as what shortens battery life ("park/store your vehicle in cool
 locations out of direct sunlight", "allow the vehicle and Li-ion battery to cool down after use before
-charging") [1]_ but publishes no figures; the default offsets (:data:`SUN_OFFSET_C_AT_1_KW_PER_M2`,
-:data:`CHARGING_OFFSET_C`) are therefore stated assumptions, shown in every report, and settable in
-``[batteries]``.
+charging") [1]_ but publishes no figures; no published measurement of the pack's rise above the air was found
+(searched 2026-12-04: NREL's battery-thermal papers, Yuksel & Michalek, parked-vehicle studies). The closest is a
+model: the two-node cabin/pack thermal network of LBNL's V2G-Sim [6]_, which puts numbers on both effects (see the
+constants). The default offsets (:data:`SUN_OFFSET_C_AT_1_KW_PER_M2`, :data:`CHARGING_OFFSET_C`) therefore remain
+stated assumptions, shown in every report, and settable in ``[batteries]``.
 
 **Field calibration.** Real fleets fade faster than the lab cells' models say for the same SOC and temperature
 (the models know nothing of cell-to-cell spread, pack imbalance, the BMS's margins or real-world abuse).
@@ -40,6 +42,12 @@ References
    (22,700 EVs of 21 makes: 2.3 %/year; about 1.5 %/year for AC charging, up to 3.0 %/year above 100 kW DC).
 .. [5] P. Gasper, N. Prakash, K. Smith (2023), BLAST-Lite 1.1, NREL, https://github.com/NREL/BLAST-Lite
    (``BatteryDegradationModel(degradation_scalar=...)`` "scales all state changes by a coefficient").
+.. [6] V2G-Sim (Lawrence Berkeley National Laboratory), battery-degradation module, repository Samveg/V2G-Sim-beta,
+   ``v2gsim/battery_degradation/BDcore.py`` (commit 739fa09) and ``BatteryDegradation.py`` (commit 2bf8da5), read
+   2026-12-04: cabin and pack as two thermal masses, ``M_c`` = 101,771 J/K and ``M_b`` = 182,000 J/K, conductances
+   pack-air ``K_ab`` = 4.343 W/K, cabin-air ``K_ac`` = 22.6 W/K, cabin-pack ``K_bc`` = 3.468 W/K; solar heat enters
+   the cabin (``rad`` [W]); while parked and idle no thermal management runs; the pack's heat is ``R·I²`` with
+   ``R`` = 0.15 Ω and the charging current = power / 380 V.
 """
 
 from __future__ import annotations
@@ -86,13 +94,22 @@ life to calibrate it against."""
 
 SUN_OFFSET_C_AT_1_KW_PER_M2: float = 4.0
 """Pack temperature above the air temperature of a car standing in full sun (1 kW/m² on the horizontal) [°C],
-scaled by the hour's global horizontal irradiance. Assumption (no published figure, see [1]_): the pack lies under
-the floor, shaded by the body, heated by the body and the road surface; a few kelvin, less than the cabin's tens."""
+scaled by the hour's global horizontal irradiance. Assumption (no published measurement, see [1]_): the pack lies
+under the floor, shaded by the body, heated by the body and the road surface; a few kelvin, less than the cabin's
+tens. Closest published model, V2G-Sim [6]_: at steady state, parked and idle, the pack rises
+``K_bc / ((K_ab + K_bc)(K_ac + K_bc) − K_bc²)`` = 0.0181 K per watt of solar heat absorbed by the cabin (by hand
+from its conductances), with time constants of 1.1 h and 7.0 h; the 4 K here is that model's steady state for
+about 220 W absorbed, or a larger gain over the few hours of a sunny day (V2G-Sim gives no W per W/m² to convert
+irradiance). Kept as chisan's assumption."""
 
 CHARGING_OFFSET_C: float = 2.0
-"""Pack temperature above its parked temperature while charging [°C]. Assumption (no published figure, see
-[1]_): AC charging at 3-6.6 kW is 0.1-0.3 C for 20-62 kWh packs, whose resistive heat is a few hundred watts
-spread over a 200-400 kg pack."""
+"""Pack temperature above its parked temperature while charging [°C]. Assumption (no published measurement, see
+[1]_): AC charging at 3-6.6 kW is 0.1-0.3 C for 20-62 kWh packs. Closest published model, V2G-Sim [6]_: its pack
+heat ``R·I²`` is 0.15 Ω × (6 kW / 380 V)² = 37 W at 6 kW, and its passive pack (no thermal management) rises by
+1.8 K at the end of a 3 h charge (0.96 K on average over it) and by 0.74 K after 6 h at 3 kW, integrated by hand
+from its two-node network (steady state 0.136 K/W, 5.1 K at 37 W, reached with a 7.0 h time constant); with its
+thermal management above 20 °C (354 W/K) the rise is about 0.1 K. The 2 K here is that model's upper end for a
+passively cooled pack. Kept as chisan's assumption."""
 
 
 def pack_temperature(
