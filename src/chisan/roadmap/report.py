@@ -211,7 +211,8 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
             + f"; the band's ends are scaled to {band[0]:.1%} and {band[2]:.1%} a year); the health table gives "
             "the band's SOH beside the central one. Cars follow the state of charge of a vehicle of the latest "
             f"planned year, at the air temperature + {bat.sun_offset_c:g} °C in full sun while parked and + "
-            f"{bat.charging_offset_c:g} °C while charging (assumptions: no published figures)"
+            f"{bat.charging_offset_c:g} °C while charging (assumptions: no published measurement; the closest "
+            "published model, LBNL's V2G-Sim, is cited in chisan.batteries.field)"
             + (f", + {s.battery_temperature_offset_c:g} °C" if s.battery_temperature_offset_c else "")
             + "; reused packs, healthiest first, the storage's state of charge up to the storage the plan used, the "
             f"rest idle at {s.second_life_idle_soc_fraction:.0%}. A pack leaves its car when it reaches "
