@@ -167,6 +167,11 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     phi = float(bal["pv_kwh"] / local) if local > 0 and caps["pv_kw"] > base["pv_kw"] else 0.0
     d = fin.pv_degradation_per_year_fraction
     pv_life = scenario.technologies.pv.lifetime_years
+    psi = 0.0  # the share of the hydrogen saving made from PV output: local share of the hydrogen made × φ
+    if plan.hydrogen is not None and plan.hydrogen.figure("hydrogen_produced_kg_per_year") > 0:
+        h2 = plan.hydrogen
+        local_h2 = h2.figure("hydrogen_from_local_renewables_kg_per_year") / h2.figure("hydrogen_produced_kg_per_year")
+        psi = local_h2 * phi
     flows = project_cash_flows(
         comps,
         savings,
@@ -175,6 +180,7 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
         pv_degradation_per_year=d,
         pv_savings_share=phi,
         pv_lifetime_years=pv_life,
+        hydrogen_pv_share=psi,
         salvage=fin.salvage_value,
         currency=cur,
     )
