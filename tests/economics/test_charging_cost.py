@@ -49,9 +49,17 @@ def run():
 
 
 def _hydrogen(value_per_year: float) -> HydrogenResults:
-    """The hydrogen tables appraise reads: no capacities to buy, the electricity at ``value_per_year``."""
-    names = ["electrolyser_kw", "hydrogen_storage_kg", "dispenser_kg_per_h", "hydrogen_electricity_value_per_year"]
-    figures = pd.DataFrame({"value": [0.0, 0.0, 0.0, value_per_year]}, index=pd.Index(names, name="name"))
+    """The hydrogen tables appraise reads: no capacities to buy, none made, the electricity at ``value_per_year``."""
+    figures = pd.Series(
+        {
+            "electrolyser_kw": 0.0,
+            "hydrogen_storage_kg": 0.0,
+            "dispenser_kg_per_h": 0.0,
+            "hydrogen_produced_kg_per_year": 0.0,
+            "hydrogen_from_local_renewables_kg_per_year": 0.0,
+            "hydrogen_electricity_value_per_year": value_per_year,
+        }
+    ).to_frame("value")
     return HydrogenResults(hourly=pd.DataFrame(), figures=figures, costs=pd.DataFrame(), vehicles=pd.DataFrame())
 
 
