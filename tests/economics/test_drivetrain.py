@@ -137,6 +137,53 @@ def test_fuel_cell_needs_its_figures_and_the_depot_must_exist():
     assert str(err.value) == "drivetrain_choice.depot = 'Nowhere' is not a depot; the depots are Depot"
 
 
+def _cny_scenario(drivetrains: list[str], **finance):
+    data = small_scenario_dict(finance={"currency": "CNY", **finance})
+    data["policy"] = {}
+    data["depots"] = [
+        {"name": "Depot", "vehicle_class": "rigid_7_5t", "path": FLEET, "vehicle_days_per_day": 4, "seed": 3}
+    ]
+    data["drivetrain_choice"] = {"depot": "Depot", "drivetrains": drivetrains, "step_fraction": 1.0}
+    return scenario_from_dict(data, source="t.toml")
+
+
+def test_the_choice_is_costed_in_the_scenarios_currency_cny():
+    scenario = _cny_scenario(["diesel"])
+    result = choose_drivetrain(scenario, method="full")
+    row = result.candidates.loc["diesel 100 %"]
+    km = row["km_per_year"]
+    r = scenario.finance.discount_rate_fraction
+    # rigid_7_5t in CNY (chisan.economics.diesel.CNY_VEHICLE_PRICES): diesel truck CNY 160,000 over the class's 10
+    # years, CNY 0.60/km; 18 l/100 km (catalogue) at Shanghai's CNY 6.49/l (the shared per-currency default)
+    litres = km * 18.0 / 100.0
+    assert km > 0 and row["diesel_vehicle_days"] == 4
+    assert row["total_cny_per_year"] == pytest.approx(4 * 160_000 * _crf(r, 10) + km * 0.60 + litres * 6.49, rel=1e-9)
+    assert "total_jpy_per_year" not in result.candidates
+    assert f"{row['total_cny_per_year']:,.0f} CNY/year" in result.why and "¥" not in result.why
+    assert "cost [CNY/year]" in choice_markdown(result)
+
+
+def test_a_currency_without_prices_or_fuel_cell_figures_is_refused_by_field():
+    usd = _cny_scenario(["diesel"], currency="USD")
+    with pytest.raises(ScenarioError) as err:
+        choose_drivetrain(usd, method="full")
+    assert str(err.value).startswith("depots[0].vehicle_class = 'rigid_7_5t': the depot comparison with diesel")
+    figures = {
+        "fuel_cell_capex_jpy": 1.0,
+        "fuel_cell_maintenance_jpy_per_km": 1.0,
+        "fuel_cell_lifetime_years": 10,
+        "hydrogen_price_per_kg": 1.0,
+        "hydrogen_co2_kg_per_kg": 0.0,
+    }
+    raw = small_scenario_dict(finance={"currency": "CNY"})
+    raw["policy"] = {}
+    raw["depots"] = [{"name": "Depot", "vehicle_class": "rigid_7_5t", "path": FLEET, "vehicle_days_per_day": 4}]
+    raw["drivetrain_choice"] = {"depot": "Depot", "drivetrains": ["fuel_cell", "diesel"], **figures}
+    with pytest.raises(ScenarioError) as err:
+        choose_drivetrain(scenario_from_dict(raw, source="t.toml"), method="full")
+    assert str(err.value).startswith("drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = 'CNY'")
+
+
 def test_candidate_shares_in_quarters_sum_to_one():
     mixes = candidate_shares(["battery_electric", "fuel_cell", "diesel"], 0.25)
     assert len(mixes) == 15  # compositions of 4 quarters into 3 parts: C(6, 2)

@@ -93,6 +93,25 @@ def test_cash_flows_of_the_components_match_the_lp_annuities():
     assert lp["electrolyser_kw"].annual_cost_per_unit == pytest.approx(1_000 * (1 + 0.5 * V**10) * crf + 20, rel=1e-12)
 
 
+def test_hydrogen_saving_falls_as_the_pv_ages_by_hand():
+    # S_h = 1,000 a year, d = 10 %/year, ψ = 0.6 of the saving from PV-made hydrogen: year y saves
+    # 1,000 × (0.4 + 0.6 × 0.9^(y − 1)) = 1,000, 940, 886 (the PV-made part as the electricity savings)
+    f = project_cash_flows(
+        [],
+        {"hydrogen": 1_000.0, "energy": 100.0},
+        life_years=3,
+        discount_rate=R,
+        pv_degradation_per_year=0.1,
+        pv_savings_share=0.5,
+        hydrogen_pv_share=0.6,
+        currency="CNY",
+    )
+    assert list(f["hydrogen_savings_cny"]) == pytest.approx([0.0, 1_000.0, 940.0, 886.0], rel=1e-12)
+    assert list(f["energy_savings_cny"]) == pytest.approx([0.0, 100.0, 95.0, 90.5], rel=1e-12)  # 0.5 + 0.5 × 0.9^a
+    flat = project_cash_flows([], {"hydrogen": 1_000.0}, life_years=3, discount_rate=R, pv_degradation_per_year=0.1)
+    assert list(flat["hydrogen_savings_jpy"]) == [0.0, 1_000.0, 1_000.0, 1_000.0]  # ψ = 0: none of it from PV
+
+
 @pytest.fixture(scope="module")
 def hydrogen_town():
     from chisan.plan.pipeline import plan_scenario
@@ -135,6 +154,25 @@ def test_the_plan_invests_in_its_hydrogen_station(hydrogen_town):
         - run.results.costs.loc["Hydrogen bought", "total_per_year"]
     )
     assert saved > 0 and econ.cash_flows.loc[1, "hydrogen_savings_jpy"] == pytest.approx(saved, rel=1e-12)
+
+
+def test_the_plans_hydrogen_saving_falls_with_its_pv(hydrogen_town):
+    from chisan.scenario.load import example_path, load_scenario
+
+    run = hydrogen_town
+    d = load_scenario(example_path("hydrogen_town")).finance.pv_degradation_per_year_fraction
+    h2, bal, flows = run.results.hydrogen, run.results.energy_balance, run.economics.cash_flows
+    # ψ = (hydrogen from local renewables / made) × PV / (PV + wind): the saving falls by ψ × d a year of PV age
+    psi = (
+        h2.figure("hydrogen_from_local_renewables_kg_per_year")
+        / h2.figure("hydrogen_produced_kg_per_year")
+        * bal["pv_kwh"]
+        / (bal["pv_kwh"] + bal["wind_kwh"])
+    )
+    assert d > 0 and 0 < psi <= 1  # the example's PV ages and makes hydrogen: the fall is there to see
+    first = flows.loc[1, "hydrogen_savings_jpy"]
+    assert flows.loc[2, "hydrogen_savings_jpy"] == pytest.approx(first * ((1 - psi) + psi * (1 - d)), rel=1e-9)
+    assert flows.loc[3, "hydrogen_savings_jpy"] == pytest.approx(first * ((1 - psi) + psi * (1 - d) ** 2), rel=1e-9)
 
 
 def test_bau_without_a_price_for_delivered_hydrogen_is_refused(hydrogen_town):

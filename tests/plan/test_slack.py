@@ -90,6 +90,21 @@ def test_a_meter_limit_is_named_with_its_site_week_and_kwh():
     assert isinstance(err, InfeasibleError) and "at site B in the week of 2025-05-26" in str(err)
 
 
+def test_a_typical_day_sizing_that_fails_says_so_and_names_the_fields():
+    # the meter-limited site B of the test above, with PV to size (but no room for it), sized on 1 typical day: the
+    # sizing is what fails, and the year might have a plan, so the message points at solver.typical_days and
+    # solver.method, on one line
+    sites = pd.DataFrame({"pv_max_kw": [0.0, 0.0], "connection_limit_kw": [np.inf, 1.0]}, index=["A", "B"])
+    inputs = _two_sites(_night_car(capacities={"pv_kw": Capacity(annual_cost_per_unit=16000.0)}), sites=sites)
+    with pytest.raises(InfeasibleError) as err:
+        solve_plan(inputs, method="two-stage", n_typical_days=1, time_limit_s=None)
+    message = str(err.value)
+    assert message.startswith("the sizing on 1 typical days cannot serve their bookings")
+    assert "raise solver.typical_days (now 1) or set solver.method = 'full'" in message
+    assert "at site B in the week of 2025-05-26" in message  # the elastic model still says where
+    assert "no plan can serve" not in message and "\n" not in message and err.value.target == "physical limits"
+
+
 def test_an_hourly_target_without_pv_or_storage_is_short_by_its_import():
     # No PV, no storage: all 13.33 kWh are imported at B; a 99 % hourly target allows 1 % of it, so it is short
     # by 0.99 × 13.33 = 13.2 kWh, at site B.

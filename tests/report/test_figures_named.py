@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from chisan.plan.pipeline import plan_scenario
-from chisan.report.figures import report_weeks
+from chisan.report.figures import carbon_breakdown, report_weeks
 from chisan.report.labels import value_text
 from chisan.scenario.sanity import ImplausibleInputWarning, implausible_inputs
 from tests.factories import small_scenario
@@ -49,6 +49,37 @@ def test_co2_avoided_split_into_car_sharing_and_local_renewables(run):
         k["co2_avoided_kg"], rel=1e-12
     )
     assert k["co2_avoided_by_local_renewables_kg"] > 0
+
+
+def test_carbon_figure_draws_every_non_zero_cause_and_the_total(run):
+    # the small scenario has no depots and no hydrogen: car-sharing, renewables and the total, no zero bars
+    e = run.results.emissions
+    bars = dict(zip(*(carbon_breakdown(e).data[0][axis] for axis in ("x", "y")), strict=True))
+    assert bars["Avoided by car-sharing (private cars replaced)"] == pytest.approx(e["avoided_by_car_sharing_kg"] / 1e3)
+    renewables = e["avoided_by_local_renewables_kg"] / 1e3
+    assert bars["Avoided by local renewables (grid avoided)"] == pytest.approx(renewables)
+    assert bars["Avoided in total"] == pytest.approx(e["avoided_kg"] / 1e3, rel=1e-12)
+    assert not any("depots" in label or "hydrogen" in label for label in bars)
+    # all four causes, by hand: 5 + 2 + 1.5 + 0.5 = 9 t avoided; each bar is its line in t
+    four = pd.Series(
+        {
+            "scope2_location_based_kg": 1000.0,
+            "scope2_market_based_kg": 1200.0,
+            "baseline_private_car_kg": 6000.0,
+            "baseline_depot_diesel_kg": 2500.0,
+            "baseline_delivered_hydrogen_kg": 1800.0,
+            "avoided_kg": 9000.0,
+            "avoided_by_car_sharing_kg": 5000.0,
+            "avoided_by_depots_kg": 2000.0,
+            "avoided_by_hydrogen_fleet_kg": 1500.0,
+            "avoided_by_local_renewables_kg": 500.0,
+        }
+    )
+    bars = dict(zip(*(carbon_breakdown(four).data[0][axis] for axis in ("x", "y")), strict=True))
+    assert [v for k, v in bars.items() if k.startswith("Avoided by")] == [5.0, 2.0, 1.5, 0.5]
+    assert bars["Avoided in total"] == 9.0
+    assert bars["Baseline: diesel depot vehicles"] == 2.5 and bars["Baseline: delivered grey hydrogen"] == 1.8
+    assert len(bars) == 10
 
 
 def _dispatch(start: str, end: str) -> pd.DataFrame:

@@ -237,3 +237,21 @@ def test_business_as_usual_sees_the_per_site_bill(low_voltage_base_plan):
         bau.costs.at["Grid import", "total_per_year"], rel=1e-9
     )
     assert _optimised(bau.costs) == pytest.approx(bau.method["objective_evaluated"], rel=1e-6)
+
+
+def test_the_carried_peak_is_written_without_the_deprecated_setter():
+    import warnings
+
+    from chisan.plan.tariff_constraints import update_tariff_peak
+
+    inputs = _two_sites_one_car_each({"A": LOW_VOLTAGE, "B": HIGH_VOLTAGE})
+    m = build_model(inputs)
+    # a rolling window carries B's contract of 2.5 kW in; A's contract is fixed at 5 kW (LOW_VOLTAGE)
+    carried = dataclasses.replace(inputs, contract_kw_min_by_site=pd.Series({"A": 0.0, "B": 2.5}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # linopy's Variable.lower setter warns
+        update_tariff_peak(m, carried)
+    assert m.variables[PEAK].lower.sel(site=["A", "B"]).to_numpy().tolist() == [5.0, 2.5]
+    assert _solve(m, _highs_options(None, None)) == "optimal"
+    # B alone needs 10 kWh / 0.9 over 20 hours ≈ 0.56 kW: the carried 2.5 kW is its contract; A keeps its 5 kW
+    assert m.variables[PEAK].solution.sel(site=["A", "B"]).to_numpy() == pytest.approx([5.0, 2.5], abs=1e-7)

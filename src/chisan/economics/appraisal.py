@@ -21,6 +21,7 @@ from chisan.economics.cashflows import (
     replacement_years,
     salvage_value,
 )
+from chisan.economics.charging_cost import levelised_cost_of_charging
 from chisan.economics.hydrogen import hydrogen_capacities_of, hydrogen_components
 from chisan.economics.metrics import irr, levelised_cost, npv, payback_years
 from chisan.plan.results import PlanResults
@@ -166,6 +167,11 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     phi = float(bal["pv_kwh"] / local) if local > 0 and caps["pv_kw"] > base["pv_kw"] else 0.0
     d = fin.pv_degradation_per_year_fraction
     pv_life = scenario.technologies.pv.lifetime_years
+    psi = 0.0  # the share of the hydrogen saving made from PV output: local share of the hydrogen made × φ
+    if plan.hydrogen is not None and plan.hydrogen.figure("hydrogen_produced_kg_per_year") > 0:
+        h2 = plan.hydrogen
+        local_h2 = h2.figure("hydrogen_from_local_renewables_kg_per_year") / h2.figure("hydrogen_produced_kg_per_year")
+        psi = local_h2 * phi
     flows = project_cash_flows(
         comps,
         savings,
@@ -174,6 +180,7 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
         pv_degradation_per_year=d,
         pv_savings_share=phi,
         pv_lifetime_years=pv_life,
+        hydrogen_pv_share=psi,
         salvage=fin.salvage_value,
         currency=cur,
     )
@@ -190,22 +197,31 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     ).to_numpy(float)
     lcoe_pv = levelised_cost(r, pv_costs, bal["pv_kwh"] * factor) if caps["pv_kw"] > 0 else float("nan")
 
-    # levelised cost of charging: the energy system, chargers and grid of the plan less the electricity the
-    # hydrogen station draws, at the value its levelised cost of hydrogen carries (chisan.plan.hydrogen_results) ÷
-    # energy charged
+    # levelised cost of charging: the chargers, and the vehicles' share by energy of the shared energy system and
+    # grid less the hydrogen station's electricity (chisan.economics.charging_cost)
     n_chargers = int(plan.kpis.loc["chargers", "value"])
+
+    def flows_of(parts: list[Component]) -> np.ndarray:
+        return sum(
+            (component_flows(p, n, salvage=fin.salvage_value, currency=cur).sum(axis=1) for p in parts),
+            start=pd.Series(0.0, index=flows.index),
+        ).to_numpy(float)
+
     system = components(scenario, caps, {}, n_chargers)
-    capital = sum(
-        (component_flows(p, n, salvage=fin.salvage_value, currency=cur).sum(axis=1) for p in system),
-        start=pd.Series(0.0, index=flows.index),
-    ).to_numpy(float)
+    chargers = [p for p in system if p.name == "Chargers"]
     operating = _lines(plan.costs, ENERGY_LINES + CARBON_LINES + AGEING_LINES)
-    if plan.hydrogen is not None:  # [currency/year]: charged to the hydrogen, not to the charging
-        operating -= plan.hydrogen.figure("hydrogen_electricity_value_per_year")
     lost = (savings["energy"] + savings["carbon"]) * phi * (1.0 - factor)  # bills grow as the PV degrades
-    op_path = np.where(np.arange(n + 1) >= 1, operating + lost, 0.0)
-    charging = np.where(np.arange(n + 1) >= 1, bal["charging_kwh"], 0.0)
-    lcoc = levelised_cost(r, capital + op_path, charging)
+    shared = flows_of([p for p in system if p.name != "Chargers"]) + np.where(
+        np.arange(n + 1) >= 1, operating + lost, 0.0
+    )
+    lcoc = levelised_cost_of_charging(
+        r,
+        flows_of(chargers),
+        shared,
+        plan.hydrogen.figure("hydrogen_electricity_value_per_year") if plan.hydrogen is not None else 0.0,
+        float(bal["charging_kwh"]),
+        float(bal.get("other_load_kwh", 0.0)),
+    )
 
     pk, bk = plan.kpis["value"], bau.kpis["value"]
     rows = [
@@ -242,8 +258,9 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "levelised_cost_of_charging_per_kwh",
             lcoc,
             f"{cur}/kWh",
-            "Energy system, chargers and grid over the project life, less the hydrogen station's electricity (in "
-            "the levelised cost of hydrogen) ÷ energy charged, both discounted",
+            "Chargers + the vehicles' share by energy, charging ÷ (charging + other load), of the energy system "
+            "and grid less the hydrogen station's electricity (in the levelised cost of hydrogen), ÷ energy "
+            "charged, both discounted",
         ),
         ("total_cost_per_year", float(pk["total_cost_per_year"]), f"{cur}/year", "The plan's total annual cost"),
         (

@@ -12,7 +12,10 @@ Conventions (as REopt, Cutler et al. 2017, NREL/TP-7A40-70022, §3.3, and HOMER'
   (``finance.salvage_value``); with a part, (capex − part) × the unit's remaining fraction + part × the last
   part's remaining fraction (a part serves until the next part or the unit's end, whichever is first);
 - PV output falls by d per year from installation, (1 − d)^age with age = (y − 1) mod L_PV, so a replacement
-  restores it; the savings that PV output makes (the PV share of local generation × the grid savings) fall with it.
+  restores it; the savings that PV output makes (the PV share of local generation × the grid savings) fall with it,
+  and so does the delivered hydrogen saved by hydrogen made from the PV's output (the electrolyser makes less from
+  the PV and the station buys the rest delivered): hydrogen saving of year y = S_h × [(1 − ψ) + ψ (1 − d)^age], ψ the
+  share of that saving made from the PV.
 
 Money is in the scenario's currency; every column name ends with it (``investment_jpy``).
 """
@@ -156,6 +159,7 @@ def project_cash_flows(
     pv_degradation_per_year: float = 0.0,
     pv_savings_share: float = 0.0,
     pv_lifetime_years: float = 25.0,
+    hydrogen_pv_share: float = 0.0,
     salvage: bool = True,
     currency: str = "JPY",
 ) -> pd.DataFrame:
@@ -168,8 +172,8 @@ def project_cash_flows(
     annual_savings : dict[str, float]
         Savings in the first year of operation against business as usual [currency/year], by kind:
         ``energy`` (grid bill: import − export), ``carbon`` (carbon price), ``battery_ageing`` (holding cost and
-        V2G wear of the cars), ``hydrogen`` (delivered hydrogen bought; constant over the years). Negative = the
-        project costs more.
+        V2G wear of the cars), ``hydrogen`` (delivered hydrogen bought; its PV-made share ``hydrogen_pv_share``
+        falls with the PV output). Negative = the project costs more.
     life_years : int
         Project life N [years].
     discount_rate : float
@@ -181,6 +185,9 @@ def project_cash_flows(
         falls with the PV output factor.
     pv_lifetime_years : float
         PV lifetime [years] (degradation restarts at a replacement).
+    hydrogen_pv_share : float
+        ψ: the share of the hydrogen saving made from PV output [-] (the hydrogen made from local renewables over
+        all made × the PV share of local generation); that share falls with the PV output factor.
     salvage : bool
         Credit the remaining value in year N.
     currency : str
@@ -207,7 +214,8 @@ def project_cash_flows(
     flows[f"energy_savings_{cur}"] = annual_savings.get("energy", 0.0) * scale
     flows[f"carbon_savings_{cur}"] = annual_savings.get("carbon", 0.0) * scale
     flows[f"battery_ageing_savings_{cur}"] = annual_savings.get("battery_ageing", 0.0) * operating
-    flows[f"hydrogen_savings_{cur}"] = annual_savings.get("hydrogen", 0.0) * operating
+    hydrogen_scale = (1.0 - hydrogen_pv_share) + hydrogen_pv_share * pv_factor  # pv_factor[0] = 0
+    flows[f"hydrogen_savings_{cur}"] = annual_savings.get("hydrogen", 0.0) * hydrogen_scale * operating
     order = [
         "investment",
         "replacements",

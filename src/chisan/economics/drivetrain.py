@@ -12,7 +12,7 @@ vehicle-days are the first ``k_b`` of the all-vehicle-day draw and the others ru
 depot's whole distance less the planned battery-electric one, split between fuel-cell and diesel by ``k_f : k_d``.
 Candidates with the same ``k_b`` share one plan.
 
-Cost per candidate and year [JPY/year] (the depot fleet only; ``crf`` = capital recovery factor)::
+Cost per candidate and year [currency/year] (the depot fleet only; ``crf`` = capital recovery factor)::
 
     battery-electric = n_b x capex x crf(r, L) + km_b x maintenance + electricity + chargers
     fuel-cell        = k_f x fc capex x crf(r, L_fc) + km_f x fc maintenance + km_f x kg/100 km / 100 x H2 price
@@ -26,8 +26,11 @@ vehicle per vehicle-day (no charging time to cover). CO2 per year [kg CO2/year]:
     fuel-cell        = kg H2 x hydrogen_co2_kg_per_kg
     diesel           = litres x DIESEL_CO2_KG_PER_L
 
-The chosen candidate is the cheapest whose CO2 ≤ ``max_co2_kg_per_year``. Money is in yen (the vehicle-class
-catalogue's currency).
+The chosen candidate is the cheapest whose CO2 ≤ ``max_co2_kg_per_year``. Money is in the scenario's
+``finance.currency``: the vehicle prices and the diesel price (with its per-currency default) are those of the depot
+comparison (:func:`chisan.economics.diesel.vehicle_prices`, :func:`chisan.economics.diesel.diesel_price_per_l`); the
+fuel-cell figures ``fuel_cell_capex_jpy`` and ``fuel_cell_maintenance_jpy_per_km`` are in JPY, so a fuel-cell
+candidate needs ``finance.currency = 'JPY'``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from chisan.catalogue.fuel_cell_classes import fuel_cell_class
 from chisan.catalogue.vehicle_classes import vehicle_class
 from chisan.depots.duties import read_nrel_vehicle_days
 from chisan.depots.schedule import lay_vehicle_days, read_shift_csv, working_days
-from chisan.economics.diesel import DIESEL_CO2_KG_PER_L, DIESEL_PRICE_JPY_PER_L, depot_tco
+from chisan.economics.diesel import DIESEL_CO2_KG_PER_L, depot_tco, diesel_price_per_l, vehicle_prices
 from chisan.exceptions import ScenarioError
 from chisan.scenario.schema import Scenario
 from chisan.units import capital_recovery_factor
@@ -59,20 +62,24 @@ class DrivetrainChoiceResult:
     ----------
     candidates : pandas.DataFrame
         One row per candidate (index ``candidate``, e.g. ``"BEV 50 % / diesel 50 %"``): shares ``*_share`` [-],
-        vehicle-days per day ``*_vehicle_days``, ``km_per_year`` [km], costs ``*_jpy_per_year`` and
-        ``total_jpy_per_year``, ``co2_kg_per_year`` [kg CO2/year], ``meets_target`` (bool), ``chosen`` (bool).
+        vehicle-days per day ``*_vehicle_days``, ``km_per_year`` [km], costs ``*_<cur>_per_year`` and
+        ``total_<cur>_per_year`` (``<cur>`` the currency in lower case, e.g. ``jpy``, ``cny``),
+        ``co2_kg_per_year`` [kg CO2/year], ``meets_target`` (bool), ``chosen`` (bool).
     chosen : str
         The chosen candidate's name.
     why : str
         One sentence: why it was chosen.
     runs : dict[int, PlanRun]
         The plans by battery-electric vehicle-days a day (0: the scenario without the depot).
+    currency : str
+        The scenario's ``finance.currency``, of every money column.
     """
 
     candidates: pd.DataFrame
     chosen: str
     why: str
     runs: dict = field(default_factory=dict)
+    currency: str = "JPY"
 
 
 def candidate_shares(drivetrains: list[str], step: float) -> list[dict[str, float]]:
@@ -123,6 +130,16 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
     i = names.index(choice.depot)
     depot = scenario.depots[i]
     cls = vehicle_class(depot.vehicle_class, field=f"depots[{i}].vehicle_class")
+    cur = scenario.finance.currency
+    c = cur.lower()
+    prices = vehicle_prices(depot.vehicle_class, cur, field=f"depots[{i}].vehicle_class")
+    diesel_price = diesel_price_per_l(depot.diesel_price_per_l, cur, field=f"depots[{i}].diesel_price_per_l")
+    if "fuel_cell" in choice.drivetrains and cur != "JPY":
+        raise ScenarioError(
+            f"drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = {cur!r}: the fuel-cell "
+            "candidate has no prices in that currency; allowed: drivetrains without 'fuel_cell', or "
+            "finance.currency = 'JPY'"
+        )
     shifts = (
         read_nrel_vehicle_days(scenario.resolve(depot.path))
         if depot.duties == "nrel"
@@ -131,11 +148,6 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
     total_days = int(pd.unique(shifts["vehicle_day_id"].astype(str)).size)
     v = depot.vehicle_days_per_day or total_days
     r = scenario.finance.discount_rate_fraction
-    if scenario.finance.currency != "JPY":
-        raise ScenarioError(
-            f"finance.currency = {scenario.finance.currency!r}: the drivetrain choice is in JPY (the vehicle-class "
-            "catalogue's currency); allowed: 'JPY'"
-        )
 
     plans: dict[int, dict] = {}
     runs: dict = {}
@@ -167,9 +179,9 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
             out.update(
                 n=int(tco["vehicles"]),
                 km=float(tco["km_per_year"]),
-                vehicles=float(tco["bev_capex_jpy_per_year"]),
-                maintenance=float(tco["bev_maintenance_jpy_per_year"]),
-                electricity=float(tco["electricity_jpy_per_year"]),
+                vehicles=float(tco[f"bev_capex_{c}_per_year"]),
+                maintenance=float(tco[f"bev_maintenance_{c}_per_year"]),
+                electricity=float(tco[f"electricity_{c}_per_year"]),
                 chargers=n_ch
                 * (ch.capex_per_charger * capital_recovery_factor(r, ch.lifetime_years) + ch.fixed_om_per_charger_year),
                 co2=_depot_grid_co2_kg(depot.site or depot.name, depot.name, inputs, run.results),
@@ -212,18 +224,19 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
                 + kg * choice.hydrogen_price_per_kg
             )
             fc_co2 = kg * choice.hydrogen_co2_kg_per_kg
-        price = depot.diesel_price_per_l or DIESEL_PRICE_JPY_PER_L
         litres = km_d * cls.diesel_l_per_100km / 100.0  # [l] = [km] x [l/100 km] / 100
         diesel_total = (
-            k_d * cls.diesel_capex_jpy * capital_recovery_factor(r, cls.lifetime_years)
-            + km_d * cls.diesel_maintenance_jpy_per_km
-            + litres * price
+            k_d * prices.diesel_capex * capital_recovery_factor(r, cls.lifetime_years)
+            + km_d * prices.diesel_maintenance_per_km
+            + litres * diesel_price
         )
         row.update(
-            battery_electric_jpy_per_year=bev_total,
-            fuel_cell_jpy_per_year=fc_total,
-            diesel_jpy_per_year=diesel_total,
-            total_jpy_per_year=bev_total + fc_total + diesel_total,
+            **{
+                f"battery_electric_{c}_per_year": bev_total,
+                f"fuel_cell_{c}_per_year": fc_total,
+                f"diesel_{c}_per_year": diesel_total,
+                f"total_{c}_per_year": bev_total + fc_total + diesel_total,
+            },
             battery_electric_co2_kg_per_year=bev["co2"],
             fuel_cell_co2_kg_per_year=fc_co2,
             diesel_co2_kg_per_year=litres * DIESEL_CO2_KG_PER_L,
@@ -231,13 +244,14 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
         )
         rows[_name(shares)] = row
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("candidate")
-    result = pick_candidate(table, choice.max_co2_kg_per_year)
+    result = pick_candidate(table, choice.max_co2_kg_per_year, cur)
     result.runs = runs
     return result
 
 
-def pick_candidate(table: pd.DataFrame, target: float | None) -> DrivetrainChoiceResult:
-    """The cheapest candidate of ``table`` whose ``co2_kg_per_year`` ≤ ``target`` [kg CO2/year] (None: any).
+def pick_candidate(table: pd.DataFrame, target: float | None, currency: str = "JPY") -> DrivetrainChoiceResult:
+    """The cheapest candidate of ``table`` whose ``co2_kg_per_year`` ≤ ``target`` [kg CO2/year] (None: any);
+    costs in ``total_<currency>_per_year``.
 
     Raises
     ------
@@ -245,6 +259,7 @@ def pick_candidate(table: pd.DataFrame, target: float | None) -> DrivetrainChoic
         No candidate meets the target; names ``drivetrain_choice.max_co2_kg_per_year`` and the lowest CO2.
     """
     table = table.copy()
+    total = f"total_{currency.lower()}_per_year"
     table["meets_target"] = True if target is None else table["co2_kg_per_year"] <= target
     if not table["meets_target"].any():
         low = table["co2_kg_per_year"].idxmin()
@@ -253,21 +268,21 @@ def pick_candidate(table: pd.DataFrame, target: float | None) -> DrivetrainChoic
             f"{table.loc[low, 'co2_kg_per_year']:,.0f} kg/year ({low}): raise the target, or add drivetrains"
         )
     ok = table[table["meets_target"]]
-    chosen = str(ok["total_jpy_per_year"].idxmin())
+    chosen = str(ok[total].idxmin())
     table["chosen"] = table.index == chosen
-    cheapest = str(table["total_jpy_per_year"].idxmin())
-    cost = table.loc[chosen, "total_jpy_per_year"]
+    cheapest = str(table[total].idxmin())
+    cost = table.loc[chosen, total]
     if cheapest == chosen:
-        why = f"{chosen} is the cheapest of the {len(table)} candidates (¥{cost:,.0f}/year)"
+        why = f"{chosen} is the cheapest of the {len(table)} candidates ({cost:,.0f} {currency}/year)"
         if target is not None:
             why += f" and meets the target of {target:,.0f} kg CO2/year"
     else:
         why = (
             f"{chosen} is the cheapest of the {len(ok)} candidates meeting {target:,.0f} kg CO2/year "
-            f"(¥{cost:,.0f}/year); the cheapest overall, {cheapest} (¥{table.loc[cheapest, 'total_jpy_per_year']:,.0f}"
-            f"/year), emits {table.loc[cheapest, 'co2_kg_per_year']:,.0f} kg CO2/year"
+            f"({cost:,.0f} {currency}/year); the cheapest overall, {cheapest} ({table.loc[cheapest, total]:,.0f} "
+            f"{currency}/year), emits {table.loc[cheapest, 'co2_kg_per_year']:,.0f} kg CO2/year"
         )
-    return DrivetrainChoiceResult(table, chosen, why)
+    return DrivetrainChoiceResult(table, chosen, why, currency=currency)
 
 
 def _depot_grid_co2_kg(site: str, depot: str, inputs, results) -> float:
@@ -289,14 +304,16 @@ def _depot_grid_co2_kg(site: str, depot: str, inputs, results) -> float:
 def choice_markdown(result: DrivetrainChoiceResult) -> str:
     """The candidates as a Markdown table (cost, CO2, target met, chosen) and the reason of the choice."""
     t = result.candidates
+    total = f"total_{result.currency.lower()}_per_year"
     lines = [
-        "| candidate | BEV vehicles | km/year | cost [JPY/year] | CO2 [kg/year] | meets target | chosen |",
+        f"| candidate | BEV vehicles | km/year | cost [{result.currency}/year] | CO2 [kg/year] | meets target "
+        "| chosen |",
         "|---|---:|---:|---:|---:|---|---|",
     ]
     for name, row in t.iterrows():
         lines.append(
             f"| {name} | {row['battery_electric_vehicles']} | {row['km_per_year']:,.0f} | "
-            f"{row['total_jpy_per_year']:,.0f} | {row['co2_kg_per_year']:,.0f} | "
+            f"{row[total]:,.0f} | {row['co2_kg_per_year']:,.0f} | "
             f"{'yes' if row['meets_target'] else 'no'} | {'**chosen**' if row['chosen'] else ''} |"
         )
     return "\n".join(lines) + f"\n\nChosen: {result.why}.\n"

@@ -63,18 +63,31 @@ def _policy_shortfalls(agg: PlanInputs, options: dict) -> dict[str, float]:
     return out
 
 
-def diagnose_infeasibility(inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None) -> InfeasibleError:
+def diagnose_infeasibility(
+    inputs: PlanInputs, options: dict, days: pd.DatetimeIndex | None = None, typical_days: int | None = None
+) -> InfeasibleError:
     """Find which requirement makes ``inputs`` infeasible and how far it can be met.
 
     The policy rows are relaxed one at a time with a slack whose size is minimised; the smallest slack tells
     how much of the target is achievable. If the model without any policy row is still infeasible, the cause is
     physical (bookings, station or grid limits): the elastic model (:mod:`chisan.plan.slack`) names the meter,
     the week and the kWh missing; so it does when no single target explains it. ``days`` are the calendar
-    dates of the steps (for typical days).
+    dates of the steps (for typical days); ``typical_days`` is their number when ``inputs`` is the typical-day
+    sizing: then a physical failure is the sizing's (typical days approximate the year, which may have a plan),
+    and the message says how to size on more of them or on the whole year.
     """
     m = build_model(without_policy(inputs))
     if _solve(m, options) != "optimal":
         where = _elastic_text(without_policy(inputs), options, days)
+        if typical_days is not None:
+            return InfeasibleError(
+                f"the sizing on {typical_days} typical days cannot serve their bookings within the station and grid "
+                f"limits, even without policy targets{where}; the typical days only approximate the year, which may "
+                f"still have a plan: raise solver.typical_days (now {typical_days}) or set solver.method = 'full', "
+                "else check grid.connection_limit_kw, sites[].connection_limit_kw, stations[].connection_limit_kw "
+                "and the capacity limits (max_kw)",
+                target="physical limits",
+            )
         return InfeasibleError(
             "no plan can serve the bookings within the station and grid limits, even without policy targets"
             f"{where}: check grid.connection_limit_kw, sites[].connection_limit_kw, "

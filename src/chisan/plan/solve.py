@@ -404,7 +404,8 @@ def _size(
             condition = _solve(m1, options)
             if condition != "optimal":
                 if condition in ("infeasible", "infeasible_or_unbounded"):
-                    raise diagnose_infeasibility(reduction.inputs, options, days=_typical_dates(reduction, inputs))
+                    dates = _typical_dates(reduction, inputs)
+                    raise diagnose_infeasibility(reduction.inputs, options, days=dates, typical_days=n_days)
                 _raise_unsolved(m1, reduction.inputs, condition, options, "sizing on typical days")
             caps = capacities_of(m1)
             site_pv = site_pv_of(m1, reduction.inputs)

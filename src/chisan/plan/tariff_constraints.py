@@ -195,6 +195,6 @@ def update_tariff_peak(m: linopy.Model, inputs: PlanInputs) -> None:
         lower = peak_lower_kw(inputs)
         bound = m.variables[PEAK].lower
         if isinstance(lower, xr.DataArray):  # one carried peak per site: a fresh array (the bound may be a view)
-            m.variables[PEAK].lower = lower.reindex_like(bound)
+            m.variables[PEAK].update(lower=lower.reindex_like(bound))
         else:
             bound.values[...] = lower

@@ -172,33 +172,43 @@ def cost_breakdown(costs: pd.DataFrame, currency: str) -> go.Figure:
     return _layout(fig, "Annualised cost of the energy system and chargers", f"{currency}/year")
 
 
+CARBON_BARS = (
+    ("scope2_location_based_kg", "Scope 2, location-based", "#8c8c8c"),
+    ("scope2_market_based_kg", "Scope 2, market-based", "#b0b0b0"),
+    ("baseline_private_car_kg", "Baseline: private gasoline cars", "#d1495b"),
+    ("baseline_depot_diesel_kg", "Baseline: diesel depot vehicles", "#a23b4a"),
+    ("baseline_delivered_hydrogen_kg", "Baseline: delivered grey hydrogen", "#7a2d3a"),
+    ("avoided_by_car_sharing_kg", "Avoided by car-sharing (private cars replaced)", "#2e8b57"),
+    ("avoided_by_depots_kg", "Avoided by the depots (diesel replaced)", "#3f7f6a"),
+    ("avoided_by_hydrogen_fleet_kg", "Avoided by hydrogen (delivered grey hydrogen replaced)", "#4a90a4"),
+    ("avoided_by_local_renewables_kg", "Avoided by local renewables (grid avoided)", "#f2b705"),
+    ("avoided_kg", "Avoided in total", "#1b5e20"),
+)
+"""Lines of :func:`carbon_breakdown`: key of ``PlanResults.emissions`` [kg CO2e/year], label and colour. The four
+``avoided_by_*`` lines sum to ``avoided_kg`` (:mod:`chisan.plan.results`)."""
+
+ALWAYS_DRAWN = {"scope2_location_based_kg", "scope2_market_based_kg", "avoided_kg"}
+"""Lines drawn even when zero; the others only when non-zero (a plan without depots has no depot line)."""
+
+
 def carbon_breakdown(emissions: pd.Series) -> go.Figure:
-    """Scope-2 emissions (location and market based) against the private-car baseline [t CO2e/year]."""
-    labels = [
-        "Scope 2, location-based",
-        "Scope 2, market-based",
-        "Baseline: private gasoline cars",
-        "Avoided by car-sharing (private cars replaced)",
-        "Avoided by local renewables (grid avoided)",
+    """Scope-2 emissions (location and market based), the baselines, each non-zero cause of the CO2 avoided
+    (car-sharing, depots, hydrogen, local renewables) and the total avoided [t CO2e/year]."""
+    bars = [
+        (label, float(emissions[key]) / 1000.0, colour)  # [t] = [kg] / 1000
+        for key, label, colour in CARBON_BARS
+        if key in emissions and (key in ALWAYS_DRAWN or abs(float(emissions[key])) > 1e-9)
     ]
-    keys = [
-        "scope2_location_based_kg",
-        "scope2_market_based_kg",
-        "baseline_private_car_kg",
-        "avoided_by_car_sharing_kg",
-        "avoided_by_local_renewables_kg",
-    ]
-    values = [emissions[k] / 1000.0 for k in keys]
     fig = go.Figure(
         go.Bar(
-            x=labels,
-            y=values,
-            marker_color=["#8c8c8c", "#b0b0b0", "#d1495b", "#2e8b57", "#f2b705"],
-            text=[f"{v:,.1f}" for v in values],
+            x=[b[0] for b in bars],
+            y=[b[1] for b in bars],
+            marker_color=[b[2] for b in bars],
+            text=[f"{b[1]:,.1f}" for b in bars],
             textposition="outside",
         )
     )
-    return _layout(fig, "Carbon: the shared EVs against the cars they replace", "t CO2e/year")
+    return _layout(fig, "Carbon: the plan against what the town would emit without it", "t CO2e/year")
 
 
 def duration_curve(dispatch: pd.DataFrame) -> go.Figure:
