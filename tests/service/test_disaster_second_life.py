@@ -12,15 +12,19 @@ the cars: (5.7 + 18 + 21.6) kWh / 2 kW = 22.65 h (1,359 whole minutes).
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from service_helpers import make_client, migration_head
+from dashboard_helpers import dashboard_dom
+from service_helpers import NOW, make_client, migration_head, settings_for
 from test_disaster_mode import SHELTER, disaster_town
 
 from chisan.resilience.outage import OutageSources, simulate_outages
 from chisan.service.core.db import Database, alembic_config, current_revision, migrate
 from chisan.service.disaster import STEP_HOURS, hours_left_h, supply_steps
+from chisan.service.main import create_app
+from chisan.service.testing import ServerThread
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -167,3 +171,30 @@ def test_upgrade_to_0008_gives_every_town_no_packs_and_downgrade_removes_them(da
         assert current_revision(db) == "0008"
     finally:
         db.dispose()
+
+
+def test_dashboard_shows_each_sources_energy_and_the_hours(tmp_path, chromium):
+    """Debian's headless chromium renders the disaster line with every source the hours count, with units.
+
+    By hand (module docstring): cars 21.6 kWh, storage 5.7 kWh, packs of 42 kWh half full × √0.81 = 18.9 kWh;
+    46.2 kWh at 2 kW = 23.1 h (1,386 whole minutes)."""
+    app = create_app(
+        settings_for(f"sqlite:///{tmp_path / 'c.db'}"), clock=lambda: NOW, start_ocpp=False, start_scheduler=False
+    )
+    with ServerThread(app) as server, httpx.Client(base_url=server.base_url, timeout=60) as client:
+        town = disaster_town(client)
+        body = {"storage_kwh": 12.0, "storage_kw": 5.0} | PACKS | {"second_life_kwh": 42.0}
+        assert client.patch("/api/v1/municipality", json=body, headers=town.headers).status_code == 200
+        town.post(town.path, {"shelters": [SHELTER], "called_station_ids": [town.station_a]}, expect=200)
+        dom = dashboard_dom(chromium, server.base_url, town.key, tmp_path / "profile")
+    line = dom.by_id("disaster-energy")
+    text = " ".join(line["text"].split())
+    assert text == (
+        "Energy for the shelters: cars 21.6 kWh + storage 5.7 kWh + second-life storage 18.9 kWh = 46.2 kWh, "
+        "at 2.00 kW: 23.1 h"
+    )
+    assert float(line["attrs"]["data-cars-kwh"]) == pytest.approx(21.6)
+    assert float(line["attrs"]["data-storage-kwh"]) == pytest.approx(5.7)
+    assert float(line["attrs"]["data-second-life-kwh"]) == pytest.approx(18.9)
+    assert float(dom.by_id("disaster")["attrs"]["data-hours-left"]) == pytest.approx(23.1)
+    assert "Hours of shelter supply left: 23.1 h" in " ".join(dom.by_id("disaster")["text"].split())

@@ -17,6 +17,7 @@ live in the migrations because the model layer cannot express them on both datab
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -87,7 +88,7 @@ class Municipality(Base):
     __tablename__ = "municipalities"
     # server defaults are read back when asked for, not in the INSERT's RETURNING (which would name the 0008
     # columns on a database before 0008)
-    __mapper_args__ = {"eager_defaults": False}
+    __mapper_args__: ClassVar[dict] = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
