@@ -8,6 +8,7 @@ folder gives the stations with their coordinates, the planned PV (``capacities.c
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -149,3 +150,55 @@ def test_a_broken_plan_folder_names_what_is_wrong(plan_dir, tmp_path):
         load_plan(folder)
     result = CliRunner().invoke(cli_app, ["serve", "--plan", str(folder), "--scenario", str(folder / "scenario.toml")])
     assert result.exit_code == 2 and "give one" in result.output
+
+
+def _with_second_life(folder, used_kwh_by_site):
+    """The plan folder as `chisan plan` writes it for a scenario offering second-life packs (issue 12): the offer in
+    scenario.toml and where the plan put them in run.json (details.second_life.used_kwh_by_site)."""
+    toml = folder / "scenario.toml"
+    toml.write_text(
+        toml.read_text()
+        + "\n[second_life]\noffered_kwh = 60.0\nprice_per_kwh = 5000.0\nround_trip_efficiency_fraction = 0.81\n"
+        "max_c_rate_per_h = 0.25\n"
+    )
+    run = json.loads((folder / "run.json").read_text())
+    run["details"]["second_life"] = {"offered_kwh": 60.0, "used_kwh": 0.0, "used_kwh_by_site": used_kwh_by_site}
+    (folder / "run.json").write_text(json.dumps(run))
+
+
+def test_the_plans_second_life_packs_are_the_towns(plan_dir, tmp_path):
+    """Packs placed at two sites, 30 + 10 kWh: the town has 40 kWh at c-rate 0.25 (10 kW) and η_rt 0.81, and its
+    disaster mode counts them: half full, 20 kWh × √0.81 = 18 kWh to the shelter."""
+    folder = _copy(plan_dir, tmp_path)
+    _with_second_life(folder, {"Town Hall": 30.0, "Hospital": 10.0})
+    caps = load_plan(folder).capacities
+    assert (caps["second_life_kwh"], caps["second_life_kw"]) == pytest.approx((40.0, 10.0))
+    assert caps["second_life_round_trip_efficiency_fraction"] == 0.81
+    url = f"sqlite:///{tmp_path / 'chisan.db'}"
+    with make_client(url, plan_path=folder) as client:
+        headers = {"X-API-Key": client.app.state.scenario_key}
+        town = client.get("/api/v1/municipality", headers=headers).json()
+        assert (town["second_life_kwh"], town["second_life_kw"]) == pytest.approx((40.0, 10.0))
+        assert town["second_life_round_trip_efficiency_fraction"] == 0.81
+        station = client.get("/api/v1/stations", headers=headers).json()[0]["id"]
+        on = client.post(
+            f"/api/v1/towns/{town['slug']}/disaster",
+            json={"shelters": [{"name": "Hall", "critical_load_kw": 2.0}], "called_station_ids": [station]},
+            headers=headers,
+        )
+        assert on.status_code == 200, on.text
+        assert on.json()["second_life_energy_kwh"] == pytest.approx(18.0)
+
+
+def test_a_plan_offering_second_life_without_its_placement_names_what_is_wrong(plan_dir, tmp_path):
+    folder = _copy(plan_dir, tmp_path)
+    _with_second_life(folder, {"Town Hall": -5.0})
+    with pytest.raises(ScenarioError, match=r"used_kwh_by_site\.Town Hall = -5\.0; a finite energy ≥ 0 kWh"):
+        load_plan(folder)
+    (folder / "run.json").unlink()
+    with pytest.raises(ScenarioError, match=r"run\.json: not readable .* offers second-life storage"):
+        load_plan(folder)
+    # without an offer run.json is not needed, and the town has no packs
+    folder = _copy(plan_dir, tmp_path / "b")
+    (folder / "run.json").unlink()
+    assert load_plan(folder).capacities["second_life_kwh"] == 0.0

@@ -18,7 +18,10 @@ energy [kWh].
     min Σ_t Δt [(price_t + carbon price × EF_t) g_t − credit × p_t] + Σ w_{t,v} s_{t,v} + W_other Σ_v u_v
 
 In a group without PV or storage g_t = Σ_v c_{t,v}, so the cost sits on the charging powers and the town's objective
-is the sum of the groups' objectives (exact decomposition). The shortfall weights are larger than any energy cost,
+is the sum of the groups' objectives (exact decomposition). There each station's meter may have its own price
+(its site's tariff, :mod:`chisan.service.site_prices`): the cost of c_{t,v} is Δt × (price_{t,s(v)} + carbon price ×
+EF_t). A coupled group has one bus and one grid import g_t, priced at the town's price (the service does not know
+which meter the town's PV and storage are behind). The shortfall weights are larger than any energy cost,
 so every kWh that can be delivered is delivered; bookings weigh more than the other needs (see
 :func:`chisan.service.scheduler.shortfall_weights`).
 
@@ -63,6 +66,9 @@ class ChargingProblem:
         min(chargers × charger power, connection limit) [kW].
     energy_cost_per_kwh : np.ndarray, (n,)
         Import price + carbon price × emission factor [currency/kWh].
+    station_energy_cost_per_kwh : np.ndarray, (n, S), or None
+        The same at each station's meter (its site's tariff) [currency/kWh]; used in groups without PV, storage or
+        a town-wide limit (module docstring); None = ``energy_cost_per_kwh`` at every station.
     pv_kw : np.ndarray, (n,)
         PV output available [kW].
     pv_credit_per_kwh : float
@@ -101,6 +107,7 @@ class ChargingProblem:
     storage_keep_per_step: float = 1.0
     storage_initial_kwh: float = 0.0
     storage_target_kwh: float = 0.0
+    station_energy_cost_per_kwh: np.ndarray | None = None
 
     @property
     def coupled(self) -> bool:
@@ -206,6 +213,8 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
             upper[o_dis : o_dis + n] = problem.storage_kw
             upper[o_soc : o_soc + n] = problem.storage_kwh
             cost[o_us] = problem.terminal_weight_per_kwh
+    elif problem.station_energy_cost_per_kwh is not None:  # each car pays its station's meter's price
+        cost[o_c:o_s] = dt * problem.station_energy_cost_per_kwh[ct, problem.station[cars][cj]]
     else:  # no PV, no storage, no limit: grid import = charging, its cost sits on the charging powers
         cost[o_c:o_s] = dt * problem.energy_cost_per_kwh[ct]
 

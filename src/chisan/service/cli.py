@@ -125,6 +125,11 @@ def _check_town(settings: Settings) -> None:
         typer.echo(
             f"plan       {plan.folder}: {len(plan.scenario.stations)} stations, PV {capacities['pv_kw']:.1f} kW, "
             f"storage {capacities['storage_kwh']:.1f} kWh / {capacities['storage_kw']:.1f} kW"
+            + (
+                f", second-life storage {capacities['second_life_kwh']:.1f} kWh / {capacities['second_life_kw']:.1f} kW"
+                if capacities["second_life_kwh"] > 0
+                else ""
+            )
         )
         for note in plan.notes:
             typer.echo(f"note: {note}")

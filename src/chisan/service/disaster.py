@@ -10,20 +10,25 @@ An operator switches the mode on for a town with its shelters (critical load [kW
 
 The hours are REopt's outage simulation as chisan implements it (:func:`chisan.resilience.outage.simulate_outages`),
 run for one start (now) in 1-minute steps, with the called cars connected at once, the town's stationary storage,
-and no PV (the outage is assumed to have cut the grid, and the service does not forecast PV for an island). The
-storage counts with :data:`STORAGE_STATE_FRACTION` of its energy, the state every rolling schedule starts and ends
-at (the service has no storage telemetry), the share of it at the shelters (the town's scenario's
-``[resilience] storage_share_fraction``, else all of it) and the discharge efficiency of the service's schedules;
-it discharges first, within its power, then the cars (as in the plan's outage simulation). For a constant load
-within the power of both this is (storage energy × its discharge efficiency + energy above reserve × V2H
-efficiency) / load, rounded down to the minute (REopt's rule: a step counts only when fully supplied).
-Second-life packs are not in the service's model of a town (``chisan serve --from-plan`` takes the plan's new
-storage only), so they are not counted here.
+its second-life storage (the retired car packs a plan put at its sites, :mod:`chisan.plan.second_life`), and no PV
+(the outage is assumed to have cut the grid, and the service does not forecast PV for an island). Each store
+counts with :data:`STORAGE_STATE_FRACTION` of its energy, the state every rolling schedule starts and ends at (the
+service has no storage telemetry; the schedules do not run the second-life packs, which are taken at the same
+state), the share of it at the shelters (the town's scenario's ``[resilience] storage_share_fraction``, else all
+of it) and its own discharge efficiency: the schedules' for the stationary storage, √η_rt for the second-life packs
+(as the planner splits their round trip, :attr:`chisan.plan.second_life.SecondLifeOffer.efficiency`). They
+discharge in order, each within its power: the stationary storage, the second-life packs, then the cars (the plan's
+outage simulation puts storage before the cars). For a constant load within the power of each this is
+(Σ store energy × its discharge efficiency + energy above reserve × V2H efficiency) / load, rounded down to the
+minute (REopt's rule: a step counts only when fully supplied). :func:`supply_steps` runs the same step rule as
+``simulate_outages`` for one start with any number of stores, from one change of dispatch to the next (a store
+running empty or down to its last step) instead of minute by minute.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +36,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from chisan.plan.inputs import PlanInputs
-from chisan.resilience.outage import OutageSources, simulate_outages
 from chisan.service import models, schemas
 from chisan.service.errors import BookingRefusedError, FieldError, NotFoundError
 from chisan.service.vehicles import energies_now_kwh
@@ -172,6 +176,41 @@ def check_town(municipality: models.Municipality, town: str) -> None:
         raise NotFoundError(f"town: '{town}' is not the town of this API key ('{municipality.slug}')", field="town")
 
 
+TOLERANCE_KW = 1e-6
+"""Unmet load below this counts as met [kW] (``chisan.resilience.outage``'s round-off tolerance, REopt's
+``round(load_kw, digits=5) > 0``)."""
+
+
+def supply_steps(load_kw: float, deliverable_kwh: np.ndarray, power_kw: np.ndarray, dt_hours: float, n_max: int) -> int:
+    """Whole steps a constant load [kW] is met by sources discharged in order, at most ``n_max``.
+
+    The step rule of :func:`chisan.resilience.outage.simulate_outages` for one start and no PV: in each step source
+    i gives min(the load left, its power, its energy left / Δt); a step counts only when the load is met in full
+    (to :data:`TOLERANCE_KW`), and the first that is not ends the supply. ``deliverable_kwh`` is each source's
+    energy as the load receives it (energy held × discharge efficiency) [kWh], ``power_kw`` its power at the load
+    [kW]. The dispatch stays the same from step to step until a source's energy runs below one more step of its
+    share, so the loop is over those changes (at most two per source), not over the steps.
+    """
+    left = np.array(deliverable_kwh, float)
+    power = np.array(power_kw, float)
+    steps = 0
+    while steps < n_max:
+        avail_kw = np.minimum(power, np.clip(left, 0.0, None) / dt_hours)
+        before_kw = np.concatenate(([0.0], np.cumsum(avail_kw)[:-1]))
+        give_kw = np.clip(np.minimum(avail_kw, load_kw - before_kw), 0.0, None)  # in order: storage first
+        if load_kw - float(give_kw.sum()) > TOLERANCE_KW:
+            break
+        used = give_kw > 0
+        if not used.any():  # no load: met to the end
+            return n_max
+        # steps this dispatch repeats: while every source used holds its share of one more step
+        repeat = np.floor(left[used] / (give_kw[used] * dt_hours) + 1e-9).min()
+        k = int(min(max(1.0, repeat), n_max - steps))
+        left[used] = left[used] - k * give_kw[used] * dt_hours
+        steps += k
+    return steps
+
+
 def hours_left_h(
     critical_load_kw: float,
     above_reserve_kwh: np.ndarray,
@@ -181,31 +220,29 @@ def hours_left_h(
     storage_start_kwh: float = 0.0,
     storage_kw: float = 0.0,
     storage_discharge_efficiency_fraction: float = STORAGE_DISCHARGE_EFFICIENCY_FRACTION,
+    second_life_start_kwh: float = 0.0,
+    second_life_kw: float = 0.0,
+    second_life_discharge_efficiency_fraction: float = 1.0,
 ) -> float:
-    """Hours the shelters stay supplied by the storage and the called cars from now [h], at most :data:`HORIZON_HOURS`.
+    """Hours the shelters stay supplied by the storage, the second-life packs and the called cars from now [h], at
+    most :data:`HORIZON_HOURS`.
 
-    One start of :func:`chisan.resilience.outage.simulate_outages`: the cars connected at once with their energy
-    above reserve [kWh], the storage holding ``storage_start_kwh`` [kWh] (its capacity: it is not recharged, there
-    is no PV) within ``storage_kw`` [kW], a constant load [kW].
+    One start of the outage simulation (:func:`supply_steps`): the stationary storage holding ``storage_start_kwh``
+    [kWh] within ``storage_kw`` [kW], then the second-life packs holding ``second_life_start_kwh`` [kWh] within
+    ``second_life_kw`` [kW] (neither is recharged: there is no PV), then the cars, connected at once with their
+    energy above reserve [kWh], each within ``v2h_kw_per_car`` [kW]; a constant load [kW].
     """
-    one = np.zeros(1)
-    sources = OutageSources(
-        critical_load_kw=np.array([critical_load_kw]),
-        pv_kw=one,
-        storage_start_kwh=np.array([storage_start_kwh]),
-        storage_kwh=storage_start_kwh,
-        storage_kw=storage_kw,
-        storage_charge_efficiency_fraction=1.0,
-        storage_discharge_efficiency_fraction=storage_discharge_efficiency_fraction,
-        parked_kwh=np.array([float(np.sum(above_reserve_kwh))]),
-        parked_cars=np.array([float(len(above_reserve_kwh))]),
-        called_kwh=one,
-        called_cars=one,
-        v2h_kw_per_car=v2h_kw_per_car,
-        v2h_efficiency_fraction=v2h_efficiency_fraction,
-        dt_hours=STEP_HOURS,
+    above = np.asarray(above_reserve_kwh, float)
+    deliverable = np.array(
+        [
+            storage_start_kwh * storage_discharge_efficiency_fraction,
+            second_life_start_kwh * second_life_discharge_efficiency_fraction,
+            float(above.sum()) * v2h_efficiency_fraction,
+        ]
     )
-    return float(simulate_outages(sources, HORIZON_HOURS)[0])
+    power = np.array([storage_kw, second_life_kw, len(above) * v2h_kw_per_car])
+    n_max = round(HORIZON_HOURS / STEP_HOURS)
+    return supply_steps(critical_load_kw, deliverable, power, STEP_HOURS, n_max) * STEP_HOURS
 
 
 def storage_share_fraction(municipality: models.Municipality) -> float:
@@ -228,6 +265,26 @@ def storage_now(municipality: models.Municipality) -> tuple[float, float]:
         return 0.0, 0.0
     share = storage_share_fraction(municipality)
     return STORAGE_STATE_FRACTION * municipality.storage_kwh * share, municipality.storage_kw * share
+
+
+def second_life_discharge_efficiency_fraction(municipality: models.Municipality) -> float:
+    """Discharge efficiency of the town's second-life packs: √η_rt (the planner's split of the round trip,
+    :attr:`chisan.plan.second_life.SecondLifeOffer.efficiency`)."""
+    eta = municipality.second_life_round_trip_efficiency_fraction
+    return math.sqrt(0.85 if eta is None else eta)  # None: not yet stored (the server default)
+
+
+def second_life_now(municipality: models.Municipality) -> tuple[float, float]:
+    """The town's second-life storage for the shelters now: energy held [kWh] and power [kW].
+
+    As :func:`storage_now`: :data:`STORAGE_STATE_FRACTION` of its energy and the share at the shelters; none when
+    the town has no second-life energy or no second-life power.
+    """
+    kwh, kw = municipality.second_life_kwh or 0.0, municipality.second_life_kw or 0.0  # None: not yet stored
+    if kwh <= 0 or kw <= 0:
+        return 0.0, 0.0
+    share = storage_share_fraction(municipality)
+    return STORAGE_STATE_FRACTION * kwh * share, kw * share
 
 
 def status(session: Session, *, municipality: models.Municipality, now: dt.datetime) -> schemas.DisasterOut:
@@ -266,6 +323,9 @@ def status(session: Session, *, municipality: models.Municipality, now: dt.datet
     out.usable_energy_kwh = round(float(above.sum()) * row.v2h_efficiency_fraction, 3)
     storage_kwh, storage_kw = storage_now(municipality)
     out.storage_energy_kwh = round(storage_kwh * STORAGE_DISCHARGE_EFFICIENCY_FRACTION, 3)
+    second_kwh, second_kw = second_life_now(municipality)
+    eta_second = second_life_discharge_efficiency_fraction(municipality)
+    out.second_life_energy_kwh = round(second_kwh * eta_second, 3)
     out.hours_of_supply_left_h = round(
         hours_left_h(
             out.critical_load_kw,
@@ -274,6 +334,9 @@ def status(session: Session, *, municipality: models.Municipality, now: dt.datet
             row.v2h_efficiency_fraction,
             storage_start_kwh=storage_kwh,
             storage_kw=storage_kw,
+            second_life_start_kwh=second_kwh,
+            second_life_kw=second_kw,
+            second_life_discharge_efficiency_fraction=eta_second,
         ),
         4,
     )

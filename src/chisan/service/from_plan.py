@@ -10,6 +10,11 @@ town into the database (:func:`chisan.service.seed.municipality_from_scenario`).
 ``scenario.toml`` as its scenario, so the schedules price every step with the plan's tariff and forecast PV
 from its weather.
 
+Second-life storage (retired car packs, :mod:`chisan.plan.second_life`) is the plan's choice, not a capacity of
+``capacities.csv``: when the scenario offers it (``[second_life]``), the kWh the plan placed at each site are read
+from ``run.json`` (``details.second_life.used_kwh_by_site``, written by ``chisan plan``), summed, with the power
+the plan allows them (c-rate × energy, ``SecondLife-charge_limit``) and the offer's round-trip efficiency.
+
 Every station must have its coordinates in ``scenario.toml``: they are published in the GBFS feed and are never
 guessed. Wind is not run by the service (its schedules know PV and storage only); a plan with wind says so in
 :attr:`Plan.notes`.
@@ -18,6 +23,7 @@ guessed. Wind is not run by the service (its schedules know PV and storage only)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +56,9 @@ class Plan:
     scenario : Scenario
         That scenario with PV and storage fixed at the planned capacities and the planned cars and chargers.
     capacities : dict of str to float
-        ``pv_kw`` [kW], ``wind_kw`` [kW], ``storage_kwh`` [kWh], ``storage_kw`` [kW].
+        ``pv_kw`` [kW], ``wind_kw`` [kW], ``storage_kwh`` [kWh], ``storage_kw`` [kW], and the second-life storage
+        the plan placed: ``second_life_kwh`` [kWh], ``second_life_kw`` [kW],
+        ``second_life_round_trip_efficiency_fraction``.
     notes : list of str
         What of the plan the service does not run (wind).
     """
@@ -86,6 +94,44 @@ def _capacities(path: Path) -> dict[str, float]:
             raise ScenarioError(f"{path}: {name} = {values[name]!r}; a finite capacity ≥ 0 is expected")
         out[name] = value
     return out
+
+
+SECOND_LIFE_NONE = {"second_life_kwh": 0.0, "second_life_kw": 0.0, "second_life_round_trip_efficiency_fraction": 0.85}
+"""A plan without second-life storage (the efficiency is the scenario schema's default)."""
+
+
+def _second_life(folder: Path, scenario: Scenario) -> dict[str, float]:
+    """The second-life storage the plan placed (module docstring); none when the scenario offers none."""
+    offer = scenario.second_life
+    if offer is None or offer.offered_kwh <= 0:
+        return dict(SECOND_LIFE_NONE)
+    path = folder / "run.json"
+    try:
+        details = json.loads(path.read_text(encoding="utf-8")).get("details") or {}
+    except OSError as err:
+        raise ScenarioError(
+            f"{path}: not readable ({err.strerror}); the plan's scenario offers second-life storage, and "
+            "run.json (written by `chisan plan`) says where the plan put it"
+        ) from err
+    except (ValueError, AttributeError) as err:
+        raise ScenarioError(f"{path}: not a JSON object as `chisan plan` writes it ({err})") from err
+    reused = details.get("second_life") if isinstance(details, dict) else None
+    by_site = (reused or {}).get("used_kwh_by_site", {}) if isinstance(reused, dict) else None
+    if not isinstance(by_site, dict):
+        raise ScenarioError(f"{path}: details.second_life.used_kwh_by_site = {by_site!r}; a table site → kWh expected")
+    total = 0.0
+    for site, value in by_site.items():
+        kwh = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+        if not math.isfinite(kwh) or kwh < 0:
+            raise ScenarioError(
+                f"{path}: details.second_life.used_kwh_by_site.{site} = {value!r}; a finite energy ≥ 0 kWh is expected"
+            )
+        total += kwh
+    return {
+        "second_life_kwh": total,
+        "second_life_kw": total * offer.max_c_rate_per_h,  # SecondLife-charge/discharge_limit: ≤ c · E
+        "second_life_round_trip_efficiency_fraction": float(offer.round_trip_efficiency_fraction),
+    }
 
 
 def _stations(path: Path, scenario: Scenario) -> dict[str, tuple[int, int]]:
@@ -135,7 +181,7 @@ def load_plan(folder: str | Path) -> Plan:
     scenario_path = folder / "scenario.toml"
     scenario = load_scenario(scenario_path)
     check_station_coordinates(scenario, source=scenario_path)
-    capacities = _capacities(folder / "capacities.csv")
+    capacities = _capacities(folder / "capacities.csv") | _second_life(folder, scenario)
     planned = _stations(folder / "stations.csv", scenario)
     tech = scenario.technologies
     pv = tech.pv.model_copy(update={"enabled": capacities["pv_kw"] > 0, "fixed_kw": capacities["pv_kw"]})
@@ -175,6 +221,8 @@ def municipality_from_plan(
     municipality.pv_kw = plan.capacities["pv_kw"]
     municipality.storage_kwh = plan.capacities["storage_kwh"]
     municipality.storage_kw = plan.capacities["storage_kw"]
+    for name in SECOND_LIFE_NONE:
+        setattr(municipality, name, plan.capacities[name])
     grid = plan.scenario.grid
     municipality.import_price_per_kwh = grid.import_price_per_kwh
     municipality.export_price_per_kwh = grid.export_price_per_kwh

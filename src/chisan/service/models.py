@@ -17,6 +17,7 @@ live in the migrations because the model layer cannot express them on both datab
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -81,9 +82,13 @@ class Base(DeclarativeBase):
 
 
 class Municipality(Base):
-    """A town (the tenant): where it is, its installed PV and storage, grid prices and emission factor."""
+    """A town (the tenant): where it is, its installed PV, storage and second-life storage, grid prices and emission
+    factor."""
 
     __tablename__ = "municipalities"
+    # server defaults are read back when asked for, not in the INSERT's RETURNING (which would name the 0008
+    # columns on a database before 0008)
+    __mapper_args__: ClassVar[dict] = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -94,6 +99,11 @@ class Municipality(Base):
     pv_kw: Mapped[float] = mapped_column(sa.Float, default=0.0)
     storage_kwh: Mapped[float] = mapped_column(sa.Float, default=0.0)
     storage_kw: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    # second-life storage: the retired car packs a plan puts at the town's sites (chisan.plan.second_life; 0008);
+    # defaults on the server only, so that an INSERT that does not name them also runs on a database before 0008
+    second_life_kwh: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
+    second_life_kw: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
+    second_life_round_trip_efficiency_fraction: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0.85"))
     grid_connection_limit_kw: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     import_price_per_kwh: Mapped[float] = mapped_column(sa.Float, default=30.0)
     export_price_per_kwh: Mapped[float] = mapped_column(sa.Float, default=0.0)

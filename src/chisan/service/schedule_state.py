@@ -55,6 +55,10 @@ class FleetState:
         Stationary storage [kWh], [kW] (0 = none).
     pv_credit_per_kwh : float
         Preference for PV [currency/kWh].
+    station_import_price_per_kwh : pd.DataFrame or None
+        Import price of each station's meter, snapshots × station ids [currency/kWh], when some station's site
+        has a tariff of its own in the town's scenario (:mod:`chisan.service.site_prices`); None = every station
+        on ``import_price_per_kwh``.
     called_vehicles : frozenset of str
         Vehicle ids called to the shelters by the town's disaster mode (:mod:`chisan.service.disaster`): the
         schedule charges them to full by its end (their terminal energy is their usable energy, as far as
@@ -76,6 +80,7 @@ class FleetState:
     pv_credit_per_kwh: float = 1.0
     pv_source: str = "none"
     called_vehicles: frozenset[str] = frozenset()
+    station_import_price_per_kwh: pd.DataFrame | None = None
 
     @property
     def n_steps(self) -> int:
@@ -198,12 +203,15 @@ def load_state(
         bookings[c] = pd.to_datetime(bookings[c], utc=True).dt.tz_convert(snapshots.tz)
     pv, source = _pv_series(session, municipality, snapshots, dt_hours)
     price = pd.Series(municipality.import_price_per_kwh, index=snapshots, name="import_price_per_kwh", dtype=float)
+    station_price = None
     if municipality.scenario_path:
         from chisan.plan.tariffs import import_price_series
         from chisan.scenario.load import load_scenario
+        from chisan.service.site_prices import station_import_prices
 
-        grid = load_scenario(municipality.scenario_path).grid
-        price = import_price_series(snapshots, municipality.import_price_per_kwh, grid.import_tou)
+        scenario = load_scenario(municipality.scenario_path)
+        price = import_price_series(snapshots, municipality.import_price_per_kwh, scenario.grid.import_tou)
+        station_price = station_import_prices(scenario, {str(s.id): s.name for s in stations}, price)
     ef = pd.Series(municipality.emission_factor_kg_per_kwh, index=snapshots, name="emission_factor_kg_per_kwh")
     held = disaster.called_cars(session, municipality_id=municipality.id)
     return FleetState(
@@ -222,6 +230,7 @@ def load_state(
         pv_credit_per_kwh=pv_credit_per_kwh,
         pv_source=source,
         called_vehicles=frozenset() if held is None else frozenset(str(v) for v in held.names) & set(veh.index),
+        station_import_price_per_kwh=station_price,
     )
 
 

@@ -140,9 +140,10 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
     need W_other. Each trip's weight is × (1 + :data:`SMALL_TRIP_KWH` / trip energy), so that among equal
     energies the schedule completes the smaller trips first.
     """
-    energy_cost = state.import_price_per_kwh.to_numpy(float) + state.carbon_price_per_kg * (
-        state.emission_factor_kg_per_kwh.to_numpy(float)
-    )
+    prices = state.import_price_per_kwh.to_numpy(float)
+    if state.station_import_price_per_kwh is not None:  # the dearest meter's price (site tariffs)
+        prices = np.maximum(prices, state.station_import_price_per_kwh.to_numpy(float).max(axis=1))
+    energy_cost = prices + state.carbon_price_per_kg * state.emission_factor_kg_per_kwh.to_numpy(float)
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     other = (float(energy_cost.max(initial=0.0)) + state.pv_credit_per_kwh) / max(eta_min, 1e-3) + 1.0
     trips = inputs.trip_energy_kwh.to_numpy(float)
@@ -167,6 +168,14 @@ def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
     weight, other = shortfall_weights(state, inputs)
     storage = state.storage_kwh > 0 and state.storage_kw > 0
     terminal = inputs.terminal_energy_kwh.reindex(veh.index).to_numpy(float)
+    carbon = state.carbon_price_per_kg * state.emission_factor_kg_per_kwh.to_numpy(float)
+    station_cost = None
+    if state.station_import_price_per_kwh is not None:  # each meter's own tariff (chisan.service.site_prices)
+        station_cost = state.station_import_price_per_kwh.reindex(columns=stations.index).to_numpy(float)
+        station_cost = np.where(
+            np.isnan(station_cost), state.import_price_per_kwh.to_numpy(float)[:, None], station_cost
+        )
+        station_cost = station_cost + carbon[:, None]
     return ChargingProblem(
         dt_hours=state.dt_hours,
         plugged=inputs.plugged.to_numpy(bool),
@@ -193,6 +202,7 @@ def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
         storage_keep_per_step=(1.0 - inputs.storage_self_discharge_per_hour) ** state.dt_hours,
         storage_initial_kwh=0.5 * state.storage_kwh if storage else 0.0,
         storage_target_kwh=0.5 * state.storage_kwh if storage else 0.0,
+        station_energy_cost_per_kwh=station_cost,
     )
 
 
@@ -274,6 +284,14 @@ def compute_schedule(
             status = f"error: {type(err).__name__}: {err}"
             LOGGER.exception("optimal schedule failed")
         timings["solve_s"] = time.perf_counter() - t1
+    if state.station_import_price_per_kwh is not None and v:
+        messages.append(
+            "the stations share PV, storage or a grid limit on one bus: priced at the town's tariff, not their sites'"
+            if (state.pv_kw > 0).any()
+            or (state.storage_kwh > 0 and state.storage_kw > 0)
+            or state.grid_connection_limit_kw is not None
+            else "each station priced at its site's tariff"
+        )
     method = "optimal"
     groups = 0
     if values is not None:

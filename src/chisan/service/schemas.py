@@ -61,6 +61,8 @@ town's, so that a schedule's LP stays well scaled."""
 NonNegative = Annotated[float, Field(ge=0.0, le=LARGEST)]
 Positive = Annotated[float, Field(gt=0.0, le=LARGEST)]
 Price = Annotated[float, Field(ge=-LARGEST, le=LARGEST)]
+RoundTrip = Annotated[float, Field(gt=0.0, le=1.0)]
+"""A round-trip efficiency: battery in → battery out, above 0 and at most 1 [fraction]."""
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 IdTag = Annotated[str, Field(min_length=1, max_length=20, description="OCPP idTag (RFID card) [≤ 20 characters].")]
 
@@ -104,6 +106,13 @@ class MunicipalityFields(_In):
     pv_kw: NonNegative = Field(default=0.0, description="Installed PV feeding the stations [kWp].")
     storage_kwh: NonNegative = Field(default=0.0, description="Stationary storage energy [kWh].")
     storage_kw: NonNegative = Field(default=0.0, description="Stationary storage power [kW].")
+    second_life_kwh: NonNegative = Field(
+        default=0.0, description="Second-life storage (retired car packs at the sites) usable energy [kWh]."
+    )
+    second_life_kw: NonNegative = Field(default=0.0, description="Second-life storage power [kW].")
+    second_life_round_trip_efficiency_fraction: RoundTrip = Field(
+        default=0.85, description="Second-life storage battery in → battery out; each way its square root."
+    )
     grid_connection_limit_kw: Positive | None = Field(default=None, description="Town-side import limit [kW].")
     import_price_per_kwh: Price = Field(default=30.0, description="Grid import price [currency/kWh].")
     export_price_per_kwh: Price = Field(default=0.0, description="Export remuneration [currency/kWh].")
@@ -136,6 +145,9 @@ class MunicipalityUpdate(_Patch):
             "pv_kw",
             "storage_kwh",
             "storage_kw",
+            "second_life_kwh",
+            "second_life_kw",
+            "second_life_round_trip_efficiency_fraction",
             "import_price_per_kwh",
             "export_price_per_kwh",
             "emission_factor_kg_per_kwh",
@@ -148,6 +160,9 @@ class MunicipalityUpdate(_Patch):
     pv_kw: NonNegative | None = None
     storage_kwh: NonNegative | None = None
     storage_kw: NonNegative | None = None
+    second_life_kwh: NonNegative | None = None
+    second_life_kw: NonNegative | None = None
+    second_life_round_trip_efficiency_fraction: RoundTrip | None = None
     grid_connection_limit_kw: Positive | None = None
     import_price_per_kwh: Price | None = None
     export_price_per_kwh: Price | None = None
@@ -166,6 +181,9 @@ class MunicipalityOut(_Out):
     pv_kw: float
     storage_kwh: float
     storage_kw: float
+    second_life_kwh: float
+    second_life_kw: float
+    second_life_round_trip_efficiency_fraction: float
     grid_connection_limit_kw: float | None
     import_price_per_kwh: float
     export_price_per_kwh: float
@@ -484,11 +502,17 @@ class DisasterOut(BaseModel):
         "rolling schedules start and end at; the service has no storage telemetry) × the share at the shelters "
         "(the scenario's [resilience] storage_share_fraction, else 1) × its discharge efficiency [kWh].",
     )
+    second_life_energy_kwh: float = Field(
+        default=0.0,
+        description="Energy the town's second-life storage (retired car packs at its sites) can give the shelters: "
+        "half its energy, as the stationary storage's, × the share at the shelters × √ its round-trip efficiency "
+        "[kWh].",
+    )
     hours_of_supply_left_h: float | None = Field(
         default=None,
-        description="Hours the shelters stay supplied by the town's storage and the called cars from now (REopt's "
-        "outage simulation, chisan.resilience.outage, in 1-minute steps, storage first, no PV); capped at "
-        "horizon_h.",
+        description="Hours the shelters stay supplied by the town's storage, its second-life storage and the called "
+        "cars from now (REopt's outage simulation, chisan.resilience.outage, in 1-minute steps, storage first, then "
+        "second life, then the cars, no PV); capped at horizon_h.",
     )
     horizon_h: float = Field(default=0.0, description="Longest supply the simulation looks at [h].")
     conflicting_booking_ids: list[int] = Field(

@@ -52,7 +52,9 @@ def municipality_from_scenario(
     (``chargers``, else one per car) with random OCPP identities (``CP-`` and 12 hex digits: never derived from
     the names the open data publish; each charger connects once its town has set its authorization key), and its cars
     (``vehicles``; none when the scenario leaves the fleet to the planner). Every station needs its coordinates
-    (:func:`check_station_coordinates`), also when the town exists already. ``scenario`` is the scenario of
+    (:func:`check_station_coordinates`), also when the town exists already. A scenario's ``[second_life]`` is an
+    offer the plan may take or leave, not packs in place: the town starts with no second-life storage (it takes the
+    plan's with :mod:`chisan.service.from_plan`, or ``PATCH /api/v1/municipality``). ``scenario`` is the scenario of
     ``path`` already loaded (and completed, e.g. with a plan's capacities by :mod:`chisan.service.from_plan`);
     default: read from ``path``.
     """
