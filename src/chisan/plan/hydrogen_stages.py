@@ -30,7 +30,7 @@ import linopy
 import numpy as np
 import pandas as pd
 
-from chisan.plan.hydrogen import FCV, HYDROGEN_VARIABLES, HydrogenInputs, electricity_drawn_kw
+from chisan.plan.hydrogen import FCV, HydrogenInputs, electricity_drawn_kw, hydrogen_values_of
 
 
 def even_fill_kw(h: HydrogenInputs, dt_hours: float) -> pd.DataFrame:
@@ -81,8 +81,10 @@ def typical_day_hydrogen(h: HydrogenInputs, demand_kw: np.ndarray, snapshots: pd
     )
 
 
-def fold_hydrogen_into_load(inputs, m: linopy.Model) -> tuple[object, dict[str, np.ndarray]]:
+def fold_hydrogen_into_load(inputs, m: linopy.Model, year_inputs=None) -> tuple[object, dict[str, np.ndarray]]:
     """The inputs of the per-vehicle dispatch with the hydrogen station of the solved year ``m`` as a fixed load.
+
+    ``year_inputs`` are the inputs ``m`` was built from when they differ from ``inputs`` (sites grouped).
 
     Returns
     -------
@@ -90,11 +92,14 @@ def fold_hydrogen_into_load(inputs, m: linopy.Model) -> tuple[object, dict[str, 
         ``hydrogen`` = None; the electrolyser + compressor electricity of ``m`` [kW] added to the other load of
         the hydrogen site (and the town's other load), or of the town bus with one meter.
     values : dict
-        The hydrogen variables of ``m`` (:data:`chisan.plan.hydrogen.HYDROGEN_VARIABLES`) per step.
+        The hydrogen variables of ``m`` per step, and the marginal value of electricity at the hydrogen site in
+        the year (``Hydrogen-electricity_value``, the dual of its balance [currency/year per kW]): what the
+        levelised cost of hydrogen prices its electricity at (:mod:`chisan.plan.hydrogen_results`), as the full
+        co-optimisation's dual does.
     """
     if getattr(inputs, "hydrogen", None) is None:
         return inputs, {}
-    values = {n: np.nan_to_num(m.variables[n].solution.to_numpy()) for n in HYDROGEN_VARIABLES if n in m.variables}
+    values = hydrogen_values_of(m, inputs if year_inputs is None else year_inputs)
     return with_hydrogen_as_load(inputs, values), values
 
 

@@ -65,6 +65,13 @@ from chisan.plan.tariffs import grid_energy_bill
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
 """``method="auto"`` solves the full co-optimisation up to this many vehicle × steps."""
 
+RENEWABLE_TIE_BREAK_PER_KWH = 1e-4
+"""Least credit per kWh of renewable output in the per-vehicle dispatch under an annual renewable target
+[currency/kWh]. When the aggregate year meets the target by exporting at a zero price, the target's dual is 0 and
+the dispatch, indifferent between exporting and curtailing, curtails: the year then misses the target it met
+(seen with the Shanghai district's electrolyser, 3,477 kWh of PV curtailed in two months). The tie-break makes
+the dispatch keep renewable output that costs nothing to export."""
+
 Progress = Callable[[str, float], None]
 """``f(message, fraction_done)`` — how the solver reports progress to a CLI."""
 
@@ -150,7 +157,7 @@ def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
     if "Policy-renewable_share" in cons:
         dual = float(cons["Policy-renewable_share"].dual)
         if inputs.renewable_share_basis == "annual":
-            prices["renewable_credit_per_kwh"] = max(0.0, dual)
+            prices["renewable_credit_per_kwh"] = max(RENEWABLE_TIE_BREAK_PER_KWH, dual)
         else:
             prices["import_penalty_per_kwh"] += max(0.0, -dual)
     if "Policy-grid_import" in cons:
@@ -528,7 +535,7 @@ def _dispatch_pass(
         contract_kw_min_by_site=site_contract_of(m2, inputs) if year_inputs is inputs else None,
     )
     fixed, reused = second_life.fold_into_load(fixed, m2)  # the aggregate year's second-life schedule, as a load
-    fixed, h2_values = fold_hydrogen_into_load(fixed, m2)  # the year's electrolyser, as a load
+    fixed, h2_values = fold_hydrogen_into_load(fixed, m2, year_inputs)  # the year's electrolyser, as a load
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     top_price = fixed.import_price_per_kwh.to_numpy(float)
     if fixed.site_priced:  # the dearest meter's tariff (sites.tariff)
