@@ -104,7 +104,10 @@ def fold_hydrogen_into_load(inputs, m: linopy.Model, year_inputs=None) -> tuple[
 
 
 def with_hydrogen_as_load(inputs, values: dict[str, np.ndarray]):
-    """``inputs`` without the hydrogen station, its electricity in ``values`` [kW] added to the other load."""
+    """``inputs`` without the hydrogen station, its electricity in ``values`` [kW] added to the other load
+    (``inputs`` unchanged without hydrogen)."""
+    if getattr(inputs, "hydrogen", None) is None:
+        return inputs
     drawn = electricity_drawn_kw(inputs, values)
     changes: dict = {"hydrogen": None, "other_load_kw": inputs.other_load_kw + drawn}
     if inputs.per_site and inputs.site_other_load_kw is not None:
