@@ -17,7 +17,11 @@ Two methods (``Solver.method`` in the scenario):
        the shortfall and re-dispatches; a missed hourly share or cap keeps the vehicles' charging and re-sizes the
        supply side over the year (:func:`resize_supply`).
 ``auto``
-    ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps), else ``two-stage``.
+    ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps, fuel-cell vehicles counted), else
+    ``two-stage``.
+
+With a hydrogen station every stage keeps it (:mod:`chisan.plan.hydrogen_stages`): its refuelling as one demand on
+the typical days, the station sized over every hour in step 2, and the year's electrolyser load fixed in step 3.
 
 Either way the result is a :class:`Solution` on the chronological horizon, checked afterwards by
 :mod:`chisan.plan.check`.
