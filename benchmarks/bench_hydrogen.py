@@ -9,6 +9,9 @@ the hydrogen station, the year-long aggregate LP, per-vehicle dispatch; :mod:`ch
 median wall time, median CPU time (user + system of the subprocess) and peak memory (max RSS) over ``--runs`` runs.
 Targets (issue 14): ≤ 120 s, ≤ 4 GB for the combined example over a year.
 
+Measured 2026-12-04 (``--runs 1``, load average 13 on the shared 2-core machine): hydrogen_town 1 month 24.9 s wall /
+10.7 s CPU / 0.42 GB, 3 months 47.2 / 22.8 / 0.61, shanghai_district a year 103.9 / 49.0 / 1.26 (target met).
+
 Usage: ``python benchmarks/bench_hydrogen.py [--runs 3] [--quick]``. Machines here are noisy (2 cores shared): read
 medians, the CPU time next to the wall time, and the load average printed under the table.
 """
