@@ -238,13 +238,12 @@ def test_hydrogen_town_report_has_the_hydrogen_section(hydrogen_town_run, tmp_pa
     assert hourly["stock_kg"].max() <= run.results.hydrogen.figure("hydrogen_storage_kg") + 1e-6
 
 
-def test_two_stage_and_the_sweep_refuse_hydrogen(hydrogen_town_run):
+def test_the_sweep_refuses_hydrogen(hydrogen_town_run):
+    # (the two-stage method plans hydrogen: tests/plan/test_hydrogen_stages.py)
     from chisan.plan.reduce import aggregate_fleet
     from chisan.sweep.lp import solve_aggregate
 
     inputs = hydrogen_town_run.prepared.inputs
-    with pytest.raises(ScenarioError, match=r"solver.method = 'two-stage' is not allowed with \[hydrogen\]"):
-        solve_plan(inputs, method="two-stage")
     with pytest.raises(NotImplementedError, match=r"does not model hydrogen.*\[hydrogen\] table"):
         solve_aggregate(aggregate_fleet(inputs))
 

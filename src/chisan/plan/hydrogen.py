@@ -92,6 +92,9 @@ class HydrogenInputs:
         Hydrogen each duty takes from the tank in the step it starts [kWh LHV], snapshots × vehicles.
     duties : pandas.DataFrame or None
         One row per duty (``vehicle``, ``start``, ``end``, ``distance_km``, ``hydrogen_kg``), for reports.
+    demand_kw : pandas.Series or None
+        Hydrogen dispensed per step [kW LHV] when the vehicles are not modelled one by one (the typical days of
+        the two-stage sizing, :mod:`chisan.plan.hydrogen_stages`); None = the vehicles' tanks decide it.
     """
 
     site: str | None
@@ -104,6 +107,7 @@ class HydrogenInputs:
     at_site: pd.DataFrame
     draw_kwh: pd.DataFrame
     duties: pd.DataFrame | None = None
+    demand_kw: pd.Series | None = None
 
     def __post_init__(self) -> None:
         for name in HYDROGEN_CAPACITIES:
@@ -312,13 +316,19 @@ def define_hydrogen_store_constraints(m: linopy.Model, inputs) -> None:
     cap = _cap(m, "h2_storage_kwh")
     if cap is None:
         return
+    from chisan.plan.model_parts import define_inter_period_linking
+
     t = _t(inputs)
     dt = inputs.dt_hours
-    e = m.add_variables(lower=0, coords=[t], name="Hydrogen-store_energy_kwh")
+    linked = inputs.period_order is not None  # typical days linked across the calendar (e = change since the day)
+    e = m.add_variables(lower=-np.inf if linked else 0, coords=[t], name="Hydrogen-store_energy_kwh")
     ch = m.add_variables(lower=0, coords=[t], name="Hydrogen-store_charge_kw")
     dis = m.add_variables(lower=0, coords=[t], name="Hydrogen-store_discharge_kw")
-    m.add_constraints(e - cap <= 0, name="Hydrogen-store_limit")
+    if not linked:
+        m.add_constraints(e - cap <= 0, name="Hydrogen-store_limit")
     m.add_constraints(e - _previous(e, inputs, True) - dt * ch + dt * dis == 0, name="Hydrogen-store_balance")
+    if linked:  # Kotzur et al. 2018 (doi:10.1016/j.apenergy.2018.01.023), as the battery storage
+        define_inter_period_linking(m, inputs, "Hydrogen-store", 0.0, cap, "Hydrogen-store_")
 
 
 def tank_upper_kwh(inputs) -> xr.DataArray:
@@ -349,9 +359,15 @@ def define_fuel_cell_vehicle_constraints(m: linopy.Model, inputs) -> None:
 
 def define_dispenser_constraints(m: linopy.Model, inputs) -> None:
     """Hydrogen dispensed per step within the dispenser's capacity (``Hydrogen-dispenser_limit``)."""
+    cap = _cap(m, "h2_dispenser_kw")
+    demand = inputs.hydrogen.demand_kw
+    if demand is not None:  # typical days: a fixed demand, the dispenser at least its peak
+        if cap is not None:
+            peak_kw = float(np.max(demand.to_numpy(float), initial=0.0))
+            m.add_constraints(cap >= peak_kw, name="Hydrogen-dispenser_limit")
+        return
     if "Hydrogen-dispense_kw" not in m.variables:
         return
-    cap = _cap(m, "h2_dispenser_kw")
     total = m.variables["Hydrogen-dispense_kw"].fillna(0).sum(FCV)
     if cap is None:
         m.add_constraints(total <= 0, name="Hydrogen-dispenser_limit")
@@ -378,7 +394,8 @@ def define_hydrogen_balance(m: linopy.Model, inputs) -> None:
     lhs = terms[0]
     for term in terms[1:]:
         lhs = lhs + term
-    m.add_constraints(lhs == 0, name="Hydrogen-balance")
+    demand = 0.0 if h.demand_kw is None else xr.DataArray(h.demand_kw.to_numpy(float), coords=[t])
+    m.add_constraints(lhs == demand, name="Hydrogen-balance")
 
 
 def define_hydrogen_constraints(m: linopy.Model, inputs) -> None:

@@ -13,7 +13,8 @@ Two relaxations of the per-vehicle model, used by the two-stage method (:mod:`ch
   ``preserve_column_means``), weighted by the number of days it stands for. Storage and fleet energy are linked
   across the calendar days (Kotzur et al. 2018, doi:10.1016/j.apenergy.2018.01.023), so energy can be carried
   from a sunny day to the cloudy days after it — without the link, sizing undervalues PV for a fleet whose
-  batteries hold several days of driving.
+  batteries hold several days of driving. A hydrogen station is kept with its store linked the same way and the
+  fuel-cell fleets' refuelling clustered as one demand series (:mod:`chisan.plan.hydrogen_stages`).
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ import tsam
 
 from chisan.exceptions import ScenarioError
 from chisan.plan.dispatch import minimum_energy_kwh
+from chisan.plan.hydrogen_stages import hydrogen_demand_kw, typical_day_hydrogen
 from chisan.plan.inputs import PlanInputs, station_aggregates
 
 TOWN = "(town)"
 """Name of the single aggregate station when all stations' fleets are merged."""
+
+H2_DEMAND = "hydrogen_demand"
+"""Feature column of the fuel-cell fleets' hydrogen demand [kW LHV] (:mod:`chisan.plan.hydrogen_stages`)."""
 
 DRIVABLE_BISECTIONS = 30
 """Halvings of the interval in :func:`_drivable_fleet_days` when tsam's rescaled fleet days cannot be driven."""
@@ -299,6 +304,8 @@ def typical_days(
         kept, rest = kept[1:], np.array([kept[0]])
     n_days = min(n_days, len(rest))
     features = _features(agg)
+    if agg.hydrogen is not None:  # the fuel-cell fleets' refuelling as one demand (chisan.plan.hydrogen_stages)
+        features[H2_DEMAND] = hydrogen_demand_kw(agg).to_numpy(float)
     varying = [c for c in features if features[c].std() > 1e-12]  # constant series come back unchanged
     day_of_step = np.arange(n) // steps_per_day
     clustered_in = features[varying][np.isin(day_of_step, rest)].copy()
@@ -361,6 +368,9 @@ def typical_days(
         ),
         initial_storage_kwh=None,
         station_min_energy_kwh=None,
+        hydrogen=None
+        if agg.hydrogen is None
+        else typical_day_hydrogen(agg.hydrogen, reduced[H2_DEMAND].to_numpy(float), snaps),
     )
     day_of_cluster = pd.Series(order, index=pd.RangeIndex(total_days, name="day"), name="cluster")
     return Reduction(inputs=red, n_days=len(weights), day_of_cluster=day_of_cluster, rmse=result.accuracy.rmse)

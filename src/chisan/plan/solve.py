@@ -17,7 +17,11 @@ Two methods (``Solver.method`` in the scenario):
        the shortfall and re-dispatches; a missed hourly share or cap keeps the vehicles' charging and re-sizes the
        supply side over the year (:func:`resize_supply`).
 ``auto``
-    ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps), else ``two-stage``.
+    ``full`` when the per-vehicle model is small (≤ 150,000 vehicle-steps, fuel-cell vehicles counted), else
+    ``two-stage``.
+
+With a hydrogen station every stage keeps it (:mod:`chisan.plan.hydrogen_stages`): its refuelling as one demand on
+the typical days, the station sized over every hour in step 2, and the year's electrolyser load fixed in step 3.
 
 Either way the result is a :class:`Solution` on the chronological horizon, checked afterwards by
 :mod:`chisan.plan.check`.
@@ -34,14 +38,15 @@ import linopy
 import numpy as np
 import pandas as pd
 
-from chisan.exceptions import InfeasibleError, ScenarioError, SolverError
+from chisan.exceptions import InfeasibleError, SolverError
 from chisan.plan import second_life
 from chisan.plan.diagnose import _elastic_shortfalls, _fmt, diagnose_infeasibility
 from chisan.plan.diagnose import policy_trials as policy_trials  # re-exported: the names moved with the split
 from chisan.plan.diagnose import without_policy as without_policy
 from chisan.plan.dispatch import DISPATCH_VARIABLES, RollingSettings, minimum_energy_kwh, unreachable_needs
 from chisan.plan.highs import solve_model
-from chisan.plan.hydrogen import hydrogen_capacities_of, hydrogen_cost, hydrogen_values_of
+from chisan.plan.hydrogen import electricity_drawn_kw, hydrogen_capacities_of, hydrogen_cost, hydrogen_values_of
+from chisan.plan.hydrogen_stages import fold_hydrogen_into_load, hydrogen_on_groups, with_hydrogen_as_load
 from chisan.plan.inputs import CAPACITIES, PlanInputs
 from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
@@ -63,6 +68,13 @@ from chisan.plan.tariffs import grid_energy_bill
 
 AUTO_FULL_MAX_VEHICLE_STEPS = 150_000
 """``method="auto"`` solves the full co-optimisation up to this many vehicle × steps."""
+
+RENEWABLE_TIE_BREAK_PER_KWH = 1e-4
+"""Least credit per kWh of renewable output in the per-vehicle dispatch under an annual renewable target
+[currency/kWh]. When the aggregate year meets the target by exporting at a zero price, the target's dual is 0 and
+the dispatch, indifferent between exporting and curtailing, curtails: the year then misses the target it met
+(seen with the Shanghai district's electrolyser, 3,477 kWh of PV curtailed in two months). The tie-break makes
+the dispatch keep renewable output that costs nothing to export."""
 
 Progress = Callable[[str, float], None]
 """``f(message, fraction_done)`` — how the solver reports progress to a CLI."""
@@ -149,7 +161,7 @@ def _policy_prices(m: linopy.Model, inputs: PlanInputs) -> dict[str, float]:
     if "Policy-renewable_share" in cons:
         dual = float(cons["Policy-renewable_share"].dual)
         if inputs.renewable_share_basis == "annual":
-            prices["renewable_credit_per_kwh"] = max(0.0, dual)
+            prices["renewable_credit_per_kwh"] = max(RENEWABLE_TIE_BREAK_PER_KWH, dual)
         else:
             prices["import_penalty_per_kwh"] += max(0.0, -dual)
     if "Policy-grid_import" in cons:
@@ -194,9 +206,8 @@ def choose_method(inputs: PlanInputs, method: str) -> str:
     """Resolve ``method="auto"`` by the size of the per-vehicle model."""
     if method != "auto":
         return method
-    if inputs.hydrogen is not None:
-        return "full"  # hydrogen is planned by the full co-optimisation only (chisan.plan.hydrogen)
-    vehicle_steps = len(inputs.snapshots) * max(1, len(inputs.vehicles))
+    fuel_cell = 0 if inputs.hydrogen is None else len(inputs.hydrogen.vehicles)  # per-vehicle tanks in the full LP
+    vehicle_steps = len(inputs.snapshots) * max(1, len(inputs.vehicles) + fuel_cell)
     return "full" if vehicle_steps <= AUTO_FULL_MAX_VEHICLE_STEPS else "two-stage"
 
 
@@ -226,11 +237,6 @@ def solve_plan(
     options = _highs_options(time_limit_s, threads)
     if method == "full":
         return _solve_full(inputs, options, report)
-    if method == "two-stage" and inputs.hydrogen is not None:
-        raise ScenarioError(
-            "solver.method = 'two-stage' is not allowed with [hydrogen]: the typical-day sizing and the rolling "
-            "dispatch do not model the hydrogen station yet; use solver.method = 'full' or 'auto'"
-        )
     if method == "two-stage":
         # a booking chain no charging can serve fails the per-vehicle dispatch: say so before minutes of sizing
         per_vehicle = inputs.fleet_mode == "vehicle" and len(inputs.vehicles)
@@ -294,6 +300,7 @@ def _renewable_share_shortfall_kwh(inputs: PlanInputs, values: dict[str, np.ndar
     dt = inputs.dt_hours
     res = sum(values[n].sum() for n in ("PV-output_kw", "Wind-output_kw") if n in values) * dt
     load = (values["Vehicle-charge_kw"].sum() + inputs.other_load_kw.sum()) * dt
+    load += electricity_drawn_kw(inputs, values).sum() * dt  # electrolyser and compressor: load in the policy row
     return inputs.renewable_share_min * load - res
 
 
@@ -304,6 +311,7 @@ def _import_excess_kwh(inputs: PlanInputs, values: dict[str, np.ndarray]) -> flo
     excess = -np.inf
     if inputs.renewable_share_min and inputs.renewable_share_basis == "hourly":
         load = (values["Vehicle-charge_kw"].sum() + inputs.other_load_kw.sum()) * dt
+        load += electricity_drawn_kw(inputs, values).sum() * dt
         excess = max(excess, imp - (1 - inputs.renewable_share_min) * load)
     if inputs.max_grid_import_kwh is not None:
         excess = max(excess, imp * inputs.opex_scale - inputs.max_grid_import_kwh)
@@ -532,6 +540,7 @@ def _dispatch_pass(
         contract_kw_min_by_site=site_contract_of(m2, inputs) if year_inputs is inputs else None,
     )
     fixed, reused = second_life.fold_into_load(fixed, m2)  # the aggregate year's second-life schedule, as a load
+    fixed, h2_values = fold_hydrogen_into_load(fixed, m2, year_inputs)  # the year's electrolyser, as a load
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
     top_price = fixed.import_price_per_kwh.to_numpy(float)
     if fixed.site_priced:  # the dearest meter's tariff (sites.tariff)
@@ -556,6 +565,7 @@ def _dispatch_pass(
     )
     prices["dispatch_parts"] = parts
     dispatch.values.update({k: v for k, v in reused.items() if not k.startswith("_")})
+    dispatch.values.update(h2_values)
     return dispatch, prices
 
 
@@ -591,7 +601,7 @@ def _solve_two_stage(
     timings = {"sizing_s": 0.0, "dispatch_s": 0.0}
     history: list[dict] = []
     passes: list[dict] = []
-    grouping = group_sites(inputs)
+    grouping = hydrogen_on_groups(group_sites(inputs), inputs)
     year = inputs if grouping is None else grouping.inputs  # the town the sizing LPs see
     sizing_inputs = year
     resize = True
@@ -610,7 +620,8 @@ def _solve_two_stage(
                 sized_split = split_group_pv(grouping, sized_split, inputs.sites["pv_max_kw"])
                 if year_storage is not None:
                     site_storage = split_group_storage(grouping, year_storage, inputs.sites["storage_max_kwh"])
-            caps = _annual_margin(year, aggregate_fleet(year), m2, caps)
+            year_load = with_hydrogen_as_load(year, hydrogen_values_of(m2, year))  # the electrolyser is load too
+            caps = _annual_margin(year, aggregate_fleet(year_load), m2, caps)
             lower_bound = float(m2.objective.value)
         timings["sizing_s"] += time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -650,7 +661,7 @@ def _solve_two_stage(
         report("re-sizing supply against the per-vehicle charging (hourly target)", 0.95)
         t2 = time.perf_counter()
         try:
-            caps, system = resize_supply(inputs, caps, dispatch.values, options)
+            caps, system = resize_supply(with_hydrogen_as_load(inputs, dispatch.values), caps, dispatch.values, options)
         except InfeasibleError as err:
             raise _no_supply_for_the_dispatch(inputs, year, dispatch.values, options, err) from None
         site_pv = system.pop("_site_pv_kw", site_pv)
@@ -670,7 +681,9 @@ def _solve_two_stage(
         status="optimal",
         initial_energy_kwh=dispatch.initial_energy_kwh,
         initial_storage_kwh=dispatch.initial_storage_kwh,
+        hydrogen_capacities=None if inputs.hydrogen is None else hydrogen_capacities_of(m2),
         details={
+            "hydrogen_sizing_capacities": None if inputs.hydrogen is None or m1 is None else hydrogen_capacities_of(m1),
             "typical_days": 0 if reduction is None else reduction.n_days,
             "sizing_site_groups": None if grouping is None else len(grouping.inputs.sites),
             "sizing_objective": _objective(m1),
@@ -714,6 +727,7 @@ def _no_supply_for_the_dispatch(
     """
     dt = inputs.dt_hours
     load = float((values["Vehicle-charge_kw"].sum(axis=1) + inputs.other_load_kw.to_numpy(float)).sum() * dt)
+    load += float(electricity_drawn_kw(inputs, values).sum() * dt)
     reached = 1.0 - float(values["Grid-import_kw"].sum() * dt) / load if load else 1.0
     bound = diagnose_infeasibility(aggregate_fleet(year), options)
     if bound.achievable is not None and bound.target == err.target:
