@@ -475,6 +475,9 @@ def solve_aggregate(
         # objective 30–40 % sooner on five towns; on linked typical days (576 steps) it was 5–10 % slower
         # (benchmarks/bench_sweep.py; HiGHS option simplex_dual_edge_weight_strategy, 1 = devex)
         options["simplex_dual_edge_weight_strategy"] = 1
+        # and without presolve: at fixed capacities it removes little from this LP and costs its own time (Shikaoi,
+        # realistic template: 0.59 → 0.50 s CPU, same objective to 7 digits; HiGHS option presolve)
+        options["presolve"] = "off"
     if time_limit_s is not None:
         options["time_limit"] = float(time_limit_s)
     status, objective, x = b.solve(options)
