@@ -18,7 +18,13 @@ needs every municipality's figures, not its per-vehicle schedules, so :func:`pla
 3. **The year at those capacities.** The aggregate fleet, storage and grid over all 8,760 hours with the
    capacities fixed, the policy rows elastic: a target the year misses tightens the sizing, which is repeated
    (as ``chisan plan`` does). The key figures come from this year, with the definitions of
-   :mod:`chisan.plan.results` (same names, units and wording; :func:`key_figures`).
+   :mod:`chisan.plan.results` (same names, units and wording; :func:`key_figures`): the CO2 avoided split like
+   with like, the shared cars' km and charging against private cars and the depots' against diesel, the depots
+   pooled apart from the cars (:mod:`chisan.sweep.depots`).
+4. **The pool's bias.** A pooled fleet lets one car charge for another, so its year imports less than the cars
+   can: its hourly-matched share is reported less :data:`POOLED_HOURLY_SHARE_BIAS` (calibrated against chisan
+   plan, never below an hourly target). Valid rows that remove part of the bias at ≈ 1 s CPU are an option
+   (:mod:`chisan.sweep.headroom`, :mod:`chisan.sweep.parked`).
 
 Both LPs are assembled by :mod:`chisan.sweep.lp` (the formulation of :mod:`chisan.plan.model`, built in
 milliseconds instead of linopy's ≈ 0.5 s, checked against it in tests/sweep/test_lp.py). The error against the
