@@ -7,6 +7,8 @@ Run::
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy 3   # sweep rows vs chisan plan
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes five   # five climates
     .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes five --split-parked
+    .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes six --bias 0   # no correction
+    .venv/bin/python benchmarks/bench_sweep.py --realistic -n 0 --accuracy-codes six --own-headroom
 
 Templates: the light one is the bundled example (5 bases, flat + night tariff, annual 100 % target); the realistic
 one (:func:`realistic_template`, issue 13 point 7) has 8 bases, a high-voltage time-of-use tariff with a basic
@@ -127,10 +129,12 @@ def speed(
     template = _template(template_path, realistic)
     table = read_municipalities(shared_csv())
     sample = table.sample(n=n, random_state=seed)
+    load_before = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         outcome = run_sweep(sample, template, Path(tmp) / "out", n_workers=workers)
         wall = time.perf_counter() - t0
+    load_after = load_average()
     res = outcome.results
     ok = res[res["status"] == "ok"]
     secs = res["seconds"].to_numpy(float)
@@ -167,6 +171,8 @@ def speed(
     _row(t, f"projection for {MUNICIPALITIES:,} from task time / {workers} [min]", f"{proj_busy / 60:,.1f}")
     label = f"projection for {MUNICIPALITIES:,} from CPU time / {workers} (cores to ourselves) [min]"
     _row(t, label, f"{proj_cpu / 60:,.1f}")
+    _row(t, "load average 1 / 5 / 15 min, before the run", load_before)
+    _row(t, "load average 1 / 5 / 15 min, after the run", load_after)
     _row(t, "target (issue 13): projection ≤ 30 min ⇔ ≈ 2 s per municipality per worker", "")
     console.print(t)
     if len(ok) < len(res):
@@ -177,6 +183,18 @@ FIVE_CLIMATES = ("016349", "013030", "133051", "273228", "473481")
 """Shikaoi and Tōbetsu (Hokkaido, Sapporo's area), Hinode (Tokyo), Nose (Osaka), Yonabaru (Okinawa, Naha's area):
 five climate regions, small enough for chisan plan in one to two minutes each (``--accuracy-codes five``)."""
 
+SIX_TOWNS = (*FIVE_CLIMATES, "203033")
+"""The five climates and Koumi (Nagano, the sweep tests' accuracy sample): ``--accuracy-codes six``. In three of
+them (Koumi, Tōbetsu, Nose) the realistic template's hourly 90 % target binds."""
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages of the machine (/proc/loadavg), or "n/a"."""
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
 
 def accuracy(
     n: int,
@@ -186,12 +204,23 @@ def accuracy(
     realistic: bool = False,
     codes: list[str] | None = None,
     split_parked: bool = False,
+    own_headroom: bool = False,
+    bias: float | None = None,
 ) -> None:
     """The sweep's reduced plan against ``chisan plan`` (two-stage) on the same derived scenario, N towns (or the
-    towns of ``codes``)."""
+    towns of ``codes``); a row per town (total cost, hourly-matched share, annual balance), then the summary."""
     from chisan.plan.pipeline import plan_scenario
     from chisan.sweep.derive import derive_scenario, read_municipalities
-    from chisan.sweep.reduced import compare_with_full, plan_reduced
+    from chisan.sweep.reduced import POOLED_HOURLY_SHARE_BIAS, compare_with_full, plan_reduced
+
+    options = {
+        "split_parked": split_parked,
+        "own_headroom": own_headroom,
+        "hourly_share_bias": POOLED_HOURLY_SHARE_BIAS if bias is None else bias,
+    }
+    per_town = Table(title="per town: reduced plan / chisan plan − 1 (hourly share also in points)")
+    for col in ("town", "total cost", "hourly share", "[points]", "annual balance", "PV kW reduced / plan"):
+        per_town.add_column(col, justify="left" if col == "town" else "right")
 
     template = _template(template_path, realistic)
     table = read_municipalities(shared_csv())
@@ -208,22 +237,28 @@ def accuracy(
             t0 = time.perf_counter()
             full = plan_scenario(scenario, method="two-stage")
             t1 = time.perf_counter()
-            reduced = plan_reduced(scenario, split_parked=split_parked)
+            reduced = plan_reduced(scenario, **options)
             t2 = time.perf_counter()
         times.append((t1 - t0, t2 - t1))
         stages.append({k: v for k, v in reduced.details.items() if k.endswith("_s")})
         frames.append(compare_with_full(reduced, full.results)["relative_error"].rename(code))
         err = frames[-1]
-        console.print(
-            f"{code} {row['name']}: total cost {err['total_cost_per_year']:+.2%}, hourly-matched share "
-            f"{err['renewable_share_hourly_matched']:+.2%}, annual share {err['renewable_share_annual']:+.2%}",
-            markup=False,
+        hourly = "renewable_share_hourly_matched"
+        per_town.add_row(
+            escape(f"{code} {row['name']}"),
+            f"{err['total_cost_per_year']:+.2%}",
+            f"{err[hourly]:+.2%}",
+            f"{100 * (reduced.kpi(hourly) - full.results.kpi(hourly)):+.2f}",
+            f"{err['renewable_share_annual']:+.2%}",
+            f"{reduced.kpi('pv_kw'):,.1f} / {full.results.kpi('pv_kw'):,.1f}",
         )
+    console.print(per_town)
     errors = pd.concat(frames, axis=1)
     t = Table(
         title=f"reduced plan vs chisan plan (two-stage, per vehicle, full year) on {n} municipalities "
         + (f"({', '.join(codes)}, " if codes else f"≤ 45,000 residents (seed {seed}, ")
-        + f"{'realistic' if realistic else 'light'} template): relative error "
+        + f"{'realistic' if realistic else 'light'} template, {', '.join(f'{k}={v}' for k, v in options.items())}): "
+        "relative error "
         "(target: total cost and renewable figures within 2 %)"
     )
     for col in ("KPI", "mean |error|", "max |error|", "mean error"):
@@ -253,7 +288,19 @@ def main() -> None:
     parser.add_argument(
         "--accuracy-codes",
         default=None,
-        help="comma-separated municipality codes for the accuracy table instead of a sample ('five': FIVE_CLIMATES)",
+        help="comma-separated municipality codes for the accuracy table instead of a sample ('five': FIVE_CLIMATES, "
+        "'six': SIX_TOWNS)",
+    )
+    parser.add_argument(
+        "--own-headroom",
+        action="store_true",
+        help="accuracy: each car's least charging in the dim hours as rows on the pool (chisan.sweep.headroom)",
+    )
+    parser.add_argument(
+        "--bias",
+        type=float,
+        default=None,
+        help="accuracy: the pooled hourly share's bias [-] (default chisan.sweep.reduced.POOLED_HOURLY_SHARE_BIAS)",
     )
     parser.add_argument(
         "--split-parked",
@@ -268,9 +315,20 @@ def main() -> None:
         speed(args.n, args.workers, args.seed, console, args.template, args.realistic)
     codes = None
     if args.accuracy_codes:
-        codes = list(FIVE_CLIMATES) if args.accuracy_codes == "five" else args.accuracy_codes.split(",")
+        named = {"five": FIVE_CLIMATES, "six": SIX_TOWNS}
+        codes = list(named.get(args.accuracy_codes, args.accuracy_codes.split(",")))
     if args.accuracy or codes:
-        accuracy(args.accuracy, args.seed, console, args.template, args.realistic, codes, args.split_parked)
+        accuracy(
+            args.accuracy,
+            args.seed,
+            console,
+            args.template,
+            args.realistic,
+            codes,
+            args.split_parked,
+            args.own_headroom,
+            args.bias,
+        )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from chisan.plan.highs import QuietHighs
 from chisan.plan.inputs import PlanInputs, station_aggregates
 from chisan.plan.model import previous_step
 from chisan.plan.tariff_constraints import PEAK, basic_charge_per_kw, has_tariff_peak, peak_lower_kw, steps_per_interval
+from chisan.sweep.headroom import HeadroomRows
 from chisan.sweep.parked import ParkedSplit
 
 
@@ -111,6 +112,19 @@ class _Builder:
         self.rhi.append(np.broadcast_to(np.asarray(upper, dtype=float), (count,)).ravel())
         self.rows += count
 
+    def constrain_sparse(self, lower, upper, terms: list[tuple[sp.spmatrix, np.ndarray]]) -> None:
+        """Rows lower ≤ Σ_terms A · x[cols] ≤ upper, each term a sparse A (rows × len(cols)) and its columns."""
+        count = terms[0][0].shape[0]
+        base = self.rows
+        for a, cols in terms:
+            coo = a.tocoo()
+            self.r.append(base + coo.row)
+            self.c.append(np.asarray(cols)[coo.col])
+            self.v.append(coo.data.astype(float))
+        self.rlo.append(np.broadcast_to(np.asarray(lower, dtype=float), (count,)).ravel())
+        self.rhi.append(np.broadcast_to(np.asarray(upper, dtype=float), (count,)).ravel())
+        self.rows += count
+
     def solve(self, options: dict) -> tuple[str, float, np.ndarray]:
         """Solve with HiGHS; returns (status, objective, column values)."""
         cost = np.concatenate(self.cost)
@@ -185,6 +199,16 @@ def _link(b: _Builder, inputs: PlanInputs, intra: np.ndarray, lower, upper_const
     return inter
 
 
+def define_headroom_rows(b: _Builder, rows: HeadroomRows, charge: np.ndarray, charge_kwh_per_kw: np.ndarray) -> None:
+    """η Δt Σ_{t∈D_r} ch_{t,s} ≥ need_{r,s} for every window r with a need at station s (:mod:`chisan.sweep.headroom`);
+    ``charge_kwh_per_kw`` = η Δt per station [kWh/kW]."""
+    for s in range(charge.shape[1]):
+        need = rows.dim_need_kwh[:, s]
+        binding = need > 1e-9  # a window whose cars need nothing in the dim steps gives no row
+        if binding.any():
+            b.constrain_sparse(need[binding], np.inf, [(rows.dim[binding] * float(charge_kwh_per_kw[s]), charge[:, s])])
+
+
 def solve_aggregate(
     inputs: PlanInputs,
     *,
@@ -192,6 +216,7 @@ def solve_aggregate(
     threads: int = 1,
     policy_slack_cost: float | None = None,
     split: ParkedSplit | None = None,
+    headroom: HeadroomRows | None = None,
 ) -> AggregateSolution:
     """Solve the planning LP of aggregated ``inputs`` (``fleet_mode="station"``), as ``build_model`` would.
 
@@ -211,6 +236,9 @@ def solve_aggregate(
         Chronological horizons: each station's fleet as its parked and its on-road cars
         (:mod:`chisan.sweep.parked`), a tighter relaxation of the per-vehicle model than one pool.
         ``Fleet-energy_kwh`` is then the sum of both pools and ``Fleet-road_energy_kwh`` the on-road cars'.
+    headroom : HeadroomRows, optional
+        Chronological horizons: each car's least charging in the dim steps of windows of days, summed over the
+        cars (:mod:`chisan.sweep.headroom`), as rows on the pooled charge.
     """
     if inputs.fleet_mode != "station":
         raise NotImplementedError("solve_aggregate needs fleet_mode='station' (aggregate_fleet)")
@@ -235,6 +263,8 @@ def solve_aggregate(
         )
     if split is not None and (inputs.period_order is not None or inputs.vehicles.empty):
         raise NotImplementedError("solve_aggregate splits parked and on-road cars on chronological horizons only")
+    if headroom is not None and (inputs.period_order is not None or inputs.vehicles.empty):
+        raise NotImplementedError("solve_aggregate bounds the cars' own headroom on chronological horizons only")
     b = _Builder()
     n = len(inputs.snapshots)
     dt = inputs.dt_hours
@@ -353,6 +383,8 @@ def solve_aggregate(
         elif hold:
             for pool in pools:
                 b.add_cost(pool, (wdt * hold * k_year)[:, None] * np.ones((1, s)))
+        if headroom is not None:
+            define_headroom_rows(b, headroom, charge, eta * dt)
         out["Fleet-charge_kw"] = charge
         out["Fleet-energy_kwh"] = energy
         if split is not None:
@@ -443,6 +475,9 @@ def solve_aggregate(
         # objective 30–40 % sooner on five towns; on linked typical days (576 steps) it was 5–10 % slower
         # (benchmarks/bench_sweep.py; HiGHS option simplex_dual_edge_weight_strategy, 1 = devex)
         options["simplex_dual_edge_weight_strategy"] = 1
+        # and without presolve: at fixed capacities it removes little from this LP and costs its own time (Shikaoi,
+        # realistic template: 0.59 → 0.50 s CPU, same objective to 7 digits; HiGHS option presolve)
+        options["presolve"] = "off"
     if time_limit_s is not None:
         options["time_limit"] = float(time_limit_s)
     status, objective, x = b.solve(options)
