@@ -346,7 +346,7 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau:
                 state["msg"] = stage
             progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
 
-        # business as usual solved in a second process beside the plan: nothing has run HiGHS here yet
+        # business as usual solved in a second process beside the plan (two cores)
         run = plan_scenario(
             sc, method=method, lower_bound=bound, progress=say, business_as_usual=bau, bau_alongside=bau
         )

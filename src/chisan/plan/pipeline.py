@@ -167,16 +167,20 @@ def _solve_bau(bau: PlanInputs, settings: dict) -> tuple[Solution, list[tuple[st
 
 
 def _start_bau(bau: PlanInputs, settings: dict) -> tuple[ProcessPoolExecutor, Future] | None:
-    """Start :func:`_solve_bau` in a process of its own (forked: it inherits the prepared inputs without a copy),
-    or None where no second core or no fork is available.
+    """Start :func:`_solve_bau` in a process of its own, or None where there is no second core or no process can
+    be started (a daemonic Dask worker): business as usual is then solved here after the plan.
 
-    Forked before the plan runs HiGHS in this process (a fork of a process whose HiGHS threads have run is not
-    safe; :mod:`chisan.plan.site_dispatch` spawns for that reason).
+    Spawned, not forked, as in :mod:`chisan.plan.site_dispatch`: a fork of a process whose HiGHS threads have run,
+    or whose other threads (the progress bar's) hold a lock, may deadlock in the child. Starting the interpreter
+    costs ≈ 2 s of CPU, on the second core while the plan solves on the first.
     """
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (os.cpu_count() or 1) < 2:
         return None
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    return pool, pool.submit(_solve_bau, bau, settings)
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return pool, pool.submit(_solve_bau, bau, settings)
+    except (OSError, RuntimeError, AssertionError):  # AssertionError: daemonic processes may not have children
+        return None
 
 
 def _stop_bau(started: tuple[ProcessPoolExecutor, Future] | None) -> None:
@@ -228,10 +232,10 @@ def plan_scenario(
         Work already done for this scenario (``chisan compare`` prepares and solves each distinct set of inputs
         once and shares it between variants that differ only after the solve): used as given, then checked.
     bau_alongside : bool
-        Solve business as usual in a forked process while the plan is solved here (two cores: the wall time of
-        ``chisan plan`` is then the plan's, not the sum of both). The same solve on the same inputs, so the same
-        figures; only from a process that has not run HiGHS yet (``chisan plan``). If the worker fails, business as
-        usual is solved here afterwards, so its errors read as without this option.
+        Solve business as usual in a second process while the plan is solved here (two cores: the wall time of
+        ``chisan plan`` is then about the plan's, not the sum of both). The same solve on the same inputs, so the
+        same figures. If the worker fails, business as usual is solved here afterwards, so its errors read as
+        without this option.
 
     Raises
     ------
