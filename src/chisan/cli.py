@@ -333,7 +333,7 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau:
     from chisan.plan.pipeline import plan_scenario
 
     if quiet:
-        return plan_scenario(sc, method=method, lower_bound=bound, business_as_usual=bau)
+        return plan_scenario(sc, method=method, lower_bound=bound, business_as_usual=bau, bau_alongside=bau)
     with _progress() as progress:
         task = progress.add_task("reading the scenario", total=1.0)
         state = {"msg": ""}
@@ -346,7 +346,10 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau:
                 state["msg"] = stage
             progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
 
-        run = plan_scenario(sc, method=method, lower_bound=bound, progress=say, business_as_usual=bau)
+        # business as usual solved in a second process beside the plan (two cores)
+        run = plan_scenario(
+            sc, method=method, lower_bound=bound, progress=say, business_as_usual=bau, bau_alongside=bau
+        )
         progress.update(task, description="plan checked", completed=1.0)
     return run
 

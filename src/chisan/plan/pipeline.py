@@ -5,8 +5,12 @@ Used by ``chisan plan``, the roadmap and the sweep, so that each runs exactly th
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+import warnings
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +21,7 @@ from chisan.exceptions import ScenarioError
 from chisan.plan import survival
 from chisan.plan.check import CheckReport, check_solution
 from chisan.plan.dispatch import RollingSettings
+from chisan.plan.inputs import PlanInputs
 from chisan.plan.prepare import PreparedPlan, prepare_inputs
 from chisan.plan.results import PlanResults, build_results
 from chisan.plan.solve import Solution, choose_method, solve_plan
@@ -152,6 +157,44 @@ def solve_settings(
     }
 
 
+def _solve_bau(bau: PlanInputs, settings: dict) -> tuple[Solution, list[tuple[str, type[Warning]]]]:
+    """The business-as-usual solve in a worker process, with the warnings it raised (text, category) for the
+    parent to raise again (module-level so that the pool can pickle it)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        solution = solve_plan(bau, **settings)
+    return solution, [(str(w.message), w.category) for w in caught]
+
+
+def _start_bau(bau: PlanInputs, settings: dict) -> tuple[ProcessPoolExecutor, Future] | None:
+    """Start :func:`_solve_bau` in a process of its own, or None where there is no second core or no process can
+    be started (a daemonic Dask worker): business as usual is then solved here after the plan.
+
+    Spawned, not forked, as in :mod:`chisan.plan.site_dispatch`: a fork of a process whose HiGHS threads have run,
+    or whose other threads (the progress bar's) hold a lock, may deadlock in the child. Starting the interpreter
+    costs ≈ 2 s of CPU, on the second core while the plan solves on the first.
+    """
+    if (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return pool, pool.submit(_solve_bau, bau, settings)
+    except (OSError, RuntimeError, AssertionError):  # AssertionError: daemonic processes may not have children
+        return None
+
+
+def _stop_bau(started: tuple[ProcessPoolExecutor, Future] | None) -> None:
+    """Stop the business-as-usual worker (the plan failed, or its result is in)."""
+    if started is None:
+        return
+    pool, future = started
+    if not future.done():
+        future.cancel()
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def plan_scenario(
     scenario: Scenario,
     *,
@@ -164,6 +207,7 @@ def plan_scenario(
     prepared: PreparedPlan | None = None,
     solution: Solution | None = None,
     bau_solution: Solution | None = None,
+    bau_alongside: bool = False,
 ) -> PlanRun:
     """Plan one scenario and check the plan.
 
@@ -187,6 +231,11 @@ def plan_scenario(
     prepared, solution, bau_solution : optional
         Work already done for this scenario (``chisan compare`` prepares and solves each distinct set of inputs
         once and shares it between variants that differ only after the solve): used as given, then checked.
+    bau_alongside : bool
+        Solve business as usual in a second process while the plan is solved here (two cores: the wall time of
+        ``chisan plan`` is then about the plan's, not the sum of both). The same solve on the same inputs, so the
+        same figures. If the worker fails, business as usual is solved here afterwards, so its errors read as
+        without this option.
 
     Raises
     ------
@@ -201,29 +250,38 @@ def plan_scenario(
     seconds["prepare"] = time.perf_counter() - t
     t = time.perf_counter()
     settings = solve_settings(scenario, method=method, n_typical_days=n_typical_days, rolling=rolling)
-    if solution is None:
-        solution = solve_plan(prepared.inputs, **settings, lower_bound=lower_bound, progress=say)
-    seconds["solve"] = time.perf_counter() - t
-    t = time.perf_counter()
-    say("checking the plan", 0.0)
-    checks = check_solution(prepared.inputs, solution, prepared.assignment)
-    checks.raise_if_failed()
-    results = build_results(scenario, prepared.inputs, solution, prepared.assignment)
-    seconds["check_results"] = time.perf_counter() - t
-    run = PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)
-    if scenario.resilience is not None:
+    started = None
+    if business_as_usual and bau_alongside and bau_solution is None:
+        started = _start_bau(bau_inputs(prepared.inputs), settings)
+    try:
+        if solution is None:
+            solution = solve_plan(prepared.inputs, **settings, lower_bound=lower_bound, progress=say)
+        seconds["solve"] = time.perf_counter() - t
         t = time.perf_counter()
-        say("simulating outages from every start hour", 0.0)
-        run.resilience = simulate_plan(scenario, prepared.inputs, results)
-        seconds["resilience"] = time.perf_counter() - t
-        if scenario.resilience.require_survival:
+        say("checking the plan", 0.0)
+        checks = check_solution(prepared.inputs, solution, prepared.assignment)
+        checks.raise_if_failed()
+        results = build_results(scenario, prepared.inputs, solution, prepared.assignment)
+        seconds["check_results"] = time.perf_counter() - t
+        run = PlanRun(prepared=prepared, solution=solution, checks=checks, results=results, seconds=seconds)
+        if scenario.resilience is not None:
             t = time.perf_counter()
-            _require_survival(run, method or scenario.solver.method, say)
-            seconds["survival"] = time.perf_counter() - t
+            say("simulating outages from every start hour", 0.0)
+            run.resilience = simulate_plan(scenario, prepared.inputs, results)
+            seconds["resilience"] = time.perf_counter() - t
+            if scenario.resilience.require_survival:
+                t = time.perf_counter()
+                _require_survival(run, method or scenario.solver.method, say)
+                seconds["survival"] = time.perf_counter() - t
+    except BaseException:
+        _stop_bau(started)
+        raise
     if business_as_usual:
         t = time.perf_counter()
         say("business as usual: the same town without new PV, wind or storage", 0.0)
         bau = bau_inputs(prepared.inputs)
+        if started is not None:  # the worker's answer, or None (then solved here)
+            bau_solution = _bau_result(started, say)
         if bau_solution is None:
             bau_solution = solve_plan(
                 bau, **settings, progress=lambda msg, frac: say(f"business as usual: {msg}", frac)
@@ -233,3 +291,17 @@ def plan_scenario(
         run.economics = appraise(scenario, results, run.bau)
         seconds["business_as_usual"] = time.perf_counter() - t
     return run
+
+
+def _bau_result(started: tuple[ProcessPoolExecutor, Future], say: Stage) -> Solution | None:
+    """The business-as-usual solution of the worker, or None (solved here then) when the worker failed."""
+    say("business as usual: solved alongside the plan", 0.0)
+    try:
+        solution, raised = started[1].result()
+    except Exception:  # the serial solve that follows raises the error as the plan would without the worker
+        return None
+    finally:
+        _stop_bau(started)
+    for text, category in raised:
+        warnings.warn(text, category, stacklevel=2)
+    return solution
