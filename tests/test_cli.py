@@ -226,3 +226,14 @@ def test_check_warns_about_implausible_inputs(tmp_path):
     assert (
         "warning:" in result.output and "technologies.pv.capex_per_kw = 200 JPY/kW is implausibly low" in result.output
     )
+
+
+def test_python_dash_m_chisan_is_the_console_script():
+    """``python -m chisan --help`` lists the same commands as ``chisan --help``."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "chisan", "--help"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    for command in ("plan", "roadmap", "sweep", "serve", "compare"):
+        assert command in out.stdout
