@@ -15,7 +15,7 @@ from chisan.economics.bau import bau_inputs
 from chisan.plan.inputs import CAPACITIES
 from chisan.plan.pipeline import plan_scenario
 from chisan.plan.prepare import prepare_inputs
-from chisan.plan.solve import _highs_options, aggregate_year
+from chisan.plan.solve import _highs_options, _year_by_site, aggregate_year
 from chisan.plan.tariff_constraints import PEAK
 from chisan.scenario.load import scenario_from_dict
 from tests.factories import small_scenario_dict
@@ -112,8 +112,18 @@ def test_business_as_usual_of_a_metered_town_is_solved_site_by_site_and_passes_i
     assert first["aggregate_year_sites"] == 3 and "aggregate_year_joint" not in first
     # the plan itself sizes PV under its target: one joint LP, as before
     assert "aggregate_year_sites" not in run.results.method["sizing_passes"][0]
-    limited = town(connection_limit_kw=500.0)
-    joint = plan_scenario(limited, method="two-stage", n_typical_days=6, business_as_usual=True)
-    assert joint.bau.method["sizing_passes"][0]["aggregate_year_joint"] == "a town connection limit"
-    # a limit that never binds leaves the same optimum: the per-site and the joint year agree
-    assert run.bau.method["aggregate_lower_bound"] == pytest.approx(joint.bau.method["aggregate_lower_bound"], rel=1e-6)
+
+
+def test_a_town_connection_limit_sends_the_year_back_to_the_joint_lp_with_the_reason_recorded(bau):
+    inputs, caps, pv, storage = bau
+    options = _highs_options(120, None)
+    how: dict = {}
+    limited = dataclasses.replace(inputs, grid_connection_limit_kw=500.0)
+    joint, condition = _year_by_site(limited, caps, options, pv, storage, how)
+    assert condition == "optimal" and how == {"aggregate_year_joint": "a town connection limit"}
+    assert hasattr(joint, "solve")  # the linopy model of the joint LP, not an assembled year
+    how = {}
+    by_site, _ = _year_by_site(inputs, caps, options, pv, storage, how)
+    assert how == {"aggregate_year_sites": 3}
+    # 500 kW never binds 6 cars on 6 kW chargers: the same optimum either way
+    assert by_site.objective.value == pytest.approx(float(joint.objective.value), rel=1e-6)
