@@ -62,6 +62,7 @@ from chisan.plan.site_split import (
     site_pv_of,
     site_storage_of,
 )
+from chisan.plan.site_year import SiteYear, solve_year_by_site, town_coupling
 from chisan.plan.slack import Shortfall, describe, short_days
 from chisan.plan.tariff_constraints import PEAK, basic_charge_cost, has_tariff_peak
 from chisan.plan.tariffs import grid_energy_bill
@@ -368,6 +369,29 @@ def aggregate_year(
     return m, _solve(m, options)
 
 
+def _year_by_site(
+    inputs: PlanInputs,
+    capacities: dict[str, float],
+    options: dict,
+    site_pv_kw: pd.Series | None,
+    site_storage: pd.DataFrame | None,
+    how: dict,
+) -> tuple[linopy.Model | SiteYear, str]:
+    """:func:`aggregate_year` at capacities nothing was sized for, one LP per metered site when no row couples them
+    (:mod:`chisan.plan.site_year`), else the joint LP; ``how`` records which (``aggregate_year_sites``: LPs solved,
+    or ``aggregate_year_joint``: what couples the sites)."""
+    fixed = inputs.with_capacities_fixed(capacities, site_pv_kw, site_storage)
+    why = town_coupling(fixed)
+    if why is None:
+        year, condition = solve_year_by_site(fixed, options)
+        if year is not None:
+            how["aggregate_year_sites"] = year.sites_solved
+            return year, condition
+        why = f"a site's year ended {condition!r}; the joint LP diagnoses it"
+    how["aggregate_year_joint"] = why
+    return aggregate_year(inputs, capacities, options, site_pv_kw, site_storage)
+
+
 def _nothing_to_size(inputs: PlanInputs) -> bool:
     """Every capacity is off or fixed at 0 units (the business-as-usual town): no sizing LP is needed."""
     return all(not c.enabled or c.fixed_units == 0 for c in inputs.capacities.values())
@@ -421,7 +445,11 @@ def _size(
         report("year-long dispatch of the aggregate fleet", 0.05)
         # second life fixed at the sizing's kWh, like the other capacities (free, it couples the whole year)
         sized = second_life.with_fixed_capacity(inputs, {} if m1 is None else second_life.capacity_of(m1))
-        m2, condition = aggregate_year(sized, caps, options, site_pv, site_storage)
+        how: dict = {}
+        if m1 is None:  # nothing sized: the sites may be independent (site_year.py)
+            m2, condition = _year_by_site(sized, caps, options, site_pv, site_storage, how)
+        else:
+            m2, condition = aggregate_year(sized, caps, options, site_pv, site_storage)
         history.append(
             {
                 "pass": len(history) + 1,
@@ -429,6 +457,7 @@ def _size(
                 "sizing_objective": _objective(m1),
                 "aggregate_year": condition,
                 "kept_days": len(keep),
+                **how,
             }
         )
         if condition == "optimal":
