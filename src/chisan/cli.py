@@ -344,7 +344,8 @@ def _run_with_progress(sc, *, method: str | None, bound: bool, quiet: bool, bau:
                 if state["msg"]:
                     progress.console.print(f"[dim]✓ {state['msg']}[/]", highlight=False)
                 state["msg"] = stage
-            progress.update(task, description=msg, completed=min(1.0, max(0.0, frac)))
+            # the solver's own progress moves the bar during a solve (plan/highs.py); its text is not markup
+            progress.update(task, description=escape(msg), completed=min(1.0, max(0.0, frac)))
 
         # business as usual solved in a second process beside the plan (two cores)
         run = plan_scenario(

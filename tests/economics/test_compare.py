@@ -142,3 +142,52 @@ def test_variants_share_the_solves_their_inputs_allow(monkeypatch):
     figures = {r.name: r.figures["value"] for r in results}
     assert figures["lease"]["pv_kw"] == figures["base"]["pv_kw"]
     assert figures["lease"]["cost_per_km"] > figures["base"]["cost_per_km"]
+
+
+def test_fingerprint_is_of_the_content_not_of_one_pickle():
+    # Equal inputs prepared in two worker processes may share objects between fields in one and not in the other;
+    # a pickle records the sharing (its memo), so digests of whole pickles differed and the base case was solved
+    # twice on the Dask cluster. The content digest is the same for both, and changes with any value.
+    import copy
+    import dataclasses
+    import hashlib
+    import pickle
+    import warnings
+
+    import chisan.economics.compare as cmp
+    from chisan.plan.prepare import prepare_inputs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inputs = prepare_inputs(small_scenario()).inputs
+    price = inputs.import_price_per_kwh
+    shared = dataclasses.replace(inputs, export_price_per_kwh=price)
+    copied = dataclasses.replace(inputs, export_price_per_kwh=price.copy())
+    assert hashlib.sha256(pickle.dumps(shared)).digest() != hashlib.sha256(pickle.dumps(copied)).digest()
+    assert cmp._fingerprint(shared) == cmp._fingerprint(copied)
+    assert cmp._fingerprint(inputs) == cmp._fingerprint(pickle.loads(pickle.dumps(inputs)))
+    assert cmp._fingerprint(inputs) == cmp._fingerprint(copy.deepcopy(inputs))
+    dearer = price.copy()
+    dearer.iloc[100] += 1e-9
+    assert cmp._fingerprint(copied) != cmp._fingerprint(dataclasses.replace(copied, export_price_per_kwh=dearer))
+    plugged = inputs.plugged.copy()
+    plugged.iloc[5, 1] = not plugged.iloc[5, 1]
+    assert cmp._fingerprint(inputs) != cmp._fingerprint(dataclasses.replace(inputs, plugged=plugged))
+
+
+def test_a_variants_shared_business_as_usual_equals_its_fresh_solve():
+    # business as usual builds no PV: a PV-price variant shares the base case's BAU solve; that BAU is the one a
+    # fresh solve of the variant's own BAU inputs gives, value for value
+    import chisan.economics.compare as cmp
+
+    base = Variant("base", small_scenario())
+    cheap = Variant("cheap PV", small_scenario(technologies={"pv": {"capex_per_kw": 150_000}}))
+    prepared = {v.name: cmp._prepare(v) for v in (base, cheap)}
+    keys = {v.name: cmp.solve_keys(prepared[v.name], v, None) for v in (base, cheap)}
+    assert keys["base"][1] == keys["cheap PV"][1] and keys["base"][0] != keys["cheap PV"][0]
+    shared = cmp._solve(prepared["base"], base, None, True)
+    fresh = cmp._solve(prepared["cheap PV"], cheap, None, True)
+    assert shared.capacities == fresh.capacities
+    assert shared.values.keys() == fresh.values.keys()
+    for name, values in fresh.values.items():
+        np.testing.assert_array_equal(shared.values[name], values)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from chisan.exceptions import ChisanError, ScenarioError
@@ -212,8 +213,50 @@ def _prepare(variant: Variant):
 
 
 def _fingerprint(obj: Any) -> str:
-    """A digest of ``obj``'s pickle: equal digests, equal objects (a different pickle only costs a second solve)."""
-    return hashlib.sha256(pickle.dumps(obj, protocol=5)).hexdigest()
+    """A digest of ``obj``'s content: equal digests, equal objects.
+
+    Built from the values, not from one pickle of the whole: a pickle also records which fields share one object
+    (its memo), so equal inputs prepared in two worker processes could give two digests and a second solve of the
+    same LP (seen: the base case solved twice, once per worker, in ``chisan compare`` on the Dask cluster).
+    """
+    digest = hashlib.sha256()
+    _feed(digest, obj)
+    return digest.hexdigest()
+
+
+def _feed(digest, obj: Any) -> None:
+    """Add ``obj``'s type and content to ``digest`` (pandas and NumPy by their values, containers item by item)."""
+    digest.update(type(obj).__qualname__.encode())
+    if isinstance(obj, pd.DataFrame | pd.Series | pd.Index):
+        dtypes = list(obj.dtypes) if isinstance(obj, pd.DataFrame | pd.MultiIndex) else [obj.dtype]
+        digest.update(repr((obj.shape, getattr(obj, "name", None), getattr(obj, "names", None), dtypes)).encode())
+        if isinstance(obj, pd.DataFrame):
+            _feed(digest, obj.columns)
+        if not isinstance(obj, pd.Index):
+            _feed(digest, obj.index)
+        try:
+            digest.update(pd.util.hash_pandas_object(obj, index=False).to_numpy().tobytes())
+        except TypeError:  # cells pandas cannot hash (lists, dicts)
+            digest.update(pickle.dumps(obj.to_numpy().tolist(), protocol=5))
+    elif isinstance(obj, np.ndarray):
+        digest.update(repr((obj.shape, str(obj.dtype))).encode())
+        digest.update(np.ascontiguousarray(obj).tobytes() if obj.dtype != object else pickle.dumps(obj.tolist()))
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            digest.update(f.name.encode())
+            _feed(digest, getattr(obj, f.name))
+    elif isinstance(obj, dict):
+        for key in sorted(obj, key=repr):
+            _feed(digest, key)
+            _feed(digest, obj[key])
+    elif isinstance(obj, list | tuple):
+        digest.update(str(len(obj)).encode())
+        for item in obj:
+            _feed(digest, item)
+    elif obj is None or isinstance(obj, bool | int | float | str | np.generic):
+        digest.update(repr(obj).encode())
+    else:  # anything else by its pickle
+        digest.update(pickle.dumps(obj, protocol=5))
 
 
 def _without_idle_costs(inputs):
@@ -327,8 +370,8 @@ def run_variants(
                 sols = [None, None]
                 if k is not None:
                     for j, (key, bau) in enumerate(zip(k, (False, True), strict=True)):
-                        if key not in solved:
-                            solved[key] = client.submit(_solve, p, v, method, bau, pure=False)
+                        if key not in solved:  # the plans (about twice the work of a BAU) first: LPT order
+                            solved[key] = client.submit(_solve, p, v, method, bau, pure=False, priority=0 if bau else 1)
                         sols[j] = solved[key]
                 finish[client.submit(_finish, v, p, sols[0], sols[1], method, pure=False)] = i
             results: list[VariantResult | None] = [None] * len(variants)

@@ -270,8 +270,10 @@ def _solve_full(inputs: PlanInputs, options: dict, report: Progress) -> Solution
     report("building the full model", 0.0)
     m = build_model(inputs)
     t_build = time.perf_counter() - t0
-    report(f"solving {m.nvars:,} variables × {m.ncons:,} constraints with HiGHS", 0.1)
-    condition = _solve(m, options)
+    stage = f"solving {m.nvars:,} variables × {m.ncons:,} constraints with HiGHS"
+    report(stage, 0.1)
+    # HiGHS's own progress between 0.1 and 0.95 (plan/highs.py: throttled, never back, the solution unchanged)
+    condition = _solve(m, options, progress=lambda msg, frac: report(f"{stage} ({msg})", 0.1 + 0.9 * frac))
     if condition != "optimal":
         _raise_unsolved(m, inputs, condition, options, "full co-optimisation")
     report("solved", 1.0)
