@@ -177,6 +177,9 @@ def test_a_currency_without_prices_or_fuel_cell_figures_is_refused_by_field():
         "drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = 'CNY'; give "
         "drivetrain_choice.fuel_cell_capex [CNY per vehicle] instead"
     )
+    with pytest.raises(ScenarioError) as err:
+        _cny_scenario(["diesel"], {"fuel_cell_maintenance_jpy_per_km": 15.0})
+    assert str(err.value).endswith("give drivetrain_choice.fuel_cell_maintenance_per_km [CNY/km] instead")
     # a CNY fuel-cell candidate without its maintenance: chisan has no default in CNY, the message names the field
     missing = {k: v for k, v in FUEL_CELL_CNY.items() if k != "fuel_cell_maintenance_per_km"}
     with pytest.raises(ScenarioError) as err:

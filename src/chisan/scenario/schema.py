@@ -217,7 +217,7 @@ def renamed_drivetrain_fields(data: Any) -> Any:
     choice = dict(choice)
     for name in old:
         new = RENAMED_DRIVETRAIN_FIELDS[name]
-        unit = "per vehicle" if new == "fuel_cell_capex" else "/km"
+        unit = " per vehicle" if new == "fuel_cell_capex" else "/km"
         if new in choice:
             raise ValueError(
                 f"drivetrain_choice.{name} and drivetrain_choice.{new} are both set; {name} is the old name of "
@@ -226,7 +226,7 @@ def renamed_drivetrain_fields(data: Any) -> Any:
         if currency != "JPY":
             raise ValueError(
                 f"drivetrain_choice.{name} is in JPY and finance.currency = {currency!r}; give "
-                f"drivetrain_choice.{new} [{currency} {unit}] instead"
+                f"drivetrain_choice.{new} [{currency}{unit}] instead"
             )
         choice[new] = choice.pop(name)
         warnings.warn(
