@@ -131,19 +131,19 @@ def test_no_candidate_meets_the_target_names_the_field():
 def test_fuel_cell_needs_its_figures_and_the_depot_must_exist():
     with pytest.raises(ScenarioError) as err:
         _scenario(drivetrains=["fuel_cell", "diesel"])
-    assert "give fuel_cell_capex_jpy, fuel_cell_maintenance_jpy_per_km" in str(err.value)
+    assert "give fuel_cell_capex, fuel_cell_maintenance_per_km, fuel_cell_lifetime_years" in str(err.value)
     with pytest.raises(ScenarioError) as err:
         choose_drivetrain(_scenario(depot="Nowhere"))
     assert str(err.value) == "drivetrain_choice.depot = 'Nowhere' is not a depot; the depots are Depot"
 
 
-def _cny_scenario(drivetrains: list[str], **finance):
+def _cny_scenario(drivetrains: list[str], choice: dict | None = None, **finance):
     data = small_scenario_dict(finance={"currency": "CNY", **finance})
     data["policy"] = {}
     data["depots"] = [
         {"name": "Depot", "vehicle_class": "rigid_7_5t", "path": FLEET, "vehicle_days_per_day": 4, "seed": 3}
     ]
-    data["drivetrain_choice"] = {"depot": "Depot", "drivetrains": drivetrains, "step_fraction": 1.0}
+    data["drivetrain_choice"] = {"depot": "Depot", "drivetrains": drivetrains, "step_fraction": 1.0, **(choice or {})}
     return scenario_from_dict(data, source="t.toml")
 
 
@@ -168,20 +168,71 @@ def test_a_currency_without_prices_or_fuel_cell_figures_is_refused_by_field():
     with pytest.raises(ScenarioError) as err:
         choose_drivetrain(usd, method="full")
     assert str(err.value).startswith("depots[0].vehicle_class = 'rigid_7_5t': the depot comparison with diesel")
-    figures = {
-        "fuel_cell_capex_jpy": 1.0,
-        "fuel_cell_maintenance_jpy_per_km": 1.0,
-        "fuel_cell_lifetime_years": 10,
-        "hydrogen_price_per_kg": 1.0,
-        "hydrogen_co2_kg_per_kg": 0.0,
-    }
-    raw = small_scenario_dict(finance={"currency": "CNY"})
-    raw["policy"] = {}
-    raw["depots"] = [{"name": "Depot", "vehicle_class": "rigid_7_5t", "path": FLEET, "vehicle_days_per_day": 4}]
-    raw["drivetrain_choice"] = {"depot": "Depot", "drivetrains": ["fuel_cell", "diesel"], **figures}
+    # the old JPY name in a CNY scenario: refused, naming the field to give instead
+    old = {**FUEL_CELL_CNY, "fuel_cell_capex_jpy": FUEL_CELL_CNY["fuel_cell_capex"]}
+    del old["fuel_cell_capex"]
     with pytest.raises(ScenarioError) as err:
-        choose_drivetrain(scenario_from_dict(raw, source="t.toml"), method="full")
-    assert str(err.value).startswith("drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = 'CNY'")
+        _cny_scenario(["fuel_cell", "diesel"], old)
+    assert str(err.value).endswith(
+        "drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = 'CNY'; give "
+        "drivetrain_choice.fuel_cell_capex [CNY per vehicle] instead"
+    )
+    with pytest.raises(ScenarioError) as err:
+        _cny_scenario(["diesel"], {"fuel_cell_maintenance_jpy_per_km": 15.0})
+    assert str(err.value).endswith("give drivetrain_choice.fuel_cell_maintenance_per_km [CNY/km] instead")
+    # a CNY fuel-cell candidate without its maintenance: chisan has no default in CNY, the message names the field
+    missing = {k: v for k, v in FUEL_CELL_CNY.items() if k != "fuel_cell_maintenance_per_km"}
+    with pytest.raises(ScenarioError) as err:
+        _cny_scenario(["fuel_cell", "diesel"], missing)
+    message = str(err.value)
+    assert "drivetrains include 'fuel_cell': give fuel_cell_maintenance_per_km (chisan has no default)" in message
+    assert "Traceback" not in message and "ValidationError" not in message
+
+
+# Made-up CNY figures for the hand check (not cited; chisan has no fuel-cell default in any currency).
+FUEL_CELL_CNY = {
+    "fuel_cell_class": "fc_truck_rigid",
+    "fuel_cell_capex": 900_000.0,  # [CNY per vehicle]
+    "fuel_cell_maintenance_per_km": 0.8,  # [CNY/km]
+    "fuel_cell_lifetime_years": 8,
+    "hydrogen_price_per_kg": 35.0,  # [CNY/kg]
+    "hydrogen_co2_kg_per_kg": 2.0,
+}
+
+
+def test_a_fuel_cell_candidate_is_costed_in_cny_by_hand():
+    scenario = _cny_scenario(["fuel_cell"], FUEL_CELL_CNY)
+    result = choose_drivetrain(scenario, method="full")
+    assert list(result.candidates.index) == ["FCEV 100 %"] and sorted(result.runs) == [0]
+    row = result.candidates.loc["FCEV 100 %"]
+    km = row["fuel_cell_km_per_year"]
+    assert km > 0 and row["km_per_year"] == pytest.approx(km, rel=1e-12) and row["fuel_cell_vehicle_days"] == 4
+    r = scenario.finance.discount_rate_fraction
+    # 4 fuel-cell trucks (one per vehicle-day) at CNY 900,000 over 8 years, CNY 0.8/km, and the hydrogen:
+    # fc_truck_rigid 7.75 kg/100 km (31 kg / 400 km, Hyundai Xcient; catalogue) at CNY 35/kg
+    kg = km * 7.75 / 100.0
+    hand = 4 * 900_000.0 * _crf(r, 8) + km * 0.8 + kg * 35.0
+    assert row["fuel_cell_cny_per_year"] == pytest.approx(hand, rel=1e-12)
+    assert row["total_cny_per_year"] == pytest.approx(hand, rel=1e-12)
+    assert row["co2_kg_per_year"] == pytest.approx(kg * 2.0, rel=1e-12)
+    assert "total_jpy_per_year" not in result.candidates and result.chosen == "FCEV 100 %"
+
+
+def test_the_old_jpy_names_are_read_for_a_jpy_scenario_with_a_warning():
+    from chisan.scenario.schema import RenamedFieldWarning
+
+    figures = {k: v for k, v in FUEL_CELL_CNY.items() if k not in ("fuel_cell_capex", "fuel_cell_maintenance_per_km")}
+    old = {**figures, "fuel_cell_capex_jpy": 12_000_000, "fuel_cell_maintenance_jpy_per_km": 15.0}
+    with pytest.warns(RenamedFieldWarning) as caught:
+        scenario = _scenario(drivetrains=["fuel_cell", "diesel"], **old)
+    messages = [str(w.message) for w in caught]
+    assert messages[0].startswith("drivetrain_choice.fuel_cell_capex_jpy is renamed drivetrain_choice.fuel_cell_capex")
+    assert any(m.startswith("drivetrain_choice.fuel_cell_maintenance_jpy_per_km is renamed") for m in messages)
+    choice = scenario.drivetrain_choice
+    assert choice.fuel_cell_capex == 12_000_000 and choice.fuel_cell_maintenance_per_km == 15.0
+    with pytest.raises(ScenarioError) as err:
+        _scenario(drivetrains=["fuel_cell", "diesel"], **old, fuel_cell_capex=1.0)
+    assert "give fuel_cell_capex only" in str(err.value)
 
 
 def test_candidate_shares_in_quarters_sum_to_one():

@@ -133,6 +133,7 @@ def test_bookings_no_charging_can_serve_are_given_back_before_planning(monkeypat
     from pathlib import Path
 
     import chisan.plan.prepare as prepare
+    import chisan.plan.reachable as reachable
     from chisan.scenario.load import scenario_from_dict
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -141,7 +142,7 @@ def test_bookings_no_charging_can_serve_are_given_back_before_planning(monkeypat
     scenario = scenario_from_dict(scaled_example(167), source="scaled-167.toml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # thousands of bookings find no free car in a town this size
-        monkeypatch.setattr(prepare, "UNREACHABLE_REPAIR_PASSES", 0)
+        monkeypatch.setattr(reachable, "UNREACHABLE_REPAIR_PASSES", 0)  # read where the repair runs
         raw = prepare.prepare_inputs(scenario)
         monkeypatch.undo()
         repaired = prepare.prepare_inputs(scenario)

@@ -26,8 +26,8 @@ PATH = {2026: {"diesel": 1.0}, 2028: {"battery_electric": 0.5, "fuel_cell": 0.5}
 CHOICE = {
     "depot": "Yard",
     "fuel_cell_class": "fc_truck_rigid",
-    "fuel_cell_capex_jpy": 12_000_000,
-    "fuel_cell_maintenance_jpy_per_km": 15.0,
+    "fuel_cell_capex": 12_000_000,
+    "fuel_cell_maintenance_per_km": 15.0,
     "fuel_cell_lifetime_years": 10,
     "hydrogen_price_per_kg": 1_200.0,
     "hydrogen_co2_kg_per_kg": 10.0,

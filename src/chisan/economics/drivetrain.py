@@ -29,8 +29,8 @@ vehicle per vehicle-day (no charging time to cover). CO2 per year [kg CO2/year]:
 The chosen candidate is the cheapest whose CO2 ≤ ``max_co2_kg_per_year``. Money is in the scenario's
 ``finance.currency``: the vehicle prices and the diesel price (with its per-currency default) are those of the depot
 comparison (:func:`chisan.economics.diesel.vehicle_prices`, :func:`chisan.economics.diesel.diesel_price_per_l`); the
-fuel-cell figures ``fuel_cell_capex_jpy`` and ``fuel_cell_maintenance_jpy_per_km`` are in JPY, so a fuel-cell
-candidate needs ``finance.currency = 'JPY'``.
+fuel-cell figures ``fuel_cell_capex`` [currency per vehicle], ``fuel_cell_maintenance_per_km`` [currency/km] and
+``hydrogen_price_per_kg`` [currency/kg] are the scenario's own (chisan has no default in any currency).
 """
 
 from __future__ import annotations
@@ -134,12 +134,6 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
     c = cur.lower()
     prices = vehicle_prices(depot.vehicle_class, cur, field=f"depots[{i}].vehicle_class")
     diesel_price = diesel_price_per_l(depot.diesel_price_per_l, cur, field=f"depots[{i}].diesel_price_per_l")
-    if "fuel_cell" in choice.drivetrains and cur != "JPY":
-        raise ScenarioError(
-            f"drivetrain_choice.fuel_cell_capex_jpy is in JPY and finance.currency = {cur!r}: the fuel-cell "
-            "candidate has no prices in that currency; allowed: drivetrains without 'fuel_cell', or "
-            "finance.currency = 'JPY'"
-        )
     shifts = (
         read_nrel_vehicle_days(scenario.resolve(depot.path))
         if depot.duties == "nrel"
@@ -219,9 +213,9 @@ def choose_drivetrain(scenario: Scenario, *, method: str | None = None) -> Drive
             kg = km_f * fc.kg_per_100km / 100.0  # [kg] = [km] x [kg/100 km] / 100
             crf_fc = capital_recovery_factor(r, choice.fuel_cell_lifetime_years)
             fc_total = (
-                k_f * choice.fuel_cell_capex_jpy * crf_fc
-                + km_f * choice.fuel_cell_maintenance_jpy_per_km
-                + kg * choice.hydrogen_price_per_kg
+                k_f * choice.fuel_cell_capex * crf_fc  # [currency/year] = [vehicles] x [currency] x [1/year]
+                + km_f * choice.fuel_cell_maintenance_per_km  # [km] x [currency/km]
+                + kg * choice.hydrogen_price_per_kg  # [kg] x [currency/kg]
             )
             fc_co2 = kg * choice.hydrogen_co2_kg_per_kg
         litres = km_d * cls.diesel_l_per_100km / 100.0  # [l] = [km] x [l/100 km] / 100

@@ -11,7 +11,7 @@ calendar year (Monday–Friday, or every day). Per year::
     diesel    CO2 = km_d × l/100 km / 100 × DIESEL_CO2_KG_PER_L;  cost = k_d × diesel capex × crf(r, L)
               + km_d × diesel maintenance + litres × diesel price (chisan.economics.diesel, scenario currency)
     fuel-cell CO2 = km_f × kg/100 km / 100 × hydrogen_co2_kg_per_kg;  cost = k_f × fc capex × crf(r, L_fc)
-              + km_f × fc maintenance + kg × hydrogen_price_per_kg ([drivetrain_choice] figures, JPY)
+              + km_f × fc maintenance + kg × hydrogen_price_per_kg ([drivetrain_choice] figures, scenario currency)
 
 Both are added to ``net_kg`` and to ``total_cost_per_year`` (= the plan's ``cost_per_year`` + these).
 """
@@ -150,8 +150,8 @@ def depot_off_grid(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     Raises
     ------
     ScenarioError
-        A fuel-cell share without the ``[drivetrain_choice]`` fuel-cell figures, or with a currency other than
-        JPY (those figures are in JPY); a depot without vehicle prices or a diesel price in the currency.
+        A fuel-cell share without the ``[drivetrain_choice]`` fuel-cell figures (in the scenario's currency); a
+        depot without vehicle prices or a diesel price in the currency.
     """
     from chisan.catalogue.fuel_cell_classes import fuel_cell_class
     from chisan.catalogue.vehicle_classes import vehicle_class
@@ -166,19 +166,14 @@ def depot_off_grid(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     s_b = table["depot_battery_electric_share"].to_numpy(float)
     s_f = table["depot_fuel_cell_share"].to_numpy(float)
     choice = scenario.drivetrain_choice
-    if (s_f > 0).any():
-        if choice is None or choice.fuel_cell_capex_jpy is None:
-            raise ScenarioError(
-                "roadmap.depot_drivetrain_shares gives the depots a fuel_cell share, but the fuel-cell vehicle's "
-                "figures are missing; allowed: a [drivetrain_choice] table with fuel_cell_class, "
-                "fuel_cell_capex_jpy, fuel_cell_maintenance_jpy_per_km, fuel_cell_lifetime_years, "
-                "hydrogen_price_per_kg and hydrogen_co2_kg_per_kg, or no fuel_cell share"
-            )
-        if cur != "JPY":
-            raise ScenarioError(
-                f"finance.currency = {cur!r}: the roadmap's fuel-cell depot vehicles are costed with "
-                "[drivetrain_choice]'s JPY figures; allowed: 'JPY', or no fuel_cell share"
-            )
+    if (s_f > 0).any() and (choice is None or choice.fuel_cell_capex is None):
+        raise ScenarioError(
+            "roadmap.depot_drivetrain_shares gives the depots a fuel_cell share, but the fuel-cell vehicle's "
+            "figures are missing; allowed: a [drivetrain_choice] table with fuel_cell_class, "
+            f"fuel_cell_capex [{cur} per vehicle], fuel_cell_maintenance_per_km [{cur}/km], "
+            f"fuel_cell_lifetime_years, hydrogen_price_per_kg [{cur}/kg] and hydrogen_co2_kg_per_kg, or no "
+            "fuel_cell share"
+        )
     out = pd.DataFrame(0.0, index=years, columns=[
         "depot_diesel_km", "depot_diesel_l", "depot_diesel_co2_kg", "depot_diesel_cost_per_year",
         "depot_fuel_cell_km", "depot_fuel_cell_h2_kg", "depot_fuel_cell_co2_kg", "depot_fuel_cell_cost_per_year",
@@ -214,8 +209,8 @@ def depot_off_grid(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             out["depot_fuel_cell_h2_kg"] += kg
             out["depot_fuel_cell_co2_kg"] += kg * choice.hydrogen_co2_kg_per_kg
             out["depot_fuel_cell_cost_per_year"] += (
-                k_f * choice.fuel_cell_capex_jpy * capital_recovery_factor(r, choice.fuel_cell_lifetime_years)
-                + km_f * choice.fuel_cell_maintenance_jpy_per_km
+                k_f * choice.fuel_cell_capex * capital_recovery_factor(r, choice.fuel_cell_lifetime_years)
+                + km_f * choice.fuel_cell_maintenance_per_km
                 + kg * choice.hydrogen_price_per_kg
             )
     return out

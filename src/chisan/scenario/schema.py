@@ -9,6 +9,7 @@ Unknown keys are rejected (a typo must not be silently ignored).
 from __future__ import annotations
 
 import calendar
+import warnings
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -152,12 +153,20 @@ class DrivetrainChoice(_Section):
     fuel_cell_class: str = Field(
         default="fc_truck_rigid", description="A class of chisan/catalogue/fuel_cell_classes.csv."
     )
-    fuel_cell_capex_jpy: Positive | None = Field(default=None, description="Price of one fuel-cell vehicle [JPY].")
-    fuel_cell_maintenance_jpy_per_km: NonNegative | None = Field(
-        default=None, description="Fuel-cell vehicle maintenance [JPY/km]."
+    fuel_cell_capex: Positive | None = Field(
+        default=None,
+        description="Price of one fuel-cell vehicle [currency per vehicle, finance.currency]; chisan has no default "
+        "(was fuel_cell_capex_jpy, still read when finance.currency = 'JPY').",
+    )
+    fuel_cell_maintenance_per_km: NonNegative | None = Field(
+        default=None,
+        description="Fuel-cell vehicle maintenance [currency/km, finance.currency]; chisan has no default "
+        "(was fuel_cell_maintenance_jpy_per_km, still read when finance.currency = 'JPY').",
     )
     fuel_cell_lifetime_years: Positive | None = Field(default=None, description="Fuel-cell vehicle life [years].")
-    hydrogen_price_per_kg: NonNegative | None = Field(default=None, description="Delivered hydrogen [JPY/kg].")
+    hydrogen_price_per_kg: NonNegative | None = Field(
+        default=None, description="Delivered hydrogen [currency/kg, finance.currency]."
+    )
     hydrogen_co2_kg_per_kg: NonNegative | None = Field(
         default=None, description="CO2 of the delivered hydrogen [kg CO2/kg H2] (0 for renewable hydrogen)."
     )
@@ -166,8 +175,8 @@ class DrivetrainChoice(_Section):
     def _fuel_cell_figures(self) -> DrivetrainChoice:
         if "fuel_cell" in self.drivetrains:
             keys = (
-                "fuel_cell_capex_jpy",
-                "fuel_cell_maintenance_jpy_per_km",
+                "fuel_cell_capex",
+                "fuel_cell_maintenance_per_km",
                 "fuel_cell_lifetime_years",
                 "hydrogen_price_per_kg",
                 "hydrogen_co2_kg_per_kg",
@@ -176,6 +185,57 @@ class DrivetrainChoice(_Section):
             if missing:
                 raise ValueError(f"drivetrains include 'fuel_cell': give {', '.join(missing)} (chisan has no default)")
         return self
+
+
+RENAMED_DRIVETRAIN_FIELDS = {
+    "fuel_cell_capex_jpy": "fuel_cell_capex",
+    "fuel_cell_maintenance_jpy_per_km": "fuel_cell_maintenance_per_km",
+}
+"""Old ``[drivetrain_choice]`` names (in JPY) -> their names in ``finance.currency``."""
+
+
+class RenamedFieldWarning(UserWarning):
+    """A scenario field given by its old name, still accepted (the message names the new one)."""
+
+
+def renamed_drivetrain_fields(data: Any) -> Any:
+    """Raw scenario data with ``[drivetrain_choice]``'s old JPY names moved to their currency-neutral names.
+
+    An old name is accepted, with a :class:`RenamedFieldWarning`, only when ``finance.currency`` is JPY (its
+    figures were in JPY); in another currency, or beside its new name, it is refused with a message naming the
+    new field.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("drivetrain_choice"), dict):
+        return data
+    choice = data["drivetrain_choice"]
+    old = [k for k in RENAMED_DRIVETRAIN_FIELDS if k in choice]
+    if not old:
+        return data
+    finance = data.get("finance")
+    currency = getattr(finance, "currency", None) if not isinstance(finance, dict) else finance.get("currency")
+    currency = currency or Finance.model_fields["currency"].default
+    choice = dict(choice)
+    for name in old:
+        new = RENAMED_DRIVETRAIN_FIELDS[name]
+        unit = " per vehicle" if new == "fuel_cell_capex" else "/km"
+        if new in choice:
+            raise ValueError(
+                f"drivetrain_choice.{name} and drivetrain_choice.{new} are both set; {name} is the old name of "
+                f"{new}: give {new} only"
+            )
+        if currency != "JPY":
+            raise ValueError(
+                f"drivetrain_choice.{name} is in JPY and finance.currency = {currency!r}; give "
+                f"drivetrain_choice.{new} [{currency}{unit}] instead"
+            )
+        choice[new] = choice.pop(name)
+        warnings.warn(
+            f"drivetrain_choice.{name} is renamed drivetrain_choice.{new} (in finance.currency, here JPY); the old "
+            "name is still read for JPY scenarios, rename it",
+            RenamedFieldWarning,
+            stacklevel=2,
+        )
+    return {**data, "drivetrain_choice": choice}
 
 
 class TimeOfUse(_Section):
@@ -533,6 +593,11 @@ class Scenario(_Section):
         default=None, description="Settings of `chisan roadmap` (validated by it; `chisan plan` ignores them)."
     )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Folder relative paths refer to.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_fields(cls, data: Any) -> Any:
+        return renamed_drivetrain_fields(data)
 
     @model_validator(mode="after")
     def _unique_station_names(self) -> Scenario:

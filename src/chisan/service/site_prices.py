@@ -1,7 +1,7 @@
 """The import price of each station's meter on a schedule's steps: its site's own tariff, else the town's.
 
 Plans since stop 20 bill each metered site on its own tariff (``tariff`` on a ``[[sites]]`` entry, or on a station
-or depot that is its own site: a bundled name or an inline table; :func:`chisan.plan.prepare.site_tariffs`). The
+or depot that is its own site: a bundled name or an inline table; :func:`chisan.plan.sites.site_tariffs`). The
 service's stations are the scenario's by name (:func:`chisan.service.seed.municipality_from_scenario` creates them
 so); a station behind a declared site takes the site's tariff, one that is its own site its own. Each tariff is
 compiled on the steps as the planner compiles it (:func:`chisan.plan.tariffs.tariff_prices`): the import price is
