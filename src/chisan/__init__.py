@@ -6,11 +6,19 @@ The pipeline, each stage importing only from the ones before it::
                     -> results (KPIs, carbon) -> report (HTML) and tables (CSV/Parquet)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("chisan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``chisan.__version__``, read from the installed metadata when first asked for (PEP 562): importlib.metadata
+    costs ≈ 0.1 s, and every command and every spawned worker imports this package."""
+    if name != "__version__":
+        raise AttributeError(f"module 'chisan' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("chisan")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

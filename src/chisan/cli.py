@@ -11,17 +11,21 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from chisan import __version__
 from chisan.exceptions import ChisanError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
+
+# Each command imports its work inside its function (and the commands of the other packages register from modules
+# that import only typer and rich): every command, and every process a pool spawns from the console script (it runs
+# the script again, so it imports this module), starts without scipy, the service or Dask.
 
 app = typer.Typer(
     name="chisan",
@@ -36,6 +40,8 @@ err_console = Console(stderr=True)
 
 def _version(value: bool) -> None:
     if value:
+        from chisan import __version__
+
         console.print(f"chisan {__version__}")
         raise typer.Exit()
 
@@ -56,6 +62,8 @@ def fail(err: Exception) -> None:
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -69,6 +77,8 @@ def _progress() -> Progress:
 
 def kpi_table(results, title: str) -> Table:
     """The key figures as a rich table, with labels for people (kpis.csv keeps the machine names)."""
+    from rich.table import Table
+
     from chisan.report.labels import KPI_LABELS, label, value_text
 
     table = Table(title=title, show_lines=False)
@@ -83,6 +93,8 @@ def kpi_table(results, title: str) -> Table:
 
 def economics_table(economics, title: str) -> Table:
     """The economics figures against business as usual as a rich table, with labels for people."""
+    from rich.table import Table
+
     from chisan.report.labels import FIGURE_LABELS, label, value_text
 
     table = Table(title=title, show_lines=False)
@@ -235,6 +247,9 @@ def compare(
     """Plan several scenarios — and the low/high variants of each one's [sensitivity] table — each against
     business as usual, and write one comparison table, tornado charts of NPV, cost per km and the local renewable
     share, and an Excel workbook."""
+    import pandas as pd
+    from rich.table import Table
+
     from chisan.economics import compare as cmp
     from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
     from chisan.report.output import atomic_folder, fig_html
@@ -388,7 +403,7 @@ from chisan.service.cli import serve  # noqa: E402
 
 app.command("serve")(serve)
 
-from chisan.autonomous.cli import autonomous  # noqa: E402
+from chisan.autonomous_cli import autonomous  # noqa: E402
 
 app.command()(autonomous)
 

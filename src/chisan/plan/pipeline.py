@@ -19,6 +19,7 @@ from chisan.economics.appraisal import Economics, appraise
 from chisan.economics.bau import bau_inputs
 from chisan.exceptions import ScenarioError
 from chisan.plan import survival
+from chisan.plan.bau_worker import solve_bau
 from chisan.plan.check import CheckReport, check_solution
 from chisan.plan.dispatch import RollingSettings
 from chisan.plan.inputs import PlanInputs
@@ -157,18 +158,9 @@ def solve_settings(
     }
 
 
-def _solve_bau(bau: PlanInputs, settings: dict) -> tuple[Solution, list[tuple[str, type[Warning]]]]:
-    """The business-as-usual solve in a worker process, with the warnings it raised (text, category) for the
-    parent to raise again (module-level so that the pool can pickle it)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        solution = solve_plan(bau, **settings)
-    return solution, [(str(w.message), w.category) for w in caught]
-
-
 def _start_bau(bau: PlanInputs, settings: dict) -> tuple[ProcessPoolExecutor, Future] | None:
-    """Start :func:`_solve_bau` in a process of its own, or None where there is no second core or no process can
-    be started (a daemonic Dask worker): business as usual is then solved here after the plan.
+    """Start :func:`chisan.plan.bau_worker.solve_bau` in a process of its own, or None where there is no second
+    core or no process can be started (a daemonic Dask worker): business as usual is then solved here after the plan.
 
     Spawned, not forked, as in :mod:`chisan.plan.site_dispatch`: a fork of a process whose HiGHS threads have run,
     or whose other threads (the progress bar's) hold a lock, may deadlock in the child. Starting the interpreter
@@ -178,7 +170,7 @@ def _start_bau(bau: PlanInputs, settings: dict) -> tuple[ProcessPoolExecutor, Fu
         return None
     try:
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return pool, pool.submit(_solve_bau, bau, settings)
+        return pool, pool.submit(solve_bau, bau, settings)
     except (OSError, RuntimeError, AssertionError):  # AssertionError: daemonic processes may not have children
         return None
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import tsam
 
 from chisan.exceptions import ScenarioError
 from chisan.plan.dispatch import minimum_energy_kwh
@@ -292,6 +291,8 @@ def typical_days(
         doi:10.1016/j.apenergy.2022.119029), chosen here by where the year ran short (:mod:`chisan.plan.slack`).
         The other days are clustered into ``n_days``.
     """
+    import tsam  # here, not at the top: tsam imports scikit-learn (≈ 2 s of CPU), which only typical days need
+
     agg = aggregate_fleet(inputs, town=town)
     steps_per_day = round(24.0 / agg.dt_hours)
     n = len(agg.snapshots)

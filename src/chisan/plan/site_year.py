@@ -27,12 +27,10 @@ import pandas as pd
 import xarray as xr
 
 from chisan.plan import second_life, survival
-from chisan.plan.highs import solve_model
 from chisan.plan.inputs import PlanInputs
-from chisan.plan.model import build_model
 from chisan.plan.model_parts import SITE, STATION
-from chisan.plan.reduce import aggregate_fleet
 from chisan.plan.site_dispatch import _vehicles_per_site, part_inputs
+from chisan.plan.site_year_worker import solve_site  # the processes' job, in a module that imports little
 
 MIN_VEHICLES_FOR_PROCESSES = 20
 """Fewer vehicles than this and the sites are solved one after another here: starting a process costs ≈ 3 s CPU
@@ -107,16 +105,6 @@ def town_coupling(inputs: PlanInputs) -> str | None:
     return next((why for coupled, why in checks if coupled), None)
 
 
-def _solve_site(args: tuple) -> tuple[str, float, dict[str, xr.DataArray]]:
-    """Aggregate year of one part of the town: (condition, objective [currency/year], solutions)."""
-    part, town, options = args
-    m = build_model(aggregate_fleet(part, town=town))
-    condition = solve_model(m, options)
-    if condition != "optimal":
-        return condition, float("nan"), {}
-    return condition, float(m.objective.value), {name: m.variables[name].solution for name in m.variables}
-
-
 def _station_order(inputs: PlanInputs, town: bool) -> pd.Index:
     """The stations of the aggregate fleet in the joint model's order (:func:`chisan.plan.reduce.aggregate_fleet`)."""
     if town:  # the stations behind each meter merged, in order of first appearance
@@ -155,10 +143,10 @@ def _side_by_side(jobs: list[tuple], vehicles: np.ndarray, helpers: int) -> list
     # spawn: a fresh interpreter (forking a process that has run HiGHS threads is not safe)
     pool = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {i: pool.submit(_solve_site, jobs[i]) for i in order}
+        futures = {i: pool.submit(solve_site, jobs[i]) for i in order}
         for i in reversed(order):  # a job not yet handed to a process is cancelled and run here
             if futures[i].cancel():
-                results[i] = _solve_site(jobs[i])
+                results[i] = solve_site(jobs[i])
         for i in order:
             if i not in results:
                 results[i] = futures[i].result()
@@ -191,7 +179,7 @@ def solve_year_by_site(inputs: PlanInputs, options: dict, workers: int | None = 
     jobs = [(part_inputs(inputs, [site]), town, options) for site in sites]
     workers = workers or min(2, os.cpu_count() or 1)
     if workers < 2 or len(inputs.vehicles) < MIN_VEHICLES_FOR_PROCESSES:
-        results = [_solve_site(job) for job in jobs]
+        results = [solve_site(job) for job in jobs]
     else:
         results = _side_by_side(jobs, _vehicles_per_site(inputs, sites).to_numpy(), workers - 1)
     for condition, _, _ in results:

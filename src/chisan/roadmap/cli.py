@@ -10,11 +10,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from chisan.exceptions import ChisanError, ScenarioError
 
@@ -155,6 +157,8 @@ def _run(sc, road, span, quiet: bool, make_progress):
 
 def _table(result, town: str) -> Table:
     """The planned years and the target year as a rich table."""
+    from rich.table import Table
+
     y = result.years
     table = Table(title=f"{town} — roadmap (planned years and the target year)")
     for col in ("year", "vehicles", "PV kW", "storage used kWh", "scope 2 t", "embodied t", "net t CO2e"):

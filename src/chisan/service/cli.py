@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chisan.service.core.config import Settings
+if TYPE_CHECKING:  # imported by serve: pydantic and the service's settings are not for every chisan command
+    from chisan.service.core.config import Settings
 
 
 def _problems(err: ValueError) -> str:
@@ -68,6 +69,7 @@ def serve(
     """
 
     from chisan.exceptions import ScenarioError
+    from chisan.service.core.config import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself

@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from chisan.exceptions import ChisanError
 from chisan.sweep.method import derivation_help
@@ -30,6 +31,8 @@ def _fail(err: Exception) -> None:
 
 
 def _totals_table(totals) -> Table:
+    from rich.table import Table
+
     table = Table(title="National totals (municipalities planned)")
     table.add_column("quantity")
     table.add_column("value", justify="right")
@@ -217,6 +220,15 @@ sweep.__doc__ = (
 
 def _run(table, tpl, out, settings, scheduler, workers, wards, retry_failed, fresh, *, quiet: bool):
     """Run the sweep, with a progress bar of done / failed / left unless ``quiet``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     from chisan.sweep.run import run_sweep
 
     common = dict(

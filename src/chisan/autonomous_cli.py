@@ -1,7 +1,9 @@
 """``chisan autonomous``: how many self-driving shared cars serve a town's trips, and how they charge.
 
 Registered on the ``chisan`` app by :mod:`chisan.cli`. The command talks to people (progress, a table, one red
-line per error, exit status 2); the work is done by :mod:`chisan.autonomous`.
+line per error, exit status 2); the work is done by :mod:`chisan.autonomous`. This module sits beside that package,
+not in it: importing it must not run the package's ``__init__`` (the simulation, scipy.optimize, linopy), which
+every ``chisan`` command would pay.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from chisan.exceptions import ChisanError
 
@@ -44,6 +45,8 @@ def autonomous(
 ) -> None:
     """Size a self-driving shared fleet for a service level, and report its empty km, energy, chargers, PV share
     and cost against today's station-based car-sharing; writes tables and HTML figures."""
+    from rich.table import Table
+
     from chisan.cli import _print_warnings, _progress, console, fail
 
     t_start = time.perf_counter()
