@@ -244,7 +244,7 @@ def compare(
     ] = None,
     serial: Annotated[bool, typer.Option("--serial", help="Plan one after another, without Dask.")] = False,
 ) -> None:
-    """Plan several scenarios — and the low/high variants of each one's [sensitivity] table — each against
+    """Plan several scenarios — and the low/high variants of each one's \\[sensitivity] table — each against
     business as usual, and write one comparison table, tornado charts of NPV, cost per km and the local renewable
     share, and an Excel workbook."""
     import pandas as pd
