@@ -5,8 +5,8 @@ capacities fixed (and 60–140 s with them free, see benchmarks/). With capaciti
 through the vehicles' and the storage's energy, so it is solved as a rolling horizon: a window of
 ``commit_hours + lookahead_hours`` is optimised, its first ``commit_hours`` are kept, and the next window
 starts from the energy they leave. The window model is built once; each move only rewrites bounds, right-hand
-sides and costs (:func:`chisan.plan.model.update_model_data`), and linopy's persistent solver applies the change
-to the HiGHS model in place and warm-starts from the previous basis (≈ 40 ms per week instead of ≈ 300 ms).
+sides and costs (:func:`chisan.plan.model.update_model_data`), :class:`DirectHighs` writes the entries that changed
+into the HiGHS model in place, and HiGHS warm-starts from the previous basis (≈ 40 ms per week instead of ≈ 300 ms).
 
 Myopia is bounded in two ways: each window looks ``lookahead_hours`` beyond what it keeps, and every vehicle
 must end a window with at least :func:`minimum_energy_kwh` — the least energy from which all its later bookings
