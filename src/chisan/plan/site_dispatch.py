@@ -17,7 +17,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,7 @@ def _structurally_split(inputs: PlanInputs, workers: int) -> int:
     return max(1, min(workers, len(inputs.sites), len(inputs.vehicles) // MIN_VEHICLES_PER_PART))
 
 
-_WARM: dict[str, tuple[ProcessPoolExecutor, int]] = {}
+_WARM: dict[str, tuple[ProcessPoolExecutor, int, list[Future]]] = {}
 """The worker pool started by :func:`start_workers`, taken by the next :func:`parallel_rolling_dispatch`."""
 
 
@@ -143,11 +143,11 @@ def start_workers(inputs: PlanInputs, workers: int | None = None) -> None:
         return
     try:
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
-        for _ in range(n):  # one task each: ProcessPoolExecutor spawns a process per submit while none is idle
-            pool.submit(_warm_up)
+        # one task each: ProcessPoolExecutor spawns a process per submit while none is idle
+        warming = [pool.submit(_warm_up) for _ in range(n)]
     except (OSError, RuntimeError, AssertionError):  # AssertionError: daemonic processes may not have children
         return
-    _WARM["pool"] = (pool, n)
+    _WARM["pool"] = (pool, n, warming)
 
 
 def stop_workers() -> None:
@@ -158,9 +158,10 @@ def stop_workers() -> None:
 
 
 def _take_pool(n: int) -> ProcessPoolExecutor:
-    """The pool of :func:`start_workers` when it has ``n`` processes, else a new one (the old one shut down)."""
+    """The pool of :func:`start_workers` when it has ``n`` processes and none failed to warm up, else a new one
+    (the old one shut down)."""
     warm = _WARM.pop("pool", None)
-    if warm is not None and warm[1] == n:
+    if warm is not None and warm[1] == n and not any(f.done() and f.exception() is not None for f in warm[2]):
         return warm[0]
     if warm is not None:
         warm[0].shutdown(wait=False, cancel_futures=True)
