@@ -2,7 +2,9 @@
 
 Prints one table. Each town is the example with ``n`` bases of 6 Nissan Sakura and 6 chargers each (population,
 PV limit and storage limit in proportion to the bases; members share the bases equally), planned over the year
-with the default two-stage method and ``grid.topology = "per_site"``. Columns: cars, sites, end-to-end seconds
+with the default two-stage method and ``grid.topology = "per_site"``. Business as usual is not solved (the default
+of ``plan_scenario``; ``chisan plan`` solves it in a second process alongside the plan, on the core the sizing leaves
+idle, so its wall time adds little there). Columns: cars, sites, end-to-end seconds
 (median of ``--runs``), CPU seconds of the run and its worker processes, seconds in sizing and in the per-vehicle
 dispatch, peak memory of the run [MB], whether every after-solve check passed;
 then the growth exponent b of time ∝ cars^b fitted over the rows. Peak memory is that of the run's process plus

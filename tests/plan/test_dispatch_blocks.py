@@ -3,6 +3,8 @@ blocks and processes, and that a dispatch in blocks is the joint dispatch up to 
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -69,3 +71,21 @@ def test_blocks_on_two_processes_equal_the_blocks_in_one_and_report_progress_blo
         if msg.startswith("dispatching every vehicle") and "window" in msg:  # "(pass 1, window 5/10)"
             passes.setdefault(msg.split(",")[0], []).append(frac)
     assert passes and all(fracs == pytest.approx([0.55, 1.0]) for fracs in passes.values()), passes
+
+
+def test_workers_started_before_the_sizing_are_the_ones_the_dispatch_takes(monkeypatch):
+    # 12 cars at 6 metered sites, one part per car allowed: two processes, started and warmed up at once
+    # (each answers with its own process id), then handed to the dispatch; with 60 cars a part, none is started.
+    inputs = prepare_inputs(small_scenario(stations=STATIONS)).inputs
+    monkeypatch.setattr(site_dispatch, "MIN_VEHICLES_PER_PART", 1)
+    site_dispatch.start_workers(inputs, workers=2)
+    pool, n, warming = site_dispatch._WARM["pool"]
+    try:
+        pids = {f.result(timeout=300) for f in warming}
+        assert n == 2 and len(pids) == 2 and os.getpid() not in pids
+        assert site_dispatch._take_pool(2) is pool and "pool" not in site_dispatch._WARM
+    finally:
+        pool.shutdown()
+    monkeypatch.setattr(site_dispatch, "MIN_VEHICLES_PER_PART", 60)
+    site_dispatch.start_workers(inputs, workers=2)
+    assert "pool" not in site_dispatch._WARM

@@ -17,7 +17,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -93,6 +93,81 @@ def dispatch_parts(
     return [[blocks[i] for i in proc] for proc in _deal(sizes, n_procs)]
 
 
+def _structurally_split(inputs: PlanInputs, workers: int) -> int:
+    """How many processes :func:`dispatch_parts` will use for ``inputs`` (before the sizing has run), 1 = none."""
+    if (
+        not inputs.per_site
+        or (inputs.links is not None and len(inputs.links) > 0)
+        or inputs.grid_connection_limit_kw is not None
+    ):
+        return 1
+    return max(1, min(workers, len(inputs.sites), len(inputs.vehicles) // MIN_VEHICLES_PER_PART))
+
+
+_WARM: dict[str, tuple[ProcessPoolExecutor, int, list[Future]]] = {}
+"""The worker pool started by :func:`start_workers`, taken by the next :func:`parallel_rolling_dispatch`."""
+
+
+def _warm_up() -> int:
+    """Import what a block's dispatch needs and build a two-variable model once (in a worker, while the parent
+    sizes): the imports and xarray's first look-up of array backends cost ≈ 3–5 s of CPU per process."""
+    import linopy
+    import xarray as xr
+    from xarray.namedarray.pycompat import array_type
+
+    from chisan.plan.dispatch import DirectHighs  # noqa: F401  (imports chisan.plan.model and HiGHS)
+    from chisan.plan.highs import quiet_highs
+
+    for mod in ("dask", "cupy", "sparse", "cubed"):  # xarray imports these on first use to test array types
+        array_type(mod)  # (≈ 2.4 s of CPU when dask is installed: measured in a block's first build_model)
+
+    m = linopy.Model(force_dim_names=True)
+    x = m.add_variables(lower=xr.DataArray(np.zeros(2), dims=["snapshot"]), name="x")
+    m.add_constraints(x.sum() >= 1.0, name="c")
+    m.add_objective(x.sum())
+    with quiet_highs():
+        linopy.solvers.Solver.from_name("highs", model=m, io_api="direct").close()
+    return os.getpid()
+
+
+def start_workers(inputs: PlanInputs, workers: int | None = None) -> None:
+    """Start the dispatch's worker processes now, so that they import on the second core while the sizing runs.
+
+    Only for towns whose dispatch will be split over processes (:func:`dispatch_parts`); the next
+    :func:`parallel_rolling_dispatch` takes the pool (and shuts it down if it does not need it). Where no process
+    can be started (a daemonic Dask worker) nothing happens and the dispatch starts its own as before.
+    """
+    stop_workers()
+    n = _structurally_split(inputs, workers or min(2, os.cpu_count() or 1))
+    if n < 2:
+        return
+    try:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+        # one task each: ProcessPoolExecutor spawns a process per submit while none is idle
+        warming = [pool.submit(_warm_up) for _ in range(n)]
+    except (OSError, RuntimeError, AssertionError):  # AssertionError: daemonic processes may not have children
+        return
+    _WARM["pool"] = (pool, n, warming)
+
+
+def stop_workers() -> None:
+    """Shut down a pool left by :func:`start_workers` (a plan that failed before its dispatch)."""
+    warm = _WARM.pop("pool", None)
+    if warm is not None:
+        warm[0].shutdown(wait=False, cancel_futures=True)
+
+
+def _take_pool(n: int) -> ProcessPoolExecutor:
+    """The pool of :func:`start_workers` when it has ``n`` processes and none failed to warm up, else a new one
+    (the old one shut down)."""
+    warm = _WARM.pop("pool", None)
+    if warm is not None and warm[1] == n and not any(f.done() and f.exception() is not None for f in warm[2]):
+        return warm[0]
+    if warm is not None:
+        warm[0].shutdown(wait=False, cancel_futures=True)
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+
+
 def part_inputs(inputs: PlanInputs, sites: list[str]) -> PlanInputs:
     """The town reduced to ``sites``: their stations, vehicles, PV, storage and other load; wind if theirs."""
     stations = inputs.stations[inputs.stations["site"].astype(str).isin(sites)]
@@ -164,6 +239,8 @@ def parallel_rolling_dispatch(
     """
     workers = workers or min(2, os.cpu_count() or 1)
     procs = dispatch_parts(inputs, site_fleet_kwh, workers)
+    if len(procs) == 1:
+        stop_workers()  # no process needed
     if len(procs) == 1 and len(procs[0]) == 1:
         dispatch = rolling_dispatch(
             inputs,
@@ -213,7 +290,7 @@ def parallel_rolling_dispatch(
     # works through a fixed share (the blocks' times differ with their storage and bookings, not only their cars).
     flat = [job for proc in jobs for job in proc]
     order = sorted(range(len(flat)), key=lambda i: -len(flat[i][0].vehicles))
-    pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=multiprocessing.get_context("spawn"))
+    pool = _take_pool(len(jobs))
     try:
         futures = {i: pool.submit(_run_part, flat[i]) for i in order}
         per_block = math.ceil(len(inputs.snapshots) / settings.steps(inputs.dt_hours)[0])

@@ -52,7 +52,7 @@ from chisan.plan.model import build_model
 from chisan.plan.reduce import aggregate_fleet, typical_days
 from chisan.plan.resize import ANNUAL_TARGET_MARGIN as ANNUAL_TARGET_MARGIN  # re-exported: moved with the split
 from chisan.plan.resize import _annual_margin, _raise_renewables, resize_supply
-from chisan.plan.site_dispatch import parallel_rolling_dispatch
+from chisan.plan.site_dispatch import parallel_rolling_dispatch, start_workers
 from chisan.plan.site_groups import group_sites, split_group_pv, split_group_storage
 from chisan.plan.site_split import (
     roofs,
@@ -640,6 +640,7 @@ def _solve_two_stage(
     sized_split = site_pv = site_storage = None
     lower_bound = float("nan")
     caps: dict[str, float] = {}
+    start_workers(inputs)  # the dispatch's processes import on the second core while the sizing runs
     for attempt in range(1, max_passes + 1):
         t0 = time.perf_counter()
         if resize:
