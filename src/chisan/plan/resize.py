@@ -23,13 +23,14 @@ RESIZE_HIGHS_OPTIONS = {"simplex_dual_edge_weight_strategy": 0}
 """HiGHS options of the re-sizing LP: the dual simplex prices with Dantzig's rule (0) instead of its default
 choice (dual steepest edge, -1).
 
-The LP is a year of hours per metered site tied together by a few capacity columns and one hourly-target row;
-steepest-edge weights cost more to keep up than they save in iterations on it. Measured on the 40-car, 8-meter
-town of ``benchmarks/bench_decision.py`` row 2 (306,605 rows × 297,862 columns, one core, load ≈ 6): 31.9 s CPU
-with the default, 23.2 s with Devex (1), 17.5 s with Dantzig (0), the same objective to 1e-12; interior point
-86 s, primal simplex 66 s. Values as HiGHS's ``SimplexConst.h`` (``kSimplexEdgeWeightStrategyChoose = -1``,
-``Dantzig = 0``, ``Devex = 1``, ``SteepestEdge = 2``; https://docs.rs/crate/highs-sys/latest/source/HiGHS/highs/
-simplex/SimplexConst.h). Options given by the caller take precedence.
+The LP is a year of hours per metered site tied together by a few capacity columns and one hourly-target row.
+Measured (CPU s of the solve, one core, load ≈ 6, the same objective to 1e-12 each time): on the 40-car, 8-meter
+town of ``benchmarks/bench_decision.py`` row 2 (306,605 rows × 297,862 columns) 31.9 with the default, 23.2 with
+Devex (1), 17.5 and 16.6 with Dantzig; interior point 86, primal simplex 66. Not a win everywhere: on 20 cars at
+4 meters with an 80 % target, Dantzig 19.7 against the default's 14.4 — the larger town, where the re-size is the
+slowest stage, is the one that gains. Values as HiGHS's ``SimplexConst.h`` (``Choose = -1``, ``Dantzig = 0``,
+``Devex = 1``, ``SteepestEdge = 2``; https://docs.rs/crate/highs-sys/latest/source/HiGHS/highs/simplex/
+SimplexConst.h). Options given by the caller take precedence.
 """
 
 
