@@ -16,6 +16,7 @@ from chisan.plan.check import check_solution
 from chisan.plan.dispatch import RollingSettings, minimum_energy_kwh, rolling_dispatch
 from chisan.plan.model import build_model
 from chisan.plan.prepare import prepare_inputs
+from chisan.plan.resize import RESIZE_HIGHS_OPTIONS
 from chisan.plan.solve import (
     Solution,
     _highs_options,
@@ -149,6 +150,29 @@ def test_resize_supply_meets_an_hourly_target_with_the_vehicles_schedule_kept(mo
     matched = 1 - values["Grid-import_kw"].sum() / values["Vehicle-charge_kw"].sum()
     assert matched >= 0.95 - 1e-6
     assert caps["storage_kwh"] > 0 or caps["pv_kw"] > two.capacities["pv_kw"]
+
+
+def test_resize_with_dantzig_pricing_reaches_the_optimum_of_the_default_pricing(month, solved):
+    # The re-sizing LP is priced with Dantzig's rule (RESIZE_HIGHS_OPTIONS) for speed; an LP's optimum does not
+    # depend on the pricing rule, so HiGHS's default choice (-1, given by the caller, which takes precedence)
+    # must reach the same plan cost to the solver's tolerance (REL) on the month with a 95 % hourly target.
+    _, two = solved
+    target = dataclasses.replace(month, renewable_share_min=0.95, renewable_share_basis="hourly")
+    costs = []
+    for extra in ({}, {"simplex_dual_edge_weight_strategy": -1}):
+        caps, system = resize_supply(target, two.capacities, two.values, _highs_options(None, None, extra))
+        combined = Solution(
+            capacities=caps,
+            values={**two.values, **system},
+            method="two-stage",
+            status="optimal",
+            initial_energy_kwh=two.initial_energy_kwh,
+            initial_storage_kwh=None,
+        )
+        check_solution(target, combined).raise_if_failed()
+        costs.append(evaluate_objective(target, combined))
+    assert RESIZE_HIGHS_OPTIONS["simplex_dual_edge_weight_strategy"] == 0
+    assert costs[0] == pytest.approx(costs[1], rel=REL)
 
 
 def test_minimum_energy_closed_form_equals_the_step_by_step_recursion(month):
