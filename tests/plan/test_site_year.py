@@ -127,3 +127,21 @@ def test_a_town_connection_limit_sends_the_year_back_to_the_joint_lp_with_the_re
     assert how == {"aggregate_year_sites": 3}
     # 500 kW never binds 6 cars on 6 kW chargers: the same optimum either way
     assert by_site.objective.value == pytest.approx(float(joint.objective.value), rel=1e-6)
+
+
+def test_inside_a_daemonic_process_the_sites_are_solved_here(bau, monkeypatch):
+    """A Dask worker of ``chisan compare`` is daemonic: multiprocessing refuses it children (AssertionError; the
+    compare of the example's 40-car variant failed so). The year is then solved here, with the same optimum."""
+    import multiprocessing
+
+    inputs, caps, pv, storage = bau
+    options = _highs_options(120, None)
+    fixed = inputs.with_capacities_fixed(caps, pv, storage)
+    one, _ = site_year.solve_year_by_site(fixed, options, workers=1)
+    monkeypatch.setattr(site_year, "MIN_VEHICLES_FOR_PROCESSES", 1)
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    with pytest.raises(AssertionError, match="daemonic"):  # the premise: no child may be started here
+        multiprocessing.get_context("spawn").Process(target=print).start()
+    year, condition = site_year.solve_year_by_site(fixed, options, workers=2)
+    assert condition == "optimal"
+    assert year.objective.value == pytest.approx(one.objective.value, rel=1e-9)

@@ -130,6 +130,12 @@ def _warm_up() -> int:
     return os.getpid()
 
 
+def processes_allowed() -> bool:
+    """Whether this process may start worker processes: not inside a daemonic one (a Dask worker of ``chisan
+    compare`` or the sweep), where :mod:`multiprocessing` refuses children with an AssertionError."""
+    return not multiprocessing.current_process().daemon
+
+
 def start_workers(inputs: PlanInputs, workers: int | None = None) -> None:
     """Start the dispatch's worker processes now, so that they import on the second core while the sizing runs.
 
@@ -237,7 +243,7 @@ def parallel_rolling_dispatch(
 
     Returns the dispatch of the whole town and the number of blocks (1 = the joint dispatch was run).
     """
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = (workers or min(2, os.cpu_count() or 1)) if processes_allowed() else 1
     procs = dispatch_parts(inputs, site_fleet_kwh, workers)
     if len(procs) == 1:
         stop_workers()  # no process needed

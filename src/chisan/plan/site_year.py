@@ -29,7 +29,7 @@ import xarray as xr
 from chisan.plan import second_life, survival
 from chisan.plan.inputs import PlanInputs
 from chisan.plan.model_parts import SITE, STATION
-from chisan.plan.site_dispatch import _vehicles_per_site, part_inputs
+from chisan.plan.site_dispatch import _vehicles_per_site, part_inputs, processes_allowed
 from chisan.plan.site_year_worker import solve_site  # the processes' job, in a module that imports little
 
 MIN_VEHICLES_FOR_PROCESSES = 20
@@ -178,7 +178,7 @@ def solve_year_by_site(inputs: PlanInputs, options: dict, workers: int | None = 
     sites = list(inputs.sites.index.astype(str))
     jobs = [(part_inputs(inputs, [site]), town, options) for site in sites]
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers < 2 or len(inputs.vehicles) < MIN_VEHICLES_FOR_PROCESSES:
+    if workers < 2 or len(inputs.vehicles) < MIN_VEHICLES_FOR_PROCESSES or not processes_allowed():
         results = [solve_site(job) for job in jobs]
     else:
         results = _side_by_side(jobs, _vehicles_per_site(inputs, sites).to_numpy(), workers - 1)
