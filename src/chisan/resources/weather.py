@@ -14,25 +14,9 @@ Every reader returns ``(weather, metadata)``:
 - ``metadata`` — a dict with ``latitude``, ``longitude`` [°], ``altitude`` [m], ``tz`` (a name pandas and
   :mod:`zoneinfo` accept), ``source`` (what the data are and where they came from) and ``wind_height_m`` [m].
 
-Time convention (the one pvlib applies to EPW files): each stamp labels the *start* of its interval, and
-irradiance is the mean over ``[t, t + Δt)``. Sun positions are therefore evaluated at the interval's middle,
-``t + Δt/2`` (see :func:`solar_position`), so that, for hourly data, the sun of 11:30 lights the hour labelled
-11:00 and solar noon stays at noon.
-
-References
-----------
-.. [1] EnergyPlus, "Auxiliary Programs", chapter "Weather Converter Program" (EPW format, missing-value codes,
-   hour-ending convention). https://energyplus.readthedocs.io/en/latest/
-.. [2] S. Wilcox and W. Marion, "Users Manual for TMY3 Data Sets", NREL/TP-581-43156, 2008,
-   :doi:`10.2172/928611`.
-.. [3] P. Ineichen and R. Perez, "A new airmass independent formulation for the Linke turbidity coefficient",
-   Solar Energy 73(3), 151-157, 2002, :doi:`10.1016/S0038-092X(02)00045-2`.
-.. [4] D. P. Larson, L. Nonnenmacher and C. F. M. Coimbra, "Day-ahead forecasting of solar power output from
-   photovoltaic plants in the American Southwest", Renewable Energy 91, 11-20, 2016,
-   :doi:`10.1016/j.renene.2016.01.039`.
-.. [5] D. G. Erbs, S. A. Klein and J. A. Duffie, "Estimation of the diffuse radiation fraction for hourly,
-   daily and monthly-average global radiation", Solar Energy 28(4), 293-302, 1982,
-   :doi:`10.1016/0038-092X(82)90302-4`.
+The time convention (each stamp labels the start of its interval; the sun is taken at its middle) and the
+references are given where they apply: :mod:`chisan.resources.sun`, :mod:`chisan.resources.weather_files`,
+:mod:`chisan.resources.weather_csv`.
 """
 
 from __future__ import annotations
