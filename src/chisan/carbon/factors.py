@@ -17,9 +17,12 @@ calibre:
 A factor is named ``"JURISDICTION:YEAR:CALIBRE"`` (``"JP-shikoku:2023:basic"``) or ``"JURISDICTION:CALIBRE"``
 for the latest year in the registry. Only factors read in a source are listed; the registry does not fill gaps
 (e.g. it has no FY2023 factor for TEPCO EP, and no 2023 provincial factor for Shanghai: ``CN-SH:location`` is
-2022 while ``CN:location`` is 2023; see the module's CSV for what exists). A factor read only in a copy (a public
-repository or a news report rather than the publisher's table) says so in its note: ``SECOND-HAND`` with both the
-copy (``url``) and the publisher's document, e.g. the Chinese regional factors of 2021 and 2022.
+2022 while ``CN:location`` is 2023; ``CN-SH:carbon_market`` and ``CN-SH:green`` are Shanghai's 2023 notice; see
+the module's CSV for what exists). A factor read only in a copy of someone else's table or quotation (a public
+repository, a paper, a news report rather than the publisher's document) says so in its note: ``SECOND-HAND`` with
+both the copy (``url``) and the publisher's document, e.g. the Chinese regional factors of 2021 and 2022 and the
+national factor of 2021. A publisher's full text read in a reprint says "reprinted" in its note, with the reprint
+as ``url`` (the Shanghai notices).
 Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
 """
 
