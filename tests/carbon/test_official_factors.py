@@ -9,6 +9,8 @@ Expected values are typed here from the sources the rows cite (read 2026-12-04):
   (https://ideas.repec.org/a/gam/jeners/v18y2025i3p654-d1580765.html): "the Ministry of Ecology and Environment of
   China (MEE) officially reported a value of 0.5568 kg CO2/kWh" for 2021, against the IEA's 0.6093, "a discrepancy
   of 9.43%".
+- A news report of the same announcement (https://www.szcbn.com/newsinfo/7157203.html, read 2026-12-04): national
+  average 0.5568, 0.5942 without the market-traded non-fossil power, "两者比值 ... 约6.7%".
 - 沪环气〔2022〕34号 (Shanghai Municipal Bureau of Ecology and Environment, 2022-02-11; full text reprinted at
   https://tanzhonghe.xny365.com/zhengcefagui/38966.html): 电力排放因子缺省值由7.88t CO2/10^4kWh调整为4.2t CO2/10^4kWh.
 - 沪环气候〔2023〕89号 (2023-06-07; reprinted at http://caizhixing.cn/zhengcefagui/2023/060997674.html):
@@ -72,6 +74,8 @@ def test_the_2021_national_factor_reproduces_the_papers_discrepancy_with_the_iea
     assert round(100 * (0.6093 - mee) / mee, 2) == 9.43
     # a neighbouring typo (0.5586) would give 9.08 %
     assert round(100 * (0.6093 - 0.5586) / 0.5586, 2) != 9.43
+    # the news report, independently: 0.5942 / 0.5568 − 1 = 6.72 % ≈ "约6.7%"
+    assert round(100 * (0.5942 / mee - 1), 1) == 6.7
 
 
 def test_marks_say_how_each_new_row_was_read():
