@@ -165,42 +165,67 @@ def test_china_2023_factors_are_the_latest_and_agree_with_the_reported_changes_f
     assert len(regions) == 7  # the seven grid regions of the announcement
 
 
-# The Chinese factors of 2021 and the regional factors of 2022 (issue 13): read second-hand in the public
-# repository felix0220170/ghg-accounting (src/config/emissionConstants.js, commit c486077), values re-typed here
-# from that file (regions given there in t CO2/kWh, e.g. 0.0007120 = 0.7120 kg CO2/kWh).
+# The Chinese factors of 2021 and the regional factors of 2022 (issue 13), read second-hand. The 2021 regions and
+# Shanghai: in the public repository felix0220170/ghg-accounting (src/config/emissionConstants.js, commit c486077;
+# regions given there in t CO2/kWh, e.g. 0.0007120 = 0.7120 kg CO2/kWh). The 2022 regions: in 新京报's report of
+# the 2022 announcement (reprinted at https://daydaynews.cc/zh-hant/finance/3899452.html): "华北的因子最高，为0.6776，
+# 西南最低，为0.2268。西北、华东、东北、华中、南方依次为0.5857、0.5617、0.5564、0.5395、0.3869", the same values as
+# the repository. Values re-typed here from those texts.
 SECOND_HAND_URL = (
     "https://github.com/felix0220170/ghg-accounting/blob/c48607728f0f105392b2d389b9aed2e6e6760c5a/"
     "src/config/emissionConstants.js"
 )
+XJB_2022_URL = "https://daydaynews.cc/zh-hant/finance/3899452.html"
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "document"),
+    ("name", "value", "document", "copy"),
     [
-        ("CN-North:2021:location", 0.7120, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-Northeast:2021:location", 0.6012, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-East:2021:location", 0.5992, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-Central:2021:location", 0.5354, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-Northwest:2021:location", 0.5951, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-South:2021:location", 0.4326, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-Southwest:2021:location", 0.2113, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-SH:2021:location", 0.5834, "关于发布2021年电力二氧化碳排放因子的公告"),
-        ("CN-North:2022:location", 0.6776, "关于发布2022年电力二氧化碳排放因子的公告"),
-        ("CN-Northeast:2022:location", 0.5564, "关于发布2022年电力二氧化碳排放因子的公告"),
-        ("CN-Central:2022:location", 0.5395, "关于发布2022年电力二氧化碳排放因子的公告"),
-        ("CN-Northwest:2022:location", 0.5857, "关于发布2022年电力二氧化碳排放因子的公告"),
-        ("CN-South:2022:location", 0.3869, "关于发布2022年电力二氧化碳排放因子的公告"),
-        ("CN-Southwest:2022:location", 0.2268, "关于发布2022年电力二氧化碳排放因子的公告"),
+        ("CN-North:2021:location", 0.7120, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-Northeast:2021:location", 0.6012, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-East:2021:location", 0.5992, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-Central:2021:location", 0.5354, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-Northwest:2021:location", 0.5951, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-South:2021:location", 0.4326, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-Southwest:2021:location", 0.2113, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-SH:2021:location", 0.5834, "关于发布2021年电力二氧化碳排放因子的公告", SECOND_HAND_URL),
+        ("CN-North:2022:location", 0.6776, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-Northeast:2022:location", 0.5564, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-Central:2022:location", 0.5395, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-Northwest:2022:location", 0.5857, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-South:2022:location", 0.3869, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-Southwest:2022:location", 0.2268, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN-East:2022:location", 0.5617, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
+        ("CN:2022:location", 0.5366, "关于发布2022年电力二氧化碳排放因子的公告", XJB_2022_URL),
     ],
 )
-def test_second_hand_chinese_factors_by_name_and_year_name_both_sources(name, value, document):
+def test_second_hand_chinese_factors_by_name_and_year_name_both_sources(name, value, document, copy):
     factor = grid_factor(name)
     assert (factor.name, factor.kg_co2_per_kwh) == (name, value)
-    # the report line names the publisher's document and the copy it was read in; the note says second-hand
-    assert document in factor.source and SECOND_HAND_URL in factor.source
+    # the report line names the publisher's document and the copy it was read in, and says second-hand
+    assert document in factor.source and copy in factor.source and "second-hand" in factor.source
     assert "Ministry of Ecology and Environment" in factor.source
-    assert factor.note.startswith("SECOND-HAND")
+    assert factor.note.startswith("SECOND-HAND") and factor.second_hand
     assert factor.published == ("2024-04-12" if factor.year == 2021 else "2024-12-20")
+    # the two copies agree: the repository's file is named in every 2022 regional row's note too
+    if factor.year == 2022 and factor.jurisdiction not in ("CN", "CN-East"):
+        assert "felix0220170/ghg-accounting" in factor.note
+
+
+def test_the_2022_report_reproduces_the_national_change_and_the_southern_fall():
+    # 新京报: 2022's 0.5366 "比2021年的0.5568降低0.0202，降幅3.6%"; a second report (m.zhangwenkingh.cn, cited in the
+    # CN-South 2021 row) gives the Southern region's fall as 0.0457 kg CO2/kWh. By hand: 0.5568 − 0.5366 = 0.0202,
+    # 0.0202/0.5568 = 3.63 %; 0.4326 − 0.3869 = 0.0457 (the 2021 row is the repository's, the 2022 row the report's).
+    old, new = grid_factor("CN:2021:location").kg_co2_per_kwh, grid_factor("CN:2022:location").kg_co2_per_kwh
+    assert round(old - new, 4) == 0.0202 and round(100 * (old - new) / old, 1) == 3.6
+    south = grid_factor("CN-South:2021:location").kg_co2_per_kwh - grid_factor("CN-South:2022:location").kg_co2_per_kwh
+    assert round(south, 4) == 0.0457
+
+
+def test_rows_read_in_the_publishers_words_are_not_called_second_hand():
+    for name in ("JP-shikoku:2023:basic", "JP-kyushu:2022:basic", "CN-SH:2023:carbon_market"):
+        f = grid_factor(name)
+        assert not f.second_hand and "second-hand" not in f.source, name
 
 
 def test_second_hand_2022_regional_factors_reproduce_the_published_changes_to_2023():

@@ -85,9 +85,14 @@ def test_marks_say_how_each_new_row_was_read():
     for name in ("CN-SH:2022:carbon_market", "CN-SH:2023:carbon_market", "CN-SH:2023:green"):
         note = grid_factor(name).note
         assert not note.startswith("SECOND-HAND") and "reprinted" in note, name
-    # the 14 rows still read only in the felix0220170 repository keep their mark (their tables were not found)
-    felix = [f for f in factor_registry() if "felix0220170" in f.url]
-    assert len(felix) == 14 and all(f.note.startswith("SECOND-HAND") for f in felix)
+    # no Chinese location factor was read in the announcements' tables: every one is marked, and says so in reports
+    china = [f for f in factor_registry() if f.jurisdiction.startswith("CN") and f.calibre == "location"]
+    assert len(china) == 26 and all(f.second_hand and "second-hand" in f.source for f in china)
+    # the rows still read only in the felix0220170 repository: the 2021 regions and Shanghai 2021 and 2022
+    felix = sorted(f.name for f in factor_registry() if "felix0220170" in f.url)
+    assert (
+        len(felix) == 9 and "CN-SH:2022:location" in felix and all(":2021:" in n for n in felix if "SH:2022" not in n)
+    )
 
 
 def test_without_a_year_the_2023_shanghai_notice_and_the_2023_national_factor_are_taken():

@@ -20,9 +20,10 @@ for the latest year in the registry. Only factors read in a source are listed; t
 2022 while ``CN:location`` is 2023; ``CN-SH:carbon_market`` and ``CN-SH:green`` are Shanghai's 2023 notice; see
 the module's CSV for what exists). A factor read only in a copy of someone else's table or quotation (a public
 repository, a paper, a news report rather than the publisher's document) says so in its note: ``SECOND-HAND`` with
-both the copy (``url``) and the publisher's document, e.g. the Chinese regional factors of 2021 and 2022 and the
-national factor of 2021. A publisher's full text read in a reprint says "reprinted" in its note, with the reprint
-as ``url`` (the Shanghai notices).
+both the copy (``url``) and the publisher's document, e.g. all Chinese location factors (no annex table of the
+announcements was in the search corpus), and its report line (:attr:`GridFactor.source`) says "second-hand". A
+publisher's full text read in a reprint says "reprinted" in its note, with the reprint as ``url`` (the Shanghai
+notices).
 Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life-cycle (LCA).
 """
 
@@ -50,6 +51,9 @@ FACTOR_SETS: dict[str, tuple[int, str]] = {"fy2013": (2013, "basic"), "fy2016": 
 rows' notes). ``latest`` and ``latest-adjusted`` (:data:`LATEST_SETS`, not a fixed year): each area's most recent
 basic (adjusted) factor in the registry, whatever its year (:func:`latest_area_factors`); ``latest`` is the
 sweep's default."""
+
+SECOND_HAND = "SECOND-HAND"
+"""The mark that opens the note of a factor read only in a copy (see the module docstring)."""
 
 LATEST_SET = "latest"
 """Name of the set of each area's most recent basic factor (:func:`latest_area_factors`)."""
@@ -93,11 +97,17 @@ class GridFactor:
         return f"{self.jurisdiction}:{self.year}:{self.calibre}"
 
     @property
+    def second_hand(self) -> bool:
+        """Whether the value was read only in a copy of someone else's table or quotation (the note's mark)."""
+        return self.note.startswith(SECOND_HAND)
+
+    @property
     def source(self) -> str:
-        """One line naming the factor and its source, for reports."""
+        """One line naming the factor and its source, for reports (saying so when it was read second-hand)."""
         where = f", {self.url}" if self.url else ""
         value = f"{self.name} = {self.kg_co2_per_kwh:g} kg CO2/kWh"
-        return f"{value} — {self.publisher}, {self.document}{where} ({self.published})"
+        copy = "; second-hand: read in the copy named, not in the publisher's table" if self.second_hand else ""
+        return f"{value} — {self.publisher}, {self.document}{where} ({self.published}{copy})"
 
 
 @functools.cache
