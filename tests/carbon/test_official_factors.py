@@ -1,6 +1,6 @@
-"""The registry rows added for issue 13 (China's 2021 national factor, Shanghai's 2022 and 2023 carbon-market
-notices): their values against the cited texts, their marks, their selection by name in a scenario, and the plan's
-report naming them.
+"""The registry rows added for issue 13 (China's 2021 national factor and national ETS default, Shanghai's 2022 and
+2023 carbon-market notices): their values against the cited texts, their marks, their selection by name in a
+scenario, and the plan's report naming them.
 
 Expected values are typed here from the sources the rows cite (read 2026-12-04):
 
@@ -11,6 +11,8 @@ Expected values are typed here from the sources the rows cite (read 2026-12-04):
   of 9.43%".
 - A news report of the same announcement (https://www.szcbn.com/newsinfo/7157203.html, read 2026-12-04): national
   average 0.5568, 0.5942 without the market-traded non-fossil power, "两者比值 ... 约6.7%".
+- 碳排放交易网's report of the MEE notice on 2023–2025 power-sector GHG reporting
+  (http://tanpaifang.com/tanguwen/2023/0215/94510.html, 2023-02-15): "2022年度全国电网平均排放因子为0.5703tCO2/MWh".
 - 沪环气〔2022〕34号 (Shanghai Municipal Bureau of Ecology and Environment, 2022-02-11; full text reprinted at
   https://tanzhonghe.xny365.com/zhengcefagui/38966.html): 电力排放因子缺省值由7.88t CO2/10^4kWh调整为4.2t CO2/10^4kWh.
 - 沪环气候〔2023〕89号 (2023-06-07; reprinted at http://caizhixing.cn/zhengcefagui/2023/060997674.html):
@@ -35,6 +37,7 @@ KG_PER_T = 1000.0
 KWH_PER_1E4_KWH = 1.0e4
 """The Shanghai notices' unit is t CO2 per 10^4 kWh (万千瓦时)."""
 
+MEE_2023_NOTICE = "http://tanpaifang.com/tanguwen/2023/0215/94510.html"
 CHEN_2025 = "https://ideas.repec.org/a/gam/jeners/v18y2025i3p654-d1580765.html"
 SH_2022_34 = "https://tanzhonghe.xny365.com/zhengcefagui/38966.html"
 SH_2023_89 = "http://caizhixing.cn/zhengcefagui/2023/060997674.html"
@@ -49,6 +52,7 @@ def _per_kwh(t_per_1e4_kwh: float) -> float:
     ("name", "value", "url", "document"),
     [
         ("CN:2021:location", 0.5568, CHEN_2025, "关于发布2021年电力二氧化碳排放因子的公告"),
+        ("CN:2022:carbon_market", 0.5703, MEE_2023_NOTICE, "发电行业企业温室气体排放报告管理"),  # t/MWh = kg/kWh
         ("CN-SH:2022:carbon_market", _per_kwh(4.2), SH_2022_34, "沪环气〔2022〕34号"),
         ("CN-SH:2023:carbon_market", _per_kwh(4.2), SH_2023_89, "沪环气候〔2023〕89号"),
         ("CN-SH:2023:green", _per_kwh(0.0), SH_2023_89, "沪环气候〔2023〕89号"),
@@ -79,8 +83,11 @@ def test_the_2021_national_factor_reproduces_the_papers_discrepancy_with_the_iea
 
 
 def test_marks_say_how_each_new_row_was_read():
-    # the national 2021 value is a paper's quotation of the announcement: second-hand
+    # the national 2021 value is a paper's quotation of the announcement, the ETS default a news report's: second-hand
     assert grid_factor("CN:2021:location").note.startswith("SECOND-HAND")
+    assert grid_factor("CN:2022:carbon_market").second_hand
+    # the ETS default is not the statistical average of the same year
+    assert grid_factor("CN:2022:carbon_market").kg_co2_per_kwh != grid_factor("CN:2022:location").kg_co2_per_kwh
     # the Shanghai values are the notices' own words, read in full-text reprints: not second-hand, but said
     for name in ("CN-SH:2022:carbon_market", "CN-SH:2023:carbon_market", "CN-SH:2023:green"):
         note = grid_factor(name).note
@@ -99,7 +106,9 @@ def test_without_a_year_the_2023_shanghai_notice_and_the_2023_national_factor_ar
     assert grid_factor("CN-SH:carbon_market").name == "CN-SH:2023:carbon_market"
     assert grid_factor("CN-SH:green").name == "CN-SH:2023:green"
     assert grid_factor("CN:location").name == "CN:2023:location"
-    national = sorted((f.year, f.kg_co2_per_kwh) for f in factor_registry() if f.jurisdiction == "CN")
+    national = sorted(
+        (f.year, f.kg_co2_per_kwh) for f in factor_registry() if f.jurisdiction == "CN" and f.calibre == "location"
+    )
     assert [y for y, _ in national] == [2021, 2022, 2023]
 
 
@@ -112,7 +121,11 @@ def _scenario(**grid):
 
 @pytest.mark.parametrize(
     ("location", "market"),
-    [("CN:2021:location", "CN-SH:2023:carbon_market"), ("CN:2021:location", "CN-SH:2023:green")],
+    [
+        ("CN:2021:location", "CN-SH:2023:carbon_market"),
+        ("CN:2021:location", "CN-SH:2023:green"),
+        ("CN:2021:location", "CN:2022:carbon_market"),
+    ],
 )
 def test_a_scenario_selects_each_new_row_by_name(location, market):
     sc = _scenario(emission_factor=location, market_emission_factor=market)
