@@ -11,8 +11,8 @@ calibre:
 - year: Japanese fiscal year (April–March) for ``JP-*``, calendar year for ``CN*``;
 - calibre: ``location`` (grid average), ``basic`` (基礎排出係数, before 2016 実排出係数) and ``adjusted``
   (調整後排出係数) of Japan's mandatory reporting scheme, ``market`` (a supplier's contractual factor),
-  ``carbon_market`` (a carbon market's default factor, e.g. Shanghai's 0.42) and ``green`` (certified green
-  power, 0 under the market-based method of the GHG Protocol Scope 2 Guidance).
+  ``carbon_market`` (a carbon market's default factor, e.g. Shanghai's 0.42 or the national ETS's 0.5703) and
+  ``green`` (certified green power, 0 under the market-based method of the GHG Protocol Scope 2 Guidance).
 
 A factor is named ``"JURISDICTION:YEAR:CALIBRE"`` (``"JP-shikoku:2023:basic"``) or ``"JURISDICTION:CALIBRE"``
 for the latest year in the registry. Only factors read in a source are listed; the registry does not fill gaps
