@@ -176,26 +176,28 @@ def two_node_temperatures(
     air = np.asarray(temp_air_c, dtype=float)[:, None]
     q_cab, q_pack = np.asarray(cabin_heat_w, dtype=float), np.asarray(pack_heat_w, dtype=float)
     shape = np.broadcast_shapes(air.shape, q_cab.shape, q_pack.shape)
-    air, q_cab, q_pack = (np.broadcast_to(x, shape) for x in (air, q_cab, q_pack))
-    k_ab, k_ac = network.pack_air_conductance_w_per_k, network.cabin_air_conductance_w_per_k
-    capacity = np.array([network.cabin_heat_capacity_j_per_k, network.pack_heat_capacity_j_per_k])
-    # forcing C⁻¹ q [K/s], q = heat from the air + the sources, shape (T, N, 2)
-    forcing = np.stack([(k_ac * air + q_cab) / capacity[0], (k_ab * air + q_pack) / capacity[1]], axis=-1)
+    capacity = (network.cabin_heat_capacity_j_per_k, network.pack_heat_capacity_j_per_k)
+    # forcing C⁻¹ q [K/s] of each node, q = heat from the air + the sources
+    f_cab = (network.cabin_air_conductance_w_per_k * air + q_cab) / capacity[0]
+    f_pack = (network.pack_air_conductance_w_per_k * air + q_pack) / capacity[1]
     a = network.state_matrix_per_s()
     eigenvalues, vectors = np.linalg.eig(a)
     eigenvalues, vectors = eigenvalues.real, vectors.real  # C⁻¹G is similar to a symmetric matrix: real modes
     inverse = np.linalg.inv(vectors)
-    beta = forcing @ inverse.T  # modal forcing, (T, N, 2)
-    start = -np.linalg.solve(a, forcing[0].T).T  # equilibrium of the first step, (N, 2)
-    z0 = start @ inverse.T
+    first = np.stack([np.broadcast_to(f[0], shape[1:]) for f in (f_cab, f_pack)], axis=-1)  # (N, 2)
+    start = -np.linalg.solve(a, first.T).T  # equilibrium of the first step, (N, 2)
     dt_s = float(dt_hours) * SECONDS_PER_HOUR
-    means = np.empty_like(beta)
+    cabin = np.zeros(shape)
+    pack = np.zeros(shape)
     for mode in range(2):  # the two modes, not the hours
+        beta = np.broadcast_to(inverse[mode, 0] * f_cab + inverse[mode, 1] * f_pack, shape)  # modal forcing
         lam = eigenvalues[mode]
         decay = np.exp(lam * dt_s)
         gain = (decay - 1.0) / lam  # z[k+1] = decay z[k] + gain beta[k]
-        z = lfilter([0.0, gain], [1.0, -decay], beta[..., mode], axis=0, zi=z0[None, :, mode])[0]
+        z0 = start @ inverse[mode]
+        z = lfilter([0.0, gain], [1.0, -decay], beta, axis=0, zi=z0[None, :])[0]
         c1 = (decay - 1.0) / (lam * dt_s)  # mean over the step of the exact solution
-        means[..., mode] = c1 * z + (c1 - 1.0) / lam * beta[..., mode]
-    temps = means @ vectors.T
-    return temps[..., 0], temps[..., 1]
+        mean = c1 * z + (c1 - 1.0) / lam * beta
+        cabin += vectors[0, mode] * mean
+        pack += vectors[1, mode] * mean
+    return cabin, pack
