@@ -8,6 +8,10 @@ management runs (V2G-Sim's own assumption, "key-off, so AC and thermal managemen
     M_c dT_c/dt = K_ac (T_a - T_c) + K_bc (T_b - T_c) + Q_sun        (cabin)
     M_b dT_b/dt = K_ab (T_a - T_b) + K_bc (T_c - T_b) + Q_pack       (pack)
 
+Not modelled: V2G-Sim's pack cooling while driving or charging above 20 °C (``354·(T_b - 20)`` W) and its cabin
+A/C while driving (4,500 W above 25 °C); chisan's pack is passively cooled, as the LEAF's, so for an actively cooled
+pack (the bZ4X's liquid loop) the charging hours of a warm day come out warmer than V2G-Sim would make them.
+
 V2G-Sim integrates this second by second with forward Euler. chisan steps it by the planning step (an hour)
 exactly: with the inputs held over the step (zero-order hold) the 2×2 system splits into its two modes, each a
 first-order filter run over the whole year at once by :func:`scipy.signal.lfilter` (no loop over hours), and
