@@ -176,3 +176,30 @@ def test_field_calibrated_fade_of_the_example_fleet_is_within_geotabs_band(examp
     assert low == pytest.approx(GEOTAB_LOW, abs=0.001)
     assert high == pytest.approx(GEOTAB_HIGH, abs=0.0015)
     assert math.isclose(central / lab, factors["central"], rel_tol=0.05)  # the Kokam LAM knee hardly binds
+
+
+def test_the_scenario_can_age_the_example_fleet_with_v2g_sims_thermal_network(example_operation) -> None:
+    # [batteries] pack_thermal_model = "v2g_sim" reaches the car packs' stress through year_stress; the daily
+    # stress temperature is the daily mean of chisan.batteries.field.pack_temperature's hourly pack temperature.
+    from chisan.roadmap.health import year_stress
+
+    operation = example_operation[1]
+    assert Batteries().pack_thermal_model == "offsets"  # the default keeps the offsets
+    assert Batteries(pack_thermal_model="v2g_sim").cabin_solar_rise_c == 22.2  # McLaren et al. 2005
+    with pytest.raises(ValueError, match="'offsets' or 'v2g_sim'"):
+        Batteries(pack_thermal_model="blast")
+    hourly = pack_temperature(
+        operation.temp_c,
+        operation.ghi_w_per_m2,
+        operation.vehicle_soc,
+        dt_hours=operation.dt_hours,
+        thermal_model="v2g_sim",
+    )
+    network = year_stress(operation, "nmc622_denso", pack_thermal_model="v2g_sim").vehicles["temp_c"]
+    air = year_stress(operation, "nmc622_denso").vehicles["temp_c"]
+    offsets = year_stress(operation, "nmc622_denso", sun_offset_c=4.0, charging_offset_c=2.0).vehicles["temp_c"]
+    assert network.mean() == pytest.approx(hourly.to_numpy().mean(), abs=0.05)
+    # V2G-Sim's parked pack runs warmer than the 4 K / 2 K offsets on this fleet (hourly means +2.0 K and
+    # +0.7 K above the air when written), and both above the air
+    assert network.mean() - air.mean() == pytest.approx(hourly.to_numpy().mean() - operation.temp_c.mean(), abs=0.05)
+    assert network.mean() > offsets.mean() > air.mean()

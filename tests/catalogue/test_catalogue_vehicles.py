@@ -140,3 +140,18 @@ def test_every_pack_chemistry_source_cites_a_manufacturer_page_and_no_magazine()
         # the makers publish "lithium-ion" and no Ni:Co:Mn ratio: NMC622 is flagged as chisan's assumption
         assert "lithium-ion" in source.lower() or "リチウムイオン" in source, model
         assert "NMC622" in source and "assumption" in source, model
+
+
+def test_the_sakura_and_bz4x_notes_say_what_was_searched_and_what_each_source_states():
+    # Issue 12 point 1, still an assumption for these two: the note names the searches (2026-12-04) and what the
+    # sources say. Sakura: Nissan says it carries the LEAF's universal-stack battery, whose cathode Nissan gives as
+    # ternary (NMC); bZ4X: BHP supplies the cell maker PPES with nickel sulphate; neither gives a Ni:Co:Mn ratio.
+    table = vehicle_models()
+    sakura = table.loc["nissan_sakura", "pack_chemistry_source"]
+    assert "Searched 2026-12-04" in sakura and "ユニバーサルスタック" in sakura and "三元系" in sakura
+    assert "https://www.mitsubishi-motors.com/en/innovation/stories/ev2/" in sakura  # the twin's maker, no chemistry
+    bz4x = table.loc["toyota_bz4x", "pack_chemistry_source"]
+    assert "Searched 2026-12-04" in bz4x and "https://www.bhp.com/" in bz4x and "nickel sulphate" in bz4x
+    assert "only the trade press names NMC" in bz4x
+    for note in (sakura, bz4x):
+        assert note.endswith("is chisan's assumption.")

@@ -3,7 +3,9 @@ recycle) with the materials it recovers.
 
 Modules: :mod:`~chisan.batteries.cycles` (rainflow cycles, stress factors), :mod:`~chisan.batteries.ageing`
 (calendar + cycle fade models, health over time), :mod:`~chisan.batteries.lifecycle` (4R stock-flow),
-:mod:`~chisan.batteries.materials` (material content, recovery by process, EU targets).
+:mod:`~chisan.batteries.materials` (material content, recovery by process, EU targets),
+:mod:`~chisan.batteries.field` (car packs: field calibration, pack temperature) and
+:mod:`~chisan.batteries.thermal` (pack temperature from LBNL V2G-Sim's cabin/pack thermal network).
 """
 
 from chisan.batteries.ageing import (

@@ -8,10 +8,14 @@ a parked car (the pack under the floor warms with the body and the road surface)
 Nissan's owner's manual for the LEAF names both as what shortens battery life ("park/store your vehicle in cool
 locations out of direct sunlight", "allow the vehicle and Li-ion battery to cool down after use before
 charging") [1]_ but publishes no figures; no published measurement of the pack's rise above the air was found
-(searched 2026-12-04: NREL's battery-thermal papers, Yuksel & Michalek, parked-vehicle studies). The closest is a
-model: the two-node cabin/pack thermal network of LBNL's V2G-Sim [6]_, which puts numbers on both effects (see the
-constants). The default offsets (:data:`SUN_OFFSET_C_AT_1_KW_PER_M2`, :data:`CHARGING_OFFSET_C`) therefore remain
-stated assumptions, shown in every report, and settable in ``[batteries]``.
+(searched 2026-12-04 in the library's pages, docs, code and issues: Neubauer & Wood 2014 and Smith et al. 2012
+(NREL BLAST-V), Yuksel & Michalek 2015, Yuksel et al. 2017, Geotab/Recurrent telematics, parked-car studies; none
+of the papers' text or tables is in the library, only citations of them). The closest published model with its
+parameters is the two-node cabin/pack thermal network of LBNL's V2G-Sim [6]_. ``[batteries] pack_thermal_model``
+selects how the pack's temperature is made: ``"offsets"`` (default, chisan's behaviour so far:
+:data:`SUN_OFFSET_C_AT_1_KW_PER_M2`, :data:`CHARGING_OFFSET_C`, stated assumptions shown in every report) or
+``"v2g_sim"``, V2G-Sim's network stepped exactly hour by hour (:mod:`chisan.batteries.thermal`), its solar input
+set from a peer-reviewed measurement of parked cars' cabin air (McLaren et al. 2005, 22.2 K in full sun).
 
 **Field calibration.** Real fleets fade faster than the lab cells' models say for the same SOC and temperature
 (the models know nothing of cell-to-cell spread, pack imbalance, the BMS's margins or real-world abuse).
@@ -60,6 +64,13 @@ import numpy as np
 import pandas as pd
 
 from chisan.batteries.cycles import ACTIVE_SOC_RATE_PER_H
+from chisan.batteries.thermal import (
+    CABIN_SOLAR_RISE_C_AT_1_KW_PER_M2,
+    DEFAULT_CHARGE_POWER_KW,
+    cabin_solar_heat_w,
+    charging_heat_w,
+    two_node_temperatures,
+)
 from chisan.exceptions import ScenarioError
 
 FIELD_FADE_PER_YEAR_FRACTION: Mapping[str, float] = MappingProxyType({"low": 0.010, "central": 0.018, "high": 0.023})
@@ -112,6 +123,12 @@ thermal management above 20 °C (354 W/K) the rise is about 0.1 K. The 2 K here 
 passively cooled pack. Kept as chisan's assumption."""
 
 
+PACK_THERMAL_MODELS: tuple[str, ...] = ("offsets", "v2g_sim")
+"""How a car pack's temperature follows the air: ``"offsets"`` (:data:`SUN_OFFSET_C_AT_1_KW_PER_M2`,
+:data:`CHARGING_OFFSET_C`, stated assumptions; the default, chisan's behaviour so far) or ``"v2g_sim"`` (LBNL
+V2G-Sim's published cabin/pack thermal network, :mod:`chisan.batteries.thermal`)."""
+
+
 def pack_temperature(
     temp_air_c: pd.Series,
     ghi_w_per_m2: pd.Series | None,
@@ -120,13 +137,21 @@ def pack_temperature(
     dt_hours: float,
     sun_offset_c: float = SUN_OFFSET_C_AT_1_KW_PER_M2,
     charging_offset_c: float = CHARGING_OFFSET_C,
+    thermal_model: str = "offsets",
+    cabin_solar_rise_c: float = CABIN_SOLAR_RISE_C_AT_1_KW_PER_M2,
+    charge_power_kw: float = DEFAULT_CHARGE_POWER_KW,
 ) -> pd.DataFrame:
-    """Cell temperature of each car's pack [°C]: air + sun while not charging + the charging offset.
+    """Cell temperature of each car's pack [°C], by the offsets or by V2G-Sim's thermal network.
 
-    ``T = T_air + sun_offset_c · GHI / (1000 W/m²)`` in hours the pack is not charging, and
-    ``T = T_air + charging_offset_c`` in hours it charges (its SOC rises faster than
+    ``thermal_model="offsets"`` (the default): ``T = T_air + sun_offset_c · GHI / (1000 W/m²)`` in hours the
+    pack is not charging, and ``T = T_air + charging_offset_c`` in hours it charges (its SOC rises faster than
     :data:`chisan.batteries.cycles.ACTIVE_SOC_RATE_PER_H`; a charging car stands at its station, its sun load
     taken as part of the charging offset).
+
+    ``thermal_model="v2g_sim"``: LBNL V2G-Sim's parked cabin/pack network
+    (:func:`chisan.batteries.thermal.two_node_temperatures`), the sun heating the cabin in every hour
+    (:func:`~chisan.batteries.thermal.cabin_solar_heat_w`, ``cabin_solar_rise_c`` at 1 kW/m²) and ``R·I²`` at
+    ``charge_power_kw`` heating the pack in the hours it charges; the offsets are then not used.
 
     Parameters
     ----------
@@ -139,13 +164,23 @@ def pack_temperature(
     dt_hours : float
         Step [h].
     sun_offset_c, charging_offset_c : float
-        [°C] (module constants by default).
+        [°C] (module constants by default); ``"offsets"`` only.
+    thermal_model : {"offsets", "v2g_sim"}
+        See above (:data:`PACK_THERMAL_MODELS`).
+    cabin_solar_rise_c : float
+        Cabin air above the air temperature of a closed car in 1 kW/m² sun [°C]; ``"v2g_sim"`` only.
+    charge_power_kw : float
+        AC charging power [kW] of the pack's heat while charging; ``"v2g_sim"`` only.
 
     Returns
     -------
     pandas.DataFrame
         Same shape as ``soc`` [°C].
     """
+    if thermal_model not in PACK_THERMAL_MODELS:
+        raise ScenarioError(
+            f"[batteries] pack_thermal_model = {thermal_model!r}; allowed: {', '.join(PACK_THERMAL_MODELS)}."
+        )
     for name, value in (("sun_offset_c", sun_offset_c), ("charging_offset_c", charging_offset_c)):
         if not (np.isfinite(value) and -20.0 <= value <= 40.0):
             raise ScenarioError(f"[batteries] {name} = {value!r}; allowed: a number of °C in [-20, 40].")
@@ -153,9 +188,36 @@ def pack_temperature(
     rise = np.zeros_like(soc.to_numpy(dtype=float))
     rise[1:] = np.diff(soc.to_numpy(dtype=float), axis=0)
     charging = rise >= ACTIVE_SOC_RATE_PER_H * dt_hours
-    sun = 0.0 if ghi_w_per_m2 is None else np.clip(np.asarray(ghi_w_per_m2, dtype=float), 0.0, None)[:, None] / 1000.0
-    temp = air + np.where(charging, charging_offset_c, sun_offset_c * sun)
+    ghi = np.zeros(len(air)) if ghi_w_per_m2 is None else np.asarray(ghi_w_per_m2, dtype=float)
+    if thermal_model == "v2g_sim":
+        if not (np.isfinite(charge_power_kw) and 0.0 <= charge_power_kw <= 50.0):
+            raise ScenarioError(
+                f"[batteries] charge_power_kw = {charge_power_kw!r}; allowed: a number of kW in [0, 50]."
+            )
+        q_sun = cabin_solar_heat_w(ghi, cabin_rise_c_at_1_kw_per_m2=cabin_solar_rise_c)[:, None]
+        q_pack = np.where(charging, float(charging_heat_w(charge_power_kw)), 0.0)
+        _, temp = two_node_temperatures(air[:, 0], q_sun, q_pack, dt_hours=dt_hours)
+    else:
+        sun = np.clip(ghi, 0.0, None)[:, None] / 1000.0
+        temp = air + np.where(charging, charging_offset_c, sun_offset_c * sun)
     return pd.DataFrame(temp, index=soc.index, columns=soc.columns)
+
+
+def pack_temperature_note(
+    thermal_model: str, sun_offset_c: float, charging_offset_c: float, cabin_solar_rise_c: float
+) -> str:
+    """How the car packs' temperature was made, as the reports say it (one clause, no final stop)."""
+    if thermal_model == "v2g_sim":
+        return (
+            "at the pack temperature of LBNL V2G-Sim's parked cabin/pack thermal network (published parameters; "
+            f"the cabin {cabin_solar_rise_c:g} °C above the air in 1 kW/m² sun after McLaren et al. 2005, and "
+            "V2G-Sim's R·I² heat while charging; chisan.batteries.thermal)"
+        )
+    return (
+        f"at the air temperature + {sun_offset_c:g} °C in full sun while parked and + {charging_offset_c:g} °C "
+        "while charging (assumptions: no published measurement; the closest published model, LBNL's V2G-Sim, is "
+        "selectable as [batteries] pack_thermal_model = 'v2g_sim', chisan.batteries.thermal)"
+    )
 
 
 def field_factor(model: str, factor: float | None = None) -> float:

@@ -126,6 +126,8 @@ def year_stress(
     c_rate_definition: str = "while_cycling",
     sun_offset_c: float = 0.0,
     charging_offset_c: float = 0.0,
+    pack_thermal_model: str = "offsets",
+    cabin_solar_rise_c: float = 22.2,
 ) -> YearStress:
     """Daily stress of a planned year for the vehicles, a storage pack and an idle pack.
 
@@ -140,12 +142,15 @@ def year_stress(
     sun_offset_c, charging_offset_c : float, default 0
         Car packs above the air temperature in full sun and while charging [°C]
         (:func:`chisan.batteries.field.pack_temperature`); stationary packs stay at the air temperature.
+    pack_thermal_model : {"offsets", "v2g_sim"}, default "offsets"
+        ``"v2g_sim"``: car packs follow LBNL V2G-Sim's cabin/pack network instead of the offsets, the cabin
+        ``cabin_solar_rise_c`` [°C] above the air in 1 kW/m² sun (:mod:`chisan.batteries.thermal`).
     """
     dt = operation.dt_hours
     temp = operation.temp_c
     kind = {"dt_hours": dt, "step": "1D", "c_rate_definition": c_rate_definition}
     car_temp = temp
-    if sun_offset_c or charging_offset_c:
+    if sun_offset_c or charging_offset_c or pack_thermal_model != "offsets":
         car_temp = pack_temperature(
             temp,
             operation.ghi_w_per_m2,
@@ -153,6 +158,8 @@ def year_stress(
             dt_hours=dt,
             sun_offset_c=sun_offset_c,
             charging_offset_c=charging_offset_c,
+            thermal_model=pack_thermal_model,
+            cabin_solar_rise_c=cabin_solar_rise_c,
         )
     vehicles, _ = step_stress(operation.vehicle_soc, car_temp, model, **kind)
     storage = None

@@ -17,6 +17,7 @@ import plotly.offline
 
 from chisan import __version__
 from chisan.batteries.ageing import AGEING_MODELS
+from chisan.batteries.field import pack_temperature_note
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
 from chisan.roadmap import figures
 from chisan.roadmap.run import RoadmapResult
@@ -210,9 +211,10 @@ def _method_html(result: RoadmapResult, scenario: Scenario) -> str:
             )
             + f"; the band's ends are scaled to {band[0]:.1%} and {band[2]:.1%} a year); the health table gives "
             "the band's SOH beside the central one. Cars follow the state of charge of a vehicle of the latest "
-            f"planned year, at the air temperature + {bat.sun_offset_c:g} °C in full sun while parked and + "
-            f"{bat.charging_offset_c:g} °C while charging (assumptions: no published measurement; the closest "
-            "published model, LBNL's V2G-Sim, is cited in chisan.batteries.field)"
+            "planned year, "
+            + pack_temperature_note(
+                bat.pack_thermal_model, bat.sun_offset_c, bat.charging_offset_c, bat.cabin_solar_rise_c
+            )
             + (f", + {s.battery_temperature_offset_c:g} °C" if s.battery_temperature_offset_c else "")
             + "; reused packs, healthiest first, the storage's state of charge up to the storage the plan used, the "
             f"rest idle at {s.second_life_idle_soc_fraction:.0%}. A pack leaves its car when it reaches "
@@ -265,8 +267,14 @@ def _settings_rows(result: RoadmapResult, scenario: Scenario) -> list[dict]:
             "Car pack",
             f"field calibration × {cfg.field_factors['central']:.3g} (band {cfg.field_factors['low']:.3g}–"
             f"{cfg.field_factors['high']:.3g}; {scenario.batteries.field_calibration_source}); C-rate "
-            f"{scenario.batteries.c_rate_definition.replace('_', ' ')}; pack + {scenario.batteries.sun_offset_c:g} °C "
-            f"in full sun, + {scenario.batteries.charging_offset_c:g} °C charging",
+            f"{scenario.batteries.c_rate_definition.replace('_', ' ')}; "
+            + (
+                f"pack + {scenario.batteries.sun_offset_c:g} °C in full sun, + "
+                f"{scenario.batteries.charging_offset_c:g} °C charging"
+                if scenario.batteries.pack_thermal_model == "offsets"
+                else f"pack by V2G-Sim's thermal network (cabin + {scenario.batteries.cabin_solar_rise_c:g} °C "
+                "in full sun)"
+            ),
         ),
         (
             "Thresholds",

@@ -479,6 +479,8 @@ def run_roadmap(
                 c_rate_definition=car_pack.c_rate_definition,
                 sun_offset_c=car_pack.sun_offset_c,
                 charging_offset_c=car_pack.charging_offset_c,
+                pack_thermal_model=car_pack.pack_thermal_model,
+                cabin_solar_rise_c=car_pack.cabin_solar_rise_c,
             )
             if sl_model is not None:
                 sl_stress = health.year_stress(

@@ -547,6 +547,18 @@ class Batteries(_Section):
     charging_offset_c: float = Field(
         default=2.0, ge=-20, le=40, description="Pack above air temperature while charging [°C]; assumption."
     )
+    pack_thermal_model: Literal["offsets", "v2g_sim"] = Field(
+        default="offsets",
+        description="Car pack temperature: 'offsets' (air + sun_offset_c, charging_offset_c) or 'v2g_sim' (LBNL "
+        "V2G-Sim's cabin/pack thermal network, chisan.batteries.thermal; the offsets are then not used).",
+    )
+    cabin_solar_rise_c: float = Field(
+        default=22.2,
+        ge=0,
+        le=80,
+        description="'v2g_sim': cabin air above the air of a closed car in 1 kW/m² sun [°C] (McLaren et al. 2005: "
+        "about 40 °F in 60 minutes on clear sunny days).",
+    )
 
     @field_validator("field_fade_band_per_year_fraction")
     @classmethod
