@@ -4,8 +4,9 @@ Prints one table. Each row runs ``chisan plan`` (solver.method = 'auto', busines
 subprocess with ``CHISAN_DATA`` unset (the bundled synthetic weather), on the bundled ``hydrogen_town`` example
 (12 shared cars at 3 bases, 4 e-vans, 3 fuel-cell buses) over its horizon (one month) and, unless ``--quick``, over
 three months (both planned by the full co-optimisation), and on the ``shanghai_district`` example (30 shared cars
-at 5 bases, 4 e-vans, 3 fuel-cell buses, 7 metered sites) over a calendar year (two-stage: typical-day sizing with
-the hydrogen station, the year-long aggregate LP, per-vehicle dispatch; :mod:`chisan.plan.hydrogen_stages`):
+at 5 bases, 4 e-vans, 3 fuel-cell buses, 7 metered sites) over its own horizon, the calendar year 2025 (two-stage:
+typical-day sizing with the hydrogen station, the year-long aggregate LP, per-vehicle dispatch;
+:mod:`chisan.plan.hydrogen_stages`):
 median wall time, median CPU time (user + system of the subprocess) and peak memory (max RSS) over ``--runs`` runs.
 Targets (issue 14): ≤ 120 s, ≤ 4 GB for the combined example over a year.
 
