@@ -22,6 +22,27 @@ def test_catalogue_has_the_four_classes_and_the_nrel_consumption():
         assert c.source and c.diesel_l_per_100km > 0 and c.usable_kwh > 0
 
 
+def test_the_class_figures_are_the_cited_ones():
+    """Each technical figure as its source row derives it (vehicle_classes.csv, ``source``)."""
+    van, light, rigid, tractor = (vehicle_class(k) for k in ("e_van", "rigid_7_5t", "rigid_26t", "tractor"))
+    # e_van: on-road 0.285 (Renault Master Z.E.) to 0.31 kWh/km (eSprinter, 2.0 mi/kWh); E-Transit 4.76 kWh / 10 mi
+    assert 0.285 <= van.kwh_per_km <= 1 / (2.0 * KM_PER_MILE)
+    assert van.kwh_per_km == round(0.07 * 68 / (10 * KM_PER_MILE), 2)
+    assert (van.usable_kwh, van.max_charge_kw, van.payload_kg) == (68.0, 11.0, 1616.0)  # E-Transit
+    # rigid_7_5t: eCanter Next Generation L, 124 kWh for up to 200 km, DC up to 104 kW; Isuzu Elf EV 3,000 kg
+    assert light.kwh_per_km == round(124 / 200, 2) and (light.usable_kwh, light.max_charge_kw) == (124.0, 104.0)
+    assert light.payload_kg == 3000.0
+    # rigid_26t: DEA BEV L1 0.9226 kWh/km; eActros 300 3 x 97 kWh net, 160 kW; DAF CF Electric rigid 10,200 kg
+    assert rigid.kwh_per_km == round(0.9226, 2) and (rigid.usable_kwh, rigid.max_charge_kw) == (3 * 97.0, 160.0)
+    assert rigid.payload_kg <= 26_000 - 10_200
+    # tractor: inside the cross-checks (Volvo FH Electric 1.1 kWh/km at 40 t; DEA BEV L3 1.4729 at up to 50 t)
+    assert 1.1 <= tractor.kwh_per_km <= 1.4729 and (tractor.usable_kwh, tractor.max_charge_kw) == (540.0, 400.0)
+    assert tractor.payload_kg <= 40_000 - 9_000
+    for c in (van, light, rigid, tractor):
+        assert "http" in c.source and "assumption" in c.source  # the costs stay chisan's assumptions
+    assert "PyPSA" in rigid.source and "BEV L1" in rigid.source and "BEV L3" in tractor.source
+
+
 def _csv_depot(tmp_path, text: str, **changes):
     path = tmp_path / "shifts.csv"
     path.write_text(text)
@@ -41,10 +62,10 @@ def test_generic_shift_csv_becomes_bookings_and_vehicles_of_the_class(tmp_path):
     # e_van: 68 kWh usable, 10 % reserve = 6.8 kWh, charging min(11 kW class limit, 11 kW charger)
     assert (vans["usable_kwh"] == 68.0).all() and np.allclose(vans["reserve_kwh"], 6.8)
     assert (vans["max_charge_kw"] == 11.0).all()
-    # June has 30 days x 3 shifts; energy 170 km x 0.25 kWh/km = 42.5 kWh a day
+    # June has 30 days x 3 shifts; energy 170 km x 0.30 kWh/km (e_van, on-road) = 51 kWh a day
     shifts = prepared.assignment.bookings.query("station == 'Vans'")
     assert len(shifts) == 90 and shifts["vehicle_id"].notna().all()
-    assert inputs.trip_energy_kwh[vans.index].to_numpy().sum() == pytest.approx(30 * 170 * 0.25)
+    assert inputs.trip_energy_kwh[vans.index].to_numpy().sum() == pytest.approx(30 * 170 * 0.30)
     # its own site with an unlimited roof; one charger per sized vehicle
     assert inputs.stations.loc["Vans", "site"] == "Vans" and "Vans" in inputs.sites.index
     assert inputs.stations.loc["Vans", "chargers"] == len(vans)

@@ -74,7 +74,7 @@ def test_every_shift_is_served_with_its_trip_energy(depot_run):
     got = shifts.groupby([day, shifts["vehicle_day_id"].astype(int)]).size()
     assert (got.to_numpy() == in_file.reindex(got.index.get_level_values(1)).to_numpy()).all()
     assert shifts["vehicle_id"].notna().all()
-    # trip energy = distance [km] x 1.05 kWh/km (rigid_26t), summed in the plan's per-vehicle series
+    # trip energy = distance [km] x 0.92 kWh/km (rigid_26t, DEA), summed in the plan's per-vehicle series
     cols = _depot_columns(run)
     planned = run.prepared.inputs.trip_energy_kwh[cols].to_numpy().sum()
     assert planned == pytest.approx(shifts["distance_km"].sum() * vehicle_class("rigid_26t").kwh_per_km, rel=1e-9)
