@@ -155,3 +155,16 @@ def test_the_sakura_and_bz4x_notes_say_what_was_searched_and_what_each_source_st
     assert "only the trade press names NMC" in bz4x
     for note in (sakura, bz4x):
         assert note.endswith("is chisan's assumption.")
+
+
+def test_the_leaf_chemistry_notes_cite_only_nissans_own_pages():
+    # The LEAF rows' chemistry rests on Nissan's EV-battery page (ternary cathode, laminated cells); a blog's copy
+    # of its wording (note.com) is not a source. Every address in the two notes is on a Nissan domain.
+    import re
+
+    table = vehicle_models()
+    for model in ("nissan_leaf_40", "nissan_leaf_e_plus_62"):
+        note = table.loc[model, "pack_chemistry_source"]
+        urls = re.findall(r"https?://[^\s,;)]+", note)
+        assert urls and all(re.match(r"https?://(www2?\.)?nissan-global\.com/", u) for u in urls), (model, urls)
+        assert "三元系正極材料" in note and "note.com" not in note, model

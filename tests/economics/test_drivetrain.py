@@ -254,3 +254,30 @@ def test_cli_without_a_choice_table_is_one_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "the scenario has no [drivetrain_choice] table" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_shows_a_renamed_field_as_one_warning_line_not_pythons(tmp_path):
+    """`chisan drivetrain` shows the scenario's warnings as `chisan plan` does ("warning: <text>"), not Python's
+    "<file>:<line>: RenamedFieldWarning" lines. The depot named is not one of [[depots]], so the command stops
+    with its one-line error right after loading; the warning is shown before it."""
+    import tomli_w
+    from typer.testing import CliRunner
+
+    from chisan.cli import app
+
+    data = small_scenario_dict()
+    data["drivetrain_choice"] = {
+        "depot": "Nowhere",
+        "drivetrains": ["fuel_cell", "diesel"],
+        **{k: v for k, v in FUEL_CELL_CNY.items() if k != "fuel_cell_capex"},
+        "fuel_cell_capex_jpy": 12_000_000,
+    }
+    path = tmp_path / "town.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["drivetrain", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())  # rich wraps long lines
+    assert "warning: drivetrain_choice.fuel_cell_capex_jpy is renamed drivetrain_choice.fuel_cell_capex" in text
+    assert "drivetrain_choice.depot = 'Nowhere' is not a depot" in text
+    assert "UserWarning" not in text and "RenamedFieldWarning" not in text and ".py:" not in text
+    assert text.count("is renamed") == 1

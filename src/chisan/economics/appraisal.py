@@ -21,7 +21,7 @@ from chisan.economics.cashflows import (
     replacement_years,
     salvage_value,
 )
-from chisan.economics.charging_cost import levelised_cost_of_charging
+from chisan.economics.charging_cost import levelised_cost_of_charging, pv_vehicle_share_of_sites, site_loads_of
 from chisan.economics.hydrogen import hydrogen_capacities_of, hydrogen_components
 from chisan.economics.metrics import irr, levelised_cost, npv, payback_years
 from chisan.plan.results import PlanResults
@@ -198,7 +198,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     lcoe_pv = levelised_cost(r, pv_costs, bal["pv_kwh"] * factor) if caps["pv_kw"] > 0 else float("nan")
 
     # levelised cost of charging: the chargers, and the vehicles' share by energy of the shared energy system and
-    # grid less the hydrogen station's electricity (chisan.economics.charging_cost)
+    # grid less the hydrogen station's electricity, each metered site's PV by that site's share
+    # (chisan.economics.charging_cost)
     n_chargers = int(plan.kpis.loc["chargers", "value"])
 
     def flows_of(parts: list[Component]) -> np.ndarray:
@@ -214,6 +215,7 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     shared = flows_of([p for p in system if p.name != "Chargers"]) + np.where(
         np.arange(n + 1) >= 1, operating + lost, 0.0
     )
+    site_loads = site_loads_of(scenario, plan)  # metered sites: each site's PV shared behind its own meter
     lcoc = levelised_cost_of_charging(
         r,
         flows_of(chargers),
@@ -221,6 +223,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
         plan.hydrogen.figure("hydrogen_electricity_value_per_year") if plan.hydrogen is not None else 0.0,
         float(bal["charging_kwh"]),
         float(bal.get("other_load_kwh", 0.0)),
+        pv_costs=flows_of([p for p in system if p.name == "PV"]),
+        pv_vehicle_share=None if site_loads is None else pv_vehicle_share_of_sites(**site_loads),
     )
 
     pk, bk = plan.kpis["value"], bau.kpis["value"]
@@ -260,7 +264,7 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             f"{cur}/kWh",
             "Chargers + the vehicles' share by energy, charging ÷ (charging + other load), of the energy system "
             "and grid less the hydrogen station's electricity (in the levelised cost of hydrogen), ÷ energy "
-            "charged, both discounted",
+            "charged, both discounted; with metered sites each site's PV by that site's share",
         ),
         ("total_cost_per_year", float(pk["total_cost_per_year"]), f"{cur}/year", "The plan's total annual cost"),
         (

@@ -21,15 +21,21 @@ def drivetrain(
 ) -> None:
     """Choose the cheapest battery-electric / fuel-cell / diesel mix of a depot's fleet within its carbon target:
     every candidate planned and costed per year; writes drivetrain_choice.csv and drivetrain_choice.md."""
-    from chisan.cli import console, fail
+    from chisan.cli import _print_warnings, console, fail
     from chisan.economics.drivetrain import choice_markdown, choose_drivetrain
     from chisan.report.output import atomic_folder
     from chisan.scenario.load import load_scenario
 
     t0 = time.perf_counter()
     try:
-        sc = load_scenario(scenario)
-        with warnings.catch_warnings():
+        # the scenario's warnings (a renamed field …) as `chisan plan` shows them: one "warning:" line each
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                sc = load_scenario(scenario)
+            finally:
+                _print_warnings(caught, quiet=False)
+        with warnings.catch_warnings():  # every candidate's plan would repeat the same warnings
             warnings.simplefilter("ignore")
             result = choose_drivetrain(sc, method=method)
         text = f"# Drivetrain of depot {sc.drivetrain_choice.depot}\n\n" + choice_markdown(result)
