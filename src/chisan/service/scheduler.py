@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.inputs import PlanInputs
+from chisan.plan.tariff_constraints import steps_per_interval
 from chisan.service import models
 from chisan.service.charging_lp import ChargingProblem, solve_charging
 from chisan.service.fallback import least_laxity_first
@@ -145,7 +146,10 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
         prices = np.maximum(prices, state.station_import_price_per_kwh.to_numpy(float).max(axis=1))
     energy_cost = prices + state.carbon_price_per_kg * state.emission_factor_kg_per_kwh.to_numpy(float)
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
-    other = (float(energy_cost.max(initial=0.0)) + state.pv_credit_per_kwh) / max(eta_min, 1e-3) + 1.0
+    # a kWh drawn within one demand interval (k Δt hours) raises its mean demand, and so a peak-demand meter's
+    # contract, by at most 1 / (k Δt) kW: its basic charge joins the most a delivered kWh can cost
+    peak_cost = demand_charge_per_kwh(state)
+    other = (float(energy_cost.max(initial=0.0)) + peak_cost + state.pv_credit_per_kwh) / max(eta_min, 1e-3) + 1.0
     trips = inputs.trip_energy_kwh.to_numpy(float)
     weight = np.full(trips.shape, BOOKING_PRIORITY * other)
     b = state.bookings
@@ -157,6 +161,15 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
         weight[steps[ok], cars[ok]] = other
     weight = weight * (1.0 + np.divide(SMALL_TRIP_KWH, trips, out=np.zeros_like(trips), where=trips > 0))
     return weight, other
+
+
+def demand_charge_per_kwh(state: FleetState) -> float:
+    """The most one kWh drawn in a demand interval adds to a meter's basic charge [currency/kWh]: the dearest
+    meter's charge per kW of highest demand / the interval's length k Δt [h] (0 without a peak-demand tariff)."""
+    rate = state.demand_charge_per_kw
+    if state.station_demand_charge_per_kw is not None and len(state.station_demand_charge_per_kw):
+        rate = max(rate, float(state.station_demand_charge_per_kw.max()))
+    return rate / (steps_per_interval(state.dt_hours) * state.dt_hours)
 
 
 def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
@@ -203,6 +216,11 @@ def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
         storage_initial_kwh=0.5 * state.storage_kwh if storage else 0.0,
         storage_target_kwh=0.5 * state.storage_kwh if storage else 0.0,
         station_energy_cost_per_kwh=station_cost,
+        demand_charge_per_kw=state.demand_charge_per_kw,
+        station_demand_charge_per_kw=None
+        if state.station_demand_charge_per_kw is None
+        else state.station_demand_charge_per_kw.reindex(stations.index).fillna(0.0).to_numpy(float),
+        demand_steps=steps_per_interval(state.dt_hours),
     )
 
 
@@ -284,6 +302,10 @@ def compute_schedule(
             status = f"error: {type(err).__name__}: {err}"
             LOGGER.exception("optimal schedule failed")
         timings["solve_s"] = time.perf_counter() - t1
+    if state.tariff is not None and v:
+        messages.append(f"town priced at grid.tariff {state.tariff!r}")
+    if (state.demand_charge_per_kw > 0 or state.station_demand_charge_per_kw is not None) and v:
+        messages.append("basic charge on the highest 30-minute demand in the objective (12 months per kW)")
     if state.station_import_price_per_kwh is not None and v:
         messages.append(
             "the stations share PV, storage or a grid limit on one bus: priced at the town's tariff, not their sites'"
