@@ -23,9 +23,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from service_helpers import JST, make_client
 
 from chisan.scenario.load import load_scenario
+from chisan.service import models
 from chisan.service.errors import FieldError
 from chisan.service.site_prices import check_town_tariffs
 
@@ -78,13 +80,19 @@ def scenario(topology: str, contract: str = '{ kind = "fixed", contract_kw = 50.
     )
 
 
-def _schedule(folder, url: str, text: str) -> tuple[int, dict]:
-    """The town of ``text`` from its scenario, each car at 20 % and booked at 20:00 Tuesday; POST /schedules."""
+def _schedule(folder, url: str, text: str, contract_kw: float | None = None) -> tuple[int, dict]:
+    """The town of ``text`` from its scenario, each car at 20 % and booked at 20:00 Tuesday; POST /schedules.
+    ``contract_kw`` sets the town meter's contract so far [kW] first (in the database, as earlier schedules or the
+    plan would have)."""
     path = folder / "touville.toml"
     path.write_text(text, encoding="utf-8")
     now = START.astimezone(dt.UTC)
     with make_client(url, scenario_path=path, clock=lambda: now) as client:
         headers = {"X-API-Key": client.app.state.scenario_key}
+        if contract_kw is not None:
+            with client.app.state.database.session() as s:
+                s.execute(sa.update(models.Municipality).values(contract_kw=contract_kw))
+                s.commit()
         for car in client.get("/api/v1/vehicles", headers=headers).json():
             r = client.post(
                 f"/api/v1/vehicles/{car['id']}/telemetry",
@@ -102,7 +110,10 @@ def _schedule(folder, url: str, text: str) -> tuple[int, dict]:
             r = client.post("/api/v1/bookings", json=body, headers=headers)
             assert r.status_code == 201, r.text
         r = client.post("/api/v1/schedules", headers=headers)
-    return r.status_code, r.json()
+        with client.app.state.database.session() as s:
+            contracts = {"town": s.scalar(sa.select(models.Municipality.contract_kw))}
+            contracts |= dict(s.execute(sa.select(models.Station.name, models.Station.contract_kw)).all())
+    return r.status_code, r.json() | {"contracts_kw": contracts}
 
 
 def _steps(schedule: dict) -> pd.DatetimeIndex:
@@ -168,6 +179,28 @@ def test_peak_demand_basic_charge_flattens_each_meters_demand(tmp_path, sqlite_u
         assert np.array(row["charge_kw"]).sum() * 0.25 == pytest.approx(NEED_KWH, abs=1e-3)
         if meters == 2:
             assert demand.max() == pytest.approx(per_meter, abs=1e-4)
+    # the first half hour drew the flat demand: it is each meter's contract now, carried to the next schedule
+    contracts = schedule["contracts_kw"]
+    if meters == 1:
+        assert contracts == pytest.approx({"town": per_meter, "North": 0.0, "South": 0.0}, abs=1e-4)
+    else:
+        assert contracts == pytest.approx({"town": 0.0, "North": per_meter, "South": per_meter}, abs=1e-4)
+
+
+def test_a_contract_already_set_is_filled_at_no_basic_charge_in_the_cheap_band(tmp_path, sqlite_url):
+    """The single meter's contract is already 1 kW (earlier schedules drew it): up to 1 kW costs no more basic
+    charge, and the cheap band (Tuesday 00:00–08:00) needs only 2 × 2.8489 / 8 = 0.712 kW on average, so all the
+    charging goes there again, at most 1 kW a half hour, and the contract stays at 1 kW (the first half hour,
+    09:00 Monday, draws nothing)."""
+    code, schedule = _schedule(tmp_path, sqlite_url, scenario("single_meter", '{ kind = "peak_demand" }'), 1.0)
+    assert code == 201 and schedule["method"] == "optimal" and schedule["verified"], schedule
+    grid = np.array(schedule["grid_import_kw"])
+    steps = _steps(schedule)
+    cheap = (steps.day == 22) & (steps.hour < 8)
+    assert grid.sum() * 0.25 == pytest.approx(2 * NEED_KWH, abs=1e-3)
+    assert np.abs(grid[~cheap]).max() == pytest.approx(0.0, abs=1e-6)
+    assert grid.reshape(-1, 2).mean(axis=1).max() <= 1.0 + 1e-6
+    assert schedule["contracts_kw"]["town"] == pytest.approx(1.0)
 
 
 def test_a_tariff_in_another_currency_is_one_clear_message_not_a_5xx(tmp_path, sqlite_url):
@@ -181,3 +214,57 @@ def test_a_tariff_in_another_currency_is_one_clear_message_not_a_5xx(tmp_path, s
     path = tmp_path / "touville.toml"
     with pytest.raises(FieldError, match=r"grid\.tariff 'summer_tou' is priced in CNY"):
         check_town_tariffs(load_scenario(path), pd.Timestamp(START), "Asia/Tokyo")
+
+
+def test_demand_intervals_lie_on_the_meters_half_hours():
+    """A 15-minute schedule from 09:15 starts one step into the meter's 09:00–09:30 interval: its first interval's
+    demand is (its first step's import) / 2 — 4 kW for 15 min in a half hour is 2 kW; from 09:00 it is the mean of
+    the first two steps, (4 + 2) / 2 = 3 kW."""
+    from types import SimpleNamespace
+
+    from chisan.service.scheduler import demand_offset_steps, first_interval_demand_kw
+
+    at = {
+        m: SimpleNamespace(snapshots=pd.date_range(START.replace(minute=m), periods=4, freq="15min"), dt_hours=0.25)
+        for m in (0, 15)
+    }
+    grid = np.array([[4.0], [2.0], [0.0], [0.0]])
+    assert demand_offset_steps(at[15]) == 1 and demand_offset_steps(at[0]) == 0
+    assert first_interval_demand_kw(at[15], grid)[0] == pytest.approx(2.0)
+    assert first_interval_demand_kw(at[0], grid)[0] == pytest.approx(3.0)
+
+
+def test_upgrade_to_0009_gives_every_meter_no_contract_and_downgrade_removes_it(database_url):
+    """0008 → a town and a station → 0009: both start at 0 kW; back to 0008 the columns are gone, the rows kept."""
+    from alembic import command
+    from service_helpers import migration_head
+
+    from chisan.service.core.db import Database, alembic_config, current_revision, migrate
+
+    db = Database(database_url)
+    try:
+        migrate(db, "0008")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO municipalities (slug, name, timezone, latitude_deg, longitude_deg, pv_kw, storage_kwh, "
+                "storage_kw, import_price_per_kwh, export_price_per_kwh, emission_factor_kg_per_kwh, "
+                "carbon_price_per_kg, currency, feed_contact_email, created_at) VALUES ('old', 'Old town', "
+                "'Asia/Tokyo', 35.0, 139.0, 0, 0, 0, 30, 0, 0.4535, 0, 'JPY', 'a@example.org', '2025-06-02 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO stations (municipality_id, name, latitude_deg, longitude_deg, charger_kw, created_at) "
+                "SELECT id, 'Base', 35.0, 139.0, 6.0, '2025-06-02 00:00:00' FROM municipalities"
+            )
+        migrate(db)
+        assert current_revision(db) == migration_head() == "0009"
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT contract_kw FROM municipalities").scalar() == 0.0
+            assert conn.exec_driver_sql("SELECT contract_kw FROM stations").scalar() == 0.0
+        with db.engine.begin() as conn:
+            command.downgrade(alembic_config(db.url, conn), "0008")
+        for table in ("municipalities", "stations"):
+            assert "contract_kw" not in {c["name"] for c in sa.inspect(db.engine).get_columns(table)}
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM stations").scalar() == 1
+    finally:
+        db.dispose()

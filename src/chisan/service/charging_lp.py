@@ -95,6 +95,13 @@ class ChargingProblem:
         The same per station, on the mean of its cars' charging [currency/kW].
     demand_steps : int
         Steps per demand interval (2 at 15 min: :func:`chisan.plan.tariff_constraints.steps_per_interval`).
+    demand_offset_steps : int
+        Steps of the meter's demand interval already gone at the first step (1 for a 15-minute schedule starting
+        at :15 or :45), so that the intervals lie on the meter's :00 and :30.
+    demand_floor_kw : float
+        The town meter's contract so far: the lower bound of P [kW] (its cost D × floor is a constant).
+    station_demand_floor_kw : np.ndarray, (S,), or None
+        The same per station [kW].
     """
 
     dt_hours: float
@@ -125,6 +132,9 @@ class ChargingProblem:
     demand_charge_per_kw: float = 0.0
     station_demand_charge_per_kw: np.ndarray | None = None
     demand_steps: int = 1
+    demand_offset_steps: int = 0
+    demand_floor_kw: float = 0.0
+    station_demand_floor_kw: np.ndarray | None = None
 
     @property
     def coupled(self) -> bool:
@@ -241,12 +251,15 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
             cost[o_us] = problem.terminal_weight_per_kwh
         if town_peak:
             cost[o_pk] = problem.demand_charge_per_kw
+            lower[o_pk] = problem.demand_floor_kw
     elif problem.station_energy_cost_per_kwh is not None:  # each car pays its station's meter's price
         cost[o_c:o_s] = dt * problem.station_energy_cost_per_kwh[ct, problem.station[cars][cj]]
     else:  # no PV, no storage, no limit: grid import = charging, its cost sits on the charging powers
         cost[o_c:o_s] = dt * problem.energy_cost_per_kwh[ct]
     if len(peaked):
         cost[o_spk:n_cols] = rate[ids[peaked]]
+        if problem.station_demand_floor_kw is not None:
+            lower[o_spk:n_cols] = problem.station_demand_floor_kw[ids[peaked]]
 
     rows, cols, vals = [], [], []
     # energy balance, row t*m + j: e_t − e_{t−1} − η Δt c_t − s_t = −trip_t (+ e_0 at t = 0)
@@ -317,10 +330,12 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
             row_upper.append(np.array([np.inf]))
             r += 1
     k = max(1, int(problem.demand_steps))
-    n_int = -(-n // k)
+    shift = int(problem.demand_offset_steps) % k
+    interval = (np.arange(n) + shift) // k  # the meter's interval of each step
+    n_int = int(interval[-1]) + 1 if n else 0
     if town_peak:  # Σ_{t ∈ i} g_t − k P ≤ 0 for every demand interval i
         t = np.arange(n)
-        rows += [r + t // k, r + np.arange(n_int)]
+        rows += [r + interval, r + np.arange(n_int)]
         cols += [o_g + t, np.full(n_int, o_pk)]
         vals += [np.ones(n), -k * np.ones(n_int)]
         row_lower.append(np.full(n_int, -np.inf))
@@ -331,7 +346,7 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
         which[peaked] = np.arange(len(peaked))
         s_of = which[pos[cj]]
         keep = s_of >= 0
-        rows.append(r + (ct[keep] // k) * len(peaked) + s_of[keep])
+        rows.append(r + interval[ct[keep]] * len(peaked) + s_of[keep])
         cols.append(o_c + np.flatnonzero(keep))
         vals.append(np.ones(int(keep.sum())))
         cells = np.arange(n_int * len(peaked))

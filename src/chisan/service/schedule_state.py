@@ -65,6 +65,11 @@ class FleetState:
         (:mod:`chisan.service.site_prices`); 0 = none.
     station_demand_charge_per_kw : pd.Series or None
         The same per station id, for per-site meters [currency/kW]; None = none.
+    contract_kw : float
+        The town meter's contract so far, the highest 30-minute demand earlier schedules drew [kW]: raising the
+        demand up to it costs nothing more (the plan's carried peak, ``PlanInputs.contract_kw_min``).
+    station_contract_kw : pd.Series or None
+        The same per station id (per-site meters) [kW].
     tariff : str or None
         Name of the town's ``grid.tariff``, None on flat prices.
     called_vehicles : frozenset of str
@@ -91,6 +96,8 @@ class FleetState:
     station_import_price_per_kwh: pd.DataFrame | None = None
     demand_charge_per_kw: float = 0.0
     station_demand_charge_per_kw: pd.Series | None = None
+    contract_kw: float = 0.0
+    station_contract_kw: pd.Series | None = None
     tariff: str | None = None
 
     @property
@@ -254,6 +261,8 @@ def load_state(
         station_import_price_per_kwh=station_price,
         demand_charge_per_kw=town_demand,
         station_demand_charge_per_kw=station_demand,
+        contract_kw=float(municipality.contract_kw or 0.0),
+        station_contract_kw=pd.Series([float(s.contract_kw or 0.0) for s in stations], index=st.index, dtype=float),
         tariff=tariff,
     )
 

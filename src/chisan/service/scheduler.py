@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.inputs import PlanInputs
-from chisan.plan.tariff_constraints import steps_per_interval
+from chisan.plan.tariff_constraints import DEMAND_INTERVAL_H, steps_per_interval
 from chisan.service import models
 from chisan.service.charging_lp import ChargingProblem, solve_charging
 from chisan.service.fallback import least_laxity_first
@@ -172,6 +172,23 @@ def demand_charge_per_kwh(state: FleetState) -> float:
     return rate / (steps_per_interval(state.dt_hours) * state.dt_hours)
 
 
+def demand_offset_steps(state: FleetState) -> int:
+    """Steps of the meter's 30-minute demand interval (on :00 and :30) already gone at the schedule's first step."""
+    k = steps_per_interval(state.dt_hours)
+    if k == 1:
+        return 0
+    minutes = state.snapshots[0].minute % (DEMAND_INTERVAL_H * 60)
+    return round(minutes / (state.dt_hours * 60)) % k
+
+
+def first_interval_demand_kw(state: FleetState, import_kw: np.ndarray) -> np.ndarray:
+    """Mean import over the schedule's first demand interval [kW] (the part the chargers carry out before the next
+    schedule), per column of ``import_kw`` (steps × meters); a partial first interval counts over its k steps."""
+    k = steps_per_interval(state.dt_hours)
+    first = k - demand_offset_steps(state)
+    return np.asarray(import_kw, dtype=float)[:first].sum(axis=0) / k
+
+
 def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
     """The LP's arrays (:class:`~chisan.service.charging_lp.ChargingProblem`) from the state and its inputs."""
     veh = inputs.vehicles
@@ -221,6 +238,11 @@ def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
         if state.station_demand_charge_per_kw is None
         else state.station_demand_charge_per_kw.reindex(stations.index).fillna(0.0).to_numpy(float),
         demand_steps=steps_per_interval(state.dt_hours),
+        demand_offset_steps=demand_offset_steps(state),
+        demand_floor_kw=state.contract_kw,
+        station_demand_floor_kw=None
+        if state.station_contract_kw is None
+        else state.station_contract_kw.reindex(stations.index).fillna(0.0).to_numpy(float),
     )
 
 
@@ -383,6 +405,23 @@ def _r(values) -> list[float]:
     return [round(float(x), 4) for x in np.asarray(values, dtype=float)]
 
 
+def _raise_contracts(session: Session, municipality_id: int, state: FleetState, result: ScheduleResult) -> None:
+    """Carry each peak-demand meter's contract: max(its contract so far, the demand of the schedule's first
+    30-minute interval) [kW] — as the plan's rolling dispatch carries its peak from window to window."""
+    if state.demand_charge_per_kw > 0:
+        town = session.get(models.Municipality, municipality_id)
+        drawn = float(first_interval_demand_kw(state, result.grid_import_kw[:, None])[0])
+        town.contract_kw = max(float(town.contract_kw or 0.0), round(drawn, 4))
+    billed = state.station_demand_charge_per_kw
+    if billed is not None and len(state.vehicles):
+        charge = result.charge_kw.to_numpy(float)
+        station_of = state.vehicles["station"].to_numpy()
+        for sid in billed.index[billed.to_numpy(float) > 0]:
+            drawn = float(first_interval_demand_kw(state, charge[:, station_of == sid].sum(axis=1)[:, None])[0])
+            station = session.get(models.Station, int(sid))
+            station.contract_kw = max(float(station.contract_kw or 0.0), round(drawn, 4))
+
+
 def store_schedule(
     session: Session, *, municipality_id: int, state: FleetState, result: ScheduleResult, now: dt.datetime
 ) -> models.Schedule:
@@ -429,6 +468,7 @@ def store_schedule(
         )
     schedule.stations = rows
     session.add(schedule)
+    _raise_contracts(session, municipality_id, state, result)
     if result.method == "fallback" and len(state.vehicles):
         session.add(
             models.Alert(
