@@ -102,7 +102,8 @@ class ScheduleResult:
     storage_charge_kw, storage_discharge_kw, pv_used_kw, grid_import_kw : np.ndarray
         Per step [kW].
     objective : float or None
-        Cost of the optimal schedule [currency] (import, carbon, minus the PV credit).
+        Cost of the optimal schedule [currency] (import, carbon, minus the PV credit, plus the basic charge of the
+        highest demand of a peak-demand meter: D × max(contract so far, horizon's peak)).
     solve_seconds : float
         Build, solve and verify [s].
     message : str
@@ -136,7 +137,8 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
     """Cost of each kWh a trip cannot carry, per (step, car), and of each kWh missing at the end [currency/kWh].
 
     The stated priority: W_other = max_t(price_t + carbon price × EF_t + PV credit) / min η + 1 exceeds the cost of
-    any kWh delivered, so the optimiser delivers every kWh it can; a booking's kWh weighs
+    any kWh delivered, so the optimiser delivers every kWh it can (with a peak-demand tariff a kWh may also raise
+    a meter's contract: :func:`demand_charge_per_kwh` joins the price); a booking's kWh weighs
     :data:`BOOKING_PRIORITY` × W_other, a session without a booking's (``is_booking`` False) and the next day's
     need W_other. Each trip's weight is × (1 + :data:`SMALL_TRIP_KWH` / trip energy), so that among equal
     energies the schedule completes the smaller trips first.
@@ -410,7 +412,11 @@ def _raise_contracts(session: Session, municipality_id: int, state: FleetState, 
     30-minute interval) [kW] — as the plan's rolling dispatch carries its peak from window to window."""
     if state.demand_charge_per_kw > 0:
         town = session.get(models.Municipality, municipality_id)
-        drawn = float(first_interval_demand_kw(state, result.grid_import_kw[:, None])[0])
+        # the meter's import: charging + storage charge − storage discharge − PV, ≥ 0 (grid_import_kw leaves out
+        # storage charged from the grid)
+        load = result.charge_kw.to_numpy(float).sum(axis=1)
+        net = load + result.storage_charge_kw - result.storage_discharge_kw - state.pv_kw.to_numpy(float)
+        drawn = float(first_interval_demand_kw(state, np.clip(net, 0.0, None)[:, None])[0])
         town.contract_kw = max(float(town.contract_kw or 0.0), round(drawn, 4))
     billed = state.station_demand_charge_per_kw
     if billed is not None and len(state.vehicles):
