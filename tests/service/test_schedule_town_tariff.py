@@ -268,3 +268,28 @@ def test_upgrade_to_0009_gives_every_meter_no_contract_and_downgrade_removes_it(
             assert conn.exec_driver_sql("SELECT count(*) FROM stations").scalar() == 1
     finally:
         db.dispose()
+
+
+def test_a_sites_fixed_contract_is_shared_by_its_stations_in_proportion_to_their_power(tmp_path, sqlite_url):
+    """North (one 3 kW charger) and South (two) behind one declared site "Campus", one meter on the town's tariff
+    with a fixed contract of 1 kW: North may draw 1 × 3 / 9 = 0.3333 kW and South 0.6667 kW, together never more
+    than the contract. South's 2.8489 kWh fit in the cheap band (0.6667 × 8 h = 5.33 kWh); North's cheap band holds
+    0.3333 × 8 = 2.6667 kWh and the other 0.1823 kWh go to the next cheapest, Marine Day from 09:00 (¥24.98)."""
+    text = scenario("per_site", '{ kind = "fixed", contract_kw = 1.0 }').replace(
+        "charger_kw = 3.0\n", 'charger_kw = 3.0\nsite = "Campus"\n'
+    )
+    head, south = text.split('name = "South"')
+    text = head + 'name = "South"' + south.replace("chargers = 1", "chargers = 2") + '\n[[sites]]\nname = "Campus"\n'
+    code, schedule = _schedule(tmp_path, sqlite_url, text)
+    assert code == 201 and schedule["method"] == "optimal" and schedule["verified"], schedule
+    names = {"North": 0, "South": 1}
+    steps = _steps(schedule)
+    cheap = (steps.day == 22) & (steps.hour < 8)
+    rows = sorted(schedule["stations"], key=lambda r: r["station_id"])
+    north, south = (np.array(rows[names[x]]["charge_kw"]) for x in ("North", "South"))
+    # the stored schedule keeps 4 decimals [kW]
+    assert north.max() == pytest.approx(1.0 / 3.0, abs=1e-4) and south.max() <= 2.0 / 3.0 + 1e-4
+    assert (north + south).max() <= 1.0 + 1e-4
+    assert south[cheap].sum() * 0.25 == pytest.approx(NEED_KWH, abs=1e-3)
+    assert north[cheap].sum() * 0.25 == pytest.approx(8.0 / 3.0, abs=1e-3)
+    assert north[steps.day == 21].sum() * 0.25 == pytest.approx(NEED_KWH - 8.0 / 3.0, abs=1e-3)

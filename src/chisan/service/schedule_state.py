@@ -230,7 +230,11 @@ def load_state(
 
         scenario = load_scenario(municipality.scenario_path)
         meters = meter_tariffs(
-            scenario, {str(s.id): s.name for s in stations}, snapshots, municipality.import_price_per_kwh
+            scenario,
+            {str(s.id): s.name for s in stations},
+            snapshots,
+            municipality.import_price_per_kwh,
+            station_kw=(st["chargers"] * st["charger_kw"]).to_dict(),
         )
         price = meters.town.import_price_per_kwh.rename("import_price_per_kwh")
         station_price, tariff = meters.station_import_price_per_kwh, meters.tariff

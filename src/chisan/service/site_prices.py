@@ -15,7 +15,10 @@ scenario's ``import_tou`` bands. :func:`meter_tariffs` also gives each meter's b
 (:mod:`chisan.plan.tariff_constraints`): a contract fixed in advance caps the meter's import (the breaker), a
 contract that is the highest 30-minute demand puts basic charge × :data:`BILLED_MONTHS` per kW of the horizon's
 highest demand into the schedule's objective. ``grid.topology = "single_meter"`` has one meter, the town's;
-``"per_site"`` has one per station, each billed on its own contract.
+``"per_site"`` has one per site: a station's own, or its declared ``[[sites]]`` entry's, shared by the stations
+behind it — a fixed contract is split among them in proportion to their charging power (their caps sum to it), a
+peak-demand one billed on each station's own highest demand (Σ of the stations' peaks ≥ the site's: the schedule
+never prices a peak below what the meter bills).
 """
 
 from __future__ import annotations
@@ -144,7 +147,8 @@ class MeterTariffs:
     station_demand_charge_per_kw : pd.Series
         Per station id (per-site meters): the same per kW of the station's highest demand [currency/kW].
     station_contract_kw : pd.Series
-        Per station id: its meter's fixed contract [kW], NaN where none.
+        Per station id: its meter's fixed contract [kW], NaN where none; a site's contract shared among its
+        stations in proportion to their charging power.
     tariff : str or None
         Name of the town's tariff (``grid.tariff``).
     """
@@ -170,7 +174,11 @@ def _contract_terms(prices: GridPrices) -> tuple[float, float]:
 
 
 def meter_tariffs(
-    scenario: Scenario, station_names: dict[str, str], snapshots: pd.DatetimeIndex, flat_price_per_kwh: float
+    scenario: Scenario,
+    station_names: dict[str, str],
+    snapshots: pd.DatetimeIndex,
+    flat_price_per_kwh: float,
+    station_kw: dict[str, float] | None = None,
 ) -> MeterTariffs:
     """Every meter's prices and contract terms on the steps (module docstring).
 
@@ -183,6 +191,9 @@ def meter_tariffs(
         The schedule's steps (tz-aware).
     flat_price_per_kwh : float
         The town's flat import price [currency/kWh], used when the scenario has no ``grid.tariff``.
+    station_kw : dict of str to float, optional
+        Charging power of each station [kW] (chargers × charger power): how a site's fixed contract is shared by
+        the stations behind it (equally without).
 
     Raises
     ------
@@ -205,11 +216,27 @@ def meter_tariffs(
             contract,
             _name(scenario),
         )
+    meters = pd.Series({sid: meter_of(scenario, name) for sid, name in station_names.items()}, dtype=object)
+    kw = pd.Series(station_kw if station_kw is not None else 1.0, index=ids, dtype=float).clip(lower=0.0)
     for sid, name in station_names.items():
         found = site_tariff_of(scenario, name)
         own = town if found is None else tariff_prices(found[1], snapshots[:1], scenario.finance.currency, found[0])
         charge[sid], contract[sid] = _contract_terms(own)
+        # a site's fixed contract is shared by its stations in proportion to their charging power (their caps sum
+        # to the contract); a peak-demand site is billed per station, Σ peaks ≥ the site's peak (on the safe side)
+        sharing = meters == meters[sid]
+        total = float(kw[sharing].sum())
+        share = float(kw[sid]) / total if total > 0 else 1.0 / int(sharing.sum())
+        contract[sid] = contract[sid] * share
     return MeterTariffs(town, station_price, 0.0, None, charge, contract, _name(scenario))
+
+
+def meter_of(scenario: Scenario, station_name: str) -> str:
+    """Name of the meter of the scenario's station or depot ``station_name``: its declared site's, else its own."""
+    for owner in [*scenario.stations, *scenario.depots]:
+        if owner.name == station_name:
+            return owner.site if owner.site is not None else owner.name
+    return station_name
 
 
 def _name(scenario: Scenario) -> str | None:
