@@ -214,6 +214,15 @@ def test_a_tariff_in_another_currency_is_one_clear_message_not_a_5xx(tmp_path, s
     path = tmp_path / "touville.toml"
     with pytest.raises(FieldError, match=r"grid\.tariff 'summer_tou' is priced in CNY"):
         check_town_tariffs(load_scenario(path), pd.Timestamp(START), "Asia/Tokyo")
+    # `chisan serve --scenario` stops before starting, with the same one line
+    from typer.testing import CliRunner
+
+    from chisan.cli import app as cli_app
+
+    result = CliRunner().invoke(cli_app, ["serve", "--scenario", str(path), "--port", "0"])
+    assert result.exit_code == 2, result.output
+    assert "error: grid.tariff 'summer_tou' is priced in CNY but finance.currency = 'JPY'" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_demand_intervals_lie_on_the_meters_half_hours():
