@@ -14,6 +14,8 @@ def simulate_one_start(s: OutageSources, start: int, outage_h: float, call_delay
     n = len(s.critical_load_kw)
     dt = s.dt_hours
     storage = min(float(s.storage_start_kwh[start]), s.storage_kwh)
+    packs = min(float(np.broadcast_to(np.asarray(s.second_life_start_kwh, float), (n,))[start]), s.second_life_kwh)
+    eta_sl = s.second_life_efficiency_fraction
     cars_kwh, cars = float(s.parked_kwh[start]), float(s.parked_cars[start])
     delay = math.ceil(call_delay_h / dt - 1e-9)
     for i in range(round(outage_h / dt)):
@@ -23,15 +25,20 @@ def simulate_one_start(s: OutageSources, start: int, outage_h: float, call_delay
         t = (start + i) % n
         net = s.critical_load_kw[t] - s.pv_kw[t]
         if net < 0:
-            storage += (
-                max(min(-net, s.storage_kw, (s.storage_kwh - storage) / (s.storage_charge_efficiency_fraction * dt)), 0)
-                * s.storage_charge_efficiency_fraction
-                * dt
+            into = max(
+                min(-net, s.storage_kw, (s.storage_kwh - storage) / (s.storage_charge_efficiency_fraction * dt)), 0
+            )
+            storage += into * s.storage_charge_efficiency_fraction * dt
+            packs += (
+                max(min(-net - into, s.second_life_kw, (s.second_life_kwh - packs) / (eta_sl * dt)), 0) * eta_sl * dt
             )
             continue
         d = min(net, s.storage_kw, storage * s.storage_discharge_efficiency_fraction / dt)
         storage -= d * dt / s.storage_discharge_efficiency_fraction
         net -= d
+        p = min(net, s.second_life_kw, packs * eta_sl / dt)
+        packs -= p * dt / eta_sl
+        net -= p
         c = min(net, cars * s.v2h_kw_per_car, cars_kwh * s.v2h_efficiency_fraction / dt)
         cars_kwh -= c * dt / s.v2h_efficiency_fraction
         net -= c
@@ -65,4 +72,8 @@ def random_sources(n: int, seed: int, dt_hours: float = 1.0) -> OutageSources:
         v2h_kw_per_car=6.0,
         v2h_efficiency_fraction=0.9,
         dt_hours=dt_hours,
+        second_life_start_kwh=rng.uniform(0.0, 40.0, n),
+        second_life_kwh=40.0,
+        second_life_kw=20.0,
+        second_life_efficiency_fraction=0.9,
     )

@@ -152,8 +152,9 @@ def test_survival_probability_of_a_constant_case():
 
 
 def test_energy_supplied_never_exceeds_what_is_available():
-    # for every start: the critical load met over the hours survived ≤ storage at the start × η_d + the cars'
-    # energy above reserve × η_V2H + the PV of those hours (PV can only be used once, directly or via storage)
+    # for every start: the critical load met over the hours survived ≤ storage at the start × η_d + the second-life
+    # packs' × η_sl + the cars' energy above reserve × η_V2H + the PV of those hours (PV can only be used once,
+    # directly or via a store)
     from tests.resilience.reference_loop import random_sources
 
     s = random_sources(2000, seed=7)
@@ -165,6 +166,7 @@ def test_energy_supplied_never_exceeds_what_is_available():
     pv_kwh = (s.pv_kw[idx] * inside).sum(axis=1) * s.dt_hours
     available_kwh = (
         np.minimum(s.storage_start_kwh, s.storage_kwh) * s.storage_discharge_efficiency_fraction
+        + np.minimum(s.second_life_start_kwh, s.second_life_kwh) * s.second_life_efficiency_fraction
         + (s.parked_kwh + s.called_kwh) * s.v2h_efficiency_fraction
         + pv_kwh
     )
@@ -195,3 +197,54 @@ def test_arrays_of_another_length_are_refused():
     bad = OutageSources(**{**s.__dict__, "pv_kw": np.zeros(47)})
     with pytest.raises(ValueError, match=r"pv_kw has shape \(47,\).*\(48,\)"):
         simulate_outages(bad, outage_h=72)
+
+
+def test_second_life_packs_deliver_their_energy_at_their_own_efficiency():
+    # 1 kW, no PV, no storage; 20 kWh of second-life packs at a round trip of 0.81 (0.9 each way, √0.81), c-rate
+    # 0.5 → 10 kW: 20 × 0.9 = 18 kWh reach the shelter → 18 h. Pooled at a new store's 0.95 it would be 19 h.
+    packs = {"second_life_start_kwh": 20.0, "second_life_kwh": 20.0, "second_life_kw": 10.0}
+    s = sources(
+        second_life_efficiency_fraction=0.9, storage_discharge_efficiency_fraction=0.95, **packs, critical_load_kw=1.0
+    )
+    assert set(simulate_outages(s, outage_h=24)) == {18.0}
+
+
+def test_new_storage_then_second_life_each_at_its_efficiency():
+    # 10 kWh new storage at 0.95 out (9.5 kWh) + 20 kWh packs at 0.9 out (18 kWh) = 27.5 kWh at 1 kW → 27 whole
+    # hours (hour 10 takes 0.5 kWh from each); one pool of 30 kWh at 0.95 would give 28.5 kWh → 28 h
+    s = sources(
+        critical_load_kw=1.0,
+        storage_start_kwh=10.0,
+        storage_kwh=10.0,
+        storage_kw=10.0,
+        storage_discharge_efficiency_fraction=0.95,
+        second_life_start_kwh=20.0,
+        second_life_kwh=20.0,
+        second_life_kw=10.0,
+        second_life_efficiency_fraction=0.9,
+    )
+    assert set(simulate_outages(s, outage_h=48)) == {27.0}
+
+
+def test_second_life_power_limits_the_supply():
+    # 3 kW of load, the packs give at most 2.5 kW (c-rate 0.125 × 20 kWh): not one hour is met in full
+    s = sources(critical_load_kw=3.0, second_life_start_kwh=20.0, second_life_kwh=20.0, second_life_kw=2.5)
+    assert set(simulate_outages(s, outage_h=24)) == {0.0}
+
+
+def test_pv_surplus_the_storage_cannot_take_charges_the_packs_at_their_efficiency():
+    # Step 0: PV 11 kW against 1 kW of load; the full new storage takes nothing, the empty packs (10 kWh, 10 kW,
+    # 0.9 each way) take the 10 kW surplus → 9 kWh stored → 9 × 0.9 = 8.1 kWh out → hours 1–8 met, hour 9 not:
+    # 9 h survived from step 0.
+    pv = np.zeros(48)
+    pv[0] = 11.0
+    s = sources(
+        critical_load_kw=1.0,
+        pv_kw=pv,
+        storage_start_kwh=0.0,
+        storage_kwh=0.0,
+        second_life_kwh=10.0,
+        second_life_kw=10.0,
+        second_life_efficiency_fraction=0.9,
+    )
+    assert simulate_outages(s, outage_h=24)[0] == 9.0

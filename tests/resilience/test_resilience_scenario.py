@@ -116,3 +116,46 @@ def test_report_section_and_tables(run, tmp_path):
     np.testing.assert_allclose(survival["hours_survived_h"], run.resilience.survival["hours_survived_h"])
     probs = pd.read_csv(out / "outage_probabilities.csv")
     assert probs["duration_h"].iloc[-1] == 24.0
+
+
+def test_second_life_packs_are_their_own_store_with_their_own_efficiency_and_power(run):
+    """The solved plan with 20 kWh of second-life packs added (round trip 0.81, c-rate 0.5, holding 12 kWh all year):
+    the new storage keeps its own figures, the packs come as a second store at √0.81 = 0.9 each way and
+    0.5 × 20 = 10 kW, both × the storage share (0.5 here); no longer pooled at the new storage's efficiencies."""
+    import dataclasses
+
+    from chisan.scenario.schema import SecondLife
+
+    sc, inp, res = run.prepared.scenario, run.prepared.inputs, run.results
+    sc = sc.model_copy(
+        update={
+            "second_life": SecondLife(
+                offered_kwh=20.0,
+                price_per_kwh=0.0,
+                lifetime_years=10.0,
+                round_trip_efficiency_fraction=0.81,
+                max_c_rate_per_h=0.5,
+            ),
+            "resilience": sc.resilience.model_copy(update={"storage_share_fraction": 0.5}),
+        }
+    )
+    without = outage_sources(sc, inp, res)
+    dispatch = res.dispatch.assign(second_life_energy_kwh=12.0)
+    packs = dataclasses.replace(res, dispatch=dispatch, method={**res.method, "second_life": {"used_kwh": 20.0}})
+    src = outage_sources(sc, inp, packs)
+    assert (src.storage_kwh, src.storage_kw) == (without.storage_kwh, without.storage_kw)
+    np.testing.assert_array_equal(src.storage_start_kwh, without.storage_start_kwh)
+    assert src.second_life_efficiency_fraction == pytest.approx(0.9)
+    assert (src.second_life_kwh, src.second_life_kw) == pytest.approx((10.0, 5.0))
+    assert np.asarray(src.second_life_start_kwh) == pytest.approx(np.full(len(dispatch), 6.0))
+    # with no other source left, 6 kWh × 0.9 = 5.4 kWh against the 3 kW shelter: one whole hour from every start
+    bare = dataclasses.replace(
+        src,
+        pv_kw=np.zeros(len(dispatch)),
+        storage_start_kwh=np.zeros(len(dispatch)),
+        parked_kwh=np.zeros(len(dispatch)),
+        called_kwh=np.zeros(len(dispatch)),
+    )
+    from chisan.resilience.outage import simulate_outages
+
+    assert set(simulate_outages(bare, outage_h=24)) == {1.0}

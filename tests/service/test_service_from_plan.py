@@ -202,3 +202,27 @@ def test_a_plan_offering_second_life_without_its_placement_names_what_is_wrong(p
     folder = _copy(plan_dir, tmp_path / "b")
     (folder / "run.json").unlink()
     assert load_plan(folder).capacities["second_life_kwh"] == 0.0
+
+
+def test_the_plans_contract_kw_is_the_single_meters_contract_to_start_on(plan_dir, tmp_path):
+    """A single-meter town on a peak-demand tariff starts its schedules on the plan's contract (kpis.csv row
+    contract_kw, 12.5 kW here); per-site meters, or flat prices, start at 0; a broken value names the file."""
+    from chisan.service.from_plan import _contract_kw
+
+    folder = _copy(plan_dir, tmp_path)
+    kpis = pd.DataFrame({"kpi": ["contract_kw"], "value": [12.5], "unit": ["kW"], "definition": ["x"]})
+    kpis.to_csv(folder / "kpis.csv", index=False)
+    scenario = load_plan(folder).scenario
+    grid = scenario.grid.model_copy(
+        update={"topology": "single_meter", "tariff": "tepco_high_voltage_business", "import_tou": []}
+    )
+    single = scenario.model_copy(update={"grid": grid})
+    assert _contract_kw(folder, single) == 12.5
+    assert (
+        _contract_kw(folder, single.model_copy(update={"grid": grid.model_copy(update={"topology": "per_site"})}))
+        == 0.0
+    )
+    assert _contract_kw(folder, scenario) == 0.0  # the example's flat prices and bands: no contract kW
+    kpis.assign(value=[-1.0]).to_csv(folder / "kpis.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"kpis\.csv: contract_kw = -1\.0; a finite contract ≥ 0 kW is expected"):
+        _contract_kw(folder, single)

@@ -13,7 +13,10 @@ bases that may be called arrive after ``call_delay_h``, and every car keeps its 
 start times, every start is simulated at once with NumPy (one vector operation per outage step).
 
 The shelters are supplied together, as one islanded microgrid with the plan's PV and storage (shares of them set in
-``[resilience]``). The cars are pooled: their discharge power is (cars connected) × ``v2h_kw_per_car``, capped by the
+``[resilience]``). Second-life storage (the retired car packs of :mod:`chisan.plan.second_life`) is a store of its
+own, with its own energy, power (c-rate × energy) and efficiency (√ of its round trip, each way): it discharges after
+the new storage and before the cars, and takes the PV surplus the new storage cannot.
+The cars are pooled: their discharge power is (cars connected) × ``v2h_kw_per_car``, capped by the
 energy they hold above their reserve, so a nearly empty car still counts at full power while others have energy
 (a small optimism once most cars are drained).
 """
@@ -56,6 +59,13 @@ class OutageSources:
         Battery-to-shelter efficiency.
     dt_hours : float
         Step length [h].
+    second_life_start_kwh : np.ndarray or float
+        Second-life storage energy at the start of each step [kWh] (0 = none).
+    second_life_kwh, second_life_kw : float
+        Its usable energy [kWh] and power [kW] available to the shelters.
+    second_life_efficiency_fraction : float
+        Its one-way (charge = discharge) efficiency, √ of the packs' round trip
+        (:attr:`chisan.plan.second_life.SecondLifeOffer.efficiency`).
     """
 
     critical_load_kw: np.ndarray
@@ -72,6 +82,10 @@ class OutageSources:
     v2h_kw_per_car: float
     v2h_efficiency_fraction: float
     dt_hours: float
+    second_life_start_kwh: np.ndarray | float = 0.0
+    second_life_kwh: float = 0.0
+    second_life_kw: float = 0.0
+    second_life_efficiency_fraction: float = 1.0
 
 
 def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: float = 0.0) -> np.ndarray:
@@ -109,6 +123,8 @@ def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: floa
     delay_steps = int(np.ceil(call_delay_h / dt - 1e-9))
     start = np.arange(n)
     storage = np.minimum(np.asarray(s.storage_start_kwh, float), s.storage_kwh).copy()
+    packs = np.minimum(np.broadcast_to(np.asarray(s.second_life_start_kwh, float), (n,)), s.second_life_kwh).copy()
+    eta_sl = s.second_life_efficiency_fraction
     cars_kwh = np.asarray(s.parked_kwh, float).copy()
     cars = np.asarray(s.parked_cars, float).copy()
     alive = np.ones(n, dtype=bool)
@@ -125,12 +141,20 @@ def simulate_outages(sources: OutageSources, outage_h: float, call_delay_h: floa
         charge_kw = np.minimum(np.minimum(-net_kw, s.storage_kw), (s.storage_kwh - storage) / (eta_c * dt))
         charge_kw = np.clip(charge_kw, 0.0, None)
         storage += charge_kw * eta_c * dt
+        # what the new storage cannot take charges the second-life packs, at their own efficiency
+        rest_kw = np.clip(-net_kw - charge_kw, 0.0, None)
+        packs_in_kw = np.minimum(np.minimum(rest_kw, s.second_life_kw), (s.second_life_kwh - packs) / (eta_sl * dt))
+        packs += np.clip(packs_in_kw, 0.0, None) * eta_sl * dt
         need_kw = np.clip(net_kw, 0.0, None)
         # storage discharges to the load: P ≤ power, P·dt/η_d ≤ energy held (REopt L66–L69 discharges only when the
         # battery carries the whole rest; chisan lets it carry part and the cars the rest, same result without cars)
         from_storage_kw = np.minimum(np.minimum(need_kw, s.storage_kw), storage * eta_d / dt)
         storage -= from_storage_kw * dt / eta_d
         need_kw -= from_storage_kw
+        # then the second-life packs: P ≤ their power, P·dt/η_sl ≤ their energy
+        from_packs_kw = np.minimum(np.minimum(need_kw, s.second_life_kw), packs * eta_sl / dt)
+        packs -= from_packs_kw * dt / eta_sl
+        need_kw -= from_packs_kw
         # the cars connected discharge next: P ≤ cars × V2H power, P·dt/η ≤ energy above reserve
         from_cars_kw = np.minimum(
             np.minimum(need_kw, cars * s.v2h_kw_per_car), cars_kwh * s.v2h_efficiency_fraction / dt
@@ -175,7 +199,12 @@ def _check(s: OutageSources, outage_h: float, call_delay_h: float) -> None:
         if not np.isfinite(values).all() or (values < 0).any():
             bad = values[~(np.isfinite(values) & (values >= 0))][0]
             raise ValueError(f"{name} holds {bad}; every value must be finite and 0 or more")
-    for name in ("storage_kwh", "storage_kw", "v2h_kw_per_car"):
+    packs = np.asarray(s.second_life_start_kwh, float)
+    if packs.shape not in ((), (n,)) or not np.isfinite(packs).all() or (packs < 0).any():
+        raise ValueError(
+            f"second_life_start_kwh has shape {packs.shape}; it must be one value ≥ 0 [kWh] or one per step ({n},)"
+        )
+    for name in ("storage_kwh", "storage_kw", "v2h_kw_per_car", "second_life_kwh", "second_life_kw"):
         value = getattr(s, name)
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} is {value}; it must be finite and 0 or more")
@@ -183,6 +212,7 @@ def _check(s: OutageSources, outage_h: float, call_delay_h: float) -> None:
         "storage_charge_efficiency_fraction",
         "storage_discharge_efficiency_fraction",
         "v2h_efficiency_fraction",
+        "second_life_efficiency_fraction",
     ):
         value = getattr(s, name)
         if not (0 < value <= 1):
@@ -196,7 +226,8 @@ class OutageResult:
     Attributes
     ----------
     survival : pd.DataFrame
-        Per start time: ``hours_survived_h``, ``critical_load_kw``, ``storage_start_kwh``, ``parked_cars``,
+        Per start time: ``hours_survived_h``, ``critical_load_kw``, ``storage_start_kwh``,
+        ``second_life_start_kwh`` [kWh], ``parked_cars``,
         ``parked_kwh`` and ``called_cars``, ``called_kwh`` (energy above reserve [kWh]).
     probabilities : pd.DataFrame
         Per outage length ``duration_h`` [h]: ``survival_probability_fraction``, the share of start steps whose
@@ -249,6 +280,7 @@ def outage_result(sources: OutageSources, index: pd.Index, outage_h: float, call
             "hours_survived_h": hours,
             "critical_load_kw": sources.critical_load_kw,
             "storage_start_kwh": sources.storage_start_kwh,
+            "second_life_start_kwh": np.broadcast_to(np.asarray(sources.second_life_start_kwh, float), len(index)),
             "parked_cars": sources.parked_cars,
             "parked_kwh": sources.parked_kwh,
             "called_cars": sources.called_cars,

@@ -58,8 +58,8 @@ def outage_sources(scenario: Scenario, inputs: PlanInputs, results: PlanResults)
     """What supplies the shelters for an outage starting in each step of the solved plan.
 
     PV is what the built PV could produce (the plan's ``pv_available_kw``, curtailment included) times
-    ``pv_share_fraction``; storage (new and second-life, pooled, at the storage's efficiencies) starts with the
-    plan's energy at the end of the step before. A car counts when it
+    ``pv_share_fraction``; the new storage and the second-life packs (each with its own energy, power and
+    efficiencies) start with the plan's energy at the end of the step before. A car counts when it
     is plugged in at a shelter's base at the start (at once) or belongs to a base that may be called (after the
     delay), with its energy at the end of the step before, less its reserve (``reserve_soc_fraction`` × usable).
     """
@@ -90,10 +90,14 @@ def outage_sources(scenario: Scenario, inputs: PlanInputs, results: PlanResults)
     share = res.storage_share_fraction
     storage_kwh, storage_kw = float(caps.get("storage_kwh", 0.0)), float(caps.get("storage_kw", 0.0))
     reused = results.method.get("second_life")
-    if reused is not None and "second_life_energy_kwh" in d:  # second-life packs feed the shelters like storage
-        storage_start = storage_start + np.roll(d["second_life_energy_kwh"].to_numpy(float), 1)
-        storage_kwh += reused["used_kwh"]
-        storage_kw += reused["used_kwh"] * second_life_offer(scenario).max_c_rate_per_h
+    packs_start, packs_kwh, packs_kw, packs_eta = 0.0, 0.0, 0.0, 1.0
+    offer = second_life_offer(scenario)
+    if reused is not None and offer is not None and "second_life_energy_kwh" in d:
+        # the packs are a store of their own: their energy, power (c-rate × energy) and √ round-trip efficiency
+        packs_start = np.roll(d["second_life_energy_kwh"].to_numpy(float), 1) * share
+        packs_kwh = float(reused["used_kwh"]) * share
+        packs_kw = float(reused["used_kwh"]) * offer.max_c_rate_per_h * share
+        packs_eta = offer.efficiency
     return OutageSources(
         critical_load_kw=np.asarray(load, float),
         pv_kw=d["pv_available_kw"].to_numpy(float) * res.pv_share_fraction,
@@ -109,6 +113,10 @@ def outage_sources(scenario: Scenario, inputs: PlanInputs, results: PlanResults)
         v2h_kw_per_car=res.v2h_kw_per_car,
         v2h_efficiency_fraction=res.v2h_efficiency_fraction,
         dt_hours=float(inputs.dt_hours),
+        second_life_start_kwh=packs_start,
+        second_life_kwh=packs_kwh,
+        second_life_kw=packs_kw,
+        second_life_efficiency_fraction=packs_eta,
     )
 
 

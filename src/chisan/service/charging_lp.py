@@ -15,7 +15,14 @@ energy [kWh].
     g_t + p_t + dis_t − ch_t = Σ_v c_{t,v}                                (town bus; coupled group only)
     soc_t = k soc_{t−1} + η_ch ch_t Δt − dis_t Δt / η_dis                 (storage; k = self-discharge kept per step)
 
+    k P ≥ Σ_{t ∈ interval i} g_t        (town meter's demand; a peak-demand contract, single meter only)
+    k P_s ≥ Σ_{t ∈ i} Σ_{v ∈ s} c_{t,v}  (station meter's demand; per-site meters)
+
     min Σ_t Δt [(price_t + carbon price × EF_t) g_t − credit × p_t] + Σ w_{t,v} s_{t,v} + W_other Σ_v u_v
+        + D P + Σ_s D_s P_s
+
+with k the steps per 30-minute demand interval and D the basic charge × 12 months of the meter's peak-demand tariff
+(the plan's ``Tariff-peak_demand``, :mod:`chisan.plan.tariff_constraints`; :mod:`chisan.service.site_prices`).
 
 In a group without PV or storage g_t = Σ_v c_{t,v}, so the cost sits on the charging powers and the town's objective
 is the sum of the groups' objectives (exact decomposition). There each station's meter may have its own price
@@ -81,6 +88,20 @@ class ChargingProblem:
         [-].
     storage_initial_kwh, storage_target_kwh : float
         Energy now and wanted at the end [kWh] (the target is soft, at ``terminal_weight_per_kwh``).
+    demand_charge_per_kw : float
+        Cost of each kW of the town bus's highest demand-interval mean import [currency/kW] (0 = none); ties the
+        stations together.
+    station_demand_charge_per_kw : np.ndarray, (S,), or None
+        The same per station, on the mean of its cars' charging [currency/kW].
+    demand_steps : int
+        Steps per demand interval (2 at 15 min: :func:`chisan.plan.tariff_constraints.steps_per_interval`).
+    demand_offset_steps : int
+        Steps of the meter's demand interval already gone at the first step (1 for a 15-minute schedule starting
+        at :15 or :45), so that the intervals lie on the meter's :00 and :30.
+    demand_floor_kw : float
+        The town meter's contract so far: the lower bound of P [kW] (its cost D × floor is a constant).
+    station_demand_floor_kw : np.ndarray, (S,), or None
+        The same per station [kW].
     """
 
     dt_hours: float
@@ -108,6 +129,12 @@ class ChargingProblem:
     storage_initial_kwh: float = 0.0
     storage_target_kwh: float = 0.0
     station_energy_cost_per_kwh: np.ndarray | None = None
+    demand_charge_per_kw: float = 0.0
+    station_demand_charge_per_kw: np.ndarray | None = None
+    demand_steps: int = 1
+    demand_offset_steps: int = 0
+    demand_floor_kw: float = 0.0
+    station_demand_floor_kw: np.ndarray | None = None
 
     @property
     def coupled(self) -> bool:
@@ -116,6 +143,7 @@ class ChargingProblem:
             self.grid_limit_kw is not None
             or (self.storage_kwh > 0 and self.storage_kw > 0)
             or bool((self.pv_kw > 0).any())
+            or self.demand_charge_per_kw > 0
         )
 
     def groups(self) -> list[np.ndarray]:
@@ -190,7 +218,15 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
     o_dis = o_ch + (n if storage else 0)
     o_soc = o_dis + (n if storage else 0)
     o_us = o_soc + (n if storage else 0)
-    n_cols = o_us + (1 if storage else 0)
+    o_pk = o_us + (1 if storage else 0)
+    town_peak = town and problem.demand_charge_per_kw > 0
+    # one peak column per station of the group whose meter bills its highest demand
+    local_station = problem.station[cars]
+    ids, pos = np.unique(local_station, return_inverse=True)
+    rate = problem.station_demand_charge_per_kw
+    peaked = np.flatnonzero(rate[ids] > 0) if rate is not None else np.zeros(0, dtype=int)
+    o_spk = o_pk + int(town_peak)
+    n_cols = o_spk + len(peaked)
 
     cost = np.zeros(n_cols)
     lower = np.zeros(n_cols)
@@ -213,10 +249,17 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
             upper[o_dis : o_dis + n] = problem.storage_kw
             upper[o_soc : o_soc + n] = problem.storage_kwh
             cost[o_us] = problem.terminal_weight_per_kwh
+        if town_peak:
+            cost[o_pk] = problem.demand_charge_per_kw
+            lower[o_pk] = problem.demand_floor_kw
     elif problem.station_energy_cost_per_kwh is not None:  # each car pays its station's meter's price
         cost[o_c:o_s] = dt * problem.station_energy_cost_per_kwh[ct, problem.station[cars][cj]]
     else:  # no PV, no storage, no limit: grid import = charging, its cost sits on the charging powers
         cost[o_c:o_s] = dt * problem.energy_cost_per_kwh[ct]
+    if len(peaked):
+        cost[o_spk:n_cols] = rate[ids[peaked]]
+        if problem.station_demand_floor_kw is not None:
+            lower[o_spk:n_cols] = problem.station_demand_floor_kw[ids[peaked]]
 
     rows, cols, vals = [], [], []
     # energy balance, row t*m + j: e_t − e_{t−1} − η Δt c_t − s_t = −trip_t (+ e_0 at t = 0)
@@ -229,8 +272,6 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
     row_lower, row_upper = [rhs], [rhs]
     r = n_e
     # station limits, only where the cars could exceed them
-    local_station = problem.station[cars]
-    ids, pos = np.unique(local_station, return_inverse=True)
     possible = np.bincount(pos, weights=problem.max_charge_kw[cars], minlength=len(ids))
     limit = problem.station_limit_kw[ids]
     binding = np.flatnonzero(limit < possible - 1e-9)
@@ -288,6 +329,33 @@ def build_group_lp(problem: ChargingProblem, cars: np.ndarray, *, town: bool) ->
             row_lower.append(np.array([problem.storage_target_kwh]))
             row_upper.append(np.array([np.inf]))
             r += 1
+    k = max(1, int(problem.demand_steps))
+    shift = int(problem.demand_offset_steps) % k
+    interval = (np.arange(n) + shift) // k  # the meter's interval of each step
+    n_int = int(interval[-1]) + 1 if n else 0
+    if town_peak:  # Σ_{t ∈ i} g_t − k P ≤ 0 for every demand interval i
+        t = np.arange(n)
+        rows += [r + interval, r + np.arange(n_int)]
+        cols += [o_g + t, np.full(n_int, o_pk)]
+        vals += [np.ones(n), -k * np.ones(n_int)]
+        row_lower.append(np.full(n_int, -np.inf))
+        row_upper.append(np.zeros(n_int))
+        r += n_int
+    if len(peaked):  # Σ_{t ∈ i} Σ_{v ∈ s} c_{t,v} − k P_s ≤ 0 for every interval i and billed station s
+        which = np.full(len(ids), -1)
+        which[peaked] = np.arange(len(peaked))
+        s_of = which[pos[cj]]
+        keep = s_of >= 0
+        rows.append(r + interval[ct[keep]] * len(peaked) + s_of[keep])
+        cols.append(o_c + np.flatnonzero(keep))
+        vals.append(np.ones(int(keep.sum())))
+        cells = np.arange(n_int * len(peaked))
+        rows.append(r + cells)
+        cols.append(o_spk + cells % len(peaked))
+        vals.append(-k * np.ones(len(cells)))
+        row_lower.append(np.full(len(cells), -np.inf))
+        row_upper.append(np.zeros(len(cells)))
+        r += len(cells)
     matrix = sp.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_cols), dtype=float
     )

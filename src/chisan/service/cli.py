@@ -70,6 +70,7 @@ def serve(
 
     from chisan.exceptions import ScenarioError
     from chisan.service.core.config import Settings
+    from chisan.service.errors import FieldError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO; chisan logs connections itself
@@ -94,7 +95,7 @@ def serve(
             ocpp_tls_key_path=ocpp_tls_key,
         )
         _check_town(settings)
-    except ScenarioError as err:
+    except (ScenarioError, FieldError) as err:  # a tariff the schedule could not use: FieldError, naming it
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=2) from None
     except ValueError as err:  # pydantic's ValidationError is a ValueError: one line per setting at fault
@@ -123,6 +124,7 @@ def _check_town(settings: Settings) -> None:
         from chisan.service.from_plan import load_plan
 
         plan = load_plan(settings.plan_path)
+        _check_tariffs(plan.scenario)
         capacities = plan.capacities
         typer.echo(
             f"plan       {plan.folder}: {len(plan.scenario.stations)} stations, PV {capacities['pv_kw']:.1f} kW, "
@@ -139,4 +141,15 @@ def _check_town(settings: Settings) -> None:
         from chisan.scenario.load import load_scenario
         from chisan.service.seed import check_station_coordinates
 
-        check_station_coordinates(load_scenario(settings.scenario_path), source=settings.scenario_path)
+        scenario = load_scenario(settings.scenario_path)
+        check_station_coordinates(scenario, source=settings.scenario_path)
+        _check_tariffs(scenario)
+
+
+def _check_tariffs(scenario) -> None:
+    """Every tariff of the town compiles on the day from now (raises FieldError naming it)."""
+    import pandas as pd
+
+    from chisan.service.site_prices import check_town_tariffs
+
+    check_town_tariffs(scenario, pd.Timestamp.now(tz="UTC"), scenario.municipality.timezone)

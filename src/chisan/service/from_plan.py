@@ -58,7 +58,8 @@ class Plan:
     capacities : dict of str to float
         ``pv_kw`` [kW], ``wind_kw`` [kW], ``storage_kwh`` [kWh], ``storage_kw`` [kW], and the second-life storage
         the plan placed: ``second_life_kwh`` [kWh], ``second_life_kw`` [kW],
-        ``second_life_round_trip_efficiency_fraction``.
+        ``second_life_round_trip_efficiency_fraction``; ``contract_kw`` [kW], the plan's contract of the town's
+        one meter on a peak-demand tariff (0 otherwise).
     notes : list of str
         What of the plan the service does not run (wind).
     """
@@ -160,6 +161,23 @@ def _stations(path: Path, scenario: Scenario) -> dict[str, tuple[int, int]]:
     return planned
 
 
+def _contract_kw(folder: Path, scenario: Scenario) -> float:
+    """The plan's contract kW of the town's one meter on a peak-demand tariff (``kpis.csv``, row ``contract_kw``)
+    [kW], the contract the town starts its schedules on (a new high-voltage supply's first contract is agreed on
+    the expected demand); 0 without one, or with meters per site (each station starts at 0)."""
+    path = folder / "kpis.csv"
+    if scenario.grid.topology != "single_meter" or scenario.grid.tariff is None or not path.is_file():
+        return 0.0
+    try:
+        kpis = pd.read_csv(path, index_col=0)
+        value = float(kpis.loc["contract_kw", "value"]) if "contract_kw" in kpis.index else 0.0
+    except (pd.errors.ParserError, UnicodeDecodeError, KeyError, ValueError) as err:
+        raise ScenarioError(f"{path}: not the table `chisan plan` writes ({type(err).__name__}: {err})") from err
+    if not (math.isfinite(value) and value >= 0):
+        raise ScenarioError(f"{path}: contract_kw = {value!r}; a finite contract ≥ 0 kW is expected")
+    return value
+
+
 def load_plan(folder: str | Path) -> Plan:
     """Read a ``chisan plan`` output folder into the scenario the service runs.
 
@@ -182,6 +200,7 @@ def load_plan(folder: str | Path) -> Plan:
     scenario = load_scenario(scenario_path)
     check_station_coordinates(scenario, source=scenario_path)
     capacities = _capacities(folder / "capacities.csv") | _second_life(folder, scenario)
+    capacities["contract_kw"] = _contract_kw(folder, scenario)
     planned = _stations(folder / "stations.csv", scenario)
     tech = scenario.technologies
     pv = tech.pv.model_copy(update={"enabled": capacities["pv_kw"] > 0, "fixed_kw": capacities["pv_kw"]})
@@ -223,6 +242,7 @@ def municipality_from_plan(
     municipality.storage_kw = plan.capacities["storage_kw"]
     for name in SECOND_LIFE_NONE:
         setattr(municipality, name, plan.capacities[name])
+    municipality.contract_kw = max(float(municipality.contract_kw or 0.0), plan.capacities["contract_kw"])
     grid = plan.scenario.grid
     municipality.import_price_per_kwh = grid.import_price_per_kwh
     municipality.export_price_per_kwh = grid.export_price_per_kwh

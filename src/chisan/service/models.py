@@ -105,6 +105,9 @@ class Municipality(Base):
     second_life_kw: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
     second_life_round_trip_efficiency_fraction: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0.85"))
     grid_connection_limit_kw: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    # the highest 30-minute demand the schedules drew at the town's one meter: the contract kW of a peak-demand
+    # tariff so far (0009; chisan.service.site_prices), on the server only as the 0008 columns
+    contract_kw: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
     import_price_per_kwh: Mapped[float] = mapped_column(sa.Float, default=30.0)
     export_price_per_kwh: Mapped[float] = mapped_column(sa.Float, default=0.0)
     emission_factor_kg_per_kwh: Mapped[float] = mapped_column(sa.Float, default=0.4535)
@@ -146,6 +149,7 @@ class Station(Base):
 
     __tablename__ = "stations"
     __table_args__ = (sa.UniqueConstraint("municipality_id", "name"),)
+    __mapper_args__: ClassVar[dict] = {"eager_defaults": False}  # as municipalities: no 0009 column in RETURNING
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipalities.id", ondelete="CASCADE"), index=True)
@@ -156,6 +160,8 @@ class Station(Base):
     charger_kw: Mapped[float] = mapped_column(sa.Float, default=6.0)
     connection_limit_kw: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     parking_spaces: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    # the highest 30-minute demand the schedules drew at the station's own meter (per-site meters; 0009) [kW]
+    contract_kw: Mapped[float] = mapped_column(sa.Float, server_default=sa.text("0"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_now)
 
 

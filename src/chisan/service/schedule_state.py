@@ -59,6 +59,19 @@ class FleetState:
         Import price of each station's meter, snapshots × station ids [currency/kWh], when some station's site
         has a tariff of its own in the town's scenario (:mod:`chisan.service.site_prices`); None = every station
         on ``import_price_per_kwh``.
+    demand_charge_per_kw : float
+        The town's one meter (``grid.topology = "single_meter"``) on a peak-demand contract: basic charge × 12
+        months per kW of the town's highest 30-minute import in the horizon [currency/kW]
+        (:mod:`chisan.service.site_prices`); 0 = none.
+    station_demand_charge_per_kw : pd.Series or None
+        The same per station id, for per-site meters [currency/kW]; None = none.
+    contract_kw : float
+        The town meter's contract so far, the highest 30-minute demand earlier schedules drew [kW]: raising the
+        demand up to it costs nothing more (the plan's carried peak, ``PlanInputs.contract_kw_min``).
+    station_contract_kw : pd.Series or None
+        The same per station id (per-site meters) [kW].
+    tariff : str or None
+        Name of the town's ``grid.tariff``, None on flat prices.
     called_vehicles : frozenset of str
         Vehicle ids called to the shelters by the town's disaster mode (:mod:`chisan.service.disaster`): the
         schedule charges them to full by its end (their terminal energy is their usable energy, as far as
@@ -81,6 +94,11 @@ class FleetState:
     pv_source: str = "none"
     called_vehicles: frozenset[str] = frozenset()
     station_import_price_per_kwh: pd.DataFrame | None = None
+    demand_charge_per_kw: float = 0.0
+    station_demand_charge_per_kw: pd.Series | None = None
+    contract_kw: float = 0.0
+    station_contract_kw: pd.Series | None = None
+    tariff: str | None = None
 
     @property
     def n_steps(self) -> int:
@@ -204,14 +222,28 @@ def load_state(
     pv, source = _pv_series(session, municipality, snapshots, dt_hours)
     price = pd.Series(municipality.import_price_per_kwh, index=snapshots, name="import_price_per_kwh", dtype=float)
     station_price = None
+    grid_limit = municipality.grid_connection_limit_kw
+    town_demand, station_demand, tariff = 0.0, None, None
     if municipality.scenario_path:
-        from chisan.plan.tariffs import import_price_series
         from chisan.scenario.load import load_scenario
-        from chisan.service.site_prices import station_import_prices
+        from chisan.service.site_prices import meter_tariffs
 
         scenario = load_scenario(municipality.scenario_path)
-        price = import_price_series(snapshots, municipality.import_price_per_kwh, scenario.grid.import_tou)
-        station_price = station_import_prices(scenario, {str(s.id): s.name for s in stations}, price)
+        meters = meter_tariffs(
+            scenario,
+            {str(s.id): s.name for s in stations},
+            snapshots,
+            municipality.import_price_per_kwh,
+            station_kw=(st["chargers"] * st["charger_kw"]).to_dict(),
+        )
+        price = meters.town.import_price_per_kwh.rename("import_price_per_kwh")
+        station_price, tariff = meters.station_import_price_per_kwh, meters.tariff
+        town_demand = meters.town_demand_charge_per_kw
+        if meters.town_contract_kw is not None:  # the breaker of a fixed contract caps the town's import
+            grid_limit = min(meters.town_contract_kw, grid_limit if grid_limit is not None else np.inf)
+        if meters.station_demand_charge_per_kw.gt(0).any():
+            station_demand = meters.station_demand_charge_per_kw
+        st["connection_limit_kw"] = np.fmin(st["connection_limit_kw"], meters.station_contract_kw.reindex(st.index))
     ef = pd.Series(municipality.emission_factor_kg_per_kwh, index=snapshots, name="emission_factor_kg_per_kwh")
     held = disaster.called_cars(session, municipality_id=municipality.id)
     return FleetState(
@@ -224,13 +256,18 @@ def load_state(
         import_price_per_kwh=price,
         emission_factor_kg_per_kwh=ef.astype(float),
         carbon_price_per_kg=municipality.carbon_price_per_kg,
-        grid_connection_limit_kw=municipality.grid_connection_limit_kw,
+        grid_connection_limit_kw=grid_limit,
         storage_kwh=municipality.storage_kwh,
         storage_kw=municipality.storage_kw,
         pv_credit_per_kwh=pv_credit_per_kwh,
         pv_source=source,
         called_vehicles=frozenset() if held is None else frozenset(str(v) for v in held.names) & set(veh.index),
         station_import_price_per_kwh=station_price,
+        demand_charge_per_kw=town_demand,
+        station_demand_charge_per_kw=station_demand,
+        contract_kw=float(municipality.contract_kw or 0.0),
+        station_contract_kw=pd.Series([float(s.contract_kw or 0.0) for s in stations], index=st.index, dtype=float),
+        tariff=tariff,
     )
 
 

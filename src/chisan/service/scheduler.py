@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from chisan.plan.dispatch import minimum_energy_kwh
 from chisan.plan.inputs import PlanInputs
+from chisan.plan.tariff_constraints import DEMAND_INTERVAL_H, steps_per_interval
 from chisan.service import models
 from chisan.service.charging_lp import ChargingProblem, solve_charging
 from chisan.service.fallback import least_laxity_first
@@ -101,7 +102,8 @@ class ScheduleResult:
     storage_charge_kw, storage_discharge_kw, pv_used_kw, grid_import_kw : np.ndarray
         Per step [kW].
     objective : float or None
-        Cost of the optimal schedule [currency] (import, carbon, minus the PV credit).
+        Cost of the optimal schedule [currency] (import, carbon, minus the PV credit, plus the basic charge of the
+        highest demand of a peak-demand meter: D × max(contract so far, horizon's peak)).
     solve_seconds : float
         Build, solve and verify [s].
     message : str
@@ -135,7 +137,8 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
     """Cost of each kWh a trip cannot carry, per (step, car), and of each kWh missing at the end [currency/kWh].
 
     The stated priority: W_other = max_t(price_t + carbon price × EF_t + PV credit) / min η + 1 exceeds the cost of
-    any kWh delivered, so the optimiser delivers every kWh it can; a booking's kWh weighs
+    any kWh delivered, so the optimiser delivers every kWh it can (with a peak-demand tariff a kWh may also raise
+    a meter's contract: :func:`demand_charge_per_kwh` joins the price); a booking's kWh weighs
     :data:`BOOKING_PRIORITY` × W_other, a session without a booking's (``is_booking`` False) and the next day's
     need W_other. Each trip's weight is × (1 + :data:`SMALL_TRIP_KWH` / trip energy), so that among equal
     energies the schedule completes the smaller trips first.
@@ -145,7 +148,10 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
         prices = np.maximum(prices, state.station_import_price_per_kwh.to_numpy(float).max(axis=1))
     energy_cost = prices + state.carbon_price_per_kg * state.emission_factor_kg_per_kwh.to_numpy(float)
     eta_min = float(inputs.vehicles["charge_efficiency"].min()) if len(inputs.vehicles) else 1.0
-    other = (float(energy_cost.max(initial=0.0)) + state.pv_credit_per_kwh) / max(eta_min, 1e-3) + 1.0
+    # a kWh drawn within one demand interval (k Δt hours) raises its mean demand, and so a peak-demand meter's
+    # contract, by at most 1 / (k Δt) kW: its basic charge joins the most a delivered kWh can cost
+    peak_cost = demand_charge_per_kwh(state)
+    other = (float(energy_cost.max(initial=0.0)) + peak_cost + state.pv_credit_per_kwh) / max(eta_min, 1e-3) + 1.0
     trips = inputs.trip_energy_kwh.to_numpy(float)
     weight = np.full(trips.shape, BOOKING_PRIORITY * other)
     b = state.bookings
@@ -157,6 +163,32 @@ def shortfall_weights(state: FleetState, inputs: PlanInputs) -> tuple[np.ndarray
         weight[steps[ok], cars[ok]] = other
     weight = weight * (1.0 + np.divide(SMALL_TRIP_KWH, trips, out=np.zeros_like(trips), where=trips > 0))
     return weight, other
+
+
+def demand_charge_per_kwh(state: FleetState) -> float:
+    """The most one kWh drawn in a demand interval adds to a meter's basic charge [currency/kWh]: the dearest
+    meter's charge per kW of highest demand / the interval's length k Δt [h] (0 without a peak-demand tariff)."""
+    rate = state.demand_charge_per_kw
+    if state.station_demand_charge_per_kw is not None and len(state.station_demand_charge_per_kw):
+        rate = max(rate, float(state.station_demand_charge_per_kw.max()))
+    return rate / (steps_per_interval(state.dt_hours) * state.dt_hours)
+
+
+def demand_offset_steps(state: FleetState) -> int:
+    """Steps of the meter's 30-minute demand interval (on :00 and :30) already gone at the schedule's first step."""
+    k = steps_per_interval(state.dt_hours)
+    if k == 1:
+        return 0
+    minutes = state.snapshots[0].minute % (DEMAND_INTERVAL_H * 60)
+    return round(minutes / (state.dt_hours * 60)) % k
+
+
+def first_interval_demand_kw(state: FleetState, import_kw: np.ndarray) -> np.ndarray:
+    """Mean import over the schedule's first demand interval [kW] (the part the chargers carry out before the next
+    schedule), per column of ``import_kw`` (steps × meters); a partial first interval counts over its k steps."""
+    k = steps_per_interval(state.dt_hours)
+    first = k - demand_offset_steps(state)
+    return np.asarray(import_kw, dtype=float)[:first].sum(axis=0) / k
 
 
 def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
@@ -203,6 +235,16 @@ def charging_problem(state: FleetState, inputs: PlanInputs) -> ChargingProblem:
         storage_initial_kwh=0.5 * state.storage_kwh if storage else 0.0,
         storage_target_kwh=0.5 * state.storage_kwh if storage else 0.0,
         station_energy_cost_per_kwh=station_cost,
+        demand_charge_per_kw=state.demand_charge_per_kw,
+        station_demand_charge_per_kw=None
+        if state.station_demand_charge_per_kw is None
+        else state.station_demand_charge_per_kw.reindex(stations.index).fillna(0.0).to_numpy(float),
+        demand_steps=steps_per_interval(state.dt_hours),
+        demand_offset_steps=demand_offset_steps(state),
+        demand_floor_kw=state.contract_kw,
+        station_demand_floor_kw=None
+        if state.station_contract_kw is None
+        else state.station_contract_kw.reindex(stations.index).fillna(0.0).to_numpy(float),
     )
 
 
@@ -284,6 +326,10 @@ def compute_schedule(
             status = f"error: {type(err).__name__}: {err}"
             LOGGER.exception("optimal schedule failed")
         timings["solve_s"] = time.perf_counter() - t1
+    if state.tariff is not None and v:
+        messages.append(f"town priced at grid.tariff {state.tariff!r}")
+    if (state.demand_charge_per_kw > 0 or state.station_demand_charge_per_kw is not None) and v:
+        messages.append("basic charge on the highest 30-minute demand in the objective (12 months per kW)")
     if state.station_import_price_per_kwh is not None and v:
         messages.append(
             "the stations share PV, storage or a grid limit on one bus: priced at the town's tariff, not their sites'"
@@ -361,6 +407,27 @@ def _r(values) -> list[float]:
     return [round(float(x), 4) for x in np.asarray(values, dtype=float)]
 
 
+def _raise_contracts(session: Session, municipality_id: int, state: FleetState, result: ScheduleResult) -> None:
+    """Carry each peak-demand meter's contract: max(its contract so far, the demand of the schedule's first
+    30-minute interval) [kW] — as the plan's rolling dispatch carries its peak from window to window."""
+    if state.demand_charge_per_kw > 0:
+        town = session.get(models.Municipality, municipality_id)
+        # the meter's import: charging + storage charge − storage discharge − PV, ≥ 0 (grid_import_kw leaves out
+        # storage charged from the grid)
+        load = result.charge_kw.to_numpy(float).sum(axis=1)
+        net = load + result.storage_charge_kw - result.storage_discharge_kw - state.pv_kw.to_numpy(float)
+        drawn = float(first_interval_demand_kw(state, np.clip(net, 0.0, None)[:, None])[0])
+        town.contract_kw = max(float(town.contract_kw or 0.0), round(drawn, 4))
+    billed = state.station_demand_charge_per_kw
+    if billed is not None and len(state.vehicles):
+        charge = result.charge_kw.to_numpy(float)
+        station_of = state.vehicles["station"].to_numpy()
+        for sid in billed.index[billed.to_numpy(float) > 0]:
+            drawn = float(first_interval_demand_kw(state, charge[:, station_of == sid].sum(axis=1)[:, None])[0])
+            station = session.get(models.Station, int(sid))
+            station.contract_kw = max(float(station.contract_kw or 0.0), round(drawn, 4))
+
+
 def store_schedule(
     session: Session, *, municipality_id: int, state: FleetState, result: ScheduleResult, now: dt.datetime
 ) -> models.Schedule:
@@ -407,6 +474,7 @@ def store_schedule(
         )
     schedule.stations = rows
     session.add(schedule)
+    _raise_contracts(session, municipality_id, state, result)
     if result.method == "fallback" and len(state.vehicles):
         session.add(
             models.Alert(
