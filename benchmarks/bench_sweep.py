@@ -171,7 +171,8 @@ def speed(
     _row(t, "peak memory per worker, max [MB]", f"{peak.max():,.0f}")
     _row(t, "peak memory per worker, each [MB]", ", ".join(f"{v:,.0f}" for v in peak))
     _row(t, "start-up: cluster and imports in the workers, once [s]", f"{startup:,.1f}")
-    _row(t, "imports in a worker before its first task, CPU [s]", f"{outcome.warm_up_cpu_seconds:,.2f}")
+    warm_cpu = f"{outcome.warm_up_cpu_seconds:,.2f}"
+    _row(t, "CPU of a worker process before its first task (start, imports), max [s]", warm_cpu)
     _row(t, f"wall time of the {n}, start-up included [s]", f"{wall:,.1f}")
     _row(t, f"projection for {MUNICIPALITIES:,} from wall time, start-up once [min]", f"{proj_wall / 60:,.1f}")
     _row(

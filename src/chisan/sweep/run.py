@@ -283,7 +283,8 @@ class SweepOutcome:
     """Wall time until every worker was ready to plan [s]: the cluster started (or reached) and chisan's
     planning modules imported in each worker (:func:`warm_up`); a sweep pays it once, whatever its size."""
     warm_up_cpu_seconds: float = 0.0
-    """CPU time of the imports in the slowest worker [s] (:func:`warm_up`; 0 without a cluster)."""
+    """CPU time of the slowest worker process before its first task [s]: start and imports (:func:`warm_up`; 0
+    without a cluster)."""
 
 
 def pending(municipalities: pd.DataFrame, store: SweepStore, *, retry_failed: bool) -> tuple[list[str], int]:
@@ -404,14 +405,14 @@ WARM_UP_MODULES = (
 
 
 def warm_up() -> float:
-    """Import the planning modules of :data:`WARM_UP_MODULES` in this process; returns the CPU time taken [s].
+    """Import the planning modules of :data:`WARM_UP_MODULES` in this process; returns the process's CPU time so far
+    [s] (its start, the imports of this module when Dask unpickled the call, and these).
 
     Run on every worker before the first task (:func:`run_sweep`), so that the imports of both workers run side
     by side while the cluster starts, not inside the first municipality of each worker.
     """
     import importlib
 
-    c0 = time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in WARM_UP_MODULES:
@@ -419,7 +420,7 @@ def warm_up() -> float:
                 importlib.import_module(name)
             except ImportError:  # an optional part: its first task imports what it needs, or fails with its row
                 continue
-    return time.process_time() - c0
+    return time.process_time()
 
 
 def _run_distributed(
