@@ -208,6 +208,19 @@ def load_average() -> str:
         return "n/a"
 
 
+def _transfer_ratio(scenario, reduced: pd.Series, full: pd.Series) -> str:
+    """chisan plan's charging beyond the reduced plan's, over its extra V2G sent back / η² [-].
+
+    ≈ 1 when the whole difference of charging is energy one car charged and sent back through V2G for another car
+    to charge (the pool moves energy between its cars without V2G, its losses or its wear).
+    """
+    eta = scenario.fleet.charge_efficiency_fraction
+    v2g = float(full["v2g_kwh"] - reduced["v2g_kwh"])
+    if v2g <= 1e-6:
+        return "no extra V2G"
+    return f"{float(full['charging_kwh'] - reduced['charging_kwh']) / (v2g / eta**2):.2f}"
+
+
 def accuracy(
     n: int,
     seed: int,
@@ -231,7 +244,8 @@ def accuracy(
         "hourly_share_bias": POOLED_HOURLY_SHARE_BIAS if bias is None else bias,
     }
     per_town = Table(title="per town: reduced plan / chisan plan − 1 (hourly share also in points)")
-    for col in ("town", "total cost", "hourly share", "[points]", "annual balance", "PV kW reduced / plan"):
+    columns = ("town", "total cost", "hourly share", "[points]", "annual balance", "charging", "PV kW reduced / plan")
+    for col in (*columns, "V2G kWh reduced / plan", "plan's extra charging / (its V2G / η²)"):
         per_town.add_column(col, justify="left" if col == "town" else "right")
 
     template = _template(template_path, realistic)
@@ -262,7 +276,10 @@ def accuracy(
             f"{err[hourly]:+.2%}",
             f"{100 * (reduced.kpi(hourly) - full.results.kpi(hourly)):+.2f}",
             f"{err['renewable_share_annual']:+.2%}",
+            f"{err['charging_kwh_per_year']:+.2%}",
             f"{reduced.kpi('pv_kw'):,.1f} / {full.results.kpi('pv_kw'):,.1f}",
+            f"{reduced.energy_balance['v2g_kwh']:,.0f} / {full.results.energy_balance['v2g_kwh']:,.0f}",
+            _transfer_ratio(scenario, reduced.energy_balance, full.results.energy_balance),
         )
     console.print(per_town)
     errors = pd.concat(frames, axis=1)
