@@ -216,7 +216,7 @@ annual balance −20 %).
 
 What the pool leaves out, measured on the six towns (realistic template, chisan plan two-stage, the pool with no
 bias): per vehicle, one car charged in the sun sends energy back through V2G for another car to charge (99–652
-kWh/year of V2G; the pool sends none), and chisan plan's charging exceeds the pool's by 0.84–1.0 × that V2G / η²
+kWh/year of V2G; the pool sends none), and chisan plan's charging exceeds the pool's by 0.80–1.01 × that V2G / η²
 (η = the fleet's charge efficiency): 1.5–3.0 % more charging, which is the whole error of the annual balance
 (+1.9…+3.0 %) where PV is the same (Shikaoi, Hinode, Yonabaru), and it imports where the pool moves energy for
 free (850 against 532 kWh in Shikaoi). Where the hourly target binds (Koumi, Tōbetsu, Nose), chisan plan's
