@@ -17,10 +17,12 @@ own climate; the hourly regional years when ``CHISAN_DATA`` names the data folde
 
 Prints one table: time per municipality inside the worker (median, p90, max) [s], peak memory per worker process
 [MB], wall time of the sample, and the projection for the 1,741 municipalities on 2 cores — from the wall time
-(cluster start-up counted once), from the summed task time divided by the workers, and from the summed CPU time
-of the tasks divided by the workers (what the sweep takes when nothing else runs on the cores). With ``--accuracy N`` a
-second table gives the reduced plan's relative error against the full-year per-vehicle plan of ``chisan plan``
-(two-stage) on N small municipalities (≤ 45,000 residents, so that chisan plan takes seconds each).
+(the start-up — cluster and the imports of every worker, :func:`chisan.sweep.run.warm_up` — counted once, as a
+sweep of any size pays it once; also scaled with the sample, as this benchmark projected before), from the summed
+task time divided by the workers, and from the summed CPU time of the tasks divided by the workers (what the sweep
+takes when nothing else runs on the cores). With ``--accuracy N`` a second table gives the reduced plan's relative
+error against the full-year per-vehicle plan of ``chisan plan`` (two-stage) on N small municipalities (≤ 45,000
+residents, so that chisan plan takes seconds each).
 
 The municipalities table is read from ../shared/data (never copied into the repository); set CHISAN_SHARED_DATA
 to point elsewhere.
@@ -139,10 +141,12 @@ def speed(
     ok = res[res["status"] == "ok"]
     secs = res["seconds"].to_numpy(float)
     cpu = res["cpu_seconds"].to_numpy(float)
-    first = res.groupby("worker")["seconds"].first()  # each worker's first task also imports chisan
+    first = res.groupby("worker")["seconds"].first()  # a worker's first task in the table (not in time)
     peak = res.groupby("worker")["worker_peak_rss_mb"].max()
     busy = float(np.nansum(secs))
-    proj_wall = wall * MUNICIPALITIES / n
+    startup = outcome.startup_seconds  # cluster start and imports in every worker, paid once by any sweep
+    proj_wall = startup + (wall - startup) * MUNICIPALITIES / n
+    proj_wall_scaled = wall * MUNICIPALITIES / n  # start-up counted 1,741 / n times (the earlier projection)
     proj_busy = busy / workers * MUNICIPALITIES / n
     proj_cpu = float(np.nansum(cpu)) / workers * MUNICIPALITIES / n
     which = "realistic template" if realistic else "light template"
@@ -163,11 +167,19 @@ def speed(
     _row(t, "CPU time per municipality, median [s]", f"{np.nanmedian(cpu):.2f}")
     _row(t, "CPU time per municipality, p90 [s]", f"{np.nanpercentile(cpu, 90):.2f}")
     _row(t, "CPU / wall time of the tasks (< 1: the cores were shared)", f"{np.nansum(cpu) / busy:.2f}")
-    _row(t, "first task of each worker, mean [s]", f"{first.mean():.2f}")
+    _row(t, "first row of each worker, mean [s]", f"{first.mean():.2f}")
     _row(t, "peak memory per worker, max [MB]", f"{peak.max():,.0f}")
     _row(t, "peak memory per worker, each [MB]", ", ".join(f"{v:,.0f}" for v in peak))
-    _row(t, f"wall time of the {n} [s]", f"{wall:,.1f}")
-    _row(t, f"projection for {MUNICIPALITIES:,} from wall time [min]", f"{proj_wall / 60:,.1f}")
+    _row(t, "start-up: cluster and imports in the workers, once [s]", f"{startup:,.1f}")
+    warm_cpu = f"{outcome.warm_up_cpu_seconds:,.2f}"
+    _row(t, "CPU of a worker process before its first task (start, imports), max [s]", warm_cpu)
+    _row(t, f"wall time of the {n}, start-up included [s]", f"{wall:,.1f}")
+    _row(t, f"projection for {MUNICIPALITIES:,} from wall time, start-up once [min]", f"{proj_wall / 60:,.1f}")
+    _row(
+        t,
+        f"projection for {MUNICIPALITIES:,} from wall time, start-up × {MUNICIPALITIES / n:,.1f} [min]",
+        f"{proj_wall_scaled / 60:,.1f}",
+    )
     _row(t, f"projection for {MUNICIPALITIES:,} from task time / {workers} [min]", f"{proj_busy / 60:,.1f}")
     label = f"projection for {MUNICIPALITIES:,} from CPU time / {workers} (cores to ourselves) [min]"
     _row(t, label, f"{proj_cpu / 60:,.1f}")
@@ -196,6 +208,19 @@ def load_average() -> str:
         return "n/a"
 
 
+def _transfer_ratio(scenario, reduced: pd.Series, full: pd.Series) -> str:
+    """chisan plan's charging beyond the reduced plan's, over its extra V2G sent back / η² [-].
+
+    ≈ 1 when the whole difference of charging is energy one car charged and sent back through V2G for another car
+    to charge (the pool moves energy between its cars without V2G, its losses or its wear).
+    """
+    eta = scenario.fleet.charge_efficiency_fraction
+    v2g = float(full["v2g_kwh"] - reduced["v2g_kwh"])
+    if v2g <= 1e-6:
+        return "no extra V2G"
+    return f"{float(full['charging_kwh'] - reduced['charging_kwh']) / (v2g / eta**2):.2f}"
+
+
 def accuracy(
     n: int,
     seed: int,
@@ -219,7 +244,8 @@ def accuracy(
         "hourly_share_bias": POOLED_HOURLY_SHARE_BIAS if bias is None else bias,
     }
     per_town = Table(title="per town: reduced plan / chisan plan − 1 (hourly share also in points)")
-    for col in ("town", "total cost", "hourly share", "[points]", "annual balance", "PV kW reduced / plan"):
+    columns = ("town", "total cost", "hourly share", "[points]", "annual balance", "charging", "PV kW reduced / plan")
+    for col in (*columns, "V2G kWh reduced / plan", "plan's extra charging / (its V2G / η²)"):
         per_town.add_column(col, justify="left" if col == "town" else "right")
 
     template = _template(template_path, realistic)
@@ -250,7 +276,10 @@ def accuracy(
             f"{err[hourly]:+.2%}",
             f"{100 * (reduced.kpi(hourly) - full.results.kpi(hourly)):+.2f}",
             f"{err['renewable_share_annual']:+.2%}",
+            f"{err['charging_kwh_per_year']:+.2%}",
             f"{reduced.kpi('pv_kw'):,.1f} / {full.results.kpi('pv_kw'):,.1f}",
+            f"{reduced.energy_balance['v2g_kwh']:,.0f} / {full.results.energy_balance['v2g_kwh']:,.0f}",
+            _transfer_ratio(scenario, reduced.energy_balance, full.results.energy_balance),
         )
     console.print(per_town)
     errors = pd.concat(frames, axis=1)

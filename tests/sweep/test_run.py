@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from chisan.cli import app
 from chisan.scenario.load import scenario_from_dict
 from chisan.sweep.derive import derive_scenario
-from chisan.sweep.run import SweepSettings, kpi_column, run_sweep
+from chisan.sweep.run import WARM_UP_MODULES, SweepSettings, kpi_column, run_sweep, warm_up
 from chisan.sweep.store import RESULTS, SweepStore, read_results
 from chisan.sweep.summary import national_totals, write_summary
 from tests.sweep.samples import SAMPLE10
@@ -67,6 +67,19 @@ def test_ten_municipalities_on_a_local_cluster(cluster_run):
     pd.testing.assert_frame_equal(on_disk, results)
     assert len(list((cluster_run.out_dir / "parts").glob("*.parquet"))) == 10
     assert not list(cluster_run.out_dir.rglob("*.tmp"))
+    # the start-up (cluster, workers' imports) is timed apart, once, and is part of the run's wall time
+    assert 0.0 < cluster_run.startup_seconds < cluster_run.seconds
+    assert cluster_run.warm_up_cpu_seconds > 0.0
+
+
+def test_warm_up_imports_every_planning_module():
+    """Every name of WARM_UP_MODULES exists (warm_up skips a missing one, so a misspelt name would go unnoticed)."""
+    import sys
+
+    cpu_s = warm_up()
+    assert cpu_s > 0.0
+    missing = [name for name in WARM_UP_MODULES if name not in sys.modules]
+    assert missing == []
 
 
 def test_summary_sums_the_rows(cluster_run, tmp_path):
@@ -108,6 +121,7 @@ def test_synchronous_run_gives_equal_rows(cluster_run, municipalities, template,
     codes = ["012092", "363014", "473022"]
     outcome = run_sweep(municipalities.loc[codes], template, tmp_path / "sync", scheduler="synchronous")
     assert outcome.progress.ok == 3
+    assert outcome.startup_seconds == 0.0  # no cluster to start
     cluster = _numeric(cluster_run.results).loc[sorted(codes)]
     sync = _numeric(outcome.results)
     # the same task in another process gives bit-identical figures (seeded inputs, deterministic tsam and HiGHS)

@@ -273,12 +273,18 @@ class SweepProgress:
 
 @dataclass
 class SweepOutcome:
-    """What a run did: the consolidated table and the counts."""
+    """What a run did: the consolidated table, the counts and the times [s]."""
 
     results: pd.DataFrame
     progress: SweepProgress
     out_dir: Path
     seconds: float
+    startup_seconds: float = 0.0
+    """Wall time until every worker was ready to plan [s]: the cluster started (or reached) and chisan's
+    planning modules imported in each worker (:func:`warm_up`); a sweep pays it once, whatever its size."""
+    warm_up_cpu_seconds: float = 0.0
+    """CPU time of the slowest worker process before its first task [s]: start and imports (:func:`warm_up`; 0
+    without a cluster)."""
 
 
 def pending(municipalities: pd.DataFrame, store: SweepStore, *, retry_failed: bool) -> tuple[list[str], int]:
@@ -364,16 +370,57 @@ def run_sweep(
         progress.last = record
         report(progress)
 
+    startup = [0.0, 0.0]
     try:
         if todo:
             if scheduler == "synchronous":
                 for code in todo:
                     arrived(plan_municipality(template, code, rows[code], settings))
             else:
-                _run_distributed(template, todo, rows, settings, scheduler, n_workers, arrived)
+                _run_distributed(template, todo, rows, settings, scheduler, n_workers, arrived, startup)
     finally:
         results = store.consolidate(order=list(rows))
-    return SweepOutcome(results=results, progress=progress, out_dir=Path(out_dir), seconds=time.perf_counter() - t0)
+    return SweepOutcome(
+        results=results,
+        progress=progress,
+        out_dir=Path(out_dir),
+        seconds=time.perf_counter() - t0,
+        startup_seconds=startup[0],
+        warm_up_cpu_seconds=startup[1],
+    )
+
+
+WARM_UP_MODULES = (
+    "chisan.sweep.reduced",
+    "chisan.plan.pipeline",
+    "chisan.plan.prepare",
+    "chisan.plan.reduce",
+    "chisan.resources.japan_climate",
+    "highspy",
+    "tsam",
+    "pvlib.solarposition",
+    "sklearn.cluster",
+)
+"""What a task imports on first use (≈ 3.5 s of CPU in a fresh worker, benchmarks/bench_sweep.py)."""
+
+
+def warm_up() -> float:
+    """Import the planning modules of :data:`WARM_UP_MODULES` in this process; returns the process's CPU time so far
+    [s] (its start, the imports of this module when Dask unpickled the call, and these).
+
+    Run on every worker before the first task (:func:`run_sweep`), so that the imports of both workers run side
+    by side while the cluster starts, not inside the first municipality of each worker.
+    """
+    import importlib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in WARM_UP_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # an optional part: its first task imports what it needs, or fails with its row
+                continue
+    return time.process_time()
 
 
 def _run_distributed(
@@ -384,12 +431,13 @@ def _run_distributed(
     scheduler: str | None,
     n_workers: int | None,
     arrived: Callable[[dict[str, Any]], None],
+    startup: list[float],
 ) -> None:
     quiet = logging.getLogger("distributed")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the cluster's INFO lines would break the progress bar
     try:
-        _submit_all(template, todo, rows, settings, scheduler, n_workers, arrived)
+        _submit_all(template, todo, rows, settings, scheduler, n_workers, arrived, startup)
     finally:
         quiet.setLevel(level)
 
@@ -402,11 +450,15 @@ def _submit_all(
     scheduler: str | None,
     n_workers: int | None,
     arrived: Callable[[dict[str, Any]], None],
+    startup: list[float],
 ) -> None:
+    """Submit every task to the cluster and hand each row to ``arrived``; ``startup`` is set to the wall time
+    until the workers were warm and the CPU time of the slowest worker's imports [s]."""
     import dask
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
+    t0 = time.perf_counter()
     try:
         if scheduler is None:
             # no statistical profiler in the workers (it samples the task's stack every 10 ms for a dashboard the
@@ -436,7 +488,10 @@ def _submit_all(
         raise
     try:
         with client:
+            imports = client.run(warm_up)  # every worker at once, before its first task
+            startup[1] = max(imports.values(), default=0.0)
             shared = client.scatter(template, broadcast=True)
+            startup[0] = time.perf_counter() - t0
             run_id = uuid.uuid4().hex[:12]
             futures = {}
             for code in todo:
