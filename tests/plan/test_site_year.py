@@ -145,3 +145,14 @@ def test_inside_a_daemonic_process_the_sites_are_solved_here(bau, monkeypatch):
     year, condition = site_year.solve_year_by_site(fixed, options, workers=2)
     assert condition == "optimal"
     assert year.objective.value == pytest.approx(one.objective.value, rel=1e-9)
+
+
+def test_a_process_beside_a_busy_one_leaves_its_core(monkeypatch):
+    """Two cores, the plan solving beside the business-as-usual worker: the worker solves its sites itself (1);
+    four cores leave it two; alone on two cores, two."""
+    monkeypatch.setattr(site_year.os, "cpu_count", lambda: 2)
+    assert site_year.default_workers() == 2
+    monkeypatch.setattr(site_year, "BUSY_CORES_BESIDE", 1)
+    assert site_year.default_workers() == 1
+    monkeypatch.setattr(site_year.os, "cpu_count", lambda: 4)
+    assert site_year.default_workers() == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from chisan.plan import site_year
 from chisan.plan.solve import solve_plan
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def solve_bau(bau: PlanInputs, settings: dict) -> tuple[Solution, list[tuple[str
     tuple
         The solution, and each warning as (text, category).
     """
+    site_year.BUSY_CORES_BESIDE = 1  # this process runs beside the plan's (its own: one task per pool)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         solution = solve_plan(bau, **settings)

@@ -36,6 +36,18 @@ MIN_VEHICLES_FOR_PROCESSES = 20
 """Fewer vehicles than this and the sites are solved one after another here: starting a process costs ≈ 3 s CPU
 (the imports), more than a year of a few cars takes."""
 
+BUSY_CORES_BESIDE = 0
+"""Cores that another process of the same run keeps busy: the business-as-usual worker of
+:func:`chisan.plan.pipeline.plan_scenario` sets 1 (the plan solves beside it), so that on two cores its sites are
+solved one after another in it instead of in a helper process that would only share the two busy cores and cost its
+imports (≈ 3 s of CPU; measured on the bundled example, the helper's process took 4.0 s of CPU for 2.6 s of
+solves)."""
+
+
+def default_workers() -> int:
+    """Processes for the site-by-site year: up to 2, the cores not kept busy by another process of the run."""
+    return max(1, min(2, (os.cpu_count() or 1) - BUSY_CORES_BESIDE))
+
 
 @dataclass
 class _Solved:
@@ -166,7 +178,8 @@ def solve_year_by_site(inputs: PlanInputs, options: dict, workers: int | None = 
     options : dict
         HiGHS options.
     workers : int, optional
-        Processes (default: up to 2, the cores; one process here for a town of few cars).
+        Processes (default :func:`default_workers`: up to 2, the cores not kept busy beside; one process here for a
+        town of few cars).
 
     Returns
     -------
@@ -177,7 +190,7 @@ def solve_year_by_site(inputs: PlanInputs, options: dict, workers: int | None = 
     town = bool(inputs.stations["connection_limit_kw"].isna().all())  # as aggregate_fleet decides for the town
     sites = list(inputs.sites.index.astype(str))
     jobs = [(part_inputs(inputs, [site]), town, options) for site in sites]
-    workers = workers or min(2, os.cpu_count() or 1)
+    workers = workers or default_workers()
     if workers < 2 or len(inputs.vehicles) < MIN_VEHICLES_FOR_PROCESSES or not processes_allowed():
         results = [solve_site(job) for job in jobs]
     else:
