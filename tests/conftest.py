@@ -64,3 +64,25 @@ def chromium() -> str:
 
     ensure_debian_package(lambda: shutil.which("chromium") is not None, ["chromium"])
     return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def small_full_plan():
+    """``plan_scenario(small_scenario(), method="full")``: solved once, read by the tests of several files.
+
+    A plan is deterministic for a given scenario (tests/plan/test_pipeline.py::test_same_seed_same_plan checks
+    it), so the files that each solved this same plan for themselves read this one instead.
+    """
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    return plan_scenario(small_scenario(), method="full")
+
+
+@pytest.fixture(scope="session")
+def small_full_plan_with_bau():
+    """``plan_scenario(small_scenario(), method="full", business_as_usual=True)``, solved once (as above)."""
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    return plan_scenario(small_scenario(), method="full", business_as_usual=True)

@@ -12,8 +12,8 @@ from tests.factories import small_scenario, small_scenario_dict
 
 
 @pytest.fixture(scope="module")
-def run():
-    return plan_scenario(small_scenario(), method="full")
+def run(small_full_plan):
+    return small_full_plan  # plan_scenario(small_scenario(), method="full"), tests/conftest.py
 
 
 def test_same_seed_same_plan(run):
