@@ -8,7 +8,6 @@ to 1e-7 per row); the rebuilt hydrogen balance to 1e-6 of each step's largest fl
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -189,13 +188,10 @@ def test_stack_replacement_factor_hand_derived():
 
 
 @pytest.fixture(scope="module")
-def hydrogen_town_run():
-    from chisan.plan.pipeline import plan_scenario
-    from chisan.scenario.load import example_path, load_scenario
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
-        return plan_scenario(load_scenario(example_path("hydrogen_town")))
+def hydrogen_town_run(hydrogen_town_plan_with_bau):
+    # plan_scenario(load_scenario(example_path("hydrogen_town"))): the plan of tests/conftest.py's run, which also
+    # solved business as usual after it (tests/economics/test_hydrogen_economics.py reads that part)
+    return hydrogen_town_plan_with_bau
 
 
 def test_hydrogen_town_example_plans_end_to_end(hydrogen_town_run):
