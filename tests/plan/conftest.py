@@ -32,3 +32,10 @@ def march_blocks_in_one():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(site_dispatch, "BLOCK_VEHICLES", 3)
         return plan_scenario(march_town(), method="two-stage", n_typical_days=8)
+
+
+@pytest.fixture(scope="session")
+def june_single_meter():
+    """The small town (June) behind one meter, two stages, 8 typical days: test_pipeline.py's hourly plan and
+    test_sites.py's single-meter plan are this same plan."""
+    return plan_scenario(small_scenario(grid={"topology": "single_meter"}), method="two-stage", n_typical_days=8)

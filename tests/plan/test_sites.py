@@ -229,8 +229,8 @@ def test_pipeline_reports_every_site_and_its_checks(shared_site_plan):
     assert costs.loc["Self-wheeling fee", "operation_per_year"] == pytest.approx(3.0 * carried, rel=1e-6)
 
 
-def test_single_meter_keeps_one_town_bus():
-    run = plan_scenario(small_scenario(grid={"topology": "single_meter"}), method="two-stage", n_typical_days=8)
+def test_single_meter_keeps_one_town_bus(june_single_meter):
+    run = june_single_meter  # plan_scenario(small_scenario(grid={"topology": "single_meter"}), two stages, 8 days)
     assert run.results.sites is None
     assert not run.prepared.inputs.per_site
     assert "site_import_kw:Town Hall" not in run.results.dispatch
