@@ -64,3 +64,42 @@ def chromium() -> str:
 
     ensure_debian_package(lambda: shutil.which("chromium") is not None, ["chromium"])
     return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def small_full_plan():
+    """``plan_scenario(small_scenario(), method="full")``: solved once, read by the tests of several files.
+
+    A plan is deterministic for a given scenario (tests/plan/test_pipeline.py::test_same_seed_same_plan checks
+    it), so the files that each solved this same plan for themselves read this one instead.
+    """
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    return plan_scenario(small_scenario(), method="full")
+
+
+@pytest.fixture(scope="session")
+def small_full_plan_with_bau():
+    """``plan_scenario(small_scenario(), method="full", business_as_usual=True)``, solved once (as above)."""
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    return plan_scenario(small_scenario(), method="full", business_as_usual=True)
+
+
+@pytest.fixture(scope="session")
+def hydrogen_town_plan_with_bau():
+    """The bundled hydrogen_town example planned with its business as usual beside it, solved once.
+
+    Business as usual is solved after the plan, from the plan's prepared inputs, and leaves the plan alone
+    (chisan.plan.pipeline.plan_scenario), so the tests of the plan itself read this run's plan too.
+    """
+    import warnings
+
+    from chisan.plan.pipeline import plan_scenario
+    from chisan.scenario.load import example_path, load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
+        return plan_scenario(load_scenario(example_path("hydrogen_town")), business_as_usual=True)

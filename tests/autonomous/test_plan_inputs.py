@@ -211,11 +211,17 @@ def test_autonomous_settings_without_the_kind_and_station_vehicles_are_refused()
         scenario_from_dict(data)
 
 
-def test_plan_of_a_small_autonomous_town_passes_its_checks():
+@pytest.fixture(scope="module")
+def small_autonomous_plan():
+    """The full plan of the small autonomous town (3 cars, 5 simulated days, seed 1): solved once, only read."""
     from chisan.plan.pipeline import plan_scenario
 
     sc = scenario_from_dict(_autonomous(cars=3, simulated_days=5, seed=1))  # June = 6 × 5 days
-    run = plan_scenario(sc, method="full")
+    return plan_scenario(sc, method="full")
+
+
+def test_plan_of_a_small_autonomous_town_passes_its_checks(small_autonomous_plan):
+    run = small_autonomous_plan
     assert run.checks.passed
     av = run.prepared.autonomous
     assert len(run.prepared.inputs.vehicles) == 3 and av.result.config.cars == 3
@@ -240,12 +246,16 @@ def test_plan_of_a_small_autonomous_town_passes_its_checks():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("method", "topology"), [("two-stage", "single_meter"), ("full", "per_site")])
-def test_autonomous_town_two_stage_and_per_site_pass_their_checks(method, topology):
+def test_autonomous_town_two_stage_and_per_site_pass_their_checks(method, topology, request):
     from chisan.plan.pipeline import plan_scenario
 
     data = _autonomous(cars=3, simulated_days=5, seed=1)
     data["grid"]["topology"] = topology
-    run = plan_scenario(scenario_from_dict(data), method=method)
+    if (method, topology) == ("full", "per_site"):  # per_site is the default topology: the module's full plan
+        assert scenario_from_dict(data) == scenario_from_dict(_autonomous(cars=3, simulated_days=5, seed=1))
+        run = request.getfixturevalue("small_autonomous_plan")
+    else:
+        run = plan_scenario(scenario_from_dict(data), method=method)
     assert run.checks.passed and run.results.method["method"] == method
     if topology == "per_site":  # the kept charging is each site's own load
         kept = run.prepared.autonomous.fixed_charge_kw.sum()

@@ -87,6 +87,6 @@ def test_cash_flows_follow_from_the_two_objectives(run):
     assert (econ.comparison["saving_jpy_per_year"].sum()) == pytest.approx(saving, rel=1e-9)
 
 
-def test_no_bau_skips_it():
-    run = plan_scenario(small_scenario(), method="full")
+def test_no_bau_skips_it(small_full_plan):
+    run = small_full_plan  # plan_scenario(small_scenario(), method="full"), tests/conftest.py
     assert run.bau is None and run.economics is None and "business_as_usual" not in run.seconds

@@ -26,7 +26,6 @@ from chisan.economics.charging_cost import (
     vehicle_share_of_energy,
 )
 from chisan.plan.hydrogen_results import HydrogenResults
-from chisan.plan.pipeline import plan_scenario
 from tests.factories import small_scenario
 
 A = 1 / 1.1 + 1 / 1.21
@@ -51,8 +50,8 @@ def test_the_hydrogen_stations_electricity_is_not_the_vehicles():
 
 
 @pytest.fixture(scope="module")
-def run():
-    return plan_scenario(small_scenario(), method="full", business_as_usual=True)
+def run(small_full_plan_with_bau):
+    return small_full_plan_with_bau  # plan_scenario(small_scenario(), method="full", business_as_usual=True)
 
 
 def _hydrogen(value_per_year: float) -> HydrogenResults:

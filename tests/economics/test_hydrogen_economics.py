@@ -16,8 +16,6 @@ C (1 + 0.5 v^10) CRF.
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
 from chisan.economics.appraisal import investment_table
@@ -113,13 +111,9 @@ def test_hydrogen_saving_falls_as_the_pv_ages_by_hand():
 
 
 @pytest.fixture(scope="module")
-def hydrogen_town():
-    from chisan.plan.pipeline import plan_scenario
-    from chisan.scenario.load import example_path, load_scenario
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
-        return plan_scenario(load_scenario(example_path("hydrogen_town")), business_as_usual=True)
+def hydrogen_town(hydrogen_town_plan_with_bau):
+    # plan_scenario(load_scenario(example_path("hydrogen_town")), business_as_usual=True), tests/conftest.py
+    return hydrogen_town_plan_with_bau
 
 
 def test_bau_of_the_hydrogen_example_buys_all_its_hydrogen(hydrogen_town):

@@ -26,9 +26,9 @@ def _counted(monkeypatch) -> list[str]:
     return calls
 
 
-def test_bau_alongside_gives_the_serial_figures(monkeypatch):
+def test_bau_alongside_gives_the_serial_figures(monkeypatch, small_full_plan_with_bau):
     sc = small_scenario()
-    serial = plan_scenario(sc, method="full", business_as_usual=True)
+    serial = small_full_plan_with_bau  # plan_scenario(sc, method="full", business_as_usual=True), tests/conftest.py
     calls = _counted(monkeypatch)
     beside = plan_scenario(sc, method="full", business_as_usual=True, bau_alongside=True)
     assert calls == ["plan"]  # business as usual was solved by the worker, not here

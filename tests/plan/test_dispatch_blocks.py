@@ -36,14 +36,12 @@ def test_sites_are_dealt_into_blocks_of_about_the_block_size_and_onto_processes(
     assert site_dispatch.dispatch_parts(inputs, None, workers=2, block_vehicles=4) == [[list(fleet.columns)]]
 
 
-def test_a_dispatch_in_blocks_in_one_process_equals_the_joint_dispatch(monkeypatch):
+def test_a_dispatch_in_blocks_in_one_process_equals_the_joint_dispatch(march_joint, march_blocks_in_one):
     # 6 cars at 2 metered sites: one process (fewer than MIN_VEHICLES_PER_PART cars), blocks of 3 cars → one block
     # per site, dispatched one after the other. Costs within 0.5 % of the joint dispatch (the split of the soft
     # end-of-window fleet target is the only difference), every after-solve check passing on the whole town.
-    sc = small_scenario(horizon={"months": 1, "start_month": 3})
-    joint = plan_scenario(sc, method="two-stage", n_typical_days=8)
-    monkeypatch.setattr(site_dispatch, "BLOCK_VEHICLES", 3)
-    blocks = plan_scenario(sc, method="two-stage", n_typical_days=8)
+    # Both plans (March, two stages, 8 typical days; BLOCK_VEHICLES = 3 for the blocks) are tests/plan/conftest.py's.
+    joint, blocks = march_joint, march_blocks_in_one
     assert joint.results.method["shadow_prices"]["dispatch_parts"] == 1
     assert blocks.results.method["shadow_prices"]["dispatch_parts"] == 2
     assert blocks.checks.passed, blocks.checks.table()
@@ -52,14 +50,16 @@ def test_a_dispatch_in_blocks_in_one_process_equals_the_joint_dispatch(monkeypat
     assert list(blocks.results.vehicle_charge_kw.columns) == list(blocks.prepared.inputs.vehicles.index)
 
 
-def test_blocks_on_two_processes_equal_the_blocks_in_one_and_report_progress_block_by_block(monkeypatch):
+def test_blocks_on_two_processes_equal_the_blocks_in_one_and_report_progress_block_by_block(
+    monkeypatch, march_blocks_in_one
+):
     # 2 metered sites × 3 cars, blocks of 3 cars → one block per site. On two processes each block is its own
     # task (the heavier first); the results must land on their own cars (the same per-block LPs as in one
     # process, so the same charging to solver precision) and the progress must move as each block finishes:
     # 0.1 + 0.9 × 1/2 = 0.55 after the first block, 1.0 after the second (solve.py's on_window scale).
     sc = small_scenario(horizon={"months": 1, "start_month": 3})
+    one = march_blocks_in_one  # sc with BLOCK_VEHICLES = 3, two stages, 8 typical days (tests/plan/conftest.py)
     monkeypatch.setattr(site_dispatch, "BLOCK_VEHICLES", 3)
-    one = plan_scenario(sc, method="two-stage", n_typical_days=8)
     monkeypatch.setattr(site_dispatch, "MIN_VEHICLES_PER_PART", 1)
     seen: list[tuple[str, float]] = []
     two = plan_scenario(sc, method="two-stage", n_typical_days=8, progress=lambda msg, frac: seen.append((msg, frac)))

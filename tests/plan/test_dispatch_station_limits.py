@@ -133,23 +133,30 @@ def test_bookings_no_charging_can_serve_are_given_back_before_planning(monkeypat
     from pathlib import Path
 
     import chisan.plan.prepare as prepare
-    import chisan.plan.reachable as reachable
     from chisan.scenario.load import scenario_from_dict
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from bench_large_towns import scaled_example
 
     scenario = scenario_from_dict(scaled_example(167), source="scaled-167.toml")
+    # One prepare of the 1,002-car year: what the repair is handed inside prepare_inputs is the plan without the
+    # repair (what it was with UNREACHABLE_REPAIR_PASSES = 0, the repair's loop not run), what prepare_inputs
+    # returns is the plan with it; the repair copies the bookings and replaces the series, so "raw" stays as given.
+    raw: dict = {}
+    real_repair = prepare.unserve_unreachable_bookings
+
+    def read_raw(inputs, assignment, snapshots, dt):
+        raw.update(inputs=inputs, assignment=assignment)
+        return real_repair(inputs, assignment, snapshots, dt)
+
+    monkeypatch.setattr(prepare, "unserve_unreachable_bookings", read_raw)  # read where the repair runs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # thousands of bookings find no free car in a town this size
-        monkeypatch.setattr(reachable, "UNREACHABLE_REPAIR_PASSES", 0)  # read where the repair runs
-        raw = prepare.prepare_inputs(scenario)
-        monkeypatch.undo()
         repaired = prepare.prepare_inputs(scenario)
-    why = unreachable_needs(raw.inputs, minimum_energy_kwh(raw.inputs, cyclic=True))
+    why = unreachable_needs(raw["inputs"], minimum_energy_kwh(raw["inputs"], cyclic=True))
     assert why is not None and "Base 126-01" in why and "19.0 kWh" in why
     assert unreachable_needs(repaired.inputs, minimum_energy_kwh(repaired.inputs, cyclic=True)) is None
-    before, after = raw.assignment.bookings, repaired.assignment.bookings
+    before, after = raw["assignment"].bookings, repaired.assignment.bookings
     given_back = before["vehicle_id"].notna() & after["vehicle_id"].isna()
     assert given_back.sum() >= 1
     assert (after.loc[given_back, "unserved_reason"] == "not_enough_time_to_charge").all()

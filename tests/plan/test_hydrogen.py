@@ -8,7 +8,6 @@ to 1e-7 per row); the rebuilt hydrogen balance to 1e-6 of each step's largest fl
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -102,13 +101,16 @@ def _with_hydrogen(inputs, *, min_load=0.0, bought=None, shifts=SHIFTS, site="fi
     ],
     ids=["per-site", "one-meter-min-load", "bought-and-30pct-renewable"],
 )
-def test_electricity_and_hydrogen_same_optimum_as_pypsa(week_inputs, case):
+def test_electricity_and_hydrogen_same_optimum_as_pypsa(week_inputs, case, request):
     inputs = week_inputs
     if case["topology"] == "single_meter":
         inputs = dataclasses.replace(inputs, sites=None, site_other_load_kw=None)
     inputs = dataclasses.replace(inputs, **case.get("policy", {}))
     inputs = _with_hydrogen(inputs, min_load=case.get("min_load", 0.0), bought=case.get("bought"))
-    ours = solve_plan(inputs, method="full")
+    if case == {"topology": "per_site"}:  # _with_hydrogen(week_inputs) as it stands: the module's plan of it
+        inputs, ours = request.getfixturevalue("hydrogen_week")
+    else:
+        ours = solve_plan(inputs, method="full")
     n = solve_pypsa(inputs)
     theirs = float(n.objective + n.objective_constant)
     assert ours.details["objective"] == pytest.approx(theirs, rel=1e-4)
@@ -130,19 +132,24 @@ def test_electricity_and_hydrogen_same_optimum_as_pypsa(week_inputs, case):
         assert cap > 0 and p.min() >= 0.1 * cap - 1e-6  # never below 10 % of its capacity
 
 
-def test_hydrogen_balance_check_finds_a_broken_balance(week_inputs):
+@pytest.fixture(scope="module")
+def hydrogen_week(week_inputs):
+    """``_with_hydrogen(week_inputs)`` and its full plan, solved once for the tests that only read them."""
     inputs = _with_hydrogen(week_inputs)
-    ours = solve_plan(inputs, method="full")
+    return inputs, solve_plan(inputs, method="full")
+
+
+def test_hydrogen_balance_check_finds_a_broken_balance(hydrogen_week):
+    inputs, ours = hydrogen_week
     values = dict(ours.values)
     values["Hydrogen-electrolyser_kw"] = values["Hydrogen-electrolyser_kw"] * 1.001  # 0.1 % more hydrogen made
     report = check_solution(inputs, dataclasses.replace(ours, values=values)).table().set_index("check")
     assert not report.loc["hydrogen balance closes at every step", "passed"]
 
 
-def test_each_duty_refuelled_in_its_window_and_hydrogen_counts(week_inputs):
+def test_each_duty_refuelled_in_its_window_and_hydrogen_counts(hydrogen_week):
     # hand-derived: DAYS days × (8.0 + 6.4 + 2.3) kg = DAYS × 16.7 kg dispensed, made at 55 kWh/kg
-    inputs = _with_hydrogen(week_inputs)
-    ours = solve_plan(inputs, method="full")
+    inputs, ours = hydrogen_week
     fill = ours.values["Hydrogen-dispense_kw"]
     assert fill.sum() * inputs.dt_hours / LHV_KWH_PER_KG == pytest.approx(DAYS * 16.7, rel=1e-6)
     # the bus's afternoon block is refuelled in the one whole step it stands at the depot (12:00-13:00)
@@ -181,13 +188,10 @@ def test_stack_replacement_factor_hand_derived():
 
 
 @pytest.fixture(scope="module")
-def hydrogen_town_run():
-    from chisan.plan.pipeline import plan_scenario
-    from chisan.scenario.load import example_path, load_scenario
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
-        return plan_scenario(load_scenario(example_path("hydrogen_town")))
+def hydrogen_town_run(hydrogen_town_plan_with_bau):
+    # plan_scenario(load_scenario(example_path("hydrogen_town"))): the plan of tests/conftest.py's run, which also
+    # solved business as usual after it (tests/economics/test_hydrogen_economics.py reads that part)
+    return hydrogen_town_plan_with_bau
 
 
 def test_hydrogen_town_example_plans_end_to_end(hydrogen_town_run):

@@ -12,8 +12,8 @@ from tests.factories import small_scenario, small_scenario_dict
 
 
 @pytest.fixture(scope="module")
-def run():
-    return plan_scenario(small_scenario(), method="full")
+def run(small_full_plan):
+    return small_full_plan  # plan_scenario(small_scenario(), method="full"), tests/conftest.py
 
 
 def test_same_seed_same_plan(run):
@@ -84,13 +84,13 @@ def test_hourly_grid_factors_from_electricity_maps(shared_data):
     assert np.isfinite(run.results.kpi("co2_avoided_kg"))
 
 
-def test_quarter_hour_steps_agree_with_hourly():
+def test_quarter_hour_steps_agree_with_hourly(june_single_meter):
     # The same month at 15 min and at 60 min: same bookings and trip energy; the plans differ only by the finer
     # timing, so the PV built and the matched share agree closely (measured: 8.37 vs 8.44 kW, 0.856 vs 0.857).
     # One meter: with a meter per station the PV split between the two identical roofs is degenerate, and the
     # matched share then moves by a few points with the split the sizing happens to pick, not with the step.
     one = {"topology": "single_meter"}
-    hourly = plan_scenario(small_scenario(grid=one), method="two-stage", n_typical_days=8)
+    hourly = june_single_meter  # plan_scenario(small_scenario(grid=one), two stages, 8 days), tests/plan/conftest.py
     quarter = plan_scenario(
         small_scenario(horizon={"step_minutes": 15}, grid=one), method="two-stage", n_typical_days=8
     )

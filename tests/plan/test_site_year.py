@@ -45,14 +45,23 @@ def bau():
     return inputs, caps, pv, storage
 
 
-def test_the_sites_solved_one_by_one_give_the_joint_optimum_and_each_site_its_own_arrays(bau):
+@pytest.fixture(scope="module")
+def year_in_one_process(bau):
+    """The business-as-usual year at fixed capacities, its sites solved one by one here (workers=1): solved once
+    for the tests that compare other ways of solving it against it (they only read it)."""
+    inputs, caps, pv, storage = bau
+    fixed = inputs.with_capacities_fixed(caps, pv, storage)
+    return site_year.solve_year_by_site(fixed, _highs_options(120, None), workers=1)
+
+
+def test_the_sites_solved_one_by_one_give_the_joint_optimum_and_each_site_its_own_arrays(bau, year_in_one_process):
     inputs, caps, pv, storage = bau
     options = _highs_options(120, None)
     joint, condition = aggregate_year(inputs, caps, options, pv, storage)
     assert condition == "optimal"
     fixed = inputs.with_capacities_fixed(caps, pv, storage)
     assert site_year.town_coupling(fixed) is None
-    year, condition = site_year.solve_year_by_site(fixed, options, workers=1)
+    year, condition = year_in_one_process  # site_year.solve_year_by_site(fixed, options, workers=1)
     assert condition == "optimal" and year.sites_solved == 3
     # a block-diagonal LP: the sum of the blocks' optima is the optimum (the brief's 1e-6 relative)
     assert year.objective.value == pytest.approx(float(joint.objective.value), rel=1e-6)
@@ -76,11 +85,11 @@ def test_the_sites_solved_one_by_one_give_the_joint_optimum_and_each_site_its_ow
     )
 
 
-def test_two_processes_give_the_same_year_as_one(bau, monkeypatch):
+def test_two_processes_give_the_same_year_as_one(bau, monkeypatch, year_in_one_process):
     inputs, caps, pv, storage = bau
     options = _highs_options(120, None)
     fixed = inputs.with_capacities_fixed(caps, pv, storage)
-    one, _ = site_year.solve_year_by_site(fixed, options, workers=1)
+    one, _ = year_in_one_process  # site_year.solve_year_by_site(fixed, options, workers=1)
     monkeypatch.setattr(site_year, "MIN_VEHICLES_FOR_PROCESSES", 1)
     two, condition = site_year.solve_year_by_site(fixed, options, workers=2)
     assert condition == "optimal"
@@ -129,7 +138,7 @@ def test_a_town_connection_limit_sends_the_year_back_to_the_joint_lp_with_the_re
     assert by_site.objective.value == pytest.approx(float(joint.objective.value), rel=1e-6)
 
 
-def test_inside_a_daemonic_process_the_sites_are_solved_here(bau, monkeypatch):
+def test_inside_a_daemonic_process_the_sites_are_solved_here(bau, monkeypatch, year_in_one_process):
     """A Dask worker of ``chisan compare`` is daemonic: multiprocessing refuses it children (AssertionError; the
     compare of the example's 40-car variant failed so). The year is then solved here, with the same optimum."""
     import multiprocessing
@@ -137,7 +146,7 @@ def test_inside_a_daemonic_process_the_sites_are_solved_here(bau, monkeypatch):
     inputs, caps, pv, storage = bau
     options = _highs_options(120, None)
     fixed = inputs.with_capacities_fixed(caps, pv, storage)
-    one, _ = site_year.solve_year_by_site(fixed, options, workers=1)
+    one, _ = year_in_one_process  # site_year.solve_year_by_site(fixed, options, workers=1)
     monkeypatch.setattr(site_year, "MIN_VEHICLES_FOR_PROCESSES", 1)
     monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
     with pytest.raises(AssertionError, match="daemonic"):  # the premise: no child may be started here

@@ -229,21 +229,21 @@ def test_pipeline_reports_every_site_and_its_checks(shared_site_plan):
     assert costs.loc["Self-wheeling fee", "operation_per_year"] == pytest.approx(3.0 * carried, rel=1e-6)
 
 
-def test_single_meter_keeps_one_town_bus():
-    run = plan_scenario(small_scenario(grid={"topology": "single_meter"}), method="two-stage", n_typical_days=8)
+def test_single_meter_keeps_one_town_bus(june_single_meter):
+    run = june_single_meter  # plan_scenario(small_scenario(grid={"topology": "single_meter"}), two stages, 8 days)
     assert run.results.sites is None
     assert not run.prepared.inputs.per_site
     assert "site_import_kw:Town Hall" not in run.results.dispatch
 
 
-def test_sites_dispatched_in_parallel_parts_equal_the_joint_dispatch(monkeypatch):
+def test_sites_dispatched_in_parallel_parts_equal_the_joint_dispatch(monkeypatch, march_joint):
     # Two metered sites, no line between them: the rolling dispatch splits into one part per site on two
     # processes. The windows of the parts are the joint windows' per-site blocks, so the plan is the same up to
     # the split of the soft end-of-window fleet target: costs within 0.5 %, every check passing on the whole town.
     import chisan.plan.site_dispatch as site_dispatch
 
     sc = small_scenario(horizon={"months": 1, "start_month": 3})
-    joint = plan_scenario(sc, method="two-stage", n_typical_days=8)
+    joint = march_joint  # sc planned in two stages with 8 typical days (tests/plan/conftest.py)
     assert joint.results.method["shadow_prices"]["dispatch_parts"] == 1  # 6 cars: one part is faster
     monkeypatch.setattr(site_dispatch, "MIN_VEHICLES_PER_PART", 1)
     split = plan_scenario(sc, method="two-stage", n_typical_days=8)

@@ -119,8 +119,10 @@ def test_minimum_energy_recursion_by_hand(month):
     assert need == pytest.approx([4.3, 7.0, 2.0, 3.3, 6.0, 2.0], abs=1e-12)
 
 
-def test_two_stage_is_reproducible(month):
-    a = solve_plan(month, method="two-stage", n_typical_days=8)
+def test_two_stage_is_reproducible(month, solved):
+    # the module's two-stage plan against a second solve of the same month (its lower bound is computed after the
+    # plan and leaves the plan itself alone: solve_plan)
+    a = solved[1]
     b = solve_plan(month, method="two-stage", n_typical_days=8)
     assert a.capacities == b.capacities
     for name, values in a.values.items():

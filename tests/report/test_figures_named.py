@@ -17,9 +17,9 @@ from tests.factories import small_scenario
 
 
 @pytest.fixture(scope="module")
-def run():
+def run(small_full_plan):
     # annual target 100 % (the example's): PV is sized so that the net balance reaches 100 %, with exports
-    return plan_scenario(small_scenario(), method="full")
+    return small_full_plan  # plan_scenario(small_scenario(), method="full"), tests/conftest.py
 
 
 def test_local_renewable_share_is_hour_by_hour_and_at_most_one(run):
