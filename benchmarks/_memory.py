@@ -229,7 +229,7 @@ class TreeSampler:
 
 def label_roles(memory: TreeMemory, named: dict[int, str] | None = None) -> None:
     """Name each process of ``memory`` by its place in the tree: ``named`` pids first (e.g. the business-as-usual
-    worker, as the measured program reports it), their children as "<name>'s worker", the root "parent", the
+    worker, as the measured program reports it), their children as "<name>: worker", the root "parent", the
     multiprocessing resource tracker by its command, any other child of the root "worker" (the rolling dispatch's
     blocks, or the business-as-usual year's sites, :mod:`chisan.plan.site_year`)."""
     named = dict(named or {})
