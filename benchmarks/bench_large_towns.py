@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _memory import HEADER, Measured, label_roles, run_sampled
+from _memory import HEADER, Measured, ProcessMemory, label_roles, run_sampled
 
 CARS_PER_SITE = 6
 
@@ -141,6 +141,7 @@ def measure(n_sites: int, workers: int, bau: str, interval_s: float) -> tuple[di
         pss_sum_mb=m.memory.peak_sum_pss_mb,
         rss_sum_mb=m.memory.peak_sum_rss_mb,
         largest_mb=largest.hwm_rss_mb,
+        hwm_sum_mb=sum(p.hwm_rss_mb for p in m.memory.processes.values()),
         largest_role=largest.role,
         tree_cpu_s=m.cpu_s,
         wall_s=m.wall_s,
@@ -165,34 +166,47 @@ def main() -> None:
     parser.add_argument("--bau", nargs="+", choices=BAU_MODES, default=["alongside"])
     parser.add_argument("--interval", type=float, default=0.2, help="memory sampling interval [s]")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
+    parser.add_argument("--from-json", type=Path, nargs="+", help="print the table of runs written by --json")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.workers, args.bau[0])))
         return
-    rows, everything = [], []
-    for cars in args.cars:
-        n_sites = max(1, round(cars / CARS_PER_SITE))
-        for bau in args.bau:
-            runs, measured = [], []
-            for _ in range(args.repeat):
-                out, m = measure(n_sites, args.workers, bau, args.interval)
-                runs.append(out)
-                measured.append(m)
-            everything.extend(runs)
-            row = dict(runs[0])
-            for key in ("total_s", "cpu_s", "sizing_s", "dispatch_s", "bau_s", "pss_sum_mb", "rss_sum_mb"):
-                row[key] = _spread(runs, key)
-            row["largest_mb"] = max(r["largest_mb"] for r in runs)
-            row["load"] = max(r["load"] for r in runs)
-            row["checks"] = all(r["checks"] for r in runs)
-            row["runs"] = len(runs)
-            row["worst"] = max(measured, key=lambda x: x.memory.peak_sum_pss_mb)
-            rows.append(row)
+    if args.from_json:
+        everything = [r for path in args.from_json for r in json.loads(path.read_text(encoding="utf-8"))]
+    else:
+        everything = []
+        for cars in args.cars:
+            n_sites = max(1, round(cars / CARS_PER_SITE))
+            for bau in args.bau:
+                for _ in range(args.repeat):
+                    everything.append(measure(n_sites, args.workers, bau, args.interval)[0])
+                    if args.json:  # after every run: a long series stopped early keeps what it measured
+                        args.json.write_text(json.dumps(everything, indent=1, default=str), encoding="utf-8")
+    print_table(everything)
+
+
+def print_table(everything: list[dict]) -> None:
+    """The table of the runs (grouped by cars and business as usual), the growth exponents, each row's processes."""
+    groups: dict[tuple[int, str], list[dict]] = {}
+    for r in everything:
+        groups.setdefault((r["cars"], r["bau"]), []).append(r)
+    rows = []
+    for (_, _), runs in sorted(groups.items(), key=lambda kv: (kv[0][0], BAU_MODES.index(kv[0][1]))):
+        row = dict(runs[0])
+        for key in ("total_s", "cpu_s", "sizing_s", "dispatch_s", "bau_s", "pss_sum_mb", "rss_sum_mb"):
+            row[key] = _spread(runs, key)
+        row["largest_mb"] = max(r["largest_mb"] for r in runs)
+        row["hwm_sum_mb"] = max(sum(p["hwm_rss_mb"] for p in r["memory"]["processes"]) for r in runs)
+        row["load"] = max(r["load"] for r in runs)
+        row["checks"] = all(r["checks"] for r in runs)
+        row["runs"] = len(runs)
+        row["worst"] = max(runs, key=lambda x: x["pss_sum_mb"])
+        rows.append(row)
     print(
         f"{'cars':>5} {'sites':>5} {'BAU':>9} {'runs':>4} {'end to end [s] (min–max)':>25} {'CPU [s]':>7} "
         f"{'sizing':>6} {'dispatch':>8} {'BAU [s]':>7} {'blocks':>6} {'PSS sum':>8} {'RSS sum':>8} "
-        f"{'largest':>7} {'load':>5} {'checks':>6}"
+        f"{'largest':>7} {'ΣHWM':>6} {'load':>5} {'checks':>6}"
     )
     for r in rows:
         t, lo, hi = r["total_s"]
@@ -200,30 +214,32 @@ def main() -> None:
             f"{r['cars']:>5} {r['sites']:>5} {r['bau']:>9} {r['runs']:>4} {t:>10.1f} ({lo:>5.1f}–{hi:>5.1f}) "
             f"{r['cpu_s'][0]:>7.1f} {r['sizing_s'][0]:>6.1f} {r['dispatch_s'][0]:>8.1f} {r['bau_s'][0]:>7.1f} "
             f"{r['parts']:>6} {r['pss_sum_mb'][2]:>8.0f} {r['rss_sum_mb'][2]:>8.0f} {r['largest_mb']:>7.0f} "
+            f"{r['hwm_sum_mb']:>6.0f} "
             f"{r['load']:>5.1f} {'pass' if r['checks'] else 'FAIL':>6}"
         )
-    for bau in args.bau:
+    for bau in BAU_MODES:
         mine = [r for r in rows if r["bau"] == bau]
         if len({r["cars"] for r in mine}) >= 2:
             b = np.polyfit(np.log([r["cars"] for r in mine]), np.log([r["total_s"][0] for r in mine]), 1)[0]
-            print(f"growth (business as usual {bau}): end-to-end time ∝ cars^{b:.2f} (least squares, {len(mine)} runs)")
+            print(f"growth (business as usual {bau}): end-to-end time ∝ cars^{b:.2f} (fitted over {len(mine)} towns)")
     print(
         "(seconds: medians of the runs; memory [MB]: the largest over the runs of the peak in time of the process "
         "tree's summed PSS and RSS, sampled every "
-        f"{args.interval:g} s, and of the largest single process's peak RSS; load: 1-minute load average)"
+        f"{rows[0]['memory']['interval_s'] if rows else 0:g} s, of the largest single process's exact peak RSS "
+        "and ΣHWM, the sum of every process's "
+        "exact peak RSS (an upper bound of the simultaneous RSS sum); load: 1-minute load average)"
     )
     for r in rows:
-        mem = r["worst"].memory
+        mem, worst = r["worst"]["memory"], r["worst"]
         print(
-            f"\n{r['cars']} cars, business as usual {r['bau']}: each process (PSS sum peaked at "
-            f"{mem.peak_sum_pss_mb:.0f} MB at {mem.peak_sum_pss_at_s:.1f} s, RSS sum at {mem.peak_sum_rss_mb:.0f} MB;"
-            f" {mem.samples} samples; /proc/loadavg {r['worst'].load_before} → {r['worst'].load_after})"
+            f"\n{r['cars']} cars, business as usual {r['bau']}: each process of the run whose PSS sum peaked highest "
+            f"({mem['peak_sum_pss_mb']:.0f} MB at {mem['peak_sum_pss_at_s']:.1f} s, RSS sum "
+            f"{mem['peak_sum_rss_mb']:.0f} MB; {mem['samples']} samples; /proc/loadavg {worst['loadavg_before']} → "
+            f"{worst['loadavg_after']})"
         )
         print(HEADER)
-        for p in sorted(mem.processes.values(), key=lambda q: q.first_s):
-            print(p.row())
-    if args.json:
-        args.json.write_text(json.dumps(everything, indent=1, default=str), encoding="utf-8")
+        for p in sorted(mem["processes"], key=lambda q: q["first_s"]):
+            print(ProcessMemory(**p).row())
 
 
 if __name__ == "__main__":
