@@ -234,7 +234,8 @@ def print_table(everything: list[dict]) -> None:
         print(
             f"\n{r['cars']} cars, business as usual {r['bau']}: each process of the run whose PSS sum peaked highest "
             f"({mem['peak_sum_pss_mb']:.0f} MB at {mem['peak_sum_pss_at_s']:.1f} s, RSS sum "
-            f"{mem['peak_sum_rss_mb']:.0f} MB; {mem['samples']} samples; /proc/loadavg {worst['loadavg_before']} → "
+            f"{mem['peak_sum_rss_mb']:.0f} MB; {mem['samples']} samples in "
+            f"{max(p['last_s'] for p in mem['processes']):.0f} s; /proc/loadavg {worst['loadavg_before']} → "
             f"{worst['loadavg_after']})"
         )
         print(HEADER)
