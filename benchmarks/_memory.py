@@ -12,9 +12,9 @@ gives each process's parent) and reads for each process
 
 The kernel's fields are documented in ``Documentation/filesystems/proc.rst`` (sections 1.1 "status" and
 "smaps_rollup"). The sum over the tree is taken at each sample, so a peak shorter than the interval can be missed;
-each process's own peak (``VmHWM``) is exact. ``interval_s`` is the pause between samples: reading
-``smaps_rollup`` walks the page tables of every process (a few ms per GB when idle), so on a loaded machine a sample
-of a 1,000-car plan's tree took 0.3–0.8 s (1–3 samples a second measured): the benchmarks print the count.
+each process's own peak (``VmHWM``) is exact. ``interval_s`` is the pause between samples, which take time
+themselves (a scan of ``/proc``, and ``smaps_rollup`` walks each process's page tables): on a machine at load 5–18
+a 300- or 1,000-car plan's tree gave 1–3.7 samples a second at 0.2 s, so the benchmarks print the count.
 Off Linux nothing is sampled and the figures are NaN.
 """
 
