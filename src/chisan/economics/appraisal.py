@@ -7,7 +7,8 @@ lines are the LP objective term by term, so the savings are differences of the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,16 @@ from chisan.economics.cashflows import (
     replacement_years,
     salvage_value,
 )
+from chisan.economics.cautions import AppraisalCautionWarning, appraisal_cautions
 from chisan.economics.charging_cost import levelised_cost_of_charging, pv_vehicle_share_of_sites, site_loads_of
 from chisan.economics.hydrogen import hydrogen_capacities_of, hydrogen_components
 from chisan.economics.metrics import irr, levelised_cost, npv, payback_years
 from chisan.plan.results import PlanResults
 from chisan.scenario.schema import Scenario
 
-ENERGY_LINES = ("Grid import", "Grid export")
+ENERGY_LINES = ("Grid import", "Basic charge", "Grid export", "Self-wheeling fee")
+"""The grid bill: energy charge, the basic charge on the contract kW, export remuneration and the fees of power
+carried between the town's own sites (chisan.plan.results.key_figures)."""
 CARBON_LINES = ("Carbon price",)
 AGEING_LINES = ("Battery holding (calendar ageing)", "V2G wear")
 HYDROGEN_LINES = ("Hydrogen bought",)
@@ -48,12 +52,17 @@ class Economics:
         ``value``, ``unit``, ``definition`` per figure (as the plan's KPIs).
     comparison : pd.DataFrame
         Annual cost by component of the plan and of business as usual [currency/year], and the difference.
+    cautions : list[str]
+        What the figures rest on that a reader must know (:mod:`chisan.economics.cautions`): a horizon under a
+        year scaled to every year of the project, a high-voltage meter with a contract under 50 kW; each was also
+        issued as an :class:`~chisan.economics.cautions.AppraisalCautionWarning`. Empty when there is none.
     """
 
     investment: pd.DataFrame
     cash_flows: pd.DataFrame
     figures: pd.DataFrame
     comparison: pd.DataFrame
+    cautions: list[str] = field(default_factory=list)
 
     def figure(self, name: str) -> float:
         """The value of one figure."""
@@ -62,6 +71,13 @@ class Economics:
 
 def _lines(costs: pd.DataFrame, names: tuple[str, ...]) -> float:
     return float(costs.reindex(list(names))["operation_per_year"].fillna(0.0).sum())
+
+
+def second_life_kwh(plan: PlanResults) -> float:
+    """Second-life storage the plan uses [kWh] (``method["second_life"]["used_kwh"]``, chisan.plan.second_life);
+    0 without an offer."""
+    reused = plan.method.get("second_life") or {}
+    return float(reused.get("used_kwh", 0.0))
 
 
 def components(
@@ -95,6 +111,21 @@ def components(
             f"{d['storage_kwh']:,.1f} kWh / {d['storage_kw']:,.1f} kW",
         ),
     ]
+    sl = scenario.second_life
+    if sl is not None and d.get("second_life_kwh", 0.0) > 0:
+        # the retired packs the plan uses, at the offered price per usable kWh, bought again every
+        # second_life.lifetime_years and salvaged straight-line like any component (module cashflows: REopt's
+        # convention, Cutler et al. 2017 §3.3); the cost table's line is the same price × CRF(r, lifetime)
+        kwh = d["second_life_kwh"]
+        out.append(
+            Component(
+                "Second-life storage",
+                sl.price_per_kwh * kwh,
+                sl.lifetime_years,
+                sl.fixed_om_per_kwh_year * kwh,
+                f"{kwh:,.1f} of {sl.offered_kwh:,.1f} kWh offered",
+            )
+        )
     if n_chargers:
         ch = tech.chargers
         out.append(
@@ -152,8 +183,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
     c = cur.lower()
     r = fin.discount_rate_fraction
     n = fin.project_life_years
-    caps = dict(plan.capacities)
-    base = dict(bau.capacities)
+    caps = {**dict(plan.capacities), "second_life_kwh": second_life_kwh(plan)}
+    base = {**dict(bau.capacities), "second_life_kwh": second_life_kwh(bau)}
     comps = components(scenario, caps, base)
     comps += hydrogen_components(scenario, hydrogen_capacities_of(plan), hydrogen_capacities_of(bau))
     savings = {
@@ -190,7 +221,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
 
     # LCOE of the local PV: every cost of the PV the plan has ÷ its output, both discounted
     factor = pv_output_factor(n, d, pv_life)
-    pv_all = components(scenario, {**caps, "wind_kw": 0.0, "storage_kwh": 0.0, "storage_kw": 0.0}, {})
+    only_pv = {**caps, "wind_kw": 0.0, "storage_kwh": 0.0, "storage_kw": 0.0, "second_life_kwh": 0.0}
+    pv_all = components(scenario, only_pv, {})
     pv_costs = sum(
         (component_flows(p, n, salvage=fin.salvage_value, currency=cur).sum(axis=1) for p in pv_all),
         start=pd.Series(0.0, index=flows.index),
@@ -233,15 +265,15 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "investment",
             invest,
             cur,
-            "Investment beyond business as usual in year 0 (PV, wind, storage; electrolyser, hydrogen store and "
-            "dispenser)",
+            "Investment beyond business as usual in year 0 (PV, wind, storage, second-life packs; electrolyser, "
+            "hydrogen store and dispenser)",
         ),
         (
             "annual_savings_first_year",
             first_year,
             f"{cur}/year",
-            "Grid bill, carbon price, battery ageing and delivered hydrogen saved against business as usual, less "
-            "the new fixed O&M",
+            "Grid bill (energy, basic charge, export, self-wheeling fees), carbon price, battery ageing and "
+            "delivered hydrogen saved against business as usual, less the new fixed O&M",
         ),
         ("simple_payback_years", payback_years(net), "years", "Years until the cumulative cash flow reaches 0"),
         (
@@ -254,7 +286,8 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "npv",
             npv(r, net),
             cur,
-            f"Net present value over {n} years at {r:.1%} (replacements and stacks, salvage, PV ageing)",
+            f"Net present value over {n} years at {r:.1%} (replacements, second-life packs and stacks, salvage, "
+            "PV ageing)",
         ),
         ("irr", irr(net), "fraction", "Discount rate at which the NPV is 0 (none when the project never pays back)"),
         ("lcoe_pv_per_kwh", lcoe_pv, f"{cur}/kWh", "Levelised cost of the local PV's output (costs ÷ kWh, discounted)"),
@@ -262,9 +295,12 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "levelised_cost_of_charging_per_kwh",
             lcoc,
             f"{cur}/kWh",
-            "Chargers + the vehicles' share by energy, charging ÷ (charging + other load), of the energy system "
-            "and grid less the hydrogen station's electricity (in the levelised cost of hydrogen), ÷ energy "
-            "charged, both discounted; with metered sites each site's PV by that site's share",
+            "What the electricity put into the cars costs per kWh charged, over the project life, costs and kWh "
+            "both discounted. In: the chargers, and the cars' part of the energy system (PV, wind, storage, "
+            "second-life packs) and of the grid bill, carbon price and battery ageing; the cars' part is their "
+            "share of the electricity used, charging ÷ (charging + the town's other load), and at a metered site "
+            "that site's own share for its PV. Not in: the vehicle leases, the hydrogen station's electricity "
+            "(counted in the cost of hydrogen), the other load's share",
         ),
         ("total_cost_per_year", float(pk["total_cost_per_year"]), f"{cur}/year", "The plan's total annual cost"),
         (
@@ -283,7 +319,21 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "Business as usual's total cost per booking",
         ),
         ("project_life_years", float(n), "years", "Years of the appraisal (finance.project_life_years)"),
-        ("discount_rate", r, "fraction", "finance.discount_rate_fraction"),
+        (
+            "discount_rate",
+            r,
+            "fraction",
+            f"Yearly rate ({r:.1%}) at which money later is worth less than money now: the NPV, the discounted "
+            "payback and the levelised costs discount the flow of year y by (1 + rate)^y, and the plan's annual "
+            "cost of each investment uses the same rate (finance.discount_rate_fraction)",
+        ),
+        (
+            "months_planned",
+            float(scenario.horizon.months),
+            "months",
+            "Months of weather, bookings and prices the plan was solved on, scaled to a year; under 12, every year "
+            "of the appraisal repeats them (see the cautions)",
+        ),
     ]
     figures = pd.DataFrame(rows, columns=["figure", "value", "unit", "definition"]).set_index("figure")
     comparison = pd.DataFrame(
@@ -293,9 +343,13 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
         }
     )
     comparison[f"saving_{c}_per_year"] = comparison[f"bau_{c}_per_year"] - comparison[f"plan_{c}_per_year"]
+    cautions = appraisal_cautions(scenario, plan.kpis, plan.sites)
+    for text in cautions:
+        warnings.warn(text, AppraisalCautionWarning, stacklevel=2)
     return Economics(
         investment=investment_table(comps, n, fin.salvage_value, cur),
         cash_flows=flows,
         figures=figures,
         comparison=comparison,
+        cautions=cautions,
     )
