@@ -104,7 +104,7 @@ def test_a_partial_horizon_is_a_caution_of_the_appraisal(run):
     with pytest.warns(AppraisalCautionWarning, match="horizon.months = 1: the plan covers June 2025 only"):
         econ = appraise(sc, plan, bau)
     assert any(c.startswith("horizon.months = 1") for c in econ.cautions)
-    assert econ.figure("months_planned") == 1.0
+    assert econ.figure("share_of_year_planned") == pytest.approx(1 / 12, rel=1e-12)
     year = sc.model_copy(update={"horizon": sc.horizon.model_copy(update={"start_month": 1, "months": 12})})
     assert horizon_caution(year) is None
 

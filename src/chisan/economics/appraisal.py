@@ -328,11 +328,11 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "cost of each investment uses the same rate (finance.discount_rate_fraction)",
         ),
         (
-            "months_planned",
-            float(scenario.horizon.months),
-            "months",
-            "Months of weather, bookings and prices the plan was solved on, scaled to a year; under 12, every year "
-            "of the appraisal repeats them (see the cautions)",
+            "share_of_year_planned",
+            scenario.horizon.months / 12.0,
+            "fraction",
+            f"The {scenario.horizon.months} of 12 months of weather, bookings and prices the plan was solved on, "
+            "scaled to a year; under 100 %, every year of the appraisal repeats them (see the cautions)",
         ),
     ]
     figures = pd.DataFrame(rows, columns=["figure", "value", "unit", "definition"]).set_index("figure")

@@ -171,9 +171,9 @@ def project_cash_flows(
         What the project buys beyond business as usual (capacities above BAU's).
     annual_savings : dict[str, float]
         Savings in the first year of operation against business as usual [currency/year], by kind:
-        ``energy`` (grid bill: import − export), ``carbon`` (carbon price), ``battery_ageing`` (holding cost and
-        V2G wear of the cars), ``hydrogen`` (delivered hydrogen bought; its PV-made share ``hydrogen_pv_share``
-        falls with the PV output). Negative = the project costs more.
+        ``energy`` (grid bill: import − export + basic charge + self-wheeling fees), ``carbon`` (carbon price),
+        ``battery_ageing`` (holding cost and V2G wear of the cars), ``hydrogen`` (delivered hydrogen bought; its
+        PV-made share ``hydrogen_pv_share`` falls with the PV output). Negative = the project costs more.
     life_years : int
         Project life N [years].
     discount_rate : float
