@@ -167,6 +167,7 @@ def test_market_based_scope_2_says_when_no_supplier_factor_was_given(small, shan
     assert "market-based: no supplier factor given, so the location factor is used (453 g/kWh, its mean)" in html
     assert "supplier's factor" not in html
     assert "grid import × the grid's constant emission factor" in html and "in each hour" not in html
+    assert "<td>Grid import × the grid's constant factor</td>" in html and "hourly grid factor" not in html
     _, html = shanghai
     assert "market-based uses the supplier's factor (420 g/kWh, CN-SH:2022:carbon_market" in html
 
@@ -244,5 +245,6 @@ def test_the_sites_table_scrolls_on_screen_and_wraps_in_print(shanghai):
     section = html.split("<h2>Sites and their meters", 1)[1].split("<h2>", 1)[0]
     assert '<div class="wide"><table>' in section and "</table></div>" in section
     css = html.split("<style>", 1)[1].split("</style>", 1)[0]
-    assert ".wide { overflow-x: auto; }" in css
+    assert re.search(r"\.wide { overflow-x: auto; width: calc\(100vw", css)  # the window's width, then scroll
     assert "@media print" in css and "table-layout: fixed" in css.split("@media print", 1)[1]
+    assert "<td>shanghai_<wbr>commercial_<wbr>tou_<wbr>illustrative</td>" in section  # breaks at underscores

@@ -474,7 +474,10 @@ def render_report(
     kpis = []
     for name, row in results.kpis.iterrows():
         value, unit = value_text(row.value, row.unit)
-        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": row.definition})
+        definition = row.definition
+        if not sc.grid.emission_factor_path:  # a constant factor: the key figures' "hourly grid factor" is one number
+            definition = definition.replace("hourly grid factor", "the grid's constant factor")
+        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": definition})
     stations = [
         {
             "name": name,
@@ -492,7 +495,8 @@ def render_report(
             sites.append(
                 {
                     "name": name,
-                    "tariff": getattr(r, "tariff", ""),
+                    # a tariff's name may break after its underscores (tariff names are [a-z0-9_], no markup)
+                    "tariff": str(getattr(r, "tariff", "")).replace("_", "_<wbr>"),
                     "stations": r.stations or "(no station)",
                     "vehicles": int(r.vehicles),
                     "roof": "no limit" if not np.isfinite(r.pv_max_kw) else num(r.pv_max_kw, 1),
