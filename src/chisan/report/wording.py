@@ -249,6 +249,11 @@ def reconcile_savings(economics, currency: str) -> str:
         f"({num(om)} {currency}; the investment itself is paid in year 0): {num(gap)} + {num(extra_total)} − "
         f"{num(om)}"
     )
-    if abs(rest) >= 0.5:
-        text += f" + {num(rest)} (the rest of the first year's cash flow)"
+    if abs(rest) >= 0.5:  # e.g. a line the cash flows value differently from the cost table: said, not hidden
+        text += (
+            f" {'+' if rest > 0 else '−'} {num(abs(rest))} = {num(first)} {currency}, the {num(abs(rest))} being "
+            "lines the first year's cash flow values differently from the cost table (compare cash_flows.csv "
+            "with cost_comparison.csv)."
+        )
+        return text
     return text + f" = {num(first)} {currency}."
