@@ -62,7 +62,7 @@ def test_report_explains_method_checks_and_inputs(report):
     assert "Two-stage method" in html and "above the lower bound" in html
     assert html.count('<span class="ok">passed</span>') == len(run.checks.rows) + 1
     assert f"{run.results.capacities['pv_kw']:,.1f} kW" in html
-    assert "kWh/kWp/year" in html and "GHI" in html
+    assert "kWh/kWp over the horizon (1 month)" in html and "GHI" in html  # one month: not per year
     # one total: the cost table's total row, the summary and the method section show the same number
     total = f"{run.results.kpi('total_cost_per_year'):,.0f}"
     assert html.count(total) >= 3, total

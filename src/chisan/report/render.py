@@ -28,26 +28,24 @@ from chisan.report.depot import depot_figures_html
 from chisan.report.hydrogen import hydrogen_context
 from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
 from chisan.report.output import atomic_folder, fig_html, jsonable, num
+from chisan.report.wording import (
+    NOT_STATED,
+    basis_with_currency,
+    bookings_text,
+    check_row,
+    co2_sentence,
+    co2_split,
+    location_factor_text,
+    market_factor_text,
+    money_units,
+    reconcile_savings,
+    renewable_balance_sentence,
+    scope2_location_definition,
+    week_text,
+)
 from chisan.resilience.outage import OutageResult
 from chisan.resilience.report import resilience_context
 from chisan.tariffs.library import load_tariff
-
-
-def co2_split(k: pd.Series) -> str:
-    """The CO2 avoided by cause, as a phrase [t CO2e/year]: car-sharing, depots and hydrogen (when there are
-    any) and local renewables (:func:`chisan.plan.results.key_figures`)."""
-    parts = [f"{k['co2_avoided_by_car_sharing_kg'] / 1000:,.1f} t by car-sharing (private gasoline cars replaced)"]
-    if k.get("co2_avoided_by_depots_kg", 0.0):
-        parts.append(
-            f"{k['co2_avoided_by_depots_kg'] / 1000:,.1f} t by the depots' electric vehicles (diesel replaced)"
-        )
-    if k.get("co2_avoided_by_hydrogen_fleet_kg", 0.0):
-        parts.append(
-            f"{k['co2_avoided_by_hydrogen_fleet_kg'] / 1000:,.1f} t by making hydrogen on site (delivered hydrogen "
-            "replaced)"
-        )
-    parts.append(f"{k['co2_avoided_by_local_renewables_kg'] / 1000:,.1f} t by local renewables (grid power avoided)")
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _method_html(prepared: PreparedPlan, results: PlanResults) -> str:
@@ -184,16 +182,15 @@ def _economics_context(economics: Economics | None, bau: PlanResults | None, cur
             "figures": figs,
             "investment": investment,
             "comparison": comparison,
+            "comparison_total": {
+                "plan": num(economics.comparison[f"plan_{c}_per_year"].sum()),
+                "bau": num(economics.comparison[f"bau_{c}_per_year"].sum()),
+                "saving": num(economics.comparison[f"saving_{c}_per_year"].sum()),
+            },
+            "reconcile": reconcile_savings(economics, currency),
             "fig": fig_html(figures.cash_flow_chart(economics.cash_flows, currency)),
         }
     }
-
-
-def _check_for_people(row: dict) -> dict:
-    """A check row with fractions shown in percent (checks.csv keeps the fractions)."""
-    if row.get("unit") != "fraction":
-        return row
-    return {**row, "worst": row["worst"] * 100.0, "tolerance": row["tolerance"] * 100.0, "unit": "%"}
 
 
 def _lib_version(name: str) -> str:
@@ -217,11 +214,14 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     bk = prepared.assignment.bookings
     tech = sc.technologies
     ef = inp.emission_factor_kg_per_kwh
-    ef_source = factor_source_text(sc.grid)
     p = sc.policy
+    months = sc.horizon.months
+    # sums over the snapshots: the horizon's, said so when it is shorter than a year
+    per = "/year" if months >= 12 else f" over the horizon ({months} month{'s' if months > 1 else ''})"
+
     target = (
         (
-            f"net annual renewable balance ≥ {p.renewable_share_min_fraction:.0%}"
+            f"net {'annual ' if months >= 12 else ''}renewable balance ≥ {p.renewable_share_min_fraction:.0%}"
             if p.renewable_share_basis == "annual"
             else f"local renewable share ≥ {p.renewable_share_min_fraction:.0%}, hour by hour"
         )
@@ -237,14 +237,14 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
         ),
         (
             "Weather",
-            f"{prepared.weather_source}; GHI {ghi:,.1f} kWh/m²/year; mean air temperature "
+            f"{prepared.weather_source}; GHI {ghi:,.1f} kWh/m²{per}; mean air temperature "
             f"{w['temp_air'].mean():.1f} °C; mean wind {w['wind_speed'].mean():.2f} m/s",
         ),
         (
             "PV",
             f"pvlib (Perez sky, SAPM cell temperature, PVWatts DC and inverter); tilt {tech.pv.tilt_deg}°, "
             f"azimuth {tech.pv.azimuth_deg}°, DC/AC {tech.pv.dc_ac_ratio}, losses {tech.pv.losses_percent} %: "
-            f"specific yield {pv_yield:,.0f} kWh/kWp/year",
+            f"specific yield {pv_yield:,.0f} kWh/kWp{per}",
         ),
         (
             "Wind",
@@ -266,7 +266,7 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
             f"{bk['trip_energy_kwh'].sum():,.0f} kWh over {len(bk):,} bookings",
         ),
         ("Grid tariff", _tariff_text(sc, inp, tou) + _site_tariffs_text(inp)),
-        ("Grid emission factor", f"{ef_source}: mean {ef.mean() * 1000:.1f} g CO2e/kWh"),
+        ("Grid emission factor", location_factor_text(sc.grid, ef)),
         ("Policy", f"{target}; carbon price {sc.policy.carbon_price_per_t:,.0f} {inp.currency}/t"),
         (
             "Battery holding cost",
@@ -290,25 +290,14 @@ def _inputs_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
     return [{"name": k, "value": val} for k, val in rows]
 
 
-def _week_text(week: pd.DataFrame, dt_hours: float) -> str:
-    """What happened in a week, in numbers: where the charging energy came from, and when imports happened."""
-    charging = float(week["charging_kw"].sum() * dt_hours)
-    local = float((week["pv_kw"] + week["wind_kw"] + week["storage_discharge_kw"]).sum() * dt_hours)
-    imp = week["grid_import_kw"] * dt_hours
-    total_imp = float(imp.sum())
-    cheap = week["import_price_per_kwh"] <= week["import_price_per_kwh"].min() + 1e-9
-    cheap_share = float(imp[cheap].sum() / total_imp) if total_imp > 0 else 0.0
-    night = (week.index.hour < 6) | (week.index.hour >= 20)
-    text = (
-        f"the cars drew {charging:,.0f} kWh; local supply was {local:,.0f} kWh and the grid delivered "
-        f"{total_imp:,.0f} kWh"
-    )
-    if total_imp > 0:
-        text += (
-            f", {cheap_share:.0%} of it in the cheapest tariff hours and "
-            f"{float(imp[night].sum() / total_imp):.0%} of it between 20:00 and 06:00"
-        )
-    return text + "."
+def _depot_charging_kw(prepared: PreparedPlan, results: PlanResults, index: pd.Index) -> pd.Series | None:
+    """The depots' vehicles' charging in the steps ``index`` [kW] (the vehicles of the stations that are depots),
+    or None when the scenario has no depot."""
+    names = {d.name for d in prepared.scenario.depots}
+    if not names:
+        return None
+    ids = prepared.inputs.vehicles.index[prepared.inputs.vehicles["station"].isin(names)]
+    return results.vehicle_charge_kw.reindex(index=index, columns=ids, fill_value=0.0).sum(axis=1)
 
 
 def _depot_rows(prepared: PreparedPlan, results: PlanResults) -> list[dict]:
@@ -410,8 +399,8 @@ def render_report(
         "fig_duration": fig_html(figures.duration_curve(d)),
     }
     week_texts = {
-        "summer_text": _week_text(first_week, inp.dt_hours),
-        "winter_text": _week_text(second_week, inp.dt_hours),
+        "summer_text": week_text(first_week, inp.dt_hours, _depot_charging_kw(prepared, results, first_week.index)),
+        "winter_text": week_text(second_week, inp.dt_hours, _depot_charging_kw(prepared, results, second_week.index)),
         "first_week_title": first_title,
         "second_week_title": second_title,
         "weeks_heading": "A summer week and a winter week"
@@ -429,12 +418,16 @@ def render_report(
     summary = (
         f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
         f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Local renewables meet "
-        f"{k['local_renewable_share_of_charging'] * 100:.1f} % of the cars' charging hour by hour; over the "
-        f"{'year' if not scaled else 'horizon'} they produce {k['renewable_share_annual'] * 100:.1f} % of the "
-        f"energy the cars draw (the net {'annual ' if not scaled else ''}balance, counting exports). "
+        f"{k['local_renewable_share_of_charging'] * 100:.1f} % of the cars' charging hour by hour; "
+        f"{renewable_balance_sentence(k, results.energy_balance, bool(scaled))}. "
         f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
         f"({num(k['cost_per_km'], 1)} {cur}/km; {num(k['energy_cost_per_km'], 1)} {cur}/km without the vehicle "
-        f"leases) and avoids {k['co2_avoided_kg'] / 1000:,.1f} t CO2e a year: {co2_split(k)}."
+        f"leases)"
+        + (
+            f" and {co2_sentence(k, results.emissions)}"
+            if k["co2_avoided_kg"] >= 0
+            else f". <span class='warn'>This plan {co2_sentence(k, results.emissions)}</span>"
+        )
         + (
             f" The plan covers {months} month{'s' if months > 1 else ''}; annual figures are scaled to a year."
             if scaled
@@ -444,25 +437,47 @@ def render_report(
     if (reused := results.method.get("second_life")) is not None:  # chisan.plan.second_life
         summary += (
             f" Second-life storage ({num(reused['offered_kwh'])} kWh of retired packs offered at "
-            f"{num(reused['price_per_kwh'])} {cur}/kWh): {reused['reason']}. Break-even price = (V − O&M) / CRF, "
-            f"V = the most one kWh of it earns a year against the duals of the sites' balances "
-            f"(chisan.plan.second_life)."
+            f"{num(reused['price_per_kwh'])} {cur}/kWh): {money_units(reused['reason'], cur)}. Break-even price = "
+            f"(V − O&amp;M) / capital recovery factor, where V [{cur}/kWh/year] is the most one kWh of it earns in a "
+            "year, valued at the marginal value of electricity at the sites."
         )
+    bk = prepared.assignment.bookings
+    depot_names = {d.name for d in sc.depots}
+    is_cs = ~bk["station"].isin(depot_names)
+    served = prepared.assignment.served_count
+    # the key figure counts depot shifts too; the car-sharing share of it, at the same scaling to a year
+    cs_served_per_year = (
+        float(k["bookings_served"]) * int(bk.loc[is_cs, "vehicle_id"].notna().sum()) / served if served else 0.0
+    )
     cards = [
         {"value": f"{caps['pv_kw']:,.1f} kW", "label": "PV to build"},
         {
             "value": f"{k['local_renewable_share_of_charging'] * 100:.1f} %",
             "label": "local renewable share of charging (hour by hour)",
         },
-        {"value": f"{k['renewable_share_annual'] * 100:.1f} %", "label": "net annual renewable balance"},
+        {
+            "value": f"{k['renewable_share_annual'] * 100:.1f} %",
+            "label": f"net renewable balance over the horizon ({months} month{'s' if months > 1 else ''})"
+            if scaled
+            else "net annual renewable balance",
+        },
         {"value": f"{num(k['cost_per_km'], 1)} {cur}", "label": "cost per km (all in)"},
-        {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"},
-        {"value": f"{int(k['bookings_served']):,}", "label": "bookings served per year"},
+        {"value": f"{k['co2_avoided_kg'] / 1000:,.1f} t", "label": "CO2e avoided per year"}
+        if k["co2_avoided_kg"] >= 0
+        else {
+            "value": f"+{-k['co2_avoided_kg'] / 1000:,.1f} t",
+            "label": "CO2e a year more than without the plan",
+            "warn": True,
+        },
+        {"value": f"{cs_served_per_year:,.0f}", "label": "car-sharing bookings served per year"},
     ]
     kpis = []
     for name, row in results.kpis.iterrows():
         value, unit = value_text(row.value, row.unit)
-        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": row.definition})
+        definition = row.definition
+        if not sc.grid.emission_factor_path:  # a constant factor: the key figures' "hourly grid factor" is one number
+            definition = definition.replace("hourly grid factor", "the grid's constant factor")
+        kpis.append({"name": label(name, KPI_LABELS), "value": value, "unit": unit, "definition": definition})
     stations = [
         {
             "name": name,
@@ -480,7 +495,8 @@ def render_report(
             sites.append(
                 {
                     "name": name,
-                    "tariff": getattr(r, "tariff", ""),
+                    # a tariff's name may break after its underscores (tariff names are [a-z0-9_], no markup)
+                    "tariff": str(getattr(r, "tariff", "")).replace("_", "_<wbr>"),
                     "stations": r.stations or "(no station)",
                     "vehicles": int(r.vehicles),
                     "roof": "no limit" if not np.isfinite(r.pv_max_kw) else num(r.pv_max_kw, 1),
@@ -515,28 +531,18 @@ def render_report(
             "om": num(r.fixed_om_per_year),
             "op": num(r.operation_per_year),
             "total": num(r.total_per_year),
-            "basis": r.basis,
+            "basis": basis_with_currency(r.basis, cur),
             "optimised": "optimised" if r.in_objective else "fixed",
         }
         for name, r in results.costs.iterrows()
     ]
-    bk = prepared.assignment.bookings
-    reasons = prepared.assignment.unserved_by_reason
-    unserved = ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in reasons.items() if n)
-    bookings_text = (
-        f"{len(bk):,} bookings in the period ({sc.bookings.source}); {prepared.assignment.served_count:,} served; "
-        f"{prepared.assignment.unserved_count:,} unserved"
-        + (f" ({unserved})" if unserved else "")
-        + f"; mean duration {((bk['end'] - bk['start']).dt.total_seconds().mean() / 3600):.1f} h, mean distance "
-        f"{bk['distance_km'].mean():.1f} km. Unserved bookings are counted, never dropped: see bookings.csv."
-    )
+    bookings_line = bookings_text(bk, depot_names, sc.bookings.source)
     e = results.emissions
     carbon_text = (
-        f"Location-based scope 2 = grid import × the grid's emission factor in each hour: "
-        f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; market-based uses the supplier's factor "
-        f"({inp.market_emission_factor_kg_per_kwh * 1000:.0f} g/kWh"
-        + (f", {grid_factor(sc.grid.market_emission_factor).source}" if sc.grid.market_emission_factor else "")
-        + f"): {e['scope2_market_based_kg'] / 1000:,.2f} t. "
+        f"Location-based scope 2 = {scope2_location_definition(sc.grid)}: "
+        f"{e['scope2_location_based_kg'] / 1000:,.2f} t CO2e/year; "
+        f"{market_factor_text(sc.grid, inp.market_emission_factor_kg_per_kwh)}: "
+        f"{e['scope2_market_based_kg'] / 1000:,.2f} t. "
         f"Without the plan, private gasoline cars at {sc.baseline.ice_emission_g_per_km:g} g/km would emit "
         f"{e['baseline_private_car_kg'] / 1000:,.1f} t"
         + "".join(
@@ -548,8 +554,13 @@ def render_report(
             )
             if e.get(key, 0.0)
         )
-        + f"; less the plan's location-based scope 2, {e['avoided_kg'] / 1000:,.1f} t is avoided: {co2_split(k)}. "
-        "Each line compares like with like: the "
+        + (
+            f"; less the plan's location-based scope 2, {e['avoided_kg'] / 1000:,.1f} t is avoided: {co2_split(k)}. "
+            if e["avoided_kg"] >= 0
+            else f"; the plan's location-based scope 2 is {-e['avoided_kg'] / 1000:,.1f} t more than that: "
+            f"{co2_split(k)}. "
+        )
+        + "Each line compares like with like: the "
         "private cars against the shared cars' own charging from the grid, the depots' diesel against their "
         "charging from the grid, delivered hydrogen against the electrolyser's grid power, and local renewables "
         "by the grid import they avoid. Each shared car also replaces about "
@@ -594,7 +605,7 @@ def render_report(
         depot_figures=depot_figures_html(prepared, results),
         autonomous_html=_autonomous_html(prepared, results),
         links_text=links_text,
-        bookings_text=bookings_text,
+        bookings_text=bookings_line,
         reserve_pct=f"{sc.fleet.reserve_fraction * 100:.0f}",
         costs=costs,
         currency=cur,
@@ -602,7 +613,7 @@ def render_report(
         carbon_text=carbon_text,
         peak_import=num(k["peak_grid_import_kw"], 1),
         method_html=_method_html(prepared, results),
-        checks=[_check_for_people(row) for row in checks.rows],
+        checks=[check_row(row) for row in checks.rows],
         inputs=_inputs_rows(prepared, results),
         files_text=files,
         total_cost=num(k["total_cost_per_year"]),
@@ -719,7 +730,9 @@ def _tariff_text(sc, inp, tou: str) -> str:
         return (
             f"import {sc.grid.import_price_per_kwh} {inp.currency}/kWh"
             + (f" ({tou})" if tou else "")
-            + f"; export {sc.grid.export_price_per_kwh} {inp.currency}/kWh"
+            + f"; export {sc.grid.export_price_per_kwh} {inp.currency}/kWh ({NOT_STATED}: grid.import_price_per_kwh"
+            + (", grid.import_tou" if tou else "")
+            + ", grid.export_price_per_kwh)"
         )
     if isinstance(tariff, str):
         tariff = load_tariff(tariff)
@@ -732,7 +745,7 @@ def _tariff_text(sc, inp, tou: str) -> str:
         if tariff.basic_charge_jpy_per_kw_month
         else ""
     )
-    source = f"; source: {tariff.source}" if tariff.source else ""
+    source = f"; source: {tariff.source}" if tariff.source else "; source not stated in the tariff file"
     return (
         f"{tariff.title or tariff.name} ({tariff.name}{dated}): import {imp.min():.2f}–{imp.max():.2f} "
         f"{inp.currency}/kWh by season, day type and hour (mean {imp.mean():.2f}), levies {levies:.2f} "
