@@ -103,3 +103,29 @@ def hydrogen_town_plan_with_bau():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
         return plan_scenario(load_scenario(example_path("hydrogen_town")), business_as_usual=True)
+
+
+@pytest.fixture(scope="session")
+def small_two_stage_plan_with_bau():
+    """``plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)``, solved
+    once for the report tests (deterministic, as above)."""
+    from chisan.plan.pipeline import plan_scenario
+    from tests.factories import small_scenario
+
+    return plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)
+
+
+@pytest.fixture(scope="session")
+def shanghai_month_plan_with_bau():
+    """The bundled Shanghai district for October 2025 (tests/scenario/test_shanghai_example.MONTH) with its
+    business as usual, solved once for the example's tests and the report's wording tests."""
+    import warnings
+
+    from chisan.plan.pipeline import plan_scenario
+    from chisan.scenario.load import scenario_from_dict
+    from tests.scenario.test_shanghai_example import EXAMPLE, MONTH, example_dict
+
+    scenario = scenario_from_dict(example_dict(**MONTH), source=str(EXAMPLE), base_dir=EXAMPLE.parent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
+        return plan_scenario(scenario, business_as_usual=True)

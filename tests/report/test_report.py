@@ -7,16 +7,14 @@ import subprocess
 
 import pytest
 
-from chisan.plan.pipeline import plan_scenario
 from chisan.report.render import write_outputs
-from tests.factories import small_scenario
 
 FIGURES = 9  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, cash flows, carbon, duration
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)
+def report(tmp_path_factory, small_two_stage_plan_with_bau):
+    run = small_two_stage_plan_with_bau  # small_scenario(), two-stage, 8 typical days, with business as usual
     out = tmp_path_factory.mktemp("report") / "out"
     write_outputs(
         out,

@@ -9,17 +9,13 @@ result tables (dispatch, bookings, cost tables), not read from the report's own 
 from __future__ import annotations
 
 import re
-import warnings
 
 import pandas as pd
 import pytest
 
 from chisan.carbon.factors import grid_factor
-from chisan.plan.pipeline import plan_scenario
 from chisan.report.render import write_outputs
-from chisan.scenario.load import scenario_from_dict
-from tests.factories import small_scenario
-from tests.scenario.test_shanghai_example import EXAMPLE, MONTH, example_dict
+from tests.scenario.test_shanghai_example import EXAMPLE
 
 
 def _render(run, out, name: str) -> str:
@@ -39,17 +35,15 @@ def _render(run, out, name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    run = plan_scenario(small_scenario(), method="two-stage", n_typical_days=8, business_as_usual=True)
+def small(tmp_path_factory, small_two_stage_plan_with_bau):
+    run = small_two_stage_plan_with_bau  # small_scenario(), two-stage, 8 typical days, with business as usual
     return run, _render(run, tmp_path_factory.mktemp("small") / "out", "small.toml")
 
 
 @pytest.fixture(scope="module")
-def shanghai(tmp_path_factory):
-    scenario = scenario_from_dict(example_dict(**MONTH), source=str(EXAMPLE), base_dir=EXAMPLE.parent)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted below
-        run = plan_scenario(scenario, business_as_usual=True)
+def shanghai(tmp_path_factory, shanghai_month_plan_with_bau):
+    run = shanghai_month_plan_with_bau  # October 2025 (MONTH), with business as usual
+    assert (run.prepared.inputs.snapshots[0].month, len(run.prepared.inputs.snapshots)) == (10, 31 * 24)
     return run, _render(run, tmp_path_factory.mktemp("shanghai") / "out", EXAMPLE.name)
 
 
@@ -248,3 +242,12 @@ def test_the_sites_table_scrolls_on_screen_and_wraps_in_print(shanghai):
     assert re.search(r"\.wide { overflow-x: auto; width: calc\(100vw", css)  # the window's width, then scroll
     assert "@media print" in css and "table-layout: fixed" in css.split("@media print", 1)[1]
     assert "<td>shanghai_<wbr>commercial_<wbr>tou_<wbr>illustrative</td>" in section  # breaks at underscores
+
+
+def test_the_appraisals_cautions_stand_at_the_top_of_the_economics(small):
+    run, html = small
+    # the small town plans June only (tests/factories.small_scenario): the appraisal says so (chisan.economics.cautions)
+    assert any(c.startswith("horizon.months = 1") for c in run.economics.cautions)
+    section = html.split("<h2>Economics against business as usual", 1)[1].split("<h2>", 1)[0]
+    for caution in run.economics.cautions:
+        assert f'<p class="warn">Caution: {caution}</p>' in section

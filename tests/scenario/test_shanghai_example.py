@@ -46,13 +46,9 @@ def test_the_example_plans_a_calendar_year():
 
 
 @pytest.fixture(scope="module")
-def run_and_report(tmp_path_factory):
-    data = example_dict(**MONTH)
-    scenario = scenario_from_dict(data, source=str(EXAMPLE), base_dir=EXAMPLE.parent)
-    assert (scenario.horizon.start_month, scenario.horizon.months) == (10, 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
-        run = plan_scenario(scenario, business_as_usual=True)
+def run_and_report(tmp_path_factory, shanghai_month_plan_with_bau):
+    run = shanghai_month_plan_with_bau  # example_dict(**MONTH) with business as usual (tests/conftest.py)
+    assert (run.prepared.inputs.snapshots[0].month, len(run.prepared.inputs.snapshots)) == (10, 31 * 24)
     out = tmp_path_factory.mktemp("shanghai") / "out"
     write_outputs(
         out,

@@ -179,6 +179,7 @@ def _economics_context(economics: Economics | None, bau: PlanResults | None, cur
     return {
         "economics": {
             "text": text,
+            "cautions": list(economics.cautions),
             "figures": figs,
             "investment": investment,
             "comparison": comparison,
