@@ -168,6 +168,9 @@ def plan(
         fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
     t_start = time.perf_counter()
     try:
+        from chisan.report.output import check_out_dir
+
+        check_out_dir(out)  # before the solve: refuse a file or a folder of the user's own files (--check too)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sc = load_scenario(path)
@@ -252,13 +255,14 @@ def compare(
 
     from chisan.economics import compare as cmp
     from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
-    from chisan.report.output import atomic_folder, fig_html
+    from chisan.report.output import atomic_folder, check_out_dir, fig_html
     from chisan.scenario.load import load_scenario
 
     if method is not None and method not in ("auto", "full", "two-stage"):
         fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
     t_start = time.perf_counter()
     try:
+        check_out_dir(out)  # before planning: refuse a file or a folder of the user's own files
         entries: list[tuple[str, str, str, cmp.Variant]] = []  # (file, field, side, variant)
         for path in scenarios:
             sc = load_scenario(path)
