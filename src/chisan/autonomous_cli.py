@@ -56,9 +56,8 @@ def autonomous(
             from chisan.autonomous import export, figures, metrics
             from chisan.autonomous.simulate import simulate
             from chisan.autonomous.town import town_inputs
-            from chisan.scenario.load import load_scenario
-
             from chisan.report.output import check_out_dir
+            from chisan.scenario.load import load_scenario
 
             check_out_dir(out)  # before the simulation: refuse a file or a folder of the user's own files
             if not 0 < service_level <= 1:
