@@ -24,7 +24,7 @@ def import_price_series(snapshots: pd.DatetimeIndex, flat_price_per_kwh: float, 
         Price outside every band [currency/kWh].
     bands : sequence of TimeOfUse
         Each with ``start_hour`` (inclusive), ``end_hour`` (exclusive), ``price_per_kwh`` and
-        ``weekdays_only`` (Monday–Friday). Later bands override earlier ones where they overlap.
+        ``weekdays_only`` (Monday–Friday); disjoint, as the scenario schema requires (``Grid._bands_disjoint``).
     """
     price = np.full(len(snapshots), float(flat_price_per_kwh))
     hour = snapshots.hour.to_numpy()

@@ -133,10 +133,17 @@ def format_validation_error(err: ValidationError, *, source: str, text: str | No
         elif kind == "missing":
             msg = f"missing field {loc!r}: {_field_help(e['loc'])}"
         else:
-            shown = _short(value)
             reason = e["msg"].removeprefix("Value error, ")
-            # a check of the whole scenario (no loc) names the fields in its own message
-            msg = reason if not loc else f"{loc} = {shown}{where}: {reason}" + unit_slip_hint(loc, value)
+            # a check of the whole scenario (no loc) names the fields in its own message; a check of a table
+            # names its fields as key=value, of a list names the items in its message
+            if not loc:
+                msg = reason
+            elif isinstance(value, dict):
+                msg = f"{loc} ({_pairs(value)}){where}: {reason}"
+            elif isinstance(value, list):
+                msg = f"{loc}{where}: {reason}"
+            else:
+                msg = f"{loc} = {_short(value)}{where}: {reason}" + unit_slip_hint(loc, value)
         lines.append(msg)
     more = len(errors) - len(lines)
     head = f"{source}: invalid scenario"
@@ -154,6 +161,12 @@ def _dotted(loc: tuple[Any, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def _pairs(table: dict) -> str:
+    """A table's scalar fields as ``key=value`` (start_hour=22, end_hour=8), at most 80 characters."""
+    text = ", ".join(f"{k}={v!r}" for k, v in table.items() if not isinstance(v, dict | list))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _short(value: Any) -> str:

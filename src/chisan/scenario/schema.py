@@ -248,7 +248,13 @@ class TimeOfUse(_Section):
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeOfUse:
-        if self.end_hour <= self.start_hour:
+        if self.end_hour < self.start_hour:
+            raise ValueError(
+                f"the band wraps midnight ({self.start_hour}→{self.end_hour} h); a band runs within one day: split "
+                f"it into two bands, {self.start_hour}–24 (start_hour = {self.start_hour}, end_hour = 24) and "
+                f"0–{self.end_hour} (start_hour = 0, end_hour = {self.end_hour})"
+            )
+        if self.end_hour == self.start_hour:
             raise ValueError(f"end_hour = {self.end_hour} must be after start_hour = {self.start_hour}")
         return self
 
@@ -340,6 +346,21 @@ class Grid(_Section):
         if isinstance(value, str):
             load_tariff(value)  # raises, listing the bundled names
         return value
+
+    @field_validator("import_tou")
+    @classmethod
+    def _bands_disjoint(cls, bands: list[TimeOfUse]) -> list[TimeOfUse]:
+        # as tariff files (chisan.tariffs.compile.check_bands): each hour has one price, whatever the band order
+        for j, b in enumerate(bands):
+            for i, a in enumerate(bands[:j]):
+                start, end = max(a.start_hour, b.start_hour), min(a.end_hour, b.end_hour)
+                if start < end:
+                    raise ValueError(
+                        f"bands grid.import_tou[{i}] ({a.start_hour}–{a.end_hour} h) and grid.import_tou[{j}] "
+                        f"({b.start_hour}–{b.end_hour} h) overlap at {start:02d}:00–{end:02d}:00; each hour must have "
+                        "one price: end one band where the next starts"
+                    )
+        return bands
 
     @model_validator(mode="after")
     def _one_price_source(self) -> Grid:
