@@ -32,7 +32,7 @@ from chisan.scenario.schema_technologies import (  # noqa: F401 -- every model s
     Wind,
     _Technology,
 )
-from chisan.tariffs.library import load_tariff
+from chisan.tariffs.library import load_tariff, tariff_names, unknown_tariff_reason
 from chisan.tariffs.schema import Tariff
 
 
@@ -322,9 +322,12 @@ class Grid(_Section):
     @classmethod
     def _known_factor(cls, value: str | None) -> str | None:
         if value is not None:
-            from chisan.carbon.factors import grid_factor
+            from chisan.carbon.factors import grid_factor, unknown_factor_reason
 
-            grid_factor(value)  # raises, listing the registry's names
+            try:
+                grid_factor(value)
+            except ScenarioError:
+                raise ValueError(unknown_factor_reason(value)) from None  # the field and value named once, by load
         return value
 
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
@@ -344,7 +347,9 @@ class Grid(_Section):
     @classmethod
     def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
         if isinstance(value, str):
-            load_tariff(value)  # raises, listing the bundled names
+            if value not in tariff_names():
+                raise ValueError(unknown_tariff_reason(value))  # the field and value named once, by load
+            load_tariff(value)
         return value
 
     @field_validator("import_tou")
