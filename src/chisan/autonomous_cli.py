@@ -37,10 +37,10 @@ def autonomous(
     service_level: Annotated[
         float, typer.Option("--service-level", help="Share of requests to pick up within --max-wait-min.")
     ] = 0.95,
-    max_wait_min: Annotated[float, typer.Option("--max-wait-min", help="Wait limit [min].")] = 10.0,
+    max_wait_min: Annotated[float, typer.Option("--max-wait-min", help="Wait limit \\[min].")] = 10.0,
     days: Annotated[int, typer.Option("--days", help="Days simulated from the start of the planned period.")] = 7,
     pv_kw: Annotated[
-        float | None, typer.Option("--pv-kw", help="PV at the chargers [kWp] (default: the scenario's fixed PV).")
+        float | None, typer.Option("--pv-kw", help="PV at the chargers \\[kWp] (default: the scenario's fixed PV).")
     ] = None,
 ) -> None:
     """Size a self-driving shared fleet for a service level, and report its empty km, energy, chargers, PV share
@@ -56,8 +56,10 @@ def autonomous(
             from chisan.autonomous import export, figures, metrics
             from chisan.autonomous.simulate import simulate
             from chisan.autonomous.town import town_inputs
+            from chisan.report.output import check_out_dir
             from chisan.scenario.load import load_scenario
 
+            check_out_dir(out)  # before the simulation: refuse a file or a folder of the user's own files
             if not 0 < service_level <= 1:
                 raise ChisanError(f"--service-level = {service_level}: give a share in (0, 1], e.g. 0.95")
             if not max_wait_min > 0:

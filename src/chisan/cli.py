@@ -113,22 +113,60 @@ def example(
         str | None,
         typer.Argument(
             help="Which example: example_town (default), shanghai_district, hydrogen_town (shared cars, an e-van "
-            "depot and a fuel-cell bus line; its duty CSVs sit next to it: see --path), autonomous_town."
+            "depot and a fuel-cell bus line), autonomous_town, second_life_peak_shaving. shanghai_district and "
+            "hydrogen_town read CSV files beside them: get them with --out.",
         ),
     ] = None,
     path: Annotated[bool, typer.Option("--path", help="Print where the example file is instead of its text.")] = False,
     autonomous: Annotated[
         bool, typer.Option("--autonomous", help="The same town served by a simulated self-driving shared fleet.")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the example and the CSV files it reads into this folder (created if new; an existing "
+            "file is not replaced) and print their paths, instead of printing the text.",
+        ),
+    ] = None,
 ) -> None:
-    """Print a bundled example scenario (redirect it to a file to start your own: chisan example > town.toml)."""
-    from chisan.scenario.load import example_path
+    """Print a bundled example scenario (redirect it to a file to start your own: chisan example > town.toml;
+    an example with CSV files: chisan example shanghai_district --out my_district)."""
+    from chisan.scenario.load import example_companions, example_path
 
     try:
-        file = example_path("autonomous_town" if autonomous and name is None else name)
+        chosen = "autonomous_town" if autonomous and name is None else name
+        file = example_path(chosen)
+        companions = example_companions(chosen)
+        if out is not None:
+            _write_example(out, [file, *companions])
+            return
     except ChisanError as err:
         fail(err)
     sys.stdout.write(f"{file}\n" if path else file.read_text(encoding="utf-8"))
+    if companions and not path:
+        err_console.print(
+            f"[yellow]note:[/] {file.stem} reads {', '.join(p.name for p in companions)} from its own folder; "
+            f"`chisan example {file.stem} --out DIR` writes them with the scenario",
+            highlight=False,
+        )
+
+
+def _write_example(out: Path, files: list[Path]) -> None:
+    """Copy ``files`` into ``out``; refuse (before copying any) when ``out`` is a file or holds a different one."""
+    if out.exists() and not out.is_dir():
+        raise ChisanError(f"--out {out}: is a file, not a folder; choose a folder for the example")
+    clash = [out / f.name for f in files if (out / f.name).exists() and (out / f.name).read_bytes() != f.read_bytes()]
+    if clash:
+        raise ChisanError(
+            f"--out {out}: {', '.join(str(c) for c in clash)} already exists and differs from the example; "
+            "it is not replaced: choose another folder or delete the file"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        (out / f.name).write_bytes(f.read_bytes())
+        console.print(str(out / f.name), highlight=False)
 
 
 @app.command()
@@ -168,6 +206,9 @@ def plan(
         fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
     t_start = time.perf_counter()
     try:
+        from chisan.report.output import check_out_dir
+
+        check_out_dir(out)  # before the solve: refuse a file or a folder of the user's own files (--check too)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sc = load_scenario(path)
@@ -252,13 +293,14 @@ def compare(
 
     from chisan.economics import compare as cmp
     from chisan.report.labels import FIGURE_LABELS, KPI_LABELS, label, value_text
-    from chisan.report.output import atomic_folder, fig_html
+    from chisan.report.output import atomic_folder, check_out_dir, fig_html
     from chisan.scenario.load import load_scenario
 
     if method is not None and method not in ("auto", "full", "two-stage"):
         fail(ChisanError(f"--method = {method!r}: allowed are auto, full, two-stage"))
     t_start = time.perf_counter()
     try:
+        check_out_dir(out)  # before planning: refuse a file or a folder of the user's own files
         entries: list[tuple[str, str, str, cmp.Variant]] = []  # (file, field, side, variant)
         for path in scenarios:
             sc = load_scenario(path)

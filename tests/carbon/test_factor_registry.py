@@ -66,15 +66,22 @@ def test_without_a_year_the_latest_is_taken_and_case_does_not_matter():
     assert latest.year == years[-1] and len(years) >= 3
 
 
-@pytest.mark.parametrize("name", ["JP-tepco:2023:basic", "JP-nowhere:basic", "CN-SH", "CN-SH:2022:location:x"])
-def test_unknown_name_lists_what_exists(name):
+@pytest.mark.parametrize(
+    ("name", "closest"),
+    [
+        ("JP-tepco:2023:basic", "JP-tepco:2013:basic"),  # TEPCO's FY2023 factor is not sourced: the nearest year
+        ("jp-tepco:2013:basc", "JP-tepco:2013:basic"),
+        ("CN-SH", "CN-SH:green"),  # the names it begins
+        ("CN-SH:2022:location:x", "CN-SH:2022:location"),
+    ],
+)
+def test_unknown_name_suggests_the_closest_three(name, closest):
     with pytest.raises(ScenarioError) as err:
         grid_factor(name)
     text = str(err.value)
-    assert repr(name) in text
-    assert "JURISDICTION:YEAR:CALIBRE" in text
-    for existing in ("JP-shikoku:2023:basic", "CN-SH:2022:location", "CN-SH:2022:carbon_market"):
-        assert existing in text
+    assert text.startswith(f"grid emission factor {name!r}: not in the registry; did you mean {closest!r}")
+    assert "JURISDICTION:YEAR:CALIBRE" in text and "grid_factor_names()" in text and "grid_factors.csv" in text
+    assert text.split("? ")[0].count("', '") <= 2 and len(text) < 600  # at most three names, not all 89
 
 
 def test_every_entry_has_a_source_and_a_known_calibre():
@@ -114,8 +121,13 @@ def test_scenario_selects_a_factor_by_name_and_the_report_names_its_source():
 
 
 def test_scenario_refuses_an_unknown_name_and_a_contradicting_number():
-    with pytest.raises(ScenarioError, match=r"grid\.emission_factor = 'JP-tepco:2030:basic'.*allowed: JP-"):
+    with pytest.raises(ScenarioError) as err:
         _example(emission_factor="JP-tepco:2030:basic")
+    text = str(err.value)
+    assert "grid.emission_factor = 'JP-tepco:2030:basic': not in the registry; did you mean 'JP-tepco:20" in text
+    assert text.count("JP-tepco:2030:basic") == 1
+    assert "All 89 names: chisan.carbon.factors.grid_factor_names(), or the jurisdiction, year and calibre" in text
+    assert "JP-hokkaido" not in text and len(text) < 600  # three suggestions, not the registry
     with pytest.raises(ScenarioError, match="give one of them"):
         _example(emission_factor="JP-shikoku:2023:basic", emission_factor_kg_per_kwh=0.5)
     with pytest.raises(ScenarioError, match="emission_factor_path both set"):

@@ -199,12 +199,28 @@ def test_bundled_library_is_dated_and_cited():
     assert lighting.energy_price_jpy_per_kwh.to_numpy() == pytest.approx([40.49, 40.49])  # the last tier
 
 
-def test_unknown_tariff_name_lists_the_valid_ones():
-    names = "choose one of chubu_high_voltage_business_illustrative, .*, tepco_high_voltage_business, "
-    with pytest.raises(ScenarioError, match=names):
-        load_tariff("tepco_typo")
-    with pytest.raises(ValidationError, match=r"grid\.tariff = 'tepco_typo' is not a bundled tariff"):
-        Grid(tariff="tepco_typo")
+def test_unknown_tariff_name_suggests_the_closest_and_says_where_all_are():
+    with pytest.raises(ScenarioError) as err:
+        load_tariff("tepco_low_voltage")
+    text = str(err.value)
+    assert text.startswith("tariff 'tepco_low_voltage': not a bundled tariff; did you mean 'tepco_low_voltage_power', ")
+    assert text.count("', '") == 2  # three names, not the 23
+    assert "All 23 names: chisan.tariffs.tariff_names(), or the TOML files in " in text and len(text) < 400
+    with pytest.raises(ValidationError, match=r"not a bundled tariff; did you mean 'tepco_high_voltage_business'"):
+        Grid(tariff="tepco_high_voltage_busines")
+
+
+def test_an_unknown_grid_tariff_names_the_field_once(tmp_path):
+    from chisan.scenario.load import scenario_from_dict
+    from tests.factories import small_scenario_dict
+
+    data = small_scenario_dict()
+    data["grid"] = {"tariff": "tepco_low_voltage"}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data, source="t.toml")
+    text = str(err.value)
+    assert "grid.tariff = 'tepco_low_voltage': not a bundled tariff; did you mean 'tepco_low_voltage_power'" in text
+    assert text.count("tepco_low_voltage'") == 1  # the value named once
 
 
 def test_scenario_grid_takes_a_name_or_an_inline_table_but_not_both_with_import_tou():

@@ -30,6 +30,7 @@ Electricity Maps publishes hourly carbon intensity [g CO2e/kWh], direct and life
 from __future__ import annotations
 
 import csv
+import difflib
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -178,11 +179,36 @@ def grid_factor(name: str) -> GridFactor:
         if len(parts) == 3:
             found = [f for f in found if str(f.year) == parts[1]]
     if not found:
-        raise ScenarioError(
-            f"grid emission factor {name!r} is not in the registry; write JURISDICTION:YEAR:CALIBRE or "
-            f"JURISDICTION:CALIBRE (latest year); allowed: {', '.join(grid_factor_names())}"
-        )
+        raise ScenarioError(f"grid emission factor {name!r}: {unknown_factor_reason(name)}")
     return max(found, key=lambda f: f.year)
+
+
+def unknown_factor_reason(name: str) -> str:
+    """Why ``name`` is refused, for a message that already names the field and value: the closest registry names,
+    the form of a name, and where to find them all."""
+    close = closest_factor_names(str(name))
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ";"
+    registry = resources.files("chisan.carbon").joinpath("grid_factors.csv")
+    return (
+        f"not in the registry{hint} Write JURISDICTION:YEAR:CALIBRE or JURISDICTION:CALIBRE (latest year). All "
+        f"{len(grid_factor_names())} names: chisan.carbon.factors.grid_factor_names(), or the jurisdiction, year "
+        f"and calibre columns of {registry}"
+    )
+
+
+def closest_factor_names(name: str, n: int = 3) -> list[str]:
+    """Up to ``n`` registry names most like ``name``: those it begins, then by difflib's ratio (case ignored).
+
+    Candidates are the full names and the ``JURISDICTION:CALIBRE`` (latest year) forms.
+    """
+    names = grid_factor_names()
+    short = [f"{f.jurisdiction}:{f.calibre}" for f in factor_registry()]
+    by_fold = {c.casefold(): c for c in dict.fromkeys([*names, *short])}
+    given = str(name).strip().casefold()
+    ratio = {c: difflib.SequenceMatcher(None, given, c).ratio() for c in by_fold}
+    begun = sorted((c for c in by_fold if given and c.startswith(given)), key=lambda c: -ratio[c])
+    close = difflib.get_close_matches(given, list(by_fold), n=n, cutoff=0.6)
+    return [by_fold[c] for c in dict.fromkeys([*begun, *close])][:n]
 
 
 def area_factors(year: int, calibre: str = "basic") -> dict[str, GridFactor]:

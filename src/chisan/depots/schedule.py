@@ -30,7 +30,12 @@ def read_shift_csv(path: str | Path) -> pd.DataFrame:
     """
     file = Path(path)
     if not file.is_file():
-        raise ScenarioError(f"{file}: file not found; expected a CSV of shifts with columns {', '.join(SHIFT_COLUMNS)}")
+        from chisan.scenario.load import example_file_hint
+
+        raise ScenarioError(
+            f"{file}: file not found; expected a CSV of shifts with columns {', '.join(SHIFT_COLUMNS)}"
+            + example_file_hint(file)
+        )
     try:
         raw = pd.read_csv(file, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

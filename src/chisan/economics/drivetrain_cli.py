@@ -13,7 +13,7 @@ from chisan.exceptions import ChisanError
 
 
 def drivetrain(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with a [drivetrain_choice] table.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file with a \\[drivetrain_choice] table.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the table of candidates.")] = Path(
         "chisan-drivetrain"
     ),

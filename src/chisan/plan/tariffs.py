@@ -11,6 +11,7 @@ import pandas as pd
 
 from chisan.exceptions import ScenarioError
 from chisan.tariffs import compile_tariff, load_tariff, tariff_names
+from chisan.tariffs.library import unknown_tariff_reason
 
 
 def import_price_series(snapshots: pd.DatetimeIndex, flat_price_per_kwh: float, bands: Sequence = ()) -> pd.Series:
@@ -24,7 +25,7 @@ def import_price_series(snapshots: pd.DatetimeIndex, flat_price_per_kwh: float, 
         Price outside every band [currency/kWh].
     bands : sequence of TimeOfUse
         Each with ``start_hour`` (inclusive), ``end_hour`` (exclusive), ``price_per_kwh`` and
-        ``weekdays_only`` (Monday–Friday). Later bands override earlier ones where they overlap.
+        ``weekdays_only`` (Monday–Friday); disjoint, as the scenario schema requires (``Grid._bands_disjoint``).
     """
     price = np.full(len(snapshots), float(flat_price_per_kwh))
     hour = snapshots.hour.to_numpy()
@@ -81,13 +82,12 @@ def tariff_prices(tariff, snapshots: pd.DatetimeIndex, currency: str, field: str
     Raises
     ------
     ScenarioError
-        An unknown name (the message lists the bundled ones), or a tariff priced in another currency than
+        An unknown name (the message suggests the closest bundled ones), or a tariff priced in another currency than
         ``finance.currency`` (naming both); ``field`` names where the tariff was given (``"sites[1].tariff"``).
     """
     if isinstance(tariff, str):
-        names = tariff_names()
-        if tariff not in names:
-            raise ScenarioError(f"{field} = {tariff!r} is not a bundled tariff; choose one of {', '.join(names)}")
+        if tariff not in tariff_names():
+            raise ScenarioError(f"{field} = {tariff!r}: {unknown_tariff_reason(tariff)}")
         tariff = load_tariff(tariff)
     if currency != tariff.currency:
         raise ScenarioError(

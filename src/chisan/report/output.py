@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chisan.exceptions import ChisanError
+
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 """plotly options of every embedded figure (plotly.js itself is inlined once per page)."""
 
@@ -49,17 +51,61 @@ def jsonable(obj):
     return obj
 
 
+OUTPUT_MARKER = ".chisan-output"
+"""Empty file that :func:`atomic_folder` puts in every folder it writes: the folder is chisan's to replace."""
+
+EARLIER_OUTPUT_FILES = ("run.json", "roadmap.json", "comparison.xlsx", "drivetrain_choice.md", "autonomous.html")
+"""Files that mark a folder written by a chisan before :data:`OUTPUT_MARKER` (plan, roadmap, compare, drivetrain,
+autonomous)."""
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` resolved, when chisan may write its results there: it is new, empty, or an earlier chisan output.
+
+    Raises
+    ------
+    ChisanError
+        ``out_dir`` is a file, or a folder with other contents (a chisan output folder is replaced as a whole,
+        so anything else in it would be lost).
+    """
+    out_dir = Path(out_dir).resolve()
+    if out_dir.is_file() or (out_dir.exists() and not out_dir.is_dir()):
+        raise ChisanError(
+            f"--out {out_dir}: is a file, not a folder; chisan writes a folder of results there and would replace "
+            "the file. Choose another --out folder"
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not _is_chisan_output(out_dir):
+        raise ChisanError(
+            f"--out {out_dir}: the folder already holds files that chisan did not write (it has no {OUTPUT_MARKER} "
+            "or run.json); chisan replaces its output folder as a whole and would delete them. Choose a new or "
+            "empty folder, or delete this one yourself"
+        )
+    return out_dir
+
+
+def _is_chisan_output(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in (OUTPUT_MARKER, *EARLIER_OUTPUT_FILES))
+
+
 @contextmanager
 def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     """Yield a temporary folder next to ``out_dir``; on success it replaces ``out_dir``, on error it is removed.
 
     An earlier ``out_dir`` stays untouched until the new one is complete, and is put back if the swap fails.
+    Only a new or empty folder or an earlier chisan output is replaced (:func:`check_out_dir`).
+
+    Raises
+    ------
+    ChisanError
+        ``out_dir`` is a file or a folder of other files; nothing is written.
     """
-    out_dir = Path(out_dir).resolve()
+    out_dir = check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         yield tmp
+        (tmp / OUTPUT_MARKER).touch()
+        check_out_dir(out_dir)  # again: the folder may have changed while the results were computed
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -29,8 +29,10 @@ EXAMPLES: dict[str, str] = {
     "shanghai_district": "a Shanghai district, 30 shared cars at 5 bases, in CNY",
     "hydrogen_town": "12 shared cars, an e-van depot and a fuel-cell bus line with its electrolyser (one month)",
     "autonomous_town": "the example town served by a simulated self-driving shared fleet (fleet.kind = 'autonomous')",
+    "second_life_peak_shaving": "two bases behind high-voltage meters, retired car packs shaving the peak (one month)",
 }
-"""The bundled examples by name (``chisan example NAME``); files ``examples/<name>.toml``."""
+"""The bundled examples by name (``chisan example NAME``); files ``examples/<name>.toml``, and the CSV files it
+reads, ``examples/<name>_*.csv`` (:func:`example_companions`)."""
 
 
 def example_path(name: str | None = None) -> Path:
@@ -45,6 +47,28 @@ def example_path(name: str | None = None) -> Path:
         raise ScenarioError(f"example {name!r} is not bundled; the examples are {', '.join(EXAMPLES)}")
     file = EXAMPLE_NAME if name is None else f"{name.removesuffix('.toml')}.toml"
     return Path(str(resources.files("chisan.scenario").joinpath("examples", file)))
+
+
+def example_companions(name: str | None = None) -> list[Path]:
+    """The CSV files a bundled example reads from its own folder (``examples/<name>_*.csv``), sorted by name."""
+    folder = example_path(name).parent
+    stem = example_path(name).stem
+    return sorted(folder.glob(f"{stem}_*.csv"))
+
+
+def example_file_hint(path: str | Path) -> str:
+    """How to get ``path`` when it is a CSV file of a bundled example (else ``""``), to end a file-not-found message.
+
+    A bundled example printed with ``chisan example NAME > file.toml`` leaves its CSV files behind.
+    """
+    file_name = Path(path).name
+    for name in EXAMPLES:
+        if any(p.name == file_name for p in example_companions(name)):
+            return (
+                f"; {file_name} comes with the bundled example {name}: `chisan example {name} --out DIR` writes "
+                "the scenario and its CSV files together into DIR"
+            )
+    return ""
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -109,10 +133,17 @@ def format_validation_error(err: ValidationError, *, source: str, text: str | No
         elif kind == "missing":
             msg = f"missing field {loc!r}: {_field_help(e['loc'])}"
         else:
-            shown = _short(value)
             reason = e["msg"].removeprefix("Value error, ")
-            # a check of the whole scenario (no loc) names the fields in its own message
-            msg = reason if not loc else f"{loc} = {shown}{where}: {reason}" + unit_slip_hint(loc, value)
+            # a check of the whole scenario (no loc) names the fields in its own message; a check of a table
+            # names its fields as key=value, of a list names the items in its message
+            if not loc:
+                msg = reason
+            elif isinstance(value, dict):
+                msg = f"{loc} ({_pairs(value)}){where}: {reason}"
+            elif isinstance(value, list):
+                msg = f"{loc}{where}: {reason}"
+            else:
+                msg = f"{loc} = {_short(value)}{where}: {reason}" + unit_slip_hint(loc, value)
         lines.append(msg)
     more = len(errors) - len(lines)
     head = f"{source}: invalid scenario"
@@ -130,6 +161,12 @@ def _dotted(loc: tuple[Any, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+def _pairs(table: dict) -> str:
+    """A table's scalar fields as ``key=value`` (start_hour=22, end_hour=8), at most 80 characters."""
+    text = ", ".join(f"{k}={v!r}" for k, v in table.items() if not isinstance(v, dict | list))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _short(value: Any) -> str:

@@ -32,7 +32,7 @@ from chisan.scenario.schema_technologies import (  # noqa: F401 -- every model s
     Wind,
     _Technology,
 )
-from chisan.tariffs.library import load_tariff
+from chisan.tariffs.library import load_tariff, tariff_names, unknown_tariff_reason
 from chisan.tariffs.schema import Tariff
 
 
@@ -248,7 +248,13 @@ class TimeOfUse(_Section):
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeOfUse:
-        if self.end_hour <= self.start_hour:
+        if self.end_hour < self.start_hour:
+            raise ValueError(
+                f"the band wraps midnight ({self.start_hour}→{self.end_hour} h); a band runs within one day: split "
+                f"it into two bands, {self.start_hour}–24 (start_hour = {self.start_hour}, end_hour = 24) and "
+                f"0–{self.end_hour} (start_hour = 0, end_hour = {self.end_hour})"
+            )
+        if self.end_hour == self.start_hour:
             raise ValueError(f"end_hour = {self.end_hour} must be after start_hour = {self.start_hour}")
         return self
 
@@ -316,9 +322,12 @@ class Grid(_Section):
     @classmethod
     def _known_factor(cls, value: str | None) -> str | None:
         if value is not None:
-            from chisan.carbon.factors import grid_factor
+            from chisan.carbon.factors import grid_factor, unknown_factor_reason
 
-            grid_factor(value)  # raises, listing the registry's names
+            try:
+                grid_factor(value)
+            except ScenarioError:
+                raise ValueError(unknown_factor_reason(value)) from None  # the field and value named once, by load
         return value
 
     connection_limit_kw: Positive | None = Field(default=None, description="Town-side import/export limit [kW].")
@@ -338,8 +347,25 @@ class Grid(_Section):
     @classmethod
     def _known_tariff(cls, value: str | Tariff | None) -> str | Tariff | None:
         if isinstance(value, str):
-            load_tariff(value)  # raises, listing the bundled names
+            if value not in tariff_names():
+                raise ValueError(unknown_tariff_reason(value))  # the field and value named once, by load
+            load_tariff(value)
         return value
+
+    @field_validator("import_tou")
+    @classmethod
+    def _bands_disjoint(cls, bands: list[TimeOfUse]) -> list[TimeOfUse]:
+        # as tariff files (chisan.tariffs.compile.check_bands): each hour has one price, whatever the band order
+        for j, b in enumerate(bands):
+            for i, a in enumerate(bands[:j]):
+                start, end = max(a.start_hour, b.start_hour), min(a.end_hour, b.end_hour)
+                if start < end:
+                    raise ValueError(
+                        f"bands grid.import_tou[{i}] ({a.start_hour}–{a.end_hour} h) and grid.import_tou[{j}] "
+                        f"({b.start_hour}–{b.end_hour} h) overlap at {start:02d}:00–{end:02d}:00; each hour must have "
+                        "one price: end one band where the next starts"
+                    )
+        return bands
 
     @model_validator(mode="after")
     def _one_price_source(self) -> Grid:

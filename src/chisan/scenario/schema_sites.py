@@ -20,13 +20,12 @@ SITE_TARIFF_HELP = (
 
 
 def known_site_tariff(value: str | Tariff | None) -> str | Tariff | None:
-    """A tariff name must be one of the bundled tariffs (the message lists them)."""
+    """A tariff name must be one of the bundled tariffs (the message suggests the closest)."""
     if isinstance(value, str):
-        from chisan.tariffs import tariff_names
+        from chisan.tariffs.library import tariff_names, unknown_tariff_reason
 
-        names = tariff_names()
-        if value not in names:
-            raise ValueError(f"not a bundled tariff; choose one of {', '.join(names)}")
+        if value not in tariff_names():
+            raise ValueError(unknown_tariff_reason(value))
     return value
 
 

@@ -22,11 +22,11 @@ def _problems(err: ValueError) -> str:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address of the REST API and OCPP [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port of the REST API, docs at /docs [default: 8000].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address of the REST API and OCPP \\[default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the REST API, docs at /docs \\[default: 8000].")] = None,
     ocpp_port: Annotated[
         int | None,
-        typer.Option(help="Port of the OCPP 1.6J / 2.0.1 central system, ws://host:port/<id> [default: 9000]."),
+        typer.Option(help="Port of the OCPP 1.6J / 2.0.1 central system, ws://host:port/<id> \\[default: 9000]."),
     ] = None,
     database_url: Annotated[
         str | None,
@@ -51,7 +51,7 @@ def serve(
     ocpp_security_profile: Annotated[
         int | None,
         typer.Option(
-            help="OCPP security profile: 1 HTTP Basic with each charger's key [default], 2 the same over TLS "
+            help="OCPP security profile: 1 HTTP Basic with each charger's key \\[default], 2 the same over TLS "
             "(wss://, needs --ocpp-tls-cert and --ocpp-tls-key), 0 none (development only).",
             min=0,
             max=2,

@@ -58,5 +58,7 @@ DERIVATION_RULES: tuple[tuple[str, str], ...] = (
 
 
 def derivation_help() -> str:
-    """The rules as plain text paragraphs (``chisan sweep --help``)."""
-    return "\n\n".join(f"{what}: {how}" for what, how in DERIVATION_RULES)
+    """The rules as paragraphs for ``chisan sweep --help``, their brackets escaped from rich markup ([grid.tariff])."""
+    from rich.markup import escape
+
+    return "\n\n".join(escape(f"{what}: {how}") for what, how in DERIVATION_RULES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from functools import cache
 from importlib import resources
@@ -21,6 +22,27 @@ def tariff_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in _data().iterdir() if p.name.endswith(".toml"))
 
 
+def unknown_tariff_reason(name: str) -> str:
+    """Why ``name`` is refused, for a message that already names the field and value: the closest bundled names
+    and where to find them all."""
+    close = closest_tariff_names(name)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ";"
+    return (
+        f"not a bundled tariff{hint} All {len(tariff_names())} names: chisan.tariffs.tariff_names(), or the TOML "
+        f"files in {_data()}"
+    )
+
+
+def closest_tariff_names(name: str, n: int = 3) -> list[str]:
+    """Up to ``n`` bundled tariff names most like ``name``: those it begins, then by difflib's ratio."""
+    names = tariff_names()
+    given = str(name).strip().casefold()
+    ratio = {t: difflib.SequenceMatcher(None, given, t).ratio() for t in names}
+    begun = sorted((t for t in names if given and t.startswith(given)), key=lambda t: -ratio[t])
+    close = difflib.get_close_matches(given, names, n=n, cutoff=0.6)
+    return list(dict.fromkeys([*begun, *close]))[:n]
+
+
 @cache
 def load_tariff(name: str) -> Tariff:
     """The bundled tariff ``name``.
@@ -32,7 +54,7 @@ def load_tariff(name: str) -> Tariff:
     """
     names = tariff_names()
     if name not in names:
-        raise ScenarioError(f"grid.tariff = {name!r} is not a bundled tariff; choose one of {', '.join(names)}")
+        raise ScenarioError(f"tariff {name!r}: {unknown_tariff_reason(name)}")
     text = (_data() / f"{name}.toml").read_text(encoding="utf-8")
     try:
         tariff = Tariff.model_validate(tomllib.loads(text))
