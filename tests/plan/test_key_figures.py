@@ -28,6 +28,8 @@ def test_a_car_sharing_town_shows_no_depot_or_hydrogen_rows(march_joint):
     assert k["cost_per_km"] == pytest.approx(k["total_cost_per_year"] / k["km_per_year"], rel=1e-12)
     for text in kpis["definition"]:
         assert "depot" not in text.lower() and "electrolyser" not in text and "hydrogen" not in text
+    if march_joint.results.energy_balance["other_load_kwh"] <= 1e-9:  # no other load: none named
+        assert "other load" not in kpis["definition"].sum()
 
 
 def test_counts_are_shown_whole(march_joint):

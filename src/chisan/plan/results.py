@@ -13,6 +13,11 @@ Definitions (the report prints them next to the figures):
   consumption met by local supply (renewables directly or through the storage), summed over the year; this is
   also the system's self-sufficiency (autarky).
 - PV self-consumption = 1 − export / renewable output: the share of local generation used in the town.
+- scopes: the shared cars' figures (vehicles, km, bookings, trip energy of the served bookings, their charging)
+  leave out the depots and the fuel-cell fleet, which have rows of their own; the costs, the chargers, the grid
+  and the shares are the whole town's; the cost per km divides the town's cost by the km of every fleet whose
+  km are known (shared cars, depots' vehicles, fuel-cell vehicles). Rows of a depot or hydrogen figure appear
+  only in a town that has depots or hydrogen.
 - scope 2, location-based = Σ_t import_t × grid factor_t; market-based = Σ_t import_t × supplier factor
   (GHG Protocol Scope 2 Guidance, 2015). Local generation counts as zero at the point of use.
 - CO2 avoided = what the town would emit without the plan − location-based scope 2 of the plan. Without the plan:
@@ -675,7 +680,8 @@ def key_figures(
             f"Without the plan (private cars: {baseline_basis}"
             + ("; depots on diesel" if has_depots else "")
             + ("; the hydrogen made delivered" if has_hydrogen else "")
-            + "; the other load from the grid) − location-based scope 2; the sum of the rows below",
+            + ("; the other load from the grid" if balance["other_load_kwh"] > 1e-9 else "")
+            + ") − location-based scope 2; the sum of the rows below",
         ),
         (
             "co2_avoided_by_car_sharing_kg",
