@@ -272,11 +272,44 @@ def test_co2_avoided_compares_like_with_like(depot_run):
     k = res.kpis["value"]
     assert k["co2_avoided_by_car_sharing_kg"] == pytest.approx(private_kg - kg(shared_kw), rel=1e-9)
     assert k["co2_avoided_by_depots_kg"] == pytest.approx(diesel_kg - kg(depot_kw), rel=1e-9)
-    assert k["co2_avoided_by_hydrogen_fleet_kg"] == 0.0
+    assert "co2_avoided_by_hydrogen_fleet_kg" not in k  # a town without hydrogen shows no hydrogen row
     imported = res.dispatch["grid_import_kw"].to_numpy(float)
     other = res.dispatch["other_load_kw"].to_numpy(float)
     grid_only = kg(shared_kw) + kg(depot_kw) + kg(other)
     assert k["co2_avoided_by_local_renewables_kg"] == pytest.approx(grid_only - kg(imported), rel=1e-9, abs=1e-6)
-    parts = [f"co2_avoided_by_{p}_kg" for p in ("car_sharing", "depots", "hydrogen_fleet", "local_renewables")]
+    parts = [f"co2_avoided_by_{p}_kg" for p in ("car_sharing", "depots", "local_renewables")]
     assert sum(k[p] for p in parts) == pytest.approx(k["co2_avoided_kg"], rel=1e-12)
     assert k["co2_avoided_by_car_sharing_kg"] > 0  # the depot's charging is no longer set against the shared cars
+
+
+def test_key_figures_keep_car_sharing_and_depot_apart(depot_run):
+    """Each key figure has one scope and says it: the chargers are the whole town's, with the depot's counted in
+    their own row; the shared cars' charging stands next to the energy their trips took; the town's cost per km
+    divides by the depot's km too."""
+    from chisan.report.labels import KPI_LABELS, label, value_text
+
+    run = depot_run
+    res, inputs = run.results, run.prepared.inputs
+    kpis, k = res.kpis, res.kpis["value"]
+    depot = res.stations.loc["Depot"]
+    assert k["depot_vehicles"] == depot["vehicles"] and k["depot_chargers"] == depot["chargers"]
+    assert k["chargers"] == res.stations["chargers"].sum()  # every charger is costed (appraisal reads this row)
+    assert f"{int(depot['chargers'])} at the depots" in kpis.loc["chargers", "definition"]
+    cols = _depot_columns(run)
+    to_kwh = inputs.dt_hours * inputs.opex_scale  # [kWh/year] per kW held over the horizon's steps
+    shared_kwh = float(res.vehicle_charge_kw.drop(columns=cols).to_numpy().sum()) * to_kwh
+    depot_kwh = float(res.vehicle_charge_kw[cols].to_numpy().sum()) * to_kwh
+    assert k["car_sharing_charging_kwh_per_year"] == pytest.approx(shared_kwh, rel=1e-9)
+    assert k["depot_charging_kwh_per_year"] == pytest.approx(depot_kwh, rel=1e-9)
+    assert k["charging_kwh_per_year"] == pytest.approx(shared_kwh + depot_kwh, rel=1e-9)
+    # the shared cars' trips against the shared cars' charging: an efficiency a car can have (≤ 100 %)
+    assert 0.5 < k["trip_energy_kwh_per_year"] / k["car_sharing_charging_kwh_per_year"] <= 1.0
+    assert "served bookings" in kpis.loc["trip_energy_kwh_per_year", "definition"]
+    bookings = run.prepared.assignment.bookings
+    served = bookings[bookings["vehicle_id"].notna()]
+    depot_km = served.loc[served["station"] == "Depot", "distance_km"].sum() * inputs.opex_scale
+    assert k["depot_km_per_year"] == pytest.approx(depot_km, rel=1e-12)
+    assert k["cost_per_km"] == pytest.approx(k["total_cost_per_year"] / (k["km_per_year"] + depot_km), rel=1e-12)
+    assert "co2_avoided_by_depots_kg" in k and "hydrogen_fleet_km_per_year" not in k
+    assert label("bookings_served", KPI_LABELS) == "Car-sharing bookings served"
+    assert value_text(k["depot_vehicles"], "vehicles") == (f"{int(depot['vehicles'])}", "vehicles")

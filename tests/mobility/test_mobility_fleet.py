@@ -272,3 +272,18 @@ def test_trip_energy_aligned_by_index_or_booking_id(make_bookings):
         assign_bookings(bookings, pd.Series({"b1": 1.0, "zz": 2.0}), vehicles_per_station={"s": 1}, **BATTERY)
     with pytest.raises(DataError, match="trip_energy_kwh of booking 'b2' is nan"):
         assign_bookings(bookings, pd.Series([1.0, np.nan]), vehicles_per_station={"s": 1}, **BATTERY)
+
+
+def test_unserved_warning_points_to_the_bookings_file(make_bookings):
+    """The warning names the file and column a user of chisan plan can open, not a Python attribute."""
+    bookings = make_bookings(
+        [
+            ("later", "s", "2024-01-01 10:00", "2024-01-01 12:00", 5),
+            ("first", "s", "2024-01-01 09:00", "2024-01-01 11:00", 5),
+        ]
+    )
+    with pytest.warns(UnservedBookingsWarning) as caught:
+        assign_bookings(bookings, pd.Series([1.0, 1.0]), vehicles_per_station={"s": 1}, **BATTERY)
+    message = str(caught[0].message)
+    assert "see bookings.csv, column unserved_reason" in message
+    assert "FleetAssignment" not in message and "['" not in message

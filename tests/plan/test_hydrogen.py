@@ -310,3 +310,38 @@ def test_no_hydrogen_source_is_reported():
             capacities={"electrolyser_kw": Capacity(enabled=False)},
             electrolyser_kwh_per_kg=55.0,
         )
+
+
+def test_hydrogen_table_names_units_and_formats_for_people(hydrogen_town_run):
+    """The report's hydrogen table: a human name for each figure, shares in percent, kg and hours a year whole,
+    a one-line definition; hydrogen_kpis.csv keeps the machine names (the index)."""
+    from chisan.report.hydrogen import hydrogen_context
+
+    run = hydrogen_town_run
+    h2 = run.results.hydrogen
+    rows = {r["name"]: r for r in hydrogen_context(run.results, run.prepared.inputs)["hydrogen"]["rows"]}
+    assert len(rows) == len(h2.figures)
+    assert all("_" not in name and name[:1].isupper() for name in rows)
+    assert all(r["definition"] and "\n" not in r["definition"] for r in rows.values())
+    share = rows["Renewable share of the hydrogen"]
+    assert share["unit"] == "%"
+    assert share["value"] == f"{h2.figure('hydrogen_renewable_share_fraction') * 100:.1f}"
+    # hand-derived above: 505 km a day × 8.0 kg/100 km × 365 days = 14,746 kg a year, shown without decimals
+    assert rows["Hydrogen dispensed"]["value"] == "14,746" and rows["Hydrogen dispensed"]["unit"] == "kg/year"
+    hours = rows["Electrolyser full-load hours"]
+    assert hours["unit"] == "h/year" and hours["value"] == f"{h2.figure('electrolyser_full_load_hours'):,.0f}"
+    assert "." not in rows["Hydrogen made"]["value"] and "." not in rows["Hydrogen bought"]["value"]
+    assert "hydrogen_renewable_share_fraction" in h2.figures.index  # the machine name stays
+
+
+def test_key_figures_of_a_hydrogen_town_state_their_scope(hydrogen_town_run):
+    """The fuel-cell fleet's km enter the town's cost per km (its station is in the town's cost): hand-derived
+    505 km a day × 365 = 184,325 km a year (hydrogen_town_bus_blocks.csv)."""
+    res = hydrogen_town_run.results
+    k = res.kpis["value"]
+    assert k["hydrogen_fleet_km_per_year"] == pytest.approx(505 * 365, rel=1e-9)
+    all_km = k["km_per_year"] + k["hydrogen_fleet_km_per_year"] + k.get("depot_km_per_year", 0.0)
+    assert k["cost_per_km"] == pytest.approx(k["total_cost_per_year"] / all_km, rel=1e-12)
+    assert "fuel-cell vehicles" in res.kpis.loc["cost_per_km", "definition"]
+    assert "hydrogen station" in res.kpis.loc["total_cost_per_year", "definition"]
+    assert "co2_avoided_by_hydrogen_fleet_kg" in k

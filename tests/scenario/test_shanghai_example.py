@@ -228,3 +228,27 @@ def test_the_example_year_plans_end_to_end_with_its_report(tmp_path):
     assert "<h2>Hydrogen" in html and "<h2>Depots against diesel" in html
     sites = pd.read_csv(out / "sites.csv", index_col=0)
     assert {"Delivery Depot", "Bus Depot"} <= set(sites.index.astype(str))
+
+
+def test_key_figures_keep_car_sharing_depot_and_hydrogen_fleet_apart(run_and_report):
+    """The town's figures each with one scope: the shared cars' trip energy beside the shared cars' charging (the
+    vans charge too), the chargers of the whole town with the depot's in their row, the town's cost per km over the
+    km of all three fleets; the bus km hand-derived from shanghai_district_bus_blocks.csv."""
+    import pandas as pd
+
+    run, _ = run_and_report
+    res = run.results
+    k, d = res.kpis["value"], res.kpis["definition"]
+    depot = res.stations.loc["Delivery Depot"]
+    assert k["vehicles"] == res.stations["vehicles"].sum() - depot["vehicles"]  # shared EVs only
+    assert k["depot_vehicles"] == depot["vehicles"] and k["depot_chargers"] == depot["chargers"]
+    assert "at the depots" in d["chargers"]
+    assert k["charging_kwh_per_year"] == pytest.approx(
+        k["car_sharing_charging_kwh_per_year"] + k["depot_charging_kwh_per_year"], rel=1e-9
+    )
+    assert 0.8 < k["trip_energy_kwh_per_year"] / k["car_sharing_charging_kwh_per_year"] <= 1.0
+    blocks = pd.read_csv(EXAMPLE.parent / "shanghai_district_bus_blocks.csv")
+    assert k["hydrogen_fleet_km_per_year"] == pytest.approx(blocks["distance_km"].sum() * 365, rel=1e-9)
+    all_km = k["km_per_year"] + k["depot_km_per_year"] + k["hydrogen_fleet_km_per_year"]
+    assert k["cost_per_km"] == pytest.approx(k["total_cost_per_year"] / all_km, rel=1e-12)
+    assert "fuel-cell vehicles" in d["cost_per_km"] and "depots' vehicles" in d["cost_per_km"]

@@ -336,8 +336,8 @@ def assign_bookings(
     if result.unserved_count:
         by_reason = ", ".join(f"{r}: {c}" for r, c in result.unserved_by_reason.items() if c)
         warnings.warn(
-            f"{result.unserved_count} of {n} bookings could not be served ({by_reason}); see "
-            "FleetAssignment.bookings['unserved_reason']",
+            f"{result.unserved_count} of {n} bookings could not be served ({by_reason}); see bookings.csv, column "
+            "unserved_reason (written by chisan plan)",
             UnservedBookingsWarning,
             stacklevel=2,
         )

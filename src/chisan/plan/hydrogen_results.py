@@ -35,7 +35,8 @@ class HydrogenResults:
         ``bought_kg_per_h``, ``dispensed_kg_per_h`` [kg/h], ``stock_kg`` [kg], ``renewable_fraction`` [-],
         ``electricity_value_per_kwh`` [currency/kWh].
     figures : pandas.DataFrame
-        Key figures: ``value``, ``unit``, ``definition``.
+        Key figures by machine name (the index, units in it): ``label`` (the name for people), ``value``,
+        ``unit``, ``definition``.
     costs : pandas.DataFrame
         Cost lines in the layout of :func:`chisan.plan.results.cost_table` [currency/year].
     vehicles : pandas.DataFrame
@@ -50,6 +51,10 @@ class HydrogenResults:
     def figure(self, name: str) -> float:
         """The value of one key figure."""
         return float(self.figures.loc[name, "value"])
+
+    def fleet_km_per_year(self) -> float:
+        """Distance of the fuel-cell vehicles [km/year] (0 when their duties carry no distance)."""
+        return float(self.vehicles["km_per_year"].sum()) if "km_per_year" in self.vehicles else 0.0
 
 
 def _renewable_fraction(inputs, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -156,36 +161,99 @@ def hydrogen_results(inputs, solution) -> HydrogenResults | None:
     supplied = made_kg + bought_kg
     figures = pd.DataFrame(
         [
-            ("electrolyser_kw", cap_kw, "kW", "electrolyser capacity (electricity in)"),
-            ("electrolyser_full_load_hours", flh, "h/year", "electricity in over a year / capacity"),
-            ("hydrogen_storage_kg", caps.get("h2_storage_kwh", 0.0) / LHV_KWH_PER_KG, "kg", "hydrogen store"),
-            ("dispenser_kg_per_h", caps.get("h2_dispenser_kw", 0.0) / LHV_KWH_PER_KG, "kg/h", "dispenser capacity"),
-            ("hydrogen_dispensed_kg_per_year", dispensed_kg, "kg/year", "to the fuel-cell vehicles"),
-            ("hydrogen_produced_kg_per_year", made_kg, "kg/year", "made by the electrolyser"),
-            ("hydrogen_from_local_renewables_kg_per_year", renewable_kg, "kg/year", "made × local share of its power"),
-            ("hydrogen_from_grid_kg_per_year", made_kg - renewable_kg, "kg/year", "made × grid share of its power"),
-            ("hydrogen_bought_kg_per_year", bought_kg, "kg/year", "delivered at the bought price"),
+            (
+                "electrolyser_kw",
+                "Electrolyser",
+                cap_kw,
+                "kW",
+                "Electrolyser capacity to build (electricity in)",
+            ),
+            (
+                "electrolyser_full_load_hours",
+                "Electrolyser full-load hours",
+                flh,
+                "h/year",
+                "Electricity the electrolyser takes in a year / its capacity",
+            ),
+            (
+                "hydrogen_storage_kg",
+                "Hydrogen store",
+                caps.get("h2_storage_kwh", 0.0) / LHV_KWH_PER_KG,
+                "kg",
+                "Hydrogen store to build (usable hydrogen)",
+            ),
+            (
+                "dispenser_kg_per_h",
+                "Dispenser",
+                caps.get("h2_dispenser_kw", 0.0) / LHV_KWH_PER_KG,
+                "kg/h",
+                "Dispenser capacity to build (hydrogen it can fill in an hour)",
+            ),
+            (
+                "hydrogen_dispensed_kg_per_year",
+                "Hydrogen dispensed",
+                dispensed_kg,
+                "kg/year",
+                "Hydrogen filled into the fuel-cell vehicles",
+            ),
+            (
+                "hydrogen_produced_kg_per_year",
+                "Hydrogen made",
+                made_kg,
+                "kg/year",
+                "Hydrogen the electrolyser makes",
+            ),
+            (
+                "hydrogen_from_local_renewables_kg_per_year",
+                "Hydrogen made from local renewables",
+                renewable_kg,
+                "kg/year",
+                "Hydrogen made × the local renewable share of the electrolyser's electricity, step by step",
+            ),
+            (
+                "hydrogen_from_grid_kg_per_year",
+                "Hydrogen made from grid electricity",
+                made_kg - renewable_kg,
+                "kg/year",
+                "Hydrogen made × the grid's share of the electrolyser's electricity, step by step",
+            ),
+            (
+                "hydrogen_bought_kg_per_year",
+                "Hydrogen bought",
+                bought_kg,
+                "kg/year",
+                "Hydrogen delivered to the station at the bought price",
+            ),
             (
                 "hydrogen_renewable_share_fraction",
+                "Renewable share of the hydrogen",
                 renewable_kg / supplied if supplied > 0 else 0.0,
                 "fraction",
-                "hydrogen from local renewables / all hydrogen made and bought",
+                "Hydrogen made from local renewables / all the hydrogen made and bought",
             ),
-            ("hydrogen_electricity_kwh_per_year", elec_kwh, "kWh/year", "electrolyser and compressor"),
+            (
+                "hydrogen_electricity_kwh_per_year",
+                "Electricity for hydrogen",
+                elec_kwh,
+                "kWh/year",
+                "Electricity the electrolyser and the compressor draw",
+            ),
             (
                 "hydrogen_electricity_value_per_year",
+                "Value of that electricity",
                 electricity_cost,
                 f"{currency}/year",
-                "that electricity at its marginal value (dual of the site's balance)",
+                "That electricity at its marginal value in each step (dual of the site's electricity balance)",
             ),
             (
                 "levelised_cost_of_hydrogen_per_kg",
+                "Levelised cost of hydrogen",
                 lcoh,
                 f"{currency}/kg",
-                "(hydrogen capacities + electricity value + bought) / kg dispensed",
+                "(Electrolyser, store and dispenser annualised + electricity value + hydrogen bought) / kg dispensed",
             ),
         ],
-        columns=["name", "value", "unit", "definition"],
+        columns=["name", "label", "value", "unit", "definition"],
     ).set_index("name")
     vehicles = h.vehicles.copy()
     vehicles["tank_kg"] = vehicles["tank_kwh"] / LHV_KWH_PER_KG

@@ -13,6 +13,11 @@ Definitions (the report prints them next to the figures):
   consumption met by local supply (renewables directly or through the storage), summed over the year; this is
   also the system's self-sufficiency (autarky).
 - PV self-consumption = 1 − export / renewable output: the share of local generation used in the town.
+- scopes: the shared cars' figures (vehicles, km, bookings, trip energy of the served bookings, their charging)
+  leave out the depots and the fuel-cell fleet, which have rows of their own; the costs, the chargers, the grid
+  and the shares are the whole town's; the cost per km divides the town's cost by the km of every fleet whose
+  km are known (shared cars, depots' vehicles, fuel-cell vehicles). Rows of a depot or hydrogen figure appear
+  only in a town that has depots or hydrogen.
 - scope 2, location-based = Σ_t import_t × grid factor_t; market-based = Σ_t import_t × supplier factor
   (GHG Protocol Scope 2 Guidance, 2015). Local generation counts as zero at the point of use.
 - CO2 avoided = what the town would emit without the plan − location-based scope 2 of the plan. Without the plan:
@@ -360,6 +365,10 @@ def key_figures(
     depot_charging_kw: np.ndarray | None = None,
     depot_diesel_l_per_year: float = 0.0,
     hydrogen_made_kg_per_year: float = 0.0,
+    depot_vehicles: int = 0,
+    depot_chargers: int = 0,
+    depot_km_per_year: float = 0.0,
+    hydrogen_fleet_km_per_year: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.DataFrame]:
     """Costs, energy balance, emissions and KPIs of a dispatch, with the definitions of this module's docstring.
 
@@ -384,6 +393,12 @@ def key_figures(
         Diesel the depots' served km would take with diesel vehicles [l/year].
     hydrogen_made_kg_per_year : float
         Hydrogen made by the electrolyser [kg/year].
+    depot_vehicles, depot_chargers : int
+        The depots' vehicles and chargers (included in ``n_chargers``, not in ``n_vehicles``); 0 = no depots,
+        and then the depot rows are left out.
+    depot_km_per_year, hydrogen_fleet_km_per_year : float
+        Distance served by the depots' vehicles and the fuel-cell vehicles [km/year]; with the shared cars' km
+        they are the whole town's km that the town's cost per km divides by.
 
     Returns
     -------
@@ -482,43 +497,119 @@ def key_figures(
     system_cost = float(costs.drop(index=["Vehicles (lease)"])["total_per_year"].sum())
     safe = lambda a, b: float(a / b) if b else float("nan")  # noqa: E731
     cur = inputs.currency
+    depot_charging_kwh = float((depot_kw * w).sum() * dt * scale)
+    has_depots = depot_vehicles > 0 or depot_chargers > 0 or depot_diesel_l_per_year > 0 or depot_charging_kwh > 0
+    has_hydrogen = hydrogen_costs is not None
+    all_km = km + depot_km_per_year + hydrogen_fleet_km_per_year  # [km/year] every fleet of the town
+    fleets = (  # the fleets whose km the town's cost per km divides by
+        ["the shared cars"]
+        + ["the depots' vehicles"] * (depot_km_per_year > 0)
+        + ["the fuel-cell vehicles"] * (hydrogen_fleet_km_per_year > 0)
+    )
+    fleets_text = ", ".join(fleets[:-1]) + " and " + fleets[-1] if len(fleets) > 1 else fleets[0]
+    consumers = (
+        ["the shared cars' charging"]
+        + ["the depots' charging"] * has_depots
+        + ["the electrolyser and compressor"] * has_hydrogen
+        + ["the other load"] * bool(balance["other_load_kwh"] > 1e-9)
+    )
+    consumers_text = ", ".join(consumers[:-1]) + " and " + consumers[-1] if len(consumers) > 1 else consumers[0]
+    mixed = has_depots or has_hydrogen  # the town's cost carries more than the car-sharing
+    others = " and ".join(["the depots"] * has_depots + ["the hydrogen station"] * has_hydrogen)
+    charging_only = len(consumers) == 1 and bool(balance["v2g_kwh"] <= 1e-9)
     rows = [
         ("pv_kw", caps["pv_kw"], "kW", "PV capacity built (DC nameplate)"),
         ("wind_kw", caps["wind_kw"], "kW", "Wind capacity built (rated)"),
         ("storage_kwh", caps["storage_kwh"], "kWh", "Stationary storage energy"),
         ("storage_kw", caps["storage_kw"], "kW", "Stationary storage power"),
         ("vehicles", n_vehicles, "vehicles", "Shared EVs at the car-sharing bases"),
-        ("chargers", n_chargers, "chargers", "Chargers at the car-sharing bases"),
+        (
+            "chargers",
+            n_chargers,
+            "chargers",
+            (
+                f"Chargers of the whole town: {n_chargers - depot_chargers} at the car-sharing bases and "
+                f"{depot_chargers} at the depots"
+                if depot_chargers
+                else "Chargers of the whole town: at the car-sharing bases and the depots"
+            )
+            if has_depots
+            else "Chargers at the car-sharing bases",
+        ),
+    ]
+    if depot_vehicles or depot_chargers:
+        rows += [
+            ("depot_vehicles", depot_vehicles, "vehicles", "Electric vehicles at the depots (not shared)"),
+            ("depot_chargers", depot_chargers, "chargers", "Chargers at the depots (included in the chargers)"),
+        ]
+    rows += [
         (
             "total_cost_per_year",
             total_cost,
             f"{cur}/year",
-            "Annualised cost of everything: energy system, chargers, vehicle leases, grid",
+            "Annualised cost of the whole town's plan: energy system, chargers"
+            + (", hydrogen station" if has_hydrogen else "")
+            + ", shared cars' leases, grid",
         ),
-        ("energy_system_cost_per_year", system_cost, f"{cur}/year", "Annualised cost without the vehicle leases"),
-        ("cost_per_km", safe(total_cost, km), f"{cur}/km", "Total cost per km driven"),
-        ("energy_cost_per_km", safe(system_cost, km), f"{cur}/km", "Energy system and chargers per km driven"),
-        ("cost_per_booking", safe(total_cost, n_served), f"{cur}/booking", "Total cost per booking served"),
+        (
+            "energy_system_cost_per_year",
+            system_cost,
+            f"{cur}/year",
+            "Annualised cost of the whole town's plan without the shared cars' leases",
+        ),
+        (
+            "cost_per_km",
+            safe(total_cost, all_km),
+            f"{cur}/km",
+            f"Total cost (whole town) / km driven by {fleets_text}"
+            if mixed
+            else "Total cost per km driven by the shared cars",
+        ),
+        (
+            "energy_cost_per_km",
+            safe(system_cost, all_km),
+            f"{cur}/km",
+            f"Total cost without the shared cars' leases (whole town) / km driven by {fleets_text}"
+            if mixed
+            else "Energy system and chargers per km driven by the shared cars",
+        ),
+        (
+            "cost_per_booking",
+            safe(total_cost, n_served),
+            f"{cur}/booking",
+            f"Total cost (whole town, {others} included) / car-sharing bookings served"
+            if mixed
+            else "Total cost per car-sharing booking served",
+        ),
         (
             "local_renewable_share_of_charging",
             safe(local_charging_kwh, balance["charging_kwh"]),
             "fraction",
-            "Charging met by local renewables hour by hour: Σ min(charging, PV + wind − export − storage in "
-            "+ storage out) / Σ charging (never above 100 %)",
+            ("Charging (shared cars and depots)" if has_depots else "Charging")
+            + " met by local renewables hour by hour: Σ min(charging, PV + wind − export − storage in + storage "
+            "out) / Σ charging (never above 100 %)"
+            + (
+                "; equal to the consumption met locally hour by hour and to the self-sufficiency here, by "
+                "construction: the charging is the town's only consumption and there is no V2G"
+                if charging_only
+                else ""
+            ),
         ),
         (
             "renewable_share_annual",
             safe(renewable, balance["charging_kwh"] + balance.get("hydrogen_electricity_kwh", 0.0)),
             "fraction",
             "Net annual renewable balance: local PV + wind output over the year (used or exported) / energy drawn "
-            "for charging (and by the electrolyser, with hydrogen); above 100 % when the town produces more than "
-            "its cars draw",
+            "for charging"
+            + (" and by the electrolyser" if has_hydrogen else "")
+            + "; above 100 % when the town produces more than it draws",
         ),
         (
             "renewable_share_hourly_matched",
             1.0 - safe(balance["grid_import_kwh"], load),
             "fraction",
-            "Share of each hour's consumption met by local supply, over the year",
+            f"Share of each hour's consumption ({consumers_text}) met by local supply, over the year: 1 − grid "
+            "import / consumption; the self-sufficiency is the same figure by construction",
         ),
         (
             "pv_self_consumption",
@@ -530,23 +621,55 @@ def key_figures(
             "self_sufficiency",
             1.0 - safe(balance["grid_import_kwh"], load),
             "fraction",
-            "1 − grid import / consumption (same as the hourly-matched share)",
+            "1 − grid import / consumption: the same figure as the consumption met locally, hour by hour",
         ),
         ("peak_grid_import_kw", float(dispatch["grid_import_kw"].max()), "kW", "Highest import in a step"),
-        ("charging_kwh_per_year", balance["charging_kwh"], "kWh/year", "Energy drawn from chargers"),
+        (
+            "charging_kwh_per_year",
+            balance["charging_kwh"],
+            "kWh/year",
+            "Energy drawn from the chargers by the shared cars and the depots' vehicles"
+            if has_depots
+            else "Energy drawn from the chargers by the shared cars",
+        ),
+    ]
+    if has_depots:
+        rows += [
+            (
+                "car_sharing_charging_kwh_per_year",
+                balance["charging_kwh"] - depot_charging_kwh,
+                "kWh/year",
+                "Energy drawn from the chargers by the shared cars",
+            ),
+            (
+                "depot_charging_kwh_per_year",
+                depot_charging_kwh,
+                "kWh/year",
+                "Energy drawn from the chargers by the depots' vehicles",
+            ),
+        ]
+    rows += [
         (
             "trip_energy_kwh_per_year",
             mobility["trip_energy_kwh"],
             "kWh/year",
-            "Energy the trips took from the batteries",
+            "Energy the shared cars' trips took from the batteries (served bookings only)",
         ),
-        ("km_per_year", km, "km/year", "Distance of the bookings served"),
-        ("bookings_served", n_served, "bookings/year", "Bookings given a vehicle"),
+        ("km_per_year", km, "km/year", "Distance of the car-sharing bookings served"),
+    ]
+    if depot_km_per_year > 0:
+        rows.append(("depot_km_per_year", depot_km_per_year, "km/year", "Distance driven by the depots' vehicles"))
+    if hydrogen_fleet_km_per_year > 0:
+        rows.append(
+            ("hydrogen_fleet_km_per_year", hydrogen_fleet_km_per_year, "km/year", "Distance of the fuel-cell vehicles")
+        )
+    rows += [
+        ("bookings_served", n_served, "bookings/year", "Car-sharing bookings given a vehicle"),
         (
             "bookings_unserved",
             mobility["bookings_unserved"],
             "bookings/year",
-            "Bookings no vehicle could take (see the reasons table)",
+            "Car-sharing bookings no vehicle could take (the reason of each: bookings.csv, column unserved_reason)",
         ),
         ("scope2_location_kg", scope2_location, "kg CO2e/year", "Grid import × hourly grid factor"),
         ("scope2_market_kg", scope2_market, "kg CO2e/year", "Grid import × supplier factor"),
@@ -554,8 +677,11 @@ def key_figures(
             "co2_avoided_kg",
             avoided,
             "kg CO2e/year",
-            f"Without the plan (private cars: {baseline_basis}; depots on diesel; the hydrogen made delivered; the "
-            "other load from the grid) − location-based scope 2; the sum of the next four",
+            f"Without the plan (private cars: {baseline_basis}"
+            + ("; depots on diesel" if has_depots else "")
+            + ("; the hydrogen made delivered" if has_hydrogen else "")
+            + ("; the other load from the grid" if balance["other_load_kwh"] > 1e-9 else "")
+            + ") − location-based scope 2; the sum of the rows below",
         ),
         (
             "co2_avoided_by_car_sharing_kg",
@@ -563,25 +689,32 @@ def key_figures(
             "kg CO2e/year",
             "Private cars replaced − the shared cars' charging from the grid (hourly grid factor)",
         ),
-        (
-            "co2_avoided_by_depots_kg",
-            by_depots,
-            "kg CO2e/year",
-            f"Depot vehicles on diesel ({DIESEL_CO2_KG_PER_L:g} kg CO2/l) − their charging from the grid",
-        ),
-        (
-            "co2_avoided_by_hydrogen_fleet_kg",
-            by_hydrogen,
-            "kg CO2e/year",
-            f"The hydrogen made, delivered instead ({DELIVERED_HYDROGEN_CO2_KG_PER_KG:g} kg CO2/kg, natural-gas "
-            "reforming) − the electrolyser's and compressor's electricity from the grid",
-        ),
+    ]
+    if has_depots:
+        rows.append(
+            (
+                "co2_avoided_by_depots_kg",
+                by_depots,
+                "kg CO2e/year",
+                f"Depot vehicles on diesel ({DIESEL_CO2_KG_PER_L:g} kg CO2/l) − their charging from the grid",
+            )
+        )
+    if has_hydrogen:
+        rows.append(
+            (
+                "co2_avoided_by_hydrogen_fleet_kg",
+                by_hydrogen,
+                "kg CO2e/year",
+                f"The hydrogen made, delivered instead ({DELIVERED_HYDROGEN_CO2_KG_PER_KG:g} kg CO2/kg, natural-gas "
+                "reforming) − the electrolyser's and compressor's electricity from the grid",
+            )
+        )
+    rows += [
         (
             "co2_avoided_by_local_renewables_kg",
             by_renewables,
             "kg CO2e/year",
-            "Grid avoided: all the consumption from the grid (cars, depots, hydrogen, other load) − location-based "
-            "scope 2",
+            f"Grid avoided: all the consumption from the grid ({consumers_text}) − location-based scope 2",
         ),
         (
             "private_cars_replaced",
@@ -668,6 +801,10 @@ def build_results(scenario: Scenario, inputs: PlanInputs, solution: Solution, as
         depot_charging_kw=charge.loc[:, depot_vehicles].sum(axis=1).to_numpy(float),
         depot_diesel_l_per_year=diesel_l,
         hydrogen_made_kg_per_year=0.0 if hydrogen is None else hydrogen.figure("hydrogen_produced_kg_per_year"),
+        depot_vehicles=int(stations.loc[~cars, "vehicles"].sum()),
+        depot_chargers=int(stations.loc[~cars, "chargers"].sum()),
+        depot_km_per_year=float(sum(float(depot_km.get(d.name, 0.0)) for d in scenario.depots)),
+        hydrogen_fleet_km_per_year=0.0 if hydrogen is None else hydrogen.fleet_km_per_year(),
     )
     town = scenario.grid.tariff
     town_tariff = TOWN_PRICES if town is None else (town if isinstance(town, str) else town.name)

@@ -48,6 +48,23 @@ def hydrogen_figure(hourly, days: int = FIGURE_DAYS) -> go.Figure:
     return fig
 
 
+DECIMALS = {"kW": 1, "h/year": 0, "kg": 1, "kg/h": 1, "kg/year": 0, "kWh/year": 0}
+"""Decimals shown per unit (hours and kg per year whole; capacities to a tenth); other units: 0 from 100, else 2."""
+
+
+def figure_text(value: float, unit: str) -> tuple[str, str]:
+    """A hydrogen figure and its unit for people: shares in percent, kg and hours per year without decimals.
+
+    Returns
+    -------
+    (value, unit)
+    """
+    if unit == "fraction":
+        return f"{value * 100:,.1f}", "%"
+    decimals = DECIMALS.get(unit, 0 if abs(value) >= 100 else 2)
+    return num(value, decimals), unit
+
+
 def hydrogen_context(results, inputs) -> dict:
     """Template values of the hydrogen section (``hydrogen`` is None without hydrogen)."""
     h2 = getattr(results, "hydrogen", None)
@@ -67,7 +84,11 @@ def hydrogen_context(results, inputs) -> dict:
         f"dispenser {num(f['dispenser_kg_per_h'], 1)} kg/h)."
     )
     rows = [
-        {"name": name.replace("_", " "), "value": num(r.value, 2), "unit": r.unit, "definition": r.definition}
-        for name, r in h2.figures.iterrows()
+        {
+            "name": str(r.label),
+            **dict(zip(("value", "unit"), figure_text(r.value, r.unit), strict=True)),
+            "definition": r.definition,
+        }
+        for r in h2.figures.itertuples()
     ]
     return {"hydrogen": {"text": text, "rows": rows, "figure": fig_html(hydrogen_figure(h2.hourly))}}

@@ -10,24 +10,30 @@ KPI_LABELS = {
     "storage_kwh": "Storage energy",
     "storage_kw": "Storage power",
     "vehicles": "Shared EVs",
-    "chargers": "Chargers",
-    "total_cost_per_year": "Total cost",
-    "energy_system_cost_per_year": "Total cost without the vehicle leases",
-    "cost_per_km": "Cost per km",
-    "energy_cost_per_km": "Cost per km without the vehicle leases",
-    "cost_per_booking": "Cost per booking",
+    "chargers": "Chargers (all sites)",
+    "depot_vehicles": "Depot vehicles",
+    "depot_chargers": "Chargers at the depots",
+    "total_cost_per_year": "Total cost (whole town)",
+    "energy_system_cost_per_year": "Total cost without the shared cars' leases (whole town)",
+    "cost_per_km": "Cost per km (all the town's fleets)",
+    "energy_cost_per_km": "Cost per km without the shared cars' leases",
+    "cost_per_booking": "Cost per car-sharing booking",
     "local_renewable_share_of_charging": "Local renewable share of charging",
     "renewable_share_annual": "Net annual renewable balance",
     "renewable_share_hourly_matched": "Consumption met locally, hour by hour",
     "pv_self_consumption": "Local renewable output used in the town",
-    "self_sufficiency": "Self-sufficiency",
+    "self_sufficiency": "Self-sufficiency (same as consumption met locally)",
     "peak_grid_import_kw": "Peak grid import",
     "contract_kw": "Contract kW of the basic charge (highest 30-minute demand)",
-    "charging_kwh_per_year": "Energy charged",
-    "trip_energy_kwh_per_year": "Energy the trips took",
-    "km_per_year": "Distance driven",
-    "bookings_served": "Bookings served",
-    "bookings_unserved": "Bookings not served",
+    "charging_kwh_per_year": "Energy charged (all chargers)",
+    "car_sharing_charging_kwh_per_year": "Energy charged by the shared cars",
+    "depot_charging_kwh_per_year": "Energy charged by the depots' vehicles",
+    "trip_energy_kwh_per_year": "Energy the car-sharing trips took (served bookings)",
+    "km_per_year": "Distance driven by the shared cars",
+    "depot_km_per_year": "Distance driven by the depots' vehicles",
+    "hydrogen_fleet_km_per_year": "Distance driven by the fuel-cell vehicles",
+    "bookings_served": "Car-sharing bookings served",
+    "bookings_unserved": "Car-sharing bookings not served",
     "scope2_location_kg": "Scope 2, location-based",
     "scope2_market_kg": "Scope 2, market-based",
     "co2_avoided_kg": "CO2e avoided",
@@ -60,6 +66,10 @@ FIGURE_LABELS = {
 """Economics figures (:func:`chisan.economics.appraisal.appraise`) → label."""
 
 
+COUNT_UNITS = frozenset({"vehicles", "chargers", "cars", "bookings/year"})
+"""Units of counts: shown without decimals."""
+
+
 def label(name: str, labels: dict[str, str] | None = None) -> str:
     """The label of ``name``, or ``name`` made readable (underscores → spaces, first letter capital)."""
     if labels and name in labels:
@@ -69,7 +79,7 @@ def label(name: str, labels: dict[str, str] | None = None) -> str:
 
 
 def value_text(value: float, unit: str) -> tuple[str, str]:
-    """A value and its unit for people: fractions as percentages, years with one decimal, missing as a dash.
+    """A value and its unit for people: fractions in percent, counts whole, years with one decimal, missing as a dash.
 
     Returns
     -------
@@ -83,6 +93,8 @@ def value_text(value: float, unit: str) -> tuple[str, str]:
         return f"{value * 100:,.1f}", "%"
     if unit == "years":
         return f"{value:,.1f}", "years"
+    if unit in COUNT_UNITS:
+        return f"{value:,.0f}", unit
     if abs(value) >= 100:
         return f"{value:,.0f}", unit
     return f"{value:,.2f}", unit
