@@ -138,3 +138,13 @@ def test_the_figures_are_defined_in_words(run):
     assert "Not in: the vehicle leases" in lcoc and "÷ (charging +" in lcoc
     rate = econ.figures.loc["discount_rate", "definition"]
     assert "(3.0%)" in rate and "worth less" in rate
+
+
+def test_the_investment_names_only_what_the_plan_buys(run):
+    econ = _quiet_appraise(small_scenario(), run.results, run.bau)
+    bought = [name for name, row in econ.investment.iterrows() if row.filter(like="capex").iloc[0] > 0]
+    assert bought and "Electrolyser" not in bought  # the small town has no hydrogen
+    definition = econ.figures.loc["investment", "definition"]
+    assert "electrolyser" not in definition and "dispenser" not in definition
+    for name in bought:
+        assert (name if name == "PV" else name.lower()) in definition

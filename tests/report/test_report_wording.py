@@ -251,3 +251,14 @@ def test_the_appraisals_cautions_stand_at_the_top_of_the_economics(small):
     section = html.split("<h2>Economics against business as usual", 1)[1].split("<h2>", 1)[0]
     for caution in run.economics.cautions:
         assert f'<p class="warn">Caution: {caution}</p>' in section
+
+
+def test_the_summary_counts_the_depots_chargers_apart_from_the_bases(shanghai):
+    run, html = shanghai
+    k = run.results.kpis["value"]
+    depots = {d.name for d in run.prepared.scenario.depots}
+    bases = [s for s in run.prepared.inputs.stations.index.astype(str) if s not in depots]
+    at_bases = int(k["chargers"]) - int(k["depot_chargers"])
+    assert 0 < at_bases < int(k["chargers"]) and len(bases) < len(run.prepared.inputs.stations)
+    assert f"{int(k['vehicles'])} shared EVs and {at_bases} chargers at {len(bases)} car-sharing bases (" in html
+    assert f"{int(k['depot_chargers'])} more at {len(depots)} depot" in html

@@ -265,8 +265,9 @@ def appraise(scenario: Scenario, plan: PlanResults, bau: PlanResults) -> Economi
             "investment",
             invest,
             cur,
-            "Investment beyond business as usual in year 0 (PV, wind, storage, second-life packs; electrolyser, "
-            "hydrogen store and dispenser)",
+            "Investment beyond business as usual in year 0 ("
+            + (", ".join(c.name.lower() if c.name != "PV" else c.name for c in comps if c.capex > 0) or "nothing")
+            + ")",
         ),
         (
             "annual_savings_first_year",

@@ -416,9 +416,18 @@ def render_report(
         built.append(f"{caps['wind_kw']:,.1f} kW of wind")
     if caps["storage_kwh"] > 0.05:
         built.append(f"{caps['storage_kwh']:,.1f} kWh / {caps['storage_kw']:,.1f} kW of storage")
+    depot_sites = {d.name for d in sc.depots}
+    n_bases = int((~inp.stations.index.astype(str).isin(depot_sites)).sum())
+    depot_chargers = int(k.get("depot_chargers", 0))
+    depot_part = (
+        f" ({depot_chargers} more at {len(depot_sites)} depot{'s' if len(depot_sites) > 1 else ''} for their own "
+        f"{int(k.get('depot_vehicles', 0))} vehicles)"
+        if depot_chargers
+        else ""
+    )
     summary = (
-        f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers'])} chargers at "
-        f"{len(inp.stations)} car-sharing bases, and {', '.join(built)}. Local renewables meet "
+        f"{sc.municipality.name} needs {int(k['vehicles'])} shared EVs and {int(k['chargers']) - depot_chargers} "
+        f"chargers at {n_bases} car-sharing bases{depot_part}, and {', '.join(built)}. Local renewables meet "
         f"{k['local_renewable_share_of_charging'] * 100:.1f} % of the cars' charging hour by hour; "
         f"{renewable_balance_sentence(k, results.energy_balance, bool(scaled))}. "
         f"Everything costs {num(k['total_cost_per_year'])} {cur} a year "
