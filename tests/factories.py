@@ -97,3 +97,21 @@ def hand_inputs(
         other_load_kw=None if other_load_kw is None else s(other_load_kw),
         **fields,
     )
+
+
+def write_run(run, out: Path, *, scenario_text: str = "# test", scenario_name: str = "small.toml") -> Path:
+    """Write a plan run's report and tables into ``out`` (chisan.report.render.write_outputs), with its economics
+    and business as usual when the run has them; returns ``out``."""
+    from chisan.report.render import write_outputs
+
+    return write_outputs(
+        out,
+        run.prepared,
+        run.results,
+        run.checks,
+        scenario_text=scenario_text,
+        scenario_name=scenario_name,
+        solve_seconds=run.seconds["solve"],
+        economics=run.economics,
+        bau=run.bau,
+    )

@@ -28,9 +28,9 @@ import pytest
 
 from chisan.carbon.factors import factor_registry, grid_factor
 from chisan.plan.pipeline import plan_scenario
-from chisan.report.render import factor_source_text, write_outputs
+from chisan.report.render import factor_source_text
 from chisan.scenario.load import scenario_from_dict
-from tests.factories import small_scenario_dict
+from tests.factories import small_scenario_dict, write_run
 
 KG_PER_T = 1000.0
 """[kg/t]"""
@@ -142,15 +142,7 @@ def planned(tmp_path_factory):
         warnings.simplefilter("ignore")  # a few generated bookings find no free car: counted, not our subject
         run = plan_scenario(sc, method="two-stage", n_typical_days=4)
     out = tmp_path_factory.mktemp("factors") / "out"
-    write_outputs(
-        out,
-        run.prepared,
-        run.results,
-        run.checks,
-        scenario_text="# test",
-        scenario_name="small.toml",
-        solve_seconds=run.seconds["solve"],
-    )
+    write_run(run, out)
     return run, (out / "report.html").read_text(encoding="utf-8")
 
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from chisan.report.render import write_outputs
+from tests.factories import write_run
 
 FIGURES = 9  # summer week, winter week, monthly, vehicle heat map, fleet heat map, cost, cash flows, carbon, duration
 
@@ -16,17 +16,7 @@ FIGURES = 9  # summer week, winter week, monthly, vehicle heat map, fleet heat m
 def report(tmp_path_factory, small_two_stage_plan_with_bau):
     run = small_two_stage_plan_with_bau  # small_scenario(), two-stage, 8 typical days, with business as usual
     out = tmp_path_factory.mktemp("report") / "out"
-    write_outputs(
-        out,
-        run.prepared,
-        run.results,
-        run.checks,
-        scenario_text="# test",
-        scenario_name="small.toml",
-        solve_seconds=run.seconds["solve"],
-        economics=run.economics,
-        bau=run.bau,
-    )
+    write_run(run, out)
     return run, out / "report.html"
 
 

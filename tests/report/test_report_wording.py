@@ -14,22 +14,12 @@ import pandas as pd
 import pytest
 
 from chisan.carbon.factors import grid_factor
-from chisan.report.render import write_outputs
+from tests.factories import write_run
 from tests.scenario.test_shanghai_example import EXAMPLE
 
 
 def _render(run, out, name: str) -> str:
-    write_outputs(
-        out,
-        run.prepared,
-        run.results,
-        run.checks,
-        scenario_text="# test",
-        scenario_name=name,
-        solve_seconds=run.seconds["solve"],
-        economics=run.economics,
-        bau=run.bau,
-    )
+    write_run(run, out, scenario_name=name)
     html = (out / "report.html").read_text(encoding="utf-8")
     return re.sub(r"<script.*?</script>", "", html, flags=re.S)  # the page's words, not plotly.js
 

@@ -21,10 +21,10 @@ import pandas as pd
 import pytest
 
 from chisan.plan.pipeline import plan_scenario
-from chisan.report.render import write_outputs
 from chisan.resources.climate import climate_at_site, monthly_climate
 from chisan.scenario.load import example_path, scenario_from_dict
 from chisan.units import capital_recovery_factor
+from tests.factories import write_run
 
 EXAMPLE = example_path().parent / "shanghai_district.toml"
 MONTH = {"start_month": 10, "months": 1}
@@ -50,17 +50,7 @@ def run_and_report(tmp_path_factory, shanghai_month_plan_with_bau):
     run = shanghai_month_plan_with_bau  # example_dict(**MONTH) with business as usual (tests/conftest.py)
     assert (run.prepared.inputs.snapshots[0].month, len(run.prepared.inputs.snapshots)) == (10, 31 * 24)
     out = tmp_path_factory.mktemp("shanghai") / "out"
-    write_outputs(
-        out,
-        run.prepared,
-        run.results,
-        run.checks,
-        scenario_text=EXAMPLE.read_text(encoding="utf-8"),
-        scenario_name=EXAMPLE.name,
-        solve_seconds=run.seconds["solve"],
-        economics=run.economics,
-        bau=run.bau,
-    )
+    write_run(run, out, scenario_text=EXAMPLE.read_text(encoding="utf-8"), scenario_name=EXAMPLE.name)
     run.out = out
     return run, (out / "report.html").read_text(encoding="utf-8")
 
@@ -215,14 +205,8 @@ def test_the_example_year_plans_end_to_end_with_its_report(tmp_path):
     served = run.prepared.assignment.bookings.query("station == 'Delivery Depot' and vehicle_id.notna()")
     assert served["distance_km"].sum() == pytest.approx(385.0 * served["start"].dt.date.nunique(), rel=1e-12)
     assert served["start"].dt.month.nunique() == 12
-    out = write_outputs(
-        tmp_path / "out",
-        run.prepared,
-        run.results,
-        run.checks,
-        scenario_text=EXAMPLE.read_text(encoding="utf-8"),
-        scenario_name=EXAMPLE.name,
-        solve_seconds=run.seconds["solve"],
+    out = write_run(
+        run, tmp_path / "out", scenario_text=EXAMPLE.read_text(encoding="utf-8"), scenario_name=EXAMPLE.name
     )
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<h2>Hydrogen" in html and "<h2>Depots against diesel" in html
