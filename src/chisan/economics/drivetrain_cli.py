@@ -23,11 +23,12 @@ def drivetrain(
     every candidate planned and costed per year; writes drivetrain_choice.csv and drivetrain_choice.md."""
     from chisan.cli import _print_warnings, console, fail
     from chisan.economics.drivetrain import choice_markdown, choose_drivetrain
-    from chisan.report.output import atomic_folder
+    from chisan.report.output import atomic_folder, check_out_dir
     from chisan.scenario.load import load_scenario
 
     t0 = time.perf_counter()
     try:
+        check_out_dir(out)  # before the candidates' solves: refuse a file or a folder of the user's own files
         # the scenario's warnings (a renamed field …) as `chisan plan` shows them: one "warning:" line each
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

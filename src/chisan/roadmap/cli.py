@@ -58,6 +58,9 @@ def roadmap(
         return
     t_start = time.perf_counter()
     try:
+        from chisan.report.output import check_out_dir
+
+        check_out_dir(out)  # before the roadmap's solves: refuse a file or a folder of the user's own files
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sc, road, name, text = _load(scenario, settings)
