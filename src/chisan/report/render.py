@@ -498,7 +498,9 @@ def render_report(
             "peak": num(r.peak_charging_kw, 1),
         }
         for name, r in results.stations.iterrows()
+        if str(name) not in depot_sites  # a depot's vehicles and chargers are in the depot section, not a base
     ]
+    depots_elsewhere = sorted(str(name) for name in results.stations.index if str(name) in depot_sites)
     sites = []
     if results.sites is not None:
         for name, r in results.sites.iterrows():
@@ -610,6 +612,7 @@ def render_report(
         cards=cards,
         kpis=kpis,
         stations=stations,
+        depots_elsewhere=depots_elsewhere,
         sites=sites,
         depots=depots,
         depot_figures=depot_figures_html(prepared, results),
